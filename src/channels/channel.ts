@@ -1,0 +1,46 @@
+/**
+ * The one interface every transport implements. A channel moves whole messages and reports its
+ * closure; ids, timeouts and errors belong to the RPC Peer. A channel does not own the worker,
+ * process or connection behind it.
+ */
+
+/**
+ * What `send` accepts without further encoding:
+ * - `bytes`: a Uint8Array per message (byte streams, shared memory); the Peer applies a codec.
+ * - `text`: a string per message (WebSocket text frames, NDJSON); the Peer applies JSON.
+ * - `structured-clone`: any structured-cloneable value (MessagePort, in-memory); no codec.
+ */
+export type Carries = 'bytes' | 'text' | 'structured-clone'
+
+export interface Channel {
+  readonly carries: Carries
+  /** Throws (or rejects) with CHANNEL_CLOSED once the channel is closed. */
+  send(message: unknown): void | Promise<void>
+  /** Returns an unsubscribe function. Messages that arrive before the first listener are queued. */
+  onMessage(listener: (message: unknown) => void): () => void
+  /** Fires exactly once; `error` is undefined for a clean close. Late listeners are called at once. */
+  onClose(listener: (error?: Error) => void): () => void
+  /** Idempotent; resolves when the underlying resource is released. */
+  close(reason?: Error): Promise<void>
+  readonly closed: boolean
+}
+
+/** What a transport must tell the channel it lives in. */
+export interface ChannelSink {
+  message(message: unknown): void
+  /** The transport ended by itself (peer gone, error); `error` undefined for a clean end. */
+  closed(error?: Error): void
+}
+
+/**
+ * The minimal surface a transport implements; `normalizeChannel` turns it into a `Channel`
+ * with idempotent close, exactly-once close events and send-after-close errors.
+ */
+export interface RawChannel {
+  readonly carries: Carries
+  /** Called once, synchronously, by `normalizeChannel`. */
+  open(sink: ChannelSink): void
+  send(message: unknown): void | Promise<void>
+  /** Release resources. Called at most once, and never after the transport reported `closed`. */
+  close(reason?: Error): void | Promise<void>
+}

@@ -1,0 +1,94 @@
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import type { Channel, RawChannel } from './channel.js'
+
+/**
+ * Wraps a transport so that every channel behaves the same: close is idempotent and awaits the
+ * transport, close listeners fire exactly once, sends after close fail with CHANNEL_CLOSED, and
+ * messages that arrive before anyone listens are kept, in order.
+ */
+export function normalizeChannel(raw: RawChannel): Channel {
+  const messageListeners = new Set<(message: unknown) => void>()
+  const closeListeners = new Set<(error?: Error) => void>()
+  let queue: unknown[] | undefined = []
+  let flushing = false
+  let closed = false
+  let closeError: Error | undefined
+  let closing: Promise<void> | undefined
+
+  function finish(error?: Error): void {
+    if (closed) return
+    closed = true
+    closeError = error
+    for (const listener of [...closeListeners]) callSafely(listener, error)
+    closeListeners.clear()
+    messageListeners.clear()
+  }
+
+  raw.open({
+    message(message) {
+      if (closed) return
+      if (queue) queue.push(message)
+      else for (const listener of messageListeners) listener(message)
+    },
+    closed(error) {
+      closing ??= Promise.resolve()
+      finish(error)
+    },
+  })
+
+  const channel: Channel = {
+    carries: raw.carries,
+    get closed() {
+      return closed
+    },
+    send(message) {
+      if (closed) throw new PolyplugError(ErrorCodes.CHANNEL_CLOSED, 'send after the channel closed', { cause: closeError })
+      return raw.send(message)
+    },
+    onMessage(listener) {
+      messageListeners.add(listener)
+      if (queue && !flushing) {
+        // Deliver what queued on a later microtask, so the subscriber can finish setting up
+        // (a Peer registers its handlers right after subscribing).
+        flushing = true
+        queueMicrotask(() => {
+          const pending = queue ?? []
+          queue = undefined
+          for (const message of pending) {
+            if (closed) break
+            for (const l of messageListeners) l(message)
+          }
+        })
+      }
+      return () => messageListeners.delete(listener)
+    },
+    onClose(listener) {
+      if (closed) {
+        callSafely(listener, closeError)
+        return () => {}
+      }
+      closeListeners.add(listener)
+      return () => closeListeners.delete(listener)
+    },
+    close(reason) {
+      if (closing) return closing
+      finish(reason)
+      closing = Promise.resolve()
+        .then(() => raw.close(reason))
+        .catch(() => {}) // the channel is closed either way; a failing release must not surface twice
+      return closing
+    },
+  }
+  return channel
+}
+
+function callSafely(listener: (error?: Error) => void, error: Error | undefined): void {
+  try {
+    listener(error)
+  } catch (err) {
+    // A throwing listener must not stop the others from learning about the close.
+    queueMicrotask(() => {
+      throw err
+    })
+  }
+}

@@ -1,0 +1,29 @@
+import { createHost } from '../host/host.js'
+import { silentLogger } from '../host/log.js'
+import { formatTable } from './table.js'
+
+/** Lists discovered plugins, valid and invalid, without running any plugin code. */
+export async function runList(plugins: string[], json: boolean): Promise<number> {
+  const host = await createHost({ plugins, logger: silentLogger })
+  const rows: Record<string, unknown>[] = host.list().map((p) => ({
+    id: p.id,
+    version: p.version,
+    kind: p.kind,
+    placement: p.placement,
+    transport: p.transport,
+    entry: p.entry,
+    status: p.status,
+    dir: p.dir,
+  }))
+  for (const bad of host.invalid()) {
+    rows.push({ id: bad.error.plugin ?? null, status: 'invalid', dir: bad.dir, error: { code: bad.error.code, message: bad.error.message } })
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)
+  } else {
+    const columns = ['id', 'version', 'kind', 'placement', 'transport', 'status']
+    process.stdout.write(formatTable(columns, rows.map((r) => columns.map((c) => String(r[c] ?? '')))))
+    for (const bad of host.invalid()) process.stderr.write(`${bad.error.message}\n`)
+  }
+  return 0
+}

@@ -1,0 +1,94 @@
+/** Reading manifests from disk and discovering plugin folders. No plugin code runs here. */
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { ManifestError, validateManifest } from './validate.js'
+import type { Manifest } from './schema.js'
+
+export const MANIFEST_FILE = 'polyplug.json'
+
+export interface LoadedManifest {
+  manifest: Manifest
+  /** The plugin's folder (absolute). */
+  dir: string
+  /** The file the manifest came from. */
+  file: string
+  /** Absolute path of `entry`. */
+  entryPath: string
+}
+
+/** Reads `polyplug.json`, or the `polyplug` field of `package.json`, from `dir`. */
+export async function readManifest(dir: string): Promise<LoadedManifest> {
+  const abs = resolve(dir)
+  const direct = join(abs, MANIFEST_FILE)
+  let file = direct
+  let value: unknown
+  const text = await readFile(direct, 'utf8').catch(() => undefined)
+  if (text !== undefined) {
+    value = parseJson(text, direct)
+  } else {
+    file = join(abs, 'package.json')
+    const pkgText = await readFile(file, 'utf8').catch(() => undefined)
+    if (pkgText === undefined) {
+      throw new ManifestError(direct, [{ path: '', expected: `a ${MANIFEST_FILE} (or a "polyplug" field in package.json)`, found: 'no such file' }])
+    }
+    const pkg = parseJson(pkgText, file) as { polyplug?: unknown } | null
+    if (!pkg || typeof pkg.polyplug !== 'object') {
+      throw new ManifestError(file, [{ path: '/polyplug', expected: 'a manifest object', found: 'nothing' }])
+    }
+    value = pkg.polyplug
+  }
+  const manifest = validateManifest(value, file)
+  return { manifest, dir: abs, file, entryPath: resolve(abs, manifest.entry) }
+}
+
+function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new ManifestError(file, [{ path: '', expected: 'valid JSON', found: (error as Error).message }])
+  }
+}
+
+export type Discovered = { ok: true; loaded: LoadedManifest } | { ok: false; dir: string; error: ManifestError }
+
+/** Whether `dir` holds a manifest, without validating it. */
+async function hasManifest(dir: string): Promise<boolean> {
+  if (await isFile(join(dir, MANIFEST_FILE))) return true
+  const pkg = await readFile(join(dir, 'package.json'), 'utf8').catch(() => undefined)
+  return pkg !== undefined && pkg.includes('"polyplug"')
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isFile(), () => false)
+}
+
+/**
+ * Finds plugins in each root: the root itself if it holds a manifest, else each direct subfolder
+ * that holds one. Invalid manifests are returned as errors, never thrown.
+ */
+export async function discoverPlugins(roots: readonly string[]): Promise<Discovered[]> {
+  const dirs: string[] = []
+  for (const root of roots) {
+    const abs = resolve(root)
+    if (await hasManifest(abs)) {
+      dirs.push(abs)
+      continue
+    }
+    const entries = await readdir(abs, { withFileTypes: true }).catch(() => [])
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.isDirectory() && !entry.name.startsWith('.') && (await hasManifest(join(abs, entry.name)))) {
+        dirs.push(join(abs, entry.name))
+      }
+    }
+  }
+  return Promise.all(
+    dirs.map(async (dir): Promise<Discovered> => {
+      try {
+        return { ok: true, loaded: await readManifest(dir) }
+      } catch (error) {
+        if (error instanceof ManifestError) return { ok: false, dir, error }
+        throw error
+      }
+    }),
+  )
+}

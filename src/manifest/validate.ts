@@ -1,0 +1,113 @@
+/**
+ * Manifest validation: every problem at once, each naming the file, the JSON path, what was
+ * expected and what was found.
+ */
+import { Ajv, type ErrorObject } from 'ajv'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import {
+  ALLOWED_PLACEMENTS,
+  ALLOWED_TRANSPORTS,
+  DEFAULT_PLACEMENT,
+  DEFAULT_TRANSPORT,
+  ManifestSchema,
+  type Manifest,
+  type ManifestInput,
+} from './schema.js'
+
+export interface ManifestProblem {
+  /** JSON pointer into the manifest, e.g. `/placement`; `` for the whole document. */
+  path: string
+  expected: string
+  found: string
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false })
+const check = ajv.compile<ManifestInput>(ManifestSchema)
+
+export class ManifestError extends PolyplugError {
+  constructor(
+    readonly file: string,
+    readonly problems: ManifestProblem[],
+    plugin?: string,
+  ) {
+    super(ErrorCodes.MANIFEST_INVALID, `${file}: invalid manifest\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`, {
+      plugin,
+      data: { file, problems },
+    })
+  }
+}
+
+export function formatProblem(problem: ManifestProblem): string {
+  return `${problem.path || '(root)'}: expected ${problem.expected}, found ${problem.found}`
+}
+
+/** Validates a parsed manifest, applies defaults, and throws a ManifestError listing every problem. */
+export function validateManifest(value: unknown, file: string): Manifest {
+  const id = typeof (value as { id?: unknown } | null)?.id === 'string' ? (value as { id: string }).id : undefined
+  if (!check(value)) throw new ManifestError(file, collapse(check.errors ?? [], value), id)
+  const placement = value.placement ?? DEFAULT_PLACEMENT[value.kind]
+  const transport = value.transport ?? DEFAULT_TRANSPORT[placement]
+  const problems: ManifestProblem[] = []
+  if (!ALLOWED_PLACEMENTS[value.kind].includes(placement)) {
+    problems.push({ path: '/placement', expected: `one of ${list(ALLOWED_PLACEMENTS[value.kind])} for kind "${value.kind}"`, found: JSON.stringify(placement) })
+  } else if (!ALLOWED_TRANSPORTS[placement].includes(transport)) {
+    problems.push({ path: '/transport', expected: `one of ${list(ALLOWED_TRANSPORTS[placement])} for placement "${placement}"`, found: JSON.stringify(transport) })
+  }
+  if (problems.length > 0) throw new ManifestError(file, problems, id)
+  return { ...value, placement, transport }
+}
+
+function list(values: readonly string[]): string {
+  return values.map((v) => JSON.stringify(v)).join(', ')
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing'
+  const text = JSON.stringify(value)
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+}
+
+function at(root: unknown, pointer: string): unknown {
+  let node = root
+  for (const part of pointer.split('/').slice(1)) {
+    node = (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')]
+  }
+  return node
+}
+
+/** Turns Ajv's errors into one problem per path (a union of literals yields one "one of" line). */
+function collapse(errors: ErrorObject[], root: unknown): ManifestProblem[] {
+  const byPath = new Map<string, ManifestProblem>()
+  for (const error of errors) {
+    const found = describe(at(root, error.instancePath))
+    let path = error.instancePath
+    let expected: string
+    switch (error.keyword) {
+      case 'required':
+        path = `${path}/${(error.params as { missingProperty: string }).missingProperty}`
+        expected = `a value (the field is required)`
+        byPath.set(path, { path, expected, found: 'nothing' })
+        continue
+      case 'additionalProperties': {
+        const extra = (error.params as { additionalProperty: string }).additionalProperty
+        byPath.set(`${path}/${extra}`, { path: `${path}/${extra}`, expected: 'no such field (unknown property)', found: describe(at(root, `${path}/${extra}`)) })
+        continue
+      }
+      case 'const': {
+        const previous = byPath.get(path)
+        const allowed = JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)
+        expected = previous?.expected.startsWith('one of ') ? `${previous.expected}, ${allowed}` : `one of ${allowed}`
+        break
+      }
+      case 'anyOf':
+        continue // the const errors above already list the choices
+      case 'pattern':
+        expected = `a string matching ${(error.params as { pattern: string }).pattern}`
+        break
+      default:
+        expected = error.message?.replace(/^must (be )?/, '') ?? error.keyword
+    }
+    byPath.set(path, { path, expected, found })
+  }
+  return [...byPath.values()]
+}

@@ -1,0 +1,38 @@
+/**
+ * `worker`: the plugin runs in a worker thread started with the carrier script. A crash ends
+ * only the worker; `kill` terminates it. The channel ends when the worker does.
+ */
+import { Worker } from 'node:worker_threads'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { portChannel } from '../transports/port.js'
+import type { Launched, LaunchSpec } from './placement.js'
+import type { CarrierData } from './worker-carrier.js'
+
+const carrier = new URL('./worker-carrier.js', import.meta.url)
+
+export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
+  const { manifest, entryPath } = spec.loaded
+  const data: CarrierData = { id: spec.id, kind: manifest.kind, entryPath }
+  const memoryMb = manifest.limits?.memoryMb
+  const worker = new Worker(carrier, {
+    workerData: data,
+    ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),
+  })
+  const channel = portChannel(worker)
+  let cause: PolyplugError | undefined
+  worker.on('error', (error) => {
+    cause ??= new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `worker crashed: ${error.message}`, { plugin: spec.id, cause: error })
+  })
+  worker.on('exit', (code) => {
+    // A worker that exits on its own before the host closed the channel has crashed, whatever its code.
+    void channel.close(cause ?? new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `worker exited with code ${code}`, { plugin: spec.id, data: { exitCode: code } }))
+  })
+  return {
+    channel,
+    isolated: true,
+    async kill(reason) {
+      await channel.close(reason)
+      await worker.terminate()
+    },
+  }
+}

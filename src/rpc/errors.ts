@@ -1,0 +1,104 @@
+/**
+ * Errors that cross process and language boundaries. Each carries a stable string `code`
+ * (match on it, never on the message), and where known the plugin and method involved.
+ */
+
+/** The codes polyplug itself produces. Plugins may use their own codes too (any string). */
+export const ErrorCodes = {
+  /** The call did not finish before its deadline. */
+  RPC_TIMEOUT: 'RPC_TIMEOUT',
+  /** The caller aborted the call. */
+  RPC_CANCELLED: 'RPC_CANCELLED',
+  /** The channel closed (cleanly) while the call was in flight, or a send was tried after close. */
+  CHANNEL_CLOSED: 'CHANNEL_CLOSED',
+  /** The plugin's worker or process died. */
+  PLUGIN_CRASHED: 'PLUGIN_CRASHED',
+  /** The plugin stopped answering heartbeats and was terminated. */
+  PLUGIN_HUNG: 'PLUGIN_HUNG',
+  /** The plugin did not complete its start-up handshake in time. */
+  PLUGIN_START_TIMEOUT: 'PLUGIN_START_TIMEOUT',
+  /** The plugin's `activate` threw or rejected. */
+  ACTIVATION_FAILED: 'ACTIVATION_FAILED',
+  PLUGIN_NOT_FOUND: 'PLUGIN_NOT_FOUND',
+  /** The plugin cannot be started (bad manifest, missing entry, unsupported kind/placement). */
+  PLUGIN_UNAVAILABLE: 'PLUGIN_UNAVAILABLE',
+  METHOD_NOT_FOUND: 'METHOD_NOT_FOUND',
+  INVALID_PARAMS: 'INVALID_PARAMS',
+  /** A message that is not a valid JSON-RPC 2.0 request, response or notification. */
+  INVALID_REQUEST: 'INVALID_REQUEST',
+  /** Bytes that the codec could not decode. */
+  PARSE_ERROR: 'PARSE_ERROR',
+  /** A request reused the id of a request still in flight. */
+  DUPLICATE_REQUEST_ID: 'DUPLICATE_REQUEST_ID',
+  /** A message larger than the configured limit. */
+  FRAME_TOO_LARGE: 'FRAME_TOO_LARGE',
+  /** A message nested deeper than the configured limit. */
+  MESSAGE_TOO_DEEP: 'MESSAGE_TOO_DEEP',
+  /** The two sides share no protocol version or encoding. */
+  PROTOCOL_MISMATCH: 'PROTOCOL_MISMATCH',
+  MANIFEST_INVALID: 'MANIFEST_INVALID',
+  PERMISSION_DENIED: 'PERMISSION_DENIED',
+  TRANSPORT_UNAVAILABLE: 'TRANSPORT_UNAVAILABLE',
+  /** An error thrown by plugin or host code that carried no code of its own. */
+  INTERNAL_ERROR: 'INTERNAL_ERROR',
+} as const
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
+
+/** Any polyplug code, or a plugin's own string code (autocompletes the known ones). */
+export type AnyErrorCode = ErrorCode | (string & {})
+
+export interface PolyplugErrorOptions {
+  cause?: unknown
+  plugin?: string
+  method?: string
+  data?: unknown
+}
+
+export class PolyplugError extends Error {
+  override readonly name = 'PolyplugError'
+  readonly code: AnyErrorCode
+  readonly plugin: string | undefined
+  readonly method: string | undefined
+  readonly data: unknown
+
+  constructor(code: AnyErrorCode, message: string, options: PolyplugErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.plugin = options.plugin
+    this.method = options.method
+    this.data = options.data
+  }
+
+  /** A copy tagged with plugin and method where this error does not name them yet. */
+  withContext(plugin: string | undefined, method: string | undefined): PolyplugError {
+    if ((this.plugin ?? plugin) === this.plugin && (this.method ?? method) === this.method) return this
+    const copy = new PolyplugError(this.code, this.message, {
+      cause: this.cause,
+      plugin: this.plugin ?? plugin,
+      method: this.method ?? method,
+      data: this.data,
+    })
+    copy.stack = this.stack
+    return copy
+  }
+
+  toJSON(): { code: string; message: string; plugin?: string; method?: string; data?: unknown } {
+    return { code: this.code, message: this.message, plugin: this.plugin, method: this.method, data: this.data }
+  }
+}
+
+export function isPolyplugError(value: unknown, code?: AnyErrorCode): value is PolyplugError {
+  return value instanceof PolyplugError && (code === undefined || value.code === code)
+}
+
+/** Wraps anything thrown into a PolyplugError, keeping an existing code. */
+export function toPolyplugError(value: unknown, fallback: AnyErrorCode = ErrorCodes.INTERNAL_ERROR): PolyplugError {
+  if (value instanceof PolyplugError) return value
+  if (value instanceof Error) {
+    const own = (value as Error & { code?: unknown }).code
+    const code = typeof own === 'string' ? own : fallback
+    return new PolyplugError(code, value.message, { cause: value })
+  }
+  return new PolyplugError(fallback, typeof value === 'string' ? value : 'non-error value thrown', { data: value })
+}

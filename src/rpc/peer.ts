@@ -1,0 +1,364 @@
+/**
+ * The symmetric RPC endpoint: the same class runs in the host and inside a plugin. It knows
+ * nothing of transports; it speaks JSON-RPC 2.0 (plus the reserved `$/` methods it owns:
+ * `$/cancel`, `$/progress`, `$/ping`) over any `Channel`.
+ */
+import type { Channel } from '../channels/channel.js'
+import { exceedsDepth, jsonCodec, parse, stringify, type Codec } from './codec.js'
+import { ErrorCodes, PolyplugError, toPolyplugError } from './errors.js'
+import { invokeWithContext } from './invoke.js'
+import { createProxy } from './proxy.js'
+import type { CallContext, CallOptions, Handler, Remote } from './types.js'
+import {
+  classify,
+  errorFromWire,
+  errorToWire,
+  Reserved,
+  type Message,
+  type RequestId,
+  type RequestMessage,
+  type ResponseMessage,
+} from './wire.js'
+
+export interface PeerOptions {
+  /** The plugin this peer serves or talks to; every error it produces names it. */
+  name?: string
+  /** Encoding for `bytes` channels. Default JSON. */
+  codec?: Codec
+  /** Default call timeout in ms; 0 (default) means none. */
+  timeout?: number
+  /** Largest encoded message accepted or sent, in bytes (bytes/text channels). Default 16 MiB. */
+  maxMessageBytes?: number
+  /** Deepest object/array nesting accepted. Default 64. */
+  maxDepth?: number
+  /** Messages this peer refused (malformed, oversized, unknown response ids...). */
+  onProtocolError?: (error: PolyplugError) => void
+}
+
+interface PendingCall {
+  method: string
+  resolve(value: unknown): void
+  reject(error: PolyplugError): void
+  onProgress: ((value: unknown) => void) | undefined
+  cleanup(): void
+}
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+export const DEFAULT_MAX_DEPTH = 64
+
+export class Peer {
+  readonly name: string | undefined
+  readonly #channel: Channel
+  #codec: Codec
+  readonly #timeout: number
+  readonly #maxBytes: number
+  readonly #maxDepth: number
+  readonly #onProtocolError: ((error: PolyplugError) => void) | undefined
+  readonly #handlers = new Map<string, Handler>()
+  readonly #pending = new Map<RequestId, PendingCall>()
+  readonly #inflight = new Map<RequestId, AbortController>()
+  #nextId = 1
+  #closeReason: PolyplugError | undefined
+
+  constructor(channel: Channel, options: PeerOptions = {}) {
+    this.name = options.name
+    this.#channel = channel
+    this.#codec = options.codec ?? jsonCodec
+    this.#timeout = options.timeout ?? 0
+    this.#maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
+    this.#maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH
+    this.#onProtocolError = options.onProtocolError
+    this.#handlers.set(Reserved.ping, () => ({}))
+    channel.onMessage((message) => this.#receive(message))
+    channel.onClose((error) => this.#onChannelClosed(error))
+  }
+
+  /** Calls currently awaiting a response. */
+  get pendingCount(): number {
+    return this.#pending.size
+  }
+
+  get closed(): boolean {
+    return this.#closeReason !== undefined
+  }
+
+  /** Switches the byte encoding, e.g. after `$/hello` negotiated MessagePack. */
+  setCodec(codec: Codec): void {
+    this.#codec = codec
+  }
+
+  /** Registers a handler for requests and notifications named `method`. Returns an unregister function. */
+  handle(method: string, handler: Handler): () => void {
+    this.#handlers.set(method, handler)
+    return () => {
+      if (this.#handlers.get(method) === handler) this.#handlers.delete(method)
+    }
+  }
+
+  /** Registers every function of `api` as a method; positional params are spread, the context comes last. */
+  expose(api: object, prefix = ''): void {
+    for (const [key, value] of methodEntries(api)) {
+      this.handle(prefix + key, (params, context) => invokeWithContext(value, api, params, context))
+    }
+  }
+
+  call<T = unknown>(method: string, params?: unknown[] | Record<string, unknown>, options: CallOptions = {}): Promise<T> {
+    if (this.#closeReason) return Promise.reject(this.#closeReason.withContext(this.name, method))
+    if (options.signal?.aborted) return Promise.reject(this.#error(ErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', method))
+    const id = this.#nextId++
+    return new Promise<T>((resolve, reject) => {
+      const timeoutMs = options.timeout ?? this.#timeout
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const onAbort = () => this.#abandon(id, ErrorCodes.RPC_CANCELLED, 'call cancelled by the caller')
+      const pending: PendingCall = {
+        method,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        onProgress: options.onProgress,
+        cleanup: () => {
+          if (timer !== undefined) clearTimeout(timer)
+          options.signal?.removeEventListener('abort', onAbort)
+        },
+      }
+      this.#pending.set(id, pending)
+      if (timeoutMs > 0) {
+        timer = setTimeout(() => this.#abandon(id, ErrorCodes.RPC_TIMEOUT, `no response within ${timeoutMs} ms`), timeoutMs)
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true })
+      const message: RequestMessage = { jsonrpc: '2.0', id, method }
+      if (params !== undefined) message.params = params
+      this.#send(message).catch((error: unknown) => this.#settle(id, toPolyplugError(error)))
+    })
+  }
+
+  /** Sends a notification; resolves once handed to the channel. */
+  async notify(method: string, params?: unknown[] | Record<string, unknown>): Promise<void> {
+    if (this.#closeReason) throw this.#closeReason.withContext(this.name, method)
+    await this.#send(params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params })
+  }
+
+  /** A typed view of the other side: `await peer.proxy<Api>().add(1, 2)`. */
+  proxy<Api>(options: CallOptions = {}): Remote<Api> {
+    return createProxy<Api>((method, args) => this.call(method, args, options))
+  }
+
+  /** Closes the channel; pending calls reject with `reason` (default CHANNEL_CLOSED). */
+  close(reason?: Error): Promise<void> {
+    return this.#channel.close(reason)
+  }
+
+  #error(code: string, message: string, method?: string, cause?: unknown): PolyplugError {
+    return new PolyplugError(code, message, { plugin: this.name, method, cause })
+  }
+
+  /** The caller gives up on a call: settle it locally and tell the other side to stop. */
+  #abandon(id: RequestId, code: string, message: string): void {
+    const pending = this.#pending.get(id)
+    if (!pending) return
+    this.#settle(id, this.#error(code, message, pending.method))
+    if (!this.#channel.closed) this.#send({ jsonrpc: '2.0', method: Reserved.cancel, params: { id } }).catch(() => {})
+  }
+
+  #settle(id: RequestId, error: PolyplugError | undefined, result?: unknown): void {
+    const pending = this.#pending.get(id)
+    if (!pending) return
+    this.#pending.delete(id)
+    pending.cleanup()
+    if (error) pending.reject(error.withContext(this.name, pending.method))
+    else pending.resolve(result)
+  }
+
+  async #send(message: Message): Promise<void> {
+    const channel = this.#channel
+    if (exceedsDepth(message, this.#maxDepth + 2)) {
+      throw this.#error(ErrorCodes.MESSAGE_TOO_DEEP, `message nests deeper than ${this.#maxDepth} levels`)
+    }
+    if (channel.carries === 'structured-clone') return channel.send(message)
+    const encoded = channel.carries === 'text' ? stringify(message) : this.#codec.encode(message)
+    const size = typeof encoded === 'string' ? encoded.length : encoded.byteLength
+    if (size > this.#maxBytes) {
+      throw this.#error(ErrorCodes.FRAME_TOO_LARGE, `message of ${size} bytes exceeds the limit of ${this.#maxBytes}`)
+    }
+    return channel.send(encoded)
+  }
+
+  #protocolError(code: string, message: string): PolyplugError {
+    const error = this.#error(code, message)
+    this.#onProtocolError?.(error)
+    return error
+  }
+
+  #decode(raw: unknown): unknown {
+    if (this.#channel.carries === 'structured-clone') return raw
+    const size = typeof raw === 'string' ? raw.length : raw instanceof Uint8Array ? raw.byteLength : -1
+    if (size < 0) throw this.#protocolError(ErrorCodes.INVALID_REQUEST, `expected ${this.#channel.carries}, got ${typeof raw}`)
+    if (size > this.#maxBytes) {
+      // A stream that sent an oversized message cannot be trusted to continue: close this one channel.
+      const error = this.#protocolError(ErrorCodes.FRAME_TOO_LARGE, `incoming message of ${size} bytes exceeds the limit of ${this.#maxBytes}`)
+      void this.#channel.close(error)
+      throw error
+    }
+    if (typeof raw === 'string') {
+      try {
+        return parse(raw)
+      } catch (cause) {
+        throw this.#protocolError(ErrorCodes.PARSE_ERROR, `message is not valid JSON: ${(cause as Error).message}`)
+      }
+    }
+    try {
+      return this.#codec.decode(raw as Uint8Array)
+    } catch (cause) {
+      throw this.#protocolError(ErrorCodes.PARSE_ERROR, (cause as Error).message)
+    }
+  }
+
+  #receive(raw: unknown): void {
+    let value: unknown
+    try {
+      value = this.#decode(raw)
+    } catch (error) {
+      if ((error as PolyplugError).code === ErrorCodes.PARSE_ERROR) this.#respondError(null, error as PolyplugError)
+      return
+    }
+    if (exceedsDepth(value, this.#maxDepth + 2)) {
+      const id = classify(value).kind === 'request' ? (value as RequestMessage).id : null
+      const error = this.#protocolError(ErrorCodes.MESSAGE_TOO_DEEP, `message nests deeper than ${this.#maxDepth} levels`)
+      if (id !== null) this.#respondError(id, error)
+      return
+    }
+    const classified = classify(value)
+    switch (classified.kind) {
+      case 'request':
+        return this.#onRequest(classified.message)
+      case 'notification':
+        return this.#onNotification(classified.message.method, classified.message.params)
+      case 'response':
+        return this.#onResponse(classified.message)
+      case 'invalid': {
+        const error = this.#protocolError(ErrorCodes.INVALID_REQUEST, `invalid message: ${classified.reason}`)
+        if (classified.id !== null) this.#respondError(classified.id, error)
+      }
+    }
+  }
+
+  #onResponse(message: ResponseMessage): void {
+    if (message.id === null) {
+      // The other side could not parse something we sent; it cannot say which call it was.
+      if (message.error) this.#onProtocolError?.(errorFromWire(message.error))
+      return
+    }
+    // Unknown ids are normal after a timeout or cancel: the answer arrived too late.
+    if (!this.#pending.has(message.id)) return
+    if (message.error) this.#settle(message.id, errorFromWire(message.error))
+    else this.#settle(message.id, undefined, message.result)
+  }
+
+  #onNotification(method: string, params: unknown): void {
+    if (method === Reserved.cancel) {
+      const id = (params as { id?: RequestId } | undefined)?.id
+      if (id !== undefined) this.#inflight.get(id)?.abort(this.#error(ErrorCodes.RPC_CANCELLED, 'cancelled by the caller'))
+      return
+    }
+    if (method === Reserved.progress) {
+      const { id, value } = (params ?? {}) as { id?: RequestId; value?: unknown }
+      if (id !== undefined) this.#pending.get(id)?.onProgress?.(value)
+      return
+    }
+    const handler = this.#handlers.get(method)
+    if (!handler) return
+    const context: CallContext = { signal: new AbortController().signal, method, progress: () => {} }
+    try {
+      const result = handler(params as Parameters<Handler>[0], context)
+      if (isPromiseLike(result)) result.then(undefined, (error: unknown) => this.#reportNotificationError(method, error))
+    } catch (error) {
+      this.#reportNotificationError(method, error)
+    }
+  }
+
+  #reportNotificationError(method: string, error: unknown): void {
+    this.#onProtocolError?.(toPolyplugError(error).withContext(this.name, method))
+  }
+
+  #onRequest(message: RequestMessage): void {
+    const { id, method } = message
+    if (this.#inflight.has(id)) {
+      this.#respondError(id, this.#protocolError(ErrorCodes.DUPLICATE_REQUEST_ID, `request id ${JSON.stringify(id)} is already in flight`))
+      return
+    }
+    const handler = this.#handlers.get(method)
+    if (!handler) {
+      this.#respondError(id, this.#error(ErrorCodes.METHOD_NOT_FOUND, `no method named ${JSON.stringify(method)}`, method))
+      return
+    }
+    const controller = new AbortController()
+    this.#inflight.set(id, controller)
+    const context: CallContext = {
+      signal: controller.signal,
+      method,
+      progress: (value) => {
+        if (!controller.signal.aborted) void this.notify(Reserved.progress, { id, value }).catch(() => {})
+      },
+    }
+    let result: unknown
+    try {
+      result = handler(message.params, context)
+    } catch (error) {
+      this.#finishRequest(id, method, error, undefined)
+      return
+    }
+    if (isPromiseLike(result)) {
+      result.then(
+        (value) => this.#finishRequest(id, method, undefined, value),
+        (error: unknown) => this.#finishRequest(id, method, error ?? new Error('rejected'), undefined),
+      )
+    } else {
+      this.#finishRequest(id, method, undefined, result)
+    }
+  }
+
+  #finishRequest(id: RequestId, method: string, error: unknown, result: unknown): void {
+    this.#inflight.delete(id)
+    if (this.#channel.closed) return
+    if (error !== undefined) {
+      this.#respondError(id, toPolyplugError(error).withContext(this.name, method))
+      return
+    }
+    this.#send({ jsonrpc: '2.0', id, result: result === undefined ? null : result }).catch((sendError: unknown) => {
+      // e.g. the result is too large: the caller still gets an answer, as an error.
+      this.#respondError(id, toPolyplugError(sendError).withContext(this.name, method))
+    })
+  }
+
+  #respondError(id: RequestId | null, error: PolyplugError): void {
+    if (this.#channel.closed) return
+    this.#send({ jsonrpc: '2.0', id, error: errorToWire(error) }).catch(() => {})
+  }
+
+  #onChannelClosed(error?: Error): void {
+    const reason =
+      error instanceof PolyplugError
+        ? error
+        : this.#error(ErrorCodes.CHANNEL_CLOSED, error ? `channel closed: ${error.message}` : 'channel closed', undefined, error)
+    this.#closeReason = reason
+    for (const id of [...this.#pending.keys()]) this.#settle(id, reason)
+    for (const controller of this.#inflight.values()) controller.abort(reason)
+    this.#inflight.clear()
+  }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function'
+}
+
+/** Own and inherited methods of an object (class instances included), without Object.prototype's. */
+export function methodEntries(api: object): [string, (...args: unknown[]) => unknown][] {
+  const out = new Map<string, (...args: unknown[]) => unknown>()
+  for (let o: object | null = api; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    for (const key of Object.getOwnPropertyNames(o)) {
+      if (key === 'constructor' || out.has(key)) continue
+      const value = (api as Record<string, unknown>)[key]
+      if (typeof value === 'function') out.set(key, value as (...args: unknown[]) => unknown)
+    }
+  }
+  return [...out]
+}

@@ -1,0 +1,38 @@
+/** Types shared by the Peer and the typed proxies. */
+
+/** What a method handler learns about the call it serves. */
+export interface CallContext {
+  /** Aborted when the caller cancels, the call times out on the caller's side, or the channel closes. */
+  readonly signal: AbortSignal
+  readonly method: string
+  /** Sends a `$/progress` notification for this call to the caller. */
+  progress(value: unknown): void
+}
+
+export interface CallOptions {
+  /** Milliseconds; 0 disables. Defaults to the Peer's `timeout`. */
+  timeout?: number
+  signal?: AbortSignal
+  /** Receives the handler's `progress(...)` values. */
+  onProgress?: (value: unknown) => void
+}
+
+/** Low-level handler: raw JSON-RPC params in, result out (sync or async). */
+export type Handler = (params: unknown[] | Record<string, unknown> | undefined, context: CallContext) => unknown
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyFunction = (...args: any[]) => unknown
+
+/** Drops a trailing CallContext parameter: callers never pass it, the runtime does. */
+export type StripContext<P extends unknown[]> = P extends [...infer Head, infer Last]
+  ? [Last] extends [CallContext]
+    ? Head
+    : P
+  : P
+
+/** The caller's view of an implementation: every method async, without its CallContext. */
+export type Remote<Api> = {
+  [K in keyof Api as Api[K] extends AnyFunction ? K : never]: Api[K] extends (...args: infer P) => infer R
+    ? (...args: StripContext<P>) => Promise<Awaited<R>>
+    : never
+}

@@ -1,0 +1,130 @@
+/**
+ * JSON-RPC 2.0 message shapes and the mapping between PolyplugError and the wire error object.
+ * Spec: https://www.jsonrpc.org/specification — polyplug's additions are in docs/protocol.md.
+ */
+import { ErrorCodes, PolyplugError, type AnyErrorCode } from './errors.js'
+
+export type RequestId = number | string
+
+export interface RequestMessage {
+  jsonrpc: '2.0'
+  id: RequestId
+  method: string
+  params?: unknown[] | Record<string, unknown>
+}
+
+export interface NotificationMessage {
+  jsonrpc: '2.0'
+  method: string
+  params?: unknown[] | Record<string, unknown>
+}
+
+export interface WireError {
+  /** JSON-RPC numeric code. */
+  code: number
+  message: string
+  /** polyplug puts the stable string code (and plugin, method, user data) here. */
+  data?: { code?: string; plugin?: string; method?: string; data?: unknown } | unknown
+}
+
+export interface ResponseMessage {
+  jsonrpc: '2.0'
+  id: RequestId | null
+  result?: unknown
+  error?: WireError
+}
+
+export type Message = RequestMessage | NotificationMessage | ResponseMessage
+
+/** Reserved protocol methods (docs/protocol.md). */
+export const Reserved = {
+  hello: '$/hello',
+  activate: '$/activate',
+  cancel: '$/cancel',
+  ping: '$/ping',
+  log: '$/log',
+  progress: '$/progress',
+  shutdown: '$/shutdown',
+} as const
+
+/** Numeric codes for JSON-RPC peers that only look at `code`. */
+const numericCodes: Partial<Record<AnyErrorCode, number>> = {
+  [ErrorCodes.PARSE_ERROR]: -32700,
+  [ErrorCodes.INVALID_REQUEST]: -32600,
+  [ErrorCodes.METHOD_NOT_FOUND]: -32601,
+  [ErrorCodes.INVALID_PARAMS]: -32602,
+  [ErrorCodes.INTERNAL_ERROR]: -32603,
+  [ErrorCodes.RPC_CANCELLED]: -32800, // LSP's RequestCancelled
+  [ErrorCodes.RPC_TIMEOUT]: -32001,
+  [ErrorCodes.PERMISSION_DENIED]: -32002,
+  [ErrorCodes.FRAME_TOO_LARGE]: -32003,
+  [ErrorCodes.MESSAGE_TOO_DEEP]: -32004,
+  [ErrorCodes.DUPLICATE_REQUEST_ID]: -32005,
+}
+const APPLICATION_ERROR = -32000
+
+const codesByNumber = new Map<number, AnyErrorCode>(
+  Object.entries(numericCodes).map(([code, n]) => [n as number, code]),
+)
+
+/** Encodes an error for the wire: code, message, data — never the stack. */
+export function errorToWire(error: PolyplugError): WireError {
+  const data: Record<string, unknown> = { code: error.code }
+  if (error.plugin !== undefined) data.plugin = error.plugin
+  if (error.method !== undefined) data.method = error.method
+  if (error.data !== undefined) data.data = error.data
+  return { code: numericCodes[error.code] ?? APPLICATION_ERROR, message: error.message, data }
+}
+
+/** Revives a wire error; accepts errors from any JSON-RPC peer, not only polyplug ones. */
+export function errorFromWire(wire: WireError): PolyplugError {
+  const data = isRecord(wire.data) ? wire.data : undefined
+  const code =
+    typeof data?.code === 'string' ? data.code : (codesByNumber.get(wire.code) ?? ErrorCodes.INTERNAL_ERROR)
+  return new PolyplugError(code, typeof wire.message === 'string' ? wire.message : 'error without message', {
+    plugin: typeof data?.plugin === 'string' ? data.plugin : undefined,
+    method: typeof data?.method === 'string' ? data.method : undefined,
+    data: data ? data.data : wire.data,
+  })
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+export type Classified =
+  | { kind: 'request'; message: RequestMessage }
+  | { kind: 'notification'; message: NotificationMessage }
+  | { kind: 'response'; message: ResponseMessage }
+  | { kind: 'invalid'; id: RequestId | null; reason: string }
+
+function isId(value: unknown): value is RequestId {
+  return (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string'
+}
+
+/** Checks a decoded value against the JSON-RPC 2.0 shapes. */
+export function classify(value: unknown): Classified {
+  if (!isRecord(value)) return { kind: 'invalid', id: null, reason: 'message is not an object' }
+  const id = isId(value.id) ? value.id : null
+  if (value.jsonrpc !== '2.0') return { kind: 'invalid', id, reason: 'jsonrpc must be "2.0"' }
+  if ('method' in value) {
+    if (typeof value.method !== 'string' || value.method === '') {
+      return { kind: 'invalid', id, reason: 'method must be a non-empty string' }
+    }
+    if (value.params !== undefined && typeof value.params !== 'object') {
+      return { kind: 'invalid', id, reason: 'params must be an array or an object' }
+    }
+    if (value.params === null) return { kind: 'invalid', id, reason: 'params must be an array or an object' }
+    if (!('id' in value)) return { kind: 'notification', message: value as unknown as NotificationMessage }
+    if (id === null) return { kind: 'invalid', id: null, reason: 'id must be a string or a finite number' }
+    return { kind: 'request', message: value as unknown as RequestMessage }
+  }
+  if ('result' in value || 'error' in value) {
+    if (value.id !== null && id === null) return { kind: 'invalid', id: null, reason: 'response id is invalid' }
+    if ('error' in value && !(isRecord(value.error) && typeof value.error.code === 'number')) {
+      return { kind: 'invalid', id, reason: 'error must be an object with a numeric code' }
+    }
+    return { kind: 'response', message: value as unknown as ResponseMessage }
+  }
+  return { kind: 'invalid', id, reason: 'message has neither method nor result/error' }
+}

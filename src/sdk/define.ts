@@ -1,0 +1,53 @@
+/** What a plugin author writes: `export default definePlugin({ methods, activate, deactivate })`. */
+import type { CallContext, CallOptions, Remote } from '../rpc/types.js'
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+export interface PluginLogger {
+  debug(...args: unknown[]): void
+  info(...args: unknown[]): void
+  warn(...args: unknown[]): void
+  error(...args: unknown[]): void
+}
+
+/** The host as a plugin sees it, the same whatever the plugin's placement or transport. */
+export interface PluginContext {
+  /** The plugin's manifest id. */
+  readonly id: string
+  /** Settings the host passed at activation. */
+  readonly config: Readonly<Record<string, unknown>>
+  /** Lines go to the host's log, tagged with the plugin id. */
+  readonly log: PluginLogger
+  /** Calls a host API method, e.g. `ctx.call('host/info')`. */
+  call<T = unknown>(method: string, args?: unknown[], options?: CallOptions): Promise<T>
+  /** A typed view of the host API. */
+  host<Api>(): Remote<Api>
+}
+
+/** The trailing argument of every plugin method: cancellation signal, progress, and the plugin context. */
+export interface MethodContext extends CallContext {
+  readonly plugin: PluginContext
+}
+
+export interface PluginDefinition<Methods extends object = object> {
+  /** The methods callers can invoke; each receives its arguments, then a MethodContext. */
+  readonly methods: Methods
+  /** Runs once before the first call. */
+  activate?(context: PluginContext): void | Promise<void>
+  /** Runs once at shutdown; resources the plugin opened should be released here. */
+  deactivate?(): void | Promise<void>
+}
+
+const brand = Symbol.for('polyplug.plugin')
+
+/** Declares a plugin. The same file runs inline, in a worker or in a process: its manifest chooses. */
+export function definePlugin<Methods extends object>(definition: PluginDefinition<Methods>): PluginDefinition<Methods> {
+  if (typeof definition !== 'object' || definition === null || typeof definition.methods !== 'object') {
+    throw new TypeError('definePlugin expects { methods: {...}, activate?, deactivate? }')
+  }
+  return Object.assign(Object.create(null) as object, definition, { [brand]: true }) as PluginDefinition<Methods>
+}
+
+export function isPluginDefinition(value: unknown): value is PluginDefinition {
+  return typeof value === 'object' && value !== null && typeof (value as PluginDefinition).methods === 'object'
+}

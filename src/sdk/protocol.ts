@@ -1,0 +1,31 @@
+/** Shapes of the reserved lifecycle messages (normative text: docs/protocol.md). */
+import type { CodecName } from '../rpc/codec.js'
+
+export const PROTOCOL_VERSION = 1
+
+export interface HelloParams {
+  /** Protocol versions the host speaks. */
+  protocol: number[]
+  /** The plugin id the host expects. */
+  plugin: string
+  host: { name: 'polyplug'; version: string; pid?: number }
+  encodings: CodecName[]
+}
+
+export interface HelloResult {
+  protocol: number
+  id: string
+  /** Methods the plugin exports. */
+  methods: string[]
+  encodings: CodecName[]
+}
+
+export interface ActivateParams {
+  config?: Record<string, unknown>
+  reason?: string
+}
+
+export interface LogParams {
+  level: 'debug' | 'info' | 'warn' | 'error'
+  message: string
+}

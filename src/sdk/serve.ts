@@ -1,0 +1,82 @@
+/**
+ * The plugin side of the protocol: answers `$/hello`, `$/activate` and `$/shutdown`, exposes the
+ * plugin's methods, and gives it a PluginContext whose calls travel back to the host.
+ * Placement-independent: inline, worker and process carriers all call `servePlugin`.
+ */
+import type { Channel } from '../channels/channel.js'
+import { Peer, type PeerOptions } from '../rpc/peer.js'
+import { methodEntries } from '../rpc/peer.js'
+import { Reserved } from '../rpc/wire.js'
+import { invokeWithContext } from '../rpc/invoke.js'
+import type { CallContext } from '../rpc/types.js'
+import type { LogLevel, MethodContext, PluginContext, PluginDefinition, PluginLogger } from './define.js'
+import { PROTOCOL_VERSION, type ActivateParams, type HelloParams, type HelloResult } from './protocol.js'
+
+export interface ServeOptions extends Omit<PeerOptions, 'name'> {
+  id: string
+  /** Called after `$/shutdown` has run `deactivate` and answered; carriers exit here. */
+  onShutdown?: () => void
+}
+
+export function servePlugin(channel: Channel, definition: PluginDefinition, options: ServeOptions): Peer {
+  const peer = new Peer(channel, { ...options, name: options.id })
+  let config: Record<string, unknown> = {}
+  const log = createLogger(peer)
+  const context: PluginContext = {
+    id: options.id,
+    get config() {
+      return config
+    },
+    log,
+    call: (method, args = [], callOptions) => peer.call(method, args, callOptions),
+    host: () => peer.proxy(),
+  }
+
+  peer.handle(Reserved.hello, (params): HelloResult => {
+    const hello = (params ?? {}) as Partial<HelloParams>
+    const versions = hello.protocol ?? [PROTOCOL_VERSION]
+    if (!versions.includes(PROTOCOL_VERSION)) {
+      throw Object.assign(new Error(`host speaks protocol ${versions.join(', ')}, plugin speaks ${PROTOCOL_VERSION}`), { code: 'PROTOCOL_MISMATCH' })
+    }
+    return {
+      protocol: PROTOCOL_VERSION,
+      id: options.id,
+      methods: methodEntries(definition.methods).map(([name]) => name),
+      encodings: ['json', 'msgpack'],
+    }
+  })
+  peer.handle(Reserved.activate, async (params) => {
+    config = ((params as ActivateParams | undefined)?.config ?? {}) as Record<string, unknown>
+    await definition.activate?.(context)
+    return {}
+  })
+  peer.handle(Reserved.shutdown, async () => {
+    await definition.deactivate?.()
+    if (options.onShutdown) setTimeout(options.onShutdown, 0) // after the answer has left
+    return {}
+  })
+  for (const [name, fn] of methodEntries(definition.methods)) {
+    peer.handle(name, (params, call: CallContext) => {
+      const methodContext: MethodContext = { signal: call.signal, method: call.method, progress: call.progress, plugin: context }
+      return invokeWithContext(fn, definition.methods, params, methodContext)
+    })
+  }
+  return peer
+}
+
+function createLogger(peer: Peer): PluginLogger {
+  const send = (level: LogLevel) => (...args: unknown[]) => {
+    const message = args.map((a) => (typeof a === 'string' ? a : safeJson(a))).join(' ')
+    peer.notify(Reserved.log, { level, message }).catch(() => {})
+  }
+  return { debug: send('debug'), info: send('info'), warn: send('warn'), error: send('error') }
+}
+
+function safeJson(value: unknown): string {
+  if (value instanceof Error) return value.stack ?? value.message
+  try {
+    return JSON.stringify(value)
+  } catch {
+    return String(value)
+  }
+}
