@@ -2,6 +2,8 @@
 // transport. This one is JavaScript; the same file runs inline or in a worker, as its manifest says.
 import { definePlugin, PolyplugError } from 'polyplug/sdk'
 
+let cancelled = 0
+
 export default definePlugin({
   activate(ctx) {
     ctx.log.debug(`activated ${ctx.id}`)
@@ -25,9 +27,14 @@ export default definePlugin({
         const timer = setTimeout(() => resolve(ms), ms)
         ctx.signal.addEventListener('abort', () => {
           clearTimeout(timer)
+          cancelled++
           reject(new PolyplugError('RPC_CANCELLED', `sleep(${ms}) cancelled`))
         }, { once: true })
       })
+    },
+    /** How many `sleep` calls saw their cancellation: proves `$/cancel` reached the plugin. */
+    cancelCount() {
+      return cancelled
     },
     /** Returns `n` bytes: byte i is i % 256. @param {number} n */
     bytes(n) {

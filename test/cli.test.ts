@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { describe, it } from 'node:test'
+import { promisify } from 'node:util'
+import { cliPath, examplesDir, fixturesDir } from './support/paths.js'
+
+const exec = promisify(execFile)
+
+async function polyplug(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [cliPath, ...args])
+    return { code: 0, stdout, stderr }
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string }
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
+  }
+}
+
+describe('polyplug CLI', () => {
+  it('list --json prints every plugin with id, version, kind, placement, transport, entry and status', async () => {
+    const { code, stdout } = await polyplug('list', '--plugins', examplesDir, '--json')
+    assert.equal(code, 0)
+    const rows = JSON.parse(stdout) as Record<string, string>[]
+    const byId = Object.fromEntries(rows.map((r) => [r.id, r]))
+    assert.deepEqual(
+      { ...byId['echo-worker'], dir: undefined },
+      { id: 'echo-worker', version: '1.0.0', kind: 'js', placement: 'worker', transport: 'port', entry: 'index.js', status: 'inactive', dir: undefined },
+    )
+    assert.equal(byId['echo-inline']?.placement, 'inline')
+  })
+
+  it('list shows invalid plugins with their error', async () => {
+    const { code, stdout } = await polyplug('list', '--plugins', fixturesDir, '--json')
+    assert.equal(code, 0)
+    const invalid = (JSON.parse(stdout) as { status: string; error?: { code: string } }[]).filter((r) => r.status === 'invalid')
+    assert.equal(invalid.length, 1)
+    assert.equal(invalid[0]?.error?.code, 'MANIFEST_INVALID')
+  })
+
+  for (const id of ['echo-inline', 'echo-worker']) {
+    it(`call ${id} echo prints the JSON result and exits 0`, async () => {
+      const { code, stdout } = await polyplug('call', '--plugins', examplesDir, id, 'echo', '["hi"]')
+      assert.equal(code, 0)
+      assert.equal(stdout, '"hi"\n')
+    })
+  }
+
+  it('call prints the error code and message on stderr and exits non-zero', async () => {
+    const { code, stdout, stderr } = await polyplug('call', '--plugins', examplesDir, 'echo-worker', 'fail', '["E_BAD"]')
+    assert.notEqual(code, 0)
+    assert.equal(stdout, '')
+    assert.match(stderr, /^E_BAD: failed on request with code E_BAD/)
+  })
+
+  it('call with an unknown plugin or bad PARAMS_JSON fails clearly', async () => {
+    const missing = await polyplug('call', '--plugins', examplesDir, 'nope', 'echo')
+    assert.notEqual(missing.code, 0)
+    assert.match(missing.stderr, /PLUGIN_NOT_FOUND/)
+    const bad = await polyplug('call', '--plugins', examplesDir, 'echo-inline', 'echo', '{"not":"array"}')
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /JSON array/)
+  })
+
+  it('validate accepts a good plugin and lists field-level errors for a bad one', async () => {
+    const good = await polyplug('validate', `${examplesDir}/js-worker`)
+    assert.equal(good.code, 0)
+    assert.match(good.stdout, /ok: echo-worker@1\.0\.0/)
+    const bad = await polyplug('validate', `${fixturesDir}/invalid-manifest`)
+    assert.equal(bad.code, 1)
+    assert.match(bad.stderr, /\/kind: expected one of "js", "wasm", "native", "exec", found "python"/)
+    assert.match(bad.stderr, /\/colour: expected no such field/)
+  })
+})

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { describe, it } from 'node:test'
+import { manifestJsonSchema } from '../src/manifest/json-schema.js'
+import { ManifestError, validateManifest } from '../src/manifest/validate.js'
+import { root } from './support/paths.js'
+
+const valid = { id: 'ok', version: '1.0.0', kind: 'js', entry: 'index.js' }
+
+function problems(value: unknown) {
+  try {
+    validateManifest(value, 'polyplug.json')
+  } catch (error) {
+    assert.ok(error instanceof ManifestError)
+    assert.equal(error.code, 'MANIFEST_INVALID')
+    return error.problems
+  }
+  assert.fail('expected the manifest to be refused')
+}
+
+describe('manifest validation', () => {
+  it('applies placement and transport defaults per kind', () => {
+    assert.deepEqual(validateManifest(valid, 'f'), { ...valid, placement: 'inline', transport: 'direct' })
+    const worker = validateManifest({ ...valid, placement: 'worker' }, 'f')
+    assert.equal(worker.transport, 'port')
+    assert.equal(validateManifest({ ...valid, kind: 'exec', entry: 'x' }, 'f').placement, 'process')
+  })
+
+  it('reports every problem at once, each with its path, what was expected and what was found', () => {
+    const found = problems({ id: 'Bad Id', version: 'one', kind: 'python', colour: 'blue' })
+    const byPath = Object.fromEntries(found.map((p) => [p.path, p]))
+    assert.deepEqual(Object.keys(byPath).sort(), ['/colour', '/entry', '/id', '/kind', '/version'])
+    assert.match(byPath['/kind']?.expected ?? '', /one of "js", "wasm", "native", "exec"/)
+    assert.equal(byPath['/kind']?.found, '"python"')
+    assert.match(byPath['/entry']?.expected ?? '', /required/)
+    assert.match(byPath['/colour']?.expected ?? '', /unknown property/)
+    assert.equal(byPath['/id']?.found, '"Bad Id"')
+  })
+
+  it('names the file and the field in the error message', () => {
+    try {
+      validateManifest({ ...valid, placement: 'moon' }, '/plugins/x/polyplug.json')
+      assert.fail('expected a ManifestError')
+    } catch (error) {
+      assert.match((error as Error).message, /\/plugins\/x\/polyplug\.json/)
+      assert.match((error as Error).message, /\/placement: expected one of "inline", "worker", "process", "remote", found "moon"/)
+    }
+  })
+
+  it('refuses placements a kind cannot use and transports a placement cannot use', () => {
+    assert.equal(problems({ ...valid, kind: 'exec', placement: 'inline' })[0]?.path, '/placement')
+    const t = problems({ ...valid, placement: 'inline', transport: 'tcp' })[0]
+    assert.equal(t?.path, '/transport')
+    assert.match(t?.expected ?? '', /"direct"/)
+    assert.equal(problems({ ...valid, placement: 'worker', transport: 'stdio' })[0]?.path, '/transport')
+  })
+
+  it('refuses a non-object manifest', () => {
+    assert.equal(problems([1, 2])[0]?.path, '')
+    assert.equal(problems(null)[0]?.path, '')
+  })
+})
+
+describe('published JSON Schema', () => {
+  it('schema/polyplug.schema.json is generated from the same source as the types (run `npm run schema` after changing it)', () => {
+    const shipped = readFileSync(`${root}schema/polyplug.schema.json`, 'utf8')
+    assert.equal(shipped, manifestJsonSchema())
+  })
+})

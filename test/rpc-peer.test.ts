@@ -1,0 +1,279 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { createMemoryPair } from '../src/channels/memory.js'
+import type { Carries } from '../src/channels/channel.js'
+import { jsonCodec, type Codec } from '../src/rpc/codec.js'
+import { msgpackCodec } from '../src/rpc/msgpack.js'
+import { Peer, type PeerOptions } from '../src/rpc/peer.js'
+import { PolyplugError } from '../src/rpc/errors.js'
+import type { CallContext } from '../src/rpc/types.js'
+import { rejectsWithCode } from './support/assert-code.js'
+
+function pair(options: { carries?: Carries; codec?: Codec } & PeerOptions = {}) {
+  const [a, b] = createMemoryPair({ carries: options.carries ?? 'structured-clone' })
+  const client = new Peer(a, { ...options, name: 'client-side' })
+  const server = new Peer(b, { ...options, name: 'calc' })
+  return { client, server, a, b }
+}
+
+const api = {
+  add: (x: number, y: number) => x + y,
+  echo: <T>(v: T) => v,
+  fail(code: string): never {
+    throw new PolyplugError(code, 'it failed', { data: { detail: 42 } })
+  },
+  plainThrow(): never {
+    throw new Error('plain error')
+  },
+  wait(ms: number, ctx: CallContext) {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => resolve(ms), ms)
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(t)
+        reject(new PolyplugError('RPC_CANCELLED', 'stopped'))
+      })
+    })
+  },
+}
+
+const encodings: { label: string; carries: Carries; codec?: Codec }[] = [
+  { label: 'structured clone', carries: 'structured-clone' },
+  { label: 'JSON bytes', carries: 'bytes', codec: jsonCodec },
+  { label: 'MessagePack bytes', carries: 'bytes', codec: msgpackCodec },
+  { label: 'JSON text', carries: 'text' },
+]
+
+for (const encoding of encodings) {
+  describe(`Peer over ${encoding.label}`, () => {
+    it('answers requests, and the typed proxy calls them', async () => {
+      const { client, server } = pair(encoding)
+      server.expose(api)
+      const calc = client.proxy<typeof api>()
+      assert.equal(await calc.add(2, 3), 5)
+      assert.deepEqual(await calc.echo({ nested: [1, 'two', null] }), { nested: [1, 'two', null] })
+    })
+
+    it('carries Uint8Array values losslessly, in both directions', async () => {
+      const { client, server } = pair(encoding)
+      server.expose(api)
+      const data = new Uint8Array(1000).map((_, i) => (i * 7) & 255)
+      const back = await client.call<{ blob: Uint8Array }>('echo', [{ blob: data }])
+      assert.ok(back.blob instanceof Uint8Array)
+      assert.deepEqual([...back.blob], [...data])
+    })
+
+    it('turns a thrown error into a typed error with code, message, data, plugin and method, without the stack', async () => {
+      const { client, server } = pair(encoding)
+      server.expose(api)
+      const error = await rejectsWithCode(client.call('fail', ['E_CUSTOM']), 'E_CUSTOM')
+      assert.equal(error.message, 'it failed')
+      assert.deepEqual(error.data, { detail: 42 })
+      assert.equal(error.plugin, 'calc')
+      assert.equal(error.method, 'fail')
+      assert.ok(!String(error.stack).includes('rpc-peer.test'), 'the remote stack must not cross the wire')
+      const plain = await rejectsWithCode(client.call('plainThrow'), 'INTERNAL_ERROR')
+      assert.equal(plain.message, 'plain error')
+    })
+
+    it('rejects a call to an unknown method with METHOD_NOT_FOUND', async () => {
+      const { client, server } = pair(encoding)
+      server.expose(api)
+      await rejectsWithCode(client.call('nope'), 'METHOD_NOT_FOUND')
+    })
+  })
+}
+
+describe('Peer deadlines and cancellation', () => {
+  it('times out a slow call with RPC_TIMEOUT and cancels the handler on the other side', async () => {
+    const { client, server } = pair()
+    let aborted: unknown
+    server.handle('slow', (_p, ctx) => new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => {
+      aborted = ctx.signal.reason ?? true
+      reject(new Error('aborted'))
+    })))
+    await rejectsWithCode(client.call('slow', [], { timeout: 30 }), 'RPC_TIMEOUT')
+    await new Promise((r) => setTimeout(r, 20))
+    assert.ok(aborted, 'the handler saw its signal abort')
+    assert.equal(client.pendingCount, 0)
+  })
+
+  it('uses the peer-wide default timeout', async () => {
+    const { client, server } = pair({ timeout: 25 })
+    server.expose(api)
+    await rejectsWithCode(client.call('wait', [1000]), 'RPC_TIMEOUT')
+    assert.equal(await client.call('wait', [1]), 1)
+  })
+
+  it('sends $/cancel when the caller aborts, and the handler receives it as an aborted signal', async () => {
+    const { client, server } = pair({ carries: 'bytes' })
+    const seen: string[] = []
+    server.handle('wait', (_p, ctx) => new Promise((_r, reject) => {
+      ctx.signal.addEventListener('abort', () => {
+        seen.push('handler aborted')
+        reject(new Error('x'))
+      })
+    }))
+    const controller = new AbortController()
+    const call = client.call('wait', [], { signal: controller.signal })
+    setTimeout(() => controller.abort(), 10)
+    await rejectsWithCode(call, 'RPC_CANCELLED')
+    await new Promise((r) => setTimeout(r, 10))
+    assert.deepEqual(seen, ['handler aborted'])
+  })
+
+  it('refuses a call whose signal is already aborted without sending it', async () => {
+    const { client, server } = pair()
+    let ran = false
+    server.handle('x', () => (ran = true))
+    await rejectsWithCode(client.call('x', [], { signal: AbortSignal.abort() }), 'RPC_CANCELLED')
+    await new Promise((r) => setTimeout(r, 5))
+    assert.equal(ran, false)
+  })
+
+  it('delivers progress notifications to the caller', async () => {
+    const { client, server } = pair()
+    server.handle('count', (_p, ctx) => {
+      for (let i = 1; i <= 3; i++) ctx.progress(i)
+      return 'done'
+    })
+    const seen: unknown[] = []
+    assert.equal(await client.call('count', [], { onProgress: (v) => seen.push(v) }), 'done')
+    assert.deepEqual(seen, [1, 2, 3])
+  })
+})
+
+describe('Peer on channel close', () => {
+  it('rejects every pending call at once, leaving none pending, and aborts handlers in flight', async () => {
+    const { client, server } = pair()
+    let handlerAborted = false
+    server.handle('never', (_p, ctx) => new Promise(() => ctx.signal.addEventListener('abort', () => (handlerAborted = true))))
+    const calls = [client.call('never'), client.call('never'), client.call('never')]
+    await new Promise((r) => setTimeout(r, 5))
+    assert.equal(client.pendingCount, 3)
+    await client.close()
+    for (const call of calls) await rejectsWithCode(call, 'CHANNEL_CLOSED')
+    assert.equal(client.pendingCount, 0)
+    await new Promise((r) => setTimeout(r, 5))
+    assert.ok(handlerAborted)
+  })
+
+  it('rejects with the close reason when the channel closed with a typed error', async () => {
+    const { client, a } = pair()
+    const call = client.call('anything')
+    await a.close(new PolyplugError('PLUGIN_CRASHED', 'boom'))
+    const error = await rejectsWithCode(call, 'PLUGIN_CRASHED')
+    assert.equal(error.method, 'anything')
+    await rejectsWithCode(client.call('later'), 'PLUGIN_CRASHED')
+  })
+})
+
+describe('Peer limits and malformed input', () => {
+  it('refuses to send a message over the size limit, with FRAME_TOO_LARGE', async () => {
+    const { client, server } = pair({ carries: 'bytes', maxMessageBytes: 1024 })
+    server.expose(api)
+    await rejectsWithCode(client.call('echo', ['x'.repeat(2000)]), 'FRAME_TOO_LARGE')
+    assert.equal(await client.call('echo', ['small']), 'small', 'the channel is still usable')
+  })
+
+  it('answers with FRAME_TOO_LARGE when the result is over the limit', async () => {
+    const { client, server } = pair({ carries: 'bytes', maxMessageBytes: 1024 })
+    server.handle('big', () => 'y'.repeat(5000))
+    await rejectsWithCode(client.call('big'), 'FRAME_TOO_LARGE')
+  })
+
+  it('closes the channel on an oversized incoming message, failing pending calls with FRAME_TOO_LARGE', async () => {
+    const [a, b] = createMemoryPair({ carries: 'bytes' })
+    const errors: string[] = []
+    const client = new Peer(a, { maxMessageBytes: 100, onProtocolError: (e) => errors.push(e.code) })
+    const pending = client.call('x')
+    b.send(new Uint8Array(500))
+    await rejectsWithCode(pending, 'FRAME_TOO_LARGE')
+    assert.deepEqual(errors, ['FRAME_TOO_LARGE'])
+  })
+
+  it('refuses messages nested deeper than the limit', async () => {
+    const { client, server } = pair({ maxDepth: 10 })
+    server.expose(api)
+    let deep: unknown = 'leaf'
+    for (let i = 0; i < 20; i++) deep = [deep]
+    await rejectsWithCode(client.call('echo', [deep]), 'MESSAGE_TOO_DEEP')
+  })
+
+  it('answers malformed bytes with a PARSE_ERROR response and keeps serving', async () => {
+    const [a, b] = createMemoryPair({ carries: 'bytes' })
+    const errors: string[] = []
+    const server = new Peer(b, { onProtocolError: (e) => errors.push(e.code) })
+    server.handle('ping2', () => 'pong')
+    const replies: unknown[] = []
+    a.onMessage((m) => replies.push(JSON.parse(new TextDecoder().decode(m as Uint8Array))))
+    await a.send(new TextEncoder().encode('{not json'))
+    await a.send(new Uint8Array([0xff, 0xfe, 0x00]))
+    await a.send(new TextEncoder().encode(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'ping2' })))
+    await new Promise((r) => setTimeout(r, 10))
+    assert.deepEqual(errors, ['PARSE_ERROR', 'PARSE_ERROR'])
+    assert.equal((replies[0] as { error: { code: number } }).error.code, -32700)
+    assert.deepEqual(replies[2], { jsonrpc: '2.0', id: 7, result: 'pong' })
+  })
+
+  it('answers invalid JSON-RPC shapes with INVALID_REQUEST naming the problem', async () => {
+    const [a, b] = createMemoryPair()
+    const server = new Peer(b)
+    server.handle('m', () => 1)
+    const replies: { id: unknown; error?: { message: string; data: { code: string } } }[] = []
+    a.onMessage((m) => replies.push(m as (typeof replies)[number]))
+    await a.send({ jsonrpc: '1.0', id: 1, method: 'm' })
+    await a.send({ jsonrpc: '2.0', id: 2, method: 42 })
+    await a.send({ jsonrpc: '2.0', id: 3, method: 'm', params: 'flat' })
+    await a.send('just a string')
+    await new Promise((r) => setTimeout(r, 10))
+    assert.deepEqual(replies.map((r) => [r.id, r.error?.data.code]), [
+      [1, 'INVALID_REQUEST'],
+      [2, 'INVALID_REQUEST'],
+      [3, 'INVALID_REQUEST'],
+    ])
+    assert.match(replies[0]?.error?.message ?? '', /jsonrpc must be "2.0"/)
+  })
+
+  it('refuses a request that reuses the id of one still in flight', async () => {
+    const [a, b] = createMemoryPair()
+    const server = new Peer(b)
+    let runs = 0
+    server.handle('slow', () => {
+      runs++
+      return new Promise((r) => setTimeout(() => r('done'), 30))
+    })
+    const replies: { id: unknown; result?: unknown; error?: { data: { code: string } } }[] = []
+    a.onMessage((m) => replies.push(m as (typeof replies)[number]))
+    await a.send({ jsonrpc: '2.0', id: 1, method: 'slow' })
+    await a.send({ jsonrpc: '2.0', id: 1, method: 'slow' })
+    await new Promise((r) => setTimeout(r, 60))
+    assert.equal(runs, 1)
+    assert.deepEqual(replies.map((r) => r.error?.data.code ?? r.result), ['DUPLICATE_REQUEST_ID', 'done'])
+  })
+
+  it('ignores responses to unknown ids (late answers after a timeout)', async () => {
+    const [a, b] = createMemoryPair()
+    const client = new Peer(a)
+    await b.send({ jsonrpc: '2.0', id: 999, result: 'late' })
+    await new Promise((r) => setTimeout(r, 5))
+    assert.equal(client.pendingCount, 0)
+  })
+})
+
+describe('Peer notifications', () => {
+  it('delivers notifications to handlers without a response', async () => {
+    const { client, server } = pair()
+    const got: unknown[] = []
+    server.handle('note', (params) => {
+      got.push(params)
+    })
+    await client.notify('note', ['a', 1])
+    await new Promise((r) => setTimeout(r, 5))
+    assert.deepEqual(got, [['a', 1]])
+  })
+
+  it('answers $/ping on its own', async () => {
+    const { client } = pair()
+    assert.deepEqual(await client.call('$/ping'), {})
+  })
+})
