@@ -199,6 +199,17 @@ describe('Peer limits and malformed input', () => {
     await rejectsWithCode(client.call('echo', [deep]), 'MESSAGE_TOO_DEEP')
   })
 
+  it('fails the call when the response nests deeper than the limit', async () => {
+    const [a, b] = createMemoryPair()
+    const client = new Peer(a, { maxDepth: 10 })
+    const server = new Peer(b, { maxDepth: 1000 })
+    let deep: unknown = 'leaf'
+    for (let i = 0; i < 20; i++) deep = [deep]
+    server.handle('deep', () => deep)
+    await rejectsWithCode(client.call('deep'), 'MESSAGE_TOO_DEEP')
+    assert.equal(client.pendingCount, 0)
+  })
+
   it('answers malformed bytes with a PARSE_ERROR response and keeps serving', async () => {
     const [a, b] = createMemoryPair({ carries: 'bytes' })
     const errors: string[] = []

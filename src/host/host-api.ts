@@ -28,7 +28,14 @@ function builtins(plugin: string): HostApi {
 export function registerHostApi(peer: Peer, plugin: string, api: HostApi): void {
   for (const [name, fn] of Object.entries({ ...builtins(plugin), ...api })) {
     peer.handle(`host/${name}`, (params, call) => {
-      const context: HostCallContext = { ...call, plugin, signal: call.signal, method: call.method, progress: call.progress }
+      const context: HostCallContext = {
+        get signal() {
+          return call.signal
+        },
+        plugin,
+        method: call.method,
+        progress: call.progress,
+      }
       return invokeWithContext(fn, undefined, params, context)
     })
   }

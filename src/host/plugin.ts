@@ -5,9 +5,8 @@
  */
 import type { LoadedManifest } from '../manifest/load.js'
 import type { Manifest } from '../manifest/schema.js'
-import { launchInline } from '../placement/inline.js'
-import type { Launched, Launcher } from '../placement/placement.js'
-import { launchWorker } from '../placement/worker.js'
+import type { Launched } from '../placement/placement.js'
+import { launcherFor } from '../placement/registry.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { Peer } from '../rpc/peer.js'
 import type { CallOptions, Remote } from '../rpc/types.js'
@@ -46,11 +45,6 @@ export interface PluginRuntimeOptions {
   /** How long a plugin has to answer a heartbeat after a call timed out. */
   pingTimeoutMs: number
   config?: Record<string, unknown>
-}
-
-const launchers: Partial<Record<Manifest['placement'], Launcher>> = {
-  inline: launchInline,
-  worker: launchWorker,
 }
 
 interface Session {
@@ -132,7 +126,7 @@ export class PluginRuntime {
 
   async #start(reason: string): Promise<Session> {
     this.#state = 'starting'
-    const launcher = launchers[this.manifest.placement]
+    const launcher = launcherFor(this.manifest.placement)
     const t0 = performance.now()
     let launched: Launched | undefined
     try {

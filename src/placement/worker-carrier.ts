@@ -1,6 +1,7 @@
 /** Runs inside the worker thread: loads the plugin and serves it over parentPort. */
 import { parentPort, workerData } from 'node:worker_threads'
-import { loadJsPlugin } from '../kinds/js.js'
+import { loadPlugin } from '../kinds/registry.js'
+import type { Manifest } from '../manifest/schema.js'
 import { Peer } from '../rpc/peer.js'
 import { Reserved } from '../rpc/wire.js'
 import { servePlugin } from '../sdk/serve.js'
@@ -8,8 +9,8 @@ import { portChannel } from '../transports/port.js'
 
 export interface CarrierData {
   id: string
-  kind: string
   entryPath: string
+  manifest: Manifest
 }
 
 if (parentPort) {
@@ -17,7 +18,7 @@ if (parentPort) {
   const port = parentPort
   const channel = portChannel(port)
   try {
-    const definition = await loadJsPlugin(data.entryPath, data.id)
+    const definition = await loadPlugin({ id: data.id, entryPath: data.entryPath, manifest: data.manifest })
     servePlugin(channel, definition, { id: data.id, onShutdown: () => process.exit(0) })
   } catch (error) {
     // Answer the handshake with the load error, so the host reports why instead of "crashed".

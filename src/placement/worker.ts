@@ -12,7 +12,7 @@ const carrier = new URL('./worker-carrier.js', import.meta.url)
 
 export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
   const { manifest, entryPath } = spec.loaded
-  const data: CarrierData = { id: spec.id, kind: manifest.kind, entryPath }
+  const data: CarrierData = { id: spec.id, entryPath, manifest }
   const memoryMb = manifest.limits?.memoryMb
   const worker = new Worker(carrier, {
     workerData: data,

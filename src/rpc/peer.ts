@@ -37,6 +37,9 @@ export interface PeerOptions {
 
 interface PendingCall {
   method: string
+  /** Epoch ms after which the call times out; Infinity for none. */
+  deadline: number
+  timeoutMs: number
   resolve(value: unknown): void
   reject(error: PolyplugError): void
   onProgress: ((value: unknown) => void) | undefined
@@ -56,9 +59,12 @@ export class Peer {
   readonly #onProtocolError: ((error: PolyplugError) => void) | undefined
   readonly #handlers = new Map<string, Handler>()
   readonly #pending = new Map<RequestId, PendingCall>()
-  readonly #inflight = new Map<RequestId, AbortController>()
+  readonly #inflight = new Map<RequestId, LazyAbort>()
   #nextId = 1
   #closeReason: PolyplugError | undefined
+  // One timer for all deadlines, armed for the earliest: a timer per call costs more than the call.
+  #sweepTimer: ReturnType<typeof setTimeout> | undefined
+  #sweepAt = Infinity
 
   constructor(channel: Channel, options: PeerOptions = {}) {
     this.name = options.name
@@ -108,22 +114,19 @@ export class Peer {
     const id = this.#nextId++
     return new Promise<T>((resolve, reject) => {
       const timeoutMs = options.timeout ?? this.#timeout
-      let timer: ReturnType<typeof setTimeout> | undefined
       const onAbort = () => this.#abandon(id, ErrorCodes.RPC_CANCELLED, 'call cancelled by the caller')
+      const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity
       const pending: PendingCall = {
         method,
+        deadline,
+        timeoutMs,
         resolve: resolve as (value: unknown) => void,
         reject,
         onProgress: options.onProgress,
-        cleanup: () => {
-          if (timer !== undefined) clearTimeout(timer)
-          options.signal?.removeEventListener('abort', onAbort)
-        },
+        cleanup: () => options.signal?.removeEventListener('abort', onAbort),
       }
       this.#pending.set(id, pending)
-      if (timeoutMs > 0) {
-        timer = setTimeout(() => this.#abandon(id, ErrorCodes.RPC_TIMEOUT, `no response within ${timeoutMs} ms`), timeoutMs)
-      }
+      if (deadline < this.#sweepAt) this.#armSweep(deadline)
       options.signal?.addEventListener('abort', onAbort, { once: true })
       const message: RequestMessage = { jsonrpc: '2.0', id, method }
       if (params !== undefined) message.params = params
@@ -159,20 +162,46 @@ export class Peer {
     if (!this.#channel.closed) this.#send({ jsonrpc: '2.0', method: Reserved.cancel, params: { id } }).catch(() => {})
   }
 
+  #armSweep(at: number): void {
+    if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer)
+    this.#sweepAt = at
+    this.#sweepTimer = setTimeout(() => this.#sweep(), Math.max(0, at - Date.now()))
+    // Where timers can be unref'd (Node), a deadline alone never keeps the process alive.
+    ;(this.#sweepTimer as { unref?: () => void }).unref?.()
+  }
+
+  #disarmSweep(): void {
+    if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer)
+    this.#sweepTimer = undefined
+    this.#sweepAt = Infinity
+  }
+
+  /** Times out every call past its deadline and re-arms for the next one. */
+  #sweep(): void {
+    this.#sweepTimer = undefined
+    this.#sweepAt = Infinity
+    const now = Date.now()
+    let next = Infinity
+    for (const [id, pending] of this.#pending) {
+      if (pending.deadline <= now) this.#abandon(id, ErrorCodes.RPC_TIMEOUT, `no response within ${pending.timeoutMs} ms`)
+      else if (pending.deadline < next) next = pending.deadline
+    }
+    if (next < Infinity && this.#pending.size > 0) this.#armSweep(next)
+  }
+
   #settle(id: RequestId, error: PolyplugError | undefined, result?: unknown): void {
     const pending = this.#pending.get(id)
     if (!pending) return
     this.#pending.delete(id)
     pending.cleanup()
+
     if (error) pending.reject(error.withContext(this.name, pending.method))
     else pending.resolve(result)
   }
 
   async #send(message: Message): Promise<void> {
+    // Depth is checked by the receiver, which must not trust us anyway.
     const channel = this.#channel
-    if (exceedsDepth(message, this.#maxDepth + 2)) {
-      throw this.#error(ErrorCodes.MESSAGE_TOO_DEEP, `message nests deeper than ${this.#maxDepth} levels`)
-    }
     if (channel.carries === 'structured-clone') return channel.send(message)
     const encoded = channel.carries === 'text' ? stringify(message) : this.#codec.encode(message)
     const size = typeof encoded === 'string' ? encoded.length : encoded.byteLength
@@ -221,9 +250,10 @@ export class Peer {
       return
     }
     if (exceedsDepth(value, this.#maxDepth + 2)) {
-      const id = classify(value).kind === 'request' ? (value as RequestMessage).id : null
       const error = this.#protocolError(ErrorCodes.MESSAGE_TOO_DEEP, `message nests deeper than ${this.#maxDepth} levels`)
-      if (id !== null) this.#respondError(id, error)
+      const shape = classify(value)
+      if (shape.kind === 'request') this.#respondError(shape.message.id, error)
+      else if (shape.kind === 'response' && shape.message.id !== null) this.#settle(shape.message.id, error)
       return
     }
     const classified = classify(value)
@@ -266,7 +296,7 @@ export class Peer {
     }
     const handler = this.#handlers.get(method)
     if (!handler) return
-    const context: CallContext = { signal: new AbortController().signal, method, progress: () => {} }
+    const context: CallContext = { signal: NEVER_ABORTED, method, progress: () => {} }
     try {
       const result = handler(params as Parameters<Handler>[0], context)
       if (isPromiseLike(result)) result.then(undefined, (error: unknown) => this.#reportNotificationError(method, error))
@@ -290,13 +320,15 @@ export class Peer {
       this.#respondError(id, this.#error(ErrorCodes.METHOD_NOT_FOUND, `no method named ${JSON.stringify(method)}`, method))
       return
     }
-    const controller = new AbortController()
-    this.#inflight.set(id, controller)
+    const cancel = new LazyAbort()
+    this.#inflight.set(id, cancel)
     const context: CallContext = {
-      signal: controller.signal,
+      get signal() {
+        return cancel.signal
+      },
       method,
       progress: (value) => {
-        if (!controller.signal.aborted) void this.notify(Reserved.progress, { id, value }).catch(() => {})
+        if (!cancel.aborted) void this.notify(Reserved.progress, { id, value }).catch(() => {})
       },
     }
     let result: unknown
@@ -340,9 +372,37 @@ export class Peer {
         ? error
         : this.#error(ErrorCodes.CHANNEL_CLOSED, error ? `channel closed: ${error.message}` : 'channel closed', undefined, error)
     this.#closeReason = reason
+    this.#disarmSweep()
     for (const id of [...this.#pending.keys()]) this.#settle(id, reason)
     for (const controller of this.#inflight.values()) controller.abort(reason)
     this.#inflight.clear()
+  }
+}
+
+const NEVER_ABORTED = new AbortController().signal
+
+/**
+ * An AbortController made only when a handler reads its signal: creating AbortSignals is the
+ * single largest cost of a small call in Node, and most handlers never look at theirs.
+ */
+class LazyAbort {
+  #controller: AbortController | undefined
+  #reason: unknown
+  aborted = false
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController()
+      if (this.aborted) this.#controller.abort(this.#reason)
+    }
+    return this.#controller.signal
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return
+    this.aborted = true
+    this.#reason = reason
+    this.#controller?.abort(reason)
   }
 }
 

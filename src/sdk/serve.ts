@@ -57,7 +57,14 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
   })
   for (const [name, fn] of methodEntries(definition.methods)) {
     peer.handle(name, (params, call: CallContext) => {
-      const methodContext: MethodContext = { signal: call.signal, method: call.method, progress: call.progress, plugin: context }
+      const methodContext: MethodContext = {
+        get signal() {
+          return call.signal // read lazily: most methods never need one
+        },
+        method: call.method,
+        progress: call.progress,
+        plugin: context,
+      }
       return invokeWithContext(fn, definition.methods, params, methodContext)
     })
   }

@@ -1,0 +1,27 @@
+/**
+ * `npm run bench [-- --json] [-- --only NAME]`: every transport and runtime against its raw
+ * baseline (and a peer library where one exists), in the same run. Ratios matter, not absolute
+ * times: these machines are shared and noisy.
+ */
+import { parseArgs } from 'node:util'
+import { formatTable } from '../src/cli/table.js'
+import type { BenchRow } from './measure.js'
+import { run as js } from './cases/js.js'
+
+/** Each case is a module under bench/cases/; add new transports and kinds here. */
+const cases: Record<string, () => Promise<BenchRow[]>> = { js }
+
+const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string', multiple: true } } })
+const rows: BenchRow[] = []
+for (const [name, run] of Object.entries(cases)) {
+  if (values.only && !values.only.includes(name)) continue
+  if (!values.json) process.stderr.write(`bench: ${name}...\n`)
+  rows.push(...(await run()))
+}
+if (values.json) {
+  process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)
+} else {
+  const cols = ['name', 'kind', 'placement', 'transport', 'metric', 'polyplug', 'baseline', 'ratio', 'peer', 'peer_value']
+  process.stdout.write(formatTable(cols, rows.map((r) => cols.map((c) => String((r as unknown as Record<string, unknown>)[c] ?? '')))))
+  process.stdout.write('times in µs per call (median of interleaved rounds); ratio = polyplug / baseline\n')
+}

@@ -1,0 +1,31 @@
+/**
+ * How each kind's code becomes a PluginDefinition that `servePlugin` can serve. Inline placement
+ * and the worker (and process) carriers all load plugins through here, so a kind added once runs
+ * in every placement that can host it. `exec` has no loader: it is its own process.
+ */
+import type { Manifest } from '../manifest/schema.js'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import type { PluginDefinition } from '../sdk/define.js'
+import { loadJsPlugin } from './js.js'
+
+export interface LoadRequest {
+  id: string
+  entryPath: string
+  manifest: Manifest
+}
+
+export type KindLoader = (request: LoadRequest) => Promise<PluginDefinition>
+
+const loaders: Partial<Record<Manifest['kind'], KindLoader>> = {
+  js: ({ entryPath, id }) => loadJsPlugin(entryPath, id),
+}
+
+export function loadPlugin(request: LoadRequest): Promise<PluginDefinition> {
+  const loader = loaders[request.manifest.kind]
+  if (!loader) {
+    return Promise.reject(
+      new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `kind "${request.manifest.kind}" cannot be loaded in-process`, { plugin: request.id }),
+    )
+  }
+  return loader(request)
+}
