@@ -110,6 +110,7 @@ describe('host: discovery', () => {
       plugins: [examplesDir],
       logger: () => {},
       api: { greet: (name: string, ctx: { plugin: string }) => `hello ${name} from ${ctx.plugin}` },
+      publicApi: ['greet'],
     })
     after(() => host.close())
     for (const id of ['echo-inline', 'echo-worker']) {

@@ -14,9 +14,12 @@ export async function runList(plugins: string[], json: boolean): Promise<number>
     entry: p.entry,
     status: p.status,
     dir: p.dir,
+    ...(p.dependencies ? { dependencies: p.dependencies } : {}),
+    ...(p.status === 'unavailable' && p.lastError ? { error: p.lastError } : {}),
   }))
   for (const bad of host.invalid()) {
-    rows.push({ id: bad.error.plugin ?? null, status: 'invalid', dir: bad.dir, error: { code: bad.error.code, message: bad.error.message } })
+    const status = bad.error.code === 'MANIFEST_INVALID' ? 'invalid' : 'unavailable'
+    rows.push({ id: bad.error.plugin ?? null, status, dir: bad.dir, error: { code: bad.error.code, message: bad.error.message } })
   }
   if (json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)
@@ -24,6 +27,8 @@ export async function runList(plugins: string[], json: boolean): Promise<number>
     const columns = ['id', 'version', 'kind', 'placement', 'transport', 'status']
     process.stdout.write(formatTable(columns, rows.map((r) => columns.map((c) => String(r[c] ?? '')))))
     for (const bad of host.invalid()) process.stderr.write(`${bad.error.message}\n`)
+    for (const p of host.list()) if (p.status === 'unavailable' && p.lastError) process.stderr.write(`${p.id}: ${p.lastError.code}: ${p.lastError.message}\n`)
   }
+  await host.close()
   return 0
 }

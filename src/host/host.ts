@@ -1,17 +1,38 @@
-/** The embeddable host: discovers plugins, starts them lazily, routes calls. */
-import { discoverPlugins } from '../manifest/load.js'
-import type { ManifestError } from '../manifest/validate.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+/**
+ * The embeddable host: discovers and resolves plugins without running their code, activates
+ * them lazily (dependencies first), routes commands, hooks, events and calls, enforces host API
+ * permissions, keeps state in SQLite, and stops everything in reverse dependency order.
+ */
+import { watch, type FSWatcher } from 'node:fs'
+import { discoverPlugins, type LoadedManifest } from '../manifest/load.js'
+import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import type { CallOptions, Remote } from '../rpc/types.js'
-import type { HostApi } from './host-api.js'
+import { Commands } from './commands.js'
+import { PluginConfig, type Settings } from './config.js'
+import type { Dispatch, Disposable } from './dispatch.js'
+import { Events } from './events.js'
+import { HOST_VERSION, type HostApi } from './host-api.js'
+import { Hooks } from './hooks.js'
 import { stderrLogger, type HostLogger } from './log.js'
-import { PluginRuntime, type PluginInfo } from './plugin.js'
+import { PluginRuntime, type PluginInfo, type PluginStats } from './plugin.js'
+import type { GrantPolicy } from './permissions.js'
+import { resolvePlugins } from './resolve.js'
+import { createSession } from './session.js'
+import { DEFAULT_STORAGE_QUOTA, StateStore } from './storage.js'
 
 export interface HostOptions {
-  /** Folders to scan: each may be a plugin folder or hold plugin folders. */
+  /** Folders to scan, in priority order (e.g. built-in, user, project): each may be a plugin folder or hold plugin folders. */
   plugins: string[]
-  /** Functions plugins may call as `host/<name>`. */
+  /** Functions plugins may call as `host/<name>` (each needs the `api:<name>` scope unless listed in `publicApi`). */
   api?: HostApi
+  /** Application API names every plugin may call without a grant; `true` for all. Default none. */
+  publicApi?: readonly string[] | true
+  /** Narrows (or widens) the host API scopes each plugin's manifest asks for. Default: as declared. */
+  permissions?: GrantPolicy
+  /** Settings per plugin id, validated against each plugin's contributed configuration schema. */
+  config?: Record<string, Settings>
+  /** SQLite file for enabled/disabled state and plugin storage. Default `:memory:` (nothing persists). */
+  statePath?: string
   logger?: HostLogger
   /** Default per-call deadline (ms) for plugins whose manifest sets none. Default 30000. */
   callTimeoutMs?: number
@@ -23,10 +44,11 @@ export interface HostOptions {
 
 export interface InvalidPlugin {
   dir: string
-  error: ManifestError
+  /** MANIFEST_INVALID, or DUPLICATE_PLUGIN_ID for a second plugin with a taken id. */
+  error: PolyplugError
 }
 
-/** A handle on one plugin: calls activate it on demand. */
+/** A handle on one plugin: calls activate it (and its dependencies) on demand. */
 export interface PluginHandle {
   readonly id: string
   info(): PluginInfo
@@ -36,47 +58,122 @@ export interface PluginHandle {
   stop(): Promise<void>
 }
 
+/** The application's view of one plugin's key-value storage. */
+export interface PluginStorage {
+  get<T = unknown>(key: string): T | undefined
+  set(key: string, value: unknown): void
+  delete(key: string): void
+  keys(): string[]
+}
+
+type Resolved = Required<Omit<HostOptions, 'api' | 'permissions' | 'config' | 'statePath' | 'publicApi'>> & Pick<HostOptions, 'permissions'> & {
+  api: HostApi
+  publicApi: readonly string[] | true
+}
+
 export class Host {
-  readonly #options: Required<Omit<HostOptions, 'api'>> & { api: HostApi }
+  readonly #options: Resolved
   readonly #plugins = new Map<string, PluginRuntime>()
+  readonly #configs = new Map<string, PluginConfig>()
+  readonly #disposables = new Map<string, Disposable[]>()
+  readonly #watchers = new Map<string, FSWatcher>()
+  readonly #settings: Record<string, Settings>
+  readonly #statePath: string
+  #store: StateStore | undefined
+  #order: string[] = []
+  #rank = new Map<string, number>()
   #invalid: InvalidPlugin[] = []
   #closed = false
+  readonly #dispatch: Dispatch
+  /** Commands contributed by plugins: listed without running plugin code, executed on demand. */
+  readonly commands: Commands
+  /** Hooks the application declares and plugins handle. */
+  readonly hooks: Hooks
+  /** Publish/subscribe between the application and plugins. */
+  readonly events: Events
 
   constructor(options: HostOptions) {
     this.#options = {
       api: {},
+      publicApi: [],
       logger: stderrLogger(),
       callTimeoutMs: 30_000,
       startTimeoutMs: 10_000,
       pingTimeoutMs: 1_000,
       ...options,
     }
+    this.#settings = options.config ?? {}
+    this.#statePath = options.statePath ?? ':memory:'
+    this.#dispatch = {
+      call: (id, method, args, reason, callOptions) => this.#call(id, method, args, callOptions ?? {}, reason),
+      activate: async (id, reason) => {
+        await this.#activate(id, reason)
+      },
+      usable: (id) => this.#plugins.get(id)?.usable ?? false,
+      active: (id) => this.#plugins.get(id)?.running ?? false,
+      rank: (id) => this.#rank.get(id) ?? Infinity,
+      log: (level, message, plugin) => this.#options.logger({ level, message, ...(plugin ? { plugin } : {}) }),
+    }
+    this.commands = new Commands(this.#dispatch)
+    this.hooks = new Hooks(this.#dispatch)
+    this.events = new Events(this.#dispatch)
   }
 
-  /** Scans the plugin folders and validates every manifest. No plugin code runs. */
+  /** The durable state, opened on first use. */
+  get #state(): StateStore {
+    this.#store ??= new StateStore(this.#statePath)
+    return this.#store
+  }
+
+  /** Scans the plugin folders, validates every manifest and resolves dependencies. No plugin code runs. */
   async discover(): Promise<void> {
     const found = await discoverPlugins(this.#options.plugins)
-    this.#invalid = []
+    const log = this.#options.logger
+    const valid: LoadedManifest[] = []
     for (const item of found) {
-      if (!item.ok) {
+      if (item.ok) valid.push(item.loaded)
+      else {
         this.#invalid.push({ dir: item.dir, error: item.error })
-        this.#options.logger({ level: 'error', message: item.error.message })
-        continue
+        log({ level: 'error', message: item.error.message })
       }
-      const id = item.loaded.manifest.id
-      const existing = this.#plugins.get(id)
-      if (existing) {
-        this.#options.logger({ level: 'error', plugin: id, message: `duplicate plugin id in ${item.loaded.dir}; keeping ${existing.info().dir}` })
-        continue
+    }
+    const resolution = resolvePlugins(valid, HOST_VERSION)
+    for (const { loaded, error } of resolution.duplicates) {
+      this.#invalid.push({ dir: loaded.dir, error })
+      log({ level: 'error', plugin: error.plugin, message: error.message })
+    }
+    this.#order = resolution.order
+    this.#rank = new Map(this.#order.map((id, i) => [id, i]))
+    const disabled = this.#statePath === ':memory:' ? new Set<string>() : this.#state.disabledPlugins()
+    for (const id of this.#order) {
+      const runtime = this.#createRuntime(resolution.plugins.get(id)!)
+      runtime.dependencies = resolution.dependencies.get(id) ?? []
+      const problem = resolution.unavailable.get(id)
+      if (problem) {
+        runtime.setUnavailable(problem)
+        log({ level: 'error', plugin: id, message: `${problem.code}: ${problem.message}` })
       }
-      this.#plugins.set(id, new PluginRuntime(item.loaded, { ...this.#options }))
+      if (disabled.has(id)) runtime.setDisabled(true)
+      this.#plugins.set(id, runtime)
+      this.#registerContributions(runtime)
     }
   }
 
-  list(): PluginInfo[] {
-    return [...this.#plugins.values()].map((p) => p.info())
+  /** Activates every plugin whose manifest lists `onStartup`, dependencies first. Failures are logged, not thrown. */
+  async startup(): Promise<void> {
+    for (const id of this.#order) {
+      const runtime = this.#plugins.get(id)!
+      if (!runtime.usable || !runtime.manifest.activation?.includes('onStartup')) continue
+      await this.#activate(id, 'onStartup').catch((e: unknown) => this.#options.logger({ level: 'error', plugin: id, message: `onStartup: ${toPolyplugError(e).message}` }))
+    }
   }
 
+  /** Every resolved plugin (unavailable and disabled ones included), dependencies first. */
+  list(): PluginInfo[] {
+    return this.#order.map((id) => this.#plugins.get(id)!.info())
+  }
+
+  /** Plugin folders that were not loaded: invalid manifests and duplicate ids. */
   invalid(): readonly InvalidPlugin[] {
     return this.#invalid
   }
@@ -85,32 +182,198 @@ export class Host {
     return this.#plugins.has(id)
   }
 
+  /** Per plugin: state, activation reason and times, call and error counts, latency percentiles per method. */
+  stats(): PluginStats[] {
+    return this.#order.map((id) => this.#plugins.get(id)!.stats())
+  }
+
   plugin(id: string): PluginHandle {
-    const runtime = this.#plugins.get(id)
-    if (!runtime) throw new PolyplugError(ErrorCodes.PLUGIN_NOT_FOUND, `no plugin with id "${id}"`, { plugin: id })
+    const runtime = this.#runtime(id)
     if (this.#closed) throw new PolyplugError(ErrorCodes.CHANNEL_CLOSED, 'host is closed', { plugin: id })
     return {
       id,
       info: () => runtime.info(),
-      call: (method, args, options) => runtime.call(method, args, options),
-      proxy: (options) => runtime.proxy(options),
-      activate: async (reason) => {
-        await runtime.activate(reason)
-      },
-      stop: () => runtime.stop(),
+      call: (method, args, options) => this.#call(id, method, args ?? [], options ?? {}, `onMethod:${method}`),
+      proxy: <Api>(options: CallOptions = {}) =>
+        new Proxy(Object.create(null) as object, {
+          get: (_t, key) => (typeof key !== 'string' || key === 'then' ? undefined : (...args: unknown[]) => this.#call(id, key, args, options, `onMethod:${key}`)),
+        }) as Remote<Api>,
+      activate: (reason) => this.#activate(id, reason ?? 'explicit'),
+      stop: () => this.#stopWithDependants(id).then(() => {}),
     }
   }
 
-  /** Stops every running plugin. Idempotent. */
+  /** The plugin that provides API `name` (or has that id): what a dependant gets through `host/plugins.call`. */
+  provider(name: string): PluginHandle {
+    if (this.#plugins.has(name)) return this.plugin(name)
+    const hit = this.#order.find((id) => this.#plugins.get(id)!.manifest.provides?.[name] !== undefined && this.#plugins.get(id)!.usable)
+    if (hit === undefined) throw new PolyplugError(ErrorCodes.PLUGIN_NOT_FOUND, `no plugin provides "${name}"`)
+    return this.plugin(hit)
+  }
+
+  /** The validated settings of a plugin, defaults applied. */
+  settings(id: string): Settings {
+    return this.#config(id).get()
+  }
+
+  /** Changes a plugin's settings (CONFIG_INVALID keeps the old ones); a running plugin is told through `$/config`. */
+  async configure(id: string, values: Settings): Promise<Settings> {
+    const next = this.#config(id).set(values)
+    const runtime = this.#runtime(id)
+    if (runtime.running) await runtime.call('$/config', [next], {}, 'configure').catch((e: unknown) => this.#options.logger({ level: 'warn', plugin: id, message: `$/config: ${toPolyplugError(e).message}` }))
+    return next
+  }
+
+  /** The application's view of a plugin's storage (the same data the plugin reads through `host/storage.*`). */
+  storage(id: string): PluginStorage {
+    const runtime = this.#runtime(id)
+    const quota = runtime.manifest.limits?.storageBytes ?? DEFAULT_STORAGE_QUOTA
+    return {
+      get: <T>(key: string) => this.#state.get(id, key) as T | undefined,
+      set: (key, value) => this.#state.set(id, key, value, quota),
+      delete: (key) => this.#state.delete(id, key),
+      keys: () => this.#state.keys(id),
+    }
+  }
+
+  /** Enables or disables a plugin, persistently. Disabling stops it (and its running dependants). */
+  async setEnabled(id: string, enabled: boolean): Promise<void> {
+    const runtime = this.#runtime(id)
+    this.#state.setEnabled(id, enabled)
+    if (!enabled) await this.#stopWithDependants(id)
+    runtime.setDisabled(!enabled)
+  }
+
+  /**
+   * Stops a plugin and starts it again without restarting the host. What its `deactivate`
+   * returned reaches the next `activate` as `context.previousState`. Worker and process plugins
+   * load their code afresh; inline ones reuse the loaded module.
+   */
+  async reload(id: string): Promise<void> {
+    const runtime = this.#runtime(id)
+    const snapshot = await runtime.stop()
+    await this.#activate(id, 'reload', snapshot)
+  }
+
+  /** Dev mode: reloads the plugin whenever a file in its folder changes (debounced). Returns a stop function. */
+  watch(id: string, onReload?: (error?: PolyplugError) => void): Disposable {
+    const runtime = this.#runtime(id)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const watcher = watch(runtime.loaded.dir, { recursive: true }, () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => {
+        this.reload(id).then(() => onReload?.(), (e: unknown) => onReload?.(toPolyplugError(e)))
+      }, 100)
+    })
+    this.#watchers.get(id)?.close()
+    this.#watchers.set(id, watcher)
+    return () => {
+      clearTimeout(timer)
+      watcher.close()
+      this.#watchers.delete(id)
+    }
+  }
+
+  /** Stops every running plugin, dependants before their dependencies, then closes the state store. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true
-    await Promise.all([...this.#plugins.values()].map((p) => p.stop()))
+    for (const watcher of this.#watchers.values()) watcher.close()
+    this.#watchers.clear()
+    for (const id of [...this.#order].reverse()) await this.#plugins.get(id)!.stop()
+    this.#store?.close()
+  }
+
+  #runtime(id: string): PluginRuntime {
+    const runtime = this.#plugins.get(id)
+    if (!runtime) throw new PolyplugError(ErrorCodes.PLUGIN_NOT_FOUND, `no plugin with id "${id}"`, { plugin: id })
+    return runtime
+  }
+
+  #config(id: string): PluginConfig {
+    let config = this.#configs.get(id)
+    if (!config) this.#configs.set(id, (config = new PluginConfig(id, this.#runtime(id).manifest, this.#settings[id] ?? {})))
+    return config
+  }
+
+  /** Activates a plugin's dependencies (reason `onDependent`), then the plugin. */
+  async #activate(id: string, reason: string, handoff?: unknown): Promise<void> {
+    const runtime = this.#runtime(id)
+    if (runtime.running) return
+    if (this.#closed) throw new PolyplugError(ErrorCodes.CHANNEL_CLOSED, 'host is closed', { plugin: id })
+    const blocked = runtime.blocked()
+    if (blocked) throw blocked
+    for (const dep of runtime.dependencies) {
+      await this.#activate(dep, 'onDependent').catch((error: unknown) => {
+        const cause = toPolyplugError(error)
+        throw new PolyplugError(ErrorCodes.DEPENDENCY_UNAVAILABLE, `plugin "${id}" cannot start: its dependency "${dep}" failed (${cause.code}: ${cause.message})`, {
+          plugin: id,
+          cause,
+          data: { dependency: dep, code: cause.code },
+        })
+      })
+    }
+    await runtime.activate(reason, handoff)
+  }
+
+  async #call<T>(id: string, method: string, args: unknown[], options: CallOptions, reason: string): Promise<T> {
+    await this.#activate(id, reason)
+    return this.#runtime(id).call<T>(method, args, options, reason)
+  }
+
+  /** Stops the running dependants of `id` (dependants first), then `id`. */
+  async #stopWithDependants(id: string): Promise<unknown> {
+    const rank = this.#rank.get(id) ?? 0
+    const affected = new Set([id])
+    for (const other of this.#order.slice(rank + 1)) {
+      if (this.#plugins.get(other)!.dependencies.some((d) => affected.has(d))) affected.add(other)
+    }
+    for (const other of [...affected].reverse()) if (other !== id) await this.#plugins.get(other)!.stop()
+    return this.#runtime(id).stop()
+  }
+
+  #createRuntime(loaded: LoadedManifest): PluginRuntime {
+    const id = loaded.manifest.id
+    const runtime: PluginRuntime = new PluginRuntime(loaded, {
+      logger: this.#options.logger,
+      callTimeoutMs: this.#options.callTimeoutMs,
+      startTimeoutMs: this.#options.startTimeoutMs,
+      pingTimeoutMs: this.#options.pingTimeoutMs,
+      config: () => this.#config(id).get(),
+      registerApi: (peer) =>
+        createSession(peer, runtime, {
+          api: this.#options.api,
+          publicApi: this.#options.publicApi,
+          policy: this.#options.permissions,
+          logger: this.#options.logger,
+          dispatch: this.#dispatch,
+          commands: this.commands,
+          events: this.events,
+          hooks: this.hooks,
+          config: () => this.#config(id).get(),
+          storage: () => this.storage(id),
+          provides: (other) => this.#plugins.get(other)?.manifest.provides,
+          track: (d) => void (this.#disposables.get(id) ?? this.#disposables.set(id, []).get(id)!).push(d),
+        }),
+      onSessionEnd: () => {
+        for (const dispose of this.#disposables.get(id)?.splice(0) ?? []) dispose()
+      },
+    })
+    return runtime
+  }
+
+  #registerContributions(runtime: PluginRuntime): void {
+    const m = runtime.manifest
+    this.commands.addManifest(m)
+    for (const h of m.contributes?.hooks ?? []) this.hooks.addPluginHandler(h.hook, m.id, h.method, h.order ?? 'normal', true)
+    for (const e of m.contributes?.events ?? []) this.events.addPluginSubscription(e.topic, m.id, e.method, true)
+    for (const event of m.activation ?? []) if (event.startsWith('onEvent:')) this.events.addActivator(event.slice('onEvent:'.length), m.id)
   }
 }
 
-/** Creates a host and discovers its plugins. */
+/** Creates a host, discovers and resolves its plugins, and starts those that ask for `onStartup`. */
 export async function createHost(options: HostOptions): Promise<Host> {
   const host = new Host(options)
   await host.discover()
+  await host.startup()
   return host
 }

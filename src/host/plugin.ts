@@ -12,10 +12,16 @@ import { Peer } from '../rpc/peer.js'
 import type { CallOptions, Remote } from '../rpc/types.js'
 import { Reserved } from '../rpc/wire.js'
 import { PROTOCOL_VERSION, type HelloParams, type HelloResult, type LogParams } from '../sdk/protocol.js'
-import { HOST_VERSION, registerHostApi, type HostApi } from './host-api.js'
+import { HOST_VERSION } from './host-api.js'
 import type { HostLogger } from './log.js'
+import { CallStats, type MethodStats } from './stats.js'
 
-export type PluginState = 'inactive' | 'starting' | 'active' | 'stopping' | 'failed'
+/**
+ * `inactive` (resolved, not running) → `starting` → `active` → `stopping` → `inactive`; `failed`
+ * after a failed start (the next call retries); `disabled` by the application; `unavailable` when
+ * resolution refused it (the reason is in `lastError`).
+ */
+export type PluginState = 'inactive' | 'starting' | 'active' | 'stopping' | 'failed' | 'disabled' | 'unavailable'
 
 export interface PluginInfo {
   id: string
@@ -34,17 +40,36 @@ export interface PluginInfo {
   /** Methods the plugin reported in its handshake. */
   methods?: string[]
   lastError?: { code: string; message: string }
+  /** Resolved dependency plugin ids. */
+  dependencies?: string[]
+}
+
+/** `host.stats()`: one row per plugin. */
+export interface PluginStats {
+  id: string
+  status: PluginState
+  activationReason?: string
+  loadMs?: number
+  activateMs?: number
+  activations: number
+  calls: number
+  errors: number
+  methods: Record<string, MethodStats>
 }
 
 export interface PluginRuntimeOptions {
-  api: HostApi
   logger: HostLogger
+  /** Registers the host API (permission-checked) on a new session's peer. */
+  registerApi(peer: Peer): void
+  /** Settings passed at `$/activate`; may throw CONFIG_INVALID. */
+  config(): Record<string, unknown>
+  /** A session ended (stop, crash, hang): release everything the plugin registered. */
+  onSessionEnd(): void
   /** Default call timeout when the manifest gives none. */
   callTimeoutMs: number
   startTimeoutMs: number
   /** How long a plugin has to answer a heartbeat after a call timed out. */
   pingTimeoutMs: number
-  config?: Record<string, unknown>
 }
 
 interface Session {
@@ -59,7 +84,14 @@ export class PluginRuntime {
   #state: PluginState = 'inactive'
   #session: Session | undefined
   #starting: Promise<Session> | undefined
+  #stopping: Promise<unknown> | undefined
   #info: Partial<PluginInfo> = {}
+  #unavailable: PolyplugError | undefined
+  #disabled = false
+  #activations = 0
+  readonly #stats = new CallStats()
+  /** Resolved dependency ids, set by the host after resolution. */
+  dependencies: string[] = []
 
   constructor(loaded: LoadedManifest, options: PluginRuntimeOptions) {
     this.id = loaded.manifest.id
@@ -68,11 +100,32 @@ export class PluginRuntime {
   }
 
   get state(): PluginState {
+    if (this.#unavailable) return 'unavailable'
+    if (this.#disabled && (this.#state === 'inactive' || this.#state === 'failed')) return 'disabled'
     return this.#state
   }
 
   get manifest(): Manifest {
     return this.#loaded.manifest
+  }
+
+  get loaded(): LoadedManifest {
+    return this.#loaded
+  }
+
+  /** Whether the plugin could run (not unavailable, not disabled). */
+  get usable(): boolean {
+    return !this.#unavailable && !this.#disabled
+  }
+
+  /** Marks the plugin as refused by resolution; it never starts. */
+  setUnavailable(error: PolyplugError): void {
+    this.#unavailable = error
+    this.#info.lastError = { code: error.code, message: error.message }
+  }
+
+  setDisabled(disabled: boolean): void {
+    this.#disabled = disabled
   }
 
   info(): PluginInfo {
@@ -85,25 +138,67 @@ export class PluginRuntime {
       transport: m.transport,
       entry: m.entry,
       dir: this.#loaded.dir,
-      status: this.#state,
       ...this.#info,
+      status: this.state,
+      ...(this.dependencies.length > 0 ? { dependencies: this.dependencies } : {}),
     }
   }
 
-  /** Starts the plugin if it is not running; concurrent callers share one start. */
-  activate(reason = 'explicit'): Promise<Session> {
+  stats(): PluginStats {
+    const methods = this.#stats.summary()
+    const sum = (k: 'calls' | 'errors') => Object.values(methods).reduce((n, m) => n + m[k], 0)
+    const { activationReason, loadMs, activateMs } = this.#info
+    return {
+      id: this.id,
+      status: this.state,
+      ...(activationReason === undefined ? {} : { activationReason }),
+      ...(loadMs === undefined ? {} : { loadMs }),
+      ...(activateMs === undefined ? {} : { activateMs }),
+      activations: this.#activations,
+      calls: sum('calls'),
+      errors: sum('errors'),
+      methods,
+    }
+  }
+
+  /** The error that keeps this plugin from starting now, if any. */
+  blocked(): PolyplugError | undefined {
+    if (this.#unavailable) return this.#unavailable
+    if (this.#disabled) return new PolyplugError(ErrorCodes.PLUGIN_DISABLED, `plugin "${this.id}" is disabled`, { plugin: this.id })
+    return undefined
+  }
+
+  get running(): boolean {
+    return this.#state === 'active' && this.#session !== undefined
+  }
+
+  /**
+   * Starts the plugin if it is not running; concurrent callers share one start, and a start
+   * requested while stopping waits for the stop. `handoff` reaches the plugin's `activate`.
+   */
+  activate(reason = 'explicit', handoff?: unknown): Promise<Session> {
     if (this.#session && this.#state === 'active') return Promise.resolve(this.#session)
-    this.#starting ??= this.#start(reason).finally(() => {
+    const blocked = this.blocked()
+    if (blocked) return Promise.reject(blocked)
+    this.#starting ??= (async () => {
+      await this.#stopping
+      return this.#start(reason, handoff)
+    })().finally(() => {
       this.#starting = undefined
     })
     return this.#starting
   }
 
-  async call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}): Promise<T> {
-    const session = await this.activate(`onMethod:${method}`)
+  async call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason = `onMethod:${method}`): Promise<T> {
+    const session = await this.activate(reason)
+    const t0 = performance.now()
+    const counted = !method.startsWith('$/')
     try {
-      return await session.peer.call<T>(method, args, options)
+      const result = await session.peer.call<T>(method, args, options)
+      if (counted) this.#stats.record(method, performance.now() - t0, true)
+      return result
     } catch (error) {
+      if (counted) this.#stats.record(method, performance.now() - t0, false)
       if (error instanceof PolyplugError && error.code === ErrorCodes.RPC_TIMEOUT) this.#checkAlive(session)
       throw error
     }
@@ -115,21 +210,36 @@ export class PluginRuntime {
     }) as Remote<Api>
   }
 
-  /** Asks the plugin to deactivate, then stops it; a plugin that does not answer is killed. */
-  async stop(): Promise<void> {
-    const session = this.#session ?? (await this.#starting?.catch(() => undefined))
-    if (!session) return
-    this.#state = 'stopping'
-    await session.peer.call(Reserved.shutdown, undefined, { timeout: 2000 }).catch(() => {})
-    await session.launched.kill()
+  /**
+   * Asks the plugin to deactivate, then stops it; a plugin that does not answer is killed.
+   * Resolves to the snapshot `deactivate` returned (for a reload's handoff), if any.
+   */
+  stop(): Promise<unknown> {
+    this.#stopping ??= this.#stop().finally(() => {
+      this.#stopping = undefined
+    })
+    return this.#stopping
   }
 
-  async #start(reason: string): Promise<Session> {
+  async #stop(): Promise<unknown> {
+    const session = this.#session ?? (await this.#starting?.catch(() => undefined))
+    if (!session) return undefined
+    this.#state = 'stopping'
+    const answer = await session.peer.call<{ state?: unknown } | null>(Reserved.shutdown, undefined, { timeout: 2000 }).catch(() => null)
+    await session.launched.kill()
+    // The channel's close listener ends the session; make sure even a channel that never reports it does.
+    this.#endSession(session.peer)
+    return answer?.state
+  }
+
+  async #start(reason: string, handoff: unknown): Promise<Session> {
     this.#state = 'starting'
     const launcher = launcherFor(this.manifest.placement)
+    const startTimeout = this.manifest.limits?.startTimeoutMs ?? this.#options.startTimeoutMs
     const t0 = performance.now()
     let launched: Launched | undefined
     try {
+      const config = this.#options.config()
       if (!launcher) {
         throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `placement "${this.manifest.placement}" is not supported yet`, { plugin: this.id })
       }
@@ -137,25 +247,28 @@ export class PluginRuntime {
       const t1 = performance.now()
       const peer = this.#connect(launched)
       const hello = await peer.call<HelloResult>(Reserved.hello, this.#helloParams() as unknown as Record<string, unknown>, {
-        timeout: this.#options.startTimeoutMs,
+        timeout: startTimeout,
       }).catch((error: unknown) => {
         throw toPolyplugError(error).code === ErrorCodes.RPC_TIMEOUT
-          ? new PolyplugError(ErrorCodes.PLUGIN_START_TIMEOUT, `no handshake within ${this.#options.startTimeoutMs} ms`, { plugin: this.id })
+          ? new PolyplugError(ErrorCodes.PLUGIN_START_TIMEOUT, `no handshake within ${startTimeout} ms`, { plugin: this.id })
           : error
       })
-      await peer.call(Reserved.activate, { config: this.#options.config ?? {}, reason }, { timeout: this.#options.startTimeoutMs }).catch((error: unknown) => {
+      const params = { config, reason, ...(handoff === undefined ? {} : { state: handoff }) }
+      await peer.call(Reserved.activate, params, { timeout: startTimeout }).catch((error: unknown) => {
         const e = toPolyplugError(error)
         throw new PolyplugError(ErrorCodes.ACTIVATION_FAILED, `activate failed: ${e.message}`, { plugin: this.id, cause: e, data: { code: e.code } })
       })
       const session = { launched, peer }
       this.#session = session
       this.#state = 'active'
+      this.#activations++
       this.#info = { activationReason: reason, loadMs: t1 - t0, activateMs: performance.now() - t1, methods: hello.methods }
       return session
     } catch (error) {
       const e = toPolyplugError(error).withContext(this.id, undefined)
       this.#state = 'failed'
       this.#info = { ...this.#info, lastError: { code: e.code, message: e.message } }
+      this.#options.onSessionEnd()
       await launched?.kill(e).catch(() => {})
       throw e
     }
@@ -172,7 +285,7 @@ export class PluginRuntime {
       timeout,
       onProtocolError: (error) => this.#options.logger({ level: 'warn', plugin: this.id, message: `protocol: ${error.code}: ${error.message}` }),
     })
-    registerHostApi(peer, this.id, this.#options.api)
+    this.#options.registerApi(peer)
     peer.handle(Reserved.log, (params) => {
       const { level, message } = (params ?? {}) as Partial<LogParams>
       this.#options.logger({ level: level ?? 'info', plugin: this.id, message: String(message) })
@@ -183,15 +296,21 @@ export class PluginRuntime {
 
   #onClosed(peer: Peer, error?: Error): void {
     if (this.#session?.peer !== peer) return
-    this.#session = undefined
     const stopping = this.#state === 'stopping'
-    // A crashed plugin is restarted by the next call that needs it.
-    this.#state = 'inactive'
+    this.#endSession(peer)
     if (error && !stopping) {
       const e = toPolyplugError(error)
       this.#info.lastError = { code: e.code, message: e.message }
       this.#options.logger({ level: 'error', plugin: this.id, message: `${e.code}: ${e.message}` })
     }
+  }
+
+  /** A session is over: the plugin is inactive (a crashed one restarts on its next call) and its registrations go. */
+  #endSession(peer: Peer): void {
+    if (this.#session?.peer !== peer) return
+    this.#session = undefined
+    this.#state = 'inactive'
+    this.#options.onSessionEnd()
   }
 
   /** After a timeout: a plugin that cannot answer a ping is hung, and is terminated. */

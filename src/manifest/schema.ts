@@ -24,6 +24,92 @@ export const LimitsSchema = Type.Object(
       Type.Integer({ minimum: 0, description: 'Default deadline for one call, in ms; 0 disables. Default 30000.' }),
     ),
     memoryMb: Type.Optional(Type.Integer({ minimum: 1, description: 'Heap limit for worker placement, in MiB.' })),
+    startTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'Deadline for the handshake plus `activate`, in ms. Default: the host\'s.' })),
+    storageBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'Quota for the plugin\'s key-value storage (keys plus JSON values), in bytes. Default 1 MiB.' })),
+  },
+  { additionalProperties: false },
+)
+
+const semverRange = (description: string) => Type.String({ minLength: 1, description })
+const name = (description: string) => Type.String({ minLength: 1, description })
+
+/** `onStartup`, `onDependent`, or `on<Command|Method|Hook|Event>:<name>`. */
+export const ActivationEventSchema = Type.String({
+  pattern: '^(onStartup|onDependent|on(Command|Method|Hook|Event):.+)$',
+  description: 'When the plugin starts: onStartup, onDependent, onCommand:<id>, onMethod:<name>, onHook:<name>, onEvent:<topic>.',
+})
+
+export const CommandSchema = Type.Object(
+  {
+    id: name('Command id, unique across plugins, e.g. "fmt.formatDocument".'),
+    method: Type.Optional(name('The plugin method that runs the command. Default: the command id.')),
+    title: Type.Optional(Type.String({ description: 'Human-readable title.' })),
+    description: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+)
+
+export const HookHandlerSchema = Type.Object(
+  {
+    hook: name('The hook (declared by the application) this handler joins.'),
+    method: name('The plugin method that handles it.'),
+    order: Type.Optional(literals(['pre', 'normal', 'post'] as const, 'Where the handler runs among the hook\'s handlers. Default "normal".')),
+  },
+  { additionalProperties: false },
+)
+
+export const EventSubscriptionSchema = Type.Object(
+  {
+    topic: name('The event topic.'),
+    method: name('The plugin method that receives each event payload.'),
+  },
+  { additionalProperties: false },
+)
+
+export const ContributesSchema = Type.Object(
+  {
+    commands: Type.Optional(Type.Array(CommandSchema, { description: 'Commands the application can run with host.commands.execute(id).' })),
+    methods: Type.Optional(Type.Array(name('method name'), { description: 'Methods the plugin exports, listed without running its code.' })),
+    hooks: Type.Optional(Type.Array(HookHandlerSchema, { description: 'Handlers for hooks the application declares.' })),
+    events: Type.Optional(Type.Array(EventSubscriptionSchema, { description: 'Event topics the plugin listens to (each implies onEvent:<topic>).' })),
+    configuration: Type.Optional(
+      Type.Record(Type.String({ minLength: 1 }), Type.Object({}, { additionalProperties: true }), {
+        description: 'Settings: each key is a setting name, each value a JSON Schema for it (its `default` is applied).',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export const PermissionsSchema = Type.Object(
+  {
+    host: Type.Optional(
+      Type.Array(name('scope'), {
+        description: 'Host API scopes: storage, commands.execute, events.publish:<topic>, events.subscribe, plugins.call:<id>, config.write, api:<name>; "*" suffix wildcards.',
+      }),
+    ),
+    fs: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            path: name('A path, relative to the plugin folder or absolute.'),
+            access: literals(['read', 'readwrite'] as const, 'read or readwrite'),
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'File-system access (enforced where the runtime can: WASI preopens, Node permission flags).' },
+      ),
+    ),
+    env: Type.Optional(Type.Array(name('variable'), { description: 'Environment variables passed to the plugin.' })),
+    network: Type.Optional(
+      Type.Object(
+        {
+          connect: Type.Optional(Type.Array(name('host:port'), { description: 'Addresses the plugin may connect to ("*" for any).' })),
+          listen: Type.Optional(Type.Boolean({ description: 'Whether the plugin may listen.' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 )
@@ -45,12 +131,38 @@ export const ManifestSchema = Type.Object(
     entry: Type.String({ minLength: 1, description: 'Path of the module, library or executable, relative to the manifest.' }),
     placement: Type.Optional(literals(PLACEMENTS, 'Where the plugin runs. Defaults per kind.')),
     transport: Type.Optional(literals(TRANSPORTS, 'How messages move. Defaults per placement.')),
+    transportOptions: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Options for the transport (read by the transport; see its docs).' })),
+    engines: Type.Optional(
+      Type.Object(
+        { polyplug: Type.Optional(semverRange('The host API versions the plugin works with, as a semver range, e.g. "^0.1.0".')) },
+        { additionalProperties: false },
+      ),
+    ),
+    activation: Type.Optional(Type.Array(ActivationEventSchema, { description: 'Events that start the plugin. Contributions imply their own.' })),
+    contributes: Type.Optional(ContributesSchema),
+    dependencies: Type.Optional(
+      Type.Record(Type.String({ minLength: 1 }), semverRange('semver range'), {
+        description: 'Plugins (by id) or provided APIs (by name) this plugin needs, each with a semver range. They activate first.',
+      }),
+    ),
+    provides: Type.Optional(
+      Type.Record(Type.String({ minLength: 1 }), Type.String({ pattern: '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?$' }), {
+        description: 'Named APIs this plugin implements, each with its semver version; dependants may depend on the name.',
+      }),
+    ),
+    permissions: Type.Optional(PermissionsSchema),
     limits: Type.Optional(LimitsSchema),
   },
   { additionalProperties: false, $id: 'https://polyplug.dev/schema/polyplug.schema.json', title: 'polyplug plugin manifest' },
 )
 
 export type ManifestInput = Static<typeof ManifestSchema>
+export type CommandContribution = Static<typeof CommandSchema>
+export type HookContribution = Static<typeof HookHandlerSchema>
+export type EventContribution = Static<typeof EventSubscriptionSchema>
+export type Contributes = Static<typeof ContributesSchema>
+export type Permissions = Static<typeof PermissionsSchema>
+export type Limits = Static<typeof LimitsSchema>
 
 /** A validated manifest with defaults applied. */
 export interface Manifest extends ManifestInput {

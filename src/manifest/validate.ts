@@ -3,6 +3,7 @@
  * expected and what was found.
  */
 import { Ajv, type ErrorObject } from 'ajv'
+import semver from 'semver'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import {
   ALLOWED_PLACEMENTS,
@@ -53,8 +54,41 @@ export function validateManifest(value: unknown, file: string): Manifest {
   } else if (!ALLOWED_TRANSPORTS[placement].includes(transport)) {
     problems.push({ path: '/transport', expected: `one of ${list(ALLOWED_TRANSPORTS[placement])} for placement "${placement}"`, found: JSON.stringify(transport) })
   }
+  problems.push(...semanticProblems(value))
   if (problems.length > 0) throw new ManifestError(file, problems, id)
   return { ...value, placement, transport }
+}
+
+/** What JSON Schema cannot say: semver ranges parse, ids are unique, configuration schemas compile. */
+function semanticProblems(m: ManifestInput): ManifestProblem[] {
+  const problems: ManifestProblem[] = []
+  const range = (path: string, value: string) => {
+    if (semver.validRange(value) === null) problems.push({ path, expected: 'a semver range, e.g. "^1.2.0"', found: JSON.stringify(value) })
+  }
+  if (m.engines?.polyplug !== undefined) range('/engines/polyplug', m.engines.polyplug)
+  for (const [dep, value] of Object.entries(m.dependencies ?? {})) {
+    range(`/dependencies/${pointer(dep)}`, value)
+    if (dep === m.id) problems.push({ path: `/dependencies/${pointer(dep)}`, expected: 'another plugin', found: 'the plugin itself' })
+  }
+  const seen = new Set<string>()
+  for (const [i, command] of (m.contributes?.commands ?? []).entries()) {
+    if (seen.has(command.id)) problems.push({ path: `/contributes/commands/${i}/id`, expected: 'a command id not used above', found: JSON.stringify(command.id) })
+    seen.add(command.id)
+  }
+  // Checked against the meta-schema only (cheap); defaults are checked against their schema when
+  // settings are first resolved, so discovering many plugins compiles nothing.
+  for (const [key, schema] of Object.entries(m.contributes?.configuration ?? {})) {
+    if (!settingsAjv.validateSchema(schema)) {
+      problems.push({ path: `/contributes/configuration/${pointer(key)}`, expected: 'a valid JSON Schema', found: settingsAjv.errorsText(settingsAjv.errors) })
+    }
+  }
+  return problems
+}
+
+const settingsAjv = new Ajv({ allErrors: true, strict: false })
+
+function pointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1')
 }
 
 function list(values: readonly string[]): string {

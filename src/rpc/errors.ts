@@ -39,6 +39,26 @@ export const ErrorCodes = {
   MANIFEST_INVALID: 'MANIFEST_INVALID',
   PERMISSION_DENIED: 'PERMISSION_DENIED',
   TRANSPORT_UNAVAILABLE: 'TRANSPORT_UNAVAILABLE',
+  /** Host resolution: two plugins share an id (the first found is kept). */
+  DUPLICATE_PLUGIN_ID: 'DUPLICATE_PLUGIN_ID',
+  /** Host resolution: a dependency names no installed plugin or provided API. */
+  DEPENDENCY_MISSING: 'DEPENDENCY_MISSING',
+  /** Host resolution: a dependency is installed but its version is outside the declared range. */
+  DEPENDENCY_INCOMPATIBLE: 'DEPENDENCY_INCOMPATIBLE',
+  /** Host resolution: plugins depend on each other in a cycle. */
+  DEPENDENCY_CYCLE: 'DEPENDENCY_CYCLE',
+  /** A dependency is unavailable, disabled or failed to activate, so its dependant cannot start. */
+  DEPENDENCY_UNAVAILABLE: 'DEPENDENCY_UNAVAILABLE',
+  /** The plugin's `engines.polyplug` range excludes this host's API version. */
+  ENGINE_INCOMPATIBLE: 'ENGINE_INCOMPATIBLE',
+  /** The plugin is disabled (host.setEnabled). */
+  PLUGIN_DISABLED: 'PLUGIN_DISABLED',
+  COMMAND_NOT_FOUND: 'COMMAND_NOT_FOUND',
+  HOOK_NOT_FOUND: 'HOOK_NOT_FOUND',
+  /** Settings that their contributed JSON Schema refuses. */
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  /** A storage write past the plugin's quota. */
+  STORAGE_QUOTA_EXCEEDED: 'STORAGE_QUOTA_EXCEEDED',
   /** An error thrown by plugin or host code that carried no code of its own. */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const

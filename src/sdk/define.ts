@@ -14,8 +14,10 @@ export interface PluginLogger {
 export interface PluginContext {
   /** The plugin's manifest id. */
   readonly id: string
-  /** Settings the host passed at activation. */
+  /** Settings the host passed at activation (updated in place when the host sends `$/config`). */
   readonly config: Readonly<Record<string, unknown>>
+  /** On a reload: what the previous instance's `deactivate` returned; otherwise undefined. */
+  readonly previousState: unknown
   /** Lines go to the host's log, tagged with the plugin id. */
   readonly log: PluginLogger
   /** Calls a host API method, e.g. `ctx.call('host/info')`. */
@@ -34,8 +36,13 @@ export interface PluginDefinition<Methods extends object = object> {
   readonly methods: Methods
   /** Runs once before the first call. */
   activate?(context: PluginContext): void | Promise<void>
-  /** Runs once at shutdown; resources the plugin opened should be released here. */
-  deactivate?(): void | Promise<void>
+  /**
+   * Runs once at shutdown; resources the plugin opened should be released here. A serialisable
+   * value it returns is handed to the next instance's `activate` on a reload (`context.previousState`).
+   */
+  deactivate?(): unknown
+  /** Called when the host changes the plugin's settings; `context.config` already holds them. */
+  configChanged?(config: Readonly<Record<string, unknown>>, context: PluginContext): void | Promise<void>
 }
 
 const brand = Symbol.for('polyplug.plugin')

@@ -23,7 +23,12 @@ export interface HelloResult {
 export interface ActivateParams {
   config?: Record<string, unknown>
   reason?: string
+  /** On a reload: the snapshot the previous instance's `deactivate` returned. */
+  state?: unknown
 }
+
+/** Host -> plugin request: the plugin's settings changed; params `[config]`. */
+export const CONFIG_METHOD = '$/config'
 
 export interface LogParams {
   level: 'debug' | 'info' | 'warn' | 'error'

@@ -10,7 +10,7 @@ import { Reserved } from '../rpc/wire.js'
 import { invokeWithContext } from '../rpc/invoke.js'
 import type { CallContext } from '../rpc/types.js'
 import type { LogLevel, MethodContext, PluginContext, PluginDefinition, PluginLogger } from './define.js'
-import { PROTOCOL_VERSION, type ActivateParams, type HelloParams, type HelloResult } from './protocol.js'
+import { CONFIG_METHOD, PROTOCOL_VERSION, type ActivateParams, type HelloParams, type HelloResult } from './protocol.js'
 
 export interface ServeOptions extends Omit<PeerOptions, 'name'> {
   id: string
@@ -21,11 +21,15 @@ export interface ServeOptions extends Omit<PeerOptions, 'name'> {
 export function servePlugin(channel: Channel, definition: PluginDefinition, options: ServeOptions): Peer {
   const peer = new Peer(channel, { ...options, name: options.id })
   let config: Record<string, unknown> = {}
+  let previousState: unknown
   const log = createLogger(peer)
   const context: PluginContext = {
     id: options.id,
     get config() {
       return config
+    },
+    get previousState() {
+      return previousState
     },
     log,
     call: (method, args = [], callOptions) => peer.call(method, args, callOptions),
@@ -46,14 +50,21 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
     }
   })
   peer.handle(Reserved.activate, async (params) => {
-    config = ((params as ActivateParams | undefined)?.config ?? {}) as Record<string, unknown>
+    const activate = (params ?? {}) as ActivateParams
+    config = (activate.config ?? {}) as Record<string, unknown>
+    previousState = activate.state
     await definition.activate?.(context)
     return {}
   })
-  peer.handle(Reserved.shutdown, async () => {
-    await definition.deactivate?.()
-    if (options.onShutdown) setTimeout(options.onShutdown, 0) // after the answer has left
+  peer.handle(CONFIG_METHOD, async (params) => {
+    config = ((Array.isArray(params) ? params[0] : params) ?? {}) as Record<string, unknown>
+    await definition.configChanged?.(config, context)
     return {}
+  })
+  peer.handle(Reserved.shutdown, async () => {
+    const state = await definition.deactivate?.()
+    if (options.onShutdown) setTimeout(options.onShutdown, 0) // after the answer has left
+    return state === undefined ? {} : { state }
   })
   for (const [name, fn] of methodEntries(definition.methods)) {
     peer.handle(name, (params, call: CallContext) => {

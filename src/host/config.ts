@@ -1,0 +1,48 @@
+/**
+ * Per-plugin settings: the application's values merged over the defaults of the plugin's
+ * contributed configuration, validated against the JSON Schema of each setting. Schemas compile
+ * on first use, so discovering a thousand plugins compiles none.
+ */
+import { Ajv, type ValidateFunction } from 'ajv'
+import type { Manifest } from '../manifest/schema.js'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+
+const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true })
+
+export type Settings = Record<string, unknown>
+
+export class PluginConfig {
+  #validate: ValidateFunction | undefined
+  #values: Settings | undefined
+
+  constructor(
+    readonly plugin: string,
+    readonly manifest: Manifest,
+    private supplied: Settings = {},
+  ) {}
+
+  /** The validated settings with defaults applied; CONFIG_INVALID if the supplied values do not fit. */
+  get(): Settings {
+    this.#values ??= this.#check(this.supplied)
+    return this.#values
+  }
+
+  /** Replaces the supplied settings (merged over the previous ones); the old values stay if the new ones are refused. */
+  set(values: Settings): Settings {
+    const next = this.#check({ ...this.supplied, ...values })
+    this.supplied = { ...this.supplied, ...values }
+    this.#values = next
+    return next
+  }
+
+  #check(values: Settings): Settings {
+    const properties = this.manifest.contributes?.configuration ?? {}
+    this.#validate ??= ajv.compile({ type: 'object', properties, additionalProperties: false })
+    const copy = structuredClone(values)
+    if (!this.#validate(copy)) {
+      const problems = (this.#validate.errors ?? []).map((e) => `${e.instancePath || '(settings)'} ${e.message ?? ''}${e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty: string }).additionalProperty)})` : ''}`)
+      throw new PolyplugError(ErrorCodes.CONFIG_INVALID, `settings for plugin "${this.plugin}" are invalid: ${problems.join('; ')}`, { plugin: this.plugin, data: { problems: this.#validate.errors } })
+    }
+    return copy
+  }
+}
