@@ -71,3 +71,33 @@ describe('polyplug CLI', () => {
     assert.match(bad.stderr, /\/colour: expected no such field/)
   })
 })
+
+describe('polyplug CLI: host commands', () => {
+  const app = `${fixturesDir}/host/app`
+
+  it('commands --json lists contributed commands without running plugin code', async () => {
+    const { code, stdout } = await polyplug('commands', '--plugins', app, '--json')
+    assert.equal(code, 0)
+    const ids = (JSON.parse(stdout) as { id: string; plugin: string }[]).map((c) => `${c.plugin}:${c.id}`).sort()
+    assert.deepEqual(ids, ['lazy:lazy.never', 'ui:ui.greet'])
+  })
+
+  it('exec runs a command, activating its plugin and dependencies', async () => {
+    const { code, stdout, stderr } = await polyplug('exec', '--plugins', app, 'ui.greet', '["cli"]')
+    assert.equal(code, 0, stderr)
+    assert.equal(stdout, '"hello cli"\n')
+    const missing = await polyplug('exec', '--plugins', app, 'no.such')
+    assert.equal(missing.code, 1)
+    assert.match(missing.stderr, /^COMMAND_NOT_FOUND/)
+  })
+
+  it('list --json shows unavailable plugins with their resolution error', async () => {
+    const { code, stdout } = await polyplug('list', '--plugins', `${fixturesDir}/host/resolution`, '--json')
+    assert.equal(code, 0)
+    const rows = JSON.parse(stdout) as { id: string; status: string; error?: { code: string } }[]
+    const cycle = rows.find((r) => r.id === 'cycle-a')
+    assert.equal(cycle?.status, 'unavailable')
+    assert.equal(cycle?.error?.code, 'DEPENDENCY_CYCLE')
+    assert.equal(rows.find((r) => r.id === 'base')?.status, 'inactive')
+  })
+})

@@ -1,6 +1,7 @@
-/** `polyplug` command line: list, call, validate. */
+/** `polyplug` command line: list, call, commands, exec, validate. */
 import { parseArgs } from 'node:util'
 import { runCall } from './call.js'
+import { runCommands, runExec } from './commands.js'
 import { runList } from './list.js'
 import { runValidate } from './validate.js'
 
@@ -9,9 +10,13 @@ const usage = `polyplug — a plugin host for Node.js
 Usage:
   polyplug list --plugins DIR [--json]
   polyplug call --plugins DIR ID METHOD [PARAMS_JSON] [--timeout MS]
+  polyplug commands --plugins DIR [--json]
+  polyplug exec --plugins DIR COMMAND [ARGS_JSON]
   polyplug validate DIR
 
-PARAMS_JSON is a JSON array of positional arguments, e.g. '["hi"]'.
+PARAMS_JSON and ARGS_JSON are JSON arrays of positional arguments, e.g. '["hi"]'.
+--plugins may be given several times (roots in priority order).
+list statuses: inactive, active, failed, disabled, unavailable (with the resolution error), invalid.
 `
 
 export class UsageError extends Error {}
@@ -38,6 +43,10 @@ async function main(argv: string[]): Promise<number> {
       return runList(requirePlugins(plugins), values.json ?? false)
     case 'call':
       return runCall(requirePlugins(plugins), rest, values.timeout === undefined ? undefined : Number(values.timeout))
+    case 'commands':
+      return runCommands(requirePlugins(plugins), values.json ?? false)
+    case 'exec':
+      return runExec(requirePlugins(plugins), rest)
     case 'validate':
       return runValidate(rest)
     default:
