@@ -21,7 +21,14 @@ export interface Resolution {
   plugins: Map<string, LoadedManifest>
 }
 
-const range = (version: string, wanted: string) => semver.satisfies(version, wanted, { includePrerelease: true })
+// Manifests repeat a few ranges many times; parsing each once keeps resolving a thousand plugins cheap.
+const verdicts = new Map<string, boolean>()
+function range(version: string, wanted: string): boolean {
+  const key = `${version} ${wanted}`
+  let ok = verdicts.get(key)
+  if (ok === undefined) verdicts.set(key, (ok = semver.satisfies(version, wanted, { includePrerelease: true })))
+  return ok
+}
 
 /** Finds what `key` names: a plugin id, else the provider of an API with that name (highest version in range wins). */
 function provider(key: string, wanted: string, plugins: Map<string, LoadedManifest>): { id?: string; found?: string } {

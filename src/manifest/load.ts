@@ -62,33 +62,37 @@ async function isFile(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isFile(), () => false)
 }
 
+/** Reads one candidate folder: undefined when it holds no manifest at all. */
+async function discoverOne(dir: string): Promise<Discovered | undefined> {
+  try {
+    return { ok: true, loaded: await readManifest(dir) }
+  } catch (error) {
+    if (!(error instanceof ManifestError)) throw error
+    // A folder with neither polyplug.json nor a "polyplug" field is simply not a plugin.
+    if (error.problems.length === 1 && (error.problems[0]?.found === 'no such file' || (error.problems[0]?.path === '/polyplug' && error.problems[0]?.found === 'nothing'))) {
+      return undefined
+    }
+    return { ok: false, dir, error }
+  }
+}
+
 /**
- * Finds plugins in each root: the root itself if it holds a manifest, else each direct subfolder
- * that holds one. Invalid manifests are returned as errors, never thrown.
+ * Finds plugins in each root, in order: the root itself if it holds a manifest, else each direct
+ * subfolder that holds one. Invalid manifests are returned as errors, never thrown. Folders are
+ * read concurrently, each manifest once, so a thousand plugins cost one pass over the disk.
  */
 export async function discoverPlugins(roots: readonly string[]): Promise<Discovered[]> {
-  const dirs: string[] = []
-  for (const root of roots) {
-    const abs = resolve(root)
-    if (await hasManifest(abs)) {
-      dirs.push(abs)
-      continue
-    }
-    const entries = await readdir(abs, { withFileTypes: true }).catch(() => [])
-    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      if (entry.isDirectory() && !entry.name.startsWith('.') && (await hasManifest(join(abs, entry.name)))) {
-        dirs.push(join(abs, entry.name))
-      }
-    }
-  }
-  return Promise.all(
-    dirs.map(async (dir): Promise<Discovered> => {
-      try {
-        return { ok: true, loaded: await readManifest(dir) }
-      } catch (error) {
-        if (error instanceof ManifestError) return { ok: false, dir, error }
-        throw error
-      }
+  const perRoot = await Promise.all(
+    roots.map(async (root) => {
+      const abs = resolve(root)
+      if (await hasManifest(abs)) return [abs]
+      const entries = await readdir(abs, { withFileTypes: true }).catch(() => [])
+      return entries
+        .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((e) => join(abs, e.name))
     }),
   )
+  const found = await Promise.all(perRoot.flat().map(discoverOne))
+  return found.filter((d): d is Discovered => d !== undefined)
 }

@@ -63,7 +63,7 @@ export function validateManifest(value: unknown, file: string): Manifest {
 function semanticProblems(m: ManifestInput): ManifestProblem[] {
   const problems: ManifestProblem[] = []
   const range = (path: string, value: string) => {
-    if (semver.validRange(value) === null) problems.push({ path, expected: 'a semver range, e.g. "^1.2.0"', found: JSON.stringify(value) })
+    if (!validRange(value)) problems.push({ path, expected: 'a semver range, e.g. "^1.2.0"', found: JSON.stringify(value) })
   }
   if (m.engines?.polyplug !== undefined) range('/engines/polyplug', m.engines.polyplug)
   for (const [dep, value] of Object.entries(m.dependencies ?? {})) {
@@ -83,6 +83,13 @@ function semanticProblems(m: ManifestInput): ManifestProblem[] {
     }
   }
   return problems
+}
+
+const ranges = new Map<string, boolean>()
+function validRange(value: string): boolean {
+  let ok = ranges.get(value)
+  if (ok === undefined) ranges.set(value, (ok = semver.validRange(value) !== null))
+  return ok
 }
 
 const settingsAjv = new Ajv({ allErrors: true, strict: false })
