@@ -1,4 +1,5 @@
 /** Reading manifests from disk and discovering plugin folders. No plugin code runs here. */
+import { readFileSync } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { ManifestError, validateManifest } from './validate.js'
@@ -16,18 +17,29 @@ export interface LoadedManifest {
   entryPath: string
 }
 
+// Manifests are small: one synchronous read costs a syscall or two, where fs/promises' readFile
+// costs four thread-pool round trips (open, fstat, read, close). Discovering a thousand plugins
+// is several times faster this way, and start-up is the one moment that matters.
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
 /** Reads `polyplug.json`, or the `polyplug` field of `package.json`, from `dir`. */
 export async function readManifest(dir: string): Promise<LoadedManifest> {
   const abs = resolve(dir)
   const direct = join(abs, MANIFEST_FILE)
   let file = direct
   let value: unknown
-  const text = await readFile(direct, 'utf8').catch(() => undefined)
+  const text = readText(direct)
   if (text !== undefined) {
     value = parseJson(text, direct)
   } else {
     file = join(abs, 'package.json')
-    const pkgText = await readFile(file, 'utf8').catch(() => undefined)
+    const pkgText = readText(file)
     if (pkgText === undefined) {
       throw new ManifestError(direct, [{ path: '', expected: `a ${MANIFEST_FILE} (or a "polyplug" field in package.json)`, found: 'no such file' }])
     }
