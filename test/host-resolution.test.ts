@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 import { createHost } from '../src/host/host.js'
 import { rejectsWithCode } from './support/assert-code.js'
 import { hostFixtures } from './support/host-fixtures.js'
@@ -55,5 +55,16 @@ describe('host: dependency resolution (fixtures: test/fixtures/host/resolution/e
     assert.equal(host.plugin('base').info().status, 'active')
     assert.equal(host.plugin('base').info().activationReason, 'onDependent')
     await host.close()
+  })
+})
+
+describe('host: manifests in package.json', () => {
+  it('discovers a plugin declared in the "polyplug" field of package.json, resolved like any other', async () => {
+    const host = await createHost({ plugins: [`${hostFixtures}/pkg-field`, `${hostFixtures}/resolution`], logger: () => {} })
+    after(() => host.close())
+    const info = host.plugin('from-package').info()
+    assert.equal(info.version, '3.1.0')
+    assert.deepEqual(info.dependencies, ['base'])
+    assert.equal(await host.plugin('from-package').call('where'), 'package.json')
   })
 })

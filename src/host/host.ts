@@ -240,8 +240,9 @@ export class Host {
   async setEnabled(id: string, enabled: boolean): Promise<void> {
     const runtime = this.#runtime(id)
     this.#state.setEnabled(id, enabled)
-    if (!enabled) await this.#stopWithDependants(id)
+    // Disabled first, so that no call can start it again while it stops.
     runtime.setDisabled(!enabled)
+    if (!enabled) await this.#stopWithDependants(id)
   }
 
   /**
