@@ -78,14 +78,16 @@ describe('garbage from a real process closes its channel, not the host', () => {
   }
 })
 
-describe('stdio: a stray print in a Node plugin', () => {
-  it('goes to the host log, tagged with the plugin id, and the channel is unharmed', async () => {
-    await withHost({}, async (host, logs) => {
-      assert.equal(await host.plugin('sidecar-stray-print').call('noisy'), 'still fine')
-      await until(() => logs.filter((e) => e.plugin === 'sidecar-stray-print' && e.message.startsWith('stray')).length === 2)
-      assert.equal(await host.plugin('sidecar-stray-print').call('noisy'), 'still fine')
+describe('stdio: a stray print in plugin code', () => {
+  for (const id of ['sidecar-stray-print', 'sidecar-py-noisy']) {
+    it(`${id}: goes to the host log, tagged with the plugin id, and the channel is unharmed`, async () => {
+      await withHost({}, async (host, logs) => {
+        assert.equal(await host.plugin(id).call('noisy'), 'still fine')
+        await until(() => logs.filter((e) => e.plugin === id && e.message.startsWith('stray')).length === 2)
+        assert.equal(await host.plugin(id).call('noisy'), 'still fine')
+      })
     })
-  })
+  }
 })
 
 describe('supervisor', () => {
