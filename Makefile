@@ -1,0 +1,42 @@
+# Builds every native artefact from source: the host's ABI shim, the C and Rust conformance
+# plugins in examples/, and the broken fixtures the tests load. Run by `npm run build:native`
+# (part of `npm run build`). Outputs are not committed (.gitignore).
+CC ?= gcc
+CFLAGS ?= -O2 -g -Wall -Wextra -fPIC -fvisibility=hidden
+INCLUDE := -Ikits/c/include
+SO := -shared
+HOST_SHIM := dist/src/kinds/libpolyplug_host.so
+C_EXAMPLES := examples/native-c-inline/libconformance.so examples/native-c-worker/libconformance.so
+FIXTURES := test/fixtures/native/wrong-abi.so test/fixtures/native/short-size.so test/fixtures/native/no-entry.so
+RUST_LIB := kits/rust/target/release/libpolyplug_conformance.so
+RUST_EXAMPLES := examples/native-rust-inline/libconformance.so examples/native-rust-worker/libconformance.so
+
+.PHONY: native clean-native
+native: $(HOST_SHIM) $(C_EXAMPLES) $(FIXTURES) $(RUST_EXAMPLES)
+
+$(HOST_SHIM): src/kinds/native-host.c kits/c/include/polyplug.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INCLUDE) $(SO) -o $@ $< -lpthread
+
+examples/native-c-%/libconformance.so: examples/shared/native-conformance.c kits/c/include/polyplug.h
+	$(CC) $(CFLAGS) $(INCLUDE) $(SO) -o $@ $<
+
+test/fixtures/native/wrong-abi.so: test/fixtures/native/bad-plugins.c kits/c/include/polyplug.h
+	$(CC) $(CFLAGS) $(INCLUDE) $(SO) -DWRONG_ABI -o $@ $<
+test/fixtures/native/short-size.so: test/fixtures/native/bad-plugins.c kits/c/include/polyplug.h
+	$(CC) $(CFLAGS) $(INCLUDE) $(SO) -DSHORT_SIZE -o $@ $<
+test/fixtures/native/no-entry.so: test/fixtures/native/bad-plugins.c kits/c/include/polyplug.h
+	$(CC) $(CFLAGS) $(INCLUDE) $(SO) -DNO_ENTRY -o $@ $<
+
+# cargo decides itself whether anything changed; --offline: the kit uses no crates.
+$(RUST_LIB): FORCE
+	cargo build --quiet --release --offline --manifest-path kits/rust/Cargo.toml
+
+examples/native-rust-%/libconformance.so: $(RUST_LIB)
+	cp $< $@
+
+FORCE:
+
+clean-native:
+	rm -f $(HOST_SHIM) $(C_EXAMPLES) $(FIXTURES) $(RUST_EXAMPLES)
+	cargo clean --quiet --manifest-path kits/rust/Cargo.toml
