@@ -23,13 +23,20 @@ function callAsync<T>(fn: koffi.KoffiFunction, ...args: unknown[]): Promise<T> {
 /** Cancel flags live in native memory (the plugin polls them from its own thread); reused across calls. */
 class FlagPool {
   #free: unknown[] = []
+  #busy = new Set<unknown>()
   take(): unknown {
     const flag = this.#free.pop() ?? koffi.alloc('int32_t', 1)
     koffi.encode(flag, 'int32_t', 0)
+    this.#busy.add(flag)
     return flag
   }
   give(flag: unknown): void {
+    this.#busy.delete(flag)
     this.#free.push(flag)
+  }
+  /** Asks every running call to stop (shutdown). */
+  raiseAll(): void {
+    for (const flag of this.#busy) koffi.encode(flag, 'int32_t', 1)
   }
 }
 
@@ -96,6 +103,7 @@ export async function loadNativePlugin(entryPath: string, id: string): Promise<P
     },
     async deactivate() {
       // Ask running calls to stop, release threads blocked in host->call, then let the plugin clean up.
+      flags.raiseAll()
       host.close()
       await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 2000).unref())])
       if (inflight.size > 0) return // a call ignores its cancel flag: leave the table alive rather than free it under it
