@@ -6,10 +6,10 @@ CFLAGS ?= -O2 -g -Wall -Wextra -fPIC -fvisibility=hidden
 INCLUDE := -Ikits/c/include
 SO := -shared
 HOST_SHIM := dist/src/kinds/libpolyplug_host.so
-C_EXAMPLES := examples/native-c-inline/libconformance.so examples/native-c-worker/libconformance.so
+C_EXAMPLES := $(foreach p,inline worker process,examples/native-c-$(p)/libconformance.so)
 FIXTURES := test/fixtures/native/wrong-abi.so test/fixtures/native/short-size.so test/fixtures/native/no-entry.so
 RUST_LIB := kits/rust/target/release/libpolyplug_conformance.so
-RUST_EXAMPLES := examples/native-rust-inline/libconformance.so examples/native-rust-worker/libconformance.so
+RUST_EXAMPLES := $(foreach p,inline worker process,examples/native-rust-$(p)/libconformance.so)
 
 .PHONY: native clean-native
 native: $(HOST_SHIM) $(C_EXAMPLES) $(FIXTURES) $(RUST_EXAMPLES)

@@ -138,3 +138,22 @@ describe('native: shutdown', () => {
     assert.ok(Date.now() - started < 3000, `close took ${Date.now() - started} ms`)
   })
 })
+
+describe('native: process placement isolates a crashing library', () => {
+  it('a segfault ends the call with PLUGIN_CRASHED; the host and its other plugins keep serving', async () => {
+    const host = await createHost({
+      plugins: [`${examplesDir}/native-c-process`, `${examplesDir}/native-rust-process`, `${examplesDir}/native-c-inline`],
+      logger: silentLogger,
+    })
+    after(() => host.close())
+    const crashing = host.plugin('native-c-process')
+    assert.equal(await host.plugin('native-rust-process').call('add', [1, 2]), 3)
+    const inflight = crashing.call('sleep', [5000])
+    const error = await rejectsWithCode(crashing.call('crash'), 'PLUGIN_CRASHED')
+    assert.equal((error.data as { signal?: string }).signal, 'SIGSEGV')
+    await rejectsWithCode(inflight, 'PLUGIN_CRASHED')
+    assert.equal(await host.plugin('native-c-inline').call('echo', ['host alive']), 'host alive')
+    assert.equal(await host.plugin('native-rust-process').call('echo', ['neighbour alive']), 'neighbour alive')
+    assert.equal(await crashing.call('echo', ['restarted']), 'restarted')
+  })
+})
