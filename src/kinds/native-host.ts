@@ -42,18 +42,20 @@ function loadShim(plugin: string): Shim {
   return shim
 }
 
-const encoder = new TextEncoder()
-const decoder = new TextDecoder()
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const
 
-/** Reads `len` bytes at `pointer` as JSON (with the `$bytes` convention). */
+/**
+ * Reads `len` bytes of UTF-8 JSON at `pointer` (with the `$bytes` convention). koffi decodes the
+ * text straight from native memory; JSON text never holds a NUL byte, so a char string is exact.
+ */
 export function readJson(pointer: unknown, len: number): unknown {
   if (!pointer || len === 0) return undefined
-  return parse(decoder.decode(new Uint8Array(koffi.view(pointer, len))))
+  return parse(koffi.decode(pointer, 'char', len) as string)
 }
 
+/** UTF-8 JSON bytes of `value` (`undefined` becomes null). */
 export function encodeJson(value: unknown): Uint8Array {
-  return encoder.encode(stringify(value === undefined ? null : value))
+  return Buffer.from(stringify(value === undefined ? null : value))
 }
 
 /** One plugin's host table: its pointer for `init`, and `close` to fail pending host calls and free it. */

@@ -81,15 +81,18 @@ export async function loadNativePlugin(entryPath: string, id: string): Promise<P
   const lib = openNativeLibrary(id, entryPath)
   const host = new NativeHostTable(id)
   const flags = new FlagPool()
-  const inflight = new Set<Promise<unknown>>()
+  let running = 0
+  let onIdle: (() => void) | undefined
   const methods: Record<string, (...args: unknown[]) => Promise<unknown>> = Object.create(null)
   for (const name of lib.methods) {
-    methods[name] = (...args: unknown[]) => {
+    methods[name] = async (...args: unknown[]) => {
       const context = args.pop() as MethodContext // invokeWithContext always appends it last
-      const call = invoke(lib, flags, id, name, args, context.signal)
-      inflight.add(call)
-      void call.catch(() => {}).finally(() => inflight.delete(call))
-      return call
+      running++
+      try {
+        return await invoke(lib, flags, id, name, args, context.signal)
+      } finally {
+        if (--running === 0) onIdle?.()
+      }
     }
   }
   return definePlugin({
@@ -105,8 +108,11 @@ export async function loadNativePlugin(entryPath: string, id: string): Promise<P
       // Ask running calls to stop, release threads blocked in host->call, then let the plugin clean up.
       flags.raiseAll()
       host.close()
-      await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 2000).unref())])
-      if (inflight.size > 0) return // a call ignores its cancel flag: leave the table alive rather than free it under it
+      if (running > 0) await new Promise<void>((resolve) => {
+        onIdle = resolve
+        setTimeout(resolve, 2000).unref()
+      })
+      if (running > 0) return // a call ignores its cancel flag: leave the table alive rather than free it under it
       if (lib.shutdown) await callAsync(lib.shutdown)
       host.dispose()
     },
