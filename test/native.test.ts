@@ -157,3 +157,13 @@ describe('native: process placement isolates a crashing library', () => {
     assert.equal(await crashing.call('echo', ['restarted']), 'restarted')
   })
 })
+
+describe('native: the entry need not end in .so', () => {
+  it('a library named thing.node that exports polyplug_plugin_v1 loads as a native plugin', async () => {
+    const copy = join(scratch, 'thing.node')
+    copyFileSync(cPlugin, copy)
+    const host = await createHost({ plugins: [pluginDir('dot-node', copy)], logger: silentLogger })
+    after(() => host.close())
+    assert.equal(await host.plugin('dot-node').call('add', [20, 22]), 42)
+  })
+})
