@@ -167,3 +167,20 @@ describe('native: the entry need not end in .so', () => {
     assert.equal(await host.plugin('dot-node').call('add', [20, 22]), 42)
   })
 })
+
+describe('native: instances', () => {
+  it('one library file serving two plugins keeps their state apart (each reaches the host as itself)', async () => {
+    const shared = join(scratch, 'shared.so')
+    copyFileSync(cPlugin, shared)
+    const host = await createHost({ plugins: [pluginDir('twin-a', shared), pluginDir('twin-b', shared)], logger: silentLogger })
+    after(() => host.close())
+    const [a, b] = await Promise.all([host.plugin('twin-a').call('callHost', ['host/info', []]), host.plugin('twin-b').call('callHost', ['host/info', []])])
+    assert.equal((a as { plugin: string }).plugin, 'twin-a')
+    assert.equal((b as { plugin: string }).plugin, 'twin-b')
+    await rejectsWithCode(host.plugin('twin-a').call('sleep', [5000], { timeout: 30 }), 'RPC_TIMEOUT')
+    // The timeout reaches the plugin as its cancel flag; the sleep notices within a millisecond or so.
+    for (let i = 0; i < 300 && (await host.plugin('twin-a').call('cancelCount')) !== 1; i++) await new Promise((r) => setTimeout(r, 10))
+    assert.equal(await host.plugin('twin-a').call('cancelCount'), 1)
+    assert.equal(await host.plugin('twin-b').call('cancelCount'), 0)
+  })
+})

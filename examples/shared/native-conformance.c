@@ -11,8 +11,11 @@
 #include <time.h>
 #include "polyplug.h"
 
-static const polyplug_host *host;
-static atomic_int cancelled_sleeps;
+/* Per-instance state: the same library may serve several plugins in one process. */
+typedef struct instance {
+  const polyplug_host *host;
+  atomic_int cancelled_sleeps;
+} instance;
 
 /* Finds the index-th element of a JSON array: [*start, *end) of `in`. Returns 0 when absent. */
 static int arg(const uint8_t *in, size_t len, int index, size_t *start, size_t *end) {
@@ -84,13 +87,13 @@ static int32_t do_fail(const uint8_t *in, size_t len, uint8_t **out, size_t *out
   return reply(text, (size_t)n, out, out_len, POLYPLUG_ERROR);
 }
 
-static int32_t do_sleep(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len, const volatile int32_t *cancelled) {
+static int32_t do_sleep(instance *self, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len, const volatile int32_t *cancelled) {
   double ms = number_arg(in, len, 0);
   struct timespec start, now, tick = {0, 1000000};
   clock_gettime(CLOCK_MONOTONIC, &start);
   for (;;) {
     if (*cancelled) {
-      atomic_fetch_add(&cancelled_sleeps, 1);
+      atomic_fetch_add(&self->cancelled_sleeps, 1);
       return error("RPC_CANCELLED", "sleep cancelled", out, out_len);
     }
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -123,7 +126,8 @@ static int32_t do_bytes(const uint8_t *in, size_t len, uint8_t **out, size_t *ou
   return POLYPLUG_OK;
 }
 
-static int32_t do_call_host(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len) {
+static int32_t do_call_host(instance *self, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len) {
+  const polyplug_host *host = self->host;
   size_t ms, me, as, ae;
   if (!arg(in, len, 0, &ms, &me) || in[ms] != '"') return error("INVALID_PARAMS", "callHost(method, args)", out, out_len);
   char method[256];
@@ -145,16 +149,21 @@ static int32_t do_call_host(const uint8_t *in, size_t len, uint8_t **out, size_t
   return status;
 }
 
-static int32_t init(const polyplug_host *given, const uint8_t *config, size_t config_len) {
+static int32_t init(const polyplug_host *host, const uint8_t *config, size_t config_len, void **out_instance) {
   (void)config;
   (void)config_len;
-  host = given;
+  instance *self = calloc(1, sizeof *self);
+  if (!self) return POLYPLUG_ERROR;
+  self->host = host;
+  atomic_init(&self->cancelled_sleeps, 0);
+  *out_instance = self;
   host->log(host->ctx, POLYPLUG_LOG_DEBUG, "native C conformance plugin initialised");
   return POLYPLUG_OK;
 }
 
-static int32_t call(const char *method, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len,
+static int32_t call(void *self_ptr, const char *method, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len,
                     const volatile int32_t *cancelled) {
+  instance *self = self_ptr;
   size_t s, e;
   if (!strcmp(method, "echo")) {
     if (!arg(in, len, 0, &s, &e)) return reply("null", 4, out, out_len, POLYPLUG_OK);
@@ -162,10 +171,10 @@ static int32_t call(const char *method, const uint8_t *in, size_t len, uint8_t *
   }
   if (!strcmp(method, "add")) return reply_number(number_arg(in, len, 0) + number_arg(in, len, 1), out, out_len);
   if (!strcmp(method, "fail")) return do_fail(in, len, out, out_len);
-  if (!strcmp(method, "sleep")) return do_sleep(in, len, out, out_len, cancelled);
-  if (!strcmp(method, "cancelCount")) return reply_number(atomic_load(&cancelled_sleeps), out, out_len);
+  if (!strcmp(method, "sleep")) return do_sleep(self, in, len, out, out_len, cancelled);
+  if (!strcmp(method, "cancelCount")) return reply_number(atomic_load(&self->cancelled_sleeps), out, out_len);
   if (!strcmp(method, "bytes")) return do_bytes(in, len, out, out_len);
-  if (!strcmp(method, "callHost")) return do_call_host(in, len, out, out_len);
+  if (!strcmp(method, "callHost")) return do_call_host(self, in, len, out, out_len);
   if (!strcmp(method, "crash")) {
     volatile int *nowhere = NULL;
     *nowhere = 1; /* a real segfault: only isolated placements survive it */
@@ -178,7 +187,7 @@ static void release(uint8_t *buffer, size_t len) {
   free(buffer);
 }
 
-static void shutdown(void) {}
+static void shutdown(void *self) { free(self); }
 
 static const polyplug_plugin descriptor = {
     .abi_version = POLYPLUG_ABI_VERSION,

@@ -11,12 +11,12 @@ import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 export const ABI_VERSION = 1
 export const ENTRY_SYMBOL = 'polyplug_plugin_v1'
 
-export const InitFn = koffi.proto('int32_t polyplug_init_fn(const void *host, const uint8_t *config, size_t config_len)')
+export const InitFn = koffi.proto('int32_t polyplug_init_fn(const void *host, const uint8_t *config, size_t config_len, _Out_ void **instance)')
 export const CallFn = koffi.proto(
-  'int32_t polyplug_call_fn(const char *method, const uint8_t *input, size_t input_len, _Out_ void **out, _Out_ size_t *out_len, const int32_t *cancelled)',
+  'int32_t polyplug_call_fn(void *instance, const char *method, const uint8_t *input, size_t input_len, _Out_ void **out, _Out_ size_t *out_len, const int32_t *cancelled)',
 )
 export const ReleaseFn = koffi.proto('void polyplug_release_fn(void *buffer, size_t len)')
-export const ShutdownFn = koffi.proto('void polyplug_shutdown_fn(void)')
+export const ShutdownFn = koffi.proto('void polyplug_shutdown_fn(void *instance)')
 
 /** Version 1 of `polyplug_plugin`; later versions only append fields. */
 const PluginV1 = koffi.struct('polyplug_plugin_v1_t', {

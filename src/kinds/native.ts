@@ -51,7 +51,7 @@ function pluginError(body: unknown, method: string, plugin: string): PolyplugErr
 }
 
 /** Calls one plugin method: JSON array in, JSON value (or a typed error) out. */
-async function invoke(lib: NativeLibrary, flags: FlagPool, plugin: string, method: string, args: unknown[], signal: AbortSignal | undefined): Promise<unknown> {
+async function invoke(lib: NativeLibrary, instance: unknown, flags: FlagPool, plugin: string, method: string, args: unknown[], signal: AbortSignal | undefined): Promise<unknown> {
   const input = encodeJson(args)
   const out: unknown[] = [null]
   const outLen: number[] = [0]
@@ -60,7 +60,7 @@ async function invoke(lib: NativeLibrary, flags: FlagPool, plugin: string, metho
   if (signal?.aborted) onAbort()
   signal?.addEventListener('abort', onAbort, { once: true })
   try {
-    const status = await callAsync<number>(lib.call, method, input, input.byteLength, out, outLen, flag)
+    const status = await callAsync<number>(lib.call, instance, method, input, input.byteLength, out, outLen, flag)
     const len = Number(outLen[0])
     let body: unknown
     try {
@@ -81,6 +81,7 @@ export async function loadNativePlugin(entryPath: string, id: string): Promise<P
   const lib = openNativeLibrary(id, entryPath)
   const host = new NativeHostTable(id)
   const flags = new FlagPool()
+  let instance: unknown = null // the plugin's own state, from init
   let running = 0
   let onIdle: (() => void) | undefined
   const methods: Record<string, (...args: unknown[]) => Promise<unknown>> = Object.create(null)
@@ -89,7 +90,7 @@ export async function loadNativePlugin(entryPath: string, id: string): Promise<P
       const context = args.pop() as MethodContext // invokeWithContext always appends it last
       running++
       try {
-        return await invoke(lib, flags, id, name, args, context.signal)
+        return await invoke(lib, instance, flags, id, name, args, context.signal)
       } finally {
         if (--running === 0) onIdle?.()
       }
@@ -101,7 +102,9 @@ export async function loadNativePlugin(entryPath: string, id: string): Promise<P
       host.attach(context)
       if (!lib.init) return
       const config = encodeJson(context.config)
-      const status = await callAsync<number>(lib.init, host.pointer, config, config.byteLength)
+      const slot: unknown[] = [null]
+      const status = await callAsync<number>(lib.init, host.pointer, config, config.byteLength, slot)
+      instance = slot[0]
       if (status !== 0) throw new PolyplugError(ErrorCodes.ACTIVATION_FAILED, `${lib.name}: init returned ${status}`, { plugin: id })
     },
     async deactivate() {
@@ -113,7 +116,7 @@ export async function loadNativePlugin(entryPath: string, id: string): Promise<P
         setTimeout(resolve, 2000).unref()
       })
       if (running > 0) return // a call ignores its cancel flag: leave the table alive rather than free it under it
-      if (lib.shutdown) await callAsync(lib.shutdown)
+      if (lib.shutdown) await callAsync(lib.shutdown, instance)
       host.dispose()
     },
   })

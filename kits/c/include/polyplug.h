@@ -75,20 +75,24 @@ typedef struct polyplug_plugin {
   uint32_t size;        /* sizeof(polyplug_plugin) as the plugin was built */
   const char *name;     /* informative */
   const char *methods;  /* comma-separated method names, e.g. "echo,add" */
-  /* Runs once before the first call. `config` is the activation config as a JSON object.
+  /* Runs once per plugin instance, before its first call. `config` is the activation config as
+     a JSON object. The plugin may store its per-instance state in *instance (initially NULL);
+     the host passes it back to call and shutdown. The same library can be loaded by several
+     plugins in one process (the dynamic loader shares its globals), so per-plugin state — the
+     host table above all — belongs in the instance, not in globals.
      Returns POLYPLUG_OK, or POLYPLUG_ERROR (activation fails). May be NULL. */
-  int32_t (*init)(const polyplug_host *host, const uint8_t *config, size_t config_len);
-  /* Runs `method` with JSON params `in` (an array). Called from host worker threads, possibly
+  int32_t (*init)(const polyplug_host *host, const uint8_t *config, size_t config_len, void **instance);
+  /* Runs `method` with JSON params `in` (an array). Called from host pool threads, possibly
      several at once: it must be thread-safe. `cancelled` points at a flag the host sets to
      non-zero when the caller cancels or times out; long calls should poll it and return an
      RPC_CANCELLED error. On return *out (may be NULL when *out_len is 0) is released later
      through `release`. */
-  int32_t (*call)(const char *method, const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len,
-                  const volatile int32_t *cancelled);
+  int32_t (*call)(void *instance, const char *method, const uint8_t *in, size_t in_len, uint8_t **out,
+                  size_t *out_len, const volatile int32_t *cancelled);
   /* Frees a buffer this plugin returned in *out. */
   void (*release)(uint8_t *buffer, size_t len);
-  /* Runs once when the host stops the plugin; no call is in flight. May be NULL. */
-  void (*shutdown)(void);
+  /* Runs once when the host stops the instance; no call is in flight. Frees the instance. May be NULL. */
+  void (*shutdown)(void *instance);
 } polyplug_plugin;
 
 /* The one symbol a plugin exports. */

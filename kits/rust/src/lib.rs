@@ -3,26 +3,35 @@
 mod polyplug;
 
 use polyplug::{arg, error_body, give, number, number_json, Host, Plugin, ERROR, OK};
-use std::ffi::{c_char, CStr};
-use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use std::ffi::{c_char, c_void, CStr};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-static HOST: AtomicPtr<Host> = AtomicPtr::new(std::ptr::null_mut());
-static CANCELLED: AtomicU32 = AtomicU32::new(0);
+/// Per-plugin state: one library may serve several plugins in one process, so nothing lives in statics.
+struct Instance {
+    host: *const Host,
+    cancelled: AtomicU32,
+}
 
-unsafe extern "C" fn init(host: *const Host, _config: *const u8, _len: usize) -> i32 {
-    HOST.store(host as *mut Host, Ordering::Release);
+unsafe extern "C" fn init(host: *const Host, _config: *const u8, _len: usize, instance: *mut *mut c_void) -> i32 {
+    *instance = Box::into_raw(Box::new(Instance { host, cancelled: AtomicU32::new(0) })) as *mut c_void;
     polyplug::log(&*host, polyplug::LOG_DEBUG, "native Rust conformance plugin initialised");
     OK
 }
 
-fn sleep(input: &[u8], cancelled: *const i32) -> Result<Vec<u8>, Vec<u8>> {
+unsafe extern "C" fn shutdown(instance: *mut c_void) {
+    if !instance.is_null() {
+        drop(Box::from_raw(instance as *mut Instance));
+    }
+}
+
+fn sleep(this: &Instance, input: &[u8], cancelled: *const i32) -> Result<Vec<u8>, Vec<u8>> {
     let ms = number(input, 0);
     let start = Instant::now();
     while start.elapsed().as_secs_f64() * 1000.0 < ms {
         // The host sets the flag from another thread: read it as volatile memory.
         if unsafe { std::ptr::read_volatile(cancelled) } != 0 {
-            CANCELLED.fetch_add(1, Ordering::SeqCst);
+            this.cancelled.fetch_add(1, Ordering::SeqCst);
             return Err(error_body("RPC_CANCELLED", "sleep cancelled"));
         }
         std::thread::sleep(Duration::from_millis(1));
@@ -45,18 +54,14 @@ fn bytes(n: usize) -> Vec<u8> {
     out
 }
 
-fn call_host(input: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
+fn call_host(this: &Instance, input: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
     let method = arg(input, 0).filter(|m| m.len() >= 2 && m[0] == b'"').ok_or_else(|| error_body("INVALID_PARAMS", "callHost(method, args)"))?;
     let method = std::str::from_utf8(&method[1..method.len() - 1]).map_err(|_| error_body("INVALID_PARAMS", "method is not UTF-8"))?;
     let params = arg(input, 1).unwrap_or(b"[]");
-    let host = HOST.load(Ordering::Acquire);
-    if host.is_null() {
-        return Err(error_body("HOST_CALL_UNAVAILABLE", "not initialised"));
-    }
-    polyplug::call_host(unsafe { &*host }, method, params)
+    polyplug::call_host(unsafe { &*this.host }, method, params)
 }
 
-fn dispatch(method: &str, input: &[u8], cancelled: *const i32) -> Result<Vec<u8>, Vec<u8>> {
+fn dispatch(this: &Instance, method: &str, input: &[u8], cancelled: *const i32) -> Result<Vec<u8>, Vec<u8>> {
     match method {
         "echo" => Ok(arg(input, 0).unwrap_or(b"null").to_vec()),
         "add" => Ok(number_json(number(input, 0) + number(input, 1))),
@@ -65,10 +70,10 @@ fn dispatch(method: &str, input: &[u8], cancelled: *const i32) -> Result<Vec<u8>
             Some(code) if code[0] == b'"' => Err([b"{\"code\":".as_slice(), code, b",\"message\":\"failed on request\"}"].concat()),
             _ => Err(error_body("INVALID_PARAMS", "fail(code) needs a string")),
         },
-        "sleep" => sleep(input, cancelled),
-        "cancelCount" => Ok(number_json(CANCELLED.load(Ordering::SeqCst) as f64)),
+        "sleep" => sleep(this, input, cancelled),
+        "cancelCount" => Ok(number_json(this.cancelled.load(Ordering::SeqCst) as f64)),
         "bytes" => Ok(bytes(number(input, 0) as usize)),
-        "callHost" => call_host(input),
+        "callHost" => call_host(this, input),
         "crash" => unsafe {
             // A real segfault: only isolated placements survive it.
             std::ptr::write_volatile(std::ptr::null_mut::<i32>(), 1);
@@ -78,10 +83,14 @@ fn dispatch(method: &str, input: &[u8], cancelled: *const i32) -> Result<Vec<u8>
     }
 }
 
-unsafe extern "C" fn call(method: *const c_char, input: *const u8, len: usize, out: *mut *mut u8, out_len: *mut usize, cancelled: *const i32) -> i32 {
+unsafe extern "C" fn call(instance: *mut c_void, method: *const c_char, input: *const u8, len: usize, out: *mut *mut u8, out_len: *mut usize, cancelled: *const i32) -> i32 {
     let method = CStr::from_ptr(method).to_str().unwrap_or("");
     let input = if input.is_null() { &[][..] } else { std::slice::from_raw_parts(input, len) };
-    match dispatch(method, input, cancelled) {
+    if instance.is_null() {
+        give(error_body("HOST_CALL_UNAVAILABLE", "not initialised"), out, out_len);
+        return ERROR;
+    }
+    match dispatch(&*(instance as *const Instance), method, input, cancelled) {
         Ok(body) => { give(body, out, out_len); OK }
         Err(body) => { give(body, out, out_len); ERROR }
     }
@@ -95,7 +104,7 @@ static DESCRIPTOR: Plugin = Plugin {
     init: Some(init),
     call,
     release: polyplug::release,
-    shutdown: None,
+    shutdown: Some(shutdown),
 };
 
 #[no_mangle]

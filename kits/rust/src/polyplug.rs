@@ -33,10 +33,13 @@ pub struct Plugin {
     pub size: u32,
     pub name: *const c_char,
     pub methods: *const c_char,
-    pub init: Option<unsafe extern "C" fn(*const Host, *const u8, usize) -> i32>,
-    pub call: unsafe extern "C" fn(*const c_char, *const u8, usize, *mut *mut u8, *mut usize, *const i32) -> i32,
+    /// `(host, config, config_len, &mut instance)`: per-plugin state goes in `*instance`, not in statics.
+    pub init: Option<unsafe extern "C" fn(*const Host, *const u8, usize, *mut *mut c_void) -> i32>,
+    /// `(instance, method, in, in_len, &mut out, &mut out_len, cancelled)`.
+    pub call: unsafe extern "C" fn(*mut c_void, *const c_char, *const u8, usize, *mut *mut u8, *mut usize, *const i32) -> i32,
     pub release: unsafe extern "C" fn(*mut u8, usize),
-    pub shutdown: Option<unsafe extern "C" fn()>,
+    /// `(instance)`: frees what `init` made.
+    pub shutdown: Option<unsafe extern "C" fn(*mut c_void)>,
 }
 
 // The descriptor holds only pointers to static strings and functions.
