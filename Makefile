@@ -11,8 +11,17 @@ FIXTURES := test/fixtures/native/wrong-abi.so test/fixtures/native/short-size.so
 RUST_LIB := kits/rust/target/release/libpolyplug_conformance.so
 RUST_EXAMPLES := $(foreach p,inline worker process,examples/native-rust-$(p)/libconformance.so)
 
+# One C source, two targets: the WASM kit's conformance source (kits/c/examples/conformance.c,
+# from the wasm work) linked with kits/c/src/polyplug_wasm_bridge.c into a native plugin, for
+# each examples/native-c-wasm-source-*/ folder present (their manifests wait in kits/c/bridge-examples/).
+WASM_KIT_SOURCE := $(wildcard kits/c/examples/conformance.c)
+BRIDGE_EXAMPLES := $(if $(WASM_KIT_SOURCE),$(patsubst %/polyplug.json,%/libconformance.so,$(wildcard examples/native-c-wasm-source-*/polyplug.json)))
+
 .PHONY: native clean-native
-native: $(HOST_SHIM) $(C_EXAMPLES) $(FIXTURES) $(RUST_EXAMPLES)
+native: $(HOST_SHIM) $(C_EXAMPLES) $(FIXTURES) $(RUST_EXAMPLES) $(BRIDGE_EXAMPLES)
+
+examples/native-c-wasm-source-%/libconformance.so: kits/c/examples/conformance.c kits/c/src/polyplug_wasm_bridge.c kits/c/include/polyplug.h kits/c/include/polyplug_wasm.h
+	$(CC) $(CFLAGS) -Wno-attributes -Wno-unused-but-set-variable $(INCLUDE) $(SO) -o $@ $(filter %.c,$^) -lpthread
 
 $(HOST_SHIM): src/kinds/native-host.c kits/c/include/polyplug.h
 	@mkdir -p $(dir $@)
@@ -38,5 +47,5 @@ examples/native-rust-%/libconformance.so: $(RUST_LIB)
 FORCE:
 
 clean-native:
-	rm -f $(HOST_SHIM) $(C_EXAMPLES) $(FIXTURES) $(RUST_EXAMPLES)
+	rm -f $(HOST_SHIM) $(C_EXAMPLES) $(FIXTURES) $(RUST_EXAMPLES) $(BRIDGE_EXAMPLES)
 	cargo clean --quiet --manifest-path kits/rust/Cargo.toml
