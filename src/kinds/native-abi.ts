@@ -41,6 +41,8 @@ export interface NativeLibrary {
   readonly shutdown: koffi.KoffiFunction | undefined
   /** The descriptor's declared size (>= PLUGIN_V1_SIZE). */
   readonly size: number
+  /** Held so the library is never unloaded while its decoded function pointers live. */
+  readonly handle: koffi.IKoffiLib
 }
 
 const unavailable = (id: string, path: string, reason: string, message: string, cause?: unknown) =>
@@ -124,5 +126,6 @@ export function openNativeLibrary(id: string, path: string): NativeLibrary {
     release: koffi.decode(d.release, ReleaseFn),
     shutdown: d.shutdown ? koffi.decode(d.shutdown, ShutdownFn) : undefined,
     size,
+    handle: lib,
   }
 }

@@ -21,6 +21,7 @@ const BeginFn = koffi.proto('int32_t pp_begin_fn(void *ticket, const char *metho
 const LogFn = koffi.proto('void pp_log_fn(int32_t level, const char *message)')
 
 interface Shim {
+  lib: koffi.IKoffiLib
   hostNew: koffi.KoffiFunction
   hostFree: koffi.KoffiFunction
   complete: koffi.KoffiFunction
@@ -35,6 +36,7 @@ function loadShim(plugin: string): Shim {
   }
   const lib = koffi.load(shimPath)
   shim = {
+    lib,
     hostNew: lib.func('void *pp_host_new(pp_begin_fn *begin, pp_log_fn *log)'),
     hostFree: lib.func('void pp_host_free(void *host)'),
     complete: lib.func('void pp_complete(void *ticket, int32_t status, const uint8_t *data, size_t len)'),
