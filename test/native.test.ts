@@ -32,10 +32,10 @@ async function refusal(path: string, code: string): Promise<PolyplugError> {
 }
 
 /** A plugin folder whose manifest points at `entry` (absolute). */
-function pluginDir(id: string, entry: string, placement: 'inline' | 'worker' = 'inline'): string {
+function pluginDir(id: string, entry: string, placement: 'inline' | 'worker' | 'process' = 'inline'): string {
   const dir = join(scratch, id)
   mkdirSync(dir, { recursive: true })
-  const transport = placement === 'inline' ? 'direct' : 'port'
+  const transport = { inline: 'direct', worker: 'port', process: 'stdio' }[placement]
   writeFileSync(join(dir, 'polyplug.json'), JSON.stringify({ id, version: '1.0.0', kind: 'native', entry, placement, transport }))
   return dir
 }
@@ -55,6 +55,13 @@ describe('native: a library is checked before any of its code runs', () => {
     assert.deepEqual(error.data, { path, pluginAbi: 99, hostAbi: 1 })
     assert.equal(host.plugin('wrong-abi').info().lastError?.code, 'ABI_MISMATCH')
     assert.equal(fixtureCalls(path), 0)
+  })
+
+  it('the same refusal crosses from a process carrier with its code intact', async () => {
+    const host = await createHost({ plugins: [pluginDir('wrong-abi-process', `${fixtures}/wrong-abi.so`, 'process')], logger: silentLogger })
+    after(() => host.close())
+    const error = await rejectsWithCode(host.plugin('wrong-abi-process').call('echo', ['x']), 'ABI_MISMATCH')
+    assert.equal(error.plugin, 'wrong-abi-process')
   })
 
   it('refuses a descriptor smaller than ABI version 1 needs with ABI_MISMATCH', async () => {

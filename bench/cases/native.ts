@@ -13,7 +13,10 @@ import { compare, row, type BenchRow } from '../measure.js'
 
 const examples = fileURLToPath(new URL('../../../examples', import.meta.url))
 
-/** The raw ABI round trip: encode params, call, decode the answer, release it. `sync` runs on the JS thread. */
+/**
+ * The raw ABI round trip: encode params, call, decode the answer, release it. `sync` runs on the
+ * JS thread. The instance is NULL: the C example's echo touches no per-instance state.
+ */
 function rawEcho(sync: boolean) {
   const lib = openNativeLibrary('bench', `${examples}/native-c-inline/libconformance.so`)
   const flag = koffi.alloc('int32_t', 1)
@@ -29,11 +32,11 @@ function rawEcho(sync: boolean) {
     const out: unknown[] = [null]
     const outLen = [0]
     if (sync) {
-      lib.call('echo', input, input.byteLength, out, outLen, flag)
+      lib.call(null, 'echo', input, input.byteLength, out, outLen, flag)
       return finish(out, outLen)
     }
     return new Promise((resolve, reject) => {
-      lib.call.async('echo', input, input.byteLength, out, outLen, flag, (error: unknown) => (error ? reject(error) : resolve(finish(out, outLen))))
+      lib.call.async(null, 'echo', input, input.byteLength, out, outLen, flag, (error: unknown) => (error ? reject(error) : resolve(finish(out, outLen))))
     })
   }
 }
