@@ -20,23 +20,63 @@ function callAsync<T>(fn: koffi.KoffiFunction, ...args: unknown[]): Promise<T> {
   })
 }
 
-/** Cancel flags live in native memory (the plugin polls them from its own thread); reused across calls. */
-class FlagPool {
+/** How long a call runs before its cancellation is watched (see CancelFlags). */
+const WATCH_AFTER_MS = 5
+
+interface Running {
+  readonly flag: unknown
+  readonly context: { readonly signal: AbortSignal }
+  signal?: AbortSignal
+  raise?: () => void
+}
+
+/**
+ * Cancel flags live in native memory (the plugin polls them from its own thread) and are reused.
+ * A call's AbortSignal is only looked at once the call has run for a few milliseconds: creating
+ * the signal is the largest cost of a short call in Node, and a short call needs none. Nothing is
+ * lost by looking late — a signal read after the abort reads as aborted.
+ */
+class CancelFlags {
   #free: unknown[] = []
-  #busy = new Set<unknown>()
-  take(): unknown {
+  #running = new Set<Running>()
+  #timer: ReturnType<typeof setInterval> | undefined
+
+  start(context: Running['context']): Running {
     const flag = this.#free.pop() ?? koffi.alloc('int32_t', 1)
     koffi.encode(flag, 'int32_t', 0)
-    this.#busy.add(flag)
-    return flag
+    const running: Running = { flag, context }
+    this.#running.add(running)
+    this.#timer ??= setInterval(() => this.#sweep(), WATCH_AFTER_MS).unref()
+    return running
   }
-  give(flag: unknown): void {
-    this.#busy.delete(flag)
-    this.#free.push(flag)
+
+  finish(running: Running): void {
+    this.#running.delete(running)
+    if (running.raise) running.signal?.removeEventListener('abort', running.raise)
+    this.#free.push(running.flag)
   }
+
   /** Asks every running call to stop (shutdown). */
   raiseAll(): void {
-    for (const flag of this.#busy) koffi.encode(flag, 'int32_t', 1)
+    for (const running of this.#running) koffi.encode(running.flag, 'int32_t', 1)
+  }
+
+  #sweep(): void {
+    if (this.#running.size === 0) {
+      clearInterval(this.#timer)
+      this.#timer = undefined
+      return
+    }
+    for (const running of this.#running) {
+      if (running.signal) continue
+      const signal = (running.signal = running.context.signal)
+      const raise = () => koffi.encode(running.flag, 'int32_t', 1)
+      if (signal.aborted) raise()
+      else {
+        running.raise = raise
+        signal.addEventListener('abort', raise, { once: true })
+      }
+    }
   }
 }
 
@@ -51,16 +91,13 @@ function pluginError(body: unknown, method: string, plugin: string): PolyplugErr
 }
 
 /** Calls one plugin method: JSON array in, JSON value (or a typed error) out. */
-async function invoke(lib: NativeLibrary, instance: unknown, flags: FlagPool, plugin: string, method: string, args: unknown[], signal: AbortSignal | undefined): Promise<unknown> {
+async function invoke(lib: NativeLibrary, instance: unknown, flags: CancelFlags, plugin: string, method: string, args: unknown[], context: MethodContext): Promise<unknown> {
   const input = encodeJson(args)
   const out: unknown[] = [null]
   const outLen: number[] = [0]
-  const flag = flags.take()
-  const onAbort = () => koffi.encode(flag, 'int32_t', 1)
-  if (signal?.aborted) onAbort()
-  signal?.addEventListener('abort', onAbort, { once: true })
+  const running = flags.start(context)
   try {
-    const status = await callAsync<number>(lib.call, instance, method, input, input.byteLength, out, outLen, flag)
+    const status = await callAsync<number>(lib.call, instance, method, input, input.byteLength, out, outLen, running.flag)
     const len = Number(outLen[0])
     let body: unknown
     try {
@@ -71,8 +108,7 @@ async function invoke(lib: NativeLibrary, instance: unknown, flags: FlagPool, pl
     if (status !== 0) throw pluginError(body, method, plugin)
     return body === undefined ? null : body
   } finally {
-    signal?.removeEventListener('abort', onAbort)
-    flags.give(flag)
+    flags.finish(running)
   }
 }
 
@@ -80,7 +116,7 @@ async function invoke(lib: NativeLibrary, instance: unknown, flags: FlagPool, pl
 export async function loadNativePlugin(entryPath: string, id: string): Promise<PluginDefinition> {
   const lib = openNativeLibrary(id, entryPath)
   const host = new NativeHostTable(id)
-  const flags = new FlagPool()
+  const flags = new CancelFlags()
   let instance: unknown = null // the plugin's own state, from init
   let running = 0
   let onIdle: (() => void) | undefined
@@ -90,7 +126,7 @@ export async function loadNativePlugin(entryPath: string, id: string): Promise<P
       const context = args.pop() as MethodContext // invokeWithContext always appends it last
       running++
       try {
-        return await invoke(lib, instance, flags, id, name, args, context.signal)
+        return await invoke(lib, instance, flags, id, name, args, context)
       } finally {
         if (--running === 0) onIdle?.()
       }
