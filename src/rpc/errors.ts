@@ -45,6 +45,8 @@ export const ErrorCodes = {
   TRANSPORT_UNAVAILABLE: 'TRANSPORT_UNAVAILABLE',
   /** An error thrown by plugin or host code that carried no code of its own. */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
+  /** A native plugin was built against another ABI version or descriptor layout (docs/native-abi.md). */
+  ABI_MISMATCH: 'ABI_MISMATCH',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
