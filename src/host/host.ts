@@ -13,6 +13,7 @@ import type { Dispatch, Disposable } from './dispatch.js'
 import { Events } from './events.js'
 import { HOST_VERSION, type HostApi } from './host-api.js'
 import { Hooks } from './hooks.js'
+import type { RestartPolicyOptions } from './supervisor.js'
 import { stderrLogger, type HostLogger } from './log.js'
 import { PluginRuntime, type PluginInfo, type PluginStats } from './plugin.js'
 import type { GrantPolicy } from './permissions.js'
@@ -40,6 +41,8 @@ export interface HostOptions {
   startTimeoutMs?: number
   /** Heartbeat deadline after a timed-out call (ms). Default 1000. */
   pingTimeoutMs?: number
+  /** Restart backoff and circuit breaker for plugins that crash (src/host/supervisor.ts). */
+  restart?: RestartPolicyOptions
 }
 
 export interface InvalidPlugin {
@@ -56,6 +59,10 @@ export interface PluginHandle {
   proxy<Api>(options?: CallOptions): Remote<Api>
   activate(reason?: string): Promise<void>
   stop(): Promise<void>
+  /** Re-enables a plugin quarantined after crashing too often. */
+  reset(): void
+  /** The plugin's process id while it runs in a process of its own. */
+  pid(): number | undefined
 }
 
 /** The application's view of one plugin's key-value storage. */
@@ -100,6 +107,7 @@ export class Host {
       callTimeoutMs: 30_000,
       startTimeoutMs: 10_000,
       pingTimeoutMs: 1_000,
+      restart: {},
       ...options,
     }
     this.#settings = options.config ?? {}
@@ -200,6 +208,8 @@ export class Host {
         }) as Remote<Api>,
       activate: (reason) => this.#activate(id, reason ?? 'explicit'),
       stop: () => this.#stopWithDependants(id).then(() => {}),
+      pid: () => runtime.pid,
+      reset: () => runtime.reset(),
     }
   }
 
@@ -339,6 +349,7 @@ export class Host {
       callTimeoutMs: this.#options.callTimeoutMs,
       startTimeoutMs: this.#options.startTimeoutMs,
       pingTimeoutMs: this.#options.pingTimeoutMs,
+      restart: this.#options.restart,
       config: () => this.#config(id).get(),
       registerApi: (peer) =>
         createSession(peer, runtime, {

@@ -15,6 +15,7 @@ import { PROTOCOL_VERSION, type HelloParams, type HelloResult, type LogParams } 
 import { HOST_VERSION } from './host-api.js'
 import type { HostLogger } from './log.js'
 import { CallStats, type MethodStats } from './stats.js'
+import { RestartPolicy, type RestartPolicyOptions } from './supervisor.js'
 
 /**
  * `inactive` (resolved, not running) → `starting` → `active` → `stopping` → `inactive`; `failed`
@@ -70,6 +71,8 @@ export interface PluginRuntimeOptions {
   startTimeoutMs: number
   /** How long a plugin has to answer a heartbeat after a call timed out. */
   pingTimeoutMs: number
+  /** Backoff and circuit breaker for plugins that crash (src/host/supervisor.ts). */
+  restart?: RestartPolicyOptions
 }
 
 interface Session {
@@ -92,11 +95,24 @@ export class PluginRuntime {
   readonly #stats = new CallStats()
   /** Resolved dependency ids, set by the host after resolution. */
   dependencies: string[] = []
+  readonly #restart: RestartPolicy
 
   constructor(loaded: LoadedManifest, options: PluginRuntimeOptions) {
     this.id = loaded.manifest.id
     this.#loaded = loaded
     this.#options = options
+    this.#restart = new RestartPolicy(this.id, options.restart)
+  }
+
+  /** Closes the circuit breaker after the plugin was quarantined for crashing too often. */
+  reset(): void {
+    this.#restart.reset()
+    if (this.#state === 'failed') this.#state = 'inactive'
+  }
+
+  /** The plugin's process id while it runs in its own process. */
+  get pid(): number | undefined {
+    return this.#session?.launched.pid
   }
 
   get state(): PluginState {
@@ -233,6 +249,13 @@ export class PluginRuntime {
   }
 
   async #start(reason: string, handoff: unknown): Promise<Session> {
+    const quarantined = this.#restart.quarantined
+    if (quarantined) {
+      this.#state = 'failed'
+      throw quarantined
+    }
+    const backoff = this.#restart.delayBeforeStart()
+    if (backoff > 0) await new Promise((r) => setTimeout(r, backoff))
     this.#state = 'starting'
     const launcher = launcherFor(this.manifest.placement)
     const startTimeout = this.manifest.limits?.startTimeoutMs ?? this.#options.startTimeoutMs
@@ -243,7 +266,12 @@ export class PluginRuntime {
       if (!launcher) {
         throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `placement "${this.manifest.placement}" is not supported yet`, { plugin: this.id })
       }
-      launched = await launcher({ id: this.id, loaded: this.#loaded })
+      launched = await launcher({
+        id: this.id,
+        loaded: this.#loaded,
+        startTimeoutMs: startTimeout,
+        log: (level, message) => this.#options.logger({ level, plugin: this.id, message }),
+      })
       const t1 = performance.now()
       const peer = this.#connect(launched)
       const hello = await peer.call<HelloResult>(Reserved.hello, this.#helloParams() as unknown as Record<string, unknown>, {
@@ -253,6 +281,10 @@ export class PluginRuntime {
           ? new PolyplugError(ErrorCodes.PLUGIN_START_TIMEOUT, `no handshake within ${startTimeout} ms`, { plugin: this.id })
           : error
       })
+      if (launched.token !== undefined && hello.token !== launched.token) {
+        throw new PolyplugError(ErrorCodes.PERMISSION_DENIED, 'the plugin answered $/hello without the launch token', { plugin: this.id })
+      }
+      this.#serveHost(peer) // only now: nothing is served to a peer that has not proven itself
       const params = { config, reason, ...(handoff === undefined ? {} : { state: handoff }) }
       await peer.call(Reserved.activate, params, { timeout: startTimeout }).catch((error: unknown) => {
         const e = toPolyplugError(error)
@@ -269,6 +301,7 @@ export class PluginRuntime {
       this.#state = 'failed'
       this.#info = { ...this.#info, lastError: { code: e.code, message: e.message } }
       this.#options.onSessionEnd()
+      if (launched?.isolated ?? this.manifest.placement !== 'inline') this.#restart.recordCrash(e) // a failed start counts as a crash
       await launched?.kill(e).catch(() => {})
       throw e
     }
@@ -283,15 +316,19 @@ export class PluginRuntime {
     const peer = new Peer(launched.channel, {
       name: this.id,
       timeout,
+      ...(launched.codec ? { codec: launched.codec } : {}),
       onProtocolError: (error) => this.#options.logger({ level: 'warn', plugin: this.id, message: `protocol: ${error.code}: ${error.message}` }),
     })
+    launched.channel.onClose((error) => this.#onClosed(peer, error))
+    return peer
+  }
+
+  #serveHost(peer: Peer): void {
     this.#options.registerApi(peer)
     peer.handle(Reserved.log, (params) => {
       const { level, message } = (params ?? {}) as Partial<LogParams>
       this.#options.logger({ level: level ?? 'info', plugin: this.id, message: String(message) })
     })
-    launched.channel.onClose((error) => this.#onClosed(peer, error))
-    return peer
   }
 
   #onClosed(peer: Peer, error?: Error): void {
@@ -301,6 +338,8 @@ export class PluginRuntime {
     if (error && !stopping) {
       const e = toPolyplugError(error)
       this.#info.lastError = { code: e.code, message: e.message }
+      this.#restart.recordCrash(e)
+      if (this.#restart.quarantined) this.#state = 'failed'
       this.#options.logger({ level: 'error', plugin: this.id, message: `${e.code}: ${e.message}` })
     }
   }

@@ -18,6 +18,8 @@ export type KindLoader = (request: LoadRequest) => Promise<PluginDefinition>
 
 const loaders: Partial<Record<Manifest['kind'], KindLoader>> = {
   js: ({ entryPath, id }) => loadJsPlugin(entryPath, id),
+  // Imported on first use: hosts without native plugins never load koffi.
+  native: async ({ entryPath, id }) => (await import('./native.js')).loadNativePlugin(entryPath, id),
 }
 
 export function loadPlugin(request: LoadRequest): Promise<PluginDefinition> {

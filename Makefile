@@ -1,0 +1,51 @@
+# Builds every native artefact from source: the host's ABI shim, the C and Rust conformance
+# plugins in examples/, and the broken fixtures the tests load. Run by `npm run build:native`
+# (part of `npm run build`). Outputs are not committed (.gitignore).
+CC ?= gcc
+CFLAGS ?= -O2 -g -Wall -Wextra -fPIC -fvisibility=hidden
+INCLUDE := -Ikits/c/include
+SO := -shared
+HOST_SHIM := dist/src/kinds/libpolyplug_host.so
+C_EXAMPLES := $(foreach p,inline worker process,examples/native-c-$(p)/libconformance.so)
+FIXTURES := test/fixtures/native/wrong-abi.so test/fixtures/native/short-size.so test/fixtures/native/no-entry.so
+RUST_LIB := kits/rust/target/release/libpolyplug_conformance.so
+RUST_EXAMPLES := $(foreach p,inline worker process,examples/native-rust-$(p)/libconformance.so)
+
+# One C source, two targets: the WASM kit's conformance source (kits/c/examples/conformance.c,
+# from the wasm work) linked with kits/c/src/polyplug_wasm_bridge.c into a native plugin, for
+# each examples/native-c-wasm-source-*/ folder present (their manifests wait in kits/c/bridge-examples/).
+WASM_KIT_SOURCE := $(wildcard kits/c/examples/conformance.c)
+BRIDGE_EXAMPLES := $(if $(WASM_KIT_SOURCE),$(patsubst %/polyplug.json,%/libconformance.so,$(wildcard examples/native-c-wasm-source-*/polyplug.json)))
+
+.PHONY: native clean-native
+native: $(HOST_SHIM) $(C_EXAMPLES) $(FIXTURES) $(RUST_EXAMPLES) $(BRIDGE_EXAMPLES)
+
+examples/native-c-wasm-source-%/libconformance.so: kits/c/examples/conformance.c kits/c/src/polyplug_wasm_bridge.c kits/c/include/polyplug.h kits/c/include/polyplug_wasm.h
+	$(CC) $(CFLAGS) -Wno-attributes -Wno-unused-but-set-variable $(INCLUDE) $(SO) -o $@ $(filter %.c,$^) -lpthread
+
+$(HOST_SHIM): src/kinds/native-host.c kits/c/include/polyplug.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INCLUDE) $(SO) -o $@ $< -lpthread
+
+examples/native-c-%/libconformance.so: examples/shared/native-conformance.c kits/c/include/polyplug.h
+	$(CC) $(CFLAGS) $(INCLUDE) $(SO) -o $@ $<
+
+test/fixtures/native/wrong-abi.so: test/fixtures/native/bad-plugins.c kits/c/include/polyplug.h
+	$(CC) $(CFLAGS) $(INCLUDE) $(SO) -DWRONG_ABI -o $@ $<
+test/fixtures/native/short-size.so: test/fixtures/native/bad-plugins.c kits/c/include/polyplug.h
+	$(CC) $(CFLAGS) $(INCLUDE) $(SO) -DSHORT_SIZE -o $@ $<
+test/fixtures/native/no-entry.so: test/fixtures/native/bad-plugins.c kits/c/include/polyplug.h
+	$(CC) $(CFLAGS) $(INCLUDE) $(SO) -DNO_ENTRY -o $@ $<
+
+# cargo decides itself whether anything changed; --offline: the kit uses no crates.
+$(RUST_LIB): FORCE
+	cargo build --quiet --release --offline --manifest-path kits/rust/Cargo.toml
+
+examples/native-rust-%/libconformance.so: $(RUST_LIB)
+	cp $< $@
+
+FORCE:
+
+clean-native:
+	rm -f $(HOST_SHIM) $(C_EXAMPLES) $(FIXTURES) $(RUST_EXAMPLES) $(BRIDGE_EXAMPLES)
+	cargo clean --quiet --manifest-path kits/rust/Cargo.toml

@@ -1,0 +1,159 @@
+/**
+ * The `native` kind: a shared library speaking the polyplug C ABI (docs/native-abi.md), loaded
+ * through koffi and presented as an ordinary PluginDefinition — so it runs inline and in the
+ * worker and process carriers without any of them knowing it is native.
+ *
+ * Every plugin function runs on the libuv thread pool (koffi `.async`), never on the JS thread:
+ * a long native call cannot stall the event loop, and host->call can block its own thread while
+ * this thread answers. Each concurrent call holds one pool thread (UV_THREADPOOL_SIZE, default 4).
+ */
+import koffi from 'koffi'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { definePlugin, type MethodContext, type PluginDefinition } from '../sdk/define.js'
+import { openNativeLibrary, type NativeLibrary } from './native-abi.js'
+import { encodeJson, NativeHostTable, readJson } from './native-host.js'
+
+/** Runs a koffi function on the thread pool. */
+function callAsync<T>(fn: koffi.KoffiFunction, ...args: unknown[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    fn.async(...args, (error: unknown, result: T) => (error ? reject(error) : resolve(result)))
+  })
+}
+
+/** How long a call runs before its cancellation is watched (see CancelFlags). */
+const WATCH_AFTER_MS = 5
+
+interface Running {
+  readonly flag: unknown
+  readonly context: { readonly signal: AbortSignal }
+  signal?: AbortSignal
+  raise?: () => void
+}
+
+/**
+ * Cancel flags live in native memory (the plugin polls them from its own thread) and are reused.
+ * A call's AbortSignal is only looked at once the call has run for a few milliseconds: creating
+ * the signal is the largest cost of a short call in Node, and a short call needs none. Nothing is
+ * lost by looking late — a signal read after the abort reads as aborted.
+ */
+class CancelFlags {
+  #free: unknown[] = []
+  #running = new Set<Running>()
+  #timer: ReturnType<typeof setInterval> | undefined
+
+  start(context: Running['context']): Running {
+    const flag = this.#free.pop() ?? koffi.alloc('int32_t', 1)
+    koffi.encode(flag, 'int32_t', 0)
+    const running: Running = { flag, context }
+    this.#running.add(running)
+    this.#timer ??= setInterval(() => this.#sweep(), WATCH_AFTER_MS).unref()
+    return running
+  }
+
+  finish(running: Running): void {
+    this.#running.delete(running)
+    if (running.raise) running.signal?.removeEventListener('abort', running.raise)
+    this.#free.push(running.flag)
+  }
+
+  /** Asks every running call to stop (shutdown). */
+  raiseAll(): void {
+    for (const running of this.#running) koffi.encode(running.flag, 'int32_t', 1)
+  }
+
+  #sweep(): void {
+    if (this.#running.size === 0) {
+      clearInterval(this.#timer)
+      this.#timer = undefined
+      return
+    }
+    for (const running of this.#running) {
+      if (running.signal) continue
+      const signal = (running.signal = running.context.signal)
+      const raise = () => koffi.encode(running.flag, 'int32_t', 1)
+      if (signal.aborted) raise()
+      else {
+        running.raise = raise
+        signal.addEventListener('abort', raise, { once: true })
+      }
+    }
+  }
+}
+
+/** Turns the plugin's error buffer into a typed error; a plugin that wrote nothing gets INTERNAL_ERROR. */
+function pluginError(body: unknown, method: string, plugin: string): PolyplugError {
+  const { code, message, data } = (typeof body === 'object' && body !== null ? body : {}) as { code?: unknown; message?: unknown; data?: unknown }
+  return new PolyplugError(typeof code === 'string' ? code : ErrorCodes.INTERNAL_ERROR, typeof message === 'string' ? message : `${method} failed`, {
+    plugin,
+    method,
+    data,
+  })
+}
+
+/** Calls one plugin method: JSON array in, JSON value (or a typed error) out. */
+async function invoke(lib: NativeLibrary, instance: unknown, flags: CancelFlags, plugin: string, method: string, args: unknown[], context: MethodContext): Promise<unknown> {
+  const input = encodeJson(args)
+  const out: unknown[] = [null]
+  const outLen: number[] = [0]
+  const running = flags.start(context)
+  try {
+    const status = await callAsync<number>(lib.call, instance, method, input, input.byteLength, out, outLen, running.flag)
+    const len = Number(outLen[0])
+    let body: unknown
+    try {
+      body = readJson(out[0], len)
+    } finally {
+      if (out[0]) lib.release(out[0], len)
+    }
+    if (status !== 0) throw pluginError(body, method, plugin)
+    return body === undefined ? null : body
+  } finally {
+    flags.finish(running)
+  }
+}
+
+/** Loads a native plugin library; throws PLUGIN_UNAVAILABLE or ABI_MISMATCH before running any of its code. */
+export async function loadNativePlugin(entryPath: string, id: string): Promise<PluginDefinition> {
+  const lib = openNativeLibrary(id, entryPath)
+  const host = new NativeHostTable(id)
+  const flags = new CancelFlags()
+  let instance: unknown = null // the plugin's own state, from init
+  let running = 0
+  let onIdle: (() => void) | undefined
+  const methods: Record<string, (...args: unknown[]) => Promise<unknown>> = Object.create(null)
+  for (const name of lib.methods) {
+    methods[name] = async (...args: unknown[]) => {
+      const context = args.pop() as MethodContext // invokeWithContext always appends it last
+      running++
+      try {
+        return await invoke(lib, instance, flags, id, name, args, context)
+      } finally {
+        if (--running === 0) onIdle?.()
+      }
+    }
+  }
+  return definePlugin({
+    methods,
+    async activate(context) {
+      host.attach(context)
+      if (!lib.init) return
+      const config = encodeJson(context.config)
+      const slot: unknown[] = [null]
+      const status = await callAsync<number>(lib.init, host.pointer, config, config.byteLength, slot)
+      instance = slot[0]
+      if (status !== 0) throw new PolyplugError(ErrorCodes.ACTIVATION_FAILED, `${lib.name}: init returned ${status}`, { plugin: id })
+    },
+    async deactivate() {
+      // Ask running calls to stop, release threads blocked in host->call, then let the plugin clean up.
+      flags.raiseAll()
+      host.close()
+      if (running > 0) await new Promise<void>((resolve) => {
+        onIdle = resolve
+        setTimeout(resolve, 2000).unref()
+      })
+      if (running > 0) return // a call ignores its cancel flag: leave the table alive rather than free it under it
+      if (lib.shutdown) await callAsync(lib.shutdown, instance)
+      host.dispose()
+    },
+  })
+}

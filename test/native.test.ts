@@ -1,0 +1,193 @@
+/**
+ * Native plugins (docs/native-abi.md): a library is checked before any of its code runs, every
+ * failure to load has its own clear error, and a long native call never stalls the host's loop.
+ */
+import assert from 'node:assert/strict'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { after, describe, it } from 'node:test'
+import koffi from 'koffi'
+import { createHost } from '../src/host/host.js'
+import { silentLogger } from '../src/host/log.js'
+import { loadPlugin } from '../src/kinds/registry.js'
+import type { Manifest } from '../src/manifest/schema.js'
+import type { PolyplugError } from '../src/rpc/errors.js'
+import { rejectsWithCode } from './support/assert-code.js'
+import { examplesDir, fixturesDir } from './support/paths.js'
+
+const fixtures = `${fixturesDir}/native`
+const cPlugin = `${examplesDir}/native-c-inline/libconformance.so`
+const scratch = mkdtempSync(join(tmpdir(), 'polyplug-native-'))
+after(() => rmSync(scratch, { recursive: true, force: true }))
+
+const manifest = (entry: string): Manifest => ({ id: 'fixture', version: '1.0.0', kind: 'native', entry, placement: 'inline', transport: 'direct' })
+
+/** Loads `path` as a native plugin and returns the error it is refused with. */
+async function refusal(path: string, code: string): Promise<PolyplugError> {
+  const error = await rejectsWithCode(loadPlugin({ id: 'fixture', entryPath: path, manifest: manifest(path) }), code)
+  assert.equal(error.plugin, 'fixture')
+  return error
+}
+
+/** A plugin folder whose manifest points at `entry` (absolute). */
+function pluginDir(id: string, entry: string, placement: 'inline' | 'worker' | 'process' = 'inline'): string {
+  const dir = join(scratch, id)
+  mkdirSync(dir, { recursive: true })
+  const transport = { inline: 'direct', worker: 'port', process: 'stdio' }[placement]
+  writeFileSync(join(dir, 'polyplug.json'), JSON.stringify({ id, version: '1.0.0', kind: 'native', entry, placement, transport }))
+  return dir
+}
+
+/** The fixture's own count of calls into its init and call functions. */
+function fixtureCalls(path: string): number {
+  return koffi.load(path).func('int fixture_calls(void)')() as number
+}
+
+describe('native: a library is checked before any of its code runs', () => {
+  it('refuses a wrong ABI version with ABI_MISMATCH, through the host, before init or any call', async () => {
+    const path = `${fixtures}/wrong-abi.so`
+    const host = await createHost({ plugins: [pluginDir('wrong-abi', path)], logger: silentLogger })
+    after(() => host.close())
+    const error = await rejectsWithCode(host.plugin('wrong-abi').call('echo', ['x']), 'ABI_MISMATCH')
+    assert.equal(error.plugin, 'wrong-abi')
+    assert.deepEqual(error.data, { path, pluginAbi: 99, hostAbi: 1 })
+    assert.equal(host.plugin('wrong-abi').info().lastError?.code, 'ABI_MISMATCH')
+    assert.equal(fixtureCalls(path), 0)
+  })
+
+  it('the same refusal crosses from a process carrier with its code intact', async () => {
+    const host = await createHost({ plugins: [pluginDir('wrong-abi-process', `${fixtures}/wrong-abi.so`, 'process')], logger: silentLogger })
+    after(() => host.close())
+    const error = await rejectsWithCode(host.plugin('wrong-abi-process').call('echo', ['x']), 'ABI_MISMATCH')
+    assert.equal(error.plugin, 'wrong-abi-process')
+  })
+
+  it('refuses a descriptor smaller than ABI version 1 needs with ABI_MISMATCH', async () => {
+    const path = `${fixtures}/short-size.so`
+    const error = await refusal(path, 'ABI_MISMATCH')
+    assert.equal((error.data as { size: number }).size, 16)
+    assert.equal(fixtureCalls(path), 0)
+  })
+
+  it('a library without the entry symbol: PLUGIN_UNAVAILABLE, reason missing-entry', async () => {
+    const error = await refusal(`${fixtures}/no-entry.so`, 'PLUGIN_UNAVAILABLE')
+    assert.equal((error.data as { reason: string }).reason, 'missing-entry')
+  })
+
+  it('a file that is not a library: PLUGIN_UNAVAILABLE, reason not-a-library', async () => {
+    const path = join(scratch, 'not-a-library.so')
+    writeFileSync(path, '#!/bin/sh\necho this is a script, not a shared library\n')
+    const error = await refusal(path, 'PLUGIN_UNAVAILABLE')
+    assert.equal((error.data as { reason: string }).reason, 'not-a-library')
+  })
+
+  it('a library built for another CPU: PLUGIN_UNAVAILABLE, reason wrong-architecture', async () => {
+    // The real C plugin with its ELF e_machine rewritten: what an aarch64 build looks like to this host.
+    const path = join(scratch, 'other-arch.so')
+    const bytes = readFileSync(cPlugin)
+    bytes.writeUInt16LE(process.arch === 'arm64' ? 62 : 183, 18)
+    writeFileSync(path, bytes)
+    const error = await refusal(path, 'PLUGIN_UNAVAILABLE')
+    assert.equal((error.data as { reason: string }).reason, 'wrong-architecture')
+  })
+
+  it('a missing file: PLUGIN_UNAVAILABLE, reason missing', async () => {
+    const error = await refusal(join(scratch, 'nothing-here.so'), 'PLUGIN_UNAVAILABLE')
+    assert.equal((error.data as { reason: string }).reason, 'missing')
+  })
+
+  it('a refused plugin does not stop the host serving the others', async () => {
+    const host = await createHost({ plugins: [pluginDir('refused', `${fixtures}/wrong-abi.so`), `${examplesDir}/native-c-inline`], logger: silentLogger })
+    after(() => host.close())
+    await rejectsWithCode(host.plugin('refused').call('echo', [1]), 'ABI_MISMATCH')
+    assert.equal(await host.plugin('native-c-inline').call('echo', ['still here']), 'still here')
+  })
+})
+
+describe('native: long calls stay off the event loop', () => {
+  for (const placement of ['inline', 'worker'] as const) {
+    it(`a 600 ms native call (${placement}) leaves a concurrent host timer on time`, async () => {
+      const id = `slow-${placement}`
+      const copy = join(scratch, `${id}.so`)
+      copyFileSync(cPlugin, copy)
+      const host = await createHost({ plugins: [pluginDir(id, copy, placement)], logger: silentLogger })
+      after(() => host.close())
+      await host.plugin(id).call('echo', [0]) // started: what follows measures the call, not the start
+      const delay = monitorEventLoopDelay({ resolution: 10 })
+      delay.enable()
+      let ticks = 0
+      const timer = setInterval(() => ticks++, 20)
+      const started = Date.now()
+      assert.equal(await host.plugin(id).call('sleep', [600]), 600)
+      clearInterval(timer)
+      delay.disable()
+      assert.ok(Date.now() - started >= 590)
+      // A blocked loop would show a ~600 ms stall and no ticks; the bounds leave room for a busy machine.
+      assert.ok(delay.max / 1e6 < 300, `event loop stalled for ${(delay.max / 1e6).toFixed(0)} ms`)
+      assert.ok(ticks >= 5, `only ${ticks} timer ticks during the call`)
+    })
+  }
+})
+
+describe('native: shutdown', () => {
+  it('closing the host ends a running native call and returns promptly', async () => {
+    const copy = join(scratch, 'closing.so')
+    copyFileSync(cPlugin, copy)
+    const host = await createHost({ plugins: [pluginDir('closing', copy)], logger: silentLogger })
+    const call = host.plugin('closing').call('sleep', [10_000])
+    const outcome = rejectsWithCode(call, 'RPC_CANCELLED') // shutdown raises the call's cancel flag
+    await new Promise((r) => setTimeout(r, 100))
+    const started = Date.now()
+    await host.close()
+    await outcome
+    assert.ok(Date.now() - started < 3000, `close took ${Date.now() - started} ms`)
+  })
+})
+
+describe('native: process placement isolates a crashing library', () => {
+  it('a segfault ends the call with PLUGIN_CRASHED; the host and its other plugins keep serving', async () => {
+    const host = await createHost({
+      plugins: [`${examplesDir}/native-c-process`, `${examplesDir}/native-rust-process`, `${examplesDir}/native-c-inline`],
+      logger: silentLogger,
+    })
+    after(() => host.close())
+    const crashing = host.plugin('native-c-process')
+    assert.equal(await host.plugin('native-rust-process').call('add', [1, 2]), 3)
+    const inflight = crashing.call('sleep', [5000])
+    const error = await rejectsWithCode(crashing.call('crash'), 'PLUGIN_CRASHED')
+    assert.equal((error.data as { signal?: string }).signal, 'SIGSEGV')
+    await rejectsWithCode(inflight, 'PLUGIN_CRASHED')
+    assert.equal(await host.plugin('native-c-inline').call('echo', ['host alive']), 'host alive')
+    assert.equal(await host.plugin('native-rust-process').call('echo', ['neighbour alive']), 'neighbour alive')
+    assert.equal(await crashing.call('echo', ['restarted']), 'restarted')
+  })
+})
+
+describe('native: the entry need not end in .so', () => {
+  it('a library named thing.node that exports polyplug_plugin_v1 loads as a native plugin', async () => {
+    const copy = join(scratch, 'thing.node')
+    copyFileSync(cPlugin, copy)
+    const host = await createHost({ plugins: [pluginDir('dot-node', copy)], logger: silentLogger })
+    after(() => host.close())
+    assert.equal(await host.plugin('dot-node').call('add', [20, 22]), 42)
+  })
+})
+
+describe('native: instances', () => {
+  it('one library file serving two plugins keeps their state apart (each reaches the host as itself)', async () => {
+    const shared = join(scratch, 'shared.so')
+    copyFileSync(cPlugin, shared)
+    const host = await createHost({ plugins: [pluginDir('twin-a', shared), pluginDir('twin-b', shared)], logger: silentLogger })
+    after(() => host.close())
+    const [a, b] = await Promise.all([host.plugin('twin-a').call('callHost', ['host/info', []]), host.plugin('twin-b').call('callHost', ['host/info', []])])
+    assert.equal((a as { plugin: string }).plugin, 'twin-a')
+    assert.equal((b as { plugin: string }).plugin, 'twin-b')
+    await rejectsWithCode(host.plugin('twin-a').call('sleep', [5000], { timeout: 30 }), 'RPC_TIMEOUT')
+    // The timeout reaches the plugin as its cancel flag; the sleep notices within a millisecond or so.
+    for (let i = 0; i < 300 && (await host.plugin('twin-a').call('cancelCount')) !== 1; i++) await new Promise((r) => setTimeout(r, 10))
+    assert.equal(await host.plugin('twin-a').call('cancelCount'), 1)
+    assert.equal(await host.plugin('twin-b').call('cancelCount'), 0)
+  })
+})
