@@ -101,3 +101,16 @@ describe('polyplug CLI: host commands', () => {
     assert.equal(rows.find((r) => r.id === 'base')?.status, 'inactive')
   })
 })
+
+describe('polyplug CLI: status', () => {
+  it('status --json prints host.stats() after start-up and an optional command', async () => {
+    const { code, stdout } = await polyplug('status', '--plugins', `${fixturesDir}/host/app`, '--json', 'ui.greet')
+    assert.equal(code, 0)
+    const byId = Object.fromEntries((JSON.parse(stdout) as { id: string; status: string; activationReason?: string; calls: number }[]).map((s) => [s.id, s]))
+    assert.equal(byId.starter?.activationReason, 'onStartup')
+    assert.equal(byId.ui?.activationReason, 'onCommand:ui.greet')
+    assert.equal(byId.ui?.calls, 1)
+    assert.equal(byId.core?.activationReason, 'onDependent')
+    assert.equal(byId.lazy?.status, 'inactive')
+  })
+})

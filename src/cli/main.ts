@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util'
 import { runCall } from './call.js'
 import { runCommands, runExec } from './commands.js'
+import { runStatus } from './status.js'
 import { runList } from './list.js'
 import { runValidate } from './validate.js'
 
@@ -12,6 +13,7 @@ Usage:
   polyplug call --plugins DIR ID METHOD [PARAMS_JSON] [--timeout MS]
   polyplug commands --plugins DIR [--json]
   polyplug exec --plugins DIR COMMAND [ARGS_JSON]
+  polyplug status --plugins DIR [--json] [COMMAND]   (host.stats() after start-up, or after running COMMAND)
   polyplug validate DIR
 
 PARAMS_JSON and ARGS_JSON are JSON arrays of positional arguments, e.g. '["hi"]'.
@@ -45,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
       return runCall(requirePlugins(plugins), rest, values.timeout === undefined ? undefined : Number(values.timeout))
     case 'commands':
       return runCommands(requirePlugins(plugins), values.json ?? false)
+    case 'status':
+      return runStatus(requirePlugins(plugins), values.json ?? false, rest[0])
     case 'exec':
       return runExec(requirePlugins(plugins), rest)
     case 'validate':
