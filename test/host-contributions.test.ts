@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { rejectsWithCode } from './support/assert-code.js'
-import { appHost } from './support/host-fixtures.js'
+import { createHost } from '../src/host/host.js'
+import { appHost, hostFixtures } from './support/host-fixtures.js'
 
 describe('host: hooks', () => {
   it('waterfall: pre, then normal, then post handlers each transform the value (plugins and the application)', async () => {
@@ -143,4 +144,18 @@ describe('host: permissions at the boundary', () => {
     after(() => granted.host.close())
     assert.equal(await granted.host.plugin('ui').call('callHost', ['host/secret', []]), 42)
   })
+})
+
+describe('host: permissions hold in every placement', () => {
+  for (const id of ['in-worker', 'in-process']) {
+    it(`${id}: refused without the grant, allowed with it`, async () => {
+      const host = await createHost({ plugins: [`${hostFixtures}/placements`], logger: () => {} })
+      after(() => host.close())
+      const denied = await rejectsWithCode(host.plugin(id).call('callHost', ['host/storage.set', ['k', 1]]), 'PERMISSION_DENIED')
+      assert.equal(denied.plugin, id)
+      assert.deepEqual(denied.data, { scope: 'storage' })
+      await rejectsWithCode(host.plugin(id).call('callHost', ['host/events.publish', ['other', {}]]), 'PERMISSION_DENIED')
+      assert.equal(await host.plugin(id).call('callHost', ['host/events.publish', ['allowed', {}]]), 0)
+    })
+  }
 })
