@@ -170,6 +170,7 @@ export class PluginRuntime {
     const peer = new Peer(launched.channel, {
       name: this.id,
       timeout,
+      ...(launched.codec ? { codec: launched.codec } : {}),
       onProtocolError: (error) => this.#options.logger({ level: 'warn', plugin: this.id, message: `protocol: ${error.code}: ${error.message}` }),
     })
     registerHostApi(peer, this.id, this.#options.api)
