@@ -34,6 +34,8 @@ export interface PluginHandle {
   proxy<Api>(options?: CallOptions): Remote<Api>
   activate(reason?: string): Promise<void>
   stop(): Promise<void>
+  /** Re-enables a plugin quarantined after crashing too often. */
+  reset(): void
 }
 
 export class Host {
@@ -98,6 +100,7 @@ export class Host {
         await runtime.activate(reason)
       },
       stop: () => runtime.stop(),
+      reset: () => runtime.reset(),
     }
   }
 
