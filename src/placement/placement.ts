@@ -18,8 +18,6 @@ export interface Launched {
   readonly channel: Channel
   /** True when the plugin can be stopped by force without harming the host (worker, process). */
   readonly isolated: boolean
-  /** The encoding on a `bytes` channel when it is not JSON (e.g. MessagePack on shm). */
-  readonly codec?: Codec
   /** Stops the plugin at once (terminate, kill); its channel closes with `reason` (clean if none). */
   kill(reason?: PolyplugError): Promise<void>
   /** The encoding both sides use from the first message (bytes channels); default JSON. */
