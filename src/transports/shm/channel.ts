@@ -135,7 +135,11 @@ export function shmChannel(options: ShmChannelOptions): Channel {
     carries: 'bytes',
     open(s) {
       sink = s
-      bell.start(pump, (error) => end(error))
+      bell.start(pump, (error) => {
+        // The other side is gone: deliver what it completed, and report a ring it left corrupt.
+        if (!done) pump()
+        end(error)
+      })
     },
     send(message) {
       if (!(message instanceof Uint8Array)) throw new PolyplugError(ErrorCodes.INVALID_PARAMS, 'shm channels carry Uint8Array messages')
