@@ -176,6 +176,19 @@ describe('shm ring', () => {
     )
   })
 
+  it('reports fragments that disagree with their announced total with SHM_CORRUPT', () => {
+    for (const [total, firstLength] of [[10, 104], [8000, 104]] as const) {
+      const buffer = region()
+      const r = new RingReader(buffer, CAP, 'A', { maxMessageBytes: 1 << 20 })
+      const data = new Int32Array(buffer, 512, CAP / 4)
+      data[0] = (firstLength | 0x80000000) | 0 // MORE
+      data[1] = total
+      data[(4 + firstLength) / 4] = 8 // last fragment of 8 bytes
+      Atomics.store(ctl(buffer), Ctl.tail, 4 + firstLength + 12)
+      throwsCode(() => r.read(), 'SHM_CORRUPT')
+    }
+  })
+
   it('never loses a wake-up: a sleeping reader is flagged, an awake one is not', () => {
     const { w, r } = pair(region())
     assert.equal(r.prepareSleep(), true)

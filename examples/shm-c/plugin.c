@@ -66,9 +66,11 @@ static void wait_for(int (*ready)(void), volatile uint32_t *flag) {
 static uint32_t need_bytes;
 static int tx_has_room(void) { return cap - (*tx.tail - ld(tx.head)) >= need_bytes; }
 
-/* Appends one record to tx, waiting for room; publishes tail, wakes the host if it sleeps. */
-static void put_record(const uint8_t *p, uint32_t n, uint32_t more) {
-  uint32_t rec = 4 + align4(n);
+/* Appends one record to tx, waiting for room; publishes tail, wakes the host if it sleeps.
+ * `total` >= 0 marks the first fragment of a message: its payload starts with the u32 total. */
+static void put_record(const uint8_t *p, uint32_t n, uint32_t more, int64_t total) {
+  uint32_t prefix = total >= 0 ? 4 : 0;
+  uint32_t rec = 4 + align4(n + prefix);
   uint32_t pos = *tx.tail & (cap - 1), to_end = cap - pos;
   need_bytes = rec > to_end ? to_end + rec : rec;
   wait_for(tx_has_room, tx.producer_waiting);
@@ -78,16 +80,21 @@ static void put_record(const uint8_t *p, uint32_t n, uint32_t more) {
     tail += to_end;
     pos = 0;
   }
-  *(uint32_t *)(tx.data + pos) = n | more;
-  memcpy(tx.data + pos + 4, p, n);
+  *(uint32_t *)(tx.data + pos) = (n + prefix) | more;
+  if (prefix) *(uint32_t *)(tx.data + pos + 4) = (uint32_t)total;
+  memcpy(tx.data + pos + 4 + prefix, p, n);
   st(tx.tail, tail + rec);
   if (xchg(tx.consumer_waiting, 0)) ring_host();
 }
 
+/* One record when it fits half the ring; otherwise fragments, the first announcing the total. */
 static void send_msg(const buf *m) {
-  uint32_t max = cap / 2 - 4, at = 0;
-  while (m->n - at > max) { put_record(m->p + at, max, MORE); at += max; }
-  put_record(m->p + at, (uint32_t)(m->n - at), 0);
+  uint32_t max = cap / 2 - 4;
+  if (4 + align4((uint32_t)m->n) <= cap / 2) { put_record(m->p, (uint32_t)m->n, 0, -1); return; }
+  uint32_t at = max - 4;
+  put_record(m->p, at, MORE, (int64_t)m->n);
+  while (m->n - at > max) { put_record(m->p + at, max, MORE, -1); at += max; }
+  put_record(m->p + at, (uint32_t)(m->n - at), 0, -1);
 }
 
 /* ---- JSON-RPC over MessagePack ---- */
@@ -265,6 +272,8 @@ static void handle(const uint8_t *p, size_t n) {
 /* ---- the consumer side of ring A ---- */
 
 static buf assembly;
+static int assembling;
+static uint32_t announced;
 
 static void corrupt(const char *what) { fprintf(stderr, "shm-c: region corrupt: %s\n", what); exit(3); }
 
@@ -283,11 +292,26 @@ static int drain(void) {
     }
     uint32_t n = word & 0x3fffffffu, rec = 4 + align4(n);
     if (rec > cap / 2 || rec > to_end || rec > used) corrupt("record out of range");
-    if (!(word & MORE) && assembly.n == 0) {
-      handle(rx.data + pos + 4, n); /* in place: no copy */
+    const uint8_t *payload = rx.data + pos + 4;
+    if (!(word & MORE) && !assembling) {
+      handle(payload, n); /* in place: no copy */
     } else {
-      put(&assembly, rx.data + pos + 4, n);
-      if (!(word & MORE)) { handle(assembly.p, assembly.n); assembly.n = 0; }
+      if (!assembling) { /* first fragment: u32 total, then bytes */
+        if (n < 4) corrupt("first fragment without a total");
+        announced = *(const uint32_t *)payload;
+        if (announced > (64u << 20)) corrupt("message too large");
+        assembling = 1;
+        assembly.n = 0;
+        payload += 4;
+        n -= 4;
+      }
+      if (assembly.n + n > announced) corrupt("fragments exceed their total");
+      put(&assembly, payload, n);
+      if (!(word & MORE)) {
+        if (assembly.n != announced) corrupt("message shorter than its total");
+        assembling = 0;
+        handle(assembly.p, assembly.n);
+      }
     }
     head += rec;
     st(rx.head, head);

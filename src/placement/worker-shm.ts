@@ -9,8 +9,10 @@ import { atomicsDoorbell } from '../transports/shm/atomics-doorbell.js'
 import { shmChannel } from '../transports/shm/channel.js'
 import { initRegion, regionSize, type Role } from '../transports/shm/layout.js'
 
-/** Bytes per ring: large enough for most messages in one record, small enough to map per plugin. */
-export const WORKER_RING_CAPACITY = 1 << 20
+/** Bytes per ring: a message up to 2 MiB crosses in one record; larger ones in fragments. */
+export const WORKER_RING_CAPACITY = 4 << 20
+/** How long the worker blocks in Atomics.wait for the next message before yielding to its event loop. */
+export const WORKER_BLOCK_MS = 0.05
 
 /** The encoding both ends of an shm channel use. */
 export const shmCodec: Codec = msgpackCodec
@@ -22,5 +24,7 @@ export function createWorkerRegion(capacity = WORKER_RING_CAPACITY): SharedArray
 }
 
 export function workerShmChannel(buffer: SharedArrayBuffer, role: Role): Channel {
-  return shmChannel({ role, buffer, doorbell: atomicsDoorbell(buffer, role) })
+  // Only the plugin's worker may block (briefly); the host's thread never does.
+  const blockMs = role === 'plugin' ? WORKER_BLOCK_MS : 0
+  return shmChannel({ role, buffer, doorbell: atomicsDoorbell(buffer, role, { blockMs }) })
 }

@@ -11,7 +11,17 @@ import type { Doorbell } from './channel.js'
 type WaitAsync = (array: Int32Array, index: number, value: number) => { async: boolean; value: Promise<string> | string }
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync
 
-export function atomicsDoorbell(buffer: SharedArrayBuffer, role: Role): Doorbell {
+export interface AtomicsDoorbellOptions {
+  /**
+   * Before sleeping in waitAsync, block in Atomics.wait for up to this long (ms): a reply that
+   * comes back quickly is then seen without a trip through the event loop. Only for a thread that
+   * can afford to stall that long (a plugin's worker), never the host's main thread. Default 0.
+   */
+  blockMs?: number
+}
+
+export function atomicsDoorbell(buffer: SharedArrayBuffer, role: Role, options: AtomicsDoorbellOptions = {}): Doorbell {
+  const blockMs = options.blockMs ?? 0
   const words = new Int32Array(buffer, 0, 8)
   const mine = role === 'host' ? Word.hostWake : Word.pluginWake
   const theirs = role === 'host' ? Word.pluginWake : Word.hostWake
@@ -29,6 +39,7 @@ export function atomicsDoorbell(buffer: SharedArrayBuffer, role: Role): Doorbell
           const seen = Atomics.load(words, mine)
           onWake()
           if (stopped) return
+          if (blockMs > 0 && Atomics.wait(words, mine, seen, blockMs) !== 'timed-out') continue
           const wait = waitAsync(words, mine, seen)
           if (wait.async) await wait.value
         }

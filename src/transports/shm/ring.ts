@@ -13,6 +13,10 @@ const LENGTH_MASK = 0x3fffffff
 
 const align4 = (n: number) => (n + 3) & ~3
 
+function tooLarge(size: number, max: number): PolyplugError {
+  return new PolyplugError(ErrorCodes.FRAME_TOO_LARGE, `shm message of ${size} bytes exceeds the ${max} byte limit`)
+}
+
 /** Shared by reader and writer: where the ring lives in the region. */
 class RingBase {
   protected readonly words: Int32Array
@@ -103,6 +107,7 @@ export class RingWriter extends RingBase {
       const remaining = message.byteLength - this.#offset
       const whole = 4 + align4(remaining) <= this.maxRecord
       let length: number
+      let prefix = 0
       if (whole) {
         const need = 4 + align4(remaining)
         if (need > toEnd) {
@@ -113,7 +118,9 @@ export class RingWriter extends RingBase {
         if (need > free) break
         length = remaining
       } else {
-        const room = Math.min(free, toEnd) - 4
+        // The first fragment starts with the message's total length, so the reader allocates once.
+        prefix = this.#offset === 0 ? 4 : 0
+        const room = Math.min(free, toEnd) - 4 - prefix
         if (room < minFragment) {
           // Too little contiguous room: skip to the start if that helps, else wait for the reader.
           if (toEnd < free && toEnd - 4 < minFragment) {
@@ -122,14 +129,15 @@ export class RingWriter extends RingBase {
           }
           break
         }
-        length = Math.min(remaining, room & ~3, this.maxRecord - 4)
+        length = Math.min(remaining, room & ~3, this.maxRecord - 4 - prefix)
       }
       const last = length === remaining
       const at = this.data + pos
-      this.words[at >> 2] = (length | (last ? 0 : MORE)) | 0
-      this.bytes.set(message.subarray(this.#offset, this.#offset + length), at + 4)
+      this.words[at >> 2] = ((length + prefix) | (last ? 0 : MORE)) | 0
+      if (prefix) this.words[(at + 4) >> 2] = message.byteLength
+      this.bytes.set(message.subarray(this.#offset, this.#offset + length), at + 4 + prefix)
       this.#offset += length
-      tail = (tail + 4 + align4(length)) >>> 0
+      tail = (tail + 4 + align4(length + prefix)) >>> 0
       if (last) {
         this.#message = undefined
         break
@@ -174,8 +182,9 @@ export interface ReadOptions {
 
 /** The consumer end. Reassembles fragments; validates every word it reads. */
 export class RingReader extends RingBase {
-  #parts: Uint8Array[] = []
-  #partBytes = 0
+  /** The fragmented message being reassembled, allocated once at its announced size. */
+  #assembly: Uint8Array | undefined
+  #filled = 0
   /** Head to publish on the next call after a borrowed (in-place) read. */
   #pendingHead: number | undefined
   readonly #maxMessage: number
@@ -219,23 +228,25 @@ export class RingReader extends RingBase {
         }
         const start = this.data + pos + 4
         const more = (word & MORE) !== 0
-        if (this.#partBytes + length > this.#maxMessage) {
-          throw new PolyplugError(ErrorCodes.FRAME_TOO_LARGE, `shm message exceeds ${this.#maxMessage} bytes`)
-        }
         const next = (head + record) >>> 0
-        if (!more && this.#parts.length === 0) {
-          if (borrow) {
-            this.#pendingHead = next
-            return this.bytes.subarray(start, start + length)
+        if (!this.#assembly) {
+          if (!more) {
+            if (length > this.#maxMessage) throw tooLarge(length, this.#maxMessage)
+            if (borrow) {
+              this.#pendingHead = next
+              return this.bytes.subarray(start, start + length)
+            }
+            head = next
+            return this.bytes.slice(start, start + length)
           }
-          const copy = this.bytes.slice(start, start + length)
-          head = next
-          return copy
+          this.#begin(start, length)
+        } else {
+          if (this.#filled + length > this.#assembly.byteLength) throw corrupt(`fragments exceed the announced ${this.#assembly.byteLength} bytes`)
+          this.#assembly.set(this.bytes.subarray(start, start + length), this.#filled)
+          this.#filled += length
         }
-        this.#parts.push(this.bytes.slice(start, start + length))
-        this.#partBytes += length
         head = next
-        if (!more) return this.#assemble()
+        if (!more) return this.#finish()
       }
       return undefined
     } finally {
@@ -249,15 +260,21 @@ export class RingReader extends RingBase {
     this.#pendingHead = undefined
   }
 
-  #assemble(): Uint8Array {
-    const out = new Uint8Array(this.#partBytes)
-    let at = 0
-    for (const part of this.#parts) {
-      out.set(part, at)
-      at += part.byteLength
-    }
-    this.#parts = []
-    this.#partBytes = 0
+  /** First fragment: u32 total length, then the first bytes of the message. */
+  #begin(start: number, length: number): void {
+    if (length < 4) throw corrupt(`first fragment of ${length} bytes has no total length`)
+    const total = this.words[start >> 2]! >>> 0
+    if (total > this.#maxMessage) throw tooLarge(total, this.#maxMessage)
+    if (total < length - 4) throw corrupt(`first fragment of ${length - 4} bytes exceeds its message of ${total}`)
+    this.#assembly = new Uint8Array(total)
+    this.#assembly.set(this.bytes.subarray(start + 4, start + length))
+    this.#filled = length - 4
+  }
+
+  #finish(): Uint8Array {
+    const out = this.#assembly as Uint8Array
+    this.#assembly = undefined
+    if (this.#filled !== out.byteLength) throw corrupt(`message ended after ${this.#filled} of its ${out.byteLength} bytes`)
     return out
   }
 

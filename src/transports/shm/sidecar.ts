@@ -19,8 +19,8 @@ import { mapShared } from './native.js'
 const run = promisify(execFile)
 const openAsync = promisify(open)
 
-/** Bytes per ring between processes. */
-export const PROCESS_RING_CAPACITY = 1 << 20
+/** Bytes per ring between processes: messages up to 2 MiB cross in one record. */
+export const PROCESS_RING_CAPACITY = 4 << 20
 const SHM_BASE = '/dev/shm'
 
 export const shmTransport: SidecarTransport = {
