@@ -4,7 +4,7 @@
  * killed mid-message (host unaffected, calls rejected, region removed).
  */
 import assert from 'node:assert/strict'
-import { existsSync, openSync, closeSync, readdirSync, readFileSync, writeSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Channel } from '../src/channels/channel.js'
@@ -14,7 +14,7 @@ import { msgpackCodec } from '../src/rpc/msgpack.js'
 import { atomicsDoorbell } from '../src/transports/shm/atomics-doorbell.js'
 import { shmChannel } from '../src/transports/shm/channel.js'
 import { Ctl, initRegion, RING_A, RING_B, regionSize, Word } from '../src/transports/shm/layout.js'
-import { shmPluginChannel, shmTransport } from '../src/transports/shm/sidecar.js'
+import { shmPluginChannel, shmRegionOf, shmTransport } from '../src/transports/shm/sidecar.js'
 import { rejectsWithCode } from './support/assert-code.js'
 import { describeChannel, until } from './support/channel-suite.js'
 import { examplesDir } from './support/paths.js'
@@ -126,7 +126,7 @@ for (const id of ['echo-shm-c', 'echo-process-shm']) {
     })
     after(async () => {
       await host.close()
-      for (const dir of dirs) await until(() => !existsSync(dir))
+      for (const dir of dirs) assert.equal(existsSync(dir), false, `${dir} is gone`)
     })
 
     it('a plugin killed while it writes a 16 MiB answer: the call rejects, the host goes on, the region is removed', async () => {
@@ -135,13 +135,14 @@ for (const id of ['echo-shm-c', 'echo-process-shm']) {
       const proc = pluginProcess(id)
       assert.ok(proc, 'the plugin process is found')
       dirs.add(proc.dir)
-      assert.ok(existsSync(`${proc.dir}/region`))
+      assert.equal(existsSync(proc.dir), false, 'the region is unlinked once both sides have it open')
+      assert.ok(readFileSync(`/proc/${proc.pid}/maps`, 'utf8').includes(`${proc.dir}/region (deleted)`), 'the plugin still maps it')
       const big = plugin.call('bytes', [16 * 1024 * 1024 - 4096])
       await new Promise((r) => setTimeout(r, 15))
       process.kill(proc.pid, 'SIGKILL')
       const error = await rejectsWithCode(big, 'PLUGIN_CRASHED')
       assert.equal(error.plugin, id)
-      await until(() => !existsSync(proc.dir))
+      await until(() => shmRegionOf(id) === undefined)
       assert.equal(await plugin.call('add', [2, 3]), 5, 'the next call starts it again')
       const again = pluginProcess(id)
       if (again) dirs.add(again.dir)
@@ -153,14 +154,13 @@ for (const id of ['echo-shm-c', 'echo-process-shm']) {
       const proc = pluginProcess(id)
       assert.ok(proc)
       dirs.add(proc.dir)
-      // Ring B (plugin -> host): its tail jumps far past the head.
-      const fd = openSync(`${proc.dir}/region`, 'r+')
-      const word = Buffer.alloc(4)
-      word.writeUInt32LE(1 << 28)
-      writeSync(fd, word, 0, 4, RING_B)
-      closeSync(fd)
+      // Ring B (plugin -> host): its tail jumps far past the head, in the mapping both share.
+      const region = shmRegionOf(id)
+      assert.ok(region)
+      Atomics.store(new Int32Array(region, RING_B, 1), 0, 1 << 28)
       await rejectsWithCode(plugin.call('echo', ['after']), 'SHM_CORRUPT')
-      await until(() => !existsSync(proc.dir))
+      await until(() => shmRegionOf(id) === undefined)
+      await until(() => { try { process.kill(proc.pid, 0); return false } catch { return true } })
       assert.equal(await plugin.call('echo', ['fresh']), 'fresh')
       const again = pluginProcess(id)
       if (again) dirs.add(again.dir)

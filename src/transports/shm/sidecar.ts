@@ -1,7 +1,8 @@
 /**
  * `shm` between the host and a plugin process (docs/shm.md, "Launch"): the region is a file in a
  * private 0700 directory under /dev/shm (mode 0600), mapped by both sides; the doorbells are two
- * FIFOs beside it. The directory goes when the plugin stops (`dispose`). The open order of the
+ * FIFOs beside it. The directory is removed as soon as the plugin has opened everything (and
+ * again by `dispose`, for a plugin that never got that far). The open order of the
  * FIFOs is the fifo transport's: no deadlock, no spurious EOF.
  */
 import { execFile } from 'node:child_process'
@@ -18,6 +19,13 @@ import { mapShared } from './native.js'
 
 const run = promisify(execFile)
 const openAsync = promisify(open)
+
+const liveRegions = new Map<string, ArrayBuffer>()
+
+/** The host's mapping of a running plugin's region, by plugin id: for diagnostics and failure tests. */
+export function shmRegionOf(pluginId: string): ArrayBuffer | undefined {
+  return liveRegions.get(pluginId)
+}
 
 /** Bytes per ring between processes: messages up to 2 MiB cross in one record. */
 export const PROCESS_RING_CAPACITY = 4 << 20
@@ -56,11 +64,17 @@ export const shmTransport: SidecarTransport = {
       async connect(_child, signal) {
         const writeFd = await openWriterWhenReaderArrives(wakeIn, signal)
         taken = true
+        // The plugin has mapped the region and is opening its last FIFO: no name is needed any
+        // more. Unlinking now leaves nothing in /dev/shm even if both processes are SIGKILLed;
+        // the pages go with the last mapping.
+        await dir.remove()
+        liveRegions.set(context.id, buffer)
         return shmChannel({ role: 'host', buffer, doorbell: fdDoorbell(readFd as number, writeFd), maxMessageBytes: context.maxFrameBytes })
       },
       async dispose() {
         if (!taken && readFd !== undefined) closeSync(readFd)
         readFd = undefined
+        if (liveRegions.get(context.id) === buffer) liveRegions.delete(context.id)
         await dir.remove()
       },
     }
