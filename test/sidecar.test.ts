@@ -41,7 +41,7 @@ function pidFromLogs(logs: LogEntry[], plugin: string): number | undefined {
 describe('sidecar start-up', () => {
   for (const [id, transport] of [['sidecar-silent', 'stdio'], ['sidecar-no-connect', 'unix']]) {
     it(`a plugin that never completes the handshake (${transport}) fails with PLUGIN_START_TIMEOUT and is killed`, async () => {
-      await withHost({ startTimeoutMs: 800 }, async (host, logs) => {
+      await withHost({ startTimeoutMs: 3000 }, async (host, logs) => {
         const error = await rejectsWithCode(host.plugin(id as string).call('anything'), 'PLUGIN_START_TIMEOUT')
         assert.equal(error.plugin, id)
         const pid = pidFromLogs(logs, id as string)
@@ -51,6 +51,13 @@ describe('sidecar start-up', () => {
       })
     })
   }
+
+  it('a command that cannot be started fails with PLUGIN_UNAVAILABLE and leaves nothing behind', async () => {
+    await withHost({}, async (host) => {
+      await rejectsWithCode(host.plugin('sidecar-missing-command').call('x'), 'PLUGIN_UNAVAILABLE')
+      assert.equal(host.plugin('sidecar-missing-command').info().status, 'failed')
+    })
+  })
 
   it('a plugin that answers $/hello with the wrong token gets PERMISSION_DENIED and is never served', async () => {
     await withHost({}, async (host) => {
@@ -71,14 +78,16 @@ describe('garbage from a real process closes its channel, not the host', () => {
   }
 })
 
-describe('stdio: a stray print in a Node plugin', () => {
-  it('goes to the host log, tagged with the plugin id, and the channel is unharmed', async () => {
-    await withHost({}, async (host, logs) => {
-      assert.equal(await host.plugin('sidecar-stray-print').call('noisy'), 'still fine')
-      await until(() => logs.filter((e) => e.plugin === 'sidecar-stray-print' && e.message.startsWith('stray')).length === 2)
-      assert.equal(await host.plugin('sidecar-stray-print').call('noisy'), 'still fine')
+describe('stdio: a stray print in plugin code', () => {
+  for (const id of ['sidecar-stray-print', 'sidecar-py-noisy']) {
+    it(`${id}: goes to the host log, tagged with the plugin id, and the channel is unharmed`, async () => {
+      await withHost({}, async (host, logs) => {
+        assert.equal(await host.plugin(id).call('noisy'), 'still fine')
+        await until(() => logs.filter((e) => e.plugin === id && e.message.startsWith('stray')).length === 2)
+        assert.equal(await host.plugin(id).call('noisy'), 'still fine')
+      })
     })
-  })
+  }
 })
 
 describe('supervisor', () => {
