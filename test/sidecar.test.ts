@@ -59,6 +59,17 @@ describe('sidecar start-up', () => {
     })
   })
 
+  it('a plugin that exits at every start is reported with its exit code, then quarantined', async () => {
+    await withHost({ restart: { maxCrashes: 2, baseDelayMs: 20 } }, async (host) => {
+      const plugin = host.plugin('sidecar-exits-at-once')
+      for (let i = 0; i < 3; i++) {
+        const error = await rejectsWithCode(plugin.call('x'), 'PLUGIN_CRASHED')
+        assert.deepEqual(error.data, { exitCode: 5, signal: null })
+      }
+      await rejectsWithCode(plugin.call('x'), 'PLUGIN_QUARANTINED')
+    })
+  })
+
   it('a plugin that answers $/hello with the wrong token gets PERMISSION_DENIED and is never served', async () => {
     await withHost({}, async (host) => {
       await rejectsWithCode(host.plugin('sidecar-bad-token').call('secret'), 'PERMISSION_DENIED')
