@@ -112,5 +112,6 @@ export async function shmPluginChannel(env: Record<string, string | undefined>):
   }
   const writeFd = openSync(wakeOut, constants.O_WRONLY)
   const readFd = await openAsync(wakeIn, constants.O_RDONLY)
-  return shmChannel({ role: 'plugin', buffer, doorbell: fdDoorbell(readFd, writeFd) })
+  const maxMessageBytes = Number(env.POLYPLUG_MAX_FRAME_BYTES) || undefined
+  return shmChannel({ role: 'plugin', buffer, doorbell: fdDoorbell(readFd, writeFd), maxMessageBytes })
 }
