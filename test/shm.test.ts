@@ -137,8 +137,18 @@ for (const id of ['echo-shm-c', 'echo-process-shm']) {
       dirs.add(proc.dir)
       assert.equal(existsSync(proc.dir), false, 'the region is unlinked once both sides have it open')
       assert.ok(readFileSync(`/proc/${proc.pid}/maps`, 'utf8').includes(`${proc.dir}/region (deleted)`), 'the plugin still maps it')
+      const region = shmRegionOf(id)
+      assert.ok(region)
       const big = plugin.call('bytes', [16 * 1024 * 1024 - 4096])
-      await new Promise((r) => setTimeout(r, 15))
+      await new Promise((r) => setImmediate(r)) // the request is in ring A now
+      // Keep the host's thread busy (so nothing drains ring B) until the plugin has filled half of
+      // it with the start of its 16 MiB answer, then kill it: it dies in the middle of the message.
+      const ringB = new Int32Array(region, RING_B, 32)
+      const started = Date.now()
+      const capacity = new Int32Array(region, 0, 8)[Word.capacity]!
+      while (((Atomics.load(ringB, Ctl.tail) - Atomics.load(ringB, Ctl.head)) >>> 0) < capacity / 4) {
+        assert.ok(Date.now() - started < 20_000, 'the plugin started its answer')
+      }
       process.kill(proc.pid, 'SIGKILL')
       const error = await rejectsWithCode(big, 'PLUGIN_CRASHED')
       assert.equal(error.plugin, id)
