@@ -176,6 +176,18 @@ for (const id of ['echo-shm-c', 'echo-process-shm']) {
       if (again) dirs.add(again.dir)
     })
 
+    it('the host\'s event loop keeps turning while 16 MiB cross (nothing blocks it)', async () => {
+      let ticks = 0
+      const timer = setInterval(() => ticks++, 1)
+      try {
+        const back = await host.plugin(id).call<Uint8Array>('bytes', [16 * 1024 * 1024 - 4096])
+        assert.equal(back.byteLength, 16 * 1024 * 1024 - 4096)
+      } finally {
+        clearInterval(timer)
+      }
+      assert.ok(ticks >= 2, `timers fired ${ticks} times during the transfer`)
+    })
+
     it('a 4 MiB binary argument crosses as MessagePack bin, intact', async () => {
       const data = new Uint8Array(4 << 20).map((_, i) => (i * 13) & 255)
       const back = await host.plugin(id).call<Uint8Array>('echo', [data])
