@@ -7,18 +7,20 @@ import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { portChannel } from '../transports/port.js'
 import type { Launched, LaunchSpec } from './placement.js'
 import type { CarrierData } from './worker-carrier.js'
+import { createWorkerRegion, shmCodec, workerShmChannel } from './worker-shm.js'
 
 const carrier = new URL('./worker-carrier.js', import.meta.url)
 
 export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
   const { manifest, entryPath } = spec.loaded
-  const data: CarrierData = { id: spec.id, entryPath, manifest }
+  const shm = manifest.transport === 'shm' ? createWorkerRegion() : undefined
+  const data: CarrierData = { id: spec.id, entryPath, manifest, shm }
   const memoryMb = manifest.limits?.memoryMb
   const worker = new Worker(carrier, {
     workerData: data,
     ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),
   })
-  const channel = portChannel(worker)
+  const channel = shm ? workerShmChannel(shm, 'host') : portChannel(worker)
   let cause: PolyplugError | undefined
   worker.on('error', (error) => {
     cause ??= new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `worker crashed: ${error.message}`, { plugin: spec.id, cause: error })
@@ -30,6 +32,7 @@ export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
   return {
     channel,
     isolated: true,
+    ...(shm ? { codec: shmCodec } : {}),
     async kill(reason) {
       await channel.close(reason)
       await worker.terminate()

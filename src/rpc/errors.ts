@@ -43,6 +43,10 @@ export const ErrorCodes = {
   MANIFEST_INVALID: 'MANIFEST_INVALID',
   PERMISSION_DENIED: 'PERMISSION_DENIED',
   TRANSPORT_UNAVAILABLE: 'TRANSPORT_UNAVAILABLE',
+  /** A shared-memory region whose header, indices or records break the layout (docs/shm.md). */
+  SHM_CORRUPT: 'SHM_CORRUPT',
+  /** The channel stayed full past the send deadline, or its bounded send queue is full. */
+  CHANNEL_FULL: 'CHANNEL_FULL',
   /** An error thrown by plugin or host code that carried no code of its own. */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
   /** A native plugin was built against another ABI version or descriptor layout (docs/native-abi.md). */
