@@ -7,17 +7,21 @@ import type { Manifest } from '../manifest/schema.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import type { PluginDefinition } from '../sdk/define.js'
 import { loadJsPlugin } from './js.js'
+import { loadWasmPlugin, type WasmBridge } from './wasm.js'
 
 export interface LoadRequest {
   id: string
   entryPath: string
   manifest: Manifest
+  /** Lent by a worker or process carrier: lets a wasm plugin's synchronous imports wait there. */
+  wasmBridge?: WasmBridge
 }
 
 export type KindLoader = (request: LoadRequest) => Promise<PluginDefinition>
 
 const loaders: Partial<Record<Manifest['kind'], KindLoader>> = {
   js: ({ entryPath, id }) => loadJsPlugin(entryPath, id),
+  wasm: ({ wasmBridge, ...request }) => loadWasmPlugin({ ...request, bridge: wasmBridge }),
 }
 
 export function loadPlugin(request: LoadRequest): Promise<PluginDefinition> {

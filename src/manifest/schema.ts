@@ -23,7 +23,32 @@ export const LimitsSchema = Type.Object(
     callTimeoutMs: Type.Optional(
       Type.Integer({ minimum: 0, description: 'Default deadline for one call, in ms; 0 disables. Default 30000.' }),
     ),
-    memoryMb: Type.Optional(Type.Integer({ minimum: 1, description: 'Heap limit for worker placement, in MiB.' })),
+    memoryMb: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Heap limit for worker placement, in MiB; for wasm, the cap on the module\'s linear memory (default 256).' }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+/**
+ * A minimal permissions block (what WASI preopens and env need). The full permissions model
+ * (network, host API scopes) extends this object; keep fields additive.
+ */
+export const PermissionsSchema = Type.Object(
+  {
+    fs: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            path: Type.String({ minLength: 1, description: 'A directory, relative to the manifest or absolute.' }),
+            access: Type.Union([Type.Literal('read'), Type.Literal('readwrite')], { description: 'Requested access.' }),
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'Directories the plugin may use; a wasm plugin sees exactly these as WASI preopens.' },
+      ),
+    ),
+    env: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Environment variables the plugin may read, by name.' })),
   },
   { additionalProperties: false },
 )
@@ -46,6 +71,7 @@ export const ManifestSchema = Type.Object(
     placement: Type.Optional(literals(PLACEMENTS, 'Where the plugin runs. Defaults per kind.')),
     transport: Type.Optional(literals(TRANSPORTS, 'How messages move. Defaults per placement.')),
     limits: Type.Optional(LimitsSchema),
+    permissions: Type.Optional(PermissionsSchema),
   },
   { additionalProperties: false, $id: 'https://polyplug.dev/schema/polyplug.schema.json', title: 'polyplug plugin manifest' },
 )

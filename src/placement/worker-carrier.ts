@@ -6,19 +6,24 @@ import { Peer } from '../rpc/peer.js'
 import { Reserved } from '../rpc/wire.js'
 import { servePlugin } from '../sdk/serve.js'
 import { portChannel } from '../transports/port.js'
+import { createWasmPump } from './wasm-pump.js'
 
 export interface CarrierData {
   id: string
   entryPath: string
   manifest: Manifest
+  /** For wasm plugins: the word the host bumps after each post, so a blocked guest can wait on it. */
+  wake?: SharedArrayBuffer
 }
 
 if (parentPort) {
   const data = workerData as CarrierData
   const port = parentPort
-  const channel = portChannel(port)
+  const pump = data.wake ? createWasmPump(port, new Int32Array(data.wake), data.id) : undefined
+  const channel = portChannel(pump?.port ?? port)
   try {
-    const definition = await loadPlugin({ id: data.id, entryPath: data.entryPath, manifest: data.manifest })
+    const definition = await loadPlugin({ id: data.id, entryPath: data.entryPath, manifest: data.manifest, ...(pump ? { wasmBridge: pump.bridge } : {}) })
+    pump?.serve(definition)
     servePlugin(channel, definition, { id: data.id, onShutdown: () => process.exit(0) })
   } catch (error) {
     // Answer the handshake with the load error, so the host reports why instead of "crashed".
