@@ -19,7 +19,20 @@ export const WASI_MODULE = 'wasi_snapshot_preview1'
 let WasiClass: typeof WASI | undefined
 
 export async function prepareWasi(): Promise<void> {
-  WasiClass ??= (await import('node:wasi')).WASI
+  if (WasiClass) return
+  // Node prints "WASI is an experimental feature" when the module loads; polyplug documents what
+  // node:wasi does and does not isolate (docs/wasm-abi.md), so that one warning is not repeated
+  // to every host user. Every other warning passes through.
+  const emit = process.emitWarning
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const text = typeof warning === 'string' ? warning : warning.message
+    if (!text.startsWith('WASI is an experimental feature')) (emit as (...args: unknown[]) => void).call(process, warning, ...rest)
+  }) as typeof process.emitWarning
+  try {
+    WasiClass = (await import('node:wasi')).WASI
+  } finally {
+    process.emitWarning = emit
+  }
 }
 
 export interface WasiSetup {

@@ -56,13 +56,26 @@ const decoder = new TextDecoder()
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 const NEVER = new AbortController().signal
 
+// A Buffer over each memory's current ArrayBuffer (replaced when the memory grows): Buffer's
+// UTF-8 write/toString are the fastest way between JS strings and guest memory.
+const views = new WeakMap<WebAssembly.Memory, Buffer>()
+function guestBytes(memory: WebAssembly.Memory): Buffer {
+  let view = views.get(memory)
+  if (view?.buffer !== memory.buffer) {
+    view = Buffer.from(memory.buffer)
+    views.set(memory, view)
+  }
+  return view
+}
+
 /** One live instance plus everything needed to replace it after a trap. */
 class WasmPlugin {
   #exports!: Exports
   #memory!: WebAssembly.Memory
   #wasi: WasiSetup | undefined
   #error: PolyplugError | undefined
-  #signal: AbortSignal = NEVER
+  /** The method call in progress; its `signal` is read only when an import needs it (creating it costs). */
+  #call: MethodContext | undefined
   #context: PluginContext | undefined
   readonly #sleeper = new Int32Array(new SharedArrayBuffer(4))
 
@@ -98,12 +111,13 @@ class WasmPlugin {
     const memory = this.#memory
     const input = exports.polyplug_alloc(total)
     if (input === 0) throw new PolyplugError(ErrorCodes.PLUGIN_MEMORY_LIMIT, `no guest memory for ${total} argument bytes`, { plugin: this.id, method })
-    const view = new Uint8Array(memory.buffer, input, total)
-    encoder.encodeInto(method, view)
-    encoder.encodeInto(args, view.subarray(methodLen))
-    const outer = { signal: this.#signal, error: this.#error }
+    // One copy: the UTF-8 encoder writes straight into guest memory.
+    const bytes = guestBytes(memory)
+    bytes.write(method, input, 'utf8')
+    bytes.write(args, input + methodLen, 'utf8')
+    const outer = { call: this.#call, error: this.#error }
     this.#error = undefined
-    this.#signal = context?.signal ?? NEVER
+    this.#call = context
     let packed: bigint
     let error = undefined as PolyplugError | undefined
     try {
@@ -112,14 +126,14 @@ class WasmPlugin {
     } catch (thrown) {
       throw this.#failed(thrown, method)
     } finally {
-      this.#signal = outer.signal
+      this.#call = outer.call
       this.#error = outer.error
     }
     exports.polyplug_free(input, total)
     if (error) throw error.withContext(this.id, method)
     const ptr = Number(packed >> 32n)
     const len = Number(packed & 0xffffffffn)
-    const text = decoder.decode(new Uint8Array(memory.buffer, ptr, len))
+    const text = guestBytes(memory).toString('utf8', ptr, ptr + len)
     exports.polyplug_free(ptr, len)
     return parse(text)
   }
@@ -201,6 +215,10 @@ class WasmPlugin {
     else exports._initialize?.()
   }
 
+  #signal(): AbortSignal {
+    return this.#call?.signal ?? NEVER
+  }
+
   #log(level: (typeof LOG_LEVELS)[number], text: string): void {
     this.#context?.log[level](text)
   }
@@ -233,7 +251,7 @@ class WasmPlugin {
           return 1
         }
         const answer = bridge
-          ? bridge.callHost(method, params, this.#signal)
+          ? bridge.callHost(method, params, this.#signal())
           : {
               ok: false as const,
               error: new PolyplugError(ErrorCodes.HOST_CALL_UNAVAILABLE, 'an inline wasm plugin cannot call the host synchronously; place it in a worker', { plugin: this.id }),
@@ -251,12 +269,12 @@ class WasmPlugin {
         return 0
       },
       sleep: (ms: number): number => {
-        if (bridge) return bridge.wait(ms, this.#signal) ? 1 : 0
+        if (bridge) return bridge.wait(ms, this.#signal()) ? 1 : 0
         // Inline: nothing else can run on this thread meanwhile, so nothing can cancel it.
         Atomics.wait(this.#sleeper, 0, 0, ms)
-        return this.#signal.aborted ? 1 : 0
+        return this.#signal().aborted ? 1 : 0
       },
-      cancelled: (): number => (bridge ? (bridge.wait(0, this.#signal) ? 1 : 0) : this.#signal.aborted ? 1 : 0),
+      cancelled: (): number => (bridge ? (bridge.wait(0, this.#signal()) ? 1 : 0) : this.#signal().aborted ? 1 : 0),
       error: (cPtr: number, cLen: number, mPtr: number, mLen: number) => {
         this.#error = new PolyplugError(this.#text(cPtr, cLen) || ErrorCodes.INTERNAL_ERROR, this.#text(mPtr, mLen), { plugin: this.id })
       },

@@ -133,6 +133,9 @@ int32_t polyplug_plugin_call(pp_slice method, pp_slice args, pp_buf *out) {
     void *block = malloc(bytes_wanted);
     if (!block) return pp_error("PLUGIN_MEMORY_LIMIT", "memory.grow refused: the plugin's memory limit is reached");
     memset(block, 1, bytes_wanted);
+    static void *volatile kept[64]; /* kept, so the compiler cannot drop the allocation */
+    static unsigned kept_count = 0;
+    kept[kept_count++ % 64] = block;
     return pp_ok_number(out, (double)bytes_wanted);
   }
   if (pp_is(method, "print")) {
