@@ -4,12 +4,13 @@
  * kits/c/examples/conformance.c, in a throwaway folder with its own manifest.
  */
 import assert from 'node:assert/strict'
-import { rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { createHost, type Host, type HostOptions } from '../src/host/host.js'
 import { silentLogger, type LogEntry } from '../src/host/log.js'
 import { rejectsWithCode } from './support/assert-code.js'
+import { fixturesDir } from './support/paths.js'
 import { wasmPluginDir } from './support/wasm-fixture.js'
 
 const cleanup: Array<() => Promise<unknown>> = []
@@ -154,6 +155,16 @@ describe('wasm inline: what the host thread cannot do', () => {
     const { host } = await hostFor({ id: 'inline-crasher', placement: 'inline' })
     await rejectsWithCode(host.plugin('inline-crasher').call('crash'), 'PLUGIN_CRASHED')
     assert.equal(await host.plugin('inline-crasher').call('echo', ['alive']), 'alive')
+  })
+})
+
+describe('wasm memory supplied by the host', () => {
+  it('a module that imports its memory (and declares no maximum) gets one capped at limits.memoryMb', async () => {
+    const wasm = new Uint8Array(await readFile(join(fixturesDir, 'wasm', 'import-memory.wasm')))
+    const { host } = await hostFor({ id: 'imports-memory', placement: 'worker', limits: { memoryMb: 16 } }, {}, wasm)
+    assert.equal(await host.plugin('imports-memory').call('grow', [4]), 4 << 20)
+    await rejectsWithCode(host.plugin('imports-memory').call('grow', [20]), 'PLUGIN_MEMORY_LIMIT')
+    assert.equal(await host.plugin('imports-memory').call('echo', ['still here']), 'still here')
   })
 })
 
