@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Manifest } from '../manifest/schema.js'
-import { parse, stringify } from '../rpc/codec.js'
+import { base64ToBytes, bytesToBase64, containsBytes } from '../rpc/codec.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import type { MethodContext, PluginContext, PluginDefinition } from '../sdk/define.js'
 import { DEFAULT_WASM_MEMORY_MB, memoryForModule } from './wasm-memory.js'
@@ -66,6 +66,56 @@ function guestBytes(memory: WebAssembly.Memory): Buffer {
     views.set(memory, view)
   }
   return view
+}
+
+// JSON with the wire's `$bytes` convention. Base64 needs no escaping, so bytes are spliced into the
+// text by hand: JSON.stringify over a 1 MiB base64 string (or with a replacer) costs more than the
+// whole rest of the call. Values without bytes take JSON.stringify's fast path untouched.
+function encodeTagged(value: unknown, depth: number): string {
+  if (value instanceof Uint8Array) return `{"$bytes":"${bytesToBase64(value)}"}`
+  if (typeof value !== 'object' || value === null || depth > 256 || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return JSON.stringify(value) ?? 'null'
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => encodeTagged(v, depth + 1)).join(',')}]`
+  const fields: string[] = []
+  for (const [k, v] of Object.entries(value)) {
+    if (v !== undefined && typeof v !== 'function') fields.push(`${JSON.stringify(k)}:${encodeTagged(v, depth + 1)}`)
+  }
+  return `{${fields.join(',')}}`
+}
+
+function fromTagged(value: unknown, depth = 0): unknown {
+  if (typeof value !== 'object' || value === null || depth > 256) return value
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = fromTagged(value[i], depth + 1)
+    return value
+  }
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record)
+  if (keys.length === 1 && keys[0] === '$bytes' && typeof record.$bytes === 'string') return base64ToBytes(record.$bytes)
+  for (const k of keys) record[k] = fromTagged(record[k], depth + 1)
+  return record
+}
+
+function stringify(value: unknown): string {
+  return containsBytes(value) ? encodeTagged(value, 0) : JSON.stringify(value)
+}
+
+function parse(text: string): unknown {
+  const value = JSON.parse(text) as unknown
+  return text.includes('"$bytes"') ? fromTagged(value) : value
+}
+
+const BYTES_PREFIX = Buffer.from('{"$bytes":"')
+
+/** Reads a JSON result from guest memory; a bare `{"$bytes":"..."}` is decoded without JSON.parse. */
+function readResult(bytes: Buffer, ptr: number, len: number): unknown {
+  const start = ptr + BYTES_PREFIX.length
+  const end = ptr + len - 2
+  if (len >= BYTES_PREFIX.length + 2 && bytes.indexOf(34, start) === end && bytes[end + 1] === 125 && bytes.compare(BYTES_PREFIX, 0, BYTES_PREFIX.length, ptr, start) === 0) {
+    return base64ToBytes(bytes.toString('latin1', start, end))
+  }
+  return parse(bytes.toString('utf8', ptr, ptr + len))
 }
 
 /** One live instance plus everything needed to replace it after a trap. */
@@ -133,9 +183,9 @@ class WasmPlugin {
     if (error) throw error.withContext(this.id, method)
     const ptr = Number(packed >> 32n)
     const len = Number(packed & 0xffffffffn)
-    const text = guestBytes(memory).toString('utf8', ptr, ptr + len)
+    const result = readResult(guestBytes(memory), ptr, len)
     exports.polyplug_free(ptr, len)
-    return parse(text)
+    return result
   }
 
   /** Set by the guest's `error` import during the call (a method, so TS does not narrow the field). */
