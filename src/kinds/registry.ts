@@ -7,6 +7,7 @@ import type { Manifest } from '../manifest/schema.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import type { PluginDefinition } from '../sdk/define.js'
 import { loadJsPlugin } from './js.js'
+import { loadExtismPlugin } from './wasm-extism.js'
 import { loadWasmPlugin, type WasmBridge } from './wasm.js'
 
 export interface LoadRequest {
@@ -21,7 +22,8 @@ export type KindLoader = (request: LoadRequest) => Promise<PluginDefinition>
 
 const loaders: Partial<Record<Manifest['kind'], KindLoader>> = {
   js: ({ entryPath, id }) => loadJsPlugin(entryPath, id),
-  wasm: ({ wasmBridge, ...request }) => loadWasmPlugin({ ...request, bridge: wasmBridge }),
+  wasm: ({ wasmBridge, ...request }) =>
+    request.manifest.wasm?.abi === 'extism' ? loadExtismPlugin(request) : loadWasmPlugin({ ...request, bridge: wasmBridge }),
 }
 
 export function loadPlugin(request: LoadRequest): Promise<PluginDefinition> {

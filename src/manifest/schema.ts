@@ -53,6 +53,23 @@ export const PermissionsSchema = Type.Object(
   { additionalProperties: false },
 )
 
+/** Options of `wasm` plugins. */
+export const WasmOptionsSchema = Type.Object(
+  {
+    abi: Type.Optional(
+      Type.Union([Type.Literal('polyplug'), Type.Literal('extism')], {
+        description: 'The module\'s ABI: polyplug (docs/wasm-abi.md, default) or extism (a module built with an Extism PDK).',
+      }),
+    ),
+    output: Type.Optional(
+      Type.Union([Type.Literal('text'), Type.Literal('json'), Type.Literal('bytes')], {
+        description: 'Extism only: how a function\'s output bytes are returned (default text).',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
 export const ManifestSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String()),
@@ -72,6 +89,7 @@ export const ManifestSchema = Type.Object(
     transport: Type.Optional(literals(TRANSPORTS, 'How messages move. Defaults per placement.')),
     limits: Type.Optional(LimitsSchema),
     permissions: Type.Optional(PermissionsSchema),
+    wasm: Type.Optional(WasmOptionsSchema),
   },
   { additionalProperties: false, $id: 'https://polyplug.dev/schema/polyplug.schema.json', title: 'polyplug plugin manifest' },
 )
