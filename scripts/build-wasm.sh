@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 CC="${CC:-clang}"
 FLAGS=(--target=wasm32-wasi -O2 -mexec-model=reactor -Ikits/c/include -Wall -Wextra -Wno-unused-parameter)
 # 64 MiB maximum declared in the module; the host checks it against limits.memoryMb.
+# clang runs wasm-opt when it finds one on PATH, which changes the output: keep binaryen off PATH.
 LINK=(-Wl,--max-memory=67108864 -Wl,--strip-all)
 "$CC" "${FLAGS[@]}" "${LINK[@]}" -o examples/wasm-c-worker/plugin.wasm kits/c/examples/conformance.c
 cp examples/wasm-c-worker/plugin.wasm examples/wasm-c-inline/plugin.wasm
