@@ -23,7 +23,49 @@ export const LimitsSchema = Type.Object(
     callTimeoutMs: Type.Optional(
       Type.Integer({ minimum: 0, description: 'Default deadline for one call, in ms; 0 disables. Default 30000.' }),
     ),
-    memoryMb: Type.Optional(Type.Integer({ minimum: 1, description: 'Heap limit for worker placement, in MiB.' })),
+    memoryMb: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Heap limit for worker placement, in MiB; for wasm, the cap on the module\'s linear memory (default 256).' }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+/**
+ * A minimal permissions block (what WASI preopens and env need). The full permissions model
+ * (network, host API scopes) extends this object; keep fields additive.
+ */
+export const PermissionsSchema = Type.Object(
+  {
+    fs: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            path: Type.String({ minLength: 1, description: 'A directory, relative to the manifest or absolute.' }),
+            access: Type.Union([Type.Literal('read'), Type.Literal('readwrite')], { description: 'Requested access.' }),
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'Directories the plugin may use; a wasm plugin sees exactly these as WASI preopens.' },
+      ),
+    ),
+    env: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Environment variables the plugin may read, by name.' })),
+  },
+  { additionalProperties: false },
+)
+
+/** Options of `wasm` plugins. */
+export const WasmOptionsSchema = Type.Object(
+  {
+    abi: Type.Optional(
+      Type.Union([Type.Literal('polyplug'), Type.Literal('extism')], {
+        description: 'The module\'s ABI: polyplug (docs/wasm-abi.md, default) or extism (a module built with an Extism PDK).',
+      }),
+    ),
+    output: Type.Optional(
+      Type.Union([Type.Literal('text'), Type.Literal('json'), Type.Literal('bytes')], {
+        description: 'Extism only: how a function\'s output bytes are returned (default text).',
+      }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -61,6 +103,8 @@ export const ManifestSchema = Type.Object(
     transport: Type.Optional(literals(TRANSPORTS, 'How messages move. Defaults per placement.')),
     limits: Type.Optional(LimitsSchema),
     sidecar: Type.Optional(SidecarSchema),
+    permissions: Type.Optional(PermissionsSchema),
+    wasm: Type.Optional(WasmOptionsSchema),
   },
   { additionalProperties: false, $id: 'https://polyplug.dev/schema/polyplug.schema.json', title: 'polyplug plugin manifest' },
 )

@@ -17,6 +17,12 @@ export const ErrorCodes = {
   PLUGIN_HUNG: 'PLUGIN_HUNG',
   /** The plugin did not complete its start-up handshake in time. */
   PLUGIN_START_TIMEOUT: 'PLUGIN_START_TIMEOUT',
+  /** A WebAssembly plugin trapped (`unreachable`, out-of-bounds access, stack overflow); its instance is re-created. */
+  PLUGIN_TRAPPED: 'PLUGIN_TRAPPED',
+  /** A plugin's memory would exceed its limit (limits.memoryMb): refused at load, or ran out at run time. */
+  PLUGIN_MEMORY_LIMIT: 'PLUGIN_MEMORY_LIMIT',
+  /** A synchronous host call from a plugin that cannot wait for the host (a `wasm` plugin placed `inline`). */
+  HOST_CALL_UNAVAILABLE: 'HOST_CALL_UNAVAILABLE',
   /** The plugin's `activate` threw or rejected. */
   ACTIVATION_FAILED: 'ACTIVATION_FAILED',
   PLUGIN_NOT_FOUND: 'PLUGIN_NOT_FOUND',
