@@ -23,7 +23,9 @@ export const LimitsSchema = Type.Object(
     callTimeoutMs: Type.Optional(
       Type.Integer({ minimum: 0, description: 'Default deadline for one call, in ms; 0 disables. Default 30000.' }),
     ),
-    memoryMb: Type.Optional(Type.Integer({ minimum: 1, description: 'Heap limit for worker placement, in MiB.' })),
+    memoryMb: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Heap limit for worker placement, in MiB; for wasm, the cap on the module\'s linear memory (default 256).' }),
+    ),
     startTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'Deadline for the handshake plus `activate`, in ms. Default: the host\'s.' })),
     storageBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'Quota for the plugin\'s key-value storage (keys plus JSON values), in bytes. Default 1 MiB.' })),
   },
@@ -114,6 +116,23 @@ export const PermissionsSchema = Type.Object(
   { additionalProperties: false },
 )
 
+/** Options of `wasm` plugins. */
+export const WasmOptionsSchema = Type.Object(
+  {
+    abi: Type.Optional(
+      Type.Union([Type.Literal('polyplug'), Type.Literal('extism')], {
+        description: 'The module\'s ABI: polyplug (docs/wasm-abi.md, default) or extism (a module built with an Extism PDK).',
+      }),
+    ),
+    output: Type.Optional(
+      Type.Union([Type.Literal('text'), Type.Literal('json'), Type.Literal('bytes')], {
+        description: 'Extism only: how a function\'s output bytes are returned (default text).',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
 export const SidecarSchema = Type.Object(
   {
     command: Type.Optional(
@@ -167,6 +186,7 @@ export const ManifestSchema = Type.Object(
     permissions: Type.Optional(PermissionsSchema),
     limits: Type.Optional(LimitsSchema),
     sidecar: Type.Optional(SidecarSchema),
+    wasm: Type.Optional(WasmOptionsSchema),
   },
   { additionalProperties: false, $id: 'https://polyplug.dev/schema/polyplug.schema.json', title: 'polyplug plugin manifest' },
 )
