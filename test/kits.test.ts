@@ -148,6 +148,9 @@ for (const kit of KITS) {
         assert.deepEqual((await raw.request(2, 'echo', [{ $bytes: 'AAEC' }])).result, { $bytes: 'AAEC' })
         assert.deepEqual((await raw.request(3, 'bytes', [4])).result, { $bytes: 'AAECAw==' })
         assert.deepEqual((await raw.request('str-id', 'echo', ['x'])).id, 'str-id')
+        // 64 levels of payload are allowed, as the Node peer allows them (docs/protocol.md §10)
+        const deep = JSON.parse(`${'['.repeat(64)}${']'.repeat(64)}`) as unknown
+        assert.deepEqual((await raw.request(4, 'echo', [deep])).result, deep)
       } finally {
         raw.kill()
       }

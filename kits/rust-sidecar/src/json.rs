@@ -20,7 +20,9 @@ pub enum ParseError {
     TooDeep,
 }
 
-pub const MAX_DEPTH: usize = 64;
+/// 64 levels of payload inside the envelope object and its params array, as the Node peer counts
+/// (docs/protocol.md §10).
+pub const MAX_DEPTH: usize = 66;
 
 impl Value {
     /// Member `key` of an object.
@@ -134,8 +136,16 @@ fn b64decode(s: &str) -> Option<Vec<u8>> {
     }
     let mut out = Vec::with_capacity(s.len() / 4 * 3 + 2);
     let (mut acc, mut bits) = (0u32, 0);
+    let mut table = [255u8; 256];
+    for (i, &c) in B64.iter().enumerate() {
+        table[c as usize] = i as u8;
+    }
     for c in s.bytes() {
-        let d = B64.iter().position(|&b| b == c)? as u32;
+        let d = table[c as usize];
+        if d == 255 {
+            return None;
+        }
+        let d = d as u32;
         acc = (acc << 6) | d;
         bits += 6;
         if bits >= 8 {

@@ -298,7 +298,7 @@ impl Plugin {
                 let ctx = Ctx { id: id.clone(), cancel, conn: conn.clone() };
                 let plugin = self.clone();
                 let method = method.to_string();
-                std::thread::spawn(move || {
+                POOL.run(Box::new(move || {
                     let result = if method == "$/activate" {
                         let config = ctx_config(&params);
                         match &plugin.activate {
@@ -310,9 +310,44 @@ impl Plugin {
                     };
                     ctx.conn.active.lock().unwrap().remove(&key);
                     ctx.conn.answer(&ctx.id, result, Some(&method));
-                });
+                }));
             }
         }
+    }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Request threads, kept for reuse: spawning a thread per call costs more than the call itself.
+/// A new thread starts only when every existing one is busy, so blocking methods never starve.
+struct Pool {
+    jobs: Mutex<Option<(mpsc::Sender<Job>, Arc<Mutex<mpsc::Receiver<Job>>>)>>,
+    idle: AtomicU64,
+}
+
+static POOL: Pool = Pool { jobs: Mutex::new(None), idle: AtomicU64::new(0) };
+
+impl Pool {
+    fn run(&'static self, job: Job) {
+        let mut jobs = self.jobs.lock().unwrap();
+        let (tx, rx) = jobs.get_or_insert_with(|| {
+            let (tx, rx) = mpsc::channel();
+            (tx, Arc::new(Mutex::new(rx)))
+        });
+        // Claim an idle thread (under the lock, so each claim matches one thread about to receive),
+        // or start one: a queued job never waits behind a busy one.
+        if self.idle.load(Ordering::SeqCst) > 0 {
+            self.idle.fetch_sub(1, Ordering::SeqCst);
+        } else {
+            let rx = rx.clone();
+            std::thread::spawn(move || loop {
+                let next = rx.lock().unwrap().recv();
+                let Ok(job) = next else { return };
+                job();
+                self.idle.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        let _ = tx.send(job);
     }
 }
 
