@@ -6,6 +6,9 @@
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { createHost, type Host } from '../src/host/host.js'
 import { silentLogger } from '../src/host/log.js'
@@ -231,3 +234,37 @@ for (const kit of KITS) {
     })
   })
 }
+
+describe('both kits over every byte-stream transport and framing', () => {
+  const dirs: string[] = []
+  let base: string
+  let host: Host
+  before(async () => {
+    base = await mkdtemp(join(tmpdir(), 'polyplug-kits-'))
+    for (const kit of KITS) {
+      for (const transport of ['stdio', 'fifo', 'unix', 'tcp']) {
+        for (const framing of ['length', 'content-length', 'ndjson']) {
+          const id = `${kit.name}-${transport}-${framing}`
+          const dir = join(base, id)
+          await mkdir(dir)
+          await writeFile(join(dir, 'polyplug.json'), JSON.stringify({ id, version: '1.0.0', kind: 'exec', entry: kit.binary, placement: 'process', transport, sidecar: { command: [kit.binary], framing } }))
+          dirs.push(id)
+        }
+      }
+    }
+    host = await createHost({ plugins: dirs.map((id) => join(base, id)), logger: silentLogger, callTimeoutMs: 10_000 })
+  })
+  after(async () => {
+    await host.close()
+    await rm(base, { recursive: true, force: true })
+  })
+
+  it('every combination answers echo with bytes and a host call', async () => {
+    const payload = new Uint8Array([0, 1, 2, 255])
+    await Promise.all(dirs.map(async (id) => {
+      const plugin = host.plugin(id)
+      assert.deepEqual(await plugin.call('echo', [{ s: 'é\n', b: payload }]), { s: 'é\n', b: payload }, id)
+      assert.deepEqual(await plugin.call('callHost', ['host/echo', ['via host']]), 'via host', id)
+    }))
+  })
+})
