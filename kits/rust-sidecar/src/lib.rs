@@ -1,7 +1,7 @@
 //! polyplug sidecar plugin kit for Rust, std only (docs/protocol.md, version 1).
 //!
 //! Transports stdio, fifo, unix, tcp; framings length, content-length, ndjson; encoding json.
-//! Each request runs on its own thread, so a sleeping or host-calling method never blocks the
+//! Each request runs on a pooled thread of its own, so a sleeping or host-calling method never blocks the
 //! others; `$/cancel` wakes the request's [`Ctx::sleep`].
 //!
 //! ```no_run
@@ -250,7 +250,10 @@ impl Plugin {
         };
         let Some(method) = method.as_str() else { return invalid(id) };
         if !matches!(params, Value::Array(_) | Value::Object(_) | Value::Null) {
-            return if id.is_some() { invalid(id) } else {};
+            if id.is_some() {
+                invalid(id);
+            }
+            return;
         }
         let Some(id) = id.filter(|i| **i != Value::Null) else {
             if method == "$/cancel" {
@@ -317,11 +320,12 @@ impl Plugin {
 }
 
 type Job = Box<dyn FnOnce() + Send>;
+type Queue = (mpsc::Sender<Job>, Arc<Mutex<mpsc::Receiver<Job>>>);
 
 /// Request threads, kept for reuse: spawning a thread per call costs more than the call itself.
 /// A new thread starts only when every existing one is busy, so blocking methods never starve.
 struct Pool {
-    jobs: Mutex<Option<(mpsc::Sender<Job>, Arc<Mutex<mpsc::Receiver<Job>>>)>>,
+    jobs: Mutex<Option<Queue>>,
     idle: AtomicU64,
 }
 

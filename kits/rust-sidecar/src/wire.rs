@@ -55,9 +55,8 @@ impl Reader {
         match self.framing {
             Framing::Length => {
                 let mut head = [0u8; 4];
-                match read_exact_or_eof(&mut self.input, &mut head)? {
-                    false => return Ok(None),
-                    true => {}
+                if !read_exact_or_eof(&mut self.input, &mut head)? {
+                    return Ok(None);
                 }
                 let len = u32::from_be_bytes(head) as usize;
                 self.body(len).map(Some)
