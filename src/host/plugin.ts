@@ -14,6 +14,7 @@ import { Reserved } from '../rpc/wire.js'
 import { PROTOCOL_VERSION, type HelloParams, type HelloResult, type LogParams } from '../sdk/protocol.js'
 import { HOST_VERSION, registerHostApi, type HostApi } from './host-api.js'
 import type { HostLogger } from './log.js'
+import { isLspSidecar, stopLsp } from './lsp-sidecar.js'
 import { RestartPolicy, type RestartPolicyOptions } from './supervisor.js'
 
 export type PluginState = 'inactive' | 'starting' | 'active' | 'stopping' | 'failed'
@@ -136,7 +137,8 @@ export class PluginRuntime {
     const session = this.#session ?? (await this.#starting?.catch(() => undefined))
     if (!session) return
     this.#state = 'stopping'
-    await session.peer.call(Reserved.shutdown, undefined, { timeout: 2000 }).catch(() => {})
+    if (isLspSidecar(this.manifest)) await stopLsp(session.peer)
+    else await session.peer.call(Reserved.shutdown, undefined, { timeout: 2000 }).catch(() => {})
     await session.launched.kill()
   }
 
@@ -164,6 +166,7 @@ export class PluginRuntime {
       })
       const t1 = performance.now()
       const peer = this.#connect(launched)
+      if (isLspSidecar(this.manifest)) return this.#startedLsp(launched, peer, reason, t1 - t0)
       const hello = await peer.call<HelloResult>(Reserved.hello, this.#helloParams() as unknown as Record<string, unknown>, {
         timeout: this.#options.startTimeoutMs,
       }).catch((error: unknown) => {
@@ -192,6 +195,15 @@ export class PluginRuntime {
       await launched?.kill(e).catch(() => {})
       throw e
     }
+  }
+
+  /** An LSP sidecar has no handshake, token or activate: it is active once its process is connected. */
+  #startedLsp(launched: Launched, peer: Peer, reason: string, loadMs: number): Session {
+    const session = { launched, peer }
+    this.#session = session
+    this.#state = 'active'
+    this.#info = { activationReason: reason, loadMs, activateMs: 0 }
+    return session
   }
 
   #helloParams(): HelloParams {

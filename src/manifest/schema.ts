@@ -28,6 +28,42 @@ export const LimitsSchema = Type.Object(
   { additionalProperties: false },
 )
 
+/**
+ * What a plugin may touch beyond its own folder (docs/confinement.md says what is enforced where).
+ * Same shape as the host's permission model; `process` is the grant to start child processes.
+ */
+export const PermissionsSchema = Type.Object(
+  {
+    host: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Host API scopes the plugin may call.' })),
+    fs: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            path: Type.String({ minLength: 1, description: 'A path, relative to the plugin folder or absolute.' }),
+            access: literals(['read', 'readwrite'] as const, 'read or readwrite'),
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'File-system access (enforced where the runtime can: Node permission flags for Node sidecars).' },
+      ),
+    ),
+    env: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Host environment variables passed to a sidecar.' })),
+    network: Type.Optional(
+      Type.Object(
+        {
+          connect: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Addresses the plugin may connect to ("*" for any).' })),
+          listen: Type.Optional(Type.Boolean({ description: 'Whether the plugin may listen.' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    process: Type.Optional(Type.Boolean({ description: 'Whether the plugin may start child processes and workers. Default false.' })),
+  },
+  { additionalProperties: false },
+)
+
+export type Permissions = Static<typeof PermissionsSchema>
+
 export const SidecarSchema = Type.Object(
   {
     command: Type.Optional(
@@ -38,6 +74,9 @@ export const SidecarSchema = Type.Object(
     ),
     encoding: Type.Optional(literals(['json', 'msgpack'] as const, 'Message encoding on the wire (POLYPLUG_ENCODING). Default json.')),
     framing: Type.Optional(literals(['length', 'content-length', 'ndjson'] as const, 'How messages are cut from the byte stream (POLYPLUG_FRAMING). Default length.')),
+    protocol: Type.Optional(
+      literals(['polyplug', 'lsp'] as const, 'polyplug (default): $/hello, token, $/activate. lsp: an existing language server, no handshake; stop sends shutdown + exit. Default framing content-length.'),
+    ),
   },
   { additionalProperties: false, description: 'How a process-placed plugin is started and spoken to.' },
 )
@@ -61,6 +100,7 @@ export const ManifestSchema = Type.Object(
     transport: Type.Optional(literals(TRANSPORTS, 'How messages move. Defaults per placement.')),
     limits: Type.Optional(LimitsSchema),
     sidecar: Type.Optional(SidecarSchema),
+    permissions: Type.Optional(PermissionsSchema),
   },
   { additionalProperties: false, $id: 'https://polyplug.dev/schema/polyplug.schema.json', title: 'polyplug plugin manifest' },
 )
