@@ -20,3 +20,11 @@ export async function stopLsp(peer: Peer): Promise<void> {
   await peer.call('shutdown', undefined, { timeout: LSP_SHUTDOWN_MS }).catch(() => {})
   await peer.notify('exit').catch(() => {})
 }
+
+/** LSP passes params by name: `call('initialize', [params])` sends `params` itself; no argument sends none. */
+export function lspParams(args: unknown[]): unknown[] | Record<string, unknown> | undefined {
+  if (args.length === 0) return undefined
+  const [only] = args
+  if (args.length === 1 && typeof only === 'object' && only !== null && !Array.isArray(only)) return only as Record<string, unknown>
+  return args
+}

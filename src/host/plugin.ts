@@ -14,7 +14,7 @@ import { Reserved } from '../rpc/wire.js'
 import { PROTOCOL_VERSION, type HelloParams, type HelloResult, type LogParams } from '../sdk/protocol.js'
 import { HOST_VERSION, registerHostApi, type HostApi } from './host-api.js'
 import type { HostLogger } from './log.js'
-import { isLspSidecar, stopLsp } from './lsp-sidecar.js'
+import { isLspSidecar, lspParams, stopLsp } from './lsp-sidecar.js'
 import { RestartPolicy, type RestartPolicyOptions } from './supervisor.js'
 
 export type PluginState = 'inactive' | 'starting' | 'active' | 'stopping' | 'failed'
@@ -119,11 +119,17 @@ export class PluginRuntime {
   async call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}): Promise<T> {
     const session = await this.activate(`onMethod:${method}`)
     try {
-      return await session.peer.call<T>(method, args, options)
+      return await session.peer.call<T>(method, isLspSidecar(this.manifest) ? lspParams(args) : args, options)
     } catch (error) {
       if (error instanceof PolyplugError && error.code === ErrorCodes.RPC_TIMEOUT) this.#checkAlive(session)
       throw error
     }
+  }
+
+  /** Sends a notification (no answer), starting the plugin if needed: e.g. LSP's `textDocument/didOpen`. */
+  async notify(method: string, args: unknown[] = []): Promise<void> {
+    const session = await this.activate(`onMethod:${method}`)
+    await session.peer.notify(method, isLspSidecar(this.manifest) ? lspParams(args) : args)
   }
 
   proxy<Api>(options: CallOptions = {}): Remote<Api> {
