@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint'
 const upperLayers = ['**/transports/**', '**/placement/**', '**/kinds/**', '**/host/**', '**/cli/**', '**/sdk/**', '**/manifest/**']
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'examples/**/target/**', '**/*.d.ts'] },
+  { ignores: ['dist/**', 'node_modules/**', 'examples/**/target/**', '**/*.d.ts', 'kits/assemblyscript/**' /* AssemblyScript, compiled by asc */] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,10 +8,12 @@ import { formatTable } from '../src/cli/table.js'
 import type { BenchRow } from './measure.js'
 import { run as js } from './cases/js.js'
 import { run as native } from './cases/native.js'
+import { run as shm } from './cases/shm.js'
 import { run as sidecar } from './cases/sidecar.js'
+import { run as wasm } from './cases/wasm.js'
 
 /** Each case is a module under bench/cases/; add new transports and kinds here. */
-const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, native }
+const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, shm, native, wasm }
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string', multiple: true } } })
 const rows: BenchRow[] = []

@@ -2,7 +2,7 @@
  * Sidecars over stdio, fifo, unix and tcp: a polyplug call to a plugin in its own process (the
  * Node process carrier) against a hand-written raw echo child over the same transport, set up the
  * same way (bench/workers/raw-frame-echo.ts: no RPC, no codec, bytes copied back), and against
- * vscode-jsonrpc over stdio. Two metrics: small-call round trip, and a 1 MiB binary echo.
+ * vscode-jsonrpc over stdio; plus the C and Rust kit sidecars against the same raw child. Two metrics: small-call round trip, and a 1 MiB binary echo.
  */
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -82,6 +82,20 @@ export async function run(): Promise<BenchRow[]> {
         rows.push(row({ name: `sidecar ${name} echo`, kind: 'js', placement: 'process', transport: name, polyplug: p!, baseline: b!, ...(v === undefined ? {} : { peer: 'vscode-jsonrpc', peer_value: v }) }))
         const [pb, bb] = await compare([() => plugin.call('echo', [big]), () => raw.call(bigFrame)], { batch: 5, rounds: 7, warmup: 5 })
         rows.push(row({ name: `sidecar ${name} 1 MiB echo`, kind: 'js', placement: 'process', transport: name, metric: '1MiB-echo', polyplug: pb!, baseline: bb! }))
+      } finally {
+        await raw.close()
+      }
+    }
+    // Sidecars on the C and Rust kits (kits/c-sidecar, kits/rust-sidecar) against the same raw echo child over stdio.
+    for (const [id, kind] of [['c-stdio', 'c'], ['rust-stdio', 'rust']] as const) {
+      const plugin = host.plugin(id)
+      await plugin.activate()
+      const raw = await rawEcho('stdio')
+      try {
+        const [p, b] = await compare([() => plugin.call('echo', [1]), () => raw.call(small)])
+        rows.push(row({ name: `sidecar ${kind} stdio echo`, kind: `exec (${kind})`, placement: 'process', transport: 'stdio', polyplug: p!, baseline: b! }))
+        const [pb, bb] = await compare([() => plugin.call('echo', [big]), () => raw.call(bigFrame)], { batch: 5, rounds: 7, warmup: 5 })
+        rows.push(row({ name: `sidecar ${kind} stdio 1 MiB echo`, kind: `exec (${kind})`, placement: 'process', transport: 'stdio', metric: '1MiB-echo', polyplug: pb!, baseline: bb! }))
       } finally {
         await raw.close()
       }

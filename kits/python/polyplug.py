@@ -171,6 +171,9 @@ def connect():
         host, _, port = _need("POLYPLUG_ADDRESS").rpartition(":")
         sock = socket.create_connection((host.strip("[]"), int(port)))
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    elif transport == "shm":
+        from polyplug_shm import connect_shm   # shared-memory rings (docs/shm.md); needs framing "length"
+        return connect_shm(_need)
     else:
         sys.exit("polyplug: transport %r is not supported by this kit" % transport)
     return sock.makefile("rb", buffering=65536), sock.sendall

@@ -23,14 +23,34 @@ export const LimitsSchema = Type.Object(
     callTimeoutMs: Type.Optional(
       Type.Integer({ minimum: 0, description: 'Default deadline for one call, in ms; 0 disables. Default 30000.' }),
     ),
-    memoryMb: Type.Optional(Type.Integer({ minimum: 1, description: 'Heap limit for worker placement, in MiB.' })),
+    memoryMb: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Heap limit for worker placement, in MiB; for wasm, the cap on the module\'s linear memory (default 256).' }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+/** Options of `wasm` plugins. */
+export const WasmOptionsSchema = Type.Object(
+  {
+    abi: Type.Optional(
+      Type.Union([Type.Literal('polyplug'), Type.Literal('extism')], {
+        description: 'The module\'s ABI: polyplug (docs/wasm-abi.md, default) or extism (a module built with an Extism PDK).',
+      }),
+    ),
+    output: Type.Optional(
+      Type.Union([Type.Literal('text'), Type.Literal('json'), Type.Literal('bytes')], {
+        description: 'Extism only: how a function\'s output bytes are returned (default text).',
+      }),
+    ),
   },
   { additionalProperties: false },
 )
 
 /**
  * What a plugin may touch beyond its own folder (docs/confinement.md says what is enforced where).
- * Same shape as the host's permission model; `process` is the grant to start child processes.
+ * The full permissions model (network, host API scopes) extends this object; keep fields additive.
+ * `process` is the grant to start child processes and workers.
  */
 export const PermissionsSchema = Type.Object(
   {
@@ -44,7 +64,7 @@ export const PermissionsSchema = Type.Object(
           },
           { additionalProperties: false },
         ),
-        { description: 'File-system access (enforced where the runtime can: Node permission flags for Node sidecars).' },
+        { description: 'File-system access, enforced where the runtime can: a wasm plugin sees exactly these as WASI preopens; a Node sidecar gets them as Node permission flags (docs/confinement.md).' },
       ),
     ),
     env: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Host environment variables passed to a sidecar.' })),
@@ -101,6 +121,7 @@ export const ManifestSchema = Type.Object(
     limits: Type.Optional(LimitsSchema),
     sidecar: Type.Optional(SidecarSchema),
     permissions: Type.Optional(PermissionsSchema),
+    wasm: Type.Optional(WasmOptionsSchema),
   },
   { additionalProperties: false, $id: 'https://polyplug.dev/schema/polyplug.schema.json', title: 'polyplug plugin manifest' },
 )

@@ -25,6 +25,8 @@ export interface NodeGrants {
   write: string[]
   childProcess: boolean
   worker: boolean
+  /** A wasm plugin may use node:wasi (whose preopens are exactly its fs grants). */
+  wasi?: boolean
 }
 
 export interface Confinement {
@@ -102,6 +104,8 @@ export function nodePermissionArgs(grants: NodeGrants): string[] {
   const args = [flag, ...grants.read.map((p) => `--allow-fs-read=${p}`), ...grants.write.map((p) => `--allow-fs-write=${p}`)]
   if (grants.childProcess) args.push('--allow-child-process')
   if (grants.worker) args.push('--allow-worker')
+  // node:wasi opens preopened folders itself, past the fs checks; they are the plugin's fs grants.
+  if (grants.wasi && process.allowedNodeEnvironmentFlags.has('--allow-wasi')) args.push('--allow-wasi')
   // The permission model prints an ExperimentalWarning on Node 20 that would land in the host log.
   if (process.allowedNodeEnvironmentFlags.has('--disable-warning')) args.push('--disable-warning=ExperimentalWarning')
   return args
@@ -118,6 +122,7 @@ export function carrierGrants(manifest: Manifest, dir: string, cwd: string, prot
     write: [cwd, ...transportWrite, ...readwrite],
     childProcess: process,
     worker: process,
+    wasi: manifest.kind === 'wasm',
   }
 }
 

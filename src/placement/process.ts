@@ -59,11 +59,13 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
     POLYPLUG_MAX_FRAME_BYTES: String(DEFAULT_MAX_FRAME_BYTES),
     ...endpoint.env,
   }
-  // Native plugins load an addon, which Node's permission model forbids (docs/confinement.md).
   const nodeCarrier = manifest.kind !== 'exec'
+  // Native plugins and the shm transport load addons, which Node's permission model forbids
+  // (and an allowed addon could undo it): those carriers get env and cwd confinement only.
+  const needsAddon = manifest.kind === 'native' || manifest.transport === 'shm'
   let confinement: Confinement
   try {
-    confinement = await confine({ manifest, dir, protocolEnv, nodePermissions: nodeCarrier && manifest.kind !== 'native' })
+    confinement = await confine({ manifest, dir, protocolEnv, nodePermissions: nodeCarrier && !needsAddon })
   } catch (cause) {
     await endpoint.dispose()
     throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot prepare the plugin's working directory: ${(cause as Error).message}`, { plugin: spec.id, cause })

@@ -4,21 +4,25 @@
  */
 import { Worker } from 'node:worker_threads'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
-import { portChannel } from '../transports/port.js'
+import { portChannel, type PortLike } from '../transports/port.js'
 import type { Launched, LaunchSpec } from './placement.js'
 import type { CarrierData } from './worker-carrier.js'
+import { createWorkerRegion, shmCodec, workerShmChannel } from './worker-shm.js'
 
 const carrier = new URL('./worker-carrier.js', import.meta.url)
 
 export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
   const { manifest, entryPath } = spec.loaded
-  const data: CarrierData = { id: spec.id, entryPath, manifest }
+  const shm = manifest.transport === 'shm' ? createWorkerRegion() : undefined
+  // A wasm guest may block its worker in Atomics.wait (placement/wasm-pump.ts): wake it on every post.
+  const wake = manifest.kind === 'wasm' && !shm ? new Int32Array(new SharedArrayBuffer(4)) : undefined
+  const data: CarrierData = { id: spec.id, entryPath, manifest, shm, ...(wake ? { wake: wake.buffer as SharedArrayBuffer } : {}) }
   const memoryMb = manifest.limits?.memoryMb
   const worker = new Worker(carrier, {
     workerData: data,
     ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),
   })
-  const channel = portChannel(worker)
+  const channel = shm ? workerShmChannel(shm, 'host') : portChannel(wake ? wakingPort(worker, wake) : worker)
   let cause: PolyplugError | undefined
   worker.on('error', (error) => {
     cause ??= new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `worker crashed: ${error.message}`, { plugin: spec.id, cause: error })
@@ -30,9 +34,23 @@ export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
   return {
     channel,
     isolated: true,
+    ...(shm ? { codec: shmCodec } : {}),
     async kill(reason) {
       await channel.close(reason)
       await worker.terminate()
     },
+  }
+}
+
+/** The worker as a port whose every post also bumps and notifies `wake`. */
+function wakingPort(worker: Worker, wake: Int32Array): PortLike {
+  return {
+    postMessage(value) {
+      worker.postMessage(value)
+      Atomics.add(wake, 0, 1)
+      Atomics.notify(wake, 0)
+    },
+    on: (event, listener) => worker.on(event, listener),
+    off: (event, listener) => worker.off(event, listener),
   }
 }

@@ -17,6 +17,12 @@ export const ErrorCodes = {
   PLUGIN_HUNG: 'PLUGIN_HUNG',
   /** The plugin did not complete its start-up handshake in time. */
   PLUGIN_START_TIMEOUT: 'PLUGIN_START_TIMEOUT',
+  /** A WebAssembly plugin trapped (`unreachable`, out-of-bounds access, stack overflow); its instance is re-created. */
+  PLUGIN_TRAPPED: 'PLUGIN_TRAPPED',
+  /** A plugin's memory would exceed its limit (limits.memoryMb): refused at load, or ran out at run time. */
+  PLUGIN_MEMORY_LIMIT: 'PLUGIN_MEMORY_LIMIT',
+  /** A synchronous host call from a plugin that cannot wait for the host (a `wasm` plugin placed `inline`). */
+  HOST_CALL_UNAVAILABLE: 'HOST_CALL_UNAVAILABLE',
   /** The plugin's `activate` threw or rejected. */
   ACTIVATION_FAILED: 'ACTIVATION_FAILED',
   PLUGIN_NOT_FOUND: 'PLUGIN_NOT_FOUND',
@@ -43,6 +49,10 @@ export const ErrorCodes = {
   MANIFEST_INVALID: 'MANIFEST_INVALID',
   PERMISSION_DENIED: 'PERMISSION_DENIED',
   TRANSPORT_UNAVAILABLE: 'TRANSPORT_UNAVAILABLE',
+  /** A shared-memory region whose header, indices or records break the layout (docs/shm.md). */
+  SHM_CORRUPT: 'SHM_CORRUPT',
+  /** The channel stayed full past the send deadline, or its bounded send queue is full. */
+  CHANNEL_FULL: 'CHANNEL_FULL',
   /** An error thrown by plugin or host code that carried no code of its own. */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
   /** A native plugin was built against another ABI version or descriptor layout (docs/native-abi.md). */

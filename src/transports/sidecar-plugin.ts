@@ -7,6 +7,7 @@ import type { Channel } from '../channels/channel.js'
 import { DEFAULT_MAX_FRAME_BYTES, isFramingName, type FramingName } from '../framing/framing.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { fifoPluginChannel } from './fifo.js'
+import { shmPluginChannel } from './shm/sidecar.js'
 import { stdioStreams } from './stdio.js'
 import { streamChannel } from './stream.js'
 import { parseAddress } from './tcp.js'
@@ -37,6 +38,8 @@ export async function connectPlugin(env: Env = process.env): Promise<Channel> {
       return connectSocket({ path: need(env, 'POLYPLUG_SOCKET') }, options)
     case 'tcp':
       return connectSocket(parseAddress(need(env, 'POLYPLUG_ADDRESS')), options)
+    case 'shm':
+      return shmPluginChannel(env)
     default:
       throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `transport ${JSON.stringify(env.POLYPLUG_TRANSPORT)} is not a byte stream this carrier speaks`)
   }

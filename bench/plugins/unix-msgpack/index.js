@@ -1,0 +1,1 @@
+export { default } from '../../../examples/shared/conformance.js'

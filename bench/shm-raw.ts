@@ -1,0 +1,118 @@
+/**
+ * The host half of the raw shared-memory baselines: a round trip over the same rings, the same
+ * region and the same doorbells as the `shm` transport, with no RPC, no codec and no channel.
+ */
+import { closeSync, constants, ftruncateSync, mkdtempSync, openSync, rmSync } from 'node:fs'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { Socket } from 'node:net'
+import { join } from 'node:path'
+import { checkRegion, initRegion, regionSize, Word } from '../src/transports/shm/layout.js'
+import { mapShared } from '../src/transports/shm/native.js'
+import { ringsFor, type RingReader, type RingWriter } from '../src/transports/shm/ring.js'
+
+/** A wake source: `seen()` before looking at the rings, `wait(seen)` resolves once a wake came after it. */
+export interface Wakes {
+  seen(): number
+  wait(seen: number): Promise<void>
+  ring(): void
+}
+
+type WaitAsync = (a: Int32Array, i: number, v: number) => { async: boolean; value: Promise<string> | string }
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync
+
+export function atomicsWakes(buffer: SharedArrayBuffer): Wakes {
+  const words = new Int32Array(buffer, 0, 8)
+  return {
+    seen: () => Atomics.load(words, Word.hostWake),
+    async wait(seen) {
+      const r = waitAsync(words, Word.hostWake, seen)
+      if (r.async) await r.value
+    },
+    ring() {
+      Atomics.add(words, Word.pluginWake, 1)
+      Atomics.notify(words, Word.pluginWake)
+    },
+  }
+}
+
+export function fdWakes(readFd: number, writeFd: number): Wakes & { close(): void } {
+  const input = new Socket({ fd: readFd, readable: true, writable: false })
+  const output = new Socket({ fd: writeFd, readable: false, writable: true })
+  output.on('error', () => {})
+  let count = 0
+  let waiters: (() => void)[] = []
+  input.on('data', () => {
+    count++
+    const w = waiters
+    waiters = []
+    for (const resolve of w) resolve()
+  })
+  return {
+    seen: () => count,
+    wait: (seen) => (count !== seen ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve))),
+    ring: () => void output.write(new Uint8Array([1])),
+    close() {
+      output.destroy()
+      input.destroy()
+    },
+  }
+}
+
+/** One message out, one back, over the rings; no queue, one call at a time. */
+export class RawRing {
+  readonly #writer: RingWriter
+  readonly #reader: RingReader
+  constructor(buffer: ArrayBufferLike, readonly wakes: Wakes) {
+    const rings = ringsFor('host', buffer, checkRegion(buffer), { maxMessageBytes: 1 << 30 })
+    this.#writer = rings.writer
+    this.#reader = rings.reader
+  }
+
+  async roundTrip(message: Uint8Array): Promise<Uint8Array> {
+    const writer = this.#writer
+    const reader = this.#reader
+    writer.begin(message)
+    for (;;) {
+      const seen = this.wakes.seen()
+      if (writer.busy) writer.pump()
+      if (writer.takeConsumerWaiting()) this.wakes.ring()
+      const reply = reader.read()
+      if (reader.takeProducerWaiting()) this.wakes.ring()
+      if (reply && !writer.busy) return reply
+      const readerSleeps = reader.prepareSleep()
+      const writerSleeps = !writer.busy || writer.prepareSleep()
+      if (readerSleeps && writerSleeps) await this.wakes.wait(seen)
+    }
+  }
+}
+
+/** A region in a private /dev/shm directory with FIFO doorbells, and the C raw echo mapped onto it. */
+export function startRawProcessEcho(executable: string, capacity = 4 << 20): { ring: RawRing; stop(): Promise<void> } {
+  const dir = mkdtempSync('/dev/shm/polyplug-bench-')
+  const path = join(dir, 'region')
+  const size = regionSize(capacity)
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600)
+  ftruncateSync(fd, size)
+  const buffer = mapShared(fd, size)
+  closeSync(fd)
+  initRegion(buffer, capacity)
+  execFileSync('mkfifo', ['-m', '600', join(dir, 'in'), join(dir, 'out')])
+  const readFd = openSync(join(dir, 'out'), constants.O_RDONLY | constants.O_NONBLOCK)
+  const child: ChildProcess = spawn(executable, [], {
+    stdio: 'inherit',
+    env: { POLYPLUG_SHM_PATH: path, POLYPLUG_SHM_SIZE: String(size), POLYPLUG_SHM_WAKE_IN: join(dir, 'in'), POLYPLUG_SHM_WAKE_OUT: join(dir, 'out') },
+  })
+  // The child opens OUT, then IN for reading; opening IN for writing blocks until it is there.
+  const writeFd = openSync(join(dir, 'in'), constants.O_WRONLY)
+  const wakes = fdWakes(readFd, writeFd)
+  return {
+    ring: new RawRing(buffer, wakes),
+    async stop() {
+      Atomics.store(new Int32Array(buffer, 0, 8), Word.hostState, 1)
+      wakes.close()
+      child.kill()
+      await new Promise((r) => child.once('exit', r))
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}

@@ -1,0 +1,40 @@
+//! The conformance interface (docs/conformance.md) in Rust, on kits/rust-sidecar.
+use polyplug::{Error, Plugin, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+static CANCELLED: AtomicU64 = AtomicU64::new(0);
+
+fn number(params: &Value, i: usize) -> Result<f64, Error> {
+    params.at(i).and_then(Value::as_f64).ok_or_else(|| Error::new("INVALID_PARAMS", "expected a number"))
+}
+
+fn main() {
+    Plugin::new()
+        .method("echo", |_, p| Ok(p.at(0).cloned().unwrap_or(Value::Null)))
+        .method("add", |_, p| Ok(Value::Number(number(p, 0)? + number(p, 1)?)))
+        .method("fail", |_, p| {
+            let code = p.at(0).and_then(Value::as_str).unwrap_or("E_CONFORMANCE");
+            Err(Error::new(code, &format!("failed on request with code {code}")))
+        })
+        .method("sleep", |ctx, p| {
+            let ms = number(p, 0)?;
+            if ctx.sleep(Duration::from_millis(ms.max(0.0) as u64)) {
+                CANCELLED.fetch_add(1, Ordering::SeqCst);
+                return Err(Error::new("RPC_CANCELLED", "sleep cancelled"));
+            }
+            Ok(Value::Number(ms))
+        })
+        .method("cancelCount", |_, _| Ok(Value::Number(CANCELLED.load(Ordering::SeqCst) as f64)))
+        .method("bytes", |_, p| Ok(Value::Bytes((0..number(p, 0)? as usize).map(|i| i as u8).collect())))
+        .method("callHost", |ctx, p| {
+            let method = p.at(0).and_then(Value::as_str).ok_or_else(|| Error::new("INVALID_PARAMS", "callHost(method, args)"))?;
+            ctx.call(method, p.at(1).cloned().unwrap_or(Value::Array(vec![])))
+        })
+        .method("crash", |_, _| std::process::abort())
+        .on_activate(|ctx, _config| {
+            ctx.log("debug", &format!("activated {}", ctx.plugin_id()));
+            Ok(())
+        })
+        .run()
+}

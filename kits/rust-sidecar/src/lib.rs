@@ -1,0 +1,361 @@
+//! polyplug sidecar plugin kit for Rust, std only (docs/protocol.md, version 1).
+//!
+//! Transports stdio, fifo, unix, tcp; framings length, content-length, ndjson; encoding json.
+//! Each request runs on a pooled thread of its own, so a sleeping or host-calling method never blocks the
+//! others; `$/cancel` wakes the request's [`Ctx::sleep`].
+//!
+//! ```no_run
+//! use polyplug::{Plugin, Value};
+//! Plugin::new().method("echo", |_ctx, params| Ok(params.at(0).cloned().unwrap_or(Value::Null))).run();
+//! ```
+
+pub mod json;
+mod wire;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+pub use json::Value;
+use wire::{Framing, Reader};
+
+/// An error a method answers with: `code` is the stable string code (`E_...` or a protocol code).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Error {
+    pub code: String,
+    pub message: String,
+}
+
+impl Error {
+    pub fn new(code: &str, message: &str) -> Error {
+        Error { code: code.to_string(), message: message.to_string() }
+    }
+}
+
+type Handler = Box<dyn Fn(&Ctx, &Value) -> Result<Value, Error> + Send + Sync>;
+type Activate = Box<dyn Fn(&Ctx, &Value) -> Result<(), Error> + Send + Sync>;
+
+/// A plugin: named methods plus optional activate/deactivate hooks.
+#[derive(Default)]
+pub struct Plugin {
+    methods: HashMap<String, Handler>,
+    names: Vec<String>,
+    activate: Option<Activate>,
+    deactivate: Option<Box<dyn Fn() + Send + Sync>>,
+}
+
+/// Cancellation state of one request.
+struct Cancel {
+    done: Mutex<bool>,
+    wake: Condvar,
+}
+
+/// The channel shared by every request thread.
+struct Conn {
+    out: Mutex<Box<dyn Write + Send>>,
+    framing: Framing,
+    max_frame: usize,
+    plugin_id: String,
+    next_id: AtomicU64,
+    calls: Mutex<HashMap<u64, mpsc::Sender<Value>>>,
+    active: Mutex<HashMap<String, Arc<Cancel>>>,
+}
+
+/// What a method gets besides its params: cancellation, host calls, progress, log.
+pub struct Ctx {
+    id: Value,
+    cancel: Arc<Cancel>,
+    conn: Arc<Conn>,
+}
+
+const NUMERIC: &[(&str, i32)] = &[
+    ("PARSE_ERROR", -32700), ("INVALID_REQUEST", -32600), ("METHOD_NOT_FOUND", -32601),
+    ("INVALID_PARAMS", -32602), ("INTERNAL_ERROR", -32603), ("RPC_CANCELLED", -32800),
+    ("RPC_TIMEOUT", -32001), ("PERMISSION_DENIED", -32002), ("FRAME_TOO_LARGE", -32003),
+    ("MESSAGE_TOO_DEEP", -32004), ("DUPLICATE_REQUEST_ID", -32005),
+];
+
+impl Ctx {
+    /// Whether the caller cancelled this request.
+    pub fn cancelled(&self) -> bool {
+        *self.cancel.done.lock().unwrap()
+    }
+    /// Sleeps up to `d`; returns true as soon as the request is cancelled.
+    pub fn sleep(&self, d: Duration) -> bool {
+        let guard = self.cancel.done.lock().unwrap();
+        let (guard, _) = self.cancel.wake.wait_timeout_while(guard, d, |done| !*done).unwrap();
+        *guard
+    }
+    /// Calls the host (`host/<name>`) and waits for its answer.
+    pub fn call(&self, method: &str, params: Value) -> Result<Value, Error> {
+        let id = self.conn.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let (tx, rx) = mpsc::channel();
+        self.conn.calls.lock().unwrap().insert(id, tx);
+        self.conn.send(&Value::object(vec![("jsonrpc", Value::str("2.0")), ("id", Value::Number(id as f64)), ("method", Value::str(method)), ("params", params)]));
+        let response = rx.recv().map_err(|_| Error::new("CHANNEL_CLOSED", "the channel closed"))?;
+        match response.get("error") {
+            None => Ok(response.get("result").cloned().unwrap_or(Value::Null)),
+            Some(e) => {
+                let message = e.get("message").and_then(Value::as_str).unwrap_or("").to_string();
+                let code = match e.get("data").and_then(|d| d.get("code")).and_then(Value::as_str) {
+                    Some(c) => c.to_string(),
+                    // no string code: derive it from the numeric one (docs/protocol.md §5.1)
+                    None => {
+                        let n = e.get("code").and_then(Value::as_f64).unwrap_or(0.0);
+                        NUMERIC.iter().find(|(_, k)| *k as f64 == n).map_or("INTERNAL_ERROR", |(c, _)| c).to_string()
+                    }
+                };
+                Err(Error { code, message })
+            }
+        }
+    }
+    /// Reports progress on this request.
+    pub fn progress(&self, value: Value) {
+        self.conn.notify("$/progress", Value::object(vec![("id", self.id.clone()), ("value", value)]));
+    }
+    /// Sends a `$/log` notification ("debug", "info", "warn", "error").
+    pub fn log(&self, level: &str, message: &str) {
+        self.conn.notify("$/log", Value::object(vec![("level", Value::str(level)), ("message", Value::str(message))]));
+    }
+    /// The plugin id (POLYPLUG_PLUGIN_ID).
+    pub fn plugin_id(&self) -> &str {
+        &self.conn.plugin_id
+    }
+}
+
+impl Conn {
+    /// Frames and writes one message; a result over the frame limit becomes FRAME_TOO_LARGE.
+    fn send(&self, msg: &Value) {
+        let mut body = msg.to_json().into_bytes();
+        if body.len() > self.max_frame {
+            let Some(id) = msg.get("id").filter(|_| msg.get("result").is_some()) else { return };
+            body = error_message(id, "FRAME_TOO_LARGE", "result over the frame limit", &self.plugin_id, None).to_json().into_bytes();
+        }
+        let frame = wire::frame(self.framing, body);
+        let mut out = self.out.lock().unwrap();
+        if out.write_all(&frame).and_then(|_| out.flush()).is_err() {
+            std::process::exit(0); // the host is gone
+        }
+    }
+    fn notify(&self, method: &str, params: Value) {
+        self.send(&Value::object(vec![("jsonrpc", Value::str("2.0")), ("method", Value::str(method)), ("params", params)]));
+    }
+    fn answer(&self, id: &Value, result: Result<Value, Error>, method: Option<&str>) {
+        match result {
+            Ok(v) => self.send(&Value::object(vec![("jsonrpc", Value::str("2.0")), ("id", id.clone()), ("result", v)])),
+            Err(e) => self.send(&error_message(id, &e.code, &e.message, &self.plugin_id, method)),
+        }
+    }
+}
+
+fn error_message(id: &Value, code: &str, message: &str, plugin: &str, method: Option<&str>) -> Value {
+    let number = NUMERIC.iter().find(|(c, _)| *c == code).map_or(-32000, |(_, n)| *n);
+    let mut data = vec![("code", Value::str(code)), ("plugin", Value::str(plugin))];
+    if let Some(m) = method {
+        data.push(("method", Value::str(m)));
+    }
+    let error = Value::object(vec![("code", Value::Number(number as f64)), ("message", Value::str(message)), ("data", Value::object(data))]);
+    Value::object(vec![("jsonrpc", Value::str("2.0")), ("id", id.clone()), ("error", error)])
+}
+
+fn env(name: &str, fallback: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| fallback.to_string())
+}
+
+fn die(why: &str) -> ! {
+    eprintln!("polyplug: {why}");
+    std::process::exit(2)
+}
+
+impl Plugin {
+    pub fn new() -> Plugin {
+        Plugin::default()
+    }
+    /// Adds a method. Params are the request's `params` (an array for positional arguments).
+    pub fn method(mut self, name: &str, f: impl Fn(&Ctx, &Value) -> Result<Value, Error> + Send + Sync + 'static) -> Plugin {
+        self.names.push(name.to_string());
+        self.methods.insert(name.to_string(), Box::new(f));
+        self
+    }
+    /// Runs on `$/activate` with its config; an error refuses activation.
+    pub fn on_activate(mut self, f: impl Fn(&Ctx, &Value) -> Result<(), Error> + Send + Sync + 'static) -> Plugin {
+        self.activate = Some(Box::new(f));
+        self
+    }
+    /// Runs on `$/shutdown`, before the answer.
+    pub fn on_deactivate(mut self, f: impl Fn() + Send + Sync + 'static) -> Plugin {
+        self.deactivate = Some(Box::new(f));
+        self
+    }
+
+    /// Reads POLYPLUG_* from the environment, connects and serves until shutdown or end of stream.
+    pub fn run(self) -> ! {
+        let framing = Framing::from_env(&env("POLYPLUG_FRAMING", "length")).unwrap_or_else(|| die("unsupported POLYPLUG_FRAMING"));
+        if env("POLYPLUG_ENCODING", "json") != "json" {
+            die("this kit speaks only the json encoding");
+        }
+        let max_frame = env("POLYPLUG_MAX_FRAME_BYTES", "16777216").parse().unwrap_or(16_777_216);
+        let (input, output) = wire::open(&env("POLYPLUG_TRANSPORT", "stdio")).unwrap_or_else(|e| die(&e));
+        wire::watch_host(env("POLYPLUG_HOST_PID", "0").parse().unwrap_or(0));
+        let conn = Arc::new(Conn {
+            out: Mutex::new(output),
+            framing,
+            max_frame,
+            plugin_id: env("POLYPLUG_PLUGIN_ID", "rust-plugin"),
+            next_id: AtomicU64::new(0),
+            calls: Mutex::new(HashMap::new()),
+            active: Mutex::new(HashMap::new()),
+        });
+        let token = env("POLYPLUG_TOKEN", "");
+        let plugin = Arc::new(self);
+        let mut reader = Reader::new(input, framing, max_frame);
+        loop {
+            let body = match reader.next() {
+                Ok(Some(body)) => body,
+                Ok(None) => std::process::exit(0), // end of stream: the host closed the channel
+                Err(why) => {
+                    eprintln!("polyplug: {why}");
+                    std::process::exit(1) // framing broke: the stream cannot be resynchronised
+                }
+            };
+            plugin.dispatch(&conn, &token, &body);
+        }
+    }
+
+    fn dispatch(self: &Arc<Self>, conn: &Arc<Conn>, token: &str, body: &[u8]) {
+        let msg = match json::parse(body) {
+            Ok(m) => m,
+            Err(json::ParseError::TooDeep) => return conn.answer(&Value::Null, Err(Error::new("MESSAGE_TOO_DEEP", "message nested deeper than 64 levels")), None),
+            Err(json::ParseError::Syntax) => return conn.answer(&Value::Null, Err(Error::new("PARSE_ERROR", "the frame is not valid JSON")), None),
+        };
+        let id = msg.get("id");
+        let id_ok = matches!(id, None | Some(Value::Number(_) | Value::String(_) | Value::Null));
+        let invalid = |id: Option<&Value>| conn.answer(id.filter(|_| id_ok).unwrap_or(&Value::Null), Err(Error::new("INVALID_REQUEST", "not a JSON-RPC 2.0 message")), None);
+        if !matches!(msg, Value::Object(_)) || msg.get("jsonrpc") != Some(&Value::str("2.0")) || !id_ok {
+            return invalid(id);
+        }
+        let params = msg.get("params").cloned().unwrap_or(Value::Null);
+        let Some(method) = msg.get("method") else {
+            // a response to one of our host calls; one nobody waits for (cancelled) is ignored
+            if let (Some(Value::Number(n)), true) = (id, msg.get("result").is_some() || msg.get("error").is_some()) {
+                if let Some(tx) = conn.calls.lock().unwrap().remove(&(*n as u64)) {
+                    let _ = tx.send(msg);
+                }
+                return;
+            }
+            return invalid(id);
+        };
+        let Some(method) = method.as_str() else { return invalid(id) };
+        if !matches!(params, Value::Array(_) | Value::Object(_) | Value::Null) {
+            if id.is_some() {
+                invalid(id);
+            }
+            return;
+        }
+        let Some(id) = id.filter(|i| **i != Value::Null) else {
+            if method == "$/cancel" {
+                if let Some(target) = params.get("id") {
+                    if let Some(c) = conn.active.lock().unwrap().get(&target.to_json()) {
+                        *c.done.lock().unwrap() = true;
+                        c.wake.notify_all();
+                    }
+                }
+            }
+            return; // other notifications are ignored
+        };
+        let reply = |r: Result<Value, Error>| conn.answer(id, r, Some(method));
+        match method {
+            "$/hello" => {
+                let speaks = matches!(params.get("protocol"), Some(Value::Array(v)) if v.contains(&Value::Number(1.0)));
+                if !speaks {
+                    return reply(Err(Error::new("PROTOCOL_MISMATCH", "this plugin speaks protocol 1")));
+                }
+                let methods = Value::Array(self.names.iter().map(|n| Value::str(n)).collect());
+                reply(Ok(Value::object(vec![("protocol", Value::Number(1.0)), ("id", Value::str(&conn.plugin_id)), ("methods", methods), ("encodings", Value::Array(vec![Value::str("json")])), ("token", Value::str(token))])))
+            }
+            "$/ping" => reply(Ok(Value::object(vec![]))),
+            "$/shutdown" => {
+                if let Some(f) = &self.deactivate {
+                    f();
+                }
+                reply(Ok(Value::object(vec![])));
+                std::process::exit(0);
+            }
+            _ => {
+                let key = id.to_json();
+                let cancel = Arc::new(Cancel { done: Mutex::new(false), wake: Condvar::new() });
+                {
+                    let mut active = conn.active.lock().unwrap();
+                    if active.contains_key(&key) {
+                        return reply(Err(Error::new("DUPLICATE_REQUEST_ID", "request id already in flight")));
+                    }
+                    if method != "$/activate" && !self.methods.contains_key(method) {
+                        drop(active);
+                        return reply(Err(Error::new("METHOD_NOT_FOUND", "no such method")));
+                    }
+                    active.insert(key.clone(), cancel.clone());
+                }
+                let ctx = Ctx { id: id.clone(), cancel, conn: conn.clone() };
+                let plugin = self.clone();
+                let method = method.to_string();
+                POOL.run(Box::new(move || {
+                    let result = if method == "$/activate" {
+                        let config = ctx_config(&params);
+                        match &plugin.activate {
+                            Some(f) => f(&ctx, &config).map(|_| Value::object(vec![])),
+                            None => Ok(Value::object(vec![])),
+                        }
+                    } else {
+                        (plugin.methods[&method])(&ctx, &params)
+                    };
+                    ctx.conn.active.lock().unwrap().remove(&key);
+                    ctx.conn.answer(&ctx.id, result, Some(&method));
+                }));
+            }
+        }
+    }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+type Queue = (mpsc::Sender<Job>, Arc<Mutex<mpsc::Receiver<Job>>>);
+
+/// Request threads, kept for reuse: spawning a thread per call costs more than the call itself.
+/// A new thread starts only when every existing one is busy, so blocking methods never starve.
+struct Pool {
+    jobs: Mutex<Option<Queue>>,
+    idle: AtomicU64,
+}
+
+static POOL: Pool = Pool { jobs: Mutex::new(None), idle: AtomicU64::new(0) };
+
+impl Pool {
+    fn run(&'static self, job: Job) {
+        let mut jobs = self.jobs.lock().unwrap();
+        let (tx, rx) = jobs.get_or_insert_with(|| {
+            let (tx, rx) = mpsc::channel();
+            (tx, Arc::new(Mutex::new(rx)))
+        });
+        // Claim an idle thread (under the lock, so each claim matches one thread about to receive),
+        // or start one: a queued job never waits behind a busy one.
+        if self.idle.load(Ordering::SeqCst) > 0 {
+            self.idle.fetch_sub(1, Ordering::SeqCst);
+        } else {
+            let rx = rx.clone();
+            std::thread::spawn(move || loop {
+                let next = rx.lock().unwrap().recv();
+                let Ok(job) = next else { return };
+                job();
+                self.idle.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        let _ = tx.send(job);
+    }
+}
+
+fn ctx_config(params: &Value) -> Value {
+    params.get("config").cloned().unwrap_or(Value::Null)
+}
+

@@ -1,0 +1,364 @@
+/**
+ * The `wasm` kind: a WebAssembly module implementing the polyplug WASM ABI (docs/wasm-abi.md),
+ * presented as a PluginDefinition whose methods call into the instance synchronously. Inline
+ * placement calls it on the host thread; the worker carrier calls it in a worker and supplies a
+ * WasmBridge, through which the guest's host calls and waits block the worker (Atomics.wait)
+ * instead of the host.
+ */
+import { readFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import type { Manifest } from '../manifest/schema.js'
+import { base64ToBytes, bytesToBase64, containsBytes } from '../rpc/codec.js'
+import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
+import type { MethodContext, PluginContext, PluginDefinition } from '../sdk/define.js'
+import { DEFAULT_WASM_MEMORY_MB, memoryForModule } from './wasm-memory.js'
+import { createWasi, prepareWasi, WASI_MODULE, type WasiSetup } from './wasm-wasi.js'
+
+export const WASM_ABI_VERSION = 1
+const IMPORT_MODULE = 'polyplug'
+
+/** What a carrier lends a wasm plugin so its synchronous imports can wait without blocking the host. */
+export interface WasmBridge {
+  /** Calls a host API method and blocks until it answers. */
+  callHost(method: string, params: unknown, signal: AbortSignal): { ok: true; value: unknown } | { ok: false; error: PolyplugError }
+  /** Blocks up to `ms` (serving what arrives meanwhile); true when `signal` was aborted. */
+  wait(ms: number, signal: AbortSignal): boolean
+  /** The guest gave up (abort, proc_exit): end the carrier. */
+  exit(code: number): never
+}
+
+export interface WasmLoadRequest {
+  id: string
+  entryPath: string
+  manifest: Manifest
+  bridge?: WasmBridge | undefined
+}
+
+interface Exports {
+  memory?: WebAssembly.Memory
+  polyplug_abi_version: () => number
+  polyplug_alloc: (size: number) => number
+  polyplug_free: (ptr: number, size: number) => void
+  polyplug_describe: () => bigint
+  polyplug_call: (methodPtr: number, methodLen: number, argsPtr: number, argsLen: number) => bigint
+  _initialize?: () => void
+}
+
+/** Thrown through the guest's frames by `abort`/`proc_exit`; never seen by callers. */
+class GuestExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`guest exited with code ${exitCode}`)
+  }
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+const NEVER = new AbortController().signal
+
+// A Buffer over each memory's current ArrayBuffer (replaced when the memory grows): Buffer's
+// UTF-8 write/toString are the fastest way between JS strings and guest memory.
+const views = new WeakMap<WebAssembly.Memory, Buffer>()
+function guestBytes(memory: WebAssembly.Memory): Buffer {
+  let view = views.get(memory)
+  if (view?.buffer !== memory.buffer) {
+    view = Buffer.from(memory.buffer)
+    views.set(memory, view)
+  }
+  return view
+}
+
+// JSON with the wire's `$bytes` convention. Base64 needs no escaping, so bytes are spliced into the
+// text by hand: JSON.stringify over a 1 MiB base64 string (or with a replacer) costs more than the
+// whole rest of the call. Values without bytes take JSON.stringify's fast path untouched.
+function encodeTagged(value: unknown, depth: number): string {
+  if (value instanceof Uint8Array) return `{"$bytes":"${bytesToBase64(value)}"}`
+  if (typeof value !== 'object' || value === null || depth > 256 || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return JSON.stringify(value) ?? 'null'
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => encodeTagged(v, depth + 1)).join(',')}]`
+  const fields: string[] = []
+  for (const [k, v] of Object.entries(value)) {
+    if (v !== undefined && typeof v !== 'function') fields.push(`${JSON.stringify(k)}:${encodeTagged(v, depth + 1)}`)
+  }
+  return `{${fields.join(',')}}`
+}
+
+function fromTagged(value: unknown, depth = 0): unknown {
+  if (typeof value !== 'object' || value === null || depth > 256) return value
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = fromTagged(value[i], depth + 1)
+    return value
+  }
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record)
+  if (keys.length === 1 && keys[0] === '$bytes' && typeof record.$bytes === 'string') return base64ToBytes(record.$bytes)
+  for (const k of keys) record[k] = fromTagged(record[k], depth + 1)
+  return record
+}
+
+function stringify(value: unknown): string {
+  return containsBytes(value) ? encodeTagged(value, 0) : JSON.stringify(value)
+}
+
+function parse(text: string): unknown {
+  const value = JSON.parse(text) as unknown
+  return text.includes('"$bytes"') ? fromTagged(value) : value
+}
+
+const BYTES_PREFIX = Buffer.from('{"$bytes":"')
+
+/** Reads a JSON result from guest memory; a bare `{"$bytes":"..."}` is decoded without JSON.parse. */
+function readResult(bytes: Buffer, ptr: number, len: number): unknown {
+  const start = ptr + BYTES_PREFIX.length
+  const end = ptr + len - 2
+  if (len >= BYTES_PREFIX.length + 2 && bytes.indexOf(34, start) === end && bytes[end + 1] === 125 && bytes.compare(BYTES_PREFIX, 0, BYTES_PREFIX.length, ptr, start) === 0) {
+    return base64ToBytes(bytes.toString('latin1', start, end))
+  }
+  return parse(bytes.toString('utf8', ptr, ptr + len))
+}
+
+/** One live instance plus everything needed to replace it after a trap. */
+class WasmPlugin {
+  #exports!: Exports
+  #memory!: WebAssembly.Memory
+  #wasi: WasiSetup | undefined
+  #error: PolyplugError | undefined
+  /** The method call in progress; its `signal` is read only when an import needs it (creating it costs). */
+  #call: MethodContext | undefined
+  #context: PluginContext | undefined
+  readonly #sleeper = new Int32Array(new SharedArrayBuffer(4))
+
+  constructor(
+    readonly id: string,
+    readonly module: WebAssembly.Module,
+    readonly bytes: Uint8Array,
+    readonly request: WasmLoadRequest,
+  ) {
+    this.#instantiate()
+  }
+
+  set context(context: PluginContext) {
+    this.#context = context
+  }
+
+  methods(): string[] {
+    const packed = this.#exports.polyplug_describe()
+    const names = parse(this.#read(packed)) as unknown
+    if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) {
+      throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, 'polyplug_describe must return a JSON array of method names', { plugin: this.id })
+    }
+    return names as string[]
+  }
+
+  /** Encodes the call straight into guest memory, runs it, and decodes the result. */
+  call(method: string, params: unknown[], context: MethodContext | undefined): unknown {
+    const args = stringify(params)
+    const methodLen = Buffer.byteLength(method)
+    const total = methodLen + Buffer.byteLength(args)
+    // Held locally: a nested call that traps replaces the instance while this one finishes.
+    const exports = this.#exports
+    const memory = this.#memory
+    const input = exports.polyplug_alloc(total)
+    if (input === 0) throw new PolyplugError(ErrorCodes.PLUGIN_MEMORY_LIMIT, `no guest memory for ${total} argument bytes`, { plugin: this.id, method })
+    // One copy: the UTF-8 encoder writes straight into guest memory.
+    const bytes = guestBytes(memory)
+    bytes.write(method, input, 'utf8')
+    bytes.write(args, input + methodLen, 'utf8')
+    const outer = { call: this.#call, error: this.#error }
+    this.#error = undefined
+    this.#call = context
+    let packed: bigint
+    let error = undefined as PolyplugError | undefined
+    try {
+      packed = exports.polyplug_call(input, methodLen, input + methodLen, total - methodLen)
+      error = this.#pendingError()
+    } catch (thrown) {
+      throw this.#failed(thrown, method)
+    } finally {
+      this.#call = outer.call
+      this.#error = outer.error
+    }
+    exports.polyplug_free(input, total)
+    if (error) throw error.withContext(this.id, method)
+    const ptr = Number(packed >> 32n)
+    const len = Number(packed & 0xffffffffn)
+    const result = readResult(guestBytes(memory), ptr, len)
+    exports.polyplug_free(ptr, len)
+    return result
+  }
+
+  /** Set by the guest's `error` import during the call (a method, so TS does not narrow the field). */
+  #pendingError(): PolyplugError | undefined {
+    return this.#error
+  }
+
+  #read(packed: bigint): string {
+    const ptr = Number(packed >> 32n)
+    const len = Number(packed & 0xffffffffn)
+    return decoder.decode(new Uint8Array(this.#memory.buffer, ptr, len))
+  }
+
+  /** A trap or exit inside the guest: report it and start from a fresh instance. */
+  #failed(error: unknown, method: string): PolyplugError {
+    if (error instanceof GuestExit) {
+      if (this.request.bridge) this.request.bridge.exit(error.exitCode)
+      this.#instantiate()
+      return new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `the guest exited with code ${error.exitCode}; its instance was re-created`, {
+        plugin: this.id,
+        method,
+        data: { exitCode: error.exitCode },
+      })
+    }
+    const trap = error instanceof WebAssembly.RuntimeError || error instanceof RangeError // RangeError: stack overflow
+    if (!trap) return toPolyplugError(error).withContext(this.id, method)
+    this.#instantiate()
+    return new PolyplugError(ErrorCodes.PLUGIN_TRAPPED, `${method} trapped: ${(error as Error).message}; the instance was re-created`, {
+      plugin: this.id,
+      method,
+      cause: error,
+    })
+  }
+
+  #instantiate(): void {
+    const { manifest, entryPath } = this.request
+    const imported = memoryForModule(this.bytes, manifest.limits?.memoryMb ?? DEFAULT_WASM_MEMORY_MB, this.id)
+    const wantsWasi = WebAssembly.Module.imports(this.module).some((i) => i.module === WASI_MODULE)
+    this.#wasi = wantsWasi
+      ? createWasi(this.id, manifest, dirname(entryPath), {
+          memory: () => this.#memory,
+          line: (stream, text) => this.#log(stream === 1 ? 'info' : 'warn', text),
+          exit: (code) => {
+            throw new GuestExit(code)
+          },
+        })
+      : undefined
+    const importObject: WebAssembly.Imports = { [IMPORT_MODULE]: this.#imports() }
+    if (this.#wasi) importObject[WASI_MODULE] = this.#wasi.imports as WebAssembly.ModuleImports
+    if (imported) {
+      const { module, name } = WebAssembly.Module.imports(this.module).find((i) => i.kind === 'memory')!
+      importObject[module] = { ...importObject[module], [name]: imported }
+    }
+    let instance: WebAssembly.Instance
+    try {
+      instance = new WebAssembly.Instance(this.module, importObject)
+    } catch (cause) {
+      throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot instantiate: ${(cause as Error).message}`, { plugin: this.id, cause })
+    }
+    const exports = instance.exports as unknown as Exports
+    for (const name of ['polyplug_abi_version', 'polyplug_alloc', 'polyplug_free', 'polyplug_describe', 'polyplug_call'] as const) {
+      if (typeof exports[name] !== 'function') {
+        throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `not a polyplug module: no export "${name}" (docs/wasm-abi.md)`, { plugin: this.id })
+      }
+    }
+    const version = exports.polyplug_abi_version()
+    if (version !== WASM_ABI_VERSION) {
+      throw new PolyplugError(ErrorCodes.PROTOCOL_MISMATCH, `module speaks polyplug WASM ABI ${version}, host speaks ${WASM_ABI_VERSION}`, { plugin: this.id })
+    }
+    const memory = imported ?? exports.memory
+    if (!(memory instanceof WebAssembly.Memory)) {
+      throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, 'the module neither exports nor imports a memory', { plugin: this.id })
+    }
+    this.#exports = exports
+    this.#memory = memory
+    if (this.#wasi) this.#wasi.wasi.initialize(imported ? { exports: { ...instance.exports, memory } } : instance)
+    else exports._initialize?.()
+  }
+
+  #signal(): AbortSignal {
+    return this.#call?.signal ?? NEVER
+  }
+
+  #log(level: (typeof LOG_LEVELS)[number], text: string): void {
+    this.#context?.log[level](text)
+  }
+
+  #text(ptr: number, len: number): string {
+    return decoder.decode(new Uint8Array(this.#memory.buffer, ptr, len))
+  }
+
+  /** Copies JSON text into a fresh guest buffer and writes {ptr, len} at `out`. */
+  #writeOut(out: number, json: string): void {
+    const bytes = encoder.encode(json)
+    const ptr = this.#exports.polyplug_alloc(bytes.length)
+    if (ptr === 0) throw new PolyplugError(ErrorCodes.PLUGIN_MEMORY_LIMIT, 'no guest memory for a host answer', { plugin: this.id })
+    new Uint8Array(this.#memory.buffer, ptr, bytes.length).set(bytes)
+    const view = new DataView(this.#memory.buffer)
+    view.setUint32(out, ptr, true)
+    view.setUint32(out + 4, bytes.length, true)
+  }
+
+  #imports(): WebAssembly.ModuleImports {
+    const bridge = this.request.bridge
+    return {
+      host_call: (mPtr: number, mLen: number, aPtr: number, aLen: number, out: number): number => {
+        const method = this.#text(mPtr, mLen)
+        let params: unknown
+        try {
+          params = parse(this.#text(aPtr, aLen))
+        } catch {
+          this.#writeOut(out, stringify({ code: ErrorCodes.INVALID_PARAMS, message: 'host_call arguments are not JSON' }))
+          return 1
+        }
+        const answer = bridge
+          ? bridge.callHost(method, params, this.#signal())
+          : {
+              ok: false as const,
+              error: new PolyplugError(ErrorCodes.HOST_CALL_UNAVAILABLE, 'an inline wasm plugin cannot call the host synchronously; place it in a worker', { plugin: this.id }),
+            }
+        this.#writeOut(out, answer.ok ? stringify(answer.value ?? null) : stringify({ code: answer.error.code, message: answer.error.message }))
+        return answer.ok ? 0 : 1
+      },
+      log: (level: number, ptr: number, len: number) => this.#log(LOG_LEVELS[level] ?? 'info', this.#text(ptr, len)),
+      config: (kPtr: number, kLen: number, out: number): number => {
+        const key = this.#text(kPtr, kLen)
+        const config = this.#context?.config ?? {}
+        const value = key === '' ? config : config[key]
+        if (value === undefined) return 1
+        this.#writeOut(out, stringify(value))
+        return 0
+      },
+      sleep: (ms: number): number => {
+        if (bridge) return bridge.wait(ms, this.#signal()) ? 1 : 0
+        // Inline: nothing else can run on this thread meanwhile, so nothing can cancel it.
+        Atomics.wait(this.#sleeper, 0, 0, ms)
+        return this.#signal().aborted ? 1 : 0
+      },
+      cancelled: (): number => (bridge ? (bridge.wait(0, this.#signal()) ? 1 : 0) : this.#signal().aborted ? 1 : 0),
+      error: (cPtr: number, cLen: number, mPtr: number, mLen: number) => {
+        this.#error = new PolyplugError(this.#text(cPtr, cLen) || ErrorCodes.INTERNAL_ERROR, this.#text(mPtr, mLen), { plugin: this.id })
+      },
+      abort: (code: number): never => {
+        throw new GuestExit(code)
+      },
+    }
+  }
+}
+
+/** Compiles and instantiates the module, then exposes its methods (from `polyplug_describe`). */
+export async function loadWasmPlugin(request: WasmLoadRequest): Promise<PluginDefinition> {
+  const { id, entryPath } = request
+  let bytes: Uint8Array
+  let module: WebAssembly.Module
+  try {
+    bytes = new Uint8Array(await readFile(entryPath))
+    module = await WebAssembly.compile(bytes)
+    if (WebAssembly.Module.imports(module).some((i) => i.module === WASI_MODULE)) await prepareWasi()
+  } catch (cause) {
+    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot load ${entryPath}: ${(cause as Error).message}`, { plugin: id, cause })
+  }
+  const plugin = new WasmPlugin(id, module, bytes, request)
+  const methods: Record<string, (...params: unknown[]) => unknown> = Object.create(null) as Record<string, never>
+  for (const name of plugin.methods()) {
+    methods[name] = (...params: unknown[]) => {
+      const context = params.pop() as MethodContext | undefined
+      return plugin.call(name, params, context)
+    }
+  }
+  return {
+    methods,
+    activate(context) {
+      plugin.context = context
+    },
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Lets a wasm plugin in a worker block on the host without deadlock: the guest's synchronous
+ * imports (host calls, sleep) park the worker thread in `Atomics.wait` on a SharedArrayBuffer
+ * word that the host bumps after every message it posts (placement/worker.ts), and pull messages
+ * off the port with `receiveMessageOnPort` while the event loop is stopped. What arrives meanwhile:
+ *  - the answer awaited by a host call ends the wait;
+ *  - `$/cancel` is delivered to the plugin's Peer at once (it aborts the call's signal synchronously)
+ *    and aborts nested calls;
+ *  - `$/ping` is answered at once: a guest waiting here is alive, a spinning one never gets here;
+ *  - a request for a plugin method runs at once, nested in the waiting call (the guest is re-entered,
+ *    as in a message pump), so a sleeping plugin keeps serving;
+ *  - anything else is kept and replayed, in order, once the current call has returned.
+ */
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
+import type { WasmBridge } from '../kinds/wasm.js'
+import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
+import { errorFromWire, errorToWire, isRecord, Reserved, type RequestId, type WireError } from '../rpc/wire.js'
+import type { PluginDefinition } from '../sdk/define.js'
+import type { PortLike } from '../transports/port.js'
+
+export interface WasmPump {
+  /** The port to build the plugin's channel on (so replayed messages reach the same listener). */
+  readonly port: PortLike
+  readonly bridge: WasmBridge
+  /** The loaded plugin, whose methods nested requests call. */
+  serve(definition: PluginDefinition): void
+}
+
+type Listener = (value: unknown) => void
+
+export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: string): WasmPump {
+  let listener: Listener | undefined
+  let methods: Record<string, (...args: unknown[]) => unknown> | undefined
+  const held: unknown[] = []
+  const nested = new Map<RequestId, AbortController>()
+  let nextId = 0
+
+  const replay = () => {
+    for (const message of held.splice(0)) listener?.(message)
+  }
+  const hold = (message: unknown) => {
+    // Microtasks cannot run while a guest call blocks this thread, so this runs after it returns.
+    if (held.push(message) === 1) queueMicrotask(replay)
+  }
+
+  /** Handles one message; returns it when it is the response `awaited` is waiting for. */
+  function handle(message: unknown, awaited: RequestId | undefined): Record<string, unknown> | undefined {
+    if (!isRecord(message)) return void hold(message)
+    const { id, method } = message as { id?: RequestId; method?: unknown }
+    if (typeof method !== 'string') {
+      if (id !== undefined && id === awaited) return message
+      return void hold(message)
+    }
+    if (method === Reserved.cancel) {
+      const target = (message.params as { id?: RequestId } | undefined)?.id
+      if (target !== undefined) nested.get(target)?.abort()
+      listener?.(message)
+      return undefined
+    }
+    if (id === undefined) return void hold(message)
+    if (method === Reserved.ping) return void port.postMessage({ jsonrpc: '2.0', id, result: {} })
+    const fn = methods && Object.hasOwn(methods, method) ? methods[method] : undefined
+    if (!fn) return void hold(message)
+    runNested(fn, id, method, message.params)
+    return undefined
+  }
+
+  function runNested(fn: (...args: unknown[]) => unknown, id: RequestId, method: string, params: unknown): void {
+    const controller = new AbortController()
+    nested.set(id, controller)
+    const context = { signal: controller.signal, method, progress() {} }
+    try {
+      const args = Array.isArray(params) ? params : params === undefined ? [] : [params]
+      const result = fn(...args, context)
+      port.postMessage({ jsonrpc: '2.0', id, result: result ?? null })
+    } catch (error) {
+      const e = toPolyplugError(error).withContext(pluginId, method)
+      port.postMessage({ jsonrpc: '2.0', id, error: errorToWire(e) })
+    } finally {
+      nested.delete(id)
+    }
+  }
+
+  /** Serves messages until `done()` or the deadline; one Atomics.wait per empty queue. */
+  function pump(deadline: number, done: () => boolean, awaited?: RequestId): Record<string, unknown> | undefined {
+    for (;;) {
+      if (done()) return undefined
+      const seen = Atomics.load(wake, 0) // read before polling, so a post in between wakes us
+      const received = receiveMessageOnPort(port)
+      if (received) {
+        const answer = handle(received.message, awaited)
+        if (answer) return answer
+        continue
+      }
+      const left = deadline - performance.now()
+      if (left <= 0) return undefined
+      Atomics.wait(wake, 0, seen, Math.min(left, 2 ** 31 - 1))
+    }
+  }
+
+  const bridge: WasmBridge = {
+    callHost(method, params, signal) {
+      const id = `wasm-host-${++nextId}`
+      port.postMessage({ jsonrpc: '2.0', id, method, params })
+      const response = pump(Infinity, () => signal.aborted, id)
+      if (!response) {
+        port.postMessage({ jsonrpc: '2.0', method: Reserved.cancel, params: { id } })
+        return { ok: false, error: new PolyplugError(ErrorCodes.RPC_CANCELLED, `host call ${method} abandoned: the plugin call was cancelled`, { method }) }
+      }
+      if (response.error) return { ok: false, error: errorFromWire(response.error as WireError) }
+      return { ok: true, value: response.result }
+    },
+    wait(ms, signal) {
+      pump(performance.now() + ms, () => signal.aborted)
+      return signal.aborted
+    },
+    exit(code) {
+      process.exit(code)
+    },
+  }
+
+  return {
+    port: {
+      postMessage: (value) => port.postMessage(value),
+      on(event, fn) {
+        if (event === 'message') listener = fn
+        return port.on(event, fn)
+      },
+      off(event, fn) {
+        if (event === 'message' && listener === fn) listener = undefined
+        return port.off(event, fn)
+      },
+    },
+    bridge,
+    serve(definition) {
+      methods = definition.methods as Record<string, (...args: unknown[]) => unknown>
+    },
+  }
+}

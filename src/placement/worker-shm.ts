@@ -1,0 +1,30 @@
+/**
+ * `worker` + `shm`: the host and the worker share one SharedArrayBuffer region (docs/shm.md) and
+ * wake each other with Atomics; MessagePack moves binary values without base64.
+ */
+import type { Channel } from '../channels/channel.js'
+import { msgpackCodec } from '../rpc/msgpack.js'
+import type { Codec } from '../rpc/codec.js'
+import { atomicsDoorbell } from '../transports/shm/atomics-doorbell.js'
+import { shmChannel } from '../transports/shm/channel.js'
+import { initRegion, regionSize, type Role } from '../transports/shm/layout.js'
+
+/** Bytes per ring: a message up to 2 MiB crosses in one record; larger ones in fragments. */
+export const WORKER_RING_CAPACITY = 4 << 20
+/** How long the worker blocks in Atomics.wait for the next message before yielding to its event loop. */
+export const WORKER_BLOCK_MS = 0.05
+
+/** The encoding both ends of an shm channel use. */
+export const shmCodec: Codec = msgpackCodec
+
+export function createWorkerRegion(capacity = WORKER_RING_CAPACITY): SharedArrayBuffer {
+  const buffer = new SharedArrayBuffer(regionSize(capacity))
+  initRegion(buffer, capacity)
+  return buffer
+}
+
+export function workerShmChannel(buffer: SharedArrayBuffer, role: Role): Channel {
+  // Only the plugin's worker may block (briefly); the host's thread never does.
+  const blockMs = role === 'plugin' ? WORKER_BLOCK_MS : 0
+  return shmChannel({ role, buffer, doorbell: atomicsDoorbell(buffer, role, { blockMs }) })
+}

@@ -1,0 +1,185 @@
+/**
+ * `shm` transport: a Channel over the two rings of a shared region (docs/shm.md). The region and
+ * the doorbell that wakes a sleeping side come from outside (a SharedArrayBuffer plus Atomics for
+ * a worker, an mmap'd file plus pipes for a process); this file only moves messages.
+ * Sends never block: when the ring is full they queue (bounded) and settle when space frees, or
+ * fail with CHANNEL_FULL after the send deadline.
+ */
+import type { Channel, ChannelSink } from '../../channels/channel.js'
+import { normalizeChannel } from '../../channels/normalize.js'
+import { ErrorCodes, PolyplugError, toPolyplugError } from '../../rpc/errors.js'
+import { checkRegion, Word, type Role } from './layout.js'
+import { ringsFor } from './ring.js'
+
+/** How one side wakes the other, and learns that the other is gone. */
+export interface Doorbell {
+  /** Wakes the other side (it re-checks both rings and the state words). */
+  ring(): void
+  /** Calls `onWake` now and after every wake; `onGone` when the other side disappears. */
+  start(onWake: () => void, onGone: (error?: Error) => void): void
+  close(): void
+}
+
+export interface ShmChannelOptions {
+  role: Role
+  buffer: ArrayBufferLike
+  doorbell: Doorbell
+  /** Largest message sent or reassembled. Default 16 MiB plus room for the envelope. */
+  maxMessageBytes?: number
+  /** How long a send may wait for ring space before failing with CHANNEL_FULL. Default 30 s. */
+  sendTimeoutMs?: number
+  /** Bytes that may wait for ring space; sends beyond fail at once with CHANNEL_FULL. Default 64 MiB. */
+  maxQueuedBytes?: number
+}
+
+interface Queued {
+  bytes: Uint8Array
+  resolve(): void
+  reject(error: PolyplugError): void
+  timer: ReturnType<typeof setTimeout> | undefined
+}
+
+const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024 + 64 * 1024
+
+/** A channel over a shared region; throws SHM_CORRUPT at once when the header is wrong. */
+export function shmChannel(options: ShmChannelOptions): Channel {
+  const capacity = checkRegion(options.buffer)
+  const maxMessage = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE
+  const sendTimeout = options.sendTimeoutMs ?? 30_000
+  const maxQueued = options.maxQueuedBytes ?? 64 * 1024 * 1024
+  const { writer, reader } = ringsFor(options.role, options.buffer, capacity, { maxMessageBytes: maxMessage })
+  const words = new Int32Array(options.buffer, 0, 8)
+  const myState = options.role === 'host' ? Word.hostState : Word.pluginState
+  const theirState = options.role === 'host' ? Word.pluginState : Word.hostState
+  const bell = options.doorbell
+  const queue: Queued[] = []
+  let queuedBytes = 0
+  let sink: ChannelSink | undefined
+  let done = false
+
+  function end(error?: Error): void {
+    if (done) return
+    done = true
+    bell.close()
+    rejectQueued(new PolyplugError(ErrorCodes.CHANNEL_CLOSED, 'shm channel closed', { cause: error }))
+    sink?.closed(error)
+  }
+
+  function rejectQueued(error: PolyplugError): void {
+    for (const item of queue.splice(0)) {
+      clearTimeout(item.timer)
+      item.reject(error)
+    }
+    queuedBytes = 0
+  }
+
+  /** Writes queued messages while they fit; wakes the reader if it sleeps. */
+  function flush(): void {
+    while (queue.length > 0) {
+      const item = queue[0]!
+      if (!writer.busy) writer.begin(item.bytes)
+      const finished = writer.pump()
+      if (writer.takeConsumerWaiting()) bell.ring()
+      if (!finished) return
+      queue.shift()
+      queuedBytes -= item.bytes.byteLength
+      clearTimeout(item.timer)
+      item.resolve()
+    }
+  }
+
+  /** One wake: read everything, write what fits, then arm both wait flags or go round again. */
+  function pump(): void {
+    try {
+      for (let rounds = 0; !done; rounds++) {
+        for (let message = reader.read(); message !== undefined && !done; message = reader.read()) sink?.message(message)
+        if (done) return
+        if (reader.takeProducerWaiting()) bell.ring()
+        flush()
+        if (Atomics.load(words, theirState) !== 0 && !reader.readable) return end()
+        const readerSleeps = reader.prepareSleep()
+        const writerSleeps = !writer.busy || writer.prepareSleep()
+        if (readerSleeps && writerSleeps) return
+        // Hand the event loop back now and then under a constant stream; the doorbell fires again.
+        if (rounds > 64) return void setTimeout(pump, 0)
+      }
+    } catch (error) {
+      end(toPolyplugError(error))
+    }
+  }
+
+  /** Writes what fits, then asks the reader to wake us when it frees space (re-checking, Dekker-style). */
+  function arm(): void {
+    for (;;) {
+      flush()
+      if (!writer.busy || writer.prepareSleep()) return
+    }
+  }
+
+  function expire(item: Queued): void {
+    const at = queue.indexOf(item)
+    if (at < 0) return
+    const error = new PolyplugError(ErrorCodes.CHANNEL_FULL, `shm ring stayed full for ${sendTimeout} ms`, { data: { queuedBytes } })
+    if (at === 0 && writer.busy && !writer.abandon()) {
+      // Part of this message is in the ring already: the stream cannot resume coherently.
+      item.reject(error)
+      queue.shift()
+      return end(error)
+    }
+    queue.splice(at, 1)
+    queuedBytes -= item.bytes.byteLength
+    item.reject(error)
+  }
+
+  return normalizeChannel({
+    carries: 'bytes',
+    open(s) {
+      sink = s
+      bell.start(pump, (error) => {
+        // The other side is gone: deliver what it completed, and report a ring it left corrupt.
+        if (!done) pump()
+        end(error)
+      })
+    },
+    send(message) {
+      if (!(message instanceof Uint8Array)) throw new PolyplugError(ErrorCodes.INVALID_PARAMS, 'shm channels carry Uint8Array messages')
+      if (message.byteLength > maxMessage) {
+        throw new PolyplugError(ErrorCodes.FRAME_TOO_LARGE, `message of ${message.byteLength} bytes exceeds the ${maxMessage} byte limit`)
+      }
+      if (queue.length === 0 && !writer.busy) {
+        writer.begin(message)
+        let finished: boolean
+        try {
+          finished = writer.pump()
+        } catch (error) {
+          end(toPolyplugError(error))
+          throw error
+        }
+        if (writer.takeConsumerWaiting()) bell.ring()
+        if (finished) return
+        writer.abandon() // re-begun by flush, from where it stopped if it started
+      }
+      if (queuedBytes + message.byteLength > maxQueued && queue.length > 0) {
+        throw new PolyplugError(ErrorCodes.CHANNEL_FULL, `shm send queue holds ${queuedBytes} bytes; the reader is not keeping up`)
+      }
+      return new Promise<void>((resolve, reject) => {
+        const item: Queued = { bytes: message, resolve, reject, timer: undefined }
+        item.timer = setTimeout(() => expire(item), sendTimeout)
+        queue.push(item)
+        queuedBytes += message.byteLength
+        try {
+          arm()
+        } catch (error) {
+          end(toPolyplugError(error))
+        }
+      })
+    },
+    close() {
+      done = true
+      Atomics.store(words, myState, 1)
+      bell.ring()
+      bell.close()
+      rejectQueued(new PolyplugError(ErrorCodes.CHANNEL_CLOSED, 'shm channel closed'))
+    },
+  })
+}
