@@ -15,6 +15,7 @@ import { PROTOCOL_VERSION, type HelloParams, type HelloResult, type LogParams } 
 import { HOST_VERSION } from './host-api.js'
 import type { HostLogger } from './log.js'
 import { CallStats, type MethodStats } from './stats.js'
+import { isLspSidecar, lspParams, stopLsp } from './lsp-sidecar.js'
 import { RestartPolicy, type RestartPolicyOptions } from './supervisor.js'
 
 /**
@@ -210,7 +211,7 @@ export class PluginRuntime {
     const t0 = performance.now()
     const counted = !method.startsWith('$/')
     try {
-      const result = await session.peer.call<T>(method, args, options)
+      const result = await session.peer.call<T>(method, isLspSidecar(this.manifest) ? lspParams(args) : args, options)
       if (counted) this.#stats.record(method, performance.now() - t0, true)
       return result
     } catch (error) {
@@ -218,6 +219,12 @@ export class PluginRuntime {
       if (error instanceof PolyplugError && error.code === ErrorCodes.RPC_TIMEOUT) this.#checkAlive(session)
       throw error
     }
+  }
+
+  /** Sends a notification (no answer), starting the plugin if needed: e.g. LSP's `textDocument/didOpen`. */
+  async notify(method: string, args: unknown[] = []): Promise<void> {
+    const session = await this.activate(`onMethod:${method}`)
+    await session.peer.notify(method, isLspSidecar(this.manifest) ? lspParams(args) : args)
   }
 
   proxy<Api>(options: CallOptions = {}): Remote<Api> {
@@ -241,7 +248,9 @@ export class PluginRuntime {
     const session = this.#session ?? (await this.#starting?.catch(() => undefined))
     if (!session) return undefined
     this.#state = 'stopping'
-    const answer = await session.peer.call<{ state?: unknown } | null>(Reserved.shutdown, undefined, { timeout: 2000 }).catch(() => null)
+    const answer = isLspSidecar(this.manifest)
+      ? await stopLsp(session.peer).then(() => null)
+      : await session.peer.call<{ state?: unknown } | null>(Reserved.shutdown, undefined, { timeout: 2000 }).catch(() => null)
     await session.launched.kill()
     // The channel's close listener ends the session; make sure even a channel that never reports it does.
     this.#endSession(session.peer)
@@ -274,6 +283,7 @@ export class PluginRuntime {
       })
       const t1 = performance.now()
       const peer = this.#connect(launched)
+      if (isLspSidecar(this.manifest)) return this.#startedLsp(launched, peer, reason, t1 - t0)
       const hello = await peer.call<HelloResult>(Reserved.hello, this.#helloParams() as unknown as Record<string, unknown>, {
         timeout: startTimeout,
       }).catch((error: unknown) => {
@@ -305,6 +315,15 @@ export class PluginRuntime {
       await launched?.kill(e).catch(() => {})
       throw e
     }
+  }
+
+  /** An LSP sidecar has no handshake, token or activate: it is active once its process is connected. */
+  #startedLsp(launched: Launched, peer: Peer, reason: string, loadMs: number): Session {
+    const session = { launched, peer }
+    this.#session = session
+    this.#state = 'active'
+    this.#info = { activationReason: reason, loadMs, activateMs: 0 }
+    return session
   }
 
   #helloParams(): HelloParams {

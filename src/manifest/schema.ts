@@ -99,7 +99,7 @@ export const PermissionsSchema = Type.Object(
           },
           { additionalProperties: false },
         ),
-        { description: 'File-system access (enforced where the runtime can: WASI preopens, Node permission flags).' },
+        { description: 'File-system access, enforced where the runtime can: a wasm plugin sees exactly these as WASI preopens; a Node sidecar gets them as Node permission flags (docs/confinement.md).' },
       ),
     ),
     env: Type.Optional(Type.Array(name('variable'), { description: 'Environment variables passed to the plugin.' })),
@@ -111,6 +111,9 @@ export const PermissionsSchema = Type.Object(
         },
         { additionalProperties: false },
       ),
+    ),
+    process: Type.Optional(
+      Type.Boolean({ description: 'Whether a Node sidecar may start child processes and workers (Node permission model).' }),
     ),
   },
   { additionalProperties: false },
@@ -143,6 +146,9 @@ export const SidecarSchema = Type.Object(
     ),
     encoding: Type.Optional(literals(['json', 'msgpack'] as const, 'Message encoding on the wire (POLYPLUG_ENCODING). Default json.')),
     framing: Type.Optional(literals(['length', 'content-length', 'ndjson'] as const, 'How messages are cut from the byte stream (POLYPLUG_FRAMING). Default length.')),
+    protocol: Type.Optional(
+      literals(['polyplug', 'lsp'] as const, 'polyplug (default): $/hello, token, $/activate. lsp: an existing language server, no handshake; stop sends shutdown + exit. Default framing content-length.'),
+    ),
   },
   { additionalProperties: false, description: 'How a process-placed plugin is started and spoken to.' },
 )

@@ -21,6 +21,7 @@ import { msgpackCodec } from '../rpc/msgpack.js'
 import { PROTOCOL_VERSION } from '../sdk/protocol.js'
 import type { SidecarEndpoint } from '../transports/sidecar.js'
 import { sidecarTransport } from '../transports/sidecar-registry.js'
+import { confine, resolveArgv, type Confinement } from './confine.js'
 import type { Launched, LaunchSpec } from './placement.js'
 
 const carrier = fileURLToPath(new URL('./process-carrier.js', import.meta.url))
@@ -39,18 +40,15 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
   const { manifest, entryPath, dir } = spec.loaded
   const transport = sidecarTransport(manifest.transport)
   if (!transport) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `transport "${manifest.transport}" cannot reach a process yet`, { plugin: spec.id })
-  const framing = manifest.sidecar?.framing ?? 'length'
+  const lsp = manifest.sidecar?.protocol === 'lsp'
+  const framing = manifest.sidecar?.framing ?? (lsp ? 'content-length' : 'length')
   const encoding = manifest.sidecar?.encoding ?? 'json'
   if (framing === 'ndjson' && encoding === 'msgpack') {
     throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, 'ndjson framing carries JSON text only: use framing "length" with msgpack', { plugin: spec.id })
   }
   const token = randomBytes(16).toString('hex')
   const endpoint = await transport.prepare({ id: spec.id, framing, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES })
-  const argv = manifest.kind === 'exec'
-    ? (manifest.sidecar?.command ?? [entryPath])
-    : [process.execPath, carrier, entryPath, JSON.stringify(manifest)]
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
+  const protocolEnv: Record<string, string> = {
     POLYPLUG_PROTOCOL: String(PROTOCOL_VERSION),
     POLYPLUG_PLUGIN_ID: spec.id,
     POLYPLUG_TRANSPORT: manifest.transport,
@@ -61,11 +59,26 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
     POLYPLUG_MAX_FRAME_BYTES: String(DEFAULT_MAX_FRAME_BYTES),
     ...endpoint.env,
   }
-  let child: ChildProcess
+  const nodeCarrier = manifest.kind !== 'exec'
+  // Native plugins and the shm transport load addons, which Node's permission model forbids
+  // (and an allowed addon could undo it): those carriers get env and cwd confinement only.
+  const needsAddon = manifest.kind === 'native' || manifest.transport === 'shm'
+  let confinement: Confinement
   try {
-    child = spawn(argv[0] as string, argv.slice(1), { cwd: dir, env, stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
+    confinement = await confine({ manifest, dir, protocolEnv, nodePermissions: nodeCarrier && !needsAddon })
   } catch (cause) {
     await endpoint.dispose()
+    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot prepare the plugin's working directory: ${(cause as Error).message}`, { plugin: spec.id, cause })
+  }
+  const argv = nodeCarrier
+    ? [process.execPath, ...confinement.nodeArgs, carrier, entryPath, JSON.stringify(manifest)]
+    : resolveArgv(manifest.sidecar?.command ?? [entryPath], dir)
+  let child: ChildProcess
+  try {
+    child = spawn(argv[0] as string, argv.slice(1), { cwd: confinement.cwd, env: confinement.env, stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
+  } catch (cause) {
+    await endpoint.dispose()
+    await confinement.dispose().catch(() => {})
     throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot start ${argv[0]}: ${(cause as Error).message}`, { plugin: spec.id, cause })
   }
   const log = spec.log ?? (() => {})
@@ -77,14 +90,16 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
   })
   if (!endpoint.usesStdio) captureLines(child.stdout, (line) => log('info', `stdout: ${line}`))
   const exited = new Promise<Exit>((resolve) => child.once('exit', (exitCode, signal) => resolve({ exitCode, signal })))
+  const cleaned = exited.then(() => confinement.dispose().catch(() => {}))
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve))
+  void spawnError.then(() => confinement.dispose().catch(() => {}))
 
   const channel = await connectWithin(spec, endpoint, child, exited, spawnError, stderrTail).catch(async (error: unknown) => {
     child.kill('SIGKILL')
     await endpoint.dispose().catch(() => {})
     throw error
   })
-  return supervise(spec.id, channel, child, exited, endpoint, token, encoding === 'msgpack')
+  return supervise(spec.id, channel, child, exited, endpoint, token, encoding === 'msgpack', cleaned)
 }
 
 /** The transport's connect, bounded by the start timeout and by the process dying first. */
@@ -107,7 +122,7 @@ function crashed(plugin: string, exit: Exit, what = 'exited'): PolyplugError {
 }
 
 /** Wraps the transport's channel so that its close tells why the process went away. */
-function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: Promise<Exit>, endpoint: SidecarEndpoint, token: string, msgpack: boolean): Launched {
+function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: Promise<Exit>, endpoint: SidecarEndpoint, token: string, msgpack: boolean, cleaned: Promise<void>): Launched {
   let killing = false
   let exit: Exit | undefined
   void exited.then((e) => {
@@ -159,6 +174,7 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
       await channel.close(reason)
       await terminate()
       await endpoint.dispose().catch(() => {})
+      await cleaned // the private working directory is gone once kill resolves
     },
   }
 }

@@ -133,6 +133,11 @@ export function toPolyplugError(value: unknown, fallback: AnyErrorCode = ErrorCo
   if (value instanceof PolyplugError) return value
   if (value instanceof Error) {
     const own = (value as Error & { code?: unknown }).code
+    if (own === 'ERR_ACCESS_DENIED') {
+      // Node's permission model refused an operation (docs/confinement.md): say which, and on what.
+      const { permission, resource } = value as Error & { permission?: unknown; resource?: unknown }
+      return new PolyplugError(ErrorCodes.PERMISSION_DENIED, value.message, { cause: value, data: { permission, resource } })
+    }
     const code = typeof own === 'string' ? own : fallback
     return new PolyplugError(code, value.message, { cause: value })
   }
