@@ -1,0 +1,171 @@
+/**
+ * `mqtt` transport: host and plugin talk through a broker, under the plugin's own namespace:
+ *
+ *   polyplug/<plugin-id>/to-plugin   host -> plugin (requests, notifications, responses)
+ *   polyplug/<plugin-id>/to-host     plugin -> host
+ *
+ * The payload is one JSON-RPC message. Its `id` is the correlation id and the reply topic is the
+ * opposite topic of the pair, so request/response works on any MQTT 3.1.1 broker (aedes 1.x).
+ * On an MQTT 5 connection requests also carry the standard Response Topic and Correlation Data
+ * properties, and the answering side replies to the Response Topic it was given.
+ * QoS per kind: requests, responses and `$/cancel` at QoS 1 (must arrive); other notifications
+ * (`$/log`, `$/progress`) at QoS 0.
+ *
+ * Broker loss does not close the channel: calls this side has in flight fail at once with
+ * TRANSPORT_UNAVAILABLE (answered locally), sends while disconnected fail the same way, the
+ * client reconnects with backoff and resubscribes, and calls work again when the broker returns.
+ */
+import { connectAsync, type IClientOptions, type MqttClient, type IPublishPacket } from 'mqtt'
+import { normalizeChannel } from '../channels/normalize.js'
+import type { Channel, ChannelSink } from '../channels/channel.js'
+import { parse, stringify } from '../rpc/codec.js'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { errorToWire, Reserved, type RequestId } from '../rpc/wire.js'
+
+export type MqttSide = 'host' | 'plugin'
+
+export const TOPIC_ROOT = 'polyplug'
+
+/** The topic a side listens on. */
+export function inboxTopic(pluginId: string, side: MqttSide): string {
+  return `${TOPIC_ROOT}/${pluginId}/${side === 'host' ? 'to-host' : 'to-plugin'}`
+}
+
+export interface MqttConnectOptions {
+  /** mqtt://host:port or mqtts://. */
+  url: string
+  pluginId: string
+  side: MqttSide
+  username?: string
+  password?: string
+  /** 4 (3.1.1, default) or 5. */
+  protocolVersion?: 4 | 5
+  /** Trusted CA (PEM) for mqtts://. */
+  ca?: string | Buffer
+  /** First reconnect delay in ms; doubles up to 5 s. Default 100. */
+  reconnectMs?: number
+  connectTimeoutMs?: number
+}
+
+/** Connects, subscribes to this side's inbox, and returns the Channel (which owns the client). */
+export async function connectMqtt(options: MqttConnectOptions): Promise<Channel> {
+  const base = options.reconnectMs ?? 100
+  const clientOptions: IClientOptions = {
+    protocolVersion: options.protocolVersion ?? 4,
+    clean: true,
+    reconnectPeriod: base,
+    connectTimeout: options.connectTimeoutMs ?? 5000,
+    // Let a failed first connect reject instead of retrying forever.
+    ...(options.username !== undefined ? { username: options.username } : {}),
+    ...(options.password !== undefined ? { password: options.password } : {}),
+    ...(options.ca ? { ca: options.ca } : {}),
+  }
+  let client: MqttClient
+  try {
+    client = await connectAsync(options.url, { ...clientOptions, reconnectPeriod: 0 })
+  } catch (error) {
+    const code = /not authorized|bad user|Connection refused: Bad|Not authorized/i.test(String((error as Error).message))
+      ? ErrorCodes.PERMISSION_DENIED
+      : ErrorCodes.TRANSPORT_UNAVAILABLE
+    throw new PolyplugError(code, `cannot connect to MQTT broker ${options.url}: ${(error as Error).message}`, { cause: error })
+  }
+  // Reconnect with backoff from here on: the delay doubles per failed attempt, reset on success.
+  client.options.reconnectPeriod = base
+  client.on('connect', () => (client.options.reconnectPeriod = base))
+  client.on('offline', () => (client.options.reconnectPeriod = Math.min(5000, (client.options.reconnectPeriod ?? base) * 2)))
+  client.on('error', () => {}) // surfaced as 'close'/'offline'; a listener keeps EventEmitter from throwing
+  const inbox = inboxTopic(options.pluginId, options.side)
+  const granted = await client.subscribeAsync(inbox, { qos: 1 })
+  if (granted.some((g) => g.qos === 128)) {
+    await client.endAsync(true)
+    throw new PolyplugError(ErrorCodes.PERMISSION_DENIED, `broker refused the subscription to ${inbox}`)
+  }
+  return mqttChannel(client, options.pluginId, options.side)
+}
+
+/** A Channel over a connected client already subscribed to `inboxTopic(pluginId, side)`. */
+export function mqttChannel(client: MqttClient, pluginId: string, side: MqttSide): Channel {
+  const inbox = inboxTopic(pluginId, side)
+  const outbox = inboxTopic(pluginId, side === 'host' ? 'plugin' : 'host')
+  const v5 = client.options.protocolVersion === 5
+  // Requests this side sent and has not seen answered: failed locally when the broker goes away.
+  const awaiting = new Set<RequestId>()
+  // MQTT 5: where the other side asked for each answer to go.
+  const replyTo = new Map<RequestId, { topic: string; correlation: Buffer | undefined }>()
+  let sink!: ChannelSink
+
+  const failAwaiting = (why: string) => {
+    for (const id of awaiting) {
+      const error = new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `MQTT broker connection lost (${why})`)
+      sink.message({ jsonrpc: '2.0', id, error: errorToWire(error) })
+    }
+    awaiting.clear()
+  }
+  const onMessage = (topic: string, payload: Buffer, packet: IPublishPacket) => {
+    if (topic !== inbox) return
+    let value: unknown
+    try {
+      value = parse(payload.toString('utf8'))
+    } catch {
+      return
+    }
+    const m = value as { id?: RequestId; method?: string }
+    if (m.id !== undefined && m.id !== null) {
+      if (m.method === undefined) awaiting.delete(m.id)
+      else if (v5 && packet.properties?.responseTopic) {
+        replyTo.set(m.id, { topic: packet.properties.responseTopic, correlation: packet.properties.correlationData })
+      }
+    }
+    sink.message(value)
+  }
+  const onClose = () => failAwaiting('closed')
+  const onOffline = () => failAwaiting('offline')
+
+  return normalizeChannel({
+    carries: 'structured-clone', // encoded here: request ids are tracked by shape
+    open(s) {
+      sink = s
+      client.on('message', onMessage)
+      client.on('close', onClose)
+      client.on('offline', onOffline)
+    },
+    send(message) {
+      if (!client.connected) {
+        throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'MQTT broker is not connected')
+      }
+      const m = message as { id?: RequestId; method?: string }
+      const isRequest = m.method !== undefined && m.id !== undefined
+      const isResponse = m.method === undefined
+      const qos = isRequest || isResponse || m.method === Reserved.cancel ? 1 : 0
+      let topic = outbox
+      const properties: IPublishPacket['properties'] = {}
+      if (isRequest) {
+        awaiting.add(m.id!)
+        if (v5) {
+          properties.responseTopic = inbox
+          properties.correlationData = Buffer.from(String(m.id))
+        }
+      } else if (isResponse && m.id !== undefined && m.id !== null) {
+        const to = replyTo.get(m.id)
+        if (to) {
+          replyTo.delete(m.id)
+          topic = to.topic
+          if (to.correlation) properties.correlationData = to.correlation
+        }
+      }
+      return new Promise<void>((resolve, reject) => {
+        client.publish(topic, stringify(message), { qos, ...(v5 ? { properties } : {}) }, (error) => {
+          if (!error) return resolve()
+          if (isRequest) awaiting.delete(m.id!)
+          reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `MQTT publish failed: ${error.message}`, { cause: error }))
+        })
+      })
+    },
+    async close() {
+      client.off('message', onMessage)
+      client.off('close', onClose)
+      client.off('offline', onOffline)
+      await client.endAsync(true)
+    },
+  })
+}
