@@ -11,6 +11,11 @@
  * QoS per kind: requests, responses and `$/cancel` at QoS 1 (must arrive); other notifications
  * (`$/log`, `$/progress`) at QoS 0.
  *
+ * MQTT has no end-of-stream, so a side publishes `$/gone` to the other before a clean close, and
+ * the other side's channel then closes. No Last Will is used: brokers (Mosquitto) publish every
+ * client's will when they shut down, which would turn a broker restart into a plugin death. A
+ * side that vanishes silently is found by heartbeats (`$/ping`) instead, or by its process exit.
+ *
  * Broker loss does not close the channel: calls this side has in flight fail at once with
  * TRANSPORT_UNAVAILABLE (answered locally), sends while disconnected fail the same way, the
  * client reconnects with backoff and resubscribes, and calls work again when the broker returns.
@@ -75,12 +80,39 @@ export async function connectMqtt(options: MqttConnectOptions): Promise<Channel>
   client.on('offline', () => (client.options.reconnectPeriod = Math.min(5000, (client.options.reconnectPeriod ?? base) * 2)))
   client.on('error', () => {}) // surfaced as 'close'/'offline'; a listener keeps EventEmitter from throwing
   const inbox = inboxTopic(options.pluginId, options.side)
-  const granted = await client.subscribeAsync(inbox, { qos: 1 })
-  if (granted.some((g) => g.qos === 128)) {
+  const granted = await client.subscribeAsync(inbox, { qos: 1 }).catch(() => [{ qos: 128 }])
+  // Mosquitto grants a forbidden MQTT 3.1.1 subscription and then delivers nothing: a probe
+  // message to our own inbox tells an allowed subscription from a silently refused one.
+  if (granted.some((g) => g.qos === 128) || !(await probe(client, inbox))) {
     await client.endAsync(true)
     throw new PolyplugError(ErrorCodes.PERMISSION_DENIED, `broker refused the subscription to ${inbox}`)
   }
   return mqttChannel(client, options.pluginId, options.side)
+}
+
+const GONE = '$/gone'
+const PROBE = '$/probe'
+
+function probe(client: MqttClient, inbox: string, timeoutMs = 3000): Promise<boolean> {
+  const nonce = Math.random().toString(36).slice(2)
+  const text = JSON.stringify({ jsonrpc: '2.0', method: PROBE, params: { nonce } })
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer)
+      client.off('message', onMessage)
+      resolve(ok)
+    }
+    const onMessage = (topic: string, payload: Buffer) => {
+      if (topic === inbox && payload.toString() === text) done(true)
+    }
+    const timer = setTimeout(() => done(false), timeoutMs)
+    client.on('message', onMessage)
+    client.publish(inbox, text, { qos: 1 }, (error) => error && done(false))
+  })
+}
+
+function goneMessage(clean: boolean): string {
+  return JSON.stringify({ jsonrpc: '2.0', method: GONE, params: { clean } })
 }
 
 /** A Channel over a connected client already subscribed to `inboxTopic(pluginId, side)`. */
@@ -109,7 +141,14 @@ export function mqttChannel(client: MqttClient, pluginId: string, side: MqttSide
     } catch {
       return
     }
-    const m = value as { id?: RequestId; method?: string }
+    const m = value as { id?: RequestId; method?: string; params?: { clean?: boolean } }
+    if (m.method === PROBE) return
+    if (m.method === GONE) {
+      const clean = m.params?.clean === true
+      sink.closed(clean ? undefined : new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `the ${side === 'host' ? 'plugin' : 'host'} left the broker without closing`))
+      void release(false)
+      return
+    }
     if (m.id !== undefined && m.id !== null) {
       if (m.method === undefined) awaiting.delete(m.id)
       else if (v5 && packet.properties?.responseTopic) {
@@ -120,6 +159,19 @@ export function mqttChannel(client: MqttClient, pluginId: string, side: MqttSide
   }
   const onClose = () => failAwaiting('closed')
   const onOffline = () => failAwaiting('offline')
+
+  let released: Promise<void> | undefined
+  const release = (sayGoodbye: boolean) =>
+    (released ??= (async () => {
+      client.off('message', onMessage)
+      client.off('close', onClose)
+      client.off('offline', onOffline)
+      if (sayGoodbye && client.connected) await client.publishAsync(outbox, goneMessage(true), { qos: 1 }).catch(() => {})
+      // A clean DISCONNECT: the broker drops the Last Will.
+      if (!client.connected) return client.endAsync(true)
+      const timer = setTimeout(() => void client.endAsync(true), 1000)
+      await client.endAsync(false).finally(() => clearTimeout(timer))
+    })())
 
   return normalizeChannel({
     carries: 'structured-clone', // encoded here: request ids are tracked by shape
@@ -161,11 +213,8 @@ export function mqttChannel(client: MqttClient, pluginId: string, side: MqttSide
         })
       })
     },
-    async close() {
-      client.off('message', onMessage)
-      client.off('close', onClose)
-      client.off('offline', onOffline)
-      await client.endAsync(true)
+    close() {
+      return release(true)
     },
   })
 }
