@@ -18,7 +18,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/rpc/**/*.ts', 'src/channels/**/*.ts'],
+    files: ['src/rpc/**/*.ts', 'src/channels/**/*.ts', 'src/framing/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'The RPC core runs anywhere: no Node imports.' }, { group: upperLayers, message: 'The RPC core never imports the layers above it.' }] }],
     },

@@ -4,6 +4,7 @@ import type { ManifestError } from '../manifest/validate.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import type { CallOptions, Remote } from '../rpc/types.js'
 import type { HostApi } from './host-api.js'
+import type { RestartPolicyOptions } from './supervisor.js'
 import { stderrLogger, type HostLogger } from './log.js'
 import { PluginRuntime, type PluginInfo } from './plugin.js'
 
@@ -19,6 +20,8 @@ export interface HostOptions {
   startTimeoutMs?: number
   /** Heartbeat deadline after a timed-out call (ms). Default 1000. */
   pingTimeoutMs?: number
+  /** Restart backoff and circuit breaker for plugins that crash (src/host/supervisor.ts). */
+  restart?: RestartPolicyOptions
 }
 
 export interface InvalidPlugin {
@@ -34,6 +37,10 @@ export interface PluginHandle {
   proxy<Api>(options?: CallOptions): Remote<Api>
   activate(reason?: string): Promise<void>
   stop(): Promise<void>
+  /** Re-enables a plugin quarantined after crashing too often. */
+  reset(): void
+  /** The plugin's process id while it runs in a process of its own. */
+  pid(): number | undefined
 }
 
 export class Host {
@@ -49,6 +56,7 @@ export class Host {
       callTimeoutMs: 30_000,
       startTimeoutMs: 10_000,
       pingTimeoutMs: 1_000,
+      restart: {},
       ...options,
     }
   }
@@ -98,6 +106,8 @@ export class Host {
         await runtime.activate(reason)
       },
       stop: () => runtime.stop(),
+      pid: () => runtime.pid,
+      reset: () => runtime.reset(),
     }
   }
 

@@ -14,6 +14,7 @@ import { Reserved } from '../rpc/wire.js'
 import { PROTOCOL_VERSION, type HelloParams, type HelloResult, type LogParams } from '../sdk/protocol.js'
 import { HOST_VERSION, registerHostApi, type HostApi } from './host-api.js'
 import type { HostLogger } from './log.js'
+import { RestartPolicy, type RestartPolicyOptions } from './supervisor.js'
 
 export type PluginState = 'inactive' | 'starting' | 'active' | 'stopping' | 'failed'
 
@@ -45,6 +46,8 @@ export interface PluginRuntimeOptions {
   /** How long a plugin has to answer a heartbeat after a call timed out. */
   pingTimeoutMs: number
   config?: Record<string, unknown>
+  /** Backoff and circuit breaker for plugins that crash (src/host/supervisor.ts). */
+  restart?: RestartPolicyOptions
 }
 
 interface Session {
@@ -60,11 +63,24 @@ export class PluginRuntime {
   #session: Session | undefined
   #starting: Promise<Session> | undefined
   #info: Partial<PluginInfo> = {}
+  readonly #restart: RestartPolicy
 
   constructor(loaded: LoadedManifest, options: PluginRuntimeOptions) {
     this.id = loaded.manifest.id
     this.#loaded = loaded
     this.#options = options
+    this.#restart = new RestartPolicy(this.id, options.restart)
+  }
+
+  /** Closes the circuit breaker after the plugin was quarantined for crashing too often. */
+  reset(): void {
+    this.#restart.reset()
+    if (this.#state === 'failed') this.#state = 'inactive'
+  }
+
+  /** The plugin's process id while it runs in its own process. */
+  get pid(): number | undefined {
+    return this.#session?.launched.pid
   }
 
   get state(): PluginState {
@@ -125,6 +141,13 @@ export class PluginRuntime {
   }
 
   async #start(reason: string): Promise<Session> {
+    const quarantined = this.#restart.quarantined
+    if (quarantined) {
+      this.#state = 'failed'
+      throw quarantined
+    }
+    const backoff = this.#restart.delayBeforeStart()
+    if (backoff > 0) await new Promise((r) => setTimeout(r, backoff))
     this.#state = 'starting'
     const launcher = launcherFor(this.manifest.placement)
     const t0 = performance.now()
@@ -133,7 +156,12 @@ export class PluginRuntime {
       if (!launcher) {
         throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `placement "${this.manifest.placement}" is not supported yet`, { plugin: this.id })
       }
-      launched = await launcher({ id: this.id, loaded: this.#loaded })
+      launched = await launcher({
+        id: this.id,
+        loaded: this.#loaded,
+        startTimeoutMs: this.#options.startTimeoutMs,
+        log: (level, message) => this.#options.logger({ level, plugin: this.id, message }),
+      })
       const t1 = performance.now()
       const peer = this.#connect(launched)
       const hello = await peer.call<HelloResult>(Reserved.hello, this.#helloParams() as unknown as Record<string, unknown>, {
@@ -143,6 +171,10 @@ export class PluginRuntime {
           ? new PolyplugError(ErrorCodes.PLUGIN_START_TIMEOUT, `no handshake within ${this.#options.startTimeoutMs} ms`, { plugin: this.id })
           : error
       })
+      if (launched.token !== undefined && hello.token !== launched.token) {
+        throw new PolyplugError(ErrorCodes.PERMISSION_DENIED, 'the plugin answered $/hello without the launch token', { plugin: this.id })
+      }
+      this.#serveHost(peer) // only now: nothing is served to a peer that has not proven itself
       await peer.call(Reserved.activate, { config: this.#options.config ?? {}, reason }, { timeout: this.#options.startTimeoutMs }).catch((error: unknown) => {
         const e = toPolyplugError(error)
         throw new PolyplugError(ErrorCodes.ACTIVATION_FAILED, `activate failed: ${e.message}`, { plugin: this.id, cause: e, data: { code: e.code } })
@@ -156,6 +188,7 @@ export class PluginRuntime {
       const e = toPolyplugError(error).withContext(this.id, undefined)
       this.#state = 'failed'
       this.#info = { ...this.#info, lastError: { code: e.code, message: e.message } }
+      if (launched?.isolated) this.#restart.recordCrash(e)
       await launched?.kill(e).catch(() => {})
       throw e
     }
@@ -170,15 +203,19 @@ export class PluginRuntime {
     const peer = new Peer(launched.channel, {
       name: this.id,
       timeout,
+      ...(launched.codec ? { codec: launched.codec } : {}),
       onProtocolError: (error) => this.#options.logger({ level: 'warn', plugin: this.id, message: `protocol: ${error.code}: ${error.message}` }),
     })
+    launched.channel.onClose((error) => this.#onClosed(peer, error))
+    return peer
+  }
+
+  #serveHost(peer: Peer): void {
     registerHostApi(peer, this.id, this.#options.api)
     peer.handle(Reserved.log, (params) => {
       const { level, message } = (params ?? {}) as Partial<LogParams>
       this.#options.logger({ level: level ?? 'info', plugin: this.id, message: String(message) })
     })
-    launched.channel.onClose((error) => this.#onClosed(peer, error))
-    return peer
   }
 
   #onClosed(peer: Peer, error?: Error): void {
@@ -190,6 +227,8 @@ export class PluginRuntime {
     if (error && !stopping) {
       const e = toPolyplugError(error)
       this.#info.lastError = { code: e.code, message: e.message }
+      this.#restart.recordCrash(e)
+      if (this.#restart.quarantined) this.#state = 'failed'
       this.#options.logger({ level: 'error', plugin: this.id, message: `${e.code}: ${e.message}` })
     }
   }

@@ -28,6 +28,20 @@ export const LimitsSchema = Type.Object(
   { additionalProperties: false },
 )
 
+export const SidecarSchema = Type.Object(
+  {
+    command: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description: 'argv that starts an exec plugin, run in the plugin folder, e.g. ["python3", "plugin.py"]. Default: the entry itself.',
+      }),
+    ),
+    encoding: Type.Optional(literals(['json', 'msgpack'] as const, 'Message encoding on the wire (POLYPLUG_ENCODING). Default json.')),
+    framing: Type.Optional(literals(['length', 'content-length', 'ndjson'] as const, 'How messages are cut from the byte stream (POLYPLUG_FRAMING). Default length.')),
+  },
+  { additionalProperties: false, description: 'How a process-placed plugin is started and spoken to.' },
+)
+
 export const ManifestSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String()),
@@ -46,6 +60,7 @@ export const ManifestSchema = Type.Object(
     placement: Type.Optional(literals(PLACEMENTS, 'Where the plugin runs. Defaults per kind.')),
     transport: Type.Optional(literals(TRANSPORTS, 'How messages move. Defaults per placement.')),
     limits: Type.Optional(LimitsSchema),
+    sidecar: Type.Optional(SidecarSchema),
   },
   { additionalProperties: false, $id: 'https://polyplug.dev/schema/polyplug.schema.json', title: 'polyplug plugin manifest' },
 )

@@ -1,11 +1,16 @@
 /** A placement starts a plugin somewhere and hands back a Channel to it. */
 import type { Channel } from '../channels/channel.js'
 import type { LoadedManifest } from '../manifest/load.js'
+import type { Codec } from '../rpc/codec.js'
 import type { PolyplugError } from '../rpc/errors.js'
 
 export interface LaunchSpec {
   id: string
   loaded: LoadedManifest
+  /** How long the plugin has to connect (process placement); default 10000 ms. */
+  startTimeoutMs?: number
+  /** Lines the plugin writes outside the channel (stderr), for the host log. */
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void
 }
 
 export interface Launched {
@@ -15,6 +20,12 @@ export interface Launched {
   readonly isolated: boolean
   /** Stops the plugin at once (terminate, kill); its channel closes with `reason` (clean if none). */
   kill(reason?: PolyplugError): Promise<void>
+  /** The encoding both sides use from the first message (bytes channels); default JSON. */
+  readonly codec?: Codec
+  /** The secret the plugin must echo in its `$/hello` answer before the host serves it. */
+  readonly token?: string
+  /** The plugin's process id, where it has its own process. */
+  readonly pid?: number
 }
 
 export type Launcher = (spec: LaunchSpec) => Promise<Launched>

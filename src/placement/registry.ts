@@ -2,11 +2,13 @@
 import type { Manifest } from '../manifest/schema.js'
 import { launchInline } from './inline.js'
 import type { Launcher } from './placement.js'
+import { launchProcess } from './process.js'
 import { launchWorker } from './worker.js'
 
 const launchers: Partial<Record<Manifest['placement'], Launcher>> = {
   inline: launchInline,
   worker: launchWorker,
+  process: launchProcess,
 }
 
 export function launcherFor(placement: Manifest['placement']): Launcher | undefined {

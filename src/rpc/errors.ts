@@ -32,6 +32,10 @@ export const ErrorCodes = {
   DUPLICATE_REQUEST_ID: 'DUPLICATE_REQUEST_ID',
   /** A message larger than the configured limit. */
   FRAME_TOO_LARGE: 'FRAME_TOO_LARGE',
+  /** Bytes on a stream that do not form a frame (bad header, truncated frame, invalid UTF-8 line). */
+  FRAME_INVALID: 'FRAME_INVALID',
+  /** The plugin crashed too often in a short window and is quarantined until re-enabled. */
+  PLUGIN_QUARANTINED: 'PLUGIN_QUARANTINED',
   /** A message nested deeper than the configured limit. */
   MESSAGE_TOO_DEEP: 'MESSAGE_TOO_DEEP',
   /** The two sides share no protocol version or encoding. */

@@ -18,6 +18,8 @@ export interface HelloResult {
   /** Methods the plugin exports. */
   methods: string[]
   encodings: CodecName[]
+  /** The launch's POLYPLUG_TOKEN, echoed back so the host knows it launched this peer. */
+  token?: string
 }
 
 export interface ActivateParams {

@@ -14,6 +14,8 @@ import { PROTOCOL_VERSION, type ActivateParams, type HelloParams, type HelloResu
 
 export interface ServeOptions extends Omit<PeerOptions, 'name'> {
   id: string
+  /** The per-launch secret returned in the `$/hello` answer; default POLYPLUG_TOKEN from the environment. */
+  token?: string
   /** Called after `$/shutdown` has run `deactivate` and answered; carriers exit here. */
   onShutdown?: () => void
 }
@@ -22,6 +24,7 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
   const peer = new Peer(channel, { ...options, name: options.id })
   let config: Record<string, unknown> = {}
   const log = createLogger(peer)
+  const token = options.token ?? (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.POLYPLUG_TOKEN
   const context: PluginContext = {
     id: options.id,
     get config() {
@@ -42,7 +45,8 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
       protocol: PROTOCOL_VERSION,
       id: options.id,
       methods: methodEntries(definition.methods).map(([name]) => name),
-      encodings: ['json', 'msgpack'],
+      encodings: options.codec ? [options.codec.name] : ['json', 'msgpack'],
+      ...(token ? { token } : {}),
     }
   })
   peer.handle(Reserved.activate, async (params) => {

@@ -1,0 +1,107 @@
+/**
+ * Sidecars over stdio, fifo, unix and tcp: a polyplug call to a plugin in its own process (the
+ * Node process carrier) against a hand-written raw echo child over the same transport, set up the
+ * same way (bench/workers/raw-frame-echo.ts: no RPC, no codec, bytes copied back), and against
+ * vscode-jsonrpc over stdio. Two metrics: small-call round trip, and a 1 MiB binary echo.
+ */
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node.js'
+import { createHost } from '../../src/host/host.js'
+import { silentLogger } from '../../src/host/log.js'
+import { jsonCodec } from '../../src/rpc/codec.js'
+import { msgpackCodec } from '../../src/rpc/msgpack.js'
+import { sidecarTransport } from '../../src/transports/sidecar-registry.js'
+import { compare, row, type BenchRow } from '../measure.js'
+
+const examples = fileURLToPath(new URL('../../../examples', import.meta.url))
+const worker = (name: string) => fileURLToPath(new URL(`../workers/${name}`, import.meta.url))
+const TRANSPORTS = ['stdio', 'fifo', 'unix', 'tcp'] as const
+const MiB = 1 << 20
+
+interface RawEcho {
+  call(payload: Uint8Array): Promise<unknown>
+  close(): Promise<void>
+}
+
+/** A raw child over the transport: the host end is the transport's framed channel, nothing else. */
+async function rawEcho(name: string): Promise<RawEcho> {
+  const transport = sidecarTransport(name)
+  if (!transport) throw new Error(`no transport ${name}`)
+  const endpoint = await transport.prepare({ id: 'raw', framing: 'length', maxFrameBytes: 64 * MiB })
+  const child = spawn(process.execPath, [worker('raw-frame-echo.js')], {
+    env: { ...process.env, POLYPLUG_TRANSPORT: name, ...endpoint.env },
+    stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', endpoint.usesStdio ? 'pipe' : 'ignore', 'inherit'],
+  })
+  const channel = await endpoint.connect({ stdin: child.stdin, stdout: child.stdout }, new AbortController().signal)
+  const waiters: ((m: unknown) => void)[] = []
+  channel.onMessage((m) => waiters.shift()?.(m))
+  return {
+    call: (payload) => new Promise((resolve) => {
+      waiters.push(resolve)
+      void channel.send(payload)
+    }),
+    async close() {
+      await channel.close()
+      child.kill()
+      await endpoint.dispose()
+    },
+  }
+}
+
+async function vscodeJsonRpc() {
+  const child = spawn(process.execPath, [worker('vscode-jsonrpc-echo.js')], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin))
+  connection.listen()
+  return {
+    echo: (value: unknown) => connection.sendRequest('echo', value),
+    close() {
+      connection.dispose()
+      child.kill()
+    },
+  }
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const host = await createHost({ plugins: [examples], logger: silentLogger })
+  const rows: BenchRow[] = []
+  const peer = await vscodeJsonRpc()
+  // What polyplug puts on the wire for echo(1): the raw child echoes the same number of bytes.
+  const small = jsonCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
+  const big = new Uint8Array(MiB).map((_, i) => i & 255)
+  const bigFrame = jsonCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [big] })
+  try {
+    for (const name of TRANSPORTS) {
+      const plugin = host.plugin(`echo-process-${name}`)
+      await plugin.activate()
+      const raw = await rawEcho(name)
+      try {
+        const withPeer = name === 'stdio'
+        const ops = [() => plugin.call('echo', [1]), () => raw.call(small), ...(withPeer ? [() => peer.echo(1)] : [])]
+        const [p, b, v] = await compare(ops)
+        rows.push(row({ name: `sidecar ${name} echo`, kind: 'js', placement: 'process', transport: name, polyplug: p!, baseline: b!, ...(v === undefined ? {} : { peer: 'vscode-jsonrpc', peer_value: v }) }))
+        const [pb, bb] = await compare([() => plugin.call('echo', [big]), () => raw.call(bigFrame)], { batch: 5, rounds: 7, warmup: 5 })
+        rows.push(row({ name: `sidecar ${name} 1 MiB echo`, kind: 'js', placement: 'process', transport: name, metric: '1MiB-echo', polyplug: pb!, baseline: bb! }))
+      } finally {
+        await raw.close()
+      }
+    }
+    // MessagePack carries bytes as bytes: no base64 on the way.
+    const packed = host.plugin('echo-process-unix-msgpack')
+    await packed.activate()
+    const raw = await rawEcho('unix')
+    try {
+      const frame = msgpackCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [big] })
+      const [p, b] = await compare([() => packed.call('echo', [big]), () => raw.call(frame)], { batch: 5, rounds: 7, warmup: 5 })
+      rows.push(row({ name: 'sidecar unix msgpack 1 MiB echo', kind: 'js', placement: 'process', transport: 'unix', metric: '1MiB-echo', polyplug: p!, baseline: b! }))
+      const [ps, bs] = await compare([() => packed.call('echo', [1]), () => raw.call(msgpackCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] }))])
+      rows.push(row({ name: 'sidecar unix msgpack echo', kind: 'js', placement: 'process', transport: 'unix', polyplug: ps!, baseline: bs! }))
+    } finally {
+      await raw.close()
+    }
+  } finally {
+    peer.close()
+    await host.close()
+  }
+  return rows
+}

@@ -1,0 +1,357 @@
+"""polyplug plugin kit for Python (standard library only).
+
+Implements the sidecar side of docs/protocol.md: the transports stdio, fifo, unix and tcp; the
+framings length, content-length and ndjson; the JSON encoding (Uint8Array <-> bytes as
+{"$bytes": base64}); the $/hello handshake with the launch token; $/activate, $/shutdown, $/ping,
+$/cancel, $/progress and $/log; calls to the host API; exit when the host is gone.
+
+    import polyplug
+    plugin = polyplug.Plugin()
+
+    @plugin.method
+    def add(a, b):
+        return a + b
+
+    @plugin.method
+    def slow(ms, ctx):          # a parameter named ctx receives the call context
+        if ctx.cancelled.wait(ms / 1000):
+            raise polyplug.PolyplugError("RPC_CANCELLED", "cancelled")
+        return ms
+
+    plugin.run()
+
+Each request runs on its own thread, so a slow method does not block cancellation or others.
+"""
+import base64
+import inspect
+import json
+import os
+import socket
+import struct
+import sys
+import threading
+
+PROTOCOL_VERSION = 1
+DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
+
+# JSON-RPC numeric codes for the polyplug string codes (docs/protocol.md, "Errors").
+NUMERIC_CODES = {
+    "PARSE_ERROR": -32700, "INVALID_REQUEST": -32600, "METHOD_NOT_FOUND": -32601,
+    "INVALID_PARAMS": -32602, "INTERNAL_ERROR": -32603, "RPC_CANCELLED": -32800,
+    "RPC_TIMEOUT": -32001, "PERMISSION_DENIED": -32002, "FRAME_TOO_LARGE": -32003,
+    "MESSAGE_TOO_DEEP": -32004, "DUPLICATE_REQUEST_ID": -32005,
+}
+
+
+class PolyplugError(Exception):
+    """An error with a stable string code; the code crosses the wire unchanged."""
+
+    def __init__(self, code, message, data=None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+
+class FrameError(Exception):
+    pass
+
+
+# ---- encoding -------------------------------------------------------------------------------
+
+def _default(value):
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"$bytes": base64.b64encode(bytes(value)).decode("ascii")}
+    raise TypeError("cannot encode %r" % type(value).__name__)
+
+
+def _hook(obj):
+    if len(obj) == 1 and isinstance(obj.get("$bytes"), str):
+        return base64.b64decode(obj["$bytes"])
+    return obj
+
+
+def encode(message):
+    return json.dumps(message, default=_default, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def decode(data):
+    return json.loads(data.decode("utf-8"), object_hook=_hook)
+
+
+# ---- framing --------------------------------------------------------------------------------
+
+def _read_exactly(reader, n):
+    chunks = []
+    while n > 0:
+        chunk = reader.read(n)
+        if not chunk:
+            raise EOFError()
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(reader, framing, max_bytes):
+    """Returns one frame body; raises EOFError at a clean end, FrameError on bad input."""
+    if framing == "length":
+        header = reader.read(4)
+        if not header:
+            raise EOFError()
+        if len(header) < 4:
+            header += _read_exactly(reader, 4 - len(header))
+        (size,) = struct.unpack(">I", header)
+        if size > max_bytes:
+            raise FrameError("FRAME_TOO_LARGE: %d bytes" % size)
+        return _read_exactly(reader, size)
+    if framing == "content-length":
+        size = None
+        while True:
+            line = reader.readline(8192)
+            if not line:
+                raise EOFError()
+            line = line.rstrip(b"\r\n")
+            if not line:
+                break
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                size = int(value.strip())
+        if size is None:
+            raise FrameError("FRAME_INVALID: no Content-Length")
+        if size > max_bytes:
+            raise FrameError("FRAME_TOO_LARGE: %d bytes" % size)
+        return _read_exactly(reader, size)
+    if framing == "ndjson":
+        while True:
+            line = reader.readline(max_bytes + 2)
+            if not line:
+                raise EOFError()
+            line = line.rstrip(b"\r\n")
+            if line:
+                return line
+    raise FrameError("FRAME_INVALID: unknown framing %r" % framing)
+
+
+def frame(framing, body):
+    if framing == "length":
+        return struct.pack(">I", len(body)) + body
+    if framing == "content-length":
+        return b"Content-Length: %d\r\n\r\n" % len(body) + body
+    return body + b"\n"
+
+
+# ---- transports -----------------------------------------------------------------------------
+
+def _need(name):
+    value = os.environ.get(name)
+    if not value:
+        sys.exit("polyplug: %s is not set" % name)
+    return value
+
+
+def connect():
+    """Opens the channel named by POLYPLUG_TRANSPORT. Returns (reader, write(bytes))."""
+    transport = os.environ.get("POLYPLUG_TRANSPORT", "stdio")
+    if transport == "stdio":
+        # The channel keeps the real stdout; fd 1 and print() then go to stderr, so a stray
+        # print cannot corrupt the channel (docs/protocol.md, "stdio").
+        out = os.fdopen(os.dup(1), "wb", buffering=0)
+        os.dup2(2, 1)
+        sys.stdout = sys.stderr
+        reader = os.fdopen(os.dup(0), "rb", buffering=65536)
+        return reader, out.write
+    if transport == "fifo":
+        out = open(_need("POLYPLUG_FIFO_OUT"), "wb", buffering=0)   # OUT first, then IN
+        reader = open(_need("POLYPLUG_FIFO_IN"), "rb", buffering=65536)
+        return reader, out.write
+    if transport == "unix":
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(_need("POLYPLUG_SOCKET"))
+    elif transport == "tcp":
+        host, _, port = _need("POLYPLUG_ADDRESS").rpartition(":")
+        sock = socket.create_connection((host.strip("[]"), int(port)))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    else:
+        sys.exit("polyplug: transport %r is not supported by this kit" % transport)
+    return sock.makefile("rb", buffering=65536), sock.sendall
+
+
+# ---- the plugin -----------------------------------------------------------------------------
+
+class Context:
+    """What a method can use: its cancellation event, progress, logging and host calls."""
+
+    def __init__(self, plugin, request_id, method):
+        self.plugin = plugin
+        self.id = request_id
+        self.method = method
+        self.cancelled = threading.Event()
+
+    def progress(self, value):
+        self.plugin.notify("$/progress", {"id": self.id, "value": value})
+
+    def call(self, method, args=None):
+        return self.plugin.call(method, args or [])
+
+    def log(self, level, message):
+        self.plugin.log(level, message)
+
+
+class Plugin:
+    def __init__(self, plugin_id=None):
+        self.id = plugin_id or os.environ.get("POLYPLUG_PLUGIN_ID", "python-plugin")
+        self.framing = os.environ.get("POLYPLUG_FRAMING", "length")
+        self.max_bytes = int(os.environ.get("POLYPLUG_MAX_FRAME_BYTES") or DEFAULT_MAX_FRAME_BYTES)
+        self.config = {}
+        self.methods = {}
+        self.on_activate = None
+        self.on_deactivate = None
+        self._write = None
+        self._lock = threading.Lock()
+        self._inflight = {}
+        self._pending = {}
+        self._next_id = 1
+
+    def method(self, fn=None, name=None):
+        """Decorator: exports fn under its own name (or `name`)."""
+        def register(f):
+            self.methods[name or f.__name__] = f
+            return f
+        return register(fn) if fn else register
+
+    # -- sending --
+    def _send(self, message):
+        body = encode(message)
+        with self._lock:
+            self._write(frame(self.framing, body))
+
+    def notify(self, method, params):
+        self._send({"jsonrpc": "2.0", "method": method, "params": params})
+
+    def log(self, level, message):
+        self.notify("$/log", {"level": level, "message": str(message)})
+
+    def call(self, method, args):
+        """Calls the host (e.g. host/echo) and blocks this thread for the answer."""
+        with self._lock:
+            request_id = "py%d" % self._next_id
+            self._next_id += 1
+            slot = self._pending[request_id] = [threading.Event(), None]
+        self._send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": args})
+        slot[0].wait()
+        answer = slot[1]
+        if "error" in answer:
+            error = answer["error"]
+            data = error.get("data") if isinstance(error.get("data"), dict) else {}
+            raise PolyplugError(data.get("code", "INTERNAL_ERROR"), error.get("message", ""), data.get("data"))
+        return answer.get("result")
+
+    def _error(self, request_id, code, message, method=None, data=None):
+        wire = {"code": code, "plugin": self.id}
+        if method:
+            wire["method"] = method
+        if data is not None:
+            wire["data"] = data
+        self._send({"jsonrpc": "2.0", "id": request_id,
+                    "error": {"code": NUMERIC_CODES.get(code, -32000), "message": message, "data": wire}})
+
+    # -- receiving --
+    def _reserved(self, method, params):
+        if method == "$/hello":
+            versions = (params or {}).get("protocol", [PROTOCOL_VERSION])
+            if PROTOCOL_VERSION not in versions:
+                raise PolyplugError("PROTOCOL_MISMATCH", "host speaks %r, plugin speaks 1" % versions)
+            answer = {"protocol": PROTOCOL_VERSION, "id": self.id, "methods": sorted(self.methods), "encodings": ["json"]}
+            if os.environ.get("POLYPLUG_TOKEN"):
+                answer["token"] = os.environ["POLYPLUG_TOKEN"]
+            return answer
+        if method == "$/activate":
+            self.config = (params or {}).get("config") or {}
+            if self.on_activate:
+                self.on_activate(self)
+            return {}
+        if method == "$/shutdown":
+            if self.on_deactivate:
+                self.on_deactivate()
+            threading.Timer(0.05, lambda: os._exit(0)).start()   # after the answer has left
+            return {}
+        if method == "$/ping":
+            return {}
+        raise PolyplugError("METHOD_NOT_FOUND", "no method named %r" % method, None)
+
+    def _invoke(self, message):
+        request_id, method, params = message["id"], message["method"], message.get("params")
+        ctx = self._inflight[request_id]
+        try:
+            if method.startswith("$/"):
+                result = self._reserved(method, params)
+            else:
+                fn = self.methods.get(method)
+                if fn is None:
+                    raise PolyplugError("METHOD_NOT_FOUND", "no method named %r" % method)
+                args = params if isinstance(params, list) else ([] if params is None else [params])
+                if "ctx" in inspect.signature(fn).parameters:
+                    result = fn(*args, ctx=ctx)
+                else:
+                    result = fn(*args)
+            self._send({"jsonrpc": "2.0", "id": request_id, "result": result})
+        except PolyplugError as e:
+            self._error(request_id, e.code, e.message, method, e.data)
+        except TypeError as e:
+            self._error(request_id, "INVALID_PARAMS", str(e), method)
+        except Exception as e:  # noqa: BLE001 - every failure is answered, never lost
+            self._error(request_id, "INTERNAL_ERROR", "%s: %s" % (type(e).__name__, e), method)
+        finally:
+            self._inflight.pop(request_id, None)
+
+    def _dispatch(self, message):
+        if "method" in message:
+            method = message["method"]
+            if "id" not in message:
+                if method == "$/cancel":
+                    ctx = self._inflight.get((message.get("params") or {}).get("id"))
+                    if ctx:
+                        ctx.cancelled.set()
+                return
+            self._inflight[message["id"]] = Context(self, message["id"], method)
+            threading.Thread(target=self._invoke, args=(message,), daemon=True).start()
+        elif "id" in message:
+            slot = self._pending.pop(message["id"], None)
+            if slot:
+                slot[1] = message
+                slot[0].set()
+
+    def _watch_host(self, pid):
+        import time
+        while True:
+            time.sleep(0.5)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass
+
+    def run(self):
+        """Connects to the host and serves until the channel ends or the host is gone."""
+        if os.environ.get("POLYPLUG_ENCODING", "json") != "json":
+            sys.exit("polyplug: this kit speaks only the json encoding")
+        reader, self._write = connect()
+        host_pid = int(os.environ.get("POLYPLUG_HOST_PID") or 0)
+        if host_pid > 0:
+            threading.Thread(target=self._watch_host, args=(host_pid,), daemon=True).start()
+        while True:
+            try:
+                body = read_frame(reader, self.framing, self.max_bytes)
+            except EOFError:
+                os._exit(0)   # the host closed the channel: nothing left to serve
+            except (FrameError, ValueError) as e:
+                sys.stderr.write("polyplug: bad frame from host: %s\n" % e)
+                os._exit(2)
+            try:
+                message = decode(body)
+            except ValueError:
+                self._send({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "not JSON", "data": {"code": "PARSE_ERROR"}}})
+                continue
+            if isinstance(message, dict):
+                self._dispatch(message)

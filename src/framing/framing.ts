@@ -1,0 +1,247 @@
+/**
+ * Framing: how whole messages are cut out of a byte stream (pipes, FIFOs, sockets). One layer,
+ * shared by every byte-stream transport. Pure: no Node imports, so it runs anywhere.
+ *
+ * - `length` (default): a 4-byte big-endian unsigned length, then that many bytes. Binary-safe.
+ * - `content-length`: LSP-style headers (`Content-Length: N\r\n` ... `\r\n`), then N bytes.
+ * - `ndjson`: one message per line, terminated by `\n` (an optional `\r` before it is dropped).
+ *
+ * The size limit is checked from the header, before any body is buffered, so a hostile
+ * 2 GiB length costs nothing. Normative byte layouts: docs/protocol.md.
+ */
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+
+export type FramingName = 'length' | 'content-length' | 'ndjson'
+
+export const FRAMINGS: readonly FramingName[] = ['length', 'content-length', 'ndjson']
+
+/** Default largest frame body: 16 MiB, the same as the Peer's message limit. */
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
+
+/** Longest header block accepted for `content-length` framing. */
+const MAX_HEADER_BYTES = 8 * 1024
+
+const encoder = new TextEncoder()
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+export function isFramingName(value: unknown): value is FramingName {
+  return typeof value === 'string' && (FRAMINGS as readonly string[]).includes(value)
+}
+
+/** The bytes to write for one message: a header (possibly empty) and the body, and a trailer. */
+export function encodeFrame(framing: FramingName, body: Uint8Array, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Uint8Array[] {
+  if (body.byteLength > maxFrameBytes) {
+    throw new PolyplugError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${body.byteLength} bytes exceeds the limit of ${maxFrameBytes}`)
+  }
+  switch (framing) {
+    case 'length': {
+      const header = new Uint8Array(4)
+      new DataView(header.buffer).setUint32(0, body.byteLength, false)
+      return [header, body]
+    }
+    case 'content-length':
+      return [encoder.encode(`Content-Length: ${body.byteLength}\r\n\r\n`), body]
+    case 'ndjson':
+      // JSON text never holds a raw newline; anything else (MessagePack) cannot be framed by lines.
+      if (body.includes(0x0a)) throw new PolyplugError(ErrorCodes.FRAME_INVALID, 'ndjson framing cannot carry a message containing a newline byte')
+      return [body, NEWLINE]
+  }
+}
+
+const NEWLINE = new Uint8Array([0x0a])
+
+/**
+ * Cuts frames out of chunks as they arrive. `push` returns the complete frame bodies found so far
+ * (zero, one or many) and throws a PolyplugError (FRAME_TOO_LARGE, FRAME_INVALID) on a stream
+ * that cannot be trusted any more; after a throw the decoder refuses further input.
+ */
+export class FrameDecoder {
+  readonly framing: FramingName
+  readonly maxFrameBytes: number
+  #chunks: Uint8Array[] = []
+  #buffered = 0
+  /** Body length of the frame being read, once its header is known. */
+  #need = -1
+  #failed: PolyplugError | undefined
+  /** Leading buffered bytes already searched for a newline (ndjson), so long lines scan once. */
+  #scanned = 0
+
+  constructor(framing: FramingName = 'length', maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
+    if (!isFramingName(framing)) throw new PolyplugError(ErrorCodes.FRAME_INVALID, `unknown framing ${JSON.stringify(framing)}`)
+    this.framing = framing
+    this.maxFrameBytes = maxFrameBytes
+  }
+
+  /** Bytes received but not yet returned as a frame (a partial frame at end of stream is truncated). */
+  get buffered(): number {
+    return this.#buffered
+  }
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (this.#failed) throw this.#failed
+    if (chunk.byteLength === 0) return []
+    this.#chunks.push(chunk)
+    this.#buffered += chunk.byteLength
+    const out: Uint8Array[] = []
+    try {
+      for (;;) {
+        const frame = this.framing === 'length' ? this.#nextLength() : this.framing === 'ndjson' ? this.#nextLine() : this.#nextContentLength()
+        if (!frame) break
+        out.push(frame)
+      }
+    } catch (error) {
+      this.#failed = error as PolyplugError
+      this.#chunks = []
+      this.#buffered = 0
+      throw error
+    }
+    return out
+  }
+
+  /** Call at end of stream: throws FRAME_INVALID when a partial frame was left. */
+  end(): void {
+    if (this.#failed) return
+    if (this.#buffered > 0) {
+      this.#failed = invalid(`stream ended inside a frame (${this.#buffered} bytes of a partial frame)`)
+      throw this.#failed
+    }
+  }
+
+  #tooLarge(size: number): PolyplugError {
+    return new PolyplugError(ErrorCodes.FRAME_TOO_LARGE, `incoming frame of ${size} bytes exceeds the limit of ${this.maxFrameBytes}`, { data: { size, limit: this.maxFrameBytes } })
+  }
+
+  #nextLength(): Uint8Array | undefined {
+    if (this.#need < 0) {
+      if (this.#buffered < 4) return undefined
+      const header = this.#take(4)
+      const size = new DataView(header.buffer, header.byteOffset, 4).getUint32(0, false)
+      if (size > this.maxFrameBytes) throw this.#tooLarge(size)
+      this.#need = size
+    }
+    return this.#body()
+  }
+
+  #body(): Uint8Array | undefined {
+    if (this.#buffered < this.#need) return undefined
+    const body = this.#take(this.#need)
+    this.#need = -1
+    return body
+  }
+
+  #nextLine(): Uint8Array | undefined {
+    const at = this.#indexOf(0x0a, this.#scanned)
+    if (at < 0) {
+      this.#scanned = this.#buffered
+      // No newline yet: the line so far must still fit (+1 for an optional \r).
+      if (this.#buffered > this.maxFrameBytes + 1) throw this.#tooLarge(this.#buffered)
+      return undefined
+    }
+    this.#scanned = 0
+    const line = this.#take(at + 1)
+    let end = line.byteLength - 1
+    if (end > 0 && line[end - 1] === 0x0d) end--
+    if (end > this.maxFrameBytes) throw this.#tooLarge(end)
+    const body = line.subarray(0, end)
+    try {
+      utf8.decode(body)
+    } catch {
+      throw invalid('ndjson line is not valid UTF-8')
+    }
+    // Blank lines between messages are tolerated (shell scripts print them).
+    return body.byteLength === 0 ? (this.#buffered > 0 ? this.#nextLine() : undefined) : body
+  }
+
+  #nextContentLength(): Uint8Array | undefined {
+    if (this.#need < 0) {
+      const end = this.#indexOfCrlfCrlf()
+      if (end < 0) {
+        if (this.#buffered > MAX_HEADER_BYTES) throw invalid(`no end of headers within ${MAX_HEADER_BYTES} bytes`)
+        return undefined
+      }
+      const block = this.#take(end + 4)
+      this.#need = this.#parseHeaders(block.subarray(0, end))
+    }
+    return this.#body()
+  }
+
+  #parseHeaders(block: Uint8Array): number {
+    for (const byte of block) if (byte > 0x7e || (byte < 0x20 && byte !== 0x0d && byte !== 0x0a && byte !== 0x09)) throw invalid('header block holds a non-ASCII byte')
+    const text = String.fromCharCode(...block)
+    let size: number | undefined
+    for (const line of text.split('\r\n')) {
+      const colon = line.indexOf(':')
+      if (colon <= 0) throw invalid(`malformed header line ${JSON.stringify(line.slice(0, 80))}`)
+      const name = line.slice(0, colon).trim().toLowerCase()
+      const value = line.slice(colon + 1).trim()
+      if (name !== 'content-length') continue // e.g. Content-Type: ignored, as LSP allows
+      if (!/^\d{1,15}$/.test(value)) throw invalid(`Content-Length ${JSON.stringify(value.slice(0, 40))} is not a decimal number`)
+      size = Number(value)
+    }
+    if (size === undefined) throw invalid('headers carry no Content-Length')
+    if (size > this.maxFrameBytes) throw this.#tooLarge(size)
+    return size
+  }
+
+  /** Index of `byte` in the buffered bytes, skipping the first `from`; -1 if absent. */
+  #indexOf(byte: number, from: number): number {
+    let base = 0
+    for (const chunk of this.#chunks) {
+      if (base + chunk.byteLength > from) {
+        const at = chunk.indexOf(byte, Math.max(0, from - base))
+        if (at >= 0) return base + at
+      }
+      base += chunk.byteLength
+    }
+    return -1
+  }
+
+  #indexOfCrlfCrlf(): number {
+    const head = this.#peek(Math.min(this.#buffered, MAX_HEADER_BYTES + 4))
+    for (let i = 0; i + 3 < head.byteLength; i++) {
+      if (head[i] === 0x0d && head[i + 1] === 0x0a && head[i + 2] === 0x0d && head[i + 3] === 0x0a) return i
+    }
+    return -1
+  }
+
+  #peek(n: number): Uint8Array {
+    const first = this.#chunks[0]
+    if (first && first.byteLength >= n) return first.subarray(0, n)
+    const out = new Uint8Array(n)
+    let at = 0
+    for (const chunk of this.#chunks) {
+      if (at >= n) break
+      const part = chunk.subarray(0, n - at)
+      out.set(part, at)
+      at += part.byteLength
+    }
+    return out
+  }
+
+  /** Removes and returns the first `n` buffered bytes; copies only when they span chunks. */
+  #take(n: number): Uint8Array {
+    const first = this.#chunks[0]
+    if (first && first.byteLength >= n) {
+      if (first.byteLength === n) this.#chunks.shift()
+      else this.#chunks[0] = first.subarray(n)
+      this.#buffered -= n
+      return first.subarray(0, n)
+    }
+    const out = new Uint8Array(n)
+    let at = 0
+    while (at < n) {
+      const chunk = this.#chunks[0] as Uint8Array
+      const part = chunk.subarray(0, n - at)
+      out.set(part, at)
+      at += part.byteLength
+      if (part.byteLength === chunk.byteLength) this.#chunks.shift()
+      else this.#chunks[0] = chunk.subarray(part.byteLength)
+    }
+    this.#buffered -= n
+    return out
+  }
+}
+
+function invalid(message: string): PolyplugError {
+  return new PolyplugError(ErrorCodes.FRAME_INVALID, message)
+}

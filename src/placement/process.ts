@@ -1,0 +1,165 @@
+/**
+ * `process`: the plugin runs as a child process and is reached over a sidecar transport
+ * (stdio, fifo, unix, tcp; src/transports/sidecar.ts). An `exec` plugin is its own executable;
+ * a js/wasm/native plugin runs inside the Node process carrier (process-carrier.ts).
+ *
+ * The channel handed to the host closes with PLUGIN_CRASHED (exit code and signal in `data`)
+ * the moment the process exits without being asked to, so in-flight calls fail at once. `kill`
+ * closes the channel first, then sends SIGTERM and, after a grace period, SIGKILL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import type { Readable } from 'node:stream'
+import type { Channel } from '../channels/channel.js'
+import { normalizeChannel } from '../channels/normalize.js'
+import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
+import { jsonCodec } from '../rpc/codec.js'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { msgpackCodec } from '../rpc/msgpack.js'
+import { PROTOCOL_VERSION } from '../sdk/protocol.js'
+import type { SidecarEndpoint } from '../transports/sidecar.js'
+import { sidecarTransport } from '../transports/sidecar-registry.js'
+import type { Launched, LaunchSpec } from './placement.js'
+
+const carrier = fileURLToPath(new URL('./process-carrier.js', import.meta.url))
+
+/** Time a process has after SIGTERM before SIGKILL. */
+export const KILL_GRACE_MS = 2000
+/** How long a closed stream waits for the exit status before reporting the crash without it. */
+const EXIT_WAIT_MS = 1000
+
+interface Exit {
+  exitCode: number | null
+  signal: NodeJS.Signals | null
+}
+
+export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
+  const { manifest, entryPath, dir } = spec.loaded
+  const transport = sidecarTransport(manifest.transport)
+  if (!transport) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `transport "${manifest.transport}" cannot reach a process yet`, { plugin: spec.id })
+  const framing = manifest.sidecar?.framing ?? 'length'
+  const encoding = manifest.sidecar?.encoding ?? 'json'
+  const token = randomBytes(16).toString('hex')
+  const endpoint = await transport.prepare({ id: spec.id, framing, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES })
+  const argv = manifest.kind === 'exec'
+    ? (manifest.sidecar?.command ?? [entryPath])
+    : [process.execPath, carrier, entryPath, JSON.stringify(manifest)]
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    POLYPLUG_PROTOCOL: String(PROTOCOL_VERSION),
+    POLYPLUG_PLUGIN_ID: spec.id,
+    POLYPLUG_TRANSPORT: manifest.transport,
+    POLYPLUG_FRAMING: framing,
+    POLYPLUG_ENCODING: encoding,
+    POLYPLUG_TOKEN: token,
+    POLYPLUG_HOST_PID: String(process.pid),
+    ...endpoint.env,
+  }
+  let child: ChildProcess
+  try {
+    child = spawn(argv[0] as string, argv.slice(1), { cwd: dir, env, stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
+  } catch (cause) {
+    await endpoint.dispose()
+    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot start ${argv[0]}: ${(cause as Error).message}`, { plugin: spec.id, cause })
+  }
+  const log = spec.log ?? (() => {})
+  const stderrTail: string[] = []
+  captureLines(child.stderr, (line) => {
+    stderrTail.push(line)
+    if (stderrTail.length > 20) stderrTail.shift()
+    log('info', line)
+  })
+  if (!endpoint.usesStdio) captureLines(child.stdout, (line) => log('info', `stdout: ${line}`))
+  const exited = new Promise<Exit>((resolve) => child.once('exit', (exitCode, signal) => resolve({ exitCode, signal })))
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve))
+
+  const channel = await connectWithin(spec, endpoint, child, exited, spawnError, stderrTail).catch(async (error: unknown) => {
+    child.kill('SIGKILL')
+    await endpoint.dispose().catch(() => {})
+    throw error
+  })
+  return supervise(spec.id, channel, child, exited, endpoint, token, encoding === 'msgpack')
+}
+
+/** The transport's connect, bounded by the start timeout and by the process dying first. */
+async function connectWithin(spec: LaunchSpec, endpoint: SidecarEndpoint, child: ChildProcess, exited: Promise<Exit>, spawnError: Promise<Error>, tail: string[]): Promise<Channel> {
+  const timeoutMs = spec.startTimeoutMs ?? 10_000
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(new PolyplugError(ErrorCodes.PLUGIN_START_TIMEOUT, `the plugin did not connect within ${timeoutMs} ms`, { plugin: spec.id })), timeoutMs)
+  void exited.then((exit) => controller.abort(crashed(spec.id, exit, `exited before connecting${tail.length ? `: ${tail.join(' | ')}` : ''}`)))
+  void spawnError.then((cause) => controller.abort(new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot start the plugin: ${cause.message}`, { plugin: spec.id, cause })))
+  try {
+    return await endpoint.connect({ stdin: child.stdin, stdout: child.stdout }, controller.signal)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function crashed(plugin: string, exit: Exit, what = 'exited'): PolyplugError {
+  const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.exitCode}`
+  return new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `plugin process ${what} (${how})`, { plugin, data: { exitCode: exit.exitCode, signal: exit.signal } })
+}
+
+/** Wraps the transport's channel so that its close tells why the process went away. */
+function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: Promise<Exit>, endpoint: SidecarEndpoint, token: string, msgpack: boolean): Launched {
+  let killing = false
+  let exit: Exit | undefined
+  void exited.then((e) => {
+    exit = e
+    if (!killing) void channel.close(crashed(plugin, e))
+    void endpoint.dispose().catch(() => {})
+  })
+  const channel = normalizeChannel({
+    carries: inner.carries,
+    open(sink) {
+      inner.onMessage((message) => sink.message(message))
+      inner.onClose((error) => {
+        if (killing) return
+        if (error instanceof PolyplugError && error.code !== ErrorCodes.CHANNEL_CLOSED) {
+          // The plugin broke the framing: it cannot be trusted to go on.
+          sink.closed(error)
+          void terminate()
+          return
+        }
+        // End of stream: the exit status (which arrives a moment later) says why.
+        const wait = setTimeout(() => sink.closed(exit ? crashed(plugin, exit) : new PolyplugError(ErrorCodes.PLUGIN_CRASHED, 'the plugin closed its channel', { plugin })), EXIT_WAIT_MS)
+        void exited.then((e) => {
+          clearTimeout(wait)
+          sink.closed(crashed(plugin, e))
+        })
+      })
+    },
+    send: (message) => inner.send(message),
+    close: (reason) => inner.close(reason),
+  })
+
+  async function terminate(): Promise<void> {
+    killing = true
+    if (exit) return
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS)
+    await exited
+    clearTimeout(timer)
+  }
+
+  return {
+    channel,
+    isolated: true,
+    token,
+    pid: child.pid,
+    codec: msgpack ? msgpackCodec : jsonCodec,
+    async kill(reason) {
+      killing = true
+      await channel.close(reason)
+      await terminate()
+      await endpoint.dispose().catch(() => {})
+    },
+  }
+}
+
+function captureLines(stream: Readable | null, onLine: (line: string) => void): void {
+  if (!stream) return
+  createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine)
+}

@@ -1,0 +1,78 @@
+/**
+ * `fifo`: two named pipes in a private directory (0700), created with mkfifo(1) and removed after.
+ * POLYPLUG_FIFO_IN is read by the plugin, POLYPLUG_FIFO_OUT written by it. The open order avoids
+ * both deadlock and a spurious EOF: the host opens OUT for reading (non-blocking) before spawning;
+ * the plugin opens OUT for writing, then IN for reading (blocking until the host opens it); the host
+ * polls a non-blocking open of IN for writing, which succeeds once the plugin is in that open.
+ * Windows has no mkfifo: its equivalent is a named pipe (\\.\pipe\NAME), which behaves like `unix`.
+ */
+import { execFile } from 'node:child_process'
+import { closeSync, constants, open, openSync } from 'node:fs'
+import { Socket } from 'node:net'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { privateDir, type SidecarContext, type SidecarEndpoint, type SidecarTransport } from './sidecar.js'
+import { streamChannel, type StreamChannelOptions } from './stream.js'
+import type { Channel } from '../channels/channel.js'
+
+const run = promisify(execFile)
+const openAsync = promisify(open)
+
+export const fifoTransport: SidecarTransport = {
+  name: 'fifo',
+  async prepare(context: SidecarContext): Promise<SidecarEndpoint> {
+    const dir = await privateDir()
+    const inPath = join(dir.path, 'in')
+    const outPath = join(dir.path, 'out')
+    let readFd: number | undefined
+    try {
+      await run('mkfifo', ['-m', '600', inPath, outPath])
+      readFd = openSync(outPath, constants.O_RDONLY | constants.O_NONBLOCK)
+    } catch (cause) {
+      await dir.remove()
+      throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `cannot create FIFOs: ${(cause as Error).message}`, { plugin: context.id, cause })
+    }
+    let taken = false
+    return {
+      env: { POLYPLUG_FIFO_IN: inPath, POLYPLUG_FIFO_OUT: outPath },
+      usesStdio: false,
+      async connect(_child, signal) {
+        const writeFd = await openWriterWhenReaderArrives(inPath, signal)
+        taken = true
+        return fdChannel(readFd as number, writeFd, { framing: context.framing, maxFrameBytes: context.maxFrameBytes })
+      },
+      async dispose() {
+        if (!taken && readFd !== undefined) closeSync(readFd)
+        readFd = undefined
+        await dir.remove()
+      },
+    }
+  },
+}
+
+async function openWriterWhenReaderArrives(path: string, signal: AbortSignal): Promise<number> {
+  for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+    if (signal.aborted) throw signal.reason
+    try {
+      return openSync(path, constants.O_WRONLY | constants.O_NONBLOCK)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error // ENXIO: no reader yet
+    }
+    await new Promise((r) => setTimeout(r, wait))
+  }
+}
+
+/** A channel over two pipe fds; libuv reads and writes them without the thread pool. */
+function fdChannel(readFd: number, writeFd: number, options: StreamChannelOptions): Channel {
+  const readable = new Socket({ fd: readFd, readable: true, writable: false })
+  const writable = new Socket({ fd: writeFd, readable: false, writable: true })
+  return streamChannel(readable, writable, { ...options, onDispose: () => writable.destroySoon() })
+}
+
+/** Plugin side: open OUT for writing first, then IN for reading (blocks until the host opens it). */
+export async function fifoPluginChannel(inPath: string, outPath: string, options: StreamChannelOptions): Promise<Channel> {
+  const writeFd = openSync(outPath, constants.O_WRONLY)
+  const readFd = await openAsync(inPath, constants.O_RDONLY)
+  return fdChannel(readFd, writeFd, options)
+}

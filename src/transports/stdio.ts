@@ -1,0 +1,33 @@
+/**
+ * `stdio`: the channel is the plugin's stdin (host -> plugin) and stdout (plugin -> host); its
+ * stderr goes to the host log. Why stdin/stdout rather than an extra fd (3/4): every language and
+ * every platform (Windows included) has them without fd tricks, and existing language servers and
+ * shell tools speak over them. The cost, a stray `print` corrupting the channel, is handled twice:
+ * the kits (Node carrier, Python) move the language's own stdout to stderr before plugin code
+ * runs, and a plugin that still writes garbage gets FRAME_INVALID/FRAME_TOO_LARGE: its channel
+ * closes, its calls fail with that code, and the host goes on.
+ */
+import type { Readable, Writable } from 'node:stream'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import type { SidecarContext, SidecarEndpoint, SidecarTransport } from './sidecar.js'
+import { streamChannel } from './stream.js'
+
+export const stdioTransport: SidecarTransport = {
+  name: 'stdio',
+  async prepare(context: SidecarContext): Promise<SidecarEndpoint> {
+    return {
+      env: {},
+      usesStdio: true,
+      async connect(child) {
+        if (!child.stdin || !child.stdout) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'the child has no stdin/stdout pipes', { plugin: context.id })
+        return streamChannel(child.stdout, child.stdin, { framing: context.framing, maxFrameBytes: context.maxFrameBytes })
+      },
+      async dispose() {},
+    }
+  },
+}
+
+/** Plugin side: the channel over this process's own stdin and stdout. */
+export function stdioStreams(): { readable: Readable; writable: Writable } {
+  return { readable: process.stdin, writable: process.stdout }
+}

@@ -1,0 +1,114 @@
+/**
+ * A Channel over a pair of Node byte streams (a child's stdio, FIFOs, a socket), framed by
+ * src/framing. It carries `bytes`: the Peer encodes (JSON or MessagePack), this layer frames.
+ * A framing error (oversized, malformed, truncated) closes this one channel with that error;
+ * nothing is thrown out of a stream event.
+ */
+import type { Readable, Writable } from 'node:stream'
+import { normalizeChannel } from '../channels/normalize.js'
+import type { Channel } from '../channels/channel.js'
+import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder, type FramingName } from '../framing/framing.js'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+
+export interface StreamChannelOptions {
+  framing?: FramingName
+  /** Largest frame body accepted or sent. Default 16 MiB. */
+  maxFrameBytes?: number
+  /** Called once after the channel closed, e.g. to destroy a socket shared by both directions. */
+  onDispose?: () => void
+}
+
+export function streamChannel(readable: Readable, writable: Writable, options: StreamChannelOptions = {}): Channel {
+  const framing = options.framing ?? 'length'
+  const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
+  const decoder = new FrameDecoder(framing, max)
+  let detach = () => {}
+  let ended = false
+  const release = () => {
+    detach()
+    if (!writable.destroyed) writable.end()
+    if ((readable as unknown) === writable) {
+      // A socket: end() flushes and sends FIN; destroy it anyway if the other side never answers.
+      setTimeout(() => readable.destroy(), 2000).unref()
+    } else {
+      // A reader we stopped listening to must not hold the event loop or a pipe open.
+      readable.destroy()
+    }
+    options.onDispose?.()
+  }
+  const channel = normalizeChannel({
+    carries: 'bytes',
+    open(sink) {
+      const fail = (error: Error) => {
+        if (ended) return
+        ended = true
+        sink.closed(error)
+        release()
+      }
+      const onData = (chunk: Buffer) => {
+        let frames: Uint8Array[]
+        try {
+          frames = decoder.push(chunk)
+        } catch (error) {
+          fail(error as PolyplugError)
+          return
+        }
+        for (const frame of frames) sink.message(frame)
+      }
+      const onEnd = () => {
+        if (ended) return
+        try {
+          decoder.end()
+        } catch (error) {
+          fail(error as PolyplugError)
+          return
+        }
+        ended = true
+        sink.closed()
+        release()
+      }
+      const onError = (error: Error) => fail(new PolyplugError(ErrorCodes.CHANNEL_CLOSED, `stream error: ${error.message}`, { cause: error }))
+      // EPIPE and friends on the write side mean the other end is gone.
+      const onWriteError = (error: Error) => onError(error)
+      readable.on('data', onData)
+      readable.on('end', onEnd)
+      readable.on('close', onEnd)
+      readable.on('error', onError)
+      writable.on('error', onWriteError)
+      detach = () => {
+        readable.off('data', onData)
+        readable.off('end', onEnd)
+        readable.off('close', onEnd)
+        readable.off('error', onError)
+        writable.off('error', onWriteError)
+        // Late errors after close (EPIPE while flushing) are expected and must not go uncaught.
+        writable.on('error', () => {})
+        readable.on('error', () => {})
+      }
+    },
+    send(message) {
+      if (!(message instanceof Uint8Array)) throw new PolyplugError(ErrorCodes.INVALID_REQUEST, 'a byte-stream channel sends Uint8Array messages')
+      const parts = encodeFrame(framing, message, max)
+      writable.cork()
+      let ok = true
+      for (const part of parts) ok = writable.write(part)
+      process.nextTick(() => writable.uncork())
+      if (ok) return
+      // Backpressure: the caller awaits the drain, so a flood cannot grow the buffer without bound.
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          writable.off('drain', done)
+          writable.off('close', done)
+          resolve()
+        }
+        writable.once('drain', done)
+        writable.once('close', done)
+      })
+    },
+    close() {
+      ended = true
+      release()
+    },
+  })
+  return channel
+}

@@ -1,0 +1,37 @@
+/**
+ * `tcp`: the host listens on 127.0.0.1, port 0 (the kernel picks one), and the plugin connects to
+ * POLYPLUG_ADDRESS. Any local process could connect first, so the first connection must prove
+ * itself with POLYPLUG_TOKEN in its `$/hello` answer before the host serves any request
+ * (src/host/plugin.ts); a wrong token fails the launch with PERMISSION_DENIED. Nagle is off.
+ */
+import { createServer } from 'node:net'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { acceptOne, closeServer, type SidecarContext, type SidecarEndpoint, type SidecarTransport } from './sidecar.js'
+import { socketChannel } from './unix.js'
+
+export const tcpTransport: SidecarTransport = {
+  name: 'tcp',
+  async prepare(context: SidecarContext): Promise<SidecarEndpoint> {
+    const server = createServer({ noDelay: true })
+    const port = await new Promise<number>((resolve, reject) => {
+      server.once('error', (cause) => reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `cannot listen on loopback: ${cause.message}`, { plugin: context.id, cause })))
+      server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port))
+    })
+    return {
+      env: { POLYPLUG_ADDRESS: `127.0.0.1:${port}` },
+      usesStdio: false,
+      async connect(_child, signal) {
+        const socket = await acceptOne(server, signal)
+        return socketChannel(socket, { framing: context.framing, maxFrameBytes: context.maxFrameBytes })
+      },
+      dispose: () => closeServer(server),
+    }
+  },
+}
+
+/** Parses `host:port` (IPv6 in brackets: `[::1]:4000`). */
+export function parseAddress(address: string): { host: string; port: number } {
+  const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(address)
+  if (!match) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `POLYPLUG_ADDRESS ${JSON.stringify(address)} is not host:port`)
+  return { host: match[1] as string, port: Number(match[2]) }
+}

@@ -1,0 +1,71 @@
+/**
+ * `unix`: the host listens on a Unix domain socket in a private directory (0700) and the plugin
+ * connects to POLYPLUG_SOCKET. sun_path holds at most 107 bytes on Linux (103 on macOS): when the
+ * temp directory is too deep, /tmp is used instead, and if that is still too long the launch fails
+ * with TRANSPORT_UNAVAILABLE rather than binding a truncated path.
+ */
+import { createServer, connect, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import type { Channel } from '../channels/channel.js'
+import { acceptOne, closeServer, privateDir, type SidecarContext, type SidecarEndpoint, type SidecarTransport } from './sidecar.js'
+import { streamChannel, type StreamChannelOptions } from './stream.js'
+
+/** Longest socket path we bind: Linux's sun_path minus its terminating NUL. */
+export const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103
+const SOCKET_NAME = 'plugin.sock'
+// 'polyplug-' + 6 random characters + '/' + name
+const DIR_OVERHEAD = 'polyplug-XXXXXX/'.length + SOCKET_NAME.length + 1
+
+export const unixTransport: SidecarTransport = {
+  name: 'unix',
+  async prepare(context: SidecarContext): Promise<SidecarEndpoint> {
+    const base = [tmpdir(), '/tmp'].find((b) => b.length + DIR_OVERHEAD <= MAX_SOCKET_PATH)
+    if (!base) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `no temp directory gives a socket path under ${MAX_SOCKET_PATH} bytes`, { plugin: context.id })
+    const dir = await privateDir(base)
+    const path = join(dir.path, SOCKET_NAME)
+    const server = createServer()
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(path, () => {
+          server.off('error', reject)
+          resolve()
+        })
+      })
+    } catch (cause) {
+      await dir.remove()
+      throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `cannot listen on ${path}: ${(cause as Error).message}`, { plugin: context.id, cause })
+    }
+    return {
+      env: { POLYPLUG_SOCKET: path },
+      usesStdio: false,
+      async connect(_child, signal) {
+        const socket = await acceptOne(server, signal)
+        return socketChannel(socket, { framing: context.framing, maxFrameBytes: context.maxFrameBytes })
+      },
+      async dispose() {
+        await closeServer(server)
+        await dir.remove()
+      },
+    }
+  },
+}
+
+export function socketChannel(socket: Socket, options: StreamChannelOptions): Channel {
+  socket.setNoDelay?.(true)
+  return streamChannel(socket, socket, options)
+}
+
+/** Plugin side (unix path or tcp host:port): connect, then frame over the socket. */
+export function connectSocket(target: { path: string } | { host: string; port: number }, options: StreamChannelOptions): Promise<Channel> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(target as { path: string })
+    socket.once('error', reject)
+    socket.once('connect', () => {
+      socket.off('error', reject)
+      resolve(socketChannel(socket, options))
+    })
+  })
+}
