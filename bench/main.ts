@@ -8,9 +8,10 @@ import { formatTable } from '../src/cli/table.js'
 import type { BenchRow } from './measure.js'
 import { run as js } from './cases/js.js'
 import { run as sidecar } from './cases/sidecar.js'
+import { run as net } from './cases/net.js'
 
 /** Each case is a module under bench/cases/; add new transports and kinds here. */
-const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar }
+const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, net }
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string', multiple: true } } })
 const rows: BenchRow[] = []

@@ -36,7 +36,7 @@ function allowed(prefix: string, topic: string): boolean {
   return topic.startsWith(prefix) && !topic.slice(0, prefix.length).includes('+') && !topic.slice(0, prefix.length).includes('#')
 }
 
-export async function startEmbeddedBroker(options: { host?: string; port?: number } = {}): Promise<EmbeddedBroker> {
+export async function startEmbeddedBroker(options: { host?: string; port?: number; unref?: boolean } = {}): Promise<EmbeddedBroker> {
   const users = new Map<string, BrokerUser>()
   const refusals: EmbeddedBroker['refusals'] = []
   const prefixOf = (client: { id: string } | null) => (client ? clientUsers.get(client.id) : undefined)
@@ -79,6 +79,14 @@ export async function startEmbeddedBroker(options: { host?: string; port?: numbe
     server.once('error', reject)
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
   })
+  // The broker serves its host; it must not keep the host's process alive on its own.
+  if (options.unref) {
+    server.unref()
+    // aedes' own housekeeping timers (heartbeat, will checks) are ref'd; unref them too.
+    const timers = broker as unknown as { _heartbeatInterval?: { unref?(): void }; _clearWillInterval?: { unref?(): void } }
+    timers._heartbeatInterval?.unref?.()
+    timers._clearWillInterval?.unref?.()
+  }
   const { address, port } = server.address() as AddressInfo
   return {
     url: `mqtt://${address}:${port}`,

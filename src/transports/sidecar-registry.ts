@@ -1,12 +1,14 @@
 /** Host-side sidecar transports by name; http, mqtt and shm register here as they land. */
 import { fifoTransport } from './fifo.js'
+import { httpSidecarTransport } from './http-sidecar.js'
+import { mqttSidecarTransport } from './mqtt-sidecar.js'
 import type { SidecarTransport } from './sidecar.js'
 import { stdioTransport } from './stdio.js'
 import { tcpTransport } from './tcp.js'
 import { unixTransport } from './unix.js'
 
 const transports = new Map<string, SidecarTransport>(
-  [stdioTransport, fifoTransport, unixTransport, tcpTransport].map((t) => [t.name, t]),
+  [stdioTransport, fifoTransport, unixTransport, tcpTransport, httpSidecarTransport(), mqttSidecarTransport].map((t) => [t.name, t]),
 )
 
 export function sidecarTransport(name: string): SidecarTransport | undefined {
