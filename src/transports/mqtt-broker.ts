@@ -22,6 +22,8 @@ export interface EmbeddedBroker {
   /** Adds (or replaces) a user; returns its password (generated when not given). */
   addUser(username: string, prefix: string, password?: string): string
   removeUser(username: string): void
+  /** Cuts the connections of a user's clients without a goodbye, as a crash would. */
+  disconnect(username: string): Promise<void>
   /** Refusals seen (bad credentials, forbidden topics): for logs and tests. */
   readonly refusals: { client: string | undefined; what: 'connect' | 'publish' | 'subscribe'; topic?: string }[]
   close(): Promise<void>
@@ -41,6 +43,7 @@ export async function startEmbeddedBroker(options: { host?: string; port?: numbe
   const refusals: EmbeddedBroker['refusals'] = []
   const prefixOf = (client: { id: string } | null) => (client ? clientUsers.get(client.id) : undefined)
   const clientUsers = new Map<string, string>()
+  const clientNames = new Map<string, string>()
 
   const broker = await Aedes.createBroker({
     authenticate(client, username, password, done) {
@@ -53,6 +56,7 @@ export async function startEmbeddedBroker(options: { host?: string; port?: numbe
         return done(error, false)
       }
       clientUsers.set(client.id, user.prefix)
+      clientNames.set(client.id, username as string)
       done(null, true)
     },
     authorizePublish(client, packet, done) {
@@ -68,7 +72,10 @@ export async function startEmbeddedBroker(options: { host?: string; port?: numbe
       done(null, null) // SUBACK 0x80 for this topic; the connection stays up
     },
   })
-  broker.on('clientDisconnect', (client) => clientUsers.delete(client.id))
+  broker.on('clientDisconnect', (client) => {
+    clientUsers.delete(client.id)
+    clientNames.delete(client.id)
+  })
   const sockets = new Set<Socket>()
   const server: Server = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket)
@@ -98,6 +105,10 @@ export async function startEmbeddedBroker(options: { host?: string; port?: numbe
     },
     removeUser(username) {
       users.delete(username)
+    },
+    async disconnect(username) {
+      const clients = (broker as unknown as { clients: Record<string, { conn: { destroy(): void } }> }).clients
+      for (const [id, name] of clientNames) if (name === username) clients[id]?.conn.destroy()
     },
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()))

@@ -76,7 +76,8 @@ export async function connectMqtt(options: MqttConnectOptions): Promise<Channel>
   }
   // Reconnect with backoff from here on: the delay doubles per failed attempt, reset on success.
   client.options.reconnectPeriod = base
-  client.on('connect', () => (client.options.reconnectPeriod = base))
+  // (Both stop once the channel zeroes reconnectPeriod on close: 0 means "never reconnect".)
+  client.on('connect', () => client.options.reconnectPeriod !== 0 && (client.options.reconnectPeriod = base))
   client.on('offline', () => (client.options.reconnectPeriod = Math.min(5000, (client.options.reconnectPeriod ?? base) * 2)))
   client.on('error', () => {}) // surfaced as 'close'/'offline'; a listener keeps EventEmitter from throwing
   const inbox = inboxTopic(options.pluginId, options.side)
@@ -166,6 +167,8 @@ export function mqttChannel(client: MqttClient, pluginId: string, side: MqttSide
       client.off('message', onMessage)
       client.off('close', onClose)
       client.off('offline', onOffline)
+      // A connect attempt still in flight would otherwise schedule one more reconnect after `end`.
+      client.options.reconnectPeriod = 0
       if (sayGoodbye && client.connected) await client.publishAsync(outbox, goneMessage(true), { qos: 1 }).catch(() => {})
       // A clean DISCONNECT: the broker drops the Last Will.
       if (!client.connected) return client.endAsync(true)
