@@ -59,6 +59,17 @@ describe('sidecar start-up', () => {
     })
   })
 
+  it('a plugin that exits at every start is reported with its exit code, then quarantined', async () => {
+    await withHost({ restart: { maxCrashes: 2, baseDelayMs: 20 } }, async (host) => {
+      const plugin = host.plugin('sidecar-exits-at-once')
+      for (let i = 0; i < 3; i++) {
+        const error = await rejectsWithCode(plugin.call('x'), 'PLUGIN_CRASHED')
+        assert.deepEqual(error.data, { exitCode: 5, signal: null })
+      }
+      await rejectsWithCode(plugin.call('x'), 'PLUGIN_QUARANTINED')
+    })
+  })
+
   it('a plugin that answers $/hello with the wrong token gets PERMISSION_DENIED and is never served', async () => {
     await withHost({}, async (host) => {
       await rejectsWithCode(host.plugin('sidecar-bad-token').call('secret'), 'PERMISSION_DENIED')
@@ -78,14 +89,16 @@ describe('garbage from a real process closes its channel, not the host', () => {
   }
 })
 
-describe('stdio: a stray print in a Node plugin', () => {
-  it('goes to the host log, tagged with the plugin id, and the channel is unharmed', async () => {
-    await withHost({}, async (host, logs) => {
-      assert.equal(await host.plugin('sidecar-stray-print').call('noisy'), 'still fine')
-      await until(() => logs.filter((e) => e.plugin === 'sidecar-stray-print' && e.message.startsWith('stray')).length === 2)
-      assert.equal(await host.plugin('sidecar-stray-print').call('noisy'), 'still fine')
+describe('stdio: a stray print in plugin code', () => {
+  for (const id of ['sidecar-stray-print', 'sidecar-py-noisy']) {
+    it(`${id}: goes to the host log, tagged with the plugin id, and the channel is unharmed`, async () => {
+      await withHost({}, async (host, logs) => {
+        assert.equal(await host.plugin(id).call('noisy'), 'still fine')
+        await until(() => logs.filter((e) => e.plugin === id && e.message.startsWith('stray')).length === 2)
+        assert.equal(await host.plugin(id).call('noisy'), 'still fine')
+      })
     })
-  })
+  }
 })
 
 describe('supervisor', () => {

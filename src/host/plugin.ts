@@ -188,7 +188,7 @@ export class PluginRuntime {
       const e = toPolyplugError(error).withContext(this.id, undefined)
       this.#state = 'failed'
       this.#info = { ...this.#info, lastError: { code: e.code, message: e.message } }
-      if (launched?.isolated) this.#restart.recordCrash(e)
+      if (launched?.isolated ?? this.manifest.placement !== 'inline') this.#restart.recordCrash(e) // a failed start counts as a crash
       await launched?.kill(e).catch(() => {})
       throw e
     }

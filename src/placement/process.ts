@@ -41,6 +41,9 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
   if (!transport) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `transport "${manifest.transport}" cannot reach a process yet`, { plugin: spec.id })
   const framing = manifest.sidecar?.framing ?? 'length'
   const encoding = manifest.sidecar?.encoding ?? 'json'
+  if (framing === 'ndjson' && encoding === 'msgpack') {
+    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, 'ndjson framing carries JSON text only: use framing "length" with msgpack', { plugin: spec.id })
+  }
   const token = randomBytes(16).toString('hex')
   const endpoint = await transport.prepare({ id: spec.id, framing, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, token })
   const argv = manifest.kind === 'exec'
@@ -55,6 +58,7 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
     POLYPLUG_ENCODING: encoding,
     POLYPLUG_TOKEN: token,
     POLYPLUG_HOST_PID: String(process.pid),
+    POLYPLUG_MAX_FRAME_BYTES: String(DEFAULT_MAX_FRAME_BYTES),
     ...endpoint.env,
   }
   let child: ChildProcess

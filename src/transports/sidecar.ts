@@ -85,7 +85,13 @@ export function acceptOne(server: Server, signal: AbortSignal): Promise<Socket> 
   })
 }
 
-/** Closes a server without waiting for connections it already handed out. */
+/** Stops listening; resolves without waiting for the connection already handed out to end. */
 export function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()))
+  if (!server.listening) return Promise.resolve()
+  return new Promise((resolve) => {
+    server.close()
+    server.once('close', () => resolve())
+    // 'close' waits for open connections; listening stops at once, which is all dispose needs.
+    setImmediate(resolve)
+  })
 }

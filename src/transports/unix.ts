@@ -46,8 +46,9 @@ export const unixTransport: SidecarTransport = {
         return socketChannel(socket, { framing: context.framing, maxFrameBytes: context.maxFrameBytes })
       },
       async dispose() {
-        await closeServer(server)
+        // Remove the path first: closing the server waits for its connection to end.
         await dir.remove()
+        await closeServer(server)
       },
     }
   },
