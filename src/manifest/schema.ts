@@ -153,6 +153,20 @@ export const SidecarSchema = Type.Object(
   { additionalProperties: false, description: 'How a process-placed plugin is started and spoken to.' },
 )
 
+export const RemoteSchema = Type.Object(
+  {
+    url: Type.String({
+      pattern: '^(tcp|ws|wss|http|https|mqtt|mqtts)://',
+      description: 'Where the running plugin is: tcp://host:port, http(s):// (calls by POST), ws(s):// (calls over the WebSocket), mqtt(s)://[user@]host:port.',
+    }),
+    tokenEnv: Type.Optional(Type.String({ minLength: 1, description: 'Environment variable of the host holding the plugin\'s token (preferred over `token`).' })),
+    token: Type.Optional(Type.String({ minLength: 1, description: 'The plugin\'s token, inline (keep manifests with secrets private).' })),
+    ca: Type.Optional(Type.String({ minLength: 1, description: 'PEM file (relative to the manifest) to trust for https/wss/mqtts, e.g. a self-signed certificate.' })),
+    pingIntervalMs: Type.Optional(Type.Integer({ minimum: 100, description: 'Heartbeat interval; a plugin that misses one is reported gone. Default 5000.' })),
+  },
+  { additionalProperties: false, description: 'A plugin already running elsewhere (placement "remote").' },
+)
+
 export const ManifestSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String()),
@@ -191,6 +205,7 @@ export const ManifestSchema = Type.Object(
     ),
     permissions: Type.Optional(PermissionsSchema),
     limits: Type.Optional(LimitsSchema),
+    remote: Type.Optional(RemoteSchema),
     sidecar: Type.Optional(SidecarSchema),
     wasm: Type.Optional(WasmOptionsSchema),
   },

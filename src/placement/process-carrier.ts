@@ -13,6 +13,7 @@ import { Peer } from '../rpc/peer.js'
 import { Reserved } from '../rpc/wire.js'
 import { servePlugin } from '../sdk/serve.js'
 import { connectPlugin } from '../transports/sidecar-plugin.js'
+import { isNetworked, serveNetworked } from './net-carrier.js'
 
 /** How often the carrier checks that its host still lives. */
 const HOST_POLL_MS = 500
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   if (!entryPath || !manifestJson) throw new Error('usage: process-carrier <entryPath> <manifest JSON>')
   const hostPid = Number(env.POLYPLUG_HOST_PID)
   if (hostPid > 0) watchHost(hostPid, () => process.exit(0))
+  if (isNetworked(env)) return serveNetworked(entryPath, JSON.parse(manifestJson) as Manifest, env)
   const stdio = (env.POLYPLUG_TRANSPORT ?? 'stdio') === 'stdio'
   const channel = await connectPlugin(env)
   if (stdio) guardStdout()

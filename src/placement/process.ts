@@ -47,7 +47,7 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
     throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, 'ndjson framing carries JSON text only: use framing "length" with msgpack', { plugin: spec.id })
   }
   const token = randomBytes(16).toString('hex')
-  const endpoint = await transport.prepare({ id: spec.id, framing, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES })
+  const endpoint = await transport.prepare({ id: spec.id, framing, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, token })
   const protocolEnv: Record<string, string> = {
     POLYPLUG_PROTOCOL: String(PROTOCOL_VERSION),
     POLYPLUG_PLUGIN_ID: spec.id,
@@ -136,14 +136,20 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
       inner.onMessage((message) => sink.message(message))
       inner.onClose((error) => {
         if (killing) return
-        if (error instanceof PolyplugError && error.code !== ErrorCodes.CHANNEL_CLOSED) {
+        // A dropped network connection (http, mqtt) is like end of stream: the exit status, if one
+        // comes, says why; a process that lives on without its connection is terminated.
+        const dropped = error instanceof PolyplugError && error.code === ErrorCodes.TRANSPORT_UNAVAILABLE
+        if (error instanceof PolyplugError && error.code !== ErrorCodes.CHANNEL_CLOSED && !dropped) {
           // The plugin broke the framing: it cannot be trusted to go on.
           sink.closed(error)
           void terminate()
           return
         }
         // End of stream: the exit status (which arrives a moment later) says why.
-        const wait = setTimeout(() => sink.closed(exit ? crashed(plugin, exit) : new PolyplugError(ErrorCodes.PLUGIN_CRASHED, 'the plugin closed its channel', { plugin })), EXIT_WAIT_MS)
+        const wait = setTimeout(() => {
+          sink.closed(exit ? crashed(plugin, exit) : dropped ? error : new PolyplugError(ErrorCodes.PLUGIN_CRASHED, 'the plugin closed its channel', { plugin }))
+          if (dropped && !exit) void terminate()
+        }, EXIT_WAIT_MS)
         void exited.then((e) => {
           clearTimeout(wait)
           sink.closed(crashed(plugin, e))

@@ -1,13 +1,15 @@
 /** Host-side sidecar transports by name; http, mqtt and shm register here as they land. */
 import { fifoTransport } from './fifo.js'
 import { shmTransport } from './shm/sidecar.js'
+import { httpSidecarTransport } from './http-sidecar.js'
+import { mqttSidecarTransport } from './mqtt-sidecar.js'
 import type { SidecarTransport } from './sidecar.js'
 import { stdioTransport } from './stdio.js'
 import { tcpTransport } from './tcp.js'
 import { unixTransport } from './unix.js'
 
 const transports = new Map<string, SidecarTransport>(
-  [stdioTransport, fifoTransport, unixTransport, tcpTransport, shmTransport].map((t) => [t.name, t]),
+  [stdioTransport, fifoTransport, unixTransport, tcpTransport, shmTransport, httpSidecarTransport(), mqttSidecarTransport].map((t) => [t.name, t]),
 )
 
 export function sidecarTransport(name: string): SidecarTransport | undefined {

@@ -26,6 +26,8 @@ export interface SidecarContext {
   id: string
   framing: FramingName
   maxFrameBytes: number
+  /** The per-launch token (POLYPLUG_TOKEN): network transports present it to the plugin's server. */
+  token?: string
 }
 
 /** The child's standard streams, as far as the transport needs them. */

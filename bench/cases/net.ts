@@ -1,0 +1,175 @@
+/**
+ * Networked transports, both ends in this process so only the transport differs: polyplug calls
+ * over http (POST), over the WebSocket session, and over MQTT (embedded aedes; Mosquitto when
+ * the `mosquitto` binary exists), each against a hand-written raw echo over the same channel: a
+ * plain keep-alive `http` echo server, a plain `ws` echo (compression off), a plain `mqtt`
+ * request/response pair. Small-call round trip and a 1 MiB binary echo.
+ */
+import { createServer, request, Agent, type Server } from 'node:http'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import { execFileSync } from 'node:child_process'
+import { connectAsync, type MqttClient } from 'mqtt'
+import { WebSocket, WebSocketServer } from 'ws'
+import { jsonCodec, stringify } from '../../src/rpc/codec.js'
+import { Peer } from '../../src/rpc/peer.js'
+import { definePlugin } from '../../src/sdk/define.js'
+import { serveHttpPlugin } from '../../src/sdk/serve-http.js'
+import { startEmbeddedBroker } from '../../src/transports/mqtt-broker.js'
+import { connectHttp } from '../../src/transports/http.js'
+import { connectMqtt } from '../../src/transports/mqtt.js'
+import { freePort, policyUsers, startMosquitto, writeMosquittoConfig } from '../../src/transports/mosquitto.js'
+import { servePlugin } from '../../src/sdk/serve.js'
+import { compare, row, type BenchRow } from '../measure.js'
+
+const MiB = 1 << 20
+const TOKEN = 'bench-token-0123456789abcdef'
+const echoPlugin = definePlugin({ methods: { echo: (v: unknown) => v } })
+const small = stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
+const big = new Uint8Array(MiB).map((_, i) => i & 255)
+const bigText = new TextDecoder().decode(jsonCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [big] }))
+
+async function rawHttp(): Promise<{ call(body: string): Promise<string>; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks)
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body)
+    })
+  })
+  server.keepAliveTimeout = 60_000
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  const { port } = server.address() as AddressInfo
+  const agent = new Agent({ keepAlive: true })
+  return {
+    call: (body) =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/', method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => resolve(Buffer.concat(chunks).toString()))
+        })
+        req.on('error', reject)
+        req.end(body)
+      }),
+    async close() {
+      agent.destroy()
+      server.closeAllConnections()
+      await new Promise((r) => server.close(r))
+    },
+  }
+}
+
+async function rawWs(): Promise<{ call(text: string): Promise<unknown>; close(): Promise<void> }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 64 * MiB })
+  await new Promise((r) => wss.once('listening', r))
+  wss.on('connection', (s) => s.on('message', (data, binary) => s.send(binary ? data : String(data))))
+  const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, { perMessageDeflate: false, maxPayload: 64 * MiB })
+  await new Promise((r) => ws.once('open', r))
+  const waiters: ((m: unknown) => void)[] = []
+  ws.on('message', (m) => waiters.shift()?.(String(m)))
+  return {
+    call: (text) => new Promise((resolve) => (waiters.push(resolve), ws.send(text))),
+    async close() {
+      ws.terminate()
+      await new Promise((r) => wss.close(r))
+    },
+  }
+}
+
+async function rawMqtt(url: string, auth: { username: string; password: string }): Promise<{ call(text: string): Promise<unknown>; close(): Promise<void> }> {
+  const requester: MqttClient = await connectAsync(url, { ...auth, reconnectPeriod: 0 })
+  const responder: MqttClient = await connectAsync(url, { ...auth, reconnectPeriod: 0 })
+  // The same TCP_NODELAY polyplug's mqtt transport sets: without it each round trip waits ~40 ms.
+  for (const c of [requester, responder]) (c.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true)
+  await responder.subscribeAsync('polyplug/raw/req', { qos: 1 })
+  await requester.subscribeAsync('polyplug/raw/res', { qos: 1 })
+  responder.on('message', (_t, payload) => responder.publish('polyplug/raw/res', payload, { qos: 1 }))
+  const waiters: ((m: unknown) => void)[] = []
+  requester.on('message', (_t, payload) => waiters.shift()?.(payload))
+  return {
+    call: (text) => new Promise((resolve) => (waiters.push(resolve), requester.publish('polyplug/raw/req', text, { qos: 1 }))),
+    async close() {
+      await requester.endAsync(true)
+      await responder.endAsync(true)
+    },
+  }
+}
+
+async function mqttRows(label: string, url: string, host: { username: string; password: string }): Promise<BenchRow[]> {
+  const [hostSide, pluginSide] = await Promise.all([
+    connectMqtt({ url, pluginId: 'bench', side: 'host', ...host }),
+    connectMqtt({ url, pluginId: 'bench', side: 'plugin', ...host }),
+  ])
+  servePlugin(pluginSide, echoPlugin, { id: 'bench' })
+  const peer = new Peer(hostSide)
+  const raw = await rawMqtt(url, host)
+  try {
+    const [p, b] = await compare([() => peer.call('echo', [1]), () => raw.call(small)], { batch: 200, rounds: 9, warmup: 300 })
+    const [pb, bb] = await compare([() => peer.call('echo', [big]), () => raw.call(bigText)], { batch: 5, rounds: 7, warmup: 5 })
+    return [
+      row({ name: `mqtt ${label} echo`, kind: 'js', placement: 'process', transport: 'mqtt', polyplug: p!, baseline: b! }),
+      row({ name: `mqtt ${label} 1 MiB echo`, kind: 'js', placement: 'process', transport: 'mqtt', metric: '1MiB-echo', polyplug: pb!, baseline: bb! }),
+    ]
+  } finally {
+    await raw.close()
+    await hostSide.close()
+    await pluginSide.close()
+  }
+}
+
+function hasMosquitto(): boolean {
+  try {
+    execFileSync('mosquitto', ['-h'], { stdio: 'ignore' })
+    return true
+  } catch (error) {
+    return (error as { status?: number }).status !== undefined // `-h` exits non-zero but the binary ran
+  }
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = []
+  const server = await serveHttpPlugin(echoPlugin, { id: 'bench', token: TOKEN })
+  const overPost = new Peer(await connectHttp({ url: server.url, token: TOKEN, calls: 'post' }))
+  const overWs = new Peer(await connectHttp({ url: server.url, token: TOKEN, calls: 'ws' }))
+  const http = await rawHttp()
+  const ws = await rawWs()
+  try {
+    const [p, pw, b, bw] = await compare([() => overPost.call('echo', [1]), () => overWs.call('echo', [1]), () => http.call(small), () => ws.call(small)])
+    rows.push(row({ name: 'http POST echo', kind: 'js', placement: 'process', transport: 'http', polyplug: p!, baseline: b! }))
+    rows.push(row({ name: 'http WebSocket echo', kind: 'js', placement: 'process', transport: 'http', polyplug: pw!, baseline: bw! }))
+    rows.push(row({ name: 'http POST vs raw ws', kind: 'js', placement: 'process', transport: 'http', polyplug: p!, baseline: bw! }))
+    const opts = { batch: 5, rounds: 7, warmup: 5 }
+    const [pb, pwb, bb, bwb] = await compare([() => overPost.call('echo', [big]), () => overWs.call('echo', [big]), () => http.call(bigText), () => ws.call(bigText)], opts)
+    rows.push(row({ name: 'http POST 1 MiB echo', kind: 'js', placement: 'process', transport: 'http', metric: '1MiB-echo', polyplug: pb!, baseline: bb! }))
+    rows.push(row({ name: 'http WebSocket 1 MiB echo', kind: 'js', placement: 'process', transport: 'http', metric: '1MiB-echo', polyplug: pwb!, baseline: bwb! }))
+  } finally {
+    await overPost.close()
+    await overWs.close()
+    await http.close()
+    await ws.close()
+    await server.close()
+  }
+  const broker = await startEmbeddedBroker()
+  const host = { username: 'bench-host', password: broker.addUser('bench-host', 'polyplug/') }
+  try {
+    rows.push(...(await mqttRows('aedes', broker.url, host)))
+  } finally {
+    await broker.close()
+  }
+  if (hasMosquitto()) {
+    const dir = await mkdtemp(join(tmpdir(), 'polyplug-bench-'))
+    const port = await freePort()
+    const files = await writeMosquittoConfig(dir, { port, users: policyUsers({ username: 'bench-host', password: 'bench' }, []) })
+    const mosquitto = await startMosquitto(files.config, port)
+    try {
+      rows.push(...(await mqttRows('mosquitto', mosquitto.url, { username: 'bench-host', password: 'bench' })))
+    } finally {
+      await mosquitto.stop()
+    }
+  }
+  return rows
+}

@@ -1,0 +1,131 @@
+/**
+ * `remote`: a plugin already running elsewhere (started by someone else, maybe on another
+ * machine), reached by the address in its manifest's `remote.url`. The host authenticates with
+ * the configured token (sent to http/ws servers, used as the MQTT password, and expected back in
+ * `$/hello` like a launch token), uses TLS where the scheme has it (https, wss, mqtts), and
+ * heartbeats the plugin with `$/ping`: one missed answer closes the channel with
+ * TRANSPORT_UNAVAILABLE, so calls fail cleanly. A remote plugin cannot be restarted or killed;
+ * `kill` only drops the connection, and the next call connects again.
+ */
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import type { Channel } from '../channels/channel.js'
+import { normalizeChannel } from '../channels/normalize.js'
+import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { connectHttp } from '../transports/http.js'
+import { connectMqtt } from '../transports/mqtt.js'
+import { parseAddress } from '../transports/tcp.js'
+import { connectSocket } from '../transports/unix.js'
+import type { Launched, LaunchSpec } from './placement.js'
+
+const PING_ID_PREFIX = '$remote-ping-'
+
+export async function launchRemote(spec: LaunchSpec): Promise<Launched> {
+  const remote = spec.loaded.manifest.remote
+  if (!remote) throw new PolyplugError(ErrorCodes.MANIFEST_INVALID, 'placement "remote" needs a `remote` object with the plugin\'s url', { plugin: spec.id })
+  const token = remote.tokenEnv ? process.env[remote.tokenEnv] : remote.token
+  if (remote.tokenEnv && !token) throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `${remote.tokenEnv} is not set`, { plugin: spec.id })
+  const ca = remote.ca ? await readFile(resolve(spec.loaded.dir, remote.ca)) : undefined
+  const inner = await connectTo(spec.id, remote.url, token, ca).catch((error: unknown) => {
+    throw error instanceof PolyplugError ? error.withContext(spec.id, undefined) : new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, String(error), { plugin: spec.id })
+  })
+  const channel = withHeartbeat(spec.id, inner, remote.pingIntervalMs ?? 5000)
+  return {
+    channel,
+    isolated: false,
+    ...(token ? { token } : {}),
+    kill: (reason) => channel.close(reason),
+  }
+}
+
+async function connectTo(id: string, url: string, token: string | undefined, ca: Buffer | undefined): Promise<Channel> {
+  const parsed = new URL(url)
+  const scheme = parsed.protocol.slice(0, -1)
+  const tls = ca ? { ca } : {}
+  switch (scheme) {
+    case 'http':
+    case 'https':
+    case 'ws':
+    case 'wss': {
+      if (!token) throw new PolyplugError(ErrorCodes.PERMISSION_DENIED, `${scheme}:// needs a token`, { plugin: id })
+      const base = url.replace(/^ws/, 'http')
+      return connectHttp({ url: base, token, calls: scheme.startsWith('ws') ? 'ws' : 'post', ...tls })
+    }
+    case 'mqtt':
+    case 'mqtts':
+      return connectMqtt({
+        url: `${scheme}://${parsed.host}`,
+        pluginId: id,
+        side: 'host',
+        username: decodeURIComponent(parsed.username) || 'polyplug-host',
+        ...(token ?? parsed.password ? { password: token ?? decodeURIComponent(parsed.password) } : {}),
+        ...tls,
+      })
+    case 'tcp':
+      return connectSocket(parseAddress(parsed.host), { framing: 'length', maxFrameBytes: DEFAULT_MAX_FRAME_BYTES }).catch((cause: unknown) => {
+        throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `cannot connect to ${url}: ${(cause as Error).message}`, { plugin: id, cause })
+      })
+    default:
+      throw new PolyplugError(ErrorCodes.MANIFEST_INVALID, `unsupported remote scheme ${scheme}`, { plugin: id })
+  }
+}
+
+/**
+ * Pings through the channel on a timer, below the Peer: the answers (ids this wrapper made up)
+ * never reach the Peer. A ping not answered before the next one is due closes the channel.
+ */
+function withHeartbeat(plugin: string, inner: Channel, intervalMs: number): Channel {
+  let seq = 0
+  let outstanding: string | undefined
+  let timer: ReturnType<typeof setInterval> | undefined
+  const text = inner.carries === 'text'
+  const bytes = inner.carries === 'bytes'
+  const encode = (m: unknown) => (text ? JSON.stringify(m) : bytes ? new TextEncoder().encode(JSON.stringify(m)) : m)
+  const idOf = (m: unknown): unknown => {
+    if (text || bytes) {
+      const s = text ? (m as string) : new TextDecoder().decode(m as Uint8Array)
+      if (!s.includes(PING_ID_PREFIX)) return undefined
+      try {
+        return (JSON.parse(s) as { id?: unknown }).id
+      } catch {
+        return undefined
+      }
+    }
+    return (m as { id?: unknown } | null)?.id
+  }
+  return normalizeChannel({
+    carries: inner.carries,
+    open(sink) {
+      inner.onMessage((message) => {
+        const id = idOf(message)
+        if (typeof id === 'string' && id.startsWith(PING_ID_PREFIX)) {
+          if (id === outstanding) outstanding = undefined
+          return
+        }
+        sink.message(message)
+      })
+      inner.onClose((error) => {
+        if (timer) clearInterval(timer)
+        sink.closed(error ?? new PolyplugError(ErrorCodes.PLUGIN_CRASHED, 'the remote plugin closed the connection', { plugin }))
+      })
+      timer = setInterval(() => {
+        if (outstanding !== undefined) {
+          clearInterval(timer)
+          const error = new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `the remote plugin missed a heartbeat (${intervalMs} ms)`, { plugin })
+          sink.closed(error)
+          void inner.close(error)
+          return
+        }
+        outstanding = `${PING_ID_PREFIX}${++seq}`
+        Promise.resolve(inner.send(encode({ jsonrpc: '2.0', id: outstanding, method: '$/ping' }))).catch(() => {})
+      }, intervalMs)
+      timer.unref()
+    },
+    send: (message) => inner.send(message),
+    close(reason) {
+      if (timer) clearInterval(timer)
+      return inner.close(reason)
+    },
+  })
+}

@@ -1,0 +1,260 @@
+/**
+ * The plugin side of the `http` transport: an HTTP server on loopback (port 0 by default).
+ *
+ *   POST /rpc            a JSON-RPC request, notification or batch; answered in the HTTP response
+ *   GET  /health         {"status":"ok","id":...}
+ *   GET  /manifest       the plugin's manifest
+ *   GET  /ws?session=S   WebSocket upgrade: notifications, plugin->host calls, progress, cancel
+ *
+ * Every request and the upgrade need `Authorization: Bearer <token>`; anything else gets 401 and
+ * is reported through `onRefused`. One WebSocket is one *session*: a Channel handed to `onSession`
+ * (the SDK serves a Peer on it). A POST naming that session (`x-polyplug-session`) is delivered to
+ * the same Channel, so a `$/cancel` sent over the socket reaches the call that came by POST.
+ * POSTs without a session go to one socket-less session, where the plugin can answer but not call
+ * the host (its requests fail with TRANSPORT_UNAVAILABLE): the mode for clients without WebSocket.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { timingSafeEqual } from 'node:crypto'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { normalizeChannel } from '../channels/normalize.js'
+import type { Channel, ChannelSink } from '../channels/channel.js'
+import { parse, stringify } from '../rpc/codec.js'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { errorToWire, type RequestId } from '../rpc/wire.js'
+import { attachSocket, closeSocket, DEFAULT_MAX_FRAME_BYTES, sendFrame } from './ws.js'
+
+export const SESSION_HEADER = 'x-polyplug-session'
+
+export interface HttpServeOptions {
+  token: string
+  /** Default 127.0.0.1. */
+  host?: string
+  /** Default 0 (any free port). */
+  port?: number
+  /** Largest POST body and WebSocket frame, in bytes. Default 16 MiB. */
+  maxBodyBytes?: number
+  /** Served at GET /manifest. */
+  manifest?: unknown
+  /** Identifies the plugin in /health. */
+  id?: string
+  /** TLS key and certificate (PEM): serve https:// and wss://. */
+  tls?: { key: string | Buffer; cert: string | Buffer }
+  /** A new session's Channel (a WebSocket, or the socket-less POST session). */
+  onSession(channel: Channel): void
+  /** A request refused for a missing or wrong token (or too large a body). */
+  onRefused?(info: { method: string; url: string; status: number; remote: string | undefined }): void
+}
+
+export interface HttpPluginServer {
+  /** http://127.0.0.1:PORT (or https://). */
+  readonly url: string
+  /** Drops every WebSocket at once, without a close handshake (tests, and shedding a host). */
+  dropSockets(): void
+  close(): Promise<void>
+}
+
+/** One session's state: which POSTed request ids wait for their answer in an HTTP response. */
+interface PostWaiter {
+  ids: Set<RequestId>
+  results: unknown[]
+  batch: boolean
+  res: ServerResponse
+}
+
+class Session {
+  sink!: ChannelSink
+  readonly waiting = new Map<RequestId, PostWaiter>()
+  readonly channel: Channel
+  constructor(readonly socket: WebSocket | undefined) {
+    this.channel = normalizeChannel({
+      carries: 'structured-clone', // this module encodes JSON itself, to route answers by id
+      open: (sink) => {
+        this.sink = sink
+        if (socket) attachSocket(socket, sink, (text) => this.receive(text))
+      },
+      send: (message) => this.send(message),
+      close: () => {
+        // Calls that came by POST get an answer naming the close, like calls over the socket.
+        const error = errorToWire(new PolyplugError(ErrorCodes.CHANNEL_CLOSED, 'the plugin closed the session'))
+        for (const id of [...this.waiting.keys()]) void this.send({ jsonrpc: '2.0', id, error })
+        this.waiting.clear()
+        return socket ? closeSocket(socket) : undefined
+      },
+    })
+  }
+
+  receive(text: string): void {
+    let value: unknown
+    try {
+      value = parse(text)
+    } catch {
+      return // a peer that sends garbage over its own socket gets nothing back; the Peer would do the same
+    }
+    this.sink.message(value)
+  }
+
+  send(message: unknown): void | Promise<void> {
+    const m = message as { id?: RequestId; method?: string }
+    if (m.method === undefined && m.id !== undefined && m.id !== null) {
+      const waiter = this.waiting.get(m.id)
+      if (waiter) {
+        this.waiting.delete(m.id)
+        waiter.ids.delete(m.id)
+        waiter.results.push(message)
+        if (waiter.ids.size === 0) reply(waiter.res, 200, waiter.batch ? waiter.results : waiter.results[0])
+        return
+      }
+    }
+    if (!this.socket) {
+      throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'this session has no WebSocket: the plugin cannot call or notify the host')
+    }
+    return sendFrame(this.socket, stringify(message))
+  }
+
+  /** Delivers a POSTed message or batch; the answers go into `res`. */
+  post(value: unknown, res: ServerResponse): void {
+    const batch = Array.isArray(value)
+    const items = batch ? (value as unknown[]) : [value]
+    const waiter: PostWaiter = { ids: new Set(), results: [], batch, res }
+    for (const item of items) {
+      const id = (item as { id?: RequestId } | null)?.id
+      const isRequest = typeof (item as { method?: unknown } | null)?.method === 'string' && id !== undefined && id !== null
+      if (isRequest) {
+        waiter.ids.add(id)
+        this.waiting.set(id, waiter)
+      }
+    }
+    if (waiter.ids.size === 0) res.writeHead(204).end()
+    res.on('close', () => {
+      for (const id of waiter.ids) if (this.waiting.get(id) === waiter) this.waiting.delete(id)
+    })
+    for (const item of items) this.sink.message(item)
+  }
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent || res.destroyed) return
+  const text = typeof body === 'string' ? body : stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text)
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  if (!header?.startsWith('Bearer ')) return false
+  const given = Buffer.from(header.slice(7))
+  const want = Buffer.from(token)
+  return given.length === want.length && timingSafeEqual(given, want)
+}
+
+/** Starts the plugin's HTTP server; resolves once it listens. */
+export async function serveHttp(options: HttpServeOptions): Promise<HttpPluginServer> {
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_FRAME_BYTES
+  const sessions = new Map<string, Session>()
+  let stateless: Session | undefined
+  const refuse = (req: IncomingMessage, status: number) =>
+    options.onRefused?.({ method: req.method ?? '', url: req.url ?? '', status, remote: req.socket.remoteAddress })
+
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    if (!tokenMatches(req.headers.authorization, options.token)) {
+      refuse(req, 401)
+      reply(res, 401, { error: 'missing or wrong token' })
+      req.resume()
+      return
+    }
+    const path = (req.url ?? '/').split('?')[0]
+    if (req.method === 'GET' && path === '/health') return reply(res, 200, { status: 'ok', id: options.id, sessions: sessions.size })
+    if (req.method === 'GET' && path === '/manifest') return reply(res, 200, options.manifest ?? null)
+    if (req.method !== 'POST' || path !== '/rpc') return reply(res, 404, { error: 'not found' })
+    readBody(req, maxBody).then(
+      (text) => {
+        let value: unknown
+        try {
+          value = parse(text)
+        } catch (cause) {
+          const error = new PolyplugError(ErrorCodes.PARSE_ERROR, `body is not valid JSON: ${(cause as Error).message}`)
+          return reply(res, 200, { jsonrpc: '2.0', id: null, error: errorToWire(error) })
+        }
+        const sid = req.headers[SESSION_HEADER]
+        let session: Session | undefined
+        if (typeof sid === 'string') {
+          session = sessions.get(sid)
+          if (!session) return reply(res, 404, { error: `no session ${sid}` })
+        } else {
+          session = stateless ??= newStateless()
+        }
+        session.post(value, res)
+      },
+      () => {
+        refuse(req, 413)
+        reply(res, 413, { error: `body larger than ${maxBody} bytes` })
+        req.destroy()
+      },
+    )
+  }
+
+  const newStateless = () => {
+    const session = new Session(undefined)
+    options.onSession(session.channel)
+    return session
+  }
+
+  const server: Server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler) : createHttpServer(handler)
+  server.keepAliveTimeout = 60_000
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: maxBody })
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://x')
+    if (!tokenMatches(req.headers.authorization, options.token) || url.pathname !== '/ws') {
+      const status = url.pathname === '/ws' ? 401 : 404
+      if (status === 401) refuse(req, 401)
+      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
+      return
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const sid = url.searchParams.get('session') ?? `s${Math.random().toString(36).slice(2)}`
+      const session = new Session(ws)
+      sessions.set(sid, session)
+      session.channel.onClose(() => sessions.delete(sid))
+      options.onSession(session.channel)
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
+  })
+  const address = server.address() as AddressInfo
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return {
+    url: `${options.tls ? 'https' : 'http'}://${host}:${address.port}`,
+    dropSockets() {
+      for (const client of wss.clients) client.terminate()
+    },
+    async close() {
+      await Promise.all([...sessions.values()].map((s) => s.channel.close()))
+      await stateless?.channel.close()
+      wss.close()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0)
+    if (declared > max) return reject(new Error('too large'))
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > max) {
+        req.removeAllListeners('data')
+        reject(new Error('too large'))
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}

@@ -1,0 +1,126 @@
+/**
+ * The host side of the `http` transport (server side: http-server.ts). One Channel combines a
+ * WebSocket session (notifications, plugin->host calls, progress, cancellation) with keep-alive
+ * POSTs to /rpc for host->plugin calls when `calls` is 'post'.
+ *
+ * Which way calls go when both exist: `calls: 'ws'` (default) sends requests over the socket too,
+ * because a frame costs less than an HTTP exchange (bench/cases/net.ts measures both); `'post'`
+ * gives plain request/response semantics (proxies, load balancers, logs) at some cost per call.
+ * `websocket: false` is the POST-only mode for plugins that cannot speak WebSocket: calls work,
+ * but the plugin cannot call the host, and cancellation is local only.
+ */
+import { Agent as HttpAgent, request as httpRequest } from 'node:http'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import { randomUUID } from 'node:crypto'
+import type { WebSocket } from 'ws'
+import { normalizeChannel } from '../channels/normalize.js'
+import type { Channel, ChannelSink } from '../channels/channel.js'
+import { parse, stringify } from '../rpc/codec.js'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { SESSION_HEADER } from './http-server.js'
+import { attachSocket, closeSocket, DEFAULT_MAX_FRAME_BYTES, openSocket, sendFrame } from './ws.js'
+
+export interface HttpConnectOptions {
+  /** The plugin's base URL, http://host:port or https://. */
+  url: string
+  token: string
+  /** How host->plugin requests travel. Default 'ws'. */
+  calls?: 'ws' | 'post'
+  /** Open the WebSocket session. Default true; false means POST-only. */
+  websocket?: boolean
+  maxBodyBytes?: number
+  /** Trusted CA (PEM) for https:// and wss://, e.g. a self-signed certificate. */
+  ca?: string | Buffer
+}
+
+/** Connects to a plugin's HTTP server; resolves once the WebSocket session is open. */
+export async function connectHttp(options: HttpConnectOptions): Promise<Channel> {
+  const base = options.url.replace(/\/+$/, '')
+  const secure = base.startsWith('https:')
+  const useWs = options.websocket ?? true
+  const calls = useWs ? (options.calls ?? 'ws') : 'post'
+  const session = randomUUID()
+  const socket = useWs
+    ? await openSocket(`${base.replace(/^http/, 'ws')}/ws?session=${session}`, {
+        token: options.token,
+        maxFrameBytes: options.maxBodyBytes ?? DEFAULT_MAX_FRAME_BYTES,
+        ...(options.ca ? { ca: options.ca } : {}),
+      })
+    : undefined
+  const agent = secure
+    ? new HttpsAgent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) })
+    : new HttpAgent({ keepAlive: true })
+  const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' }
+  if (socket) headers[SESSION_HEADER] = session
+  let sink!: ChannelSink
+  const deliver = (text: string) => {
+    let value: unknown
+    try {
+      value = parse(text)
+    } catch {
+      return
+    }
+    if (Array.isArray(value)) for (const item of value) sink.message(item)
+    else sink.message(value)
+  }
+
+  return normalizeChannel({
+    carries: 'structured-clone', // encoded here: requests are routed by shape
+    open(s) {
+      sink = s
+      if (socket) attachSocket(socket, sink, deliver)
+    },
+    send(message) {
+      const m = message as { id?: unknown; method?: unknown }
+      const isRequest = typeof m.method === 'string' && m.id !== undefined
+      if (calls === 'post' && (isRequest || !socket)) {
+        return post(base, secure, agent, headers, stringify(message)).then((text) => {
+          if (text) deliver(text)
+        })
+      }
+      if (!socket) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'no WebSocket session')
+      return sendFrame(socket as WebSocket, stringify(message))
+    },
+    async close() {
+      if (socket) await closeSocket(socket)
+      agent.destroy()
+    },
+  })
+}
+
+/** One POST to /rpc; resolves with the response body ('' for 204). Errors carry stable codes. */
+export function postRpc(
+  base: string,
+  body: string,
+  options: { token: string; agent?: HttpAgent; session?: string; ca?: string | Buffer },
+): Promise<string> {
+  const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' }
+  if (options.session) headers[SESSION_HEADER] = options.session
+  const secure = base.startsWith('https:')
+  const agent = options.agent ?? (secure ? new HttpsAgent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) }) : new HttpAgent({ keepAlive: true }))
+  return post(base, secure, agent, headers, body)
+}
+
+function post(base: string, secure: boolean, agent: HttpAgent, headers: Record<string, string>, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = secure ? httpsRequest : httpRequest
+    const req = request(
+      `${base}/rpc`,
+      { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('error', (error) => reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, error.message, { cause: error })))
+        res.on('end', () => {
+          const status = res.statusCode ?? 0
+          if (status === 200 || status === 204) return resolve(Buffer.concat(chunks).toString('utf8'))
+          const code =
+            status === 401 ? ErrorCodes.PERMISSION_DENIED : status === 413 ? ErrorCodes.FRAME_TOO_LARGE : ErrorCodes.TRANSPORT_UNAVAILABLE
+          reject(new PolyplugError(code, `POST ${base}/rpc answered HTTP ${status}`, { data: { status } }))
+        })
+      },
+    )
+    req.on('error', (error) => reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `POST ${base}/rpc failed: ${error.message}`, { cause: error })))
+    req.end(body)
+  })
+}

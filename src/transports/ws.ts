@@ -1,0 +1,117 @@
+/**
+ * `ws` transport: one WebSocket, one JSON-RPC message per text frame. Used alone (a Channel
+ * over a socket) and as the two-way half of the `http` transport (see http.ts).
+ * Compression is always off: `ws` would otherwise deflate every small frame (~10x slower).
+ */
+import { WebSocket } from 'ws'
+import { normalizeChannel } from '../channels/normalize.js'
+import type { Channel, ChannelSink } from '../channels/channel.js'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+
+/** Default largest frame accepted, in bytes (matches the Peer's default message limit). */
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
+
+/** Wires a socket's events to a sink; returns a detach function. A drop is reported as TRANSPORT_UNAVAILABLE. */
+export function attachSocket(socket: WebSocket, sink: ChannelSink, onText: (text: string) => void): () => void {
+  const onMessage = (data: WebSocket.RawData, isBinary: boolean) => {
+    onText(isBinary ? Buffer.from(data as Buffer).toString('utf8') : String(data))
+  }
+  const onClose = (code: number, reason: Buffer) => {
+    // 1000 is a clean close by the other side; anything else (1006: dropped) is a transport failure.
+    if (code === 1000) sink.closed()
+    else sink.closed(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `WebSocket closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`))
+  }
+  const onError = () => {} // 'close' follows every 'error'; reporting happens there
+  socket.on('message', onMessage)
+  socket.on('close', onClose)
+  socket.on('error', onError)
+  return () => {
+    socket.off('message', onMessage)
+    socket.off('close', onClose)
+  }
+}
+
+/** Sends one frame, resolving when `ws` has written it (rejects with TRANSPORT_UNAVAILABLE). */
+export function sendFrame(socket: WebSocket, text: string): Promise<void> {
+  if (socket.readyState !== WebSocket.OPEN) {
+    return Promise.reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'WebSocket is not open'))
+  }
+  return new Promise((resolve, reject) => {
+    socket.send(text, (error) => (error ? reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, error.message, { cause: error })) : resolve()))
+  })
+}
+
+/** A Channel over an open WebSocket, carrying `text`. Closing the channel closes the socket. */
+export function wsChannel(socket: WebSocket): Channel {
+  let detach = () => {}
+  return normalizeChannel({
+    carries: 'text',
+    open(sink) {
+      detach = attachSocket(socket, sink, (text) => sink.message(text))
+    },
+    send(message) {
+      return sendFrame(socket, message as string)
+    },
+    close() {
+      detach()
+      return closeSocket(socket)
+    },
+  })
+}
+
+/** Closes cleanly (1000) and resolves once the socket is closed; terminates if the close handshake stalls. */
+export function closeSocket(socket: WebSocket): Promise<void> {
+  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => socket.terminate(), 1000)
+    socket.once('close', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    if (socket.readyState === WebSocket.CONNECTING) socket.terminate()
+    else socket.close(1000)
+  })
+}
+
+export interface ConnectWsOptions {
+  /** Sent as `Authorization: Bearer <token>` on the upgrade. */
+  token?: string
+  maxFrameBytes?: number
+  /** TLS options for wss:// (e.g. a self-signed CA). */
+  ca?: string | Buffer
+  headers?: Record<string, string>
+}
+
+/** Opens a WebSocket (compression off) and resolves once it is open; a refused upgrade rejects with its code. */
+export function openSocket(url: string, options: ConnectWsOptions = {}): Promise<WebSocket> {
+  const headers: Record<string, string> = { ...options.headers }
+  if (options.token) headers.authorization = `Bearer ${options.token}`
+  const socket = new WebSocket(url, {
+    headers,
+    perMessageDeflate: false,
+    maxPayload: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    ...(options.ca ? { ca: options.ca } : {}),
+  })
+  return new Promise((resolve, reject) => {
+    const fail = (error: PolyplugError) => {
+      socket.removeAllListeners()
+      socket.on('error', () => {})
+      socket.terminate()
+      reject(error)
+    }
+    socket.once('open', () => {
+      socket.removeAllListeners('unexpected-response')
+      resolve(socket)
+    })
+    socket.once('unexpected-response', (_req, res) => {
+      const code = res.statusCode === 401 || res.statusCode === 403 ? ErrorCodes.PERMISSION_DENIED : ErrorCodes.TRANSPORT_UNAVAILABLE
+      fail(new PolyplugError(code, `WebSocket upgrade to ${url} refused with HTTP ${res.statusCode}`, { data: { status: res.statusCode } }))
+    })
+    socket.once('error', (error) => fail(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `cannot connect to ${url}: ${error.message}`, { cause: error })))
+  })
+}
+
+/** Connects to a WebSocket endpoint and returns a Channel over it. */
+export async function connectWs(url: string, options: ConnectWsOptions = {}): Promise<Channel> {
+  return wsChannel(await openSocket(url, options))
+}

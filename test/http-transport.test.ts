@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict'
+import { request } from 'node:http'
+import { after, before, describe, it } from 'node:test'
+import { WebSocket } from 'ws'
+import type { Channel } from '../src/channels/channel.js'
+import { Peer } from '../src/rpc/peer.js'
+import { definePlugin } from '../src/sdk/define.js'
+import { serveHttpPlugin } from '../src/sdk/serve-http.js'
+import { serveHttp, type HttpPluginServer } from '../src/transports/http-server.js'
+import { connectHttp, postRpc } from '../src/transports/http.js'
+import { connectWs } from '../src/transports/ws.js'
+import { rejectsWithCode } from './support/assert-code.js'
+import { describeChannel, until } from './support/channel-suite.js'
+
+const TOKEN = 'a'.repeat(32)
+
+describeChannel('ws (WebSocket alone)', async () => {
+  let pluginSide: Channel | undefined
+  const server = await serveHttp({ token: TOKEN, onSession: (c) => (pluginSide = c) })
+  const host = await connectWs(`${server.url.replace('http', 'ws')}/ws`, { token: TOKEN })
+  await until(() => pluginSide !== undefined)
+  return { host, plugin: pluginSide!, dispose: () => server.close() }
+})
+
+describeChannel('http (WebSocket session, calls by POST)', async () => {
+  let pluginSide: Channel | undefined
+  const server = await serveHttp({ token: TOKEN, onSession: (c) => (pluginSide = c) })
+  const host = await connectHttp({ url: server.url, token: TOKEN, calls: 'post' })
+  await until(() => pluginSide !== undefined)
+  return { host, plugin: pluginSide!, dispose: () => server.close() }
+})
+
+const plugin = definePlugin({
+  methods: {
+    echo: (v: unknown) => v,
+    sleep: (ms: number, ctx: { signal: AbortSignal }) =>
+      new Promise((resolve, reject) => {
+        const t = setTimeout(resolve, ms, 'slept')
+        ctx.signal.addEventListener('abort', () => (clearTimeout(t), reject(Object.assign(new Error('cancelled'), { code: 'RPC_CANCELLED' }))))
+      }),
+    askHost: async (ctx: { plugin: { call(m: string, a: unknown[]): Promise<unknown> } }) => ctx.plugin.call('host/twice', [21]),
+  },
+})
+
+function raw(url: string, options: { method: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${options.path}`, { method: options.method, headers: options.headers ?? {} }, (res) => {
+      let body = ''
+      res.on('data', (c) => (body += c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', reject)
+    req.end(options.body)
+  })
+}
+
+describe('http transport', () => {
+  let server: HttpPluginServer
+  const refused: number[] = []
+  before(async () => {
+    server = await serveHttpPlugin(plugin, { id: 'h', token: TOKEN, manifest: { id: 'h' }, maxBodyBytes: 4096, onRefused: (r) => refused.push(r.status) })
+  })
+  after(() => server.close())
+
+  it('refuses requests and upgrades without the token, with 401, and reports them', async () => {
+    const before = refused.length
+    assert.equal((await raw(server.url, { method: 'GET', path: '/health' })).status, 401)
+    const wrong = { authorization: `Bearer ${'b'.repeat(32)}` }
+    assert.equal((await raw(server.url, { method: 'POST', path: '/rpc', headers: wrong, body: '{}' })).status, 401)
+    await rejectsWithCode(connectWs(`${server.url.replace('http', 'ws')}/ws`, { token: 'nope' }), 'PERMISSION_DENIED')
+    await rejectsWithCode(postRpc(server.url, '{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}', { token: 'nope' }), 'PERMISSION_DENIED')
+    assert.equal(refused.length - before, 4)
+  })
+
+  it('serves /health and /manifest with the token', async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` }
+    const health = await raw(server.url, { method: 'GET', path: '/health', headers: auth })
+    assert.equal(health.status, 200)
+    assert.equal(JSON.parse(health.body).status, 'ok')
+    assert.deepEqual(JSON.parse((await raw(server.url, { method: 'GET', path: '/manifest', headers: auth })).body), { id: 'h' })
+  })
+
+  it('answers POSTed requests and batches without a WebSocket', async () => {
+    const one = JSON.parse(await postRpc(server.url, '{"jsonrpc":"2.0","id":1,"method":"echo","params":["x"]}', { token: TOKEN }))
+    assert.deepEqual(one, { jsonrpc: '2.0', id: 1, result: 'x' })
+    const batch = JSON.parse(
+      await postRpc(server.url, JSON.stringify([
+        { jsonrpc: '2.0', id: 'a', method: 'echo', params: [1] },
+        { jsonrpc: '2.0', method: 'echo', params: [2] },
+        { jsonrpc: '2.0', id: 'b', method: 'nope' },
+      ]), { token: TOKEN }),
+    ) as { id: string; result?: unknown; error?: { data: { code: string } } }[]
+    assert.equal(batch.length, 2)
+    assert.equal(batch.find((r) => r.id === 'a')?.result, 1)
+    assert.equal(batch.find((r) => r.id === 'b')?.error?.data.code, 'METHOD_NOT_FOUND')
+  })
+
+  it('refuses a body over the limit with FRAME_TOO_LARGE', async () => {
+    const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: ['x'.repeat(8000)] })
+    await rejectsWithCode(postRpc(server.url, big, { token: TOKEN }), 'FRAME_TOO_LARGE')
+  })
+
+  for (const calls of ['ws', 'post'] as const) {
+    it(`calls by ${calls}: the plugin calls the host, and cancellation reaches the plugin`, async () => {
+      const channel = await connectHttp({ url: server.url, token: TOKEN, calls })
+      const peer = new Peer(channel, { name: 'h' })
+      peer.handle('host/twice', (params) => (params as number[])[0]! * 2)
+      assert.equal(await peer.call('askHost'), 42)
+      const controller = new AbortController()
+      const call = peer.call('sleep', [5000], { signal: controller.signal })
+      setTimeout(() => controller.abort(), 30)
+      await rejectsWithCode(call, 'RPC_CANCELLED')
+      assert.equal(await peer.call('echo', [new Uint8Array([1, 2, 3])]).then((b) => [...(b as Uint8Array)]).then(String), '1,2,3')
+      await channel.close()
+    })
+  }
+
+  it('a dropped WebSocket fails calls in flight with TRANSPORT_UNAVAILABLE; a new connection works', async () => {
+    for (const calls of ['ws', 'post'] as const) {
+      const channel = await connectHttp({ url: server.url, token: TOKEN, calls })
+      const peer = new Peer(channel)
+      const pending = peer.call('sleep', [5000])
+      await new Promise((r) => setTimeout(r, 50))
+      server.dropSockets()
+      await rejectsWithCode(pending, 'TRANSPORT_UNAVAILABLE')
+      assert.equal(peer.pendingCount, 0)
+      const again = new Peer(await connectHttp({ url: server.url, token: TOKEN, calls }))
+      assert.equal(await again.call('echo', ['back']), 'back')
+      await again.close()
+    }
+  })
+
+  it('a raw WebSocket client with compression requested still gets none', async () => {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    await new Promise((r) => ws.once('open', r))
+    assert.equal(ws.extensions, '')
+    ws.close()
+  })
+})

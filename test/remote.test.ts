@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { createHost } from '../src/host/host.js'
+import { silentLogger } from '../src/host/log.js'
+import { definePlugin } from '../src/sdk/define.js'
+import { servePlugin } from '../src/sdk/serve.js'
+import { serveHttpPlugin } from '../src/sdk/serve-http.js'
+import { pluginPrefix, startEmbeddedBroker, type EmbeddedBroker } from '../src/transports/mqtt-broker.js'
+import { connectMqtt } from '../src/transports/mqtt.js'
+import { rejectsWithCode } from './support/assert-code.js'
+
+const TOKEN = 'r'.repeat(40)
+const plugin = definePlugin({
+  methods: {
+    echo: (v: unknown) => v,
+    sleep: (ms: number, ctx: { signal: AbortSignal }) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(resolve, ms)
+        ctx.signal.addEventListener('abort', () => (clearTimeout(timer), resolve(null)))
+      }),
+  },
+})
+
+let dir: string
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'polyplug-remote-'))
+  process.env.POLYPLUG_TEST_REMOTE_TOKEN = TOKEN
+})
+after(() => rm(dir, { recursive: true, force: true }))
+
+/** Writes a manifest for a plugin that runs elsewhere; returns its folder. */
+async function remoteManifest(id: string, transport: string, remote: Record<string, unknown>): Promise<string> {
+  const folder = join(dir, id)
+  await import('node:fs/promises').then((fs) => fs.mkdir(folder, { recursive: true }))
+  await writeFile(join(folder, 'polyplug.json'), JSON.stringify({ id, version: '1.0.0', kind: 'exec', entry: 'elsewhere', placement: 'remote', transport, remote }))
+  return folder
+}
+
+describe('remote placement', () => {
+  it('calls a plugin running elsewhere over http (POST) and ws, with the configured token', async () => {
+    process.env.POLYPLUG_TOKEN = TOKEN // what the operator gave the remote plugin: it answers $/hello with it
+    const server = await serveHttpPlugin(plugin, { id: 'far-http', token: TOKEN })
+    try {
+      for (const scheme of ['http', 'ws']) {
+        const folder = await remoteManifest(`far-${scheme}`, 'http', { url: server.url.replace('http', scheme), tokenEnv: 'POLYPLUG_TEST_REMOTE_TOKEN' })
+        const host = await createHost({ plugins: [folder], logger: silentLogger })
+        assert.equal(await host.plugin(`far-${scheme}`).call('echo', ['far']), 'far')
+        await host.close()
+      }
+      const wrong = await remoteManifest('far-wrong', 'http', { url: server.url, token: 'not-the-token' })
+      const host = await createHost({ plugins: [wrong], logger: silentLogger })
+      await rejectsWithCode(host.plugin('far-wrong').call('echo', [1]), 'PERMISSION_DENIED')
+      await host.close()
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('uses TLS for https:// with a self-signed certificate made at test time', async () => {
+    const key = join(dir, 'key.pem')
+    const cert = join(dir, 'cert.pem')
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' })
+    const server = await serveHttpPlugin(plugin, { id: 'far-tls', token: TOKEN, tls: { key: await readFile(key), cert: await readFile(cert) } })
+    try {
+      assert.ok(server.url.startsWith('https://'))
+      const folder = await remoteManifest('far-tls', 'http', { url: server.url.replace('https', 'wss'), tokenEnv: 'POLYPLUG_TEST_REMOTE_TOKEN', ca: '../cert.pem' })
+      const host = await createHost({ plugins: [folder], logger: silentLogger })
+      assert.equal(await host.plugin('far-tls').call('echo', ['secure']), 'secure')
+      await host.close()
+      const untrusted = await remoteManifest('far-untrusted', 'http', { url: server.url, tokenEnv: 'POLYPLUG_TEST_REMOTE_TOKEN' })
+      const host2 = await createHost({ plugins: [untrusted], logger: silentLogger })
+      await rejectsWithCode(host2.plugin('far-untrusted').call('echo', [1]), 'TRANSPORT_UNAVAILABLE')
+      await host2.close()
+    } finally {
+      await server.close()
+    }
+  })
+
+  describe('over mqtt', () => {
+    let broker: EmbeddedBroker
+    before(async () => {
+      broker = await startEmbeddedBroker()
+      broker.addUser('polyplug-host', 'polyplug/', TOKEN)
+      broker.addUser('far-mqtt', pluginPrefix('far-mqtt'), 'plugin-secret')
+    })
+    after(() => broker.close())
+
+    it('calls it through the broker; when it vanishes, the heartbeat fails calls with TRANSPORT_UNAVAILABLE', async () => {
+      const channel = await connectMqtt({ url: broker.url, pluginId: 'far-mqtt', side: 'plugin', username: 'far-mqtt', password: 'plugin-secret' })
+      process.env.POLYPLUG_TOKEN = TOKEN
+      servePlugin(channel, plugin, { id: 'far-mqtt' })
+      const folder = await remoteManifest('far-mqtt', 'mqtt', { url: `mqtt://polyplug-host@${broker.url.slice('mqtt://'.length)}`, tokenEnv: 'POLYPLUG_TEST_REMOTE_TOKEN', pingIntervalMs: 300 })
+      const host = await createHost({ plugins: [folder], logger: silentLogger })
+      try {
+        assert.equal(await host.plugin('far-mqtt').call('echo', ['via broker']), 'via broker')
+        const pending = host.plugin('far-mqtt').call('sleep', [4000])
+        pending.catch(() => {})
+        await new Promise((r) => setTimeout(r, 100))
+        // The plugin disappears without a word: its connection is cut.
+        broker.removeUser('far-mqtt')
+        await forceDrop(broker, 'far-mqtt')
+        await rejectsWithCode(pending, 'TRANSPORT_UNAVAILABLE')
+      } finally {
+        await host.close()
+        await channel.close()
+      }
+    })
+  })
+})
+
+/** Cuts a client's TCP connection at the broker, as a crashed machine would. */
+async function forceDrop(broker: EmbeddedBroker, username: string): Promise<void> {
+  await broker.disconnect(username)
+}
