@@ -127,6 +127,7 @@ export class Peer {
       }
       this.#pending.set(id, pending)
       if (deadline < this.#sweepAt) this.#armSweep(deadline)
+      else if (this.#pending.size === 1) this.#holdProcess(true)
       options.signal?.addEventListener('abort', onAbort, { once: true })
       const message: RequestMessage = { jsonrpc: '2.0', id, method }
       if (params !== undefined) message.params = params
@@ -166,8 +167,17 @@ export class Peer {
     if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer)
     this.#sweepAt = at
     this.#sweepTimer = setTimeout(() => this.#sweep(), Math.max(0, at - Date.now()))
-    // Where timers can be unref'd (Node), a deadline alone never keeps the process alive.
-    ;(this.#sweepTimer as { unref?: () => void }).unref?.()
+    this.#holdProcess(this.#pending.size > 0)
+  }
+
+  /**
+   * Where timers can be unref'd (Node), the deadline timer keeps the process alive only while
+   * calls are pending, as a timer per call would; an idle peer never holds the process open.
+   */
+  #holdProcess(hold: boolean): void {
+    const timer = this.#sweepTimer as { ref?: () => void; unref?: () => void } | undefined
+    if (hold) timer?.ref?.()
+    else timer?.unref?.()
   }
 
   #disarmSweep(): void {
@@ -194,6 +204,7 @@ export class Peer {
     if (!pending) return
     this.#pending.delete(id)
     pending.cleanup()
+    if (this.#pending.size === 0) this.#holdProcess(false)
 
     if (error) pending.reject(error.withContext(this.name, pending.method))
     else pending.resolve(result)
