@@ -34,6 +34,18 @@ describe('host: lazy activation', () => {
     assert.equal(sum, 3)
   })
 
+  it('calls inline plugins directly with the same contract: unknown methods, deadlines, cancellation', async () => {
+    const host = await createHost({ plugins: [examplesDir], logger: () => {} })
+    after(() => host.close())
+    const inline = host.plugin('echo-inline')
+    const missing = await rejectsWithCode(inline.call('nope'), 'METHOD_NOT_FOUND')
+    assert.equal(missing.plugin, 'echo-inline')
+    assert.equal(missing.method, 'nope')
+    await rejectsWithCode(inline.call('sleep', [2000], { timeout: 20 }), 'RPC_TIMEOUT')
+    await rejectsWithCode(inline.call('sleep', [10], { signal: AbortSignal.abort() }), 'RPC_CANCELLED')
+    assert.ok((await inline.call<number>('cancelCount')) >= 1, 'the timed-out sleep saw its signal abort')
+  })
+
   it('reports an unknown plugin id with PLUGIN_NOT_FOUND', async () => {
     const host = await createHost({ plugins: [examplesDir], logger: () => {} })
     assert.throws(() => host.plugin('nope'), { code: 'PLUGIN_NOT_FOUND' })

@@ -206,12 +206,20 @@ export class PluginRuntime {
     return this.#starting
   }
 
+  /** The default deadline of one call: the manifest's, else the host's. */
+  get #callTimeoutMs(): number {
+    return this.manifest.limits?.callTimeoutMs ?? this.#options.callTimeoutMs
+  }
+
   async call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason = `onMethod:${method}`): Promise<T> {
     const session = await this.activate(reason)
     const t0 = performance.now()
     const counted = !method.startsWith('$/')
     try {
-      const result = await session.peer.call<T>(method, isLspSidecar(this.manifest) ? lspParams(args) : args, options)
+      const direct = session.launched.invoke
+      const result = direct && !method.startsWith('$/')
+        ? ((await direct(method, args, { ...options, timeout: options.timeout ?? this.#callTimeoutMs })) as T)
+        : await session.peer.call<T>(method, isLspSidecar(this.manifest) ? lspParams(args) : args, options)
       if (counted) this.#stats.record(method, performance.now() - t0, true)
       return result
     } catch (error) {
@@ -331,7 +339,7 @@ export class PluginRuntime {
   }
 
   #connect(launched: Launched): Peer {
-    const timeout = this.manifest.limits?.callTimeoutMs ?? this.#options.callTimeoutMs
+    const timeout = this.#callTimeoutMs
     const peer = new Peer(launched.channel, {
       name: this.id,
       timeout,

@@ -1,6 +1,10 @@
-/** `inline`: the plugin runs on the host's thread, over an in-memory `direct` channel. Not isolated. */
+/**
+ * `inline`: the plugin runs on the host's thread. Its lifecycle and its calls to the host go over an
+ * in-memory channel; the host's calls to its methods are direct function calls. Not isolated.
+ */
 import { createMemoryPair } from '../channels/memory.js'
 import { loadPlugin } from '../kinds/registry.js'
+import type { DirectInvoke } from '../sdk/direct.js'
 import { servePlugin } from '../sdk/serve.js'
 import type { Launched, LaunchSpec } from './placement.js'
 
@@ -8,9 +12,11 @@ export async function launchInline(spec: LaunchSpec): Promise<Launched> {
   const { manifest, entryPath } = spec.loaded
   const definition = await loadPlugin({ id: spec.id, entryPath, manifest })
   const [hostSide, pluginSide] = createMemoryPair()
-  servePlugin(pluginSide, definition, { id: spec.id })
+  let invoke: DirectInvoke | undefined
+  servePlugin(pluginSide, definition, { id: spec.id, exposeDirect: (fn) => (invoke = fn) })
   return {
     channel: hostSide,
+    invoke,
     isolated: false,
     kill: (reason) => hostSide.close(reason),
   }

@@ -3,6 +3,7 @@ import type { Channel } from '../channels/channel.js'
 import type { LoadedManifest } from '../manifest/load.js'
 import type { Codec } from '../rpc/codec.js'
 import type { PolyplugError } from '../rpc/errors.js'
+import type { DirectInvoke } from '../sdk/direct.js'
 
 export interface LaunchSpec {
   id: string
@@ -26,6 +27,8 @@ export interface Launched {
   readonly token?: string
   /** The plugin's process id, where it has its own process. */
   readonly pid?: number
+  /** Inline placement: method calls as plain function calls, skipping the channel (lifecycle still uses it). */
+  readonly invoke?: DirectInvoke
 }
 
 export type Launcher = (spec: LaunchSpec) => Promise<Launched>

@@ -10,6 +10,7 @@ import { Reserved } from '../rpc/wire.js'
 import { invokeWithContext } from '../rpc/invoke.js'
 import type { CallContext } from '../rpc/types.js'
 import type { LogLevel, MethodContext, PluginContext, PluginDefinition, PluginLogger } from './define.js'
+import { createDirectInvoker, type DirectInvoke } from './direct.js'
 import { CONFIG_METHOD, PROTOCOL_VERSION, type ActivateParams, type HelloParams, type HelloResult } from './protocol.js'
 
 export interface ServeOptions extends Omit<PeerOptions, 'name'> {
@@ -18,6 +19,8 @@ export interface ServeOptions extends Omit<PeerOptions, 'name'> {
   token?: string
   /** Called after `$/shutdown` has run `deactivate` and answered; carriers exit here. */
   onShutdown?: () => void
+  /** Inline placement: receives a function that calls the plugin's methods directly (src/sdk/direct.ts). */
+  exposeDirect?: (invoke: DirectInvoke) => void
 }
 
 export function servePlugin(channel: Channel, definition: PluginDefinition, options: ServeOptions): Peer {
@@ -38,6 +41,8 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
     call: (method, args = [], callOptions) => peer.call(method, args, callOptions),
     host: () => peer.proxy(),
   }
+
+  options.exposeDirect?.(createDirectInvoker(definition.methods, context))
 
   peer.handle(Reserved.hello, (params): HelloResult => {
     const hello = (params ?? {}) as Partial<HelloParams>
