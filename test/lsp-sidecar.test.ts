@@ -11,17 +11,10 @@ import { PluginRuntime } from '../src/host/plugin.js'
 import { readManifest } from '../src/manifest/load.js'
 import { until } from './support/channel-suite.js'
 import { fixturesDir } from './support/paths.js'
+import { alive } from './support/process.js'
 
 const dir = `${fixturesDir}/lsp-json`
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 interface DocumentSymbol {
   name: string

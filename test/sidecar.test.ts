@@ -11,6 +11,7 @@ import type { LogEntry } from '../src/host/log.js'
 import { rejectsWithCode } from './support/assert-code.js'
 import { until } from './support/channel-suite.js'
 import { fixturesDir, root } from './support/paths.js'
+import { alive } from './support/process.js'
 
 const sidecars = `${fixturesDir}/sidecar`
 
@@ -24,14 +25,6 @@ async function withHost(options: Partial<HostOptions>, body: (host: Host, logs: 
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 function pidFromLogs(logs: LogEntry[], plugin: string): number | undefined {
   const line = logs.find((e) => e.plugin === plugin && e.message.startsWith('pid='))

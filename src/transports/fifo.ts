@@ -51,7 +51,8 @@ export const fifoTransport: SidecarTransport = {
   },
 }
 
-async function openWriterWhenReaderArrives(path: string, signal: AbortSignal): Promise<number> {
+/** Opens a FIFO for writing once its reader has opened it (ENXIO until then), polling with backoff. */
+export async function openWriterWhenReaderArrives(path: string, signal: AbortSignal): Promise<number> {
   for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
     if (signal.aborted) throw signal.reason
     try {

@@ -16,6 +16,7 @@ import { shmChannel } from './channel.js'
 import { fdDoorbell } from './fd-doorbell.js'
 import { initRegion, regionSize } from './layout.js'
 import { mapShared } from './native.js'
+import { openWriterWhenReaderArrives } from '../fifo.js'
 
 const run = promisify(execFile)
 const openAsync = promisify(open)
@@ -81,17 +82,6 @@ export const shmTransport: SidecarTransport = {
   },
 }
 
-async function openWriterWhenReaderArrives(path: string, signal: AbortSignal): Promise<number> {
-  for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
-    if (signal.aborted) throw signal.reason
-    try {
-      return openSync(path, constants.O_WRONLY | constants.O_NONBLOCK)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error // ENXIO: no reader yet
-    }
-    await new Promise((r) => setTimeout(r, wait))
-  }
-}
 
 /** Plugin side: map the region, then open the doorbells (WAKE_OUT first, as the host expects). */
 export async function shmPluginChannel(env: Record<string, string | undefined>): Promise<Channel> {
