@@ -140,12 +140,12 @@ export async function run(): Promise<BenchRow[]> {
   try {
     const [p, pw, b, bw] = await compare([() => overPost.call('echo', [1]), () => overWs.call('echo', [1]), () => http.call(small), () => ws.call(small)])
     rows.push(row({ name: 'http POST echo', kind: 'js', placement: 'process', transport: 'http', polyplug: p!, baseline: b! }))
-    rows.push(row({ name: 'http WebSocket echo', kind: 'js', placement: 'process', transport: 'http', polyplug: pw!, baseline: bw! }))
+    rows.push(row({ name: 'ws echo', kind: 'js', placement: 'process', transport: 'ws', polyplug: pw!, baseline: bw! }))
     rows.push(row({ name: 'http POST vs raw ws', kind: 'js', placement: 'process', transport: 'http', polyplug: p!, baseline: bw! }))
     const opts = { batch: 5, rounds: 7, warmup: 5 }
     const [pb, pwb, bb, bwb] = await compare([() => overPost.call('echo', [big]), () => overWs.call('echo', [big]), () => http.call(bigText), () => ws.call(bigText)], opts)
     rows.push(row({ name: 'http POST 1 MiB echo', kind: 'js', placement: 'process', transport: 'http', metric: '1MiB-echo', polyplug: pb!, baseline: bb! }))
-    rows.push(row({ name: 'http WebSocket 1 MiB echo', kind: 'js', placement: 'process', transport: 'http', metric: '1MiB-echo', polyplug: pwb!, baseline: bwb! }))
+    rows.push(row({ name: 'ws 1 MiB echo', kind: 'js', placement: 'process', transport: 'ws', metric: '1MiB-echo', polyplug: pwb!, baseline: bwb! }))
   } finally {
     await overPost.close()
     await overWs.close()

@@ -6,7 +6,7 @@ import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox
 
 export const KINDS = ['js', 'wasm', 'native', 'exec'] as const
 export const PLACEMENTS = ['inline', 'worker', 'process', 'remote'] as const
-export const TRANSPORTS = ['direct', 'port', 'stdio', 'fifo', 'unix', 'tcp', 'http', 'mqtt', 'shm'] as const
+export const TRANSPORTS = ['direct', 'port', 'stdio', 'fifo', 'unix', 'tcp', 'http', 'ws', 'mqtt', 'shm'] as const
 
 export type Kind = (typeof KINDS)[number]
 export type PlacementName = (typeof PLACEMENTS)[number]
@@ -244,8 +244,8 @@ export const DEFAULT_TRANSPORT: Record<PlacementName, TransportName> = {
 export const ALLOWED_TRANSPORTS: Record<PlacementName, readonly TransportName[]> = {
   inline: ['direct'],
   worker: ['port', 'shm'],
-  process: ['stdio', 'fifo', 'unix', 'tcp', 'http', 'mqtt', 'shm'],
-  remote: ['tcp', 'http', 'mqtt'],
+  process: ['stdio', 'fifo', 'unix', 'tcp', 'http', 'ws', 'mqtt', 'shm'],
+  remote: ['tcp', 'http', 'ws', 'mqtt'],
 }
 
 export const ALLOWED_PLACEMENTS: Record<Kind, readonly PlacementName[]> = {

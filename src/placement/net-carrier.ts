@@ -19,7 +19,7 @@ type Env = Record<string, string | undefined>
 
 /** True when this carrier serves `env.POLYPLUG_TRANSPORT` here. */
 export function isNetworked(env: Env): boolean {
-  return env.POLYPLUG_TRANSPORT === 'http' || env.POLYPLUG_TRANSPORT === 'mqtt'
+  return env.POLYPLUG_TRANSPORT === 'http' || env.POLYPLUG_TRANSPORT === 'ws' || env.POLYPLUG_TRANSPORT === 'mqtt'
 }
 
 /** Answers the handshake with the load error, so the host reports why instead of "crashed". */
@@ -40,7 +40,8 @@ export async function serveNetworked(entryPath: string, manifest: Manifest, env:
     loadError = error
   }
   const exit = () => process.exit(0)
-  if (env.POLYPLUG_TRANSPORT === 'http') {
+  // `http` and `ws` plugins serve the same HTTP + WebSocket endpoints; only the host's call route differs.
+  if (env.POLYPLUG_TRANSPORT === 'http' || env.POLYPLUG_TRANSPORT === 'ws') {
     const common = {
       id,
       token,

@@ -156,7 +156,19 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
         })
       })
     },
-    send: (message) => inner.send(message),
+    send: (message) => {
+      const sent = inner.send(message)
+      if (!(sent instanceof Promise)) return sent
+      // A send that failed because the connection dropped (an http POST whose process died) is
+      // explained by the exit status when one follows shortly: the caller sees PLUGIN_CRASHED.
+      return sent.catch(async (error: unknown) => {
+        if (!(error instanceof PolyplugError && error.code === ErrorCodes.TRANSPORT_UNAVAILABLE)) throw error
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const e = await Promise.race([exited, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), EXIT_WAIT_MS)))])
+        clearTimeout(timer)
+        throw e ? crashed(plugin, e) : error
+      })
+    },
     close: (reason) => inner.close(reason),
   })
 

@@ -35,9 +35,13 @@ export function awaitListenLine(child: ChildStreams, signal: AbortSignal): Promi
   })
 }
 
-export function httpSidecarTransport(calls: 'ws' | 'post' = 'ws'): SidecarTransport {
+/**
+ * `http`: calls by POST, the WebSocket for everything else (notifications, the plugin's host
+ * calls, progress, cancellation). `ws`: the same plugin server, every call over the WebSocket.
+ */
+export function httpSidecarTransport(calls: 'ws' | 'post'): SidecarTransport {
   return {
-    name: 'http',
+    name: calls === 'ws' ? 'ws' : 'http',
     async prepare(context: SidecarContext): Promise<SidecarEndpoint> {
       const token = context.token
       if (!token) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'the http transport needs a launch token')

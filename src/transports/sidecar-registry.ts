@@ -9,7 +9,7 @@ import { tcpTransport } from './tcp.js'
 import { unixTransport } from './unix.js'
 
 const transports = new Map<string, SidecarTransport>(
-  [stdioTransport, fifoTransport, unixTransport, tcpTransport, shmTransport, httpSidecarTransport(), mqttSidecarTransport].map((t) => [t.name, t]),
+  [stdioTransport, fifoTransport, unixTransport, tcpTransport, shmTransport, httpSidecarTransport('post'), httpSidecarTransport('ws'), mqttSidecarTransport].map((t) => [t.name, t]),
 )
 
 export function sidecarTransport(name: string): SidecarTransport | undefined {
