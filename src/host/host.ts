@@ -6,6 +6,7 @@
 import { watch, type FSWatcher } from 'node:fs'
 import { discoverPlugins, type LoadedManifest } from '../manifest/load.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
+import { createProxy } from '../rpc/proxy.js'
 import type { CallOptions, Remote } from '../rpc/types.js'
 import { Commands } from './commands.js'
 import { PluginConfig, type Settings } from './config.js'
@@ -203,9 +204,7 @@ export class Host {
       info: () => runtime.info(),
       call: (method, args, options) => this.#call(id, method, args ?? [], options ?? {}, `onMethod:${method}`),
       proxy: <Api>(options: CallOptions = {}) =>
-        new Proxy(Object.create(null) as object, {
-          get: (_t, key) => (typeof key !== 'string' || key === 'then' ? undefined : (...args: unknown[]) => this.#call(id, key, args, options, `onMethod:${key}`)),
-        }) as Remote<Api>,
+        createProxy<Api>((method, args) => this.#call(id, method, args, options, `onMethod:${method}`)),
       activate: (reason) => this.#activate(id, reason ?? 'explicit'),
       stop: () => this.#stopWithDependants(id).then(() => {}),
       pid: () => runtime.pid,

@@ -9,6 +9,7 @@ import type { Launched } from '../placement/placement.js'
 import { launcherFor } from '../placement/registry.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { Peer } from '../rpc/peer.js'
+import { createProxy } from '../rpc/proxy.js'
 import type { CallOptions, Remote } from '../rpc/types.js'
 import { Reserved } from '../rpc/wire.js'
 import { PROTOCOL_VERSION, type HelloParams, type HelloResult, type LogParams } from '../sdk/protocol.js'
@@ -236,9 +237,7 @@ export class PluginRuntime {
   }
 
   proxy<Api>(options: CallOptions = {}): Remote<Api> {
-    return new Proxy(Object.create(null) as object, {
-      get: (_t, key) => (typeof key !== 'string' || key === 'then' ? undefined : (...args: unknown[]) => this.call(key, args, options)),
-    }) as Remote<Api>
+    return createProxy<Api>((method, args) => this.call(method, args, options))
   }
 
   /**
