@@ -19,7 +19,7 @@
 #define HEADER 512u
 #define MORE 0x80000000u
 #define WRAP 0x40000000u
-#define SPIN_NS 50000 /* spin this long before sleeping on the doorbell */
+#define SPIN_NS 50000 /* spin at least this long before sleeping on the doorbell */
 
 typedef struct { volatile uint32_t *tail, *producer_waiting, *head, *consumer_waiting; uint8_t *data; } ring;
 
@@ -28,6 +28,7 @@ static uint32_t cap;
 static ring rx, tx; /* rx = ring A (host->plugin), tx = ring B (plugin->host) */
 static int wake_in = -1, wake_out = -1;
 static const char *plugin_id = "shm-c", *token = "";
+static int64_t spin_ns = SPIN_NS; /* longer in low-latency mode: POLYPLUG_SHM_SPIN_US */
 
 static void die(const char *what) { fprintf(stderr, "shm-c: %s\n", what); exit(2); }
 static uint32_t ld(volatile uint32_t *w) { return __atomic_load_n(w, __ATOMIC_ACQUIRE); }
@@ -49,7 +50,7 @@ static void ring_host(void) {
 
 /* Blocks (spin, then doorbell) until `ready` holds; exits when the host is gone. */
 static void wait_for(int (*ready)(void), volatile uint32_t *flag) {
-  int64_t until = now_ns() + SPIN_NS;
+  int64_t until = now_ns() + spin_ns;
   while (!ready()) {
     if (now_ns() < until) continue;
     st(flag, 1);
@@ -343,6 +344,8 @@ int main(void) {
   if (getenv("POLYPLUG_PLUGIN_ID")) plugin_id = getenv("POLYPLUG_PLUGIN_ID");
   if (getenv("POLYPLUG_TOKEN")) token = getenv("POLYPLUG_TOKEN");
   if (!path || !in || !out || !size_s) die("POLYPLUG_SHM_* variables missing");
+  const char *spin_us = getenv("POLYPLUG_SHM_SPIN_US");
+  if (spin_us && atoll(spin_us) * 1000 > spin_ns) spin_ns = atoll(spin_us) * 1000;
   const char *enc = getenv("POLYPLUG_ENCODING");
   if (enc && strcmp(enc, "msgpack") != 0) die("this plugin speaks msgpack only");
   size_t size = strtoul(size_s, 0, 10);
@@ -367,7 +370,7 @@ int main(void) {
     drain();
     int64_t next = fire_sleepers();
     if (rx_ready()) continue;
-    int64_t spin_until = now_ns() + SPIN_NS;
+    int64_t spin_until = now_ns() + spin_ns;
     while (!rx_ready() && now_ns() < spin_until) {}
     if (rx_ready()) continue;
     st(rx.consumer_waiting, 1);

@@ -14,6 +14,7 @@ import os
 import select
 import struct
 import threading
+import time
 
 MAGIC, VERSION, HEADER = 0x4D535050, 1, 512
 MORE, WRAP, LENGTH_MASK = 0x80000000, 0x40000000, 0x3FFFFFFF
@@ -21,6 +22,8 @@ RING_A, RING_B = 64, 192           # control blocks: A host->plugin, B plugin->h
 TAIL, PRODUCER_WAITING, HEAD, CONSUMER_WAITING = 0, 4, 64, 68
 HOST_STATE = 16
 WAIT_S = 0.002
+# Low-latency mode: poll an empty ring this long before sleeping on the doorbell (docs/shm.md).
+SPIN_S = min(int(os.environ.get("POLYPLUG_SHM_SPIN_US", "0") or 0), 10000) / 1e6
 
 
 class ShmError(Exception):
@@ -81,6 +84,12 @@ class Reader:
         while True:
             head, tail = r.u32(RING_A + HEAD), r.u32(RING_A + TAIL)
             if head == tail:
+                if SPIN_S > 0:
+                    until = time.perf_counter() + SPIN_S
+                    while r.u32(RING_A + TAIL) == head and time.perf_counter() < until:
+                        pass
+                    if r.u32(RING_A + TAIL) != head:
+                        continue
                 r.set_u32(RING_A + CONSUMER_WAITING, 1)
                 if r.u32(RING_A + TAIL) == head and not r.sleep():
                     return None

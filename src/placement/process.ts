@@ -47,7 +47,7 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
     throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, 'ndjson framing carries JSON text only: use framing "length" with msgpack', { plugin: spec.id })
   }
   const token = randomBytes(16).toString('hex')
-  const endpoint = await transport.prepare({ id: spec.id, framing, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, token })
+  const endpoint = await transport.prepare({ id: spec.id, framing, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, token, options: manifest.transportOptions })
   const protocolEnv: Record<string, string> = {
     POLYPLUG_PROTOCOL: String(PROTOCOL_VERSION),
     POLYPLUG_PLUGIN_ID: spec.id,

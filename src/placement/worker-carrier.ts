@@ -7,6 +7,7 @@ import { Reserved } from '../rpc/wire.js'
 import { servePlugin } from '../sdk/serve.js'
 import { portChannel } from '../transports/port.js'
 import { createWasmPump } from './wasm-pump.js'
+import { shmOptions } from '../transports/shm/options.js'
 import { shmCodec, workerShmChannel } from './worker-shm.js'
 
 export interface CarrierData {
@@ -23,7 +24,7 @@ if (parentPort) {
   const data = workerData as CarrierData
   const port = parentPort
   const pump = data.wake ? createWasmPump(port, new Int32Array(data.wake), data.id) : undefined
-  const channel = data.shm ? workerShmChannel(data.shm, 'plugin') : portChannel(pump?.port ?? port)
+  const channel = data.shm ? workerShmChannel(data.shm, 'plugin', shmOptions(data.manifest.transportOptions, data.id).spinMicros) : portChannel(pump?.port ?? port)
   // A pending Atomics.waitAsync does not keep a thread alive; the port listener does.
   if (data.shm) port.on('message', () => {})
   const codec = data.shm ? shmCodec : undefined

@@ -23,8 +23,11 @@ export function createWorkerRegion(capacity = WORKER_RING_CAPACITY): SharedArray
   return buffer
 }
 
-export function workerShmChannel(buffer: SharedArrayBuffer, role: Role): Channel {
-  // Only the plugin's worker may block (briefly); the host's thread never does.
-  const blockMs = role === 'plugin' ? WORKER_BLOCK_MS : 0
-  return shmChannel({ role, buffer, doorbell: atomicsDoorbell(buffer, role, { blockMs }) })
+/** One side's channel; `spinMicros` > 0 is the opt-in low-latency mode (docs/shm.md). */
+export function workerShmChannel(buffer: SharedArrayBuffer, role: Role, spinMicros = 0): Channel {
+  // Only the plugin's worker may block (briefly); the host's thread never does, except to poll
+  // for a reply in low-latency mode.
+  // In low-latency mode the spin after each send does that job.
+  const blockMs = role === 'plugin' && spinMicros === 0 ? WORKER_BLOCK_MS : 0
+  return shmChannel({ role, buffer, doorbell: atomicsDoorbell(buffer, role, { blockMs }), spinMicros })
 }

@@ -7,6 +7,7 @@ import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { portChannel, type PortLike } from '../transports/port.js'
 import type { Launched, LaunchSpec } from './placement.js'
 import type { CarrierData } from './worker-carrier.js'
+import { shmOptions } from '../transports/shm/options.js'
 import { createWorkerRegion, shmCodec, workerShmChannel } from './worker-shm.js'
 
 const carrier = new URL('./worker-carrier.js', import.meta.url)
@@ -14,6 +15,7 @@ const carrier = new URL('./worker-carrier.js', import.meta.url)
 export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
   const { manifest, entryPath } = spec.loaded
   const shm = manifest.transport === 'shm' ? createWorkerRegion() : undefined
+  const { spinMicros } = shm ? shmOptions(manifest.transportOptions, spec.id) : { spinMicros: 0 }
   // A wasm guest may block its worker in Atomics.wait (placement/wasm-pump.ts): wake it on every post.
   const wake = manifest.kind === 'wasm' && !shm ? new Int32Array(new SharedArrayBuffer(4)) : undefined
   const data: CarrierData = { id: spec.id, entryPath, manifest, shm, ...(wake ? { wake: wake.buffer as SharedArrayBuffer } : {}) }
@@ -22,7 +24,7 @@ export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
     workerData: data,
     ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),
   })
-  const channel = shm ? workerShmChannel(shm, 'host') : portChannel(wake ? wakingPort(worker, wake) : worker)
+  const channel = shm ? workerShmChannel(shm, 'host', spinMicros) : portChannel(wake ? wakingPort(worker, wake) : worker)
   let cause: PolyplugError | undefined
   worker.on('error', (error) => {
     cause ??= new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `worker crashed: ${error.message}`, { plugin: spec.id, cause: error })

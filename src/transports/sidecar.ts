@@ -28,6 +28,8 @@ export interface SidecarContext {
   maxFrameBytes: number
   /** The per-launch token (POLYPLUG_TOKEN): network transports present it to the plugin's server. */
   token?: string
+  /** The manifest's transportOptions, for the transport to read (and reject when wrong). */
+  options?: Record<string, unknown>
 }
 
 /** The child's standard streams, as far as the transport needs them. */

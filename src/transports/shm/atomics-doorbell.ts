@@ -39,7 +39,11 @@ export function atomicsDoorbell(buffer: SharedArrayBuffer, role: Role, options: 
           const seen = Atomics.load(words, mine)
           onWake()
           if (stopped) return
-          if (blockMs > 0 && Atomics.wait(words, mine, seen, blockMs) !== 'timed-out') continue
+          if (blockMs > 0) {
+            // Let what onWake queued (a synchronous handler's reply) go out before blocking.
+            await undefined
+            if (Atomics.wait(words, mine, seen, blockMs) !== 'timed-out') continue
+          }
           const wait = waitAsync(words, mine, seen)
           if (wait.async) await wait.value
         }

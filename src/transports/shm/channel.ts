@@ -4,6 +4,12 @@
  * a worker, an mmap'd file plus pipes for a process); this file only moves messages.
  * Sends never block: when the ring is full they queue (bounded) and settle when space frees, or
  * fail with CHANNEL_FULL after the send deadline.
+ *
+ * Low-latency mode (`spinMicros`): after a send, this thread polls the inbound ring for up to that
+ * long (with its wait flag clear, so the other side need not ring) before going back to the
+ * doorbell. A reply that comes back within the window is delivered without a trip through the
+ * event loop, which alone costs more than the whole round trip; the price is up to `spinMicros`
+ * of this thread's time per send.
  */
 import type { Channel, ChannelSink } from '../../channels/channel.js'
 import { normalizeChannel } from '../../channels/normalize.js'
@@ -30,6 +36,8 @@ export interface ShmChannelOptions {
   sendTimeoutMs?: number
   /** Bytes that may wait for ring space; sends beyond fail at once with CHANNEL_FULL. Default 64 MiB. */
   maxQueuedBytes?: number
+  /** Low-latency mode: poll for the answer this long (µs) after each send. Default 0 (off). */
+  spinMicros?: number
 }
 
 interface Queued {
@@ -40,6 +48,8 @@ interface Queued {
 }
 
 const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024 + 64 * 1024
+/** Longest stretch of back-to-back spins before the event loop gets a turn. */
+const SPIN_BUDGET_MS = 2
 
 /** A channel over a shared region; throws SHM_CORRUPT at once when the header is wrong. */
 export function shmChannel(options: ShmChannelOptions): Channel {
@@ -56,6 +66,10 @@ export function shmChannel(options: ShmChannelOptions): Channel {
   let queuedBytes = 0
   let sink: ChannelSink | undefined
   let done = false
+  const spinMs = (options.spinMicros ?? 0) / 1000
+  let spinQueued = false
+  /** When spinning started since the event loop last turned (undefined: it has turned since). */
+  let turnAt: number | undefined
 
   function end(error?: Error): void {
     if (done) return
@@ -108,6 +122,40 @@ export function shmChannel(options: ShmChannelOptions): Channel {
     }
   }
 
+  /**
+   * Runs on the microtask after a send: the caller has its promise set up by then, and nothing
+   * else runs before the reply is seen. Clearing our wait flag first tells the other side it need
+   * not ring; `pump` sets it again (Dekker-style) when we give up and sleep.
+   */
+  function spin(): void {
+    spinQueued = false
+    if (done) return
+    reader.clearWaiting()
+    const until = performance.now() + spinMs
+    while (!reader.readable && Atomics.load(words, theirState) === 0 && performance.now() < until) {
+      // poll: the other side publishes tail with a release store; readable loads it with acquire
+    }
+    pump()
+  }
+
+  /**
+   * Spins chain through microtasks (reply, next request, reply...), which would starve this
+   * thread's timers and I/O under a steady stream of calls: once SPIN_BUDGET_MS has gone by
+   * without an event-loop turn, the next wait goes through the doorbell instead.
+   */
+  function spinAfterSend(): void {
+    if (spinMs <= 0 || spinQueued) return
+    const now = performance.now()
+    if (turnAt === undefined) {
+      turnAt = now
+      setImmediate(() => {
+        turnAt = undefined
+      })
+    } else if (now - turnAt > SPIN_BUDGET_MS) return
+    spinQueued = true
+    queueMicrotask(spin)
+  }
+
   /** Writes what fits, then asks the reader to wake us when it frees space (re-checking, Dekker-style). */
   function arm(): void {
     for (;;) {
@@ -156,7 +204,7 @@ export function shmChannel(options: ShmChannelOptions): Channel {
           throw error
         }
         if (writer.takeConsumerWaiting()) bell.ring()
-        if (finished) return
+        if (finished) return spinAfterSend()
         writer.abandon() // re-begun by flush, from where it stopped if it started
       }
       if (queuedBytes + message.byteLength > maxQueued && queue.length > 0) {

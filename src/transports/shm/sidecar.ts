@@ -16,6 +16,7 @@ import { shmChannel } from './channel.js'
 import { fdDoorbell } from './fd-doorbell.js'
 import { initRegion, regionSize } from './layout.js'
 import { mapShared } from './native.js'
+import { shmOptions, spinFromEnv } from './options.js'
 import { openWriterWhenReaderArrives } from '../fifo.js'
 
 const run = promisify(execFile)
@@ -35,6 +36,7 @@ const SHM_BASE = '/dev/shm'
 export const shmTransport: SidecarTransport = {
   name: 'shm',
   async prepare(context: SidecarContext): Promise<SidecarEndpoint> {
+    const { spinMicros } = shmOptions(context.options, context.id)
     const dir = await privateDir(existsSync(SHM_BASE) ? SHM_BASE : undefined)
     const regionPath = join(dir.path, 'region')
     const wakeIn = join(dir.path, 'wake-in')
@@ -60,7 +62,7 @@ export const shmTransport: SidecarTransport = {
     }
     let taken = false
     return {
-      env: { POLYPLUG_SHM_PATH: regionPath, POLYPLUG_SHM_SIZE: String(size), POLYPLUG_SHM_WAKE_IN: wakeIn, POLYPLUG_SHM_WAKE_OUT: wakeOut },
+      env: { POLYPLUG_SHM_PATH: regionPath, POLYPLUG_SHM_SIZE: String(size), POLYPLUG_SHM_WAKE_IN: wakeIn, POLYPLUG_SHM_WAKE_OUT: wakeOut, POLYPLUG_SHM_SPIN_US: String(spinMicros) },
       usesStdio: false,
       async connect(_child, signal) {
         const writeFd = await openWriterWhenReaderArrives(wakeIn, signal)
@@ -70,7 +72,7 @@ export const shmTransport: SidecarTransport = {
         // the pages go with the last mapping.
         await dir.remove()
         liveRegions.set(context.id, buffer)
-        return shmChannel({ role: 'host', buffer, doorbell: fdDoorbell(readFd as number, writeFd), maxMessageBytes: context.maxFrameBytes })
+        return shmChannel({ role: 'host', buffer, doorbell: fdDoorbell(readFd as number, writeFd), maxMessageBytes: context.maxFrameBytes, spinMicros })
       },
       async dispose() {
         if (!taken && readFd !== undefined) closeSync(readFd)
@@ -103,5 +105,5 @@ export async function shmPluginChannel(env: Record<string, string | undefined>):
   const writeFd = openSync(wakeOut, constants.O_WRONLY)
   const readFd = await openAsync(wakeIn, constants.O_RDONLY)
   const maxMessageBytes = Number(env.POLYPLUG_MAX_FRAME_BYTES) || undefined
-  return shmChannel({ role: 'plugin', buffer, doorbell: fdDoorbell(readFd, writeFd), maxMessageBytes })
+  return shmChannel({ role: 'plugin', buffer, doorbell: fdDoorbell(readFd, writeFd), maxMessageBytes, spinMicros: spinFromEnv(env) })
 }
