@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { createHost } from '../src/host/host.js'
+import { Peer } from '../src/rpc/peer.js'
 import { silentLogger } from '../src/host/log.js'
 import { readManifest } from '../src/manifest/load.js'
 import { pluginPrefix, startEmbeddedBroker, type EmbeddedBroker } from '../src/transports/mqtt-broker.js'
@@ -119,4 +120,37 @@ describe('C kit over mqtt: refusals', () => {
       }
     })
   }
+
+  it('mosquitto restarts: the C plugin reconnects with backoff, resubscribes and answers again', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'polyplug-cmqtt-restart-'))
+    const port = await freePort()
+    const files = await writeMosquittoConfig(own, { port, users: policyUsers(HOST, [{ id: 'p1', password: 'p1-secret' }]) })
+    let broker = await startMosquitto(files.config, port)
+    const channel = await connectMqtt({ url: broker.url, pluginId: 'p1', side: 'host', ...HOST })
+    const ready = new Promise<void>((resolve) => channel.onMessage((m) => (m as { method?: string }).method === '$/ready' && resolve()))
+    const child = spawn(binary, [], {
+      env: { PATH: process.env.PATH ?? '', POLYPLUG_TRANSPORT: 'mqtt', POLYPLUG_TOKEN: 't', POLYPLUG_HOST_PID: String(process.pid), POLYPLUG_PLUGIN_ID: 'p1', POLYPLUG_MQTT_URL: broker.url, POLYPLUG_MQTT_USERNAME: 'p1', POLYPLUG_MQTT_PASSWORD: 'p1-secret' },
+      stdio: 'ignore',
+    })
+    try {
+      await ready
+      const client = new Peer(channel, { name: 'p1' })
+      assert.equal(await client.call('echo', ['before']), 'before')
+      await broker.stop()
+      broker = await startMosquitto(files.config, port)
+      let answer: unknown
+      const deadline = Date.now() + 20_000
+      while (answer === undefined && Date.now() < deadline) {
+        answer = await client.call('echo', ['after'], { timeout: 2000 }).catch(() => undefined)
+        if (answer === undefined) await new Promise((r) => setTimeout(r, 200))
+      }
+      assert.equal(answer, 'after')
+      assert.equal(child.exitCode, null, 'the plugin lived through the broker restart')
+    } finally {
+      child.kill('SIGKILL')
+      await channel.close()
+      await broker.stop()
+      await rm(own, { recursive: true, force: true })
+    }
+  })
 })
