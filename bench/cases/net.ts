@@ -80,7 +80,7 @@ async function rawWs(): Promise<{ call(text: string): Promise<unknown>; close():
   }
 }
 
-async function rawMqtt(url: string, auth: { username: string; password: string }): Promise<{ call(text: string): Promise<unknown>; close(): Promise<void> }> {
+export async function rawMqtt(url: string, auth: { username: string; password: string }): Promise<{ call(text: string): Promise<unknown>; close(): Promise<void> }> {
   const requester: MqttClient = await connectAsync(url, { ...auth, reconnectPeriod: 0 })
   const responder: MqttClient = await connectAsync(url, { ...auth, reconnectPeriod: 0 })
   // The same TCP_NODELAY polyplug's mqtt transport sets: without it each round trip waits ~40 ms.
@@ -121,7 +121,7 @@ async function mqttRows(label: string, url: string, host: { username: string; pa
   }
 }
 
-function hasMosquitto(): boolean {
+export function hasMosquitto(): boolean {
   try {
     execFileSync('mosquitto', ['-h'], { stdio: 'ignore' })
     return true

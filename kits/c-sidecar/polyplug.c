@@ -1,6 +1,7 @@
 /* polyplug C sidecar kit: JSON values, framing, transports and the message loop (see polyplug.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "polyplug.h"
+#include "polyplug_transport.h"
 
 #include <errno.h>
 #include <math.h>
@@ -455,6 +456,7 @@ struct pp_ctx {
 
 static struct {
   int in, out;
+  const pp_message_transport *mt; /* a message transport (mqtt) instead of in/out byte streams */
   framing framing;
   size_t max_frame;
   buf rx;
@@ -517,6 +519,14 @@ static void send_value(const pp_value *msg) {
     if (!body) die(1, "out of memory");
     strcpy(body, small);
     n = strlen(body);
+  }
+  if (S.mt) {
+    /* requests, responses and $/cancel must arrive (docs/protocol.md §2.7) */
+    const pp_value *method = pp_get(msg, "method");
+    int must = !method || pp_get(msg, "id") || (method->type == PP_STRING && strcmp(method->str, "$/cancel") == 0);
+    S.mt->send(body, n, must);
+    free(body);
+    return;
   }
   char head[64];
   size_t h = 0;
@@ -615,7 +625,12 @@ static int pump(long timeout_ms) {
   for (;;) {
     char *body;
     size_t n;
-    if (take_frame(&body, &n)) {
+    if (S.mt && (body = S.mt->take(&n))) {
+      dispatch(body, n);
+      free(body);
+      return 1;
+    }
+    if (!S.mt && take_frame(&body, &n)) {
       /* copy out: dispatch may nest and read more into the buffer */
       char *copy = malloc(n + 1);
       if (!copy) die(1, "out of memory");
@@ -637,6 +652,10 @@ static int pump(long timeout_ms) {
       long long left = deadline - now_ms();
       if (left <= 0) return 0;
       if (left < wait) wait = (long)left;
+    }
+    if (S.mt) {
+      S.mt->wait(wait);
+      continue;
     }
     struct pollfd pfd = {S.in, POLLIN, 0};
     int r = poll(&pfd, 1, (int)wait);
@@ -769,6 +788,8 @@ static void dispatch(char *body, size_t n) {
     } else if (strcmp(method->str, "$/cancel") == 0) {
       const pp_value *target = pp_get(params, "id");
       for (int i = 0; i < S.nreq; i++) if (same_id(S.reqs[i].id, target)) S.reqs[i].cancelled = 1;
+    } else if (strcmp(method->str, "$/gone") == 0) {
+      die(0, NULL); /* the host closed a message transport (no end of stream there) */
     } /* other notifications ($/progress, $/log, unknown) are ignored */
   } else if (id && (pp_get(msg, "result") || pp_get(msg, "error"))) {
     for (int i = 0; i < S.ncalls; i++) {
@@ -783,6 +804,16 @@ static void dispatch(char *body, size_t n) {
     send_error(NULL, "INVALID_REQUEST", "not a JSON-RPC 2.0 message", NULL);
   }
   pp_free(msg);
+}
+
+void pp_transport_lost(const char *why) {
+  for (int i = 0; i < S.ncalls; i++) {
+    if (S.calls[i].response) continue;
+    pp_value *data = pp_set(pp_object(), "code", pp_string("TRANSPORT_UNAVAILABLE"));
+    pp_value *e = pp_set(pp_set(pp_object(), "code", pp_number(-32000)), "message", pp_string(why));
+    pp_value *m = pp_set(pp_set(pp_object(), "jsonrpc", pp_string("2.0")), "id", pp_number((double)S.calls[i].id));
+    S.calls[i].response = pp_set(m, "error", pp_set(e, "data", data));
+  }
 }
 
 /* ------------------------------------------------------------------ plugin API */
@@ -937,6 +968,12 @@ int pp_run(const pp_plugin *plugin) {
     S.in = S.out = connect_unix(env("POLYPLUG_SOCKET", ""));
   } else if (strcmp(transport, "tcp") == 0) {
     S.in = S.out = connect_tcp(env("POLYPLUG_ADDRESS", ""));
+  } else if (strcmp(transport, "mqtt") == 0) {
+#ifdef PP_WITH_MQTT
+    S.mt = pp_mqtt_open(S.id);
+#else
+    die(2, "this build has no mqtt transport (compile with -DPP_WITH_MQTT polyplug_mqtt.c -lmosquitto)");
+#endif
   } else {
     die(2, "unsupported POLYPLUG_TRANSPORT");
   }
