@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { createHost } from '../src/host/host.js'
@@ -11,6 +12,7 @@ import { servePlugin } from '../src/sdk/serve.js'
 import { serveHttpPlugin } from '../src/sdk/serve-http.js'
 import { pluginPrefix, startEmbeddedBroker, type EmbeddedBroker } from '../src/transports/mqtt-broker.js'
 import { connectMqtt } from '../src/transports/mqtt.js'
+import { socketChannel } from '../src/transports/unix.js'
 import { rejectsWithCode } from './support/assert-code.js'
 
 const TOKEN = 'r'.repeat(40)
@@ -46,7 +48,7 @@ describe('remote placement', () => {
     const server = await serveHttpPlugin(plugin, { id: 'far-http', token: TOKEN })
     try {
       for (const scheme of ['http', 'ws']) {
-        const folder = await remoteManifest(`far-${scheme}`, 'http', { url: server.url.replace('http', scheme), tokenEnv: 'POLYPLUG_TEST_REMOTE_TOKEN' })
+        const folder = await remoteManifest(`far-${scheme}`, scheme, { url: server.url.replace('http', scheme), tokenEnv: 'POLYPLUG_TEST_REMOTE_TOKEN' })
         const host = await createHost({ plugins: [folder], logger: silentLogger })
         assert.equal(await host.plugin(`far-${scheme}`).call('echo', ['far']), 'far')
         await host.close()
@@ -57,6 +59,64 @@ describe('remote placement', () => {
       await host.close()
     } finally {
       await server.close()
+    }
+  })
+
+  it("an http:// url with transport ws sends calls over the WebSocket; transport http sends them by POST", async () => {
+    process.env.POLYPLUG_TOKEN = TOKEN
+    const server = await serveHttpPlugin(plugin, { id: 'far-choice', token: TOKEN })
+    const proxy = await countingProxy(new URL(server.url).port)
+    try {
+      for (const transport of ['ws', 'http']) {
+        const folder = await remoteManifest(`far-${transport}-calls`, transport, { url: `http://127.0.0.1:${proxy.port}`, tokenEnv: 'POLYPLUG_TEST_REMOTE_TOKEN' })
+        const host = await createHost({ plugins: [folder], logger: silentLogger })
+        await host.plugin(`far-${transport}-calls`).activate()
+        const before = proxy.posts()
+        for (let i = 0; i < 5; i++) assert.equal(await host.plugin(`far-${transport}-calls`).call('echo', [i]), i)
+        assert.equal(proxy.posts() - before, transport === 'ws' ? 0 : 5)
+        await host.close()
+      }
+    } finally {
+      await proxy.close()
+      await server.close()
+    }
+  })
+
+  it('rejects a transport that cannot reach the url, naming the field', async () => {
+    const folder = await remoteManifest('far-mismatch', 'mqtt', { url: 'http://127.0.0.1:1', token: TOKEN })
+    const host = await createHost({ plugins: [folder], logger: silentLogger })
+    try {
+      const problem = host.invalid().find((p) => p.dir === folder)
+      assert.ok(problem, 'the manifest should be reported invalid')
+      assert.equal(problem.error.code, 'MANIFEST_INVALID')
+      assert.ok((problem.error.data as { problems: { path: string }[] }).problems.some((p) => p.path === '/transport'))
+    } finally {
+      await host.close()
+    }
+  })
+
+  it('calls a plugin listening on tcp:// (length-framed), and fails calls when it goes away', async () => {
+    process.env.POLYPLUG_TOKEN = TOKEN
+    const sockets = new Set<Socket>()
+    const server = createServer((socket) => {
+      sockets.add(socket)
+      servePlugin(socketChannel(socket, { framing: 'length', maxFrameBytes: 1 << 20 }), plugin, { id: 'far-tcp' })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    const folder = await remoteManifest('far-tcp', 'tcp', { url: `tcp://127.0.0.1:${port}`, tokenEnv: 'POLYPLUG_TEST_REMOTE_TOKEN', pingIntervalMs: 200 })
+    const host = await createHost({ plugins: [folder], logger: silentLogger })
+    try {
+      assert.equal(await host.plugin('far-tcp').call('echo', ['over tcp']), 'over tcp')
+      const pending = host.plugin('far-tcp').call('sleep', [4000])
+      pending.catch(() => {})
+      await new Promise((r) => setTimeout(r, 50))
+      for (const socket of sockets) socket.destroy()
+      const error = await rejectsWithCode(pending, 'PLUGIN_CRASHED')
+      assert.equal(error.plugin, 'far-tcp')
+    } finally {
+      await host.close()
+      await new Promise((r) => server.close(r))
     }
   })
 
@@ -111,6 +171,33 @@ describe('remote placement', () => {
     })
   })
 })
+
+/** A TCP proxy to `port` that counts the POST requests passing through it. */
+async function countingProxy(port: string): Promise<{ port: number; posts(): number; close(): Promise<void> }> {
+  let posts = 0
+  const open = new Set<Socket>()
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), '127.0.0.1')
+    open.add(client).add(upstream)
+    client.on('data', (chunk: Buffer) => {
+      posts += chunk.toString('latin1').split('POST /rpc').length - 1
+      upstream.write(chunk)
+    })
+    upstream.pipe(client)
+    const end = () => (client.destroy(), upstream.destroy())
+    client.on('close', end).on('error', end)
+    upstream.on('close', end).on('error', end)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as AddressInfo).port,
+    posts: () => posts,
+    close: () => {
+      for (const socket of open) socket.destroy()
+      return new Promise((resolve) => server.close(() => resolve()))
+    },
+  }
+}
 
 /** Cuts a client's TCP connection at the broker, as a crashed machine would. */
 async function forceDrop(broker: EmbeddedBroker, username: string): Promise<void> {

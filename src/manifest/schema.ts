@@ -157,7 +157,8 @@ export const RemoteSchema = Type.Object(
   {
     url: Type.String({
       pattern: '^(tcp|ws|wss|http|https|mqtt|mqtts)://',
-      description: 'Where the running plugin is: tcp://host:port, http(s):// (calls by POST), ws(s):// (calls over the WebSocket), mqtt(s)://[user@]host:port.',
+      description:
+        'Where the running plugin is: tcp://host:port, http(s):// (calls by POST), ws(s):// (calls over the WebSocket), mqtt(s)://[user@]host:port. The manifest\'s transport defaults to the scheme\'s; for an http server, "transport": "ws" or "http" chooses how calls go.',
     }),
     tokenEnv: Type.Optional(Type.String({ minLength: 1, description: 'Environment variable of the host holding the plugin\'s token (preferred over `token`).' })),
     token: Type.Optional(Type.String({ minLength: 1, description: 'The plugin\'s token, inline (keep manifests with secrets private).' })),

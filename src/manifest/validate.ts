@@ -13,6 +13,7 @@ import {
   ManifestSchema,
   type Manifest,
   type ManifestInput,
+  type TransportName,
 } from './schema.js'
 
 export interface ManifestProblem {
@@ -47,8 +48,12 @@ export function validateManifest(value: unknown, file: string): Manifest {
   const id = typeof (value as { id?: unknown } | null)?.id === 'string' ? (value as { id: string }).id : undefined
   if (!check(value)) throw new ManifestError(file, collapse(check.errors ?? [], value), id)
   const placement = value.placement ?? DEFAULT_PLACEMENT[value.kind]
-  const transport = value.transport ?? DEFAULT_TRANSPORT[placement]
+  const remoteTransports = placement === 'remote' && value.remote ? REMOTE_SCHEMES[schemeOf(value.remote.url)] : undefined
+  const transport = value.transport ?? remoteTransports?.[0] ?? DEFAULT_TRANSPORT[placement]
   const problems: ManifestProblem[] = []
+  if (remoteTransports && !remoteTransports.includes(transport)) {
+    problems.push({ path: '/transport', expected: `one of ${list(remoteTransports)} for remote url ${JSON.stringify(value.remote?.url)}`, found: JSON.stringify(transport) })
+  }
   if (!ALLOWED_PLACEMENTS[value.kind].includes(placement)) {
     problems.push({ path: '/placement', expected: `one of ${list(ALLOWED_PLACEMENTS[value.kind])} for kind "${value.kind}"`, found: JSON.stringify(placement) })
   } else if (!ALLOWED_TRANSPORTS[placement].includes(transport)) {
@@ -57,6 +62,24 @@ export function validateManifest(value: unknown, file: string): Manifest {
   problems.push(...semanticProblems(value))
   if (problems.length > 0) throw new ManifestError(file, problems, id)
   return { ...value, placement, transport }
+}
+
+/**
+ * Which transports reach a remote url, the scheme's own first (the default). An http server
+ * serves both: `transport` says whether calls go by POST (`http`) or over the WebSocket (`ws`).
+ */
+const REMOTE_SCHEMES: Record<string, readonly TransportName[]> = {
+  tcp: ['tcp'],
+  http: ['http', 'ws'],
+  https: ['http', 'ws'],
+  ws: ['ws', 'http'],
+  wss: ['ws', 'http'],
+  mqtt: ['mqtt'],
+  mqtts: ['mqtt'],
+}
+
+function schemeOf(url: string): string {
+  return url.slice(0, Math.max(0, url.indexOf('://')))
 }
 
 /** What JSON Schema cannot say: semver ranges parse, ids are unique, configuration schemas compile. */

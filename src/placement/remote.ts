@@ -27,7 +27,7 @@ export async function launchRemote(spec: LaunchSpec): Promise<Launched> {
   const token = remote.tokenEnv ? process.env[remote.tokenEnv] : remote.token
   if (remote.tokenEnv && !token) throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `${remote.tokenEnv} is not set`, { plugin: spec.id })
   const ca = remote.ca ? await readFile(resolve(spec.loaded.dir, remote.ca)) : undefined
-  const inner = await connectTo(spec.id, remote.url, token, ca).catch((error: unknown) => {
+  const inner = await connectTo(spec.id, remote.url, spec.loaded.manifest.transport, token, ca).catch((error: unknown) => {
     throw error instanceof PolyplugError ? error.withContext(spec.id, undefined) : new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, String(error), { plugin: spec.id })
   })
   const channel = withHeartbeat(spec.id, inner, remote.pingIntervalMs ?? 5000)
@@ -39,7 +39,7 @@ export async function launchRemote(spec: LaunchSpec): Promise<Launched> {
   }
 }
 
-async function connectTo(id: string, url: string, token: string | undefined, ca: Buffer | undefined): Promise<Channel> {
+async function connectTo(id: string, url: string, transport: string, token: string | undefined, ca: Buffer | undefined): Promise<Channel> {
   const parsed = new URL(url)
   const scheme = parsed.protocol.slice(0, -1)
   const tls = ca ? { ca } : {}
@@ -50,7 +50,8 @@ async function connectTo(id: string, url: string, token: string | undefined, ca:
     case 'wss': {
       if (!token) throw new PolyplugError(ErrorCodes.PERMISSION_DENIED, `${scheme}:// needs a token`, { plugin: id })
       const base = url.replace(/^ws/, 'http')
-      return connectHttp({ url: base, token, calls: scheme.startsWith('ws') ? 'ws' : 'post', ...tls })
+      // The manifest's transport (defaulting to the scheme's: validate.ts) says how calls go.
+      return connectHttp({ url: base, token, calls: transport === 'ws' ? 'ws' : 'post', ...tls })
     }
     case 'mqtt':
     case 'mqtts':
