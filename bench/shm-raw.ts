@@ -62,7 +62,8 @@ export function fdWakes(readFd: number, writeFd: number): Wakes & { close(): voi
 export class RawRing {
   readonly #writer: RingWriter
   readonly #reader: RingReader
-  constructor(buffer: ArrayBufferLike, readonly wakes: Wakes) {
+  /** `spinMicros` > 0: poll for the reply that long before sleeping, as the low-latency mode does. */
+  constructor(buffer: ArrayBufferLike, readonly wakes: Wakes, readonly spinMicros = 0) {
     const rings = ringsFor('host', buffer, checkRegion(buffer), { maxMessageBytes: 1 << 30 })
     this.#writer = rings.writer
     this.#reader = rings.reader
@@ -72,6 +73,14 @@ export class RawRing {
     const writer = this.#writer
     const reader = this.#reader
     writer.begin(message)
+    if (this.spinMicros > 0 && writer.pump()) {
+      if (writer.takeConsumerWaiting()) this.wakes.ring()
+      reader.clearWaiting()
+      const until = performance.now() + this.spinMicros / 1000
+      while (!reader.readable && performance.now() < until) {
+        // poll
+      }
+    }
     for (;;) {
       const seen = this.wakes.seen()
       if (writer.busy) writer.pump()
@@ -87,7 +96,7 @@ export class RawRing {
 }
 
 /** A region in a private /dev/shm directory with FIFO doorbells, and the C raw echo mapped onto it. */
-export function startRawProcessEcho(executable: string, capacity = 4 << 20): { ring: RawRing; stop(): Promise<void> } {
+export function startRawProcessEcho(executable: string, capacity = 4 << 20, spinMicros = 0): { ring: RawRing; stop(): Promise<void> } {
   const dir = mkdtempSync('/dev/shm/polyplug-bench-')
   const path = join(dir, 'region')
   const size = regionSize(capacity)
@@ -100,13 +109,13 @@ export function startRawProcessEcho(executable: string, capacity = 4 << 20): { r
   const readFd = openSync(join(dir, 'out'), constants.O_RDONLY | constants.O_NONBLOCK)
   const child: ChildProcess = spawn(executable, [], {
     stdio: 'inherit',
-    env: { POLYPLUG_SHM_PATH: path, POLYPLUG_SHM_SIZE: String(size), POLYPLUG_SHM_WAKE_IN: join(dir, 'in'), POLYPLUG_SHM_WAKE_OUT: join(dir, 'out') },
+    env: { POLYPLUG_SHM_SPIN_US: String(spinMicros), POLYPLUG_SHM_PATH: path, POLYPLUG_SHM_SIZE: String(size), POLYPLUG_SHM_WAKE_IN: join(dir, 'in'), POLYPLUG_SHM_WAKE_OUT: join(dir, 'out') },
   })
   // The child opens OUT, then IN for reading; opening IN for writing blocks until it is there.
   const writeFd = openSync(join(dir, 'in'), constants.O_WRONLY)
   const wakes = fdWakes(readFd, writeFd)
   return {
-    ring: new RawRing(buffer, wakes),
+    ring: new RawRing(buffer, wakes, spinMicros),
     async stop() {
       Atomics.store(new Int32Array(buffer, 0, 8), Word.hostState, 1)
       wakes.close()

@@ -26,3 +26,4 @@ build(join(root, 'dist/src/transports/shm/polyplug_shm.node'), [join(root, 'src/
 const cPlugin = join(root, 'examples/shm-c/plugin.c')
 if (existsSync(cPlugin)) build(join(root, 'examples/shm-c/build/plugin'), [cPlugin], [])
 build(join(root, 'dist/bench/shm-raw-echo'), [join(root, 'bench/c/shm-raw-echo.c')], [])
+build(join(root, 'dist/bench/spin-pingpong'), [join(root, 'bench/c/spin-pingpong.c')], [])

@@ -21,6 +21,7 @@ static uint8_t *base;
 static uint32_t cap;
 static ring rx, tx;
 static int win, wout;
+static int64_t spin_ns = 50000; /* POLYPLUG_SHM_SPIN_US, when larger: the low-latency mode */
 
 static uint32_t ld(volatile uint32_t *w) { return __atomic_load_n(w, __ATOMIC_ACQUIRE); }
 static void st(volatile uint32_t *w, uint32_t v) { __atomic_store_n(w, v, __ATOMIC_SEQ_CST); }
@@ -29,7 +30,7 @@ static int64_t now_ns(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, 
 static void bell(void) { uint8_t one = 1; if (write(wout, &one, 1) < 0) {} }
 
 static void sleep_until(int (*ready)(void), volatile uint32_t *flag) {
-  int64_t until = now_ns() + 50000;
+  int64_t until = now_ns() + spin_ns;
   while (!ready()) {
     if (now_ns() < until) continue;
     st(flag, 1);
@@ -56,6 +57,8 @@ static void put_record(const uint8_t *p, uint32_t n, uint32_t more) {
 }
 
 int main(void) {
+  const char *spin_us = getenv("POLYPLUG_SHM_SPIN_US");
+  if (spin_us && atoll(spin_us) * 1000 > spin_ns) spin_ns = atoll(spin_us) * 1000;
   size_t size = strtoul(getenv("POLYPLUG_SHM_SIZE"), 0, 10);
   int fd = open(getenv("POLYPLUG_SHM_PATH"), O_RDWR);
   base = mmap(0, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -4,6 +4,7 @@
  * echo over the same region and doorbells (the baseline), and against `port` (postMessage),
  * stdio and unix sockets through polyplug (the `peer` column).
  */
+import { execFileSync } from 'node:child_process'
 import { Worker } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
 import { createHost } from '../../src/host/host.js'
@@ -17,6 +18,50 @@ const benchPlugins = fileURLToPath(new URL('../../../bench/plugins', import.meta
 const rawEchoC = fileURLToPath(new URL('../shm-raw-echo', import.meta.url))
 
 const MiB = 1 << 20
+const spinPingPong = fileURLToPath(new URL('../spin-pingpong', import.meta.url))
+/** The examples' setting (examples/*-lowlatency): both sides poll 200 µs after each send. */
+const SPIN_MICROS = 200
+
+/**
+ * Low-latency mode (docs/shm.md): polyplug with `spinMicros` against a raw ring echo that polls
+ * the same way over the same kind of region, and against polyplug's default shm mode (the peer).
+ * Plus the floor: C processes ping-ponging over one shared page, against a pipe.
+ */
+async function lowLatencyRows(p: (id: string) => { call(method: string, args: unknown[]): Promise<unknown>; activate(): Promise<void> }): Promise<BenchRow[]> {
+  for (const id of ['echo-shm-c-lowlatency', 'echo-process-shm-lowlatency', 'echo-worker-shm-lowlatency']) await p(id).activate()
+  const region = createWorkerRegion()
+  const worker = new Worker(new URL('../workers/shm-raw-echo.js', import.meta.url), { workerData: { region, spinMicros: SPIN_MICROS } })
+  const rawWorker = new RawRing(region, atomicsWakes(region), SPIN_MICROS)
+  const rawProcess = startRawProcessEcho(rawEchoC, 4 << 20, SPIN_MICROS)
+  const one = new Uint8Array([1])
+  const rows: BenchRow[] = []
+  try {
+    const options = { batch: 1000, rounds: 11 }
+    const [c, node, rp, cDefault, nodeDefault] = await compare([
+      () => p('echo-shm-c-lowlatency').call('echo', [1]),
+      () => p('echo-process-shm-lowlatency').call('echo', [1]),
+      () => rawProcess.ring.roundTrip(one),
+      () => p('echo-shm-c').call('echo', [1]),
+      () => p('echo-process-shm').call('echo', [1]),
+    ], options)
+    rows.push(row({ name: 'shm process echo (C), low-latency', kind: 'exec', placement: 'process', transport: 'shm', polyplug: c!, baseline: rp!, peer: 'shm default mode', peer_value: cDefault! }))
+    rows.push(row({ name: 'shm process echo (node), low-latency', kind: 'js', placement: 'process', transport: 'shm', polyplug: node!, baseline: rp!, peer: 'shm default mode', peer_value: nodeDefault! }))
+    const [w, rw, wDefault] = await compare([
+      () => p('echo-worker-shm-lowlatency').call('echo', [1]),
+      () => rawWorker.roundTrip(one),
+      () => p('echo-worker-shm').call('echo', [1]),
+    ], options)
+    rows.push(row({ name: 'shm worker echo, low-latency', kind: 'js', placement: 'worker', transport: 'shm', polyplug: w!, baseline: rw!, peer: 'shm default mode', peer_value: wDefault! }))
+  } finally {
+    await rawProcess.stop()
+    Atomics.store(new Int32Array(region, 0, 8), 4, 1)
+    await worker.terminate()
+  }
+  // Not polyplug: the hardware's floor for a cross-process round trip, spinning vs blocking on a pipe.
+  const floor = JSON.parse(execFileSync(spinPingPong, ['200000'], { encoding: 'utf8' })) as { spinNs: number; pipeNs: number }
+  rows.push(row({ name: 'C spin ping-pong vs pipe ping-pong (reference)', kind: 'exec', placement: 'process', transport: 'shm', polyplug: floor.spinNs / 1000, baseline: floor.pipeNs / 1000 }))
+  return rows
+}
 
 export async function run(): Promise<BenchRow[]> {
   const host = await createHost({ plugins: [examples, benchPlugins], logger: silentLogger, callTimeoutMs: 300_000 })
@@ -43,6 +88,7 @@ export async function run(): Promise<BenchRow[]> {
     ], { batch: 300, rounds: 11 })
     rows.push(row({ name: 'shm process echo (node)', kind: 'js', placement: 'process', transport: 'shm', polyplug: node!, baseline: rp!, peer: 'unix', peer_value: unix! }))
     rows.push(row({ name: 'shm process echo (C)', kind: 'exec', placement: 'process', transport: 'shm', polyplug: c!, baseline: rp!, peer: 'stdio', peer_value: stdio! }))
+    rows.push(...(await lowLatencyRows(p)))
 
     for (const size of [MiB, 4 * MiB, 16 * MiB - 4096]) {
       const data = new Uint8Array(size).map((_, i) => i & 255)

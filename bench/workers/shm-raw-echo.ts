@@ -4,7 +4,10 @@ import { workerData } from 'node:worker_threads'
 import { checkRegion, Word } from '../../src/transports/shm/layout.js'
 import { ringsFor } from '../../src/transports/shm/ring.js'
 
-const buffer = workerData as SharedArrayBuffer
+// workerData: the region, or { region, spinMicros } to poll that long before each sleep.
+const data = workerData as SharedArrayBuffer | { region: SharedArrayBuffer; spinMicros: number }
+const buffer = data instanceof SharedArrayBuffer ? data : data.region
+const spinMs = data instanceof SharedArrayBuffer ? 0 : data.spinMicros / 1000
 const { writer, reader } = ringsFor('plugin', buffer, checkRegion(buffer), { maxMessageBytes: 1 << 30 })
 const words = new Int32Array(buffer, 0, 8)
 const wakeHost = () => {
@@ -27,5 +30,12 @@ for (;;) {
     if (reader.takeProducerWaiting()) wakeHost()
   }
   if (reader.takeProducerWaiting()) wakeHost()
+  if (spinMs > 0) {
+    const until = performance.now() + spinMs
+    while (!reader.readable && performance.now() < until) {
+      // poll
+    }
+    if (reader.readable) continue
+  }
   if (reader.prepareSleep()) Atomics.wait(words, Word.pluginWake, seen)
 }
