@@ -271,22 +271,22 @@ def make_server(plugin, token, host="127.0.0.1", port=0, max_bytes=DEFAULT_MAX_F
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            # No Sec-WebSocket-Extensions in the answer: compression stays off whatever the client offers.
-            self.send_response(101)
-            self.send_header("Upgrade", "websocket")
-            self.send_header("Connection", "Upgrade")
-            self.send_header("Sec-WebSocket-Accept", accept_key(key))
-            self.end_headers()
-            self.wfile.flush()
-            self.close_connection = True   # after the socket ends, so does this connection
             ws = WebSocket(self.rfile, self.connection, max_bytes)
             session = HttpSession(plugin, ws)
             sid = sid or "s" + uuid.uuid4().hex
-            with lock:
+            with lock:   # before the 101: the client may POST into the session as soon as it has it
                 sessions[sid] = session
             plugin.session = session
+            self.close_connection = True   # after the socket ends, so does this connection
             reason = "the WebSocket session ended"
             try:
+                # No Sec-WebSocket-Extensions in the answer: compression stays off whatever the client offers.
+                self.send_response(101)
+                self.send_header("Upgrade", "websocket")
+                self.send_header("Connection", "Upgrade")
+                self.send_header("Sec-WebSocket-Accept", accept_key(key))
+                self.end_headers()
+                self.wfile.flush()
                 while True:
                     text = ws.receive()
                     if text is None:
@@ -300,14 +300,14 @@ def make_server(plugin, token, host="127.0.0.1", port=0, max_bytes=DEFAULT_MAX_F
                             session.dispatch(item)
                     else:
                         session.dispatch(message)
-            except Closed as e:
+            except (Closed, OSError) as e:
                 reason = str(e)
             finally:
                 with lock:
                     if sessions.get(sid) is session:
                         del sessions[sid]
-                if plugin.session is session:
-                    plugin.session = None
+                    if plugin.session is session:
+                        plugin.session = next(iter(sessions.values()), None)
                 session.close(reason)
                 ws.close()
 
