@@ -21,7 +21,8 @@ $/cancel, $/progress and $/log; calls to the host API; exit when the host is gon
 
     plugin.run()
 
-Each request runs on its own thread, so a slow method does not block cancellation or others.
+Each request runs on its own thread (an idle one is reused), so a slow method does not block
+cancellation or others.
 A Session is one conversation with the host (a byte stream, or one HTTP/WebSocket session): the
 same dispatcher serves every transport.
 """
@@ -29,6 +30,7 @@ import base64
 import inspect
 import json
 import os
+import queue
 import socket
 import struct
 import sys
@@ -187,6 +189,52 @@ def connect():
 _current = threading.local()   # the Session whose request this thread is running
 
 
+class Workers:
+    """Runs each job on an idle thread, or on a new one when none is idle: as concurrent as a
+    thread per request (a sleeping method never holds up another), without paying a thread
+    start for every call. At most `keep` threads wait idle; the rest end after their job."""
+
+    def __init__(self, keep=16):
+        self.keep = keep
+        self._lock = threading.Lock()
+        self._idle = 0
+        self._jobs = queue.SimpleQueue()
+
+    def run(self, fn, *args):
+        with self._lock:
+            if self._idle > 0:
+                self._idle -= 1
+                self._jobs.put((fn, args))
+                return
+        threading.Thread(target=self._work, args=(fn, args), daemon=True).start()
+
+    def _work(self, fn, args):
+        while True:
+            try:
+                fn(*args)
+            except BaseException as e:  # noqa: BLE001 - a job's failure must not end the worker silently
+                sys.stderr.write("polyplug: worker job failed: %r\n" % (e,))
+            with self._lock:
+                if self._idle >= self.keep:
+                    return
+                self._idle += 1
+            fn, args = self._jobs.get()
+
+
+_workers = Workers()
+_takes_ctx = {}   # method -> whether it has a parameter named ctx (inspect.signature is slow per call)
+
+
+def _wants_ctx(fn):
+    wants = _takes_ctx.get(fn)
+    if wants is None:
+        try:
+            wants = _takes_ctx[fn] = "ctx" in inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            wants = _takes_ctx[fn] = False
+    return wants
+
+
 class Context:
     """What a method can use: its cancellation event, progress, logging and host calls."""
 
@@ -277,7 +325,7 @@ class Session:
                 if fn is None:
                     raise PolyplugError("METHOD_NOT_FOUND", "no method named %r" % method)
                 args = params if isinstance(params, list) else ([] if params is None else [params])
-                if "ctx" in inspect.signature(fn).parameters:
+                if _wants_ctx(fn):
                     result = fn(*args, ctx=ctx)
                 else:
                     result = fn(*args)
@@ -299,8 +347,10 @@ class Session:
         if exit_after:
             threading.Timer(0.1, lambda: os._exit(0)).start()   # after the answer has left
 
-    def dispatch(self, message):
-        """Handles one decoded message from the host (a request, notification or response)."""
+    def dispatch(self, message, inline=False):
+        """Handles one decoded message from the host (a request, notification or response).
+        A request runs on a worker thread, or on this one with `inline` (the caller has nothing
+        else to read meanwhile: one POSTed request on its own connection)."""
         if not isinstance(message, dict):
             return
         if "method" in message:
@@ -316,7 +366,10 @@ class Session:
                 self.send(self.error_message(request_id, "DUPLICATE_REQUEST_ID", "request id %r is in flight" % request_id, method))
                 return
             ctx = self._inflight[request_id] = Context(self, request_id, method)
-            threading.Thread(target=self._invoke, args=(message, ctx), daemon=True).start()
+            if inline:
+                self._invoke(message, ctx)
+            else:
+                _workers.run(self._invoke, message, ctx)
         elif "id" in message:
             slot = self._pending.pop(message["id"], None)
             if slot:
