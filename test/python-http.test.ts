@@ -139,6 +139,8 @@ describe('the Python kit over http and ws', () => {
     assert.equal(none.status, 204)
     const bad = await raw(url, { method: 'POST', path: '/rpc', headers: auth, body: '{not json' })
     assert.equal(JSON.parse(bad.body).error.data.code, 'PARSE_ERROR')
+    const badId = JSON.parse(await postRpc(url, '{"jsonrpc":"2.0","id":{"x":1},"method":"echo","params":[1]}', { token: TOKEN }))
+    assert.equal(badId.error.data.code, 'INVALID_REQUEST')
     // A POST without a WebSocket cannot reach the host.
     const lonely = JSON.parse(await postRpc(url, '{"jsonrpc":"2.0","id":2,"method":"callHost","params":["host/echo",[1]]}', { token: TOKEN }))
     assert.equal(lonely.error.data.code, 'TRANSPORT_UNAVAILABLE')
@@ -226,6 +228,10 @@ describe('the Python kit over http and ws', () => {
     ws.send(bytes.subarray(third, 2 * third), { binary: false, fin: false })
     ws.send(bytes.subarray(2 * third), { binary: false, fin: true })
     assert.deepEqual(await reply, { jsonrpc: '2.0', id: 9, result: value })
+    // A request with an unusable id is answered INVALID_REQUEST; the socket stays open.
+    const invalid = new Promise<{ id: unknown; error: { data: { code: string } } }>((resolve) => ws.once('message', (data) => resolve(JSON.parse(String(data)))))
+    ws.send('{"jsonrpc":"2.0","id":[1],"method":"echo","params":[1]}')
+    assert.deepEqual([(await invalid).id, (await invalid).error.data.code], [null, 'INVALID_REQUEST'])
     const closed = new Promise<number>((resolve) => ws.once('close', resolve))
     ws.close(1000)
     assert.equal(await closed, 1000)

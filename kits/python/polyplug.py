@@ -255,6 +255,11 @@ class Context:
         self.session.log(level, message)
 
 
+def _usable_id(value):
+    """A request id is a string or a number (JSON true is not, though Python's bool is an int)."""
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+
+
 class Session:
     """One JSON-RPC conversation with the host: a byte stream, or one HTTP/WebSocket session.
 
@@ -356,12 +361,16 @@ class Session:
         if "method" in message:
             method = message["method"]
             if "id" not in message:
-                if method == "$/cancel":
-                    ctx = self._inflight.get((message.get("params") or {}).get("id"))
+                params = message.get("params")
+                if method == "$/cancel" and isinstance(params, dict) and _usable_id(params.get("id")):
+                    ctx = self._inflight.get(params["id"])
                     if ctx:
                         ctx.cancelled.set()
                 return
             request_id = message["id"]
+            if not _usable_id(request_id) or not isinstance(method, str):
+                self.send(self.error_message(None, "INVALID_REQUEST", "not a JSON-RPC 2.0 request"))
+                return
             if request_id in self._inflight:
                 self.send(self.error_message(request_id, "DUPLICATE_REQUEST_ID", "request id %r is in flight" % request_id, method))
                 return
@@ -370,7 +379,7 @@ class Session:
                 self._invoke(message, ctx)
             else:
                 _workers.run(self._invoke, message, ctx)
-        elif "id" in message:
+        elif _usable_id(message.get("id")):
             slot = self._pending.pop(message["id"], None)
             if slot:
                 slot[1] = message

@@ -28,7 +28,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from polyplug import DEFAULT_MAX_FRAME_BYTES, PolyplugError, Session, decode, encode
+from polyplug import DEFAULT_MAX_FRAME_BYTES, PolyplugError, Session, _usable_id, decode, encode
 from polyplug_ws import Closed, WebSocket, accept_key, valid_key
 
 SESSION_HEADER = "x-polyplug-session"
@@ -93,7 +93,10 @@ class HttpSession(Session):
         with self._wlock:
             for item in items:
                 request_id = item.get("id") if isinstance(item, dict) else None
-                if isinstance(item, dict) and isinstance(item.get("method"), str) and request_id is not None:
+                if isinstance(item, dict) and "method" in item and request_id is not None and not (_usable_id(request_id) and isinstance(item["method"], str)):
+                    waiter.results.append(self.error_message(None, "INVALID_REQUEST", "not a JSON-RPC 2.0 request"))
+                    continue
+                if isinstance(item, dict) and "method" in item and request_id is not None:
                     if request_id in self._waiting or request_id in waiter.ids or request_id in self._inflight:
                         waiter.results.append(self.error_message(request_id, "DUPLICATE_REQUEST_ID", "request id %r is in flight" % (request_id,), item["method"]))
                         continue
@@ -105,7 +108,10 @@ class HttpSession(Session):
         # A single request runs on this connection's own thread: the connection has nothing else
         # to do meanwhile, and a hand-off to a worker and back costs more than the call itself.
         for item in deliver:
-            self.dispatch(item, inline=len(deliver) == 1)
+            try:
+                self.dispatch(item, inline=len(deliver) == 1)
+            except PolyplugError:
+                pass   # an answer meant for the socket, which is gone; the POST still gets its own
         waiter.done.wait()
         if not waiter.results:
             return None
@@ -295,11 +301,11 @@ def make_server(plugin, token, host="127.0.0.1", port=0, max_bytes=DEFAULT_MAX_F
                         message = decode(text.encode("utf-8"))
                     except ValueError:
                         continue   # garbage over its own socket gets nothing back (as on the Node side)
-                    if isinstance(message, list):
-                        for item in message:
+                    for item in message if isinstance(message, list) else [message]:
+                        try:
                             session.dispatch(item)
-                    else:
-                        session.dispatch(message)
+                        except PolyplugError:
+                            pass   # an error answer that could not be sent: the socket is going
             except (Closed, OSError) as e:
                 reason = str(e)
             finally:
