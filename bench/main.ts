@@ -8,6 +8,7 @@ import { formatTable } from '../src/cli/table.js'
 import type { BenchRow } from './measure.js'
 import { run as js } from './cases/js.js'
 import { run as native } from './cases/native.js'
+import { run as pythonNet } from './cases/python-net.js'
 import { run as net } from './cases/net.js'
 import { run as cmqtt } from './cases/c-mqtt.js'
 import { run as shm } from './cases/shm.js'
@@ -16,7 +17,7 @@ import { run as startup } from './cases/startup.js'
 import { run as wasm } from './cases/wasm.js'
 
 /** Each case is a module under bench/cases/; add new transports and kinds here. */
-const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, shm, net, cmqtt, native, wasm, startup }
+const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, shm, net, cmqtt, 'python-net': pythonNet, native, wasm, startup }
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string', multiple: true } } })
 const rows: BenchRow[] = []

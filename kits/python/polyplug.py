@@ -1,7 +1,8 @@
 """polyplug plugin kit for Python (standard library only).
 
-Implements the sidecar side of docs/protocol.md: the transports stdio, fifo, unix and tcp; the
-framings length, content-length and ndjson; the JSON encoding (Uint8Array <-> bytes as
+Implements the sidecar side of docs/protocol.md: the transports stdio, fifo, unix and tcp (here),
+shm (polyplug_shm.py), http and ws (polyplug_http.py: its own http.server and WebSocket, from
+polyplug_ws.py); the framings length, content-length and ndjson; the JSON encoding (Uint8Array <-> bytes as
 {"$bytes": base64}); the $/hello handshake with the launch token; $/activate, $/shutdown, $/ping,
 $/cancel, $/progress and $/log; calls to the host API; exit when the host is gone.
 
@@ -20,12 +21,16 @@ $/cancel, $/progress and $/log; calls to the host API; exit when the host is gon
 
     plugin.run()
 
-Each request runs on its own thread, so a slow method does not block cancellation or others.
+Each request runs on its own thread (an idle one is reused), so a slow method does not block
+cancellation or others.
+A Session is one conversation with the host (a byte stream, or one HTTP/WebSocket session): the
+same dispatcher serves every transport.
 """
 import base64
 import inspect
 import json
 import os
+import queue
 import socket
 import struct
 import sys
@@ -181,55 +186,102 @@ def connect():
 
 # ---- the plugin -----------------------------------------------------------------------------
 
+_current = threading.local()   # the Session whose request this thread is running
+
+
+class Workers:
+    """Runs each job on an idle thread, or on a new one when none is idle: as concurrent as a
+    thread per request (a sleeping method never holds up another), without paying a thread
+    start for every call. At most `keep` threads wait idle; the rest end after their job."""
+
+    def __init__(self, keep=16):
+        self.keep = keep
+        self._lock = threading.Lock()
+        self._idle = 0
+        self._jobs = queue.SimpleQueue()
+
+    def run(self, fn, *args):
+        with self._lock:
+            if self._idle > 0:
+                self._idle -= 1
+                self._jobs.put((fn, args))
+                return
+        threading.Thread(target=self._work, args=(fn, args), daemon=True).start()
+
+    def _work(self, fn, args):
+        while True:
+            try:
+                fn(*args)
+            except BaseException as e:  # noqa: BLE001 - a job's failure must not end the worker silently
+                sys.stderr.write("polyplug: worker job failed: %r\n" % (e,))
+            with self._lock:
+                if self._idle >= self.keep:
+                    return
+                self._idle += 1
+            fn, args = self._jobs.get()
+
+
+_workers = Workers()
+_takes_ctx = {}   # method -> whether it has a parameter named ctx (inspect.signature is slow per call)
+
+
+def _wants_ctx(fn):
+    wants = _takes_ctx.get(fn)
+    if wants is None:
+        try:
+            wants = _takes_ctx[fn] = "ctx" in inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            wants = _takes_ctx[fn] = False
+    return wants
+
+
 class Context:
     """What a method can use: its cancellation event, progress, logging and host calls."""
 
-    def __init__(self, plugin, request_id, method):
-        self.plugin = plugin
+    def __init__(self, session, request_id, method):
+        self.session = session
+        self.plugin = session.plugin
         self.id = request_id
         self.method = method
         self.cancelled = threading.Event()
 
     def progress(self, value):
-        self.plugin.notify("$/progress", {"id": self.id, "value": value})
+        self.session.notify("$/progress", {"id": self.id, "value": value})
 
     def call(self, method, args=None):
-        return self.plugin.call(method, args or [])
+        return self.session.call(method, args or [])
 
     def log(self, level, message):
-        self.plugin.log(level, message)
+        self.session.log(level, message)
 
 
-class Plugin:
-    def __init__(self, plugin_id=None):
-        self.id = plugin_id or os.environ.get("POLYPLUG_PLUGIN_ID", "python-plugin")
-        self.framing = os.environ.get("POLYPLUG_FRAMING", "length")
-        self.max_bytes = int(os.environ.get("POLYPLUG_MAX_FRAME_BYTES") or DEFAULT_MAX_FRAME_BYTES)
-        self.config = {}
-        self.methods = {}
-        self.on_activate = None
-        self.on_deactivate = None
-        self._write = None
+def _usable_id(value):
+    """A request id is a string or a number (JSON true is not, though Python's bool is an int)."""
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+
+
+class Session:
+    """One JSON-RPC conversation with the host: a byte stream, or one HTTP/WebSocket session.
+
+    `send(message)` delivers one message (a dict) to the host or raises; each request runs on
+    its own thread. Request ids are the session's own, so sessions never see each other's calls.
+    """
+
+    def __init__(self, plugin, send):
+        self.plugin = plugin
+        self._send_message = send
         self._lock = threading.Lock()
         self._inflight = {}
         self._pending = {}
         self._next_id = 1
-
-    def method(self, fn=None, name=None):
-        """Decorator: exports fn under its own name (or `name`)."""
-        def register(f):
-            self.methods[name or f.__name__] = f
-            return f
-        return register(fn) if fn else register
+        self._closed = None
 
     # -- sending --
-    def _send(self, message):
-        body = encode(message)
-        with self._lock:
-            self._write(frame(self.framing, body))
+    def send(self, message):
+        self._send_message(message)
 
     def notify(self, method, params):
-        self._send({"jsonrpc": "2.0", "method": method, "params": params})
+        self.send({"jsonrpc": "2.0", "method": method, "params": params})
 
     def log(self, level, message):
         self.notify("$/log", {"level": level, "message": str(message)})
@@ -237,10 +289,16 @@ class Plugin:
     def call(self, method, args):
         """Calls the host (e.g. host/echo) and blocks this thread for the answer."""
         with self._lock:
+            if self._closed:
+                raise PolyplugError("TRANSPORT_UNAVAILABLE", self._closed)
             request_id = "py%d" % self._next_id
             self._next_id += 1
             slot = self._pending[request_id] = [threading.Event(), None]
-        self._send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": args})
+        try:
+            self.send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": args})
+        except Exception:
+            self._pending.pop(request_id, None)
+            raise
         slot[0].wait()
         answer = slot[1]
         if "error" in answer:
@@ -249,16 +307,134 @@ class Plugin:
             raise PolyplugError(data.get("code", "INTERNAL_ERROR"), error.get("message", ""), data.get("data"))
         return answer.get("result")
 
-    def _error(self, request_id, code, message, method=None, data=None):
-        wire = {"code": code, "plugin": self.id}
+    def error_message(self, request_id, code, message, method=None, data=None):
+        wire = {"code": code, "plugin": self.plugin.id}
         if method:
             wire["method"] = method
         if data is not None:
             wire["data"] = data
-        self._send({"jsonrpc": "2.0", "id": request_id,
-                    "error": {"code": NUMERIC_CODES.get(code, -32000), "message": message, "data": wire}})
+        return {"jsonrpc": "2.0", "id": request_id,
+                "error": {"code": NUMERIC_CODES.get(code, -32000), "message": message, "data": wire}}
 
     # -- receiving --
+    def _invoke(self, message, ctx):
+        request_id, method, params = message["id"], message["method"], message.get("params")
+        _current.session = self
+        exit_after = False
+        try:
+            if method.startswith("$/"):
+                result = self.plugin._reserved(method, params)
+                exit_after = method == "$/shutdown"
+            else:
+                fn = self.plugin.methods.get(method)
+                if fn is None:
+                    raise PolyplugError("METHOD_NOT_FOUND", "no method named %r" % method)
+                args = params if isinstance(params, list) else ([] if params is None else [params])
+                if _wants_ctx(fn):
+                    result = fn(*args, ctx=ctx)
+                else:
+                    result = fn(*args)
+            answer = {"jsonrpc": "2.0", "id": request_id, "result": result}
+        except PolyplugError as e:
+            answer = self.error_message(request_id, e.code, e.message, method, e.data)
+        except TypeError as e:
+            answer = self.error_message(request_id, "INVALID_PARAMS", str(e), method)
+        except Exception as e:  # noqa: BLE001 - every failure is answered, never lost
+            answer = self.error_message(request_id, "INTERNAL_ERROR", "%s: %s" % (type(e).__name__, e), method)
+        finally:
+            self._inflight.pop(request_id, None)
+        try:
+            self.send(answer)
+        except (TypeError, ValueError) as e:   # a result JSON cannot carry
+            self.send(self.error_message(request_id, "INTERNAL_ERROR", "cannot encode the result: %s" % e, method))
+        except Exception as e:  # noqa: BLE001 - the session is gone: nobody is waiting for this answer
+            sys.stderr.write("polyplug: answer to %r lost: %s\n" % (method, e))
+        if exit_after:
+            threading.Timer(0.1, lambda: os._exit(0)).start()   # after the answer has left
+
+    def dispatch(self, message, inline=False):
+        """Handles one decoded message from the host (a request, notification or response).
+        A request runs on a worker thread, or on this one with `inline` (the caller has nothing
+        else to read meanwhile: one POSTed request on its own connection)."""
+        if not isinstance(message, dict):
+            return
+        if "method" in message:
+            method = message["method"]
+            if "id" not in message:
+                params = message.get("params")
+                if method == "$/cancel" and isinstance(params, dict) and _usable_id(params.get("id")):
+                    ctx = self._inflight.get(params["id"])
+                    if ctx:
+                        ctx.cancelled.set()
+                return
+            request_id = message["id"]
+            if not _usable_id(request_id) or not isinstance(method, str):
+                self.send(self.error_message(None, "INVALID_REQUEST", "not a JSON-RPC 2.0 request"))
+                return
+            if request_id in self._inflight:
+                self.send(self.error_message(request_id, "DUPLICATE_REQUEST_ID", "request id %r is in flight" % request_id, method))
+                return
+            ctx = self._inflight[request_id] = Context(self, request_id, method)
+            if inline:
+                self._invoke(message, ctx)
+            else:
+                _workers.run(self._invoke, message, ctx)
+        elif _usable_id(message.get("id")):
+            slot = self._pending.pop(message["id"], None)
+            if slot:
+                slot[1] = message
+                slot[0].set()
+
+    def close(self, reason):
+        """The session is gone: its calls are cancelled, its host calls fail with TRANSPORT_UNAVAILABLE."""
+        with self._lock:
+            self._closed = reason
+            pending, self._pending = self._pending, {}
+        for ctx in list(self._inflight.values()):
+            ctx.cancelled.set()
+        for request_id, slot in pending.items():
+            slot[1] = self.error_message(request_id, "TRANSPORT_UNAVAILABLE", reason)
+            slot[0].set()
+
+
+class Plugin:
+    def __init__(self, plugin_id=None, manifest=None):
+        self.id = plugin_id or os.environ.get("POLYPLUG_PLUGIN_ID", "python-plugin")
+        self.framing = os.environ.get("POLYPLUG_FRAMING", "length")
+        self.max_bytes = int(os.environ.get("POLYPLUG_MAX_FRAME_BYTES") or DEFAULT_MAX_FRAME_BYTES)
+        # Served at GET /manifest by the http transport: a dict, or the path of a polyplug.json.
+        self.manifest = manifest
+        self.config = {}
+        self.methods = {}
+        self.on_activate = None
+        self.on_deactivate = None
+        self.session = None   # the byte stream's session, or the latest WebSocket session
+        self._lock = threading.Lock()   # serialises frames on a byte stream
+
+    def method(self, fn=None, name=None):
+        """Decorator: exports fn under its own name (or `name`)."""
+        def register(f):
+            self.methods[name or f.__name__] = f
+            return f
+        return register(fn) if fn else register
+
+    # The session of the request this thread runs, else the latest one.
+    def _session(self):
+        session = getattr(_current, "session", None) or self.session
+        if session is None:
+            raise PolyplugError("TRANSPORT_UNAVAILABLE", "no session with the host")
+        return session
+
+    def notify(self, method, params):
+        self._session().notify(method, params)
+
+    def log(self, level, message):
+        self._session().log(level, message)
+
+    def call(self, method, args):
+        """Calls the host (e.g. host/echo) and blocks this thread for the answer."""
+        return self._session().call(method, args)
+
     def _reserved(self, method, params):
         if method == "$/hello":
             versions = (params or {}).get("protocol", [PROTOCOL_VERSION])
@@ -276,53 +452,10 @@ class Plugin:
         if method == "$/shutdown":
             if self.on_deactivate:
                 self.on_deactivate()
-            threading.Timer(0.05, lambda: os._exit(0)).start()   # after the answer has left
             return {}
         if method == "$/ping":
             return {}
         raise PolyplugError("METHOD_NOT_FOUND", "no method named %r" % method, None)
-
-    def _invoke(self, message):
-        request_id, method, params = message["id"], message["method"], message.get("params")
-        ctx = self._inflight[request_id]
-        try:
-            if method.startswith("$/"):
-                result = self._reserved(method, params)
-            else:
-                fn = self.methods.get(method)
-                if fn is None:
-                    raise PolyplugError("METHOD_NOT_FOUND", "no method named %r" % method)
-                args = params if isinstance(params, list) else ([] if params is None else [params])
-                if "ctx" in inspect.signature(fn).parameters:
-                    result = fn(*args, ctx=ctx)
-                else:
-                    result = fn(*args)
-            self._send({"jsonrpc": "2.0", "id": request_id, "result": result})
-        except PolyplugError as e:
-            self._error(request_id, e.code, e.message, method, e.data)
-        except TypeError as e:
-            self._error(request_id, "INVALID_PARAMS", str(e), method)
-        except Exception as e:  # noqa: BLE001 - every failure is answered, never lost
-            self._error(request_id, "INTERNAL_ERROR", "%s: %s" % (type(e).__name__, e), method)
-        finally:
-            self._inflight.pop(request_id, None)
-
-    def _dispatch(self, message):
-        if "method" in message:
-            method = message["method"]
-            if "id" not in message:
-                if method == "$/cancel":
-                    ctx = self._inflight.get((message.get("params") or {}).get("id"))
-                    if ctx:
-                        ctx.cancelled.set()
-                return
-            self._inflight[message["id"]] = Context(self, message["id"], method)
-            threading.Thread(target=self._invoke, args=(message,), daemon=True).start()
-        elif "id" in message:
-            slot = self._pending.pop(message["id"], None)
-            if slot:
-                slot[1] = message
-                slot[0].set()
 
     def _watch_host(self, pid):
         import time
@@ -336,13 +469,27 @@ class Plugin:
                 pass
 
     def run(self):
-        """Connects to the host and serves until the channel ends or the host is gone."""
+        """Opens the transport and serves until the channel ends or the host is gone."""
         if os.environ.get("POLYPLUG_ENCODING", "json") != "json":
             sys.exit("polyplug: this kit speaks only the json encoding")
-        reader, self._write = connect()
         host_pid = int(os.environ.get("POLYPLUG_HOST_PID") or 0)
         if host_pid > 0:
             threading.Thread(target=self._watch_host, args=(host_pid,), daemon=True).start()
+        if os.environ.get("POLYPLUG_TRANSPORT") in ("http", "ws"):
+            from polyplug_http import serve_http   # its own HTTP server and WebSocket (docs/protocol.md, 2.6)
+            serve_http(self)
+            return
+        self._serve_stream()
+
+    def _serve_stream(self):
+        reader, write = connect()
+
+        def send(message):
+            body = frame(self.framing, encode(message))
+            with self._lock:
+                write(body)
+
+        session = self.session = Session(self, send)
         while True:
             try:
                 body = read_frame(reader, self.framing, self.max_bytes)
@@ -354,7 +501,6 @@ class Plugin:
             try:
                 message = decode(body)
             except ValueError:
-                self._send({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "not JSON", "data": {"code": "PARSE_ERROR"}}})
+                send({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "not JSON", "data": {"code": "PARSE_ERROR"}}})
                 continue
-            if isinstance(message, dict):
-                self._dispatch(message)
+            session.dispatch(message)

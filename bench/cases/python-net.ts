@@ -1,0 +1,92 @@
+/**
+ * The Python kit over http and ws (kits/python/polyplug_http.py): polyplug calls to the Python
+ * conformance plugin in its own process — by POST, and over its WebSocket — against a raw Python
+ * echo on the same standard-library server and the same WebSocket code, with no JSON-RPC
+ * (bench/workers/raw-python-http-echo.py). Small-call round trip and a 1 MiB binary echo. What
+ * remains is the kit's cost: JSON decode/encode, base64, a thread per request, routing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { request, Agent } from 'node:http'
+import { fileURLToPath } from 'node:url'
+import { WebSocket } from 'ws'
+import { jsonCodec, stringify } from '../../src/rpc/codec.js'
+import { Peer } from '../../src/rpc/peer.js'
+import { connectHttp } from '../../src/transports/http.js'
+import { awaitListenLine } from '../../src/transports/http-sidecar.js'
+import { compare, row, type BenchRow } from '../measure.js'
+
+const root = fileURLToPath(new URL('../../../', import.meta.url))
+const MiB = 1 << 20
+const TOKEN = '0123456789abcdef0123456789abcdef'
+const small = stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
+const big = new Uint8Array(MiB).map((_, i) => i & 255)
+const bigText = new TextDecoder().decode(jsonCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [big] }))
+
+async function python(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn('python3', [`${root}${script}`], { env: { PATH: process.env.PATH ?? '', POLYPLUG_HOST_PID: String(process.pid), ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  return { child, url: await awaitListenLine(child, AbortSignal.timeout(10_000)) }
+}
+
+/** Raw keep-alive POSTs and a raw WebSocket (compression off) to the raw Python echo. */
+async function rawClients(url: string) {
+  const agent = new Agent({ keepAlive: true })
+  const post = (body: string) =>
+    new Promise<string>((resolve, reject) => {
+      const req = request(`${url}/rpc`, { method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve(Buffer.concat(chunks).toString()))
+      })
+      req.on('error', reject)
+      req.end(body)
+    })
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`, { perMessageDeflate: false, maxPayload: 64 * MiB })
+  await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)))
+  const waiters: ((m: unknown) => void)[] = []
+  ws.on('message', (m) => waiters.shift()?.(String(m)))
+  return {
+    post,
+    ws: (text: string) => new Promise((resolve) => (waiters.push(resolve), ws.send(text))),
+    close() {
+      ws.terminate()
+      agent.destroy()
+    },
+  }
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const plugin = await python('examples/shared/conformance.py', {
+    POLYPLUG_TRANSPORT: 'ws',
+    POLYPLUG_TOKEN: TOKEN,
+    POLYPLUG_PLUGIN_ID: 'bench-python',
+    POLYPLUG_MAX_BODY_BYTES: String(64 * MiB),
+  })
+  const raw = await python('bench/workers/raw-python-http-echo.py', {})
+  const overPost = new Peer(await connectHttp({ url: plugin.url, token: TOKEN, calls: 'post', maxBodyBytes: 64 * MiB }))
+  const overWs = new Peer(await connectHttp({ url: plugin.url, token: TOKEN, calls: 'ws', maxBodyBytes: 64 * MiB }))
+  const clients = await rawClients(raw.url)
+  try {
+    const common = { kind: 'exec', placement: 'process' }
+    const [p, pw, b, bw] = await compare(
+      [() => overPost.call('echo', [1]), () => overWs.call('echo', [1]), () => clients.post(small), () => clients.ws(small)],
+      { batch: 200, rounds: 9, warmup: 300 },
+    )
+    const opts = { batch: 5, rounds: 7, warmup: 5 }
+    const [pb, pwb, bb, bwb] = await compare(
+      [() => overPost.call('echo', [big]), () => overWs.call('echo', [big]), () => clients.post(bigText), () => clients.ws(bigText)],
+      opts,
+    )
+    return [
+      row({ name: 'python http POST echo', ...common, transport: 'http', polyplug: p!, baseline: b! }),
+      row({ name: 'python ws echo', ...common, transport: 'ws', polyplug: pw!, baseline: bw! }),
+      row({ name: 'python http POST 1 MiB echo', ...common, transport: 'http', metric: '1MiB-echo', polyplug: pb!, baseline: bb! }),
+      row({ name: 'python ws 1 MiB echo', ...common, transport: 'ws', metric: '1MiB-echo', polyplug: pwb!, baseline: bwb! }),
+    ]
+  } finally {
+    clients.close()
+    await overPost.close()
+    await overWs.close()
+    plugin.child.kill()
+    raw.child.kill()
+  }
+}
