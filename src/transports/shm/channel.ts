@@ -141,18 +141,19 @@ export function shmChannel(options: ShmChannelOptions): Channel {
   /**
    * Spins chain through microtasks (reply, next request, reply...), which would starve this
    * thread's timers and I/O under a steady stream of calls: once SPIN_BUDGET_MS has gone by
-   * without an event-loop turn, the next wait goes through the doorbell instead.
+   * without an event-loop turn, the next spin waits for one (setImmediate: the loop runs its
+   * timers and polls I/O without blocking, then we spin).
    */
   function spinAfterSend(): void {
     if (spinMs <= 0 || spinQueued) return
+    spinQueued = true
     const now = performance.now()
     if (turnAt === undefined) {
       turnAt = now
       setImmediate(() => {
         turnAt = undefined
       })
-    } else if (now - turnAt > SPIN_BUDGET_MS) return
-    spinQueued = true
+    } else if (now - turnAt > SPIN_BUDGET_MS) return void setImmediate(spin)
     queueMicrotask(spin)
   }
 
