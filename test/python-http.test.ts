@@ -19,7 +19,7 @@ import { awaitListenLine } from '../src/transports/http-sidecar.js'
 import { connectWs, openSocket } from '../src/transports/ws.js'
 import { rejectsWithCode } from './support/assert-code.js'
 import { until } from './support/channel-suite.js'
-import { fixturesDir } from './support/paths.js'
+import { examplesDir, fixturesDir } from './support/paths.js'
 
 const TOKEN = 'c'.repeat(32)
 const MAX_BODY = 4096
@@ -98,6 +98,22 @@ describe('the Python kit over http and ws', () => {
   })
   after(() => {
     child.kill('SIGKILL')
+  })
+
+  it("serves the manifest the host passed in POLYPLUG_MANIFEST when it has none of its own", async () => {
+    const manifest = { id: 'python-http-from-host', version: '1.2.3', kind: 'exec', entry: 'conformance.py' }
+    const other = spawn('python3', [`${examplesDir}/shared/conformance.py`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { PATH: process.env.PATH ?? '', POLYPLUG_TRANSPORT: 'http', POLYPLUG_HTTP_CALLS: 'post', POLYPLUG_PLUGIN_ID: manifest.id, POLYPLUG_TOKEN: TOKEN, POLYPLUG_HOST_PID: String(process.pid), POLYPLUG_MANIFEST: JSON.stringify(manifest) },
+    })
+    try {
+      const otherUrl = await awaitListenLine(other, AbortSignal.timeout(10_000))
+      const served = await raw(otherUrl, { method: 'GET', path: '/manifest', headers: auth })
+      assert.equal(served.status, 200)
+      assert.deepEqual(JSON.parse(served.body), manifest)
+    } finally {
+      other.kill('SIGKILL')
+    }
   })
 
   it('refuses requests and upgrades without the token, or with a wrong one, with 401, and logs them', async () => {

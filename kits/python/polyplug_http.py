@@ -5,7 +5,7 @@ announces it on stdout as `POLYPLUG_LISTEN http://HOST:PORT`:
 
     POST /rpc            one JSON-RPC message or a batch; the answers come back in the response
     GET  /health         {"status":"ok","id":...,"sessions":N}
-    GET  /manifest       the plugin's manifest (Plugin.manifest, else polyplug.json beside the script)
+    GET  /manifest       the plugin's manifest (Plugin.manifest, else POLYPLUG_MANIFEST, else polyplug.json beside the script)
     GET  /ws?session=S   WebSocket upgrade (polyplug_ws.py): one JSON-RPC message per text frame
 
 Every request and the upgrade need `Authorization: Bearer <POLYPLUG_TOKEN>` (else 401, logged
@@ -136,8 +136,14 @@ class _Server(ThreadingHTTPServer):
 
 
 def _manifest(plugin):
+    """Plugin.manifest if set, else what the host passed (POLYPLUG_MANIFEST), else polyplug.json beside the script."""
     if isinstance(plugin.manifest, dict):
         return plugin.manifest
+    if not plugin.manifest and os.environ.get("POLYPLUG_MANIFEST"):
+        try:
+            return json.loads(os.environ["POLYPLUG_MANIFEST"])
+        except ValueError:
+            pass
     path = plugin.manifest or os.path.join(os.path.dirname(os.path.abspath(sys.argv[0] or ".")), "polyplug.json")
     try:
         with open(path, "rb") as f:

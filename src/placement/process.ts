@@ -36,6 +36,15 @@ interface Exit {
   signal: NodeJS.Signals | null
 }
 
+/** Variables longer than this make spawn fail with E2BIG on Linux (MAX_ARG_STRLEN is 128 KiB). */
+const MAX_MANIFEST_ENV = 64 * 1024
+
+/** POLYPLUG_MANIFEST: the validated manifest as JSON, e.g. for a plugin's GET /manifest; left out when huge. */
+function manifestEnv(manifest: object): Record<string, string> {
+  const json = JSON.stringify(manifest)
+  return json.length <= MAX_MANIFEST_ENV ? { POLYPLUG_MANIFEST: json } : {}
+}
+
 export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
   const { manifest, entryPath, dir } = spec.loaded
   const transport = sidecarTransport(manifest.transport)
@@ -57,6 +66,7 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
     POLYPLUG_TOKEN: token,
     POLYPLUG_HOST_PID: String(process.pid),
     POLYPLUG_MAX_FRAME_BYTES: String(DEFAULT_MAX_FRAME_BYTES),
+    ...manifestEnv(manifest),
     ...endpoint.env,
   }
   const nodeCarrier = manifest.kind !== 'exec'
