@@ -1,9 +1,10 @@
-/** `polyplug` command line: list, call, commands, exec, validate. */
+/** `polyplug` command line: list, call, commands, exec, status, validate, pack, install, uninstall. */
 import { parseArgs } from 'node:util'
 import { runCall } from './call.js'
 import { runCommands, runExec } from './commands.js'
 import { runStatus } from './status.js'
 import { runList } from './list.js'
+import { runInstall, runPack, runUninstall } from './package.js'
 import { runValidate } from './validate.js'
 
 const usage = `polyplug — a plugin host for Node.js
@@ -15,6 +16,9 @@ Usage:
   polyplug exec --plugins DIR COMMAND [ARGS_JSON]
   polyplug status --plugins DIR [--json] [COMMAND]   (host.stats() after start-up, or after running COMMAND)
   polyplug validate DIR
+  polyplug pack DIR [--out FILE_OR_DIR] [--json]          (DIR -> ID-VERSION.polyplug.tgz)
+  polyplug install --plugins DIR FILE [--force] [--json]  (into DIR/ID; only upgrades without --force)
+  polyplug uninstall --plugins DIR ID [--json]
 
 PARAMS_JSON and ARGS_JSON are JSON arrays of positional arguments, e.g. '["hi"]'.
 --plugins may be given several times (roots in priority order).
@@ -31,6 +35,8 @@ async function main(argv: string[]): Promise<number> {
       plugins: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
       timeout: { type: 'string' },
+      out: { type: 'string' },
+      force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
@@ -53,6 +59,12 @@ async function main(argv: string[]): Promise<number> {
       return runExec(requirePlugins(plugins), rest)
     case 'validate':
       return runValidate(rest)
+    case 'pack':
+      return runPack(rest, values.out, values.json ?? false)
+    case 'install':
+      return runInstall(requirePlugins(plugins), rest, values.force ?? false, values.json ?? false)
+    case 'uninstall':
+      return runUninstall(requirePlugins(plugins), rest, values.json ?? false)
     default:
       throw new UsageError(`unknown command "${command}"`)
   }

@@ -73,6 +73,10 @@ export const ErrorCodes = {
   SHM_CORRUPT: 'SHM_CORRUPT',
   /** The channel stayed full past the send deadline, or its bounded send queue is full. */
   CHANNEL_FULL: 'CHANNEL_FULL',
+  /** A plugin package that cannot be packed or installed: unsafe paths, wrong digests, bad manifest. */
+  PACKAGE_INVALID: 'PACKAGE_INVALID',
+  /** Installing would replace a plugin of another id, or the same or a newer version, without `force`. */
+  PACKAGE_CONFLICT: 'PACKAGE_CONFLICT',
   /** An error thrown by plugin or host code that carried no code of its own. */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
   /** A native plugin was built against another ABI version or descriptor layout (docs/native-abi.md). */
