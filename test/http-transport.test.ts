@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { request } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import { WebSocket } from 'ws'
 import type { Channel } from '../src/channels/channel.js'
@@ -10,6 +9,7 @@ import { serveHttp, type HttpPluginServer } from '../src/transports/http-server.
 import { connectHttp, postRpc } from '../src/transports/http.js'
 import { connectWs } from '../src/transports/ws.js'
 import { rejectsWithCode } from './support/assert-code.js'
+import { raw } from './support/raw-http.js'
 import { describeChannel, until } from './support/channel-suite.js'
 
 const TOKEN = 'a'.repeat(32)
@@ -42,17 +42,6 @@ const plugin = definePlugin({
   },
 })
 
-function raw(url: string, options: { method: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}${options.path}`, { method: options.method, headers: options.headers ?? {} }, (res) => {
-      let body = ''
-      res.on('data', (c) => (body += c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-    })
-    req.on('error', reject)
-    req.end(options.body)
-  })
-}
 
 describe('http transport', () => {
   let server: HttpPluginServer

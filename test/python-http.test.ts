@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { request } from 'node:http'
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
@@ -18,6 +17,7 @@ import { SESSION_HEADER } from '../src/transports/http-server.js'
 import { awaitListenLine } from '../src/transports/http-sidecar.js'
 import { connectWs, openSocket } from '../src/transports/ws.js'
 import { rejectsWithCode } from './support/assert-code.js'
+import { raw } from './support/raw-http.js'
 import { until } from './support/channel-suite.js'
 import { examplesDir, fixturesDir } from './support/paths.js'
 
@@ -26,22 +26,6 @@ const MAX_BODY = 4096
 const pluginDir = `${fixturesDir}/sidecar/py-http`
 const auth = { authorization: `Bearer ${TOKEN}` }
 
-interface Raw {
-  status: number
-  body: string
-}
-
-function raw(url: string, options: { method: string; path: string; headers?: Record<string, string>; body?: string }): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}${options.path}`, { method: options.method, headers: options.headers ?? {} }, (res) => {
-      let body = ''
-      res.on('data', (c) => (body += c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-    })
-    req.on('error', reject)
-    req.end(options.body)
-  })
-}
 
 /** A TCP relay in front of the plugin: `drop()` cuts every connection without a close handshake. */
 async function relay(port: number): Promise<{ url: string; drop(): void; close(): Promise<void> }> {
