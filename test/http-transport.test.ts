@@ -9,7 +9,7 @@ import { serveHttp, type HttpPluginServer } from '../src/transports/http-server.
 import { connectHttp, postRpc } from '../src/transports/http.js'
 import { connectWs } from '../src/transports/ws.js'
 import { rejectsWithCode } from './support/assert-code.js'
-import { raw } from './support/raw-http.js'
+import { assertBatchAnswered, raw } from './support/raw-http.js'
 import { describeChannel, until } from './support/channel-suite.js'
 
 const TOKEN = 'a'.repeat(32)
@@ -72,16 +72,7 @@ describe('http transport', () => {
   it('answers POSTed requests and batches without a WebSocket', async () => {
     const one = JSON.parse(await postRpc(server.url, '{"jsonrpc":"2.0","id":1,"method":"echo","params":["x"]}', { token: TOKEN }))
     assert.deepEqual(one, { jsonrpc: '2.0', id: 1, result: 'x' })
-    const batch = JSON.parse(
-      await postRpc(server.url, JSON.stringify([
-        { jsonrpc: '2.0', id: 'a', method: 'echo', params: [1] },
-        { jsonrpc: '2.0', method: 'echo', params: [2] },
-        { jsonrpc: '2.0', id: 'b', method: 'nope' },
-      ]), { token: TOKEN }),
-    ) as { id: string; result?: unknown; error?: { data: { code: string } } }[]
-    assert.equal(batch.length, 2)
-    assert.equal(batch.find((r) => r.id === 'a')?.result, 1)
-    assert.equal(batch.find((r) => r.id === 'b')?.error?.data.code, 'METHOD_NOT_FOUND')
+    await assertBatchAnswered(server.url, TOKEN)
   })
 
   it('refuses a body over the limit with FRAME_TOO_LARGE', async () => {

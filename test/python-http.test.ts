@@ -17,7 +17,7 @@ import { SESSION_HEADER } from '../src/transports/http-server.js'
 import { awaitListenLine } from '../src/transports/http-sidecar.js'
 import { connectWs, openSocket } from '../src/transports/ws.js'
 import { rejectsWithCode } from './support/assert-code.js'
-import { raw } from './support/raw-http.js'
+import { assertBatchAnswered, raw } from './support/raw-http.js'
 import { until } from './support/channel-suite.js'
 import { examplesDir, fixturesDir } from './support/paths.js'
 
@@ -125,16 +125,7 @@ describe('the Python kit over http and ws', () => {
 
   it('answers POSTed requests and batches; 204 when nothing needs an answer; PARSE_ERROR for a bad body', async () => {
     assert.deepEqual(JSON.parse(await postRpc(url, '{"jsonrpc":"2.0","id":1,"method":"add","params":[2,40]}', { token: TOKEN })), { jsonrpc: '2.0', id: 1, result: 42 })
-    const batch = JSON.parse(
-      await postRpc(url, JSON.stringify([
-        { jsonrpc: '2.0', id: 'a', method: 'echo', params: [1] },
-        { jsonrpc: '2.0', method: 'echo', params: [2] },
-        { jsonrpc: '2.0', id: 'b', method: 'nope' },
-      ]), { token: TOKEN }),
-    ) as { id: string; result?: unknown; error?: { data: { code: string } } }[]
-    assert.equal(batch.length, 2)
-    assert.equal(batch.find((r) => r.id === 'a')?.result, 1)
-    assert.equal(batch.find((r) => r.id === 'b')?.error?.data.code, 'METHOD_NOT_FOUND')
+    await assertBatchAnswered(url, TOKEN)
     const none = await raw(url, { method: 'POST', path: '/rpc', headers: auth, body: '{"jsonrpc":"2.0","method":"echo","params":[1]}' })
     assert.equal(none.status, 204)
     const bad = await raw(url, { method: 'POST', path: '/rpc', headers: auth, body: '{not json' })

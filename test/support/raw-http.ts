@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict'
 import { request } from 'node:http'
+import { postRpc } from '../../src/transports/http.js'
 
 export interface RawResponse {
   status: number
@@ -16,4 +18,18 @@ export function raw(url: string, options: { method: string; path: string; header
     req.on('error', reject)
     req.end(options.body)
   })
+}
+
+/** POSTs a batch of a request, a notification and an unknown method: two answers come back, in any order. */
+export async function assertBatchAnswered(url: string, token: string): Promise<void> {
+  const batch = JSON.parse(
+    await postRpc(url, JSON.stringify([
+      { jsonrpc: '2.0', id: 'a', method: 'echo', params: [1] },
+      { jsonrpc: '2.0', method: 'echo', params: [2] },
+      { jsonrpc: '2.0', id: 'b', method: 'nope' },
+    ]), { token }),
+  ) as { id: string; result?: unknown; error?: { data: { code: string } } }[]
+  assert.equal(batch.length, 2)
+  assert.equal(batch.find((r) => r.id === 'a')?.result, 1)
+  assert.equal(batch.find((r) => r.id === 'b')?.error?.data.code, 'METHOD_NOT_FOUND')
 }
