@@ -1,5 +1,5 @@
 /** polyplug — the host API for applications. Plugin authors import `polyplug/sdk`. */
-export { createHost, Host, type HostOptions, type PluginHandle, type InvalidPlugin, type PluginStorage } from './host/host.js'
+export { createHost, Host, type HostOptions, type PluginHandle, type InvalidPlugin, type PluginStorage, type RescanResult } from './host/host.js'
 export type { PluginInfo, PluginState, PluginStats } from './host/plugin.js'
 export { HOST_VERSION, type HostApi, type HostCallContext } from './host/host-api.js'
 export type { CommandInfo } from './host/commands.js'

@@ -16,6 +16,7 @@ import { createHost } from '../src/host/host.js'
 import { silentLogger } from '../src/host/log.js'
 import { installPackage, packPlugin, uninstallPlugin } from '../src/package/index.js'
 import { rejectsWithCode } from './support/assert-code.js'
+import { writeGreeter } from './support/greeter.js'
 import { cliPath as cli, examplesDir } from './support/paths.js'
 
 const run = promisify(execFile)
@@ -26,17 +27,8 @@ before(async () => {
 })
 after(() => rm(work, { recursive: true, force: true }))
 
-/**
- * A self-contained JS plugin whose `greet` answers with a word kept in a second file. In a worker,
- * so each host loads its code afresh (inline modules stay in Node's ESM cache: docs/host.md).
- */
-async function greeter(version: string, word: string, id = 'greet'): Promise<string> {
-  const dir = join(work, `src-${id}-${version}-${word}`)
-  await mkdir(join(dir, 'lib'), { recursive: true })
-  await writeFile(join(dir, 'polyplug.json'), JSON.stringify({ id, version, kind: 'js', entry: 'index.js', placement: 'worker' }))
-  await writeFile(join(dir, 'index.js'), "import { word } from './lib/word.js'\nexport default { methods: { greet: (name) => `${word}, ${name}` } }\n")
-  await writeFile(join(dir, 'lib', 'word.js'), `export const word = ${JSON.stringify(word)}\n`)
-  return dir
+function greeter(version: string, word: string, id = 'greet'): Promise<string> {
+  return writeGreeter(work, { id, version, word })
 }
 
 async function freshPluginsDir(): Promise<string> {

@@ -1,7 +1,7 @@
 /** Commands: contributed in manifests, listed without running plugin code, run on demand. */
 import type { Manifest } from '../manifest/schema.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
-import type { Dispatch } from './dispatch.js'
+import type { Dispatch, Disposable } from './dispatch.js'
 
 export interface CommandInfo {
   id: string
@@ -16,15 +16,24 @@ export class Commands {
 
   constructor(readonly dispatch: Dispatch) {}
 
-  /** Registers a plugin's contributed commands; a command id already taken stays with its first plugin. */
-  addManifest(manifest: Manifest): void {
+  /**
+   * Registers a plugin's contributed commands; a command id already taken stays with its first
+   * plugin. Returns the function that removes the ones this plugin got.
+   */
+  addManifest(manifest: Manifest): Disposable {
+    const added: CommandInfo[] = []
     for (const c of manifest.contributes?.commands ?? []) {
       const taken = this.#commands.get(c.id)
       if (taken) {
         this.dispatch.log('error', `command "${c.id}" is contributed by "${taken.plugin}" and "${manifest.id}"; keeping "${taken.plugin}"`, manifest.id)
         continue
       }
-      this.#commands.set(c.id, { id: c.id, plugin: manifest.id, method: c.method ?? c.id, ...(c.title ? { title: c.title } : {}), ...(c.description ? { description: c.description } : {}) })
+      const info: CommandInfo = { id: c.id, plugin: manifest.id, method: c.method ?? c.id, ...(c.title ? { title: c.title } : {}), ...(c.description ? { description: c.description } : {}) }
+      this.#commands.set(c.id, info)
+      added.push(info)
+    }
+    return () => {
+      for (const info of added) if (this.#commands.get(info.id) === info) this.#commands.delete(info.id)
     }
   }
 

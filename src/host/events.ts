@@ -35,10 +35,11 @@ export class Events {
     return this.#add(topic, { plugin, method, contributed })
   }
 
-  addActivator(topic: string, plugin: string): void {
+  addActivator(topic: string, plugin: string): Disposable {
     const set = this.#activators.get(topic) ?? new Set()
     set.add(plugin)
     this.#activators.set(topic, set)
+    return () => void set.delete(plugin)
   }
 
   /** Listeners that would receive `topic` now (run-time ones only while their plugin is active). */

@@ -4,7 +4,9 @@
  * permissions, keeps state in SQLite, and stops everything in reverse dependency order.
  */
 import { watch, type FSWatcher } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { discoverPlugins, type LoadedManifest } from '../manifest/load.js'
+import { installPackage, uninstallPlugin, type InstallOptions, type InstallResult } from '../package/index.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { createProxy } from '../rpc/proxy.js'
 import type { CallOptions, Remote } from '../rpc/types.js'
@@ -44,6 +46,16 @@ export interface HostOptions {
   pingTimeoutMs?: number
   /** Restart backoff and circuit breaker for plugins that crash (src/host/supervisor.ts). */
   restart?: RestartPolicyOptions
+  /** Where `install` puts packages (one folder per plugin id). Default: the first `plugins` folder. */
+  installDir?: string
+}
+
+/** What a `rescan` changed, by plugin id. */
+export interface RescanResult {
+  added: string[]
+  removed: string[]
+  /** Another manifest or folder under the same id: stopped, then replaced. */
+  updated: string[]
 }
 
 export interface InvalidPlugin {
@@ -74,7 +86,7 @@ export interface PluginStorage {
   keys(): string[]
 }
 
-type Resolved = Required<Omit<HostOptions, 'api' | 'permissions' | 'config' | 'statePath' | 'publicApi'>> & Pick<HostOptions, 'permissions'> & {
+type Resolved = Required<Omit<HostOptions, 'api' | 'permissions' | 'config' | 'statePath' | 'publicApi' | 'installDir'>> & Pick<HostOptions, 'permissions' | 'installDir'> & {
   api: HostApi
   publicApi: readonly string[] | true
 }
@@ -91,6 +103,8 @@ export class Host {
   #order: string[] = []
   #rank = new Map<string, number>()
   #invalid: InvalidPlugin[] = []
+  /** Per plugin, the functions that unregister its contributions. */
+  readonly #contributions = new Map<string, Disposable[]>()
   #closed = false
   readonly #dispatch: Dispatch
   /** Commands contributed by plugins: listed without running plugin code, executed on demand. */
@@ -136,36 +150,97 @@ export class Host {
 
   /** Scans the plugin folders, validates every manifest and resolves dependencies. No plugin code runs. */
   async discover(): Promise<void> {
+    await this.rescan()
+  }
+
+  /**
+   * Reads the plugin folders again: plugins that appeared are added, plugins that are gone are
+   * stopped and dropped, and plugins whose manifest or folder changed (an upgrade) are stopped
+   * and replaced; running dependants of those stop too and start again on their next call.
+   * Everything else keeps running. Dependencies are resolved afresh over the whole set.
+   */
+  async rescan(): Promise<RescanResult> {
     const found = await discoverPlugins(this.#options.plugins)
     const log = this.#options.logger
     const valid: LoadedManifest[] = []
+    const invalid: InvalidPlugin[] = []
     for (const item of found) {
       if (item.ok) valid.push(item.loaded)
       else {
-        this.#invalid.push({ dir: item.dir, error: item.error })
+        invalid.push({ dir: item.dir, error: item.error })
         log({ level: 'error', message: item.error.message })
       }
     }
     const resolution = resolvePlugins(valid, HOST_VERSION)
     for (const { loaded, error } of resolution.duplicates) {
-      this.#invalid.push({ dir: loaded.dir, error })
+      invalid.push({ dir: loaded.dir, error })
       log({ level: 'error', plugin: error.plugin, message: error.message })
     }
+    const next = resolution.plugins
+    const changed = (id: string) => {
+      const before = this.#plugins.get(id)!.loaded
+      const after = next.get(id)!
+      return before.file !== after.file || JSON.stringify(before.manifest) !== JSON.stringify(after.manifest)
+    }
+    const removed = [...this.#plugins.keys()].filter((id) => !next.has(id))
+    const updated = [...next.keys()].filter((id) => this.#plugins.has(id) && changed(id))
+    const added = [...next.keys()].filter((id) => !this.#plugins.has(id))
+    for (const id of [...removed, ...updated]) {
+      await this.#stopWithDependants(id)
+      for (const dispose of this.#contributions.get(id)?.splice(0) ?? []) dispose()
+      this.#plugins.delete(id)
+      this.#configs.delete(id)
+    }
+    for (const id of removed) {
+      this.#watchers.get(id)?.close()
+      this.#watchers.delete(id)
+    }
+    this.#invalid = invalid
     this.#order = resolution.order
     this.#rank = new Map(this.#order.map((id, i) => [id, i]))
     const disabled = this.#statePath === ':memory:' ? new Set<string>() : this.#state.disabledPlugins()
     for (const id of this.#order) {
-      const runtime = this.#createRuntime(resolution.plugins.get(id)!)
+      let runtime = this.#plugins.get(id)
+      if (!runtime) {
+        runtime = this.#createRuntime(next.get(id)!)
+        runtime.setDisabled(disabled.has(id))
+        this.#plugins.set(id, runtime)
+        this.#registerContributions(runtime)
+      }
       runtime.dependencies = resolution.dependencies.get(id) ?? []
       const problem = resolution.unavailable.get(id)
-      if (problem) {
-        runtime.setUnavailable(problem)
-        log({ level: 'error', plugin: id, message: `${problem.code}: ${problem.message}` })
-      }
-      if (disabled.has(id)) runtime.setDisabled(true)
-      this.#plugins.set(id, runtime)
-      this.#registerContributions(runtime)
+      runtime.setUnavailable(problem)
+      if (problem) log({ level: 'error', plugin: id, message: `${problem.code}: ${problem.message}` })
     }
+    return { added, removed, updated }
+  }
+
+  /**
+   * Installs a package (docs/packaging.md) into `installDir` and rescans: the plugin can be called
+   * at once, and an upgraded one restarts with its new code on its next call.
+   */
+  async install(file: string, options: InstallOptions = {}): Promise<InstallResult> {
+    const result = await installPackage(file, this.#installDir(), options)
+    await this.rescan()
+    return result
+  }
+
+  /** Stops and removes a plugin that `install` put in `installDir`, then rescans. */
+  async uninstall(id: string): Promise<void> {
+    const dir = this.#installDir()
+    const runtime = this.#runtime(id)
+    if (resolve(runtime.loaded.dir) !== join(dir, id)) {
+      throw new PolyplugError(ErrorCodes.PERMISSION_DENIED, `plugin "${id}" lives in ${runtime.loaded.dir}, not in the install folder ${dir}; the host removes only what it installed`, { plugin: id })
+    }
+    await this.#stopWithDependants(id)
+    await uninstallPlugin(id, dir)
+    await this.rescan()
+  }
+
+  #installDir(): string {
+    const dir = this.#options.installDir ?? this.#options.plugins[0]
+    if (!dir) throw new PolyplugError(ErrorCodes.INVALID_PARAMS, 'the host has no plugin folder to install into (set installDir)')
+    return resolve(dir)
   }
 
   /** Activates every plugin whose manifest lists `onStartup`, dependencies first. Failures are logged, not thrown. */
@@ -372,12 +447,14 @@ export class Host {
     return runtime
   }
 
+  /** Registers what the manifest contributes; `rescan` unregisters it when the plugin goes or changes. */
   #registerContributions(runtime: PluginRuntime): void {
     const m = runtime.manifest
-    this.commands.addManifest(m)
-    for (const h of m.contributes?.hooks ?? []) this.hooks.addPluginHandler(h.hook, m.id, h.method, h.order ?? 'normal', true)
-    for (const e of m.contributes?.events ?? []) this.events.addPluginSubscription(e.topic, m.id, e.method, true)
-    for (const event of m.activation ?? []) if (event.startsWith('onEvent:')) this.events.addActivator(event.slice('onEvent:'.length), m.id)
+    const added = [this.commands.addManifest(m)]
+    for (const h of m.contributes?.hooks ?? []) added.push(this.hooks.addPluginHandler(h.hook, m.id, h.method, h.order ?? 'normal', true))
+    for (const e of m.contributes?.events ?? []) added.push(this.events.addPluginSubscription(e.topic, m.id, e.method, true))
+    for (const event of m.activation ?? []) if (event.startsWith('onEvent:')) added.push(this.events.addActivator(event.slice('onEvent:'.length), m.id))
+    this.#contributions.set(m.id, added)
   }
 }
 

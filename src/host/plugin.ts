@@ -137,9 +137,10 @@ export class PluginRuntime {
   }
 
   /** Marks the plugin as refused by resolution; it never starts. */
-  setUnavailable(error: PolyplugError): void {
+  /** Marks the plugin unable to start (a resolution problem), or, with undefined, able again. */
+  setUnavailable(error: PolyplugError | undefined): void {
     this.#unavailable = error
-    this.#info.lastError = { code: error.code, message: error.message }
+    if (error) this.#info.lastError = { code: error.code, message: error.message }
   }
 
   setDisabled(disabled: boolean): void {

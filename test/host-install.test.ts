@@ -1,0 +1,96 @@
+/**
+ * Installing, upgrading and removing plugins in a running host: `host.install` and
+ * `host.uninstall` (packages, docs/packaging.md) and `host.rescan` (folders changed by hand).
+ * Nothing restarts that did not change.
+ */
+import assert from 'node:assert/strict'
+import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { createHost, type Host } from '../src/host/host.js'
+import { silentLogger } from '../src/host/log.js'
+import { packPlugin } from '../src/package/index.js'
+import { rejectsWithCode } from './support/assert-code.js'
+import { writeGreeter } from './support/greeter.js'
+import { examplesDir } from './support/paths.js'
+
+let work: string
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'polyplug-host-install-'))
+})
+after(() => rm(work, { recursive: true, force: true }))
+
+async function pack(options: Parameters<typeof writeGreeter>[1]): Promise<string> {
+  return (await packPlugin(await writeGreeter(work, options), { out: work })).file
+}
+
+describe('installing into a running host', () => {
+  let host: Host
+  let installDir: string
+  before(async () => {
+    installDir = await mkdtemp(join(work, 'installed-'))
+    // An example plugin from a second, read-only root keeps running through all of this.
+    host = await createHost({ plugins: [installDir, join(examplesDir, 'js-worker')], installDir, logger: silentLogger })
+  })
+  after(() => host.close())
+
+  it('install makes a plugin callable at once; the plugins already running keep running', async () => {
+    const bystander = host.list().find((p) => p.id !== 'greet')!
+    await host.plugin(bystander.id).call('echo', [1])
+    const activations = () => host.stats().find((s) => s.id === bystander.id)!.activations
+    const before = activations()
+    const result = await host.install(await pack({ version: '1.0.0', word: 'hello' }))
+    assert.equal(result.dir, join(installDir, 'greet'))
+    assert.equal(await host.plugin('greet').call('greet', ['you']), 'hello, you')
+    assert.equal(host.plugin(bystander.id).info().status, 'active')
+    assert.equal(activations(), before)
+  })
+
+  it('an upgrade stops the old version and the next call runs the new code', async () => {
+    assert.equal(host.plugin('greet').info().status, 'active')
+    const result = await host.install(await pack({ version: '1.1.0', word: 'howdy' }))
+    assert.equal(result.replaced, '1.0.0')
+    assert.equal(host.plugin('greet').info().version, '1.1.0')
+    assert.equal(await host.plugin('greet').call('greet', ['you']), 'howdy, you')
+  })
+
+  it("a plugin waiting for a missing dependency becomes callable once the dependency is installed", async () => {
+    await host.install(await pack({ id: 'fan', version: '1.0.0', word: 'cheers', extra: { dependencies: { base: '^2.0.0' } } }))
+    assert.equal(host.plugin('fan').info().status, 'unavailable')
+    await rejectsWithCode(host.plugin('fan').call('greet', ['x']), 'DEPENDENCY_MISSING')
+    await host.install(await pack({ id: 'base', version: '2.0.0', word: 'base' }))
+    assert.equal(await host.plugin('fan').call('greet', ['x']), 'cheers, x')
+  })
+
+  it('contributions arrive with the plugin and leave with it', async () => {
+    const contributes = { commands: [{ id: 'shout.hello', method: 'greet', title: 'Say hello' }] }
+    await host.install(await pack({ id: 'shout', version: '1.0.0', word: 'HEY', extra: { contributes } }))
+    assert.ok(host.commands.list().some((c) => c.id === 'shout.hello'))
+    assert.equal(await host.commands.execute('shout.hello', 'you'), 'HEY, you')
+    await host.uninstall('shout')
+    assert.equal(host.commands.list().some((c) => c.id === 'shout.hello'), false)
+    await rejectsWithCode(host.commands.execute('shout.hello', 'you'), 'COMMAND_NOT_FOUND')
+    assert.equal(host.has('shout'), false)
+  })
+
+  it('uninstall removes only what lives in the install folder', async () => {
+    const other = host.list().find((p) => p.id !== 'greet' && p.id !== 'fan' && p.id !== 'base')!
+    await rejectsWithCode(host.uninstall(other.id), 'PERMISSION_DENIED')
+    assert.equal(await host.plugin(other.id).call('echo', ['kept']), 'kept')
+  })
+
+  it('rescan notices folders added and removed by hand', async () => {
+    await cp(await writeGreeter(work, { id: 'manual', version: '1.0.0', word: 'by hand' }), join(installDir, 'manual'), { recursive: true })
+    assert.deepEqual(await host.rescan(), { added: ['manual'], removed: [], updated: [] })
+    assert.equal(await host.plugin('manual').call('greet', ['x']), 'by hand, x')
+    await rm(join(installDir, 'manual'), { recursive: true })
+    assert.deepEqual(await host.rescan(), { added: [], removed: ['manual'], updated: [] })
+    assert.equal(host.has('manual'), false)
+    // Removing a dependency makes its dependant unavailable again, and says why.
+    await rm(join(installDir, 'base'), { recursive: true })
+    const change = await host.rescan()
+    assert.deepEqual(change.removed, ['base'])
+    await rejectsWithCode(host.plugin('fan').call('greet', ['x']), 'DEPENDENCY_MISSING')
+  })
+})
