@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { createHost, type Host } from '../src/host/host.js'
 import { silentLogger } from '../src/host/log.js'
-import { packPlugin } from '../src/package/index.js'
+import { generateSigningKeys, packPlugin } from '../src/package/index.js'
 import { rejectsWithCode } from './support/assert-code.js'
 import { writeGreeter } from './support/greeter.js'
 import { examplesDir } from './support/paths.js'
@@ -24,6 +24,23 @@ after(() => rm(work, { recursive: true, force: true }))
 async function pack(options: Parameters<typeof writeGreeter>[1]): Promise<string> {
   return (await packPlugin(await writeGreeter(work, options), { out: work })).file
 }
+
+describe('a host that trusts only signed packages', () => {
+  it('installs what a trusted key signed and refuses the rest', async () => {
+    const publisher = generateSigningKeys()
+    const installDir = await mkdtemp(join(work, 'trusting-'))
+    const host = await createHost({ plugins: [installDir], trustedKeys: [publisher.publicKey], logger: silentLogger })
+    try {
+      await rejectsWithCode(host.install(await pack({ version: '1.0.0', word: 'unsigned' })), 'PACKAGE_UNTRUSTED')
+      assert.equal(host.has('greet'), false)
+      const signed = await packPlugin(await writeGreeter(work, { version: '1.0.0', word: 'trusted' }), { out: work, signWith: publisher.privateKey })
+      assert.equal((await host.install(signed.file)).keyId, publisher.keyId)
+      assert.equal(await host.plugin('greet').call('greet', ['you']), 'trusted, you')
+    } finally {
+      await host.close()
+    }
+  })
+})
 
 describe('installing into a running host', () => {
   let host: Host

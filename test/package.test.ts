@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -14,7 +15,7 @@ import { after, before, describe, it } from 'node:test'
 import * as tar from 'tar'
 import { createHost } from '../src/host/host.js'
 import { silentLogger } from '../src/host/log.js'
-import { installPackage, packPlugin, uninstallPlugin } from '../src/package/index.js'
+import { generateSigningKeys, installPackage, packPlugin, uninstallPlugin } from '../src/package/index.js'
 import { rejectsWithCode } from './support/assert-code.js'
 import { writeGreeter } from './support/greeter.js'
 import { cliPath as cli, examplesDir } from './support/paths.js'
@@ -181,6 +182,58 @@ describe('plugin packages', () => {
     await symlink('/etc/hostname', join(dir, 'lib', 'link'))
     const error = await rejectsWithCode(packPlugin(dir, { out: work }), 'PACKAGE_INVALID')
     assert.deepEqual(error.data, { path: 'lib/link' })
+  })
+
+  describe('signed packages', () => {
+    const publisher = generateSigningKeys()
+    const stranger = generateSigningKeys()
+    const trustedKeys = [publisher.publicKey]
+
+    it('a host that trusts the publisher installs what the publisher signed', async () => {
+      const plugins = await freshPluginsDir()
+      const packed = await packPlugin(await greeter('1.0.0', 'signed'), { out: work, signWith: publisher.privateKey })
+      assert.equal(packed.keyId, publisher.keyId)
+      const installed = await installPackage(packed.file, plugins, { trustedKeys })
+      assert.equal(installed.keyId, publisher.keyId)
+      assert.equal(await greet(plugins), 'signed, you')
+    })
+
+    it('refuses unsigned packages, packages signed by another key, and signed packages altered afterwards', async () => {
+      const plugins = await freshPluginsDir()
+      const unsigned = await packPlugin(await greeter('1.0.0', 'plain'), { out: work })
+      await rejectsWithCode(installPackage(unsigned.file, plugins, { trustedKeys }), 'PACKAGE_UNTRUSTED')
+      const foreign = await packPlugin(await greeter('1.0.0', 'foreign'), { out: work, signWith: stranger.privateKey })
+      const error = await rejectsWithCode(installPackage(foreign.file, plugins, { trustedKeys }), 'PACKAGE_UNTRUSTED')
+      assert.deepEqual(error.data, { keyId: stranger.keyId })
+      // Re-listing a changed file's digest keeps the package consistent, but no longer what was signed.
+      const signed = await packPlugin(await greeter('1.0.0', 'honest'), { out: work, signWith: publisher.privateKey })
+      const forged = await unpackRepack(signed.file, async (dir) => {
+        await writeFile(join(dir, 'lib', 'word.js'), 'export const word = "forged"\n')
+        const meta = JSON.parse(await readFile(join(dir, '.polyplug-package.json'), 'utf8')) as { files: Record<string, { size: number; sha256: string }> }
+        const body = await readFile(join(dir, 'lib', 'word.js'))
+        meta.files['lib/word.js'] = { size: body.length, sha256: createHash('sha256').update(body).digest('hex') }
+        await writeFile(join(dir, '.polyplug-package.json'), JSON.stringify(meta))
+      })
+      assert.equal((await installPackage(forged, await freshPluginsDir())).id, 'greet', 'without trusted keys only integrity is checked')
+      await rejectsWithCode(installPackage(forged, plugins, { trustedKeys }), 'PACKAGE_UNTRUSTED')
+      assert.deepEqual(await readdir(plugins), [])
+    })
+
+    it('from the command line: keygen, pack --sign, install --trust', async () => {
+      const keys = join(work, 'cli-keys')
+      const made = JSON.parse((await run(process.execPath, [cli, 'keygen', keys, '--json'])).stdout) as { keyId: string; privateKey: string; publicKey: string }
+      const packed = JSON.parse((await run(process.execPath, [cli, 'pack', await greeter('1.0.0', 'cli'), '--out', work, '--sign', made.privateKey, '--json'])).stdout) as { file: string; keyId: string }
+      assert.equal(packed.keyId, made.keyId)
+      const plugins = await freshPluginsDir()
+      assert.match((await run(process.execPath, [cli, 'install', '--plugins', plugins, '--trust', made.publicKey, packed.file])).stdout, new RegExp(`signed by ${made.keyId}`))
+      // keygen never overwrites a key.
+      const again = await run(process.execPath, [cli, 'keygen', keys]).then(
+        () => assert.fail('keygen must not overwrite a key'),
+        (error: { code: number; stderr: string }) => error,
+      )
+      assert.equal(again.code, 1)
+      assert.match(again.stderr, /^INVALID_PARAMS: /)
+    })
   })
 
   it('uninstalls by id, and says so when nothing is installed under it', async () => {

@@ -1,10 +1,10 @@
-/** `polyplug` command line: list, call, commands, exec, status, validate, pack, install, uninstall. */
+/** `polyplug` command line: list, call, commands, exec, status, validate, pack, install, uninstall, keygen. */
 import { parseArgs } from 'node:util'
 import { runCall } from './call.js'
 import { runCommands, runExec } from './commands.js'
 import { runStatus } from './status.js'
 import { runList } from './list.js'
-import { runInstall, runPack, runUninstall } from './package.js'
+import { runInstall, runKeygen, runPack, runUninstall } from './package.js'
 import { runValidate } from './validate.js'
 
 const usage = `polyplug — a plugin host for Node.js
@@ -16,9 +16,11 @@ Usage:
   polyplug exec --plugins DIR COMMAND [ARGS_JSON]
   polyplug status --plugins DIR [--json] [COMMAND]   (host.stats() after start-up, or after running COMMAND)
   polyplug validate DIR
-  polyplug pack DIR [--out FILE_OR_DIR] [--json]          (DIR -> ID-VERSION.polyplug.tgz)
-  polyplug install --plugins DIR FILE [--force] [--json]  (into DIR/ID; only upgrades without --force)
+  polyplug pack DIR [--out FILE_OR_DIR] [--sign KEY] [--json]     (DIR -> ID-VERSION.polyplug.tgz)
+  polyplug install --plugins DIR FILE [--force] [--trust PUB]... [--json]
+                                            (into DIR/ID; only upgrades without --force; with --trust, only signed packages)
   polyplug uninstall --plugins DIR ID [--json]
+  polyplug keygen DIR [--json]              (an Ed25519 key pair for --sign / --trust)
 
 PARAMS_JSON and ARGS_JSON are JSON arrays of positional arguments, e.g. '["hi"]'.
 --plugins may be given several times (roots in priority order).
@@ -36,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       timeout: { type: 'string' },
       out: { type: 'string' },
+      sign: { type: 'string' },
+      trust: { type: 'string', multiple: true },
       force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -60,9 +64,11 @@ async function main(argv: string[]): Promise<number> {
     case 'validate':
       return runValidate(rest)
     case 'pack':
-      return runPack(rest, values.out, values.json ?? false)
+      return runPack(rest, { out: values.out, sign: values.sign, json: values.json ?? false })
     case 'install':
-      return runInstall(requirePlugins(plugins), rest, values.force ?? false, values.json ?? false)
+      return runInstall(requirePlugins(plugins), rest, { force: values.force ?? false, trust: values.trust ?? [], json: values.json ?? false })
+    case 'keygen':
+      return runKeygen(rest, values.json ?? false)
     case 'uninstall':
       return runUninstall(requirePlugins(plugins), rest, values.json ?? false)
     default:

@@ -48,6 +48,8 @@ export interface HostOptions {
   restart?: RestartPolicyOptions
   /** Where `install` puts packages (one folder per plugin id). Default: the first `plugins` folder. */
   installDir?: string
+  /** Ed25519 public keys (PEM): when set, `install` accepts only packages signed by one of them. */
+  trustedKeys?: readonly string[]
 }
 
 /** What a `rescan` changed, by plugin id. */
@@ -86,7 +88,7 @@ export interface PluginStorage {
   keys(): string[]
 }
 
-type Resolved = Required<Omit<HostOptions, 'api' | 'permissions' | 'config' | 'statePath' | 'publicApi' | 'installDir'>> & Pick<HostOptions, 'permissions' | 'installDir'> & {
+type Resolved = Required<Omit<HostOptions, 'api' | 'permissions' | 'config' | 'statePath' | 'publicApi' | 'installDir' | 'trustedKeys'>> & Pick<HostOptions, 'permissions' | 'installDir' | 'trustedKeys'> & {
   api: HostApi
   publicApi: readonly string[] | true
 }
@@ -217,10 +219,12 @@ export class Host {
 
   /**
    * Installs a package (docs/packaging.md) into `installDir` and rescans: the plugin can be called
-   * at once, and an upgraded one restarts with its new code on its next call.
+   * at once, and an upgraded one restarts with its new code on its next call. With `trustedKeys`
+   * set, only packages signed by one of them install.
    */
   async install(file: string, options: InstallOptions = {}): Promise<InstallResult> {
-    const result = await installPackage(file, this.#installDir(), options)
+    const trustedKeys = this.#options.trustedKeys
+    const result = await installPackage(file, this.#installDir(), { ...(trustedKeys ? { trustedKeys } : {}), ...options })
     await this.rescan()
     return result
   }

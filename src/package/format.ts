@@ -8,12 +8,13 @@ import { createReadStream } from 'node:fs'
 import { lstat, readdir } from 'node:fs/promises'
 import { join, posix } from 'node:path'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PACKAGE_SIGNATURE } from './signing.js'
 
 export const PACKAGE_META = '.polyplug-package.json'
 export const PACKAGE_FORMAT = 1
 export const PACKAGE_EXTENSION = '.polyplug.tgz'
 /** Never packed: version control, earlier packages, and the metadata we write ourselves. */
-const SKIPPED = new Set(['.git', '.hg', '.svn', PACKAGE_META])
+const SKIPPED = new Set(['.git', '.hg', '.svn', PACKAGE_META, PACKAGE_SIGNATURE])
 
 export interface PackageFile {
   size: number

@@ -11,6 +11,7 @@ import semver from 'semver'
 import * as tar from 'tar'
 import { readManifest } from '../manifest/load.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PACKAGE_SIGNATURE, verifyMeta, type KeyInput, type PackageSignature } from './signing.js'
 import { isSafePath, listFiles, nativePath, PACKAGE_FORMAT, PACKAGE_META, packageError, sha256File, type PackageMeta } from './format.js'
 
 export interface InstallOptions {
@@ -20,6 +21,8 @@ export interface InstallOptions {
   maxBytes?: number
   /** Most entries accepted. Default 100 000. */
   maxEntries?: number
+  /** Ed25519 public keys (PEM or KeyObject). When given, only packages signed by one of them install. */
+  trustedKeys?: readonly KeyInput[]
 }
 
 export interface InstallResult {
@@ -28,6 +31,8 @@ export interface InstallResult {
   dir: string
   /** The version this replaced, if any. */
   replaced?: string
+  /** The trusted key that signed the package, when the host checks signatures. */
+  keyId?: string
 }
 
 export async function installPackage(file: string, pluginsDir: string, options: InstallOptions = {}): Promise<InstallResult> {
@@ -38,7 +43,9 @@ export async function installPackage(file: string, pluginsDir: string, options: 
   const staging = await mkdtemp(join(root, '.polyplug-install-'))
   try {
     await tar.x({ file, cwd: staging, strict: true, preserveOwner: false, noChmod: false })
-    const meta = await verifyContents(staging)
+    const { meta, bytes } = await readMeta(staging)
+    const signer = options.trustedKeys?.length ? verifyMeta(bytes, await readSignature(staging), options.trustedKeys, meta.id) : undefined
+    await verifyContents(staging, meta)
     const { manifest } = await readManifest(staging)
     if (manifest.id !== meta.id || manifest.version !== meta.version) {
       throw packageError(`the package says ${meta.id}@${meta.version} but its manifest is ${manifest.id}@${manifest.version}`, { meta: { id: meta.id, version: meta.version } }, manifest.id)
@@ -47,7 +54,7 @@ export async function installPackage(file: string, pluginsDir: string, options: 
     const replaced = await checkTarget(target, manifest.id, manifest.version, options.force ?? false)
     await chmod(staging, 0o755) // mkdtemp made it private; an installed plugin is an ordinary folder
     await swapIn(staging, target)
-    return { id: manifest.id, version: manifest.version, dir: target, ...(replaced ? { replaced } : {}) }
+    return { id: manifest.id, version: manifest.version, dir: target, ...(replaced ? { replaced } : {}), ...(signer ? { keyId: signer } : {}) }
   } finally {
     await rm(staging, { recursive: true, force: true })
   }
@@ -91,19 +98,34 @@ async function checkListing(file: string, maxBytes: number, maxEntries: number):
   if (entries === 0) throw packageError(`${file} is empty`, { file })
 }
 
-/** The unpacked files are exactly those listed, with the listed sizes and digests. */
-async function verifyContents(staging: string): Promise<PackageMeta> {
-  const text = await readFile(join(staging, PACKAGE_META), 'utf8').catch(() => undefined)
-  if (text === undefined) throw packageError(`the package has no ${PACKAGE_META}`)
+/** The package's file list, parsed, and its exact bytes (what a signature covers). */
+async function readMeta(staging: string): Promise<{ meta: PackageMeta; bytes: Uint8Array }> {
+  const bytes = await readFile(join(staging, PACKAGE_META)).catch(() => undefined)
+  if (bytes === undefined) throw packageError(`the package has no ${PACKAGE_META}`)
   let meta: PackageMeta
   try {
-    meta = JSON.parse(text) as PackageMeta
+    meta = JSON.parse(bytes.toString('utf8')) as PackageMeta
   } catch {
     throw packageError(`${PACKAGE_META} is not valid JSON`)
   }
   if (meta?.format !== PACKAGE_FORMAT || typeof meta.files !== 'object' || meta.files === null) {
     throw packageError(`${PACKAGE_META} has format ${JSON.stringify(meta?.format)}; this host reads format ${PACKAGE_FORMAT}`)
   }
+  return { meta, bytes }
+}
+
+async function readSignature(staging: string): Promise<PackageSignature | undefined> {
+  const text = await readFile(join(staging, PACKAGE_SIGNATURE), 'utf8').catch(() => undefined)
+  if (text === undefined) return undefined
+  try {
+    return JSON.parse(text) as PackageSignature
+  } catch {
+    throw packageError(`${PACKAGE_SIGNATURE} is not valid JSON`)
+  }
+}
+
+/** The unpacked files are exactly those listed, with the listed sizes and digests. */
+async function verifyContents(staging: string, meta: PackageMeta): Promise<void> {
   const present = await listFiles(staging)
   const listed = Object.keys(meta.files).sort()
   const extra = present.filter((path) => !(path in meta.files))
@@ -116,7 +138,6 @@ async function verifyContents(staging: string): Promise<PackageMeta> {
     const sha256 = size === expected.size ? await sha256File(abs) : undefined
     if (sha256 !== expected.sha256) throw packageError(`${path} does not match its digest: the package was altered after packing`, { path })
   }
-  return meta
 }
 
 /** What may be replaced at `target`: nothing, or an older copy of the same plugin (any copy with force). */

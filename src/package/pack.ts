@@ -8,11 +8,14 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import * as tar from 'tar'
 import { readManifest } from '../manifest/load.js'
+import { PACKAGE_SIGNATURE, signMeta, type KeyInput } from './signing.js'
 import { listFiles, nativePath, PACKAGE_EXTENSION, PACKAGE_FORMAT, PACKAGE_META, packageError, sha256File, type PackageMeta } from './format.js'
 
 export interface PackOptions {
   /** Where the archive goes: a file path, or a directory to put `<id>-<version>.polyplug.tgz` in. Default: the current directory. */
   out?: string
+  /** An Ed25519 private key (PEM or KeyObject): the package carries its signature (signing.ts). */
+  signWith?: KeyInput
 }
 
 export interface PackResult {
@@ -22,6 +25,8 @@ export interface PackResult {
   files: number
   /** Sum of the packed files' sizes. */
   bytes: number
+  /** The signing key's id, when signed. */
+  keyId?: string
 }
 
 export async function packPlugin(dir: string, options: PackOptions = {}): Promise<PackResult> {
@@ -48,10 +53,13 @@ export async function packPlugin(dir: string, options: PackOptions = {}): Promis
       meta.files[rel] = { size, sha256: await sha256File(to) }
       bytes += size
     }
-    await writeFile(join(staging, PACKAGE_META), `${JSON.stringify(meta, null, 2)}\n`)
+    const metaBytes = Buffer.from(`${JSON.stringify(meta, null, 2)}\n`)
+    await writeFile(join(staging, PACKAGE_META), metaBytes)
+    const signature = options.signWith ? signMeta(metaBytes, options.signWith) : undefined
+    if (signature) await writeFile(join(staging, PACKAGE_SIGNATURE), `${JSON.stringify(signature, null, 2)}\n`)
     const file = await outputPath(options.out, `${manifest.id}-${manifest.version}${PACKAGE_EXTENSION}`)
-    await tar.c({ gzip: true, file, cwd: staging, portable: true, noMtime: true }, [PACKAGE_META, ...paths])
-    return { file, id: manifest.id, version: manifest.version, files: paths.length, bytes }
+    await tar.c({ gzip: true, file, cwd: staging, portable: true, noMtime: true }, [PACKAGE_META, ...(signature ? [PACKAGE_SIGNATURE] : []), ...paths])
+    return { file, id: manifest.id, version: manifest.version, files: paths.length, bytes, ...(signature ? { keyId: signature.keyId } : {}) }
   } finally {
     await rm(staging, { recursive: true, force: true })
   }

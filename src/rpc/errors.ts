@@ -77,6 +77,8 @@ export const ErrorCodes = {
   PACKAGE_INVALID: 'PACKAGE_INVALID',
   /** Installing would replace a plugin of another id, or the same or a newer version, without `force`. */
   PACKAGE_CONFLICT: 'PACKAGE_CONFLICT',
+  /** The host trusts only signed packages, and this one is unsigned, signed by another key, or altered. */
+  PACKAGE_UNTRUSTED: 'PACKAGE_UNTRUSTED',
   /** An error thrown by plugin or host code that carried no code of its own. */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
   /** A native plugin was built against another ABI version or descriptor layout (docs/native-abi.md). */
