@@ -7,7 +7,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { Socket } from 'node:net'
 import { join } from 'node:path'
 import { checkRegion, initRegion, regionSize, Word } from '../src/transports/shm/layout.js'
-import { mapShared } from '../src/transports/shm/native.js'
+import { mapShared, nativeByteOps } from '../src/transports/shm/native.js'
 import { ringsFor, type RingReader, type RingWriter } from '../src/transports/shm/ring.js'
 
 /** A wake source: `seen()` before looking at the rings, `wait(seen)` resolves once a wake came after it. */
@@ -64,7 +64,8 @@ export class RawRing {
   readonly #reader: RingReader
   /** `spinMicros` > 0: poll for the reply that long before sleeping, as the low-latency mode does. */
   constructor(buffer: ArrayBufferLike, readonly wakes: Wakes, readonly spinMicros = 0) {
-    const rings = ringsFor('host', buffer, checkRegion(buffer), { maxMessageBytes: 1 << 30 })
+    // The same copies as the transport: the addon's memcpy when it is built.
+    const rings = ringsFor('host', buffer, checkRegion(buffer), { maxMessageBytes: 1 << 30, bytes: nativeByteOps() })
     this.#writer = rings.writer
     this.#reader = rings.reader
   }

@@ -2,13 +2,14 @@
 // codec. A thread that does nothing else may block, so it sleeps in Atomics.wait.
 import { workerData } from 'node:worker_threads'
 import { checkRegion, Word } from '../../src/transports/shm/layout.js'
+import { nativeByteOps } from '../../src/transports/shm/native.js'
 import { ringsFor } from '../../src/transports/shm/ring.js'
 
 // workerData: the region, or { region, spinMicros } to poll that long before each sleep.
 const data = workerData as SharedArrayBuffer | { region: SharedArrayBuffer; spinMicros: number }
 const buffer = data instanceof SharedArrayBuffer ? data : data.region
 const spinMs = data instanceof SharedArrayBuffer ? 0 : data.spinMicros / 1000
-const { writer, reader } = ringsFor('plugin', buffer, checkRegion(buffer), { maxMessageBytes: 1 << 30 })
+const { writer, reader } = ringsFor('plugin', buffer, checkRegion(buffer), { maxMessageBytes: 1 << 30, bytes: nativeByteOps() })
 const words = new Int32Array(buffer, 0, 8)
 const wakeHost = () => {
   Atomics.add(words, Word.hostWake, 1)

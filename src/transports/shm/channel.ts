@@ -15,7 +15,8 @@ import type { Channel, ChannelSink } from '../../channels/channel.js'
 import { normalizeChannel } from '../../channels/normalize.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../../rpc/errors.js'
 import { checkRegion, Word, type Role } from './layout.js'
-import { ringsFor } from './ring.js'
+import { nativeByteOps } from './native.js'
+import { ringsFor, type ByteOps } from './ring.js'
 
 /** How one side wakes the other, and learns that the other is gone. */
 export interface Doorbell {
@@ -38,6 +39,8 @@ export interface ShmChannelOptions {
   maxQueuedBytes?: number
   /** Low-latency mode: poll for the answer this long (µs) after each send. Default 0 (off). */
   spinMicros?: number
+  /** How bytes are copied in and out of the region; default: native.ts's memcpy when the addon is built. */
+  bytes?: ByteOps
 }
 
 interface Queued {
@@ -57,7 +60,7 @@ export function shmChannel(options: ShmChannelOptions): Channel {
   const maxMessage = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE
   const sendTimeout = options.sendTimeoutMs ?? 30_000
   const maxQueued = options.maxQueuedBytes ?? 64 * 1024 * 1024
-  const { writer, reader } = ringsFor(options.role, options.buffer, capacity, { maxMessageBytes: maxMessage })
+  const { writer, reader } = ringsFor(options.role, options.buffer, capacity, { maxMessageBytes: maxMessage, bytes: options.bytes ?? nativeByteOps() })
   const words = new Int32Array(options.buffer, 0, 8)
   const myState = options.role === 'host' ? Word.hostState : Word.pluginState
   const theirState = options.role === 'host' ? Word.pluginState : Word.hostState

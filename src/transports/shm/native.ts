@@ -1,19 +1,22 @@
 /**
  * Loads the polyplug_shm addon (src/native/polyplug_shm.c, built by scripts/build-native.mjs):
- * Node has no mmap of its own. Loaded on first use, so hosts that never use `shm` between
- * processes do not need it, and a missing build is a clear TRANSPORT_UNAVAILABLE.
+ * Node has no mmap of its own, and copies into a SharedArrayBuffer slowly. Loaded on first use,
+ * so hosts that never use `shm` do not need it: a missing build is a clear TRANSPORT_UNAVAILABLE
+ * between processes, and plain (slower) copies in a worker.
  */
 import { createRequire } from 'node:module'
 import { ErrorCodes, PolyplugError } from '../../rpc/errors.js'
+import { plainByteOps, type ByteOps } from './ring.js'
 
 interface Addon {
   map(fd: number, size: number): ArrayBuffer
+  copy(dst: Uint8Array, offset: number, src: Uint8Array): void
 }
 
 let addon: Addon | undefined
+let ops: ByteOps | undefined | null
 
-/** Maps `size` bytes of the open file `fd` MAP_SHARED; unmapped when the ArrayBuffer is collected. */
-export function mapShared(fd: number, size: number): ArrayBuffer {
+function load(): Addon {
   if (!addon) {
     try {
       addon = createRequire(import.meta.url)('./polyplug_shm.node') as Addon
@@ -21,8 +24,31 @@ export function mapShared(fd: number, size: number): ArrayBuffer {
       throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'the shm addon is not built (run npm run build; it needs gcc and Node headers)', { cause })
     }
   }
+  return addon
+}
+
+/**
+ * memcpy in and out of a region, and allocations that skip zeroing (every byte is copied over):
+ * the addon's when it is built, else the plain typed-array operations (correct, slower on a
+ * SharedArrayBuffer).
+ */
+export function nativeByteOps(): ByteOps {
+  if (ops === undefined) {
+    try {
+      const { copy } = load()
+      ops = { copy, alloc: (size) => Buffer.allocUnsafeSlow(size) }
+    } catch {
+      ops = null
+    }
+  }
+  return ops ?? plainByteOps
+}
+
+/** Maps `size` bytes of the open file `fd` MAP_SHARED; unmapped when the ArrayBuffer is collected. */
+export function mapShared(fd: number, size: number): ArrayBuffer {
+  const loaded = load()
   try {
-    return addon.map(fd, size)
+    return loaded.map(fd, size)
   } catch (cause) {
     throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `cannot map the shm region: ${(cause as Error).message}`, { cause })
   }
