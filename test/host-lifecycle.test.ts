@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -131,6 +131,34 @@ describe('host: lifecycle', () => {
     await host.plugin('ui').stop()
     assert.equal(host.events.listenerCount('tick'), 0)
     assert.equal(await host.events.publish('tick'), 0)
+  })
+
+  it("reload() of an inline JS plugin runs its changed code: the entry and the files it imports, but one copy of each package", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'polyplug-inline-reload-'))
+    after(() => rm(dir, { recursive: true, force: true }))
+    const plugin = join(dir, 'inline-reload')
+    await mkdir(join(plugin, 'lib'), { recursive: true })
+    await mkdir(join(plugin, 'node_modules', 'counter'), { recursive: true })
+    await writeFile(join(plugin, 'polyplug.json'), JSON.stringify({ id: 'inline-reload', version: '1.0.0', kind: 'js', entry: 'index.js' }))
+    // A package counts how often it is evaluated: reloads must not load it again.
+    await writeFile(join(plugin, 'node_modules', 'counter', 'package.json'), JSON.stringify({ name: 'counter', type: 'module', exports: './index.js' }))
+    await writeFile(join(plugin, 'node_modules', 'counter', 'index.js'), 'globalThis.polyplugCounterLoads = (globalThis.polyplugCounterLoads ?? 0) + 1\nexport const loads = () => globalThis.polyplugCounterLoads\n')
+    const entry = (tag: string) => `import { word } from './lib/word.js'\nimport { loads } from 'counter'\nexport default { methods: { say: () => '${tag}:' + word, loads } }\n`
+    const word = (text: string) => writeFile(join(plugin, 'lib', 'word.js'), `export const word = ${JSON.stringify(text)}\n`)
+    await writeFile(join(plugin, 'index.js'), entry('a'))
+    await word('one')
+    const host = await createHost({ plugins: [dir], logger: () => {} })
+    after(() => host.close())
+    const api = host.plugin('inline-reload')
+    assert.equal(await api.call('say'), 'a:one')
+    await word('two')
+    await host.reload('inline-reload')
+    assert.equal(await api.call('say'), 'a:two')
+    await writeFile(join(plugin, 'index.js'), entry('b'))
+    await word('three')
+    await host.reload('inline-reload')
+    assert.equal(await api.call('say'), 'b:three')
+    assert.equal(await api.call('loads'), 1)
   })
 
   it('dev mode: watch() reloads a plugin when its files change', async () => {

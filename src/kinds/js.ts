@@ -1,12 +1,35 @@
-/** The `js` kind: an ES module whose default export is a `definePlugin(...)` value. */
+/**
+ * The `js` kind: an ES module whose default export is a `definePlugin(...)` value. Loading the
+ * same entry again (a reload or upgrade of an inline plugin) gets fresh modules: see
+ * js-reload-hooks.ts.
+ */
+import { register } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { isPluginDefinition, type PluginDefinition } from '../sdk/define.js'
 
+/** How many times each entry was loaded in this thread. */
+const generations = new Map<string, number>()
+let hooksRegistered = false
+
+/** The URL to import: plain the first time, then with a new generation so nothing comes from the cache. */
+function entryUrl(entryPath: string): string {
+  const url = pathToFileURL(entryPath)
+  const generation = generations.get(entryPath) ?? 0
+  generations.set(entryPath, generation + 1)
+  if (generation === 0) return url.href
+  if (!hooksRegistered) {
+    register(new URL('./js-reload-hooks.js', import.meta.url))
+    hooksRegistered = true
+  }
+  url.searchParams.set('polyplug-gen', String(generation))
+  return url.href
+}
+
 export async function loadJsPlugin(entryPath: string, id: string): Promise<PluginDefinition> {
   let module: { default?: unknown; plugin?: unknown }
   try {
-    module = (await import(pathToFileURL(entryPath).href)) as typeof module
+    module = (await import(entryUrl(entryPath))) as typeof module
   } catch (cause) {
     throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot load ${entryPath}: ${(cause as Error).message}`, { plugin: id, cause })
   }

@@ -3,8 +3,8 @@ import { join } from 'node:path'
 
 /**
  * Writes a self-contained JS plugin under `parent`: `greet(name)` answers with a word kept in a
- * second file. In a worker, so each start loads its code afresh (inline modules stay in Node's
- * ESM cache: docs/host.md). `extra` is merged into the manifest (dependencies, contributes...).
+ * second file. In a worker unless `extra` says otherwise; `extra` is merged into the manifest
+ * (placement, dependencies, contributes...).
  */
 export async function writeGreeter(parent: string, options: { id?: string; version: string; word: string; extra?: Record<string, unknown> }): Promise<string> {
   const id = options.id ?? 'greet'
