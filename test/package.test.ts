@@ -242,6 +242,7 @@ describe('plugin packages', () => {
     assert.equal((await uninstallPlugin('greet', plugins)).version, '1.0.0')
     assert.deepEqual(await readdir(plugins), [])
     await rejectsWithCode(uninstallPlugin('greet', plugins), 'PLUGIN_NOT_FOUND')
+    await rejectsWithCode(uninstallPlugin('../plugins-elsewhere', plugins), 'PLUGIN_NOT_FOUND')
   })
 
   it('works from the command line: pack, install, call, refuse with a code and exit 1, uninstall', async () => {

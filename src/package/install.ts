@@ -62,8 +62,9 @@ export async function installPackage(file: string, pluginsDir: string, options: 
 
 /** Removes the installed plugin `id` from `pluginsDir` (the folder `install` made). */
 export async function uninstallPlugin(id: string, pluginsDir: string): Promise<{ id: string; version: string; dir: string }> {
+  // Plugin ids have no path separators (the manifest schema's pattern); anything else is no plugin here.
   const target = join(resolve(pluginsDir), id)
-  const loaded = await readManifest(target).catch(() => undefined)
+  const loaded = /^[a-z0-9][a-z0-9._-]*$/.test(id) ? await readManifest(target).catch(() => undefined) : undefined
   if (!loaded || loaded.manifest.id !== id) {
     throw new PolyplugError(ErrorCodes.PLUGIN_NOT_FOUND, `no plugin ${id} is installed in ${resolve(pluginsDir)}`, { plugin: id })
   }
