@@ -1,7 +1,7 @@
 /**
- * The `js` kind: an ES module whose default export is a `definePlugin(...)` value. Loading the
- * same entry again (a reload or upgrade of an inline plugin) gets fresh modules: see
- * js-reload-hooks.ts.
+ * The `js` kind: an ES module whose default export is a `definePlugin(...)` value, in JavaScript
+ * or TypeScript (ts-hooks.ts). Loading the same entry again (a reload or upgrade of an inline
+ * plugin) gets fresh modules: see js-reload-hooks.ts.
  */
 import { register } from 'node:module'
 import { pathToFileURL } from 'node:url'
@@ -11,6 +11,19 @@ import { isPluginDefinition, type PluginDefinition } from '../sdk/define.js'
 /** How many times each entry was loaded in this thread. */
 const generations = new Map<string, number>()
 let hooksRegistered = false
+let tsHooksRegistered = false
+
+/** A `.ts`/`.mts` entry: TypeScript is transpiled on load (ts-hooks.ts), if the typescript package is installed. */
+async function enableTypeScript(entryPath: string, id: string): Promise<void> {
+  if (tsHooksRegistered || !/\.m?ts$/.test(entryPath)) return
+  try {
+    await import('typescript')
+  } catch (cause) {
+    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `${entryPath} is TypeScript: install the typescript package next to polyplug to load it (or point entry at compiled JavaScript)`, { plugin: id, cause })
+  }
+  register(new URL('./ts-hooks.js', import.meta.url))
+  tsHooksRegistered = true
+}
 
 /** The URL to import: plain the first time, then with a new generation so nothing comes from the cache. */
 function entryUrl(entryPath: string): string {
@@ -28,6 +41,7 @@ function entryUrl(entryPath: string): string {
 
 export async function loadJsPlugin(entryPath: string, id: string): Promise<PluginDefinition> {
   let module: { default?: unknown; plugin?: unknown }
+  await enableTypeScript(entryPath, id)
   try {
     module = (await import(entryUrl(entryPath))) as typeof module
   } catch (cause) {

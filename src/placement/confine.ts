@@ -121,7 +121,9 @@ export function carrierGrants(manifest: Manifest, dir: string, cwd: string, prot
     read: [dir, join(packageRoot, 'dist'), join(packageRoot, 'package.json'), ...dependencyFolders(), cwd, ...transportRead, ...read, ...readwrite],
     write: [cwd, ...transportWrite, ...readwrite],
     childProcess: process,
-    worker: process,
+    // Node runs module hooks (the TypeScript loader, src/kinds/ts-hooks.ts) in a thread of their
+    // own; it runs under the same permissions as the rest of the process.
+    worker: process || /\.m?ts$/.test(manifest.entry),
     wasi: manifest.kind === 'wasm',
   }
 }

@@ -1,0 +1,83 @@
+/**
+ * Module customization hooks (node:module `register`) that let a JS-kind plugin be written in
+ * TypeScript: its `.ts`/`.mts` files are transpiled on load with TypeScript's own
+ * `transpileModule` (types stripped, no type checking: run `tsc --noEmit` for that). Imports
+ * follow TypeScript's NodeNext convention: `./util.js` finds `./util.ts` when only that exists.
+ * Registered by src/kinds/js.ts the first time a thread loads a `.ts` entry.
+ */
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+
+const TS_FILE = /\.m?ts$/
+const JS_FILE = /\.m?js$/
+
+interface ResolveContext {
+  parentURL?: string
+}
+interface ResolveResult {
+  url: string
+  format?: string | null
+  shortCircuit?: boolean
+}
+interface LoadResult {
+  format: string
+  source?: string | ArrayBuffer | Uint8Array
+  shortCircuit?: boolean
+}
+
+type TypeScript = typeof import('typescript')
+let ts: Promise<TypeScript> | undefined
+
+function pathOf(url: string): string {
+  const u = new URL(url)
+  u.search = ''
+  u.hash = ''
+  return fileURLToPath(u)
+}
+
+export async function resolve(
+  specifier: string,
+  context: ResolveContext,
+  nextResolve: (specifier: string, context: ResolveContext) => Promise<ResolveResult>,
+): Promise<ResolveResult> {
+  const parent = context.parentURL
+  if (parent?.startsWith('file:') && TS_FILE.test(pathOf(parent)) && specifier.startsWith('.') && JS_FILE.test(specifier)) {
+    const asTs = new URL(specifier.replace(/js$/, 'ts'), parent)
+    if (!existsSync(new URL(specifier, parent)) && existsSync(asTs)) return nextResolve(asTs.href, context)
+  }
+  return nextResolve(specifier, context)
+}
+
+export async function load(
+  url: string,
+  context: { format?: string | null },
+  nextLoad: (url: string, context: { format?: string | null }) => Promise<LoadResult>,
+): Promise<LoadResult> {
+  if (!url.startsWith('file:') || !TS_FILE.test(pathOf(url))) return nextLoad(url, context)
+  ts ??= import('typescript').then((m) => ((m as { default?: TypeScript }).default ?? m) as TypeScript)
+  const typescript = await ts
+  const file = pathOf(url)
+  const output = typescript.transpileModule(await readFile(file, 'utf8'), {
+    fileName: file,
+    reportDiagnostics: true,
+    compilerOptions: {
+      module: typescript.ModuleKind.ESNext,
+      target: typescript.ScriptTarget.ES2022,
+      sourceMap: false,
+      inlineSourceMap: true,
+      inlineSources: true,
+    },
+  })
+  // transpileModule recovers from syntax errors and emits something anyway: refuse instead.
+  const errors = (output.diagnostics ?? []).filter((d) => d.category === typescript.DiagnosticCategory.Error)
+  if (errors.length > 0) {
+    const where = (d: (typeof errors)[number]) => {
+      if (!d.file || d.start === undefined) return file
+      const { line, character } = d.file.getLineAndCharacterOfPosition(d.start)
+      return `${file}:${line + 1}:${character + 1}`
+    }
+    throw new SyntaxError(errors.map((d) => `${where(d)}: ${typescript.flattenDiagnosticMessageText(d.messageText, ' ')}`).join('\n'))
+  }
+  return { format: 'module', source: output.outputText, shortCircuit: true }
+}
