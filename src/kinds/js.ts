@@ -3,7 +3,7 @@
  * or TypeScript (ts-hooks.ts). Loading the same entry again (a reload or upgrade of an inline
  * plugin) gets fresh modules: see js-reload-hooks.ts.
  */
-import { register } from 'node:module'
+import { createRequire, register } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { isPluginDefinition, type PluginDefinition } from '../sdk/define.js'
@@ -17,7 +17,8 @@ let tsHooksRegistered = false
 async function enableTypeScript(entryPath: string, id: string): Promise<void> {
   if (tsHooksRegistered || !/\.m?ts$/.test(entryPath)) return
   try {
-    await import('typescript')
+    // Only whether it is there: the hooks load it, in their own thread.
+    createRequire(import.meta.url).resolve('typescript')
   } catch (cause) {
     throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `${entryPath} is TypeScript: install the typescript package next to polyplug to load it (or point entry at compiled JavaScript)`, { plugin: id, cause })
   }

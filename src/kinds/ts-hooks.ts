@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
 const TS_FILE = /\.m?ts$/
@@ -27,7 +28,7 @@ interface LoadResult {
 }
 
 type TypeScript = typeof import('typescript')
-let ts: Promise<TypeScript> | undefined
+let ts: TypeScript | undefined
 
 function pathOf(url: string): string {
   const u = new URL(url)
@@ -55,8 +56,10 @@ export async function load(
   nextLoad: (url: string, context: { format?: string | null }) => Promise<LoadResult>,
 ): Promise<LoadResult> {
   if (!url.startsWith('file:') || !TS_FILE.test(pathOf(url))) return nextLoad(url, context)
-  ts ??= import('typescript').then((m) => ((m as { default?: TypeScript }).default ?? m) as TypeScript)
-  const typescript = await ts
+  // require, not import: importing this 9 MB CommonJS file from ESM scans it for named exports
+  // first, which triples the load time (about 0.9 s against 0.3 s here).
+  ts ??= createRequire(import.meta.url)('typescript') as TypeScript
+  const typescript = ts
   const file = pathOf(url)
   const output = typescript.transpileModule(await readFile(file, 'utf8'), {
     fileName: file,
