@@ -6,21 +6,15 @@
  * plugin's own files is new. Packages under node_modules keep their single cached copy.
  * Registered only on the first reload (src/kinds/js.ts): hosts that never reload pay nothing.
  */
+import type { NextResolve, ResolveContext, ResolveResult } from './hook-types.js'
+
 const PARAM = 'polyplug-gen'
 
-interface ResolveContext {
-  parentURL?: string
-}
-interface ResolveResult {
-  url: string
-  format?: string | null
-  shortCircuit?: boolean
-}
 
 export async function resolve(
   specifier: string,
   context: ResolveContext,
-  nextResolve: (specifier: string, context: ResolveContext) => Promise<ResolveResult>,
+  nextResolve: NextResolve,
 ): Promise<ResolveResult> {
   const result = await nextResolve(specifier, context)
   const parent = context.parentURL

@@ -9,23 +9,10 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import type { LoadResult, NextResolve, ResolveContext, ResolveResult } from './hook-types.js'
 
 const TS_FILE = /\.m?ts$/
 const JS_FILE = /\.m?js$/
-
-interface ResolveContext {
-  parentURL?: string
-}
-interface ResolveResult {
-  url: string
-  format?: string | null
-  shortCircuit?: boolean
-}
-interface LoadResult {
-  format: string
-  source?: string | ArrayBuffer | Uint8Array
-  shortCircuit?: boolean
-}
 
 type TypeScript = typeof import('typescript')
 let ts: TypeScript | undefined
@@ -40,7 +27,7 @@ function pathOf(url: string): string {
 export async function resolve(
   specifier: string,
   context: ResolveContext,
-  nextResolve: (specifier: string, context: ResolveContext) => Promise<ResolveResult>,
+  nextResolve: NextResolve,
 ): Promise<ResolveResult> {
   const parent = context.parentURL
   if (parent?.startsWith('file:') && TS_FILE.test(pathOf(parent)) && specifier.startsWith('.') && JS_FILE.test(specifier)) {
