@@ -4,7 +4,7 @@
  * TypeScript brings beyond that (enums, NodeNext `.js` imports, reloads) and what a broken file gives.
  */
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -18,10 +18,10 @@ before(async () => {
 })
 after(() => rm(dir, { recursive: true, force: true }))
 
-async function tsPlugin(id: string, files: Record<string, string>): Promise<string> {
+async function tsPlugin(id: string, files: Record<string, string>, placement = 'inline'): Promise<string> {
   const folder = join(dir, id)
   await mkdir(folder, { recursive: true })
-  await writeFile(join(folder, 'polyplug.json'), JSON.stringify({ id, version: '1.0.0', kind: 'js', entry: 'index.ts' }))
+  await writeFile(join(folder, 'polyplug.json'), JSON.stringify({ id, version: '1.0.0', kind: 'js', entry: 'index.ts', placement }))
   for (const [name, text] of Object.entries(files)) await writeFile(join(folder, name), text)
   return folder
 }
@@ -55,5 +55,44 @@ describe('TypeScript plugins', () => {
     } finally {
       await host.close()
     }
+  })
+
+  describe('the transpile cache', () => {
+    const saved = process.env.POLYPLUG_TS_CACHE
+    after(() => {
+      if (saved === undefined) delete process.env.POLYPLUG_TS_CACHE
+      else process.env.POLYPLUG_TS_CACHE = saved
+    })
+    // In a worker, so every start transpiles (or reads the cache) in a fresh thread.
+    const answer = async (folder: string) => {
+      const host = await createHost({ plugins: [folder], logger: silentLogger })
+      try {
+        return await host.plugin('ts-cached').call('answer')
+      } finally {
+        await host.close()
+      }
+    }
+
+    it('keeps one entry per version of a file, and an edited file runs its new code', async () => {
+      const cache = join(dir, 'cache')
+      process.env.POLYPLUG_TS_CACHE = cache
+      const folder = await tsPlugin('ts-cached', { 'index.ts': 'export default { methods: { answer: (): number => 1 } }\n' }, 'worker')
+      assert.equal(await answer(folder), 1)
+      assert.equal(await answer(folder), 1)
+      assert.equal((await readdir(cache)).length, 1)
+      await writeFile(join(folder, 'index.ts'), 'export default { methods: { answer: (): number => 2 } }\n')
+      assert.equal(await answer(folder), 2)
+      assert.equal((await readdir(cache)).length, 2)
+    })
+
+    it('is not used when others could write to its folder', async () => {
+      const open = join(dir, 'open-cache')
+      await mkdir(open)
+      await chmod(open, 0o777)
+      process.env.POLYPLUG_TS_CACHE = open
+      const folder = await tsPlugin('ts-cached', { 'index.ts': 'export default { methods: { answer: (): number => 3 } }\n' }, 'worker')
+      assert.equal(await answer(folder), 3)
+      assert.deepEqual(await readdir(open), [])
+    })
   })
 })
