@@ -1,7 +1,7 @@
 /**
  * What loading a plugin costs on its first call, in a fresh process: the TypeScript example
- * (transpiled on load, src/kinds/ts-hooks.ts) against the same interface in JavaScript, inline
- * and in a worker. Median of interleaved runs.
+ * (transpiled on load, src/kinds/ts-hooks.ts; with the transpile cache off, then warm) against
+ * the same interface in JavaScript, inline and in a worker. Median of interleaved runs.
  */
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -13,8 +13,8 @@ const child = fileURLToPath(new URL('../workers/first-call.js', import.meta.url)
 const examples = fileURLToPath(new URL('../../../examples', import.meta.url))
 const ROUNDS = 7
 
-async function firstCall(folder: string, id: string): Promise<number> {
-  const { stdout } = await execFileAsync(process.execPath, [child, `${examples}/${folder}`, id])
+async function firstCall(folder: string, id: string, env: Record<string, string> = {}): Promise<number> {
+  const { stdout } = await execFileAsync(process.execPath, [child, `${examples}/${folder}`, id], { env: { ...process.env, ...env } })
   return (JSON.parse(stdout) as { ms: number }).ms
 }
 
@@ -25,13 +25,18 @@ export async function run(): Promise<BenchRow[]> {
   ] as const
   const rows: BenchRow[] = []
   for (const pair of pairs) {
-    const ts: number[] = []
+    const cold: number[] = []
+    const warm: number[] = []
     const js: number[] = []
     for (let i = 0; i < ROUNDS; i++) {
-      ts.push(await firstCall(pair.ts[0], pair.ts[1]))
+      cold.push(await firstCall(pair.ts[0], pair.ts[1], { POLYPLUG_TS_CACHE: 'off' }))
+      warm.push(await firstCall(pair.ts[0], pair.ts[1]))
       js.push(await firstCall(pair.js[0], pair.js[1]))
     }
-    rows.push(row({ name: `first call, typescript ${pair.placement}`, kind: 'js', placement: pair.placement, transport: pair.placement === 'inline' ? 'direct' : 'port', metric: 'load + call', unit: 'ms', polyplug: median(ts), baseline: median(js) }))
+    const transport = pair.placement === 'inline' ? 'direct' : 'port'
+    const fields = { kind: 'js', placement: pair.placement, transport, metric: 'load + call', unit: 'ms', baseline: median(js) }
+    rows.push(row({ name: `first call, typescript ${pair.placement}, transpiled`, ...fields, polyplug: median(cold) }))
+    rows.push(row({ name: `first call, typescript ${pair.placement}, from the cache`, ...fields, polyplug: median(warm) }))
   }
   return rows
 }
