@@ -4,7 +4,7 @@
  * Nothing restarts that did not change.
  */
 import assert from 'node:assert/strict'
-import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { cp, mkdtemp, rename, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -13,6 +13,7 @@ import { silentLogger } from '../src/host/log.js'
 import { generateSigningKeys, packPlugin } from '../src/package/index.js'
 import { rejectsWithCode } from './support/assert-code.js'
 import { writeGreeter } from './support/greeter.js'
+import { until } from './support/channel-suite.js'
 import { examplesDir } from './support/paths.js'
 
 let work: string
@@ -117,5 +118,26 @@ describe('installing into a running host', () => {
     const change = await host.rescan()
     assert.deepEqual(change.removed, ['base'])
     await rejectsWithCode(host.plugin('fan').call('greet', ['x']), 'DEPENDENCY_MISSING')
+  })
+})
+
+describe('watching the plugin folders', () => {
+  it('picks up a plugin folder moved in, and drops one deleted, without a call', async () => {
+    const root = await mkdtemp(join(work, 'watched-root-'))
+    const host = await createHost({ plugins: [root], logger: silentLogger })
+    const changes: unknown[] = []
+    const stop = host.watchPlugins((result) => changes.push(result))
+    try {
+      // Moved in whole, as install does: a folder copied file by file may be scanned half-written.
+      await rename(await writeGreeter(work, { id: 'dropped-in', version: '1.0.0', word: 'hey' }), join(root, 'dropped-in'))
+      await until(() => host.has('dropped-in'), 10_000)
+      assert.equal(await host.plugin('dropped-in').call('greet', ['x']), 'hey, x')
+      await rm(join(root, 'dropped-in'), { recursive: true })
+      await until(() => !host.has('dropped-in'), 10_000)
+      assert.ok(changes.every((c) => !(c instanceof Error)))
+    } finally {
+      stop()
+      await host.close()
+    }
   })
 })

@@ -99,6 +99,7 @@ export class Host {
   readonly #configs = new Map<string, PluginConfig>()
   readonly #disposables = new Map<string, Disposable[]>()
   readonly #watchers = new Map<string, FSWatcher>()
+  readonly #rootWatchers = new Set<Disposable>()
   readonly #settings: Record<string, Settings>
   readonly #statePath: string
   #store: StateStore | undefined
@@ -363,9 +364,43 @@ export class Host {
     }
   }
 
+  /**
+   * Dev mode for whole plugin folders: rescans (debounced 200 ms, one at a time) whenever an entry
+   * appears in, or leaves, one of the `plugins` folders, so a plugin folder moved in or deleted
+   * is picked up without a call. Move folders in whole (copy elsewhere, then rename): only the
+   * folders themselves are watched, not the files inside them, so a folder copied in file by
+   * file may be scanned before its manifest arrives. Changes inside a plugin folder are
+   * `watch(id)`'s job.
+   */
+  watchPlugins(onRescan?: (result: RescanResult | PolyplugError) => void): Disposable {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let running: Promise<void> = Promise.resolve()
+    const schedule = () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => {
+        running = running.then(async () => {
+          if (this.#closed) return
+          await this.rescan().then(
+            (result) => onRescan?.(result),
+            (e: unknown) => onRescan?.(toPolyplugError(e)),
+          )
+        })
+      }, 200)
+    }
+    const watchers = this.#options.plugins.map((root) => watch(resolve(root), schedule))
+    const stop = () => {
+      clearTimeout(timer)
+      for (const w of watchers) w.close()
+      this.#rootWatchers.delete(stop)
+    }
+    this.#rootWatchers.add(stop)
+    return stop
+  }
+
   /** Stops every running plugin, dependants before their dependencies, then closes the state store. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true
+    for (const stop of [...this.#rootWatchers]) stop()
     for (const watcher of this.#watchers.values()) watcher.close()
     this.#watchers.clear()
     for (const id of [...this.#order].reverse()) await this.#plugins.get(id)!.stop()
