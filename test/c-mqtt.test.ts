@@ -19,6 +19,7 @@ import { pluginPrefix, startEmbeddedBroker, type EmbeddedBroker } from '../src/t
 import { connectMqtt } from '../src/transports/mqtt.js'
 import { freePort, policyUsers, startMosquitto, writeMosquittoConfig, type RunningMosquitto } from '../src/transports/mosquitto.js'
 import { rejectsWithCode } from './support/assert-code.js'
+import { firstAnswer } from './support/retry.js'
 import { examplesDir } from './support/paths.js'
 import { describePluginConformance } from './support/plugin-suite.js'
 
@@ -138,12 +139,7 @@ describe('C kit over mqtt: refusals', () => {
       assert.equal(await client.call('echo', ['before']), 'before')
       await broker.stop()
       broker = await startMosquitto(files.config, port)
-      let answer: unknown
-      const deadline = Date.now() + 20_000
-      while (answer === undefined && Date.now() < deadline) {
-        answer = await client.call('echo', ['after'], { timeout: 2000 }).catch(() => undefined)
-        if (answer === undefined) await new Promise((r) => setTimeout(r, 200))
-      }
+      const answer = await firstAnswer(() => client.call('echo', ['after'], { timeout: 2000 }), 20_000, 200)
       assert.equal(answer, 'after')
       assert.equal(child.exitCode, null, 'the plugin lived through the broker restart')
     } finally {

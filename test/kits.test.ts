@@ -91,13 +91,22 @@ class Raw {
   }
 }
 
+/** Runs `fn` against a fresh kit process, and kills it however `fn` ends. */
+async function withRaw(binary: string, fn: (raw: Raw) => Promise<void>): Promise<void> {
+  const raw = new Raw(binary)
+  try {
+    await fn(raw)
+  } finally {
+    raw.kill()
+  }
+}
+
 const code = (m: Message) => m.error?.data?.code
 
 for (const kit of KITS) {
   describe(`${kit.name} kit over a raw stdio pipe`, () => {
     it('answers $/hello with protocol 1, its methods and the launch token', async () => {
-      const raw = new Raw(kit.binary)
-      try {
+      await withRaw(kit.binary, async (raw) => {
         const answer = await raw.hello()
         const result = answer.result as { protocol: number; id: string; methods: string[]; token: string }
         assert.equal(answer.id, 0)
@@ -105,23 +114,17 @@ for (const kit of KITS) {
         assert.equal(result.id, 'raw')
         assert.equal(result.token, TOKEN)
         assert.deepEqual([...result.methods].sort(), ['add', 'bytes', 'callHost', 'cancelCount', 'crash', 'echo', 'fail', 'sleep'])
-      } finally {
-        raw.kill()
-      }
+      })
     })
 
     it('refuses a protocol it does not speak with PROTOCOL_MISMATCH', async () => {
-      const raw = new Raw(kit.binary)
-      try {
+      await withRaw(kit.binary, async (raw) => {
         assert.equal(code(await raw.request(0, '$/hello', { protocol: [2] })), 'PROTOCOL_MISMATCH')
-      } finally {
-        raw.kill()
-      }
+      })
     })
 
     it('answers malformed frames with PARSE_ERROR / INVALID_REQUEST / MESSAGE_TOO_DEEP and keeps serving', async () => {
-      const raw = new Raw(kit.binary)
-      try {
+      await withRaw(kit.binary, async (raw) => {
         await raw.hello()
         for (const junk of ['{"jsonrpc":', 'not json', '{"a":1}x', '"\\ud83d', '{"s":"\\q"}', '']) {
           const answer = await (raw.send(junk), raw.next())
@@ -137,14 +140,11 @@ for (const kit of KITS) {
         assert.equal(code(deep), 'MESSAGE_TOO_DEEP')
         assert.equal(code(await raw.request(10, 'nope', [])), 'METHOD_NOT_FOUND')
         assert.deepEqual((await raw.request(11, 'add', [2, 40])).result, 42)
-      } finally {
-        raw.kill()
-      }
+      })
     })
 
     it('round-trips escapes, surrogate pairs, control characters and bytes', async () => {
-      const raw = new Raw(kit.binary)
-      try {
+      await withRaw(kit.binary, async (raw) => {
         await raw.hello()
         const value = { s: 'q"b\\s/\n\t\u0000\u001f é ✓ 😀', n: [0, -0.5, 1e21, 123456789012, 3.141592653589793], b: [true, false, null], e: {}, a: [] }
         assert.deepEqual((await raw.request(1, 'echo', [value])).result, value)
@@ -154,14 +154,11 @@ for (const kit of KITS) {
         // 64 levels of payload are allowed, as the Node peer allows them (docs/protocol.md §10)
         const deep = JSON.parse(`${'['.repeat(64)}${']'.repeat(64)}`) as unknown
         assert.deepEqual((await raw.request(4, 'echo', [deep])).result, deep)
-      } finally {
-        raw.kill()
-      }
+      })
     })
 
     it('refuses a request id already in flight with DUPLICATE_REQUEST_ID, and $/cancel ends the sleep', async () => {
-      const raw = new Raw(kit.binary)
-      try {
+      await withRaw(kit.binary, async (raw) => {
         await raw.hello()
         raw.send({ jsonrpc: '2.0', id: 1, method: 'sleep', params: [5000] })
         assert.equal(code(await raw.request(1, 'echo', ['again'])), 'DUPLICATE_REQUEST_ID')
@@ -170,9 +167,7 @@ for (const kit of KITS) {
         assert.equal(answer.id, 1)
         assert.equal(code(answer), 'RPC_CANCELLED')
         assert.equal((await raw.request(2, 'cancelCount', [])).result, 1)
-      } finally {
-        raw.kill()
-      }
+      })
     })
 
     it('answers $/ping and $/shutdown, then exits with status 0', async () => {

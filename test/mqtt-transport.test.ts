@@ -8,6 +8,7 @@ import { startEmbeddedBroker, pluginPrefix, type EmbeddedBroker } from '../src/t
 import { connectMqtt } from '../src/transports/mqtt.js'
 import { freePort, policyUsers, startMosquitto, writeMosquittoConfig, type RunningMosquitto } from '../src/transports/mosquitto.js'
 import { rejectsWithCode } from './support/assert-code.js'
+import { firstAnswer } from './support/retry.js'
 import { describeChannel } from './support/channel-suite.js'
 
 const HOST = { username: 'polyplug-host', password: 'host-secret' }
@@ -115,12 +116,7 @@ for (const [name, start] of [['embedded aedes', () => embedded()], ['mosquitto',
       assert.equal(client.pendingCount, 0)
       await rejectsWithCode(client.call('echo', [2]), 'TRANSPORT_UNAVAILABLE')
       await broker.restart()
-      let answer: unknown
-      const deadline = Date.now() + 15_000
-      while (answer === undefined && Date.now() < deadline) {
-        answer = await client.call('echo', ['back'], { timeout: 2000 }).catch(() => undefined)
-        if (answer === undefined) await new Promise((r) => setTimeout(r, 100))
-      }
+      const answer = await firstAnswer(() => client.call('echo', ['back'], { timeout: 2000 }), 15_000, 100)
       assert.equal(answer, 'back')
       assert.equal(client.pendingCount, 0)
       assert.ok(!host.closed && !plugin.closed)

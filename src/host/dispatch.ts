@@ -17,3 +17,14 @@ export interface Dispatch {
 
 /** Something a plugin registered at run time; released when the plugin deactivates, even if it forgets to. */
 export type Disposable = () => void
+
+/** Appends `item` to the list under `key`; the returned function removes that one entry again. */
+export function addToList<T>(lists: Map<string, T[]>, key: string, item: T): Disposable {
+  const list = lists.get(key) ?? []
+  list.push(item)
+  lists.set(key, list)
+  return () => {
+    const at = list.indexOf(item)
+    if (at >= 0) list.splice(at, 1)
+  }
+}

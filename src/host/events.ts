@@ -5,7 +5,7 @@
  * it deactivates). `publish` resolves once every listener has handled the event.
  */
 import { toPolyplugError } from '../rpc/errors.js'
-import type { Dispatch, Disposable } from './dispatch.js'
+import { addToList, type Dispatch, type Disposable } from './dispatch.js'
 
 export interface EventMeta {
   topic: string
@@ -73,12 +73,6 @@ export class Events {
   }
 
   #add(topic: string, sub: Subscription): Disposable {
-    const list = this.#subs.get(topic) ?? []
-    list.push(sub)
-    this.#subs.set(topic, list)
-    return () => {
-      const at = list.indexOf(sub)
-      if (at >= 0) list.splice(at, 1)
-    }
+    return addToList(this.#subs, topic, sub)
   }
 }

@@ -11,7 +11,7 @@
  * - `parallel`: every handler at once; resolves to their results in handler order.
  */
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
-import type { Dispatch, Disposable } from './dispatch.js'
+import { addToList, type Dispatch, type Disposable } from './dispatch.js'
 
 export type HookKind = 'series' | 'waterfall' | 'bail' | 'parallel'
 export type HookOrder = 'pre' | 'normal' | 'post'
@@ -94,13 +94,7 @@ export class Hooks {
   }
 
   #add(name: string, handler: Handler): Disposable {
-    const list = this.#handlers.get(name) ?? []
-    list.push(handler)
-    this.#handlers.set(name, list)
-    return () => {
-      const at = list.indexOf(handler)
-      if (at >= 0) list.splice(at, 1)
-    }
+    return addToList(this.#handlers, name, handler)
   }
 
   /** Handlers whose plugin can run: contributed ones of usable plugins, run-time ones of active plugins. */
