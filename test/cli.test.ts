@@ -82,6 +82,13 @@ describe('polyplug CLI: host commands', () => {
     assert.deepEqual(ids, ['lazy:lazy.never', 'ui:ui.greet'])
   })
 
+  it('list and commands start nothing, not even onStartup plugins', async () => {
+    const { code, stdout } = await polyplug('list', '--plugins', app, '--json')
+    assert.equal(code, 0)
+    const statuses = Object.fromEntries((JSON.parse(stdout) as { id: string; status: string }[]).map((p) => [p.id, p.status]))
+    assert.equal(statuses.starter, 'inactive', 'starter asks for onStartup; listing must not start it')
+  })
+
   it('exec runs a command, activating its plugin and dependencies', async () => {
     const { code, stdout, stderr } = await polyplug('exec', '--plugins', app, 'ui.greet', '["cli"]')
     assert.equal(code, 0, stderr)

@@ -1,6 +1,6 @@
 import { createHost } from '../host/host.js'
 import { stderrLogger } from '../host/log.js'
-import { UsageError } from './main.js'
+import { UsageError } from './output.js'
 import { parseArgsJson, printOutcome } from './output.js'
 
 /** Activates one plugin, calls one method, prints the JSON result (or the error) and stops it. */

@@ -1,12 +1,13 @@
-import { createHost } from '../host/host.js'
+import { createHost, Host } from '../host/host.js'
 import { silentLogger, stderrLogger } from '../host/log.js'
-import { UsageError } from './main.js'
-import { parseArgsJson, printOutcome } from './output.js'
+import { parseArgsJson, printOutcome, UsageError } from './output.js'
 import { formatTable } from './table.js'
 
 /** Lists every contributed command from the manifests; no plugin code runs. */
 export async function runCommands(plugins: string[], json: boolean): Promise<number> {
-  const host = await createHost({ plugins, logger: silentLogger })
+  // Discovery only: createHost would also start the onStartup plugins.
+  const host = new Host({ plugins, logger: silentLogger })
+  await host.discover()
   const commands = host.commands.list()
   if (json) process.stdout.write(`${JSON.stringify(commands, null, 2)}\n`)
   else process.stdout.write(formatTable(['command', 'plugin', 'title', 'available'], commands.map((c) => [c.id, c.plugin, c.title ?? '', String(c.available)])))

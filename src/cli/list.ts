@@ -1,10 +1,12 @@
-import { createHost } from '../host/host.js'
+import { Host } from '../host/host.js'
 import { silentLogger } from '../host/log.js'
 import { formatTable } from './table.js'
 
 /** Lists discovered plugins, valid and invalid, without running any plugin code. */
 export async function runList(plugins: string[], json: boolean): Promise<number> {
-  const host = await createHost({ plugins, logger: silentLogger })
+  // Discovery only: createHost would also start the onStartup plugins.
+  const host = new Host({ plugins, logger: silentLogger })
+  await host.discover()
   const rows: Record<string, unknown>[] = host.list().map((p) => ({
     id: p.id,
     version: p.version,

@@ -6,6 +6,7 @@ import { runStatus } from './status.js'
 import { runList } from './list.js'
 import { runInstall, runKeygen, runPack, runUninstall } from './package.js'
 import { runValidate } from './validate.js'
+import { UsageError } from './output.js'
 
 const usage = `polyplug — a plugin host for Node.js
 
@@ -27,7 +28,6 @@ PARAMS_JSON and ARGS_JSON are JSON arrays of positional arguments, e.g. '["hi"]'
 list statuses: inactive, active, failed, disabled, unavailable (with the resolution error), invalid.
 `
 
-export class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -1,7 +1,9 @@
 /** What the CLI commands that run plugin code share: argument parsing and printing one outcome. */
 import { stringify } from '../rpc/codec.js'
 import { toPolyplugError } from '../rpc/errors.js'
-import { UsageError } from './main.js'
+
+/** Wrong command-line use: main prints the usage and exits 2. Here, not in main.ts, which runs on import. */
+export class UsageError extends Error {}
 
 /** Parses an optional JSON array of positional arguments named `name` in the usage text. */
 export function parseArgsJson(name: string, text: string | undefined, what = 'positional arguments'): unknown[] {

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateSigningKeys, installPackage, packPlugin, uninstallPlugin } from '../package/index.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
-import { UsageError } from './main.js'
+import { UsageError } from './output.js'
 
 export async function runPack(positionals: string[], options: { out?: string | undefined; sign?: string | undefined; json: boolean }): Promise<number> {
   const [dir] = positionals

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { readManifest } from '../manifest/load.js'
 import { ManifestError } from '../manifest/validate.js'
-import { UsageError } from './main.js'
+import { UsageError } from './output.js'
 
 /** Checks a plugin folder: its manifest, field by field, and that its entry exists. */
 export async function runValidate(positionals: string[]): Promise<number> {

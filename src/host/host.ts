@@ -12,7 +12,7 @@ import { createProxy } from '../rpc/proxy.js'
 import type { CallOptions, Remote } from '../rpc/types.js'
 import { Commands } from './commands.js'
 import { PluginConfig, type Settings } from './config.js'
-import type { Dispatch, Disposable } from './dispatch.js'
+import { addToList, type Dispatch, type Disposable } from './dispatch.js'
 import { Events } from './events.js'
 import { HOST_VERSION, type HostApi } from './host-api.js'
 import { Hooks } from './hooks.js'
@@ -477,7 +477,7 @@ export class Host {
           config: () => this.#config(id).get(),
           storage: () => this.storage(id),
           provides: (other) => this.#plugins.get(other)?.manifest.provides,
-          track: (d) => void (this.#disposables.get(id) ?? this.#disposables.set(id, []).get(id)!).push(d),
+          track: (d) => void addToList(this.#disposables, id, d),
         }),
       onSessionEnd: () => {
         for (const dispose of this.#disposables.get(id)?.splice(0) ?? []) dispose()

@@ -9,8 +9,7 @@ import type { Launched } from '../placement/placement.js'
 import { launcherFor } from '../placement/registry.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { Peer } from '../rpc/peer.js'
-import { createProxy } from '../rpc/proxy.js'
-import type { CallOptions, Remote } from '../rpc/types.js'
+import type { CallOptions } from '../rpc/types.js'
 import { Reserved } from '../rpc/wire.js'
 import { PROTOCOL_VERSION, type HelloParams, type HelloResult, type LogParams } from '../sdk/protocol.js'
 import { HOST_VERSION } from './host-api.js'
@@ -98,12 +97,15 @@ export class PluginRuntime {
   /** Resolved dependency ids, set by the host after resolution. */
   dependencies: string[] = []
   readonly #restart: RestartPolicy
+  /** An existing language server (sidecar.protocol "lsp"): no handshake, LSP-shaped params. */
+  readonly #lsp: boolean
 
   constructor(loaded: LoadedManifest, options: PluginRuntimeOptions) {
     this.id = loaded.manifest.id
     this.#loaded = loaded
     this.#options = options
     this.#restart = new RestartPolicy(this.id, options.restart)
+    this.#lsp = isLspSidecar(loaded.manifest)
   }
 
   /** Closes the circuit breaker after the plugin was quarantined for crashing too often. */
@@ -219,9 +221,9 @@ export class PluginRuntime {
     const counted = !method.startsWith('$/')
     try {
       const direct = session.launched.invoke
-      const result = direct && !method.startsWith('$/')
+      const result = direct && counted
         ? ((await direct(method, args, { ...options, timeout: options.timeout ?? this.#callTimeoutMs })) as T)
-        : await session.peer.call<T>(method, isLspSidecar(this.manifest) ? lspParams(args) : args, options)
+        : await session.peer.call<T>(method, this.#lsp ? lspParams(args) : args, options)
       if (counted) this.#stats.record(method, performance.now() - t0, true)
       return result
     } catch (error) {
@@ -234,12 +236,9 @@ export class PluginRuntime {
   /** Sends a notification (no answer), starting the plugin if needed: e.g. LSP's `textDocument/didOpen`. */
   async notify(method: string, args: unknown[] = []): Promise<void> {
     const session = await this.activate(`onMethod:${method}`)
-    await session.peer.notify(method, isLspSidecar(this.manifest) ? lspParams(args) : args)
+    await session.peer.notify(method, this.#lsp ? lspParams(args) : args)
   }
 
-  proxy<Api>(options: CallOptions = {}): Remote<Api> {
-    return createProxy<Api>((method, args) => this.call(method, args, options))
-  }
 
   /**
    * Asks the plugin to deactivate, then stops it; a plugin that does not answer is killed.
@@ -256,7 +255,7 @@ export class PluginRuntime {
     const session = this.#session ?? (await this.#starting?.catch(() => undefined))
     if (!session) return undefined
     this.#state = 'stopping'
-    const answer = isLspSidecar(this.manifest)
+    const answer = this.#lsp
       ? await stopLsp(session.peer).then(() => null)
       : await session.peer.call<{ state?: unknown } | null>(Reserved.shutdown, undefined, { timeout: 2000 }).catch(() => null)
     await session.launched.kill()
@@ -291,7 +290,7 @@ export class PluginRuntime {
       })
       const t1 = performance.now()
       const peer = this.#connect(launched)
-      if (isLspSidecar(this.manifest)) return this.#startedLsp(launched, peer, reason, t1 - t0)
+      if (this.#lsp) return this.#startedLsp(launched, peer, reason, t1 - t0)
       const hello = await peer.call<HelloResult>(Reserved.hello, this.#helloParams() as unknown as Record<string, unknown>, {
         timeout: startTimeout,
       }).catch((error: unknown) => {

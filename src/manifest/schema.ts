@@ -168,11 +168,14 @@ export const RemoteSchema = Type.Object(
   { additionalProperties: false, description: 'A plugin already running elsewhere (placement "remote").' },
 )
 
+/** What a plugin id may look like (also what keeps ids usable as folder names). */
+export const PLUGIN_ID_PATTERN = '^[a-z0-9][a-z0-9._-]*$'
+
 export const ManifestSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String()),
     id: Type.String({
-      pattern: '^[a-z0-9][a-z0-9._-]*$',
+      pattern: PLUGIN_ID_PATTERN,
       maxLength: 214,
       description: 'Unique plugin id: lowercase letters, digits, ".", "_" and "-".',
     }),

@@ -10,6 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import semver from 'semver'
 import * as tar from 'tar'
 import { readManifest } from '../manifest/load.js'
+import { PLUGIN_ID_PATTERN } from '../manifest/schema.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { PACKAGE_SIGNATURE, verifyMeta, type KeyInput, type PackageSignature } from './signing.js'
 import { isSafePath, listFiles, nativePath, PACKAGE_FORMAT, PACKAGE_META, packageError, sha256File, type PackageMeta } from './format.js'
@@ -64,7 +65,7 @@ export async function installPackage(file: string, pluginsDir: string, options: 
 export async function uninstallPlugin(id: string, pluginsDir: string): Promise<{ id: string; version: string; dir: string }> {
   // Plugin ids have no path separators (the manifest schema's pattern); anything else is no plugin here.
   const target = join(resolve(pluginsDir), id)
-  const loaded = /^[a-z0-9][a-z0-9._-]*$/.test(id) ? await readManifest(target).catch(() => undefined) : undefined
+  const loaded = new RegExp(PLUGIN_ID_PATTERN).test(id) ? await readManifest(target).catch(() => undefined) : undefined
   if (!loaded || loaded.manifest.id !== id) {
     throw new PolyplugError(ErrorCodes.PLUGIN_NOT_FOUND, `no plugin ${id} is installed in ${resolve(pluginsDir)}`, { plugin: id })
   }
@@ -130,7 +131,8 @@ async function verifyContents(staging: string, meta: PackageMeta): Promise<void>
   const present = await listFiles(staging)
   const listed = Object.keys(meta.files).sort()
   const extra = present.filter((path) => !(path in meta.files))
-  const missing = listed.filter((path) => !present.includes(path))
+  const have = new Set(present)
+  const missing = listed.filter((path) => !have.has(path))
   if (extra.length > 0 || missing.length > 0) throw packageError('the package does not hold the files it lists', { extra, missing })
   for (const path of listed) {
     const expected = meta.files[path]!

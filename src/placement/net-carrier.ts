@@ -5,28 +5,18 @@
  */
 import { loadPlugin } from '../kinds/registry.js'
 import type { Manifest } from '../manifest/schema.js'
-import { Peer } from '../rpc/peer.js'
-import { Reserved } from '../rpc/wire.js'
 import type { PluginDefinition } from '../sdk/define.js'
-import { servePlugin } from '../sdk/serve.js'
+import { serveLoadError, servePlugin } from '../sdk/serve.js'
 import { serveHttpPlugin } from '../sdk/serve-http.js'
 import { LISTEN_PREFIX } from '../transports/http-sidecar.js'
 import { serveHttp } from '../transports/http-server.js'
 import { connectMqtt } from '../transports/mqtt.js'
-import type { Channel } from '../channels/channel.js'
 
 type Env = Record<string, string | undefined>
 
 /** True when this carrier serves `env.POLYPLUG_TRANSPORT` here. */
 export function isNetworked(env: Env): boolean {
   return env.POLYPLUG_TRANSPORT === 'http' || env.POLYPLUG_TRANSPORT === 'ws' || env.POLYPLUG_TRANSPORT === 'mqtt'
-}
-
-/** Answers the handshake with the load error, so the host reports why instead of "crashed". */
-function serveLoadError(channel: Channel, id: string, error: unknown): void {
-  new Peer(channel, { name: id }).handle(Reserved.hello, () => {
-    throw error
-  })
 }
 
 export async function serveNetworked(entryPath: string, manifest: Manifest, env: Env): Promise<void> {

@@ -9,9 +9,7 @@ import { loadPlugin } from '../kinds/registry.js'
 import type { Manifest } from '../manifest/schema.js'
 import { jsonCodec } from '../rpc/codec.js'
 import { msgpackCodec } from '../rpc/msgpack.js'
-import { Peer } from '../rpc/peer.js'
-import { Reserved } from '../rpc/wire.js'
-import { servePlugin } from '../sdk/serve.js'
+import { serveLoadError, servePlugin } from '../sdk/serve.js'
 import { connectPlugin } from '../transports/sidecar-plugin.js'
 import { isNetworked, serveNetworked } from './net-carrier.js'
 
@@ -55,10 +53,7 @@ async function main(): Promise<void> {
     const definition = await loadPlugin({ id, entryPath, manifest })
     servePlugin(channel, definition, { id, codec, onShutdown: () => process.exit(0) })
   } catch (error) {
-    // Answer the handshake with the load error, so the host reports why instead of "crashed".
-    new Peer(channel, { name: id, codec }).handle(Reserved.hello, () => {
-      throw error
-    })
+    serveLoadError(channel, id, error, codec)
   }
 }
 

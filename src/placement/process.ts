@@ -40,8 +40,7 @@ interface Exit {
 const MAX_MANIFEST_ENV = 64 * 1024
 
 /** POLYPLUG_MANIFEST: the validated manifest as JSON, e.g. for a plugin's GET /manifest; left out when huge. */
-function manifestEnv(manifest: object): Record<string, string> {
-  const json = JSON.stringify(manifest)
+function manifestEnv(json: string): Record<string, string> {
   return json.length <= MAX_MANIFEST_ENV ? { POLYPLUG_MANIFEST: json } : {}
 }
 
@@ -56,6 +55,7 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
     throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, 'ndjson framing carries JSON text only: use framing "length" with msgpack', { plugin: spec.id })
   }
   const token = randomBytes(16).toString('hex')
+  const manifestJson = JSON.stringify(manifest)
   const endpoint = await transport.prepare({ id: spec.id, framing, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, token, options: manifest.transportOptions })
   const protocolEnv: Record<string, string> = {
     POLYPLUG_PROTOCOL: String(PROTOCOL_VERSION),
@@ -66,7 +66,7 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
     POLYPLUG_TOKEN: token,
     POLYPLUG_HOST_PID: String(process.pid),
     POLYPLUG_MAX_FRAME_BYTES: String(DEFAULT_MAX_FRAME_BYTES),
-    ...manifestEnv(manifest),
+    ...manifestEnv(manifestJson),
     ...endpoint.env,
   }
   const nodeCarrier = manifest.kind !== 'exec'
@@ -81,7 +81,7 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
     throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot prepare the plugin's working directory: ${(cause as Error).message}`, { plugin: spec.id, cause })
   }
   const argv = nodeCarrier
-    ? [process.execPath, ...confinement.nodeArgs, carrier, entryPath, JSON.stringify(manifest)]
+    ? [process.execPath, ...confinement.nodeArgs, carrier, entryPath, manifestJson]
     : resolveArgv(manifest.sidecar?.command ?? [entryPath], dir)
   let child: ChildProcess
   try {

@@ -14,6 +14,8 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import type { WasmBridge } from '../kinds/wasm.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
+import { invokeWithContext } from '../rpc/invoke.js'
+import { methodEntries } from '../rpc/peer.js'
 import { errorFromWire, errorToWire, isRecord, Reserved, type RequestId, type WireError } from '../rpc/wire.js'
 import type { PluginDefinition } from '../sdk/define.js'
 import type { PortLike } from '../transports/port.js'
@@ -30,7 +32,8 @@ type Listener = (value: unknown) => void
 
 export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: string): WasmPump {
   let listener: Listener | undefined
-  let methods: Record<string, (...args: unknown[]) => unknown> | undefined
+  let methods: Map<string, (...args: unknown[]) => unknown> | undefined
+  let api: object | undefined
   const held: unknown[] = []
   const nested = new Map<RequestId, AbortController>()
   let nextId = 0
@@ -59,7 +62,7 @@ export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: st
     }
     if (id === undefined) return void hold(message)
     if (method === Reserved.ping) return void port.postMessage({ jsonrpc: '2.0', id, result: {} })
-    const fn = methods && Object.hasOwn(methods, method) ? methods[method] : undefined
+    const fn = methods?.get(method)
     if (!fn) return void hold(message)
     runNested(fn, id, method, message.params)
     return undefined
@@ -70,8 +73,8 @@ export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: st
     nested.set(id, controller)
     const context = { signal: controller.signal, method, progress() {} }
     try {
-      const args = Array.isArray(params) ? params : params === undefined ? [] : [params]
-      const result = fn(...args, context)
+      // The same argument rules as a call through the Peer (positional params, context last).
+      const result = invokeWithContext(fn, api, params as unknown[] | Record<string, unknown> | undefined, context)
       port.postMessage({ jsonrpc: '2.0', id, result: result ?? null })
     } catch (error) {
       const e = toPolyplugError(error).withContext(pluginId, method)
@@ -133,7 +136,8 @@ export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: st
     },
     bridge,
     serve(definition) {
-      methods = definition.methods as Record<string, (...args: unknown[]) => unknown>
+      api = definition.methods
+      methods = new Map(methodEntries(definition.methods))
     },
   }
 }

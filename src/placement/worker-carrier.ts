@@ -2,12 +2,9 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { loadPlugin } from '../kinds/registry.js'
 import type { Manifest } from '../manifest/schema.js'
-import { Peer } from '../rpc/peer.js'
-import { Reserved } from '../rpc/wire.js'
-import { servePlugin } from '../sdk/serve.js'
+import { serveLoadError, servePlugin } from '../sdk/serve.js'
 import { portChannel } from '../transports/port.js'
 import { createWasmPump } from './wasm-pump.js'
-import { shmOptions } from '../transports/shm/options.js'
 import { shmCodec, workerShmChannel } from './worker-shm.js'
 
 export interface CarrierData {
@@ -16,6 +13,8 @@ export interface CarrierData {
   manifest: Manifest
   /** The shared region when the manifest asks for `transport: shm`. */
   shm?: SharedArrayBuffer | undefined
+  /** shm low-latency mode, as the host parsed it from the manifest (src/transports/shm/options.ts). */
+  spinMicros?: number
   /** For wasm plugins over `port`: the word the host bumps after each post, so a blocked guest can wait on it. */
   wake?: SharedArrayBuffer
 }
@@ -24,7 +23,7 @@ if (parentPort) {
   const data = workerData as CarrierData
   const port = parentPort
   const pump = data.wake ? createWasmPump(port, new Int32Array(data.wake), data.id) : undefined
-  const channel = data.shm ? workerShmChannel(data.shm, 'plugin', shmOptions(data.manifest.transportOptions, data.id).spinMicros) : portChannel(pump?.port ?? port)
+  const channel = data.shm ? workerShmChannel(data.shm, 'plugin', data.spinMicros) : portChannel(pump?.port ?? port)
   // A pending Atomics.waitAsync does not keep a thread alive; the port listener does.
   if (data.shm) port.on('message', () => {})
   const codec = data.shm ? shmCodec : undefined
@@ -33,9 +32,6 @@ if (parentPort) {
     pump?.serve(definition)
     servePlugin(channel, definition, { id: data.id, codec, onShutdown: () => process.exit(0) })
   } catch (error) {
-    // Answer the handshake with the load error, so the host reports why instead of "crashed".
-    new Peer(channel, { name: data.id, codec }).handle(Reserved.hello, () => {
-      throw error
-    })
+    serveLoadError(channel, data.id, error, codec)
   }
 }

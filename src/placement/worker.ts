@@ -18,7 +18,7 @@ export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
   const { spinMicros } = shm ? shmOptions(manifest.transportOptions, spec.id) : { spinMicros: 0 }
   // A wasm guest may block its worker in Atomics.wait (placement/wasm-pump.ts): wake it on every post.
   const wake = manifest.kind === 'wasm' && !shm ? new Int32Array(new SharedArrayBuffer(4)) : undefined
-  const data: CarrierData = { id: spec.id, entryPath, manifest, shm, ...(wake ? { wake: wake.buffer as SharedArrayBuffer } : {}) }
+  const data: CarrierData = { id: spec.id, entryPath, manifest, shm, spinMicros, ...(wake ? { wake: wake.buffer as SharedArrayBuffer } : {}) }
   const memoryMb = manifest.limits?.memoryMb
   const worker = new Worker(carrier, {
     workerData: data,

@@ -107,3 +107,13 @@ function safeJson(value: unknown): string {
     return String(value)
   }
 }
+
+/**
+ * For a plugin that failed to load: answers the host's `$/hello` with the load error, so the host
+ * reports why (e.g. PLUGIN_UNAVAILABLE with the cause) instead of a crash.
+ */
+export function serveLoadError(channel: Channel, id: string, error: unknown, codec?: PeerOptions['codec']): void {
+  new Peer(channel, { name: id, ...(codec ? { codec } : {}) }).handle(Reserved.hello, () => {
+    throw error
+  })
+}
