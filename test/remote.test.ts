@@ -12,7 +12,7 @@ import { servePlugin } from '../src/sdk/serve.js'
 import { serveHttpPlugin } from '../src/sdk/serve-http.js'
 import { pluginPrefix, startEmbeddedBroker, type EmbeddedBroker } from '../src/transports/mqtt-broker.js'
 import { connectMqtt } from '../src/transports/mqtt.js'
-import { socketChannel } from '../src/transports/unix.js'
+import { socketChannel } from '../src/transports/socket.js'
 import { rejectsWithCode } from './support/assert-code.js'
 
 const TOKEN = 'r'.repeat(40)

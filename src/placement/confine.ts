@@ -80,8 +80,18 @@ export function sidecarEnv(manifest: Manifest, protocolEnv: Record<string, strin
   return { ...env, ...protocolEnv }
 }
 
-/** Where the polyplug package's dependencies are installed (its own node_modules, or the app's when hoisted). */
+let dependencyFoldersFound: string[] | undefined
+
+/**
+ * Where the polyplug package's dependencies are installed (its own node_modules, or the app's when
+ * hoisted). Found once per host: it cannot change while the host runs, and every launch needs it.
+ */
 function dependencyFolders(): string[] {
+  dependencyFoldersFound ??= findDependencyFolders()
+  return dependencyFoldersFound
+}
+
+function findDependencyFolders(): string[] {
   const folders = new Set<string>()
   const own = join(packageRoot, 'node_modules')
   if (existsSync(own)) folders.add(own)

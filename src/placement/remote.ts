@@ -12,14 +12,15 @@ import { resolve } from 'node:path'
 import type { Channel } from '../channels/channel.js'
 import { normalizeChannel } from '../channels/normalize.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
+import { jsonCodec } from '../rpc/codec.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { connectHttp } from '../transports/http.js'
 import { connectMqtt } from '../transports/mqtt.js'
-import { parseAddress } from '../transports/tcp.js'
-import { connectSocket } from '../transports/unix.js'
+import { connectSocket, parseAddress } from '../transports/socket.js'
 import type { Launched, LaunchSpec } from './placement.js'
 
 const PING_ID_PREFIX = '$remote-ping-'
+const PING_PREFIX_BYTES = Buffer.from(PING_ID_PREFIX)
 
 export async function launchRemote(spec: LaunchSpec): Promise<Launched> {
   const remote = spec.loaded.manifest.remote
@@ -82,8 +83,13 @@ function withHeartbeat(plugin: string, inner: Channel, intervalMs: number): Chan
   let timer: ReturnType<typeof setInterval> | undefined
   const text = inner.carries === 'text'
   const bytes = inner.carries === 'bytes'
-  const encode = (m: unknown) => (text ? JSON.stringify(m) : bytes ? new TextEncoder().encode(JSON.stringify(m)) : m)
+  const encode = (m: unknown) => (text ? JSON.stringify(m) : bytes ? jsonCodec.encode(m) : m)
   const idOf = (m: unknown): unknown => {
+    if (bytes) {
+      // Every incoming frame passes here: look for the ping id in the raw bytes before decoding.
+      const b = m as Uint8Array
+      if (Buffer.from(b.buffer, b.byteOffset, b.byteLength).indexOf(PING_PREFIX_BYTES) < 0) return undefined
+    }
     if (text || bytes) {
       const s = text ? (m as string) : new TextDecoder().decode(m as Uint8Array)
       if (!s.includes(PING_ID_PREFIX)) return undefined

@@ -6,18 +6,14 @@
  * polls a non-blocking open of IN for writing, which succeeds once the plugin is in that open.
  * Windows has no mkfifo: its equivalent is a named pipe (\\.\pipe\NAME), which behaves like `unix`.
  */
-import { execFile } from 'node:child_process'
-import { closeSync, constants, open, openSync } from 'node:fs'
+import { closeSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { privateDir, type SidecarContext, type SidecarEndpoint, type SidecarTransport } from './sidecar.js'
 import { streamChannel, type StreamChannelOptions } from './stream.js'
 import type { Channel } from '../channels/channel.js'
-
-const run = promisify(execFile)
-const openAsync = promisify(open)
+import { makeFifoPair, openPluginEnds, openWriterWhenReaderArrives } from './fifo-pair.js'
 
 export const fifoTransport: SidecarTransport = {
   name: 'fifo',
@@ -27,8 +23,7 @@ export const fifoTransport: SidecarTransport = {
     const outPath = join(dir.path, 'out')
     let readFd: number | undefined
     try {
-      await run('mkfifo', ['-m', '600', inPath, outPath])
-      readFd = openSync(outPath, constants.O_RDONLY | constants.O_NONBLOCK)
+      readFd = await makeFifoPair(inPath, outPath)
     } catch (cause) {
       await dir.remove()
       throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `cannot create FIFOs: ${(cause as Error).message}`, { plugin: context.id, cause })
@@ -51,19 +46,6 @@ export const fifoTransport: SidecarTransport = {
   },
 }
 
-/** Opens a FIFO for writing once its reader has opened it (ENXIO until then), polling with backoff. */
-export async function openWriterWhenReaderArrives(path: string, signal: AbortSignal): Promise<number> {
-  for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
-    if (signal.aborted) throw signal.reason
-    try {
-      return openSync(path, constants.O_WRONLY | constants.O_NONBLOCK)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error // ENXIO: no reader yet
-    }
-    await new Promise((r) => setTimeout(r, wait))
-  }
-}
-
 /** A channel over two pipe fds; libuv reads and writes them without the thread pool. */
 function fdChannel(readFd: number, writeFd: number, options: StreamChannelOptions): Channel {
   const readable = new Socket({ fd: readFd, readable: true, writable: false })
@@ -73,7 +55,6 @@ function fdChannel(readFd: number, writeFd: number, options: StreamChannelOption
 
 /** Plugin side: open OUT for writing first, then IN for reading (blocks until the host opens it). */
 export async function fifoPluginChannel(inPath: string, outPath: string, options: StreamChannelOptions): Promise<Channel> {
-  const writeFd = openSync(outPath, constants.O_WRONLY)
-  const readFd = await openAsync(inPath, constants.O_RDONLY)
+  const { readFd, writeFd } = await openPluginEnds(inPath, outPath)
   return fdChannel(readFd, writeFd, options)
 }

@@ -23,9 +23,10 @@ import type { Channel, ChannelSink } from '../channels/channel.js'
 import { parse, stringify } from '../rpc/codec.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { errorToWire, type RequestId } from '../rpc/wire.js'
-import { attachSocket, closeSocket, DEFAULT_MAX_FRAME_BYTES, sendFrame } from './ws.js'
+import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
+import { attachSocket, closeSocket, sendFrame, SESSION_HEADER } from './ws.js'
 
-export const SESSION_HEADER = 'x-polyplug-session'
+export { SESSION_HEADER } from './ws.js'
 
 export interface HttpServeOptions {
   token: string

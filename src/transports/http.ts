@@ -17,8 +17,8 @@ import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel, ChannelSink } from '../channels/channel.js'
 import { parse, stringify } from '../rpc/codec.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
-import { SESSION_HEADER } from './http-server.js'
-import { attachSocket, closeSocket, DEFAULT_MAX_FRAME_BYTES, openSocket, sendFrame } from './ws.js'
+import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
+import { attachSocket, closeSocket, openSocket, sendFrame, SESSION_HEADER } from './ws.js'
 
 export interface HttpConnectOptions {
   /** The plugin's base URL, http://host:port or https://. */

@@ -10,8 +10,7 @@ import { fifoPluginChannel } from './fifo.js'
 import { shmPluginChannel } from './shm/sidecar.js'
 import { stdioStreams } from './stdio.js'
 import { streamChannel } from './stream.js'
-import { parseAddress } from './tcp.js'
-import { connectSocket } from './unix.js'
+import { connectSocket, parseAddress } from './socket.js'
 
 export type Env = Record<string, string | undefined>
 
@@ -39,7 +38,7 @@ export async function connectPlugin(env: Env = process.env): Promise<Channel> {
     case 'tcp':
       return connectSocket(parseAddress(need(env, 'POLYPLUG_ADDRESS')), options)
     case 'shm':
-      return shmPluginChannel(env)
+      return shmPluginChannel(env, options.maxFrameBytes)
     default:
       throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `transport ${JSON.stringify(env.POLYPLUG_TRANSPORT)} is not a byte stream this carrier speaks`)
   }

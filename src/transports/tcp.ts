@@ -7,7 +7,7 @@
 import { createServer } from 'node:net'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { acceptOne, closeServer, type SidecarContext, type SidecarEndpoint, type SidecarTransport } from './sidecar.js'
-import { socketChannel } from './unix.js'
+import { socketChannel } from './socket.js'
 
 export const tcpTransport: SidecarTransport = {
   name: 'tcp',
@@ -27,11 +27,4 @@ export const tcpTransport: SidecarTransport = {
       dispose: () => closeServer(server),
     }
   },
-}
-
-/** Parses `host:port` (IPv6 in brackets: `[::1]:4000`). */
-export function parseAddress(address: string): { host: string; port: number } {
-  const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(address)
-  if (!match) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `POLYPLUG_ADDRESS ${JSON.stringify(address)} is not host:port`)
-  return { host: match[1] as string, port: Number(match[2]) }
 }

@@ -4,13 +4,12 @@
  * temp directory is too deep, /tmp is used instead, and if that is still too long the launch fails
  * with TRANSPORT_UNAVAILABLE rather than binding a truncated path.
  */
-import { createServer, connect, type Socket } from 'node:net'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
-import type { Channel } from '../channels/channel.js'
 import { acceptOne, closeServer, privateDir, type SidecarContext, type SidecarEndpoint, type SidecarTransport } from './sidecar.js'
-import { streamChannel, type StreamChannelOptions } from './stream.js'
+import { socketChannel } from './socket.js'
 
 /** Longest socket path we bind: Linux's sun_path minus its terminating NUL. */
 export const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103
@@ -52,21 +51,4 @@ export const unixTransport: SidecarTransport = {
       },
     }
   },
-}
-
-export function socketChannel(socket: Socket, options: StreamChannelOptions): Channel {
-  socket.setNoDelay?.(true)
-  return streamChannel(socket, socket, options)
-}
-
-/** Plugin side (unix path or tcp host:port): connect, then frame over the socket. */
-export function connectSocket(target: { path: string } | { host: string; port: number }, options: StreamChannelOptions): Promise<Channel> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(target as { path: string })
-    socket.once('error', reject)
-    socket.once('connect', () => {
-      socket.off('error', reject)
-      resolve(socketChannel(socket, options))
-    })
-  })
 }

@@ -7,9 +7,11 @@ import { WebSocket } from 'ws'
 import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel, ChannelSink } from '../channels/channel.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
 
 /** Default largest frame accepted, in bytes (matches the Peer's default message limit). */
-export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
+/** The header that ties a POST to a WebSocket session (docs/protocol.md §2.6); client and server both use it. */
+export const SESSION_HEADER = 'x-polyplug-session'
 
 /** Wires a socket's events to a sink; returns a detach function. A drop is reported as TRANSPORT_UNAVAILABLE. */
 export function attachSocket(socket: WebSocket, sink: ChannelSink, onText: (text: string) => void): () => void {

@@ -227,11 +227,10 @@ export function shmChannel(options: ShmChannelOptions): Channel {
       })
     },
     close() {
-      done = true
+      // Tell the other side (state word, then one last ring), then end like any other close.
       Atomics.store(words, myState, 1)
       bell.ring()
-      bell.close()
-      rejectQueued(new PolyplugError(ErrorCodes.CHANNEL_CLOSED, 'shm channel closed'))
+      end()
     },
   })
 }

@@ -5,10 +5,8 @@
  * again by `dispose`, for a plugin that never got that far). The open order of the
  * FIFOs is the fifo transport's: no deadlock, no spurious EOF.
  */
-import { execFile } from 'node:child_process'
-import { closeSync, constants, existsSync, fstatSync, ftruncateSync, open, openSync } from 'node:fs'
+import { closeSync, constants, existsSync, fstatSync, ftruncateSync, openSync } from 'node:fs'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import type { Channel } from '../../channels/channel.js'
 import { ErrorCodes, PolyplugError } from '../../rpc/errors.js'
 import { privateDir, type SidecarContext, type SidecarEndpoint, type SidecarTransport } from '../sidecar.js'
@@ -17,10 +15,7 @@ import { fdDoorbell } from './fd-doorbell.js'
 import { initRegion, regionSize } from './layout.js'
 import { mapShared } from './native.js'
 import { shmOptions, spinFromEnv } from './options.js'
-import { openWriterWhenReaderArrives } from '../fifo.js'
-
-const run = promisify(execFile)
-const openAsync = promisify(open)
+import { makeFifoPair, openPluginEnds, openWriterWhenReaderArrives } from '../fifo-pair.js'
 
 const liveRegions = new Map<string, ArrayBuffer>()
 
@@ -53,8 +48,7 @@ export const shmTransport: SidecarTransport = {
         closeSync(fd)
       }
       initRegion(buffer, PROCESS_RING_CAPACITY)
-      await run('mkfifo', ['-m', '600', wakeIn, wakeOut])
-      readFd = openSync(wakeOut, constants.O_RDONLY | constants.O_NONBLOCK)
+      readFd = await makeFifoPair(wakeIn, wakeOut)
     } catch (cause) {
       await dir.remove()
       if (cause instanceof PolyplugError) throw cause.withContext(context.id, undefined)
@@ -86,7 +80,7 @@ export const shmTransport: SidecarTransport = {
 
 
 /** Plugin side: map the region, then open the doorbells (WAKE_OUT first, as the host expects). */
-export async function shmPluginChannel(env: Record<string, string | undefined>): Promise<Channel> {
+export async function shmPluginChannel(env: Record<string, string | undefined>, maxMessageBytes?: number): Promise<Channel> {
   const path = env.POLYPLUG_SHM_PATH
   const size = Number(env.POLYPLUG_SHM_SIZE)
   const wakeIn = env.POLYPLUG_SHM_WAKE_IN
@@ -102,8 +96,6 @@ export async function shmPluginChannel(env: Record<string, string | undefined>):
   } finally {
     closeSync(fd)
   }
-  const writeFd = openSync(wakeOut, constants.O_WRONLY)
-  const readFd = await openAsync(wakeIn, constants.O_RDONLY)
-  const maxMessageBytes = Number(env.POLYPLUG_MAX_FRAME_BYTES) || undefined
+  const { readFd, writeFd } = await openPluginEnds(wakeIn, wakeOut)
   return shmChannel({ role: 'plugin', buffer, doorbell: fdDoorbell(readFd, writeFd), maxMessageBytes, spinMicros: spinFromEnv(env) })
 }

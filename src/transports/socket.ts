@@ -1,0 +1,32 @@
+/**
+ * A framed channel over a socket, unix or tcp: what the unix and tcp transports (host side), the
+ * plugin side of both, and remote `tcp://` placement share.
+ */
+import { connect, type Socket } from 'node:net'
+import type { Channel } from '../channels/channel.js'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { streamChannel, type StreamChannelOptions } from './stream.js'
+
+export function socketChannel(socket: Socket, options: StreamChannelOptions): Channel {
+  socket.setNoDelay?.(true)
+  return streamChannel(socket, socket, options)
+}
+
+/** Plugin side (unix path or tcp host:port): connect, then frame over the socket. */
+export function connectSocket(target: { path: string } | { host: string; port: number }, options: StreamChannelOptions): Promise<Channel> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(target as { path: string })
+    socket.once('error', reject)
+    socket.once('connect', () => {
+      socket.off('error', reject)
+      resolve(socketChannel(socket, options))
+    })
+  })
+}
+
+/** Parses `host:port` (IPv6 in brackets: `[::1]:4000`). */
+export function parseAddress(address: string): { host: string; port: number } {
+  const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(address)
+  if (!match) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `POLYPLUG_ADDRESS ${JSON.stringify(address)} is not host:port`)
+  return { host: match[1] as string, port: Number(match[2]) }
+}
