@@ -1,0 +1,73 @@
+/**
+ * Optional system tools the suite can use, each with the command that installs it. A test that needs
+ * one asks `requires(...)` and passes the answer as its `skip` option, so a machine without the tool
+ * reports a real skip with the reason and the fix. `POLYPLUG_REQUIRE_ALL=1` (set by .ci/run) turns every
+ * such skip into a failure: CI can never pass by skipping.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+
+export interface Requirement {
+  /** What is missing, as a reader would name it. */
+  readonly name: string
+  /** The command that installs it on this kind of machine. */
+  readonly install: string
+  readonly present: () => boolean
+}
+
+function onPath(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+function npmPackage(name: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(name)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const cache = new Map<Requirement, boolean>()
+
+export const tools = {
+  mosquitto: { name: 'mosquitto (the MQTT broker)', install: 'apt-get install -y mosquitto', present: () => onPath('mosquitto') || existsSync('/usr/sbin/mosquitto') },
+  libmosquitto: { name: 'libmosquitto-dev (the C kit\'s mqtt transport)', install: 'apt-get install -y libmosquitto-dev', present: () => existsSync('/usr/include/mosquitto.h') },
+  clang: { name: 'clang and wasm-ld (C to WebAssembly)', install: 'apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32', present: () => onPath('clang') && onPath('wasm-ld') },
+  go: { name: 'go', install: 'apt-get install -y golang-go', present: () => onPath('go') },
+  chromium: { name: 'chromium (headless browser tests)', install: 'apt-get install -y chromium', present: () => existsSync('/usr/bin/chromium') },
+  cargo: { name: 'cargo (the Rust kits)', install: 'apt-get install -y cargo', present: () => onPath('cargo') },
+  python3: { name: 'python3 (the Python kit)', install: 'apt-get install -y python3', present: () => onPath('python3') },
+  gcc: { name: 'gcc and make (C kits and native plugins)', install: 'apt-get install -y gcc make libc6-dev', present: () => onPath('gcc') && onPath('make') },
+  cjson: { name: 'libcjson-dev (the C sidecar kit\'s JSON)', install: 'apt-get install -y libcjson-dev', present: () => existsSync('/usr/include/cjson/cJSON.h') },
+  bwrap: { name: 'bubblewrap', install: 'apt-get install -y bubblewrap', present: () => onPath('bwrap') },
+} satisfies Record<string, Requirement>
+
+/** A requirement on an npm package that polyplug treats as optional (e.g. pyodide, playwright-core). */
+export function npm(name: string): Requirement {
+  return { name: `the npm package ${name}`, install: `npm install ${name}`, present: () => npmPackage(name) }
+}
+
+export const requireAll = process.env.POLYPLUG_REQUIRE_ALL === '1'
+
+/**
+ * `false` when every requirement is present, otherwise the skip reason naming what is missing and how
+ * to install it. With POLYPLUG_REQUIRE_ALL=1 a missing requirement throws instead, failing the test file.
+ *   describe('mosquitto', { skip: requires(tools.mosquitto) }, () => { ... })
+ */
+export function requires(...needed: Requirement[]): string | false {
+  const missing = needed.filter((r) => {
+    if (!cache.has(r)) cache.set(r, r.present())
+    return !cache.get(r)
+  })
+  if (missing.length === 0) return false
+  const reason = `needs ${missing.map((r) => `${r.name} (${r.install})`).join(', ')}`
+  if (requireAll) throw new Error(`POLYPLUG_REQUIRE_ALL=1 forbids skipping: this test ${reason}`)
+  return reason
+}
