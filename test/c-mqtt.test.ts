@@ -19,7 +19,7 @@ import { pluginPrefix, startEmbeddedBroker, type EmbeddedBroker } from '../src/t
 import { connectMqtt } from '../src/transports/mqtt.js'
 import { freePort, policyUsers, startMosquitto, writeMosquittoConfig, type RunningMosquitto } from '../src/transports/mosquitto.js'
 import { rejectsWithCode } from './support/assert-code.js'
-import { firstAnswer } from './support/retry.js'
+import { firstAnswer } from './support/wait.js'
 import { examplesDir } from './support/paths.js'
 import { describePluginConformance } from './support/plugin-suite.js'
 

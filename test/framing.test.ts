@@ -7,7 +7,8 @@ import { PolyplugError } from '../src/rpc/errors.js'
 import { Peer } from '../src/rpc/peer.js'
 import { streamChannel } from '../src/transports/stream.js'
 import { rejectsWithCode } from './support/assert-code.js'
-import { describeChannel, until } from './support/channel-suite.js'
+import { describeChannel } from './support/channel-suite.js'
+import { until } from './support/wait.js'
 
 const enc = new TextEncoder()
 const text = (b: Uint8Array) => new TextDecoder().decode(b)

@@ -13,7 +13,7 @@ import { silentLogger } from '../src/host/log.js'
 import { generateSigningKeys, packPlugin } from '../src/package/index.js'
 import { rejectsWithCode } from './support/assert-code.js'
 import { writeGreeter } from './support/greeter.js'
-import { until } from './support/channel-suite.js'
+import { until } from './support/wait.js'
 import { examplesDir } from './support/paths.js'
 
 let work: string

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { createHost } from '../src/host/host.js'
 import { rejectsWithCode } from './support/assert-code.js'
-import { until } from './support/channel-suite.js'
+import { until } from './support/wait.js'
 import { appHost, hostFixtures } from './support/host-fixtures.js'
 
 describe('host: lazy activation', () => {

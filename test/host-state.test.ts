@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test'
 import { pathToFileURL } from 'node:url'
 import { createHost } from '../src/host/host.js'
 import { rejectsWithCode } from './support/assert-code.js'
-import { until } from './support/channel-suite.js'
+import { until } from './support/wait.js'
 import { hostFixtures } from './support/host-fixtures.js'
 import { root } from './support/paths.js'
 

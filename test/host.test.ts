@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test'
 import { createHost } from '../src/host/host.js'
 import type { LogEntry } from '../src/host/log.js'
 import { rejectsWithCode } from './support/assert-code.js'
-import { until } from './support/channel-suite.js'
+import { until } from './support/wait.js'
 import type { ConformanceApi } from './support/conformance-api.js'
 import { examplesDir, fixturesDir } from './support/paths.js'
 

@@ -10,7 +10,8 @@ import { connectHttp, postRpc } from '../src/transports/http.js'
 import { connectWs } from '../src/transports/ws.js'
 import { rejectsWithCode } from './support/assert-code.js'
 import { assertBatchAnswered, raw } from './support/raw-http.js'
-import { describeChannel, until } from './support/channel-suite.js'
+import { describeChannel } from './support/channel-suite.js'
+import { until } from './support/wait.js'
 
 const TOKEN = 'a'.repeat(32)
 

@@ -9,7 +9,7 @@ import { createHost } from '../src/host/host.js'
 import { silentLogger } from '../src/host/log.js'
 import { PluginRuntime } from '../src/host/plugin.js'
 import { readManifest } from '../src/manifest/load.js'
-import { until } from './support/channel-suite.js'
+import { until } from './support/wait.js'
 import { fixturesDir } from './support/paths.js'
 import { alive } from './support/process.js'
 

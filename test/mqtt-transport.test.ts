@@ -8,7 +8,7 @@ import { startEmbeddedBroker, pluginPrefix, type EmbeddedBroker } from '../src/t
 import { connectMqtt } from '../src/transports/mqtt.js'
 import { freePort, policyUsers, startMosquitto, writeMosquittoConfig, type RunningMosquitto } from '../src/transports/mosquitto.js'
 import { rejectsWithCode } from './support/assert-code.js'
-import { firstAnswer } from './support/retry.js'
+import { firstAnswer } from './support/wait.js'
 import { describeChannel } from './support/channel-suite.js'
 
 const HOST = { username: 'polyplug-host', password: 'host-secret' }

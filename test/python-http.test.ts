@@ -18,7 +18,7 @@ import { awaitListenLine } from '../src/transports/http-sidecar.js'
 import { connectWs, openSocket } from '../src/transports/ws.js'
 import { rejectsWithCode } from './support/assert-code.js'
 import { assertBatchAnswered, raw } from './support/raw-http.js'
-import { until } from './support/channel-suite.js'
+import { until } from './support/wait.js'
 import { examplesDir, fixturesDir } from './support/paths.js'
 
 const TOKEN = 'c'.repeat(32)
@@ -46,14 +46,6 @@ async function relay(port: number): Promise<{ url: string; drop(): void; close()
       for (const s of sockets) s.destroy()
     },
     close: () => new Promise((r) => server.close(() => r())),
-  }
-}
-
-async function eventually(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const start = Date.now()
-  while (!(await condition())) {
-    if (Date.now() - start > timeoutMs) assert.fail('condition not met in time')
-    await new Promise((r) => setTimeout(r, 20))
   }
 }
 
@@ -165,7 +157,7 @@ describe('the Python kit over http and ws', () => {
       assert.deepEqual([...back], [1, 2, 3])
       const many = await Promise.all(Array.from({ length: 50 }, (_, i) => peer.call('add', [i, 1])))
       assert.deepEqual(many, Array.from({ length: 50 }, (_, i) => i + 1))
-      await eventually(async () => (await cancelCount()) === before + 1)
+      await until(async () => (await cancelCount()) === before + 1)
       await peer.close()
     })
   }
@@ -182,7 +174,7 @@ describe('the Python kit over http and ws', () => {
         await rejectsWithCode(pending, 'TRANSPORT_UNAVAILABLE')
         assert.equal(peer.pendingCount, 0)
         // The plugin saw the drop too: the session's call was cancelled.
-        await eventually(async () => (await cancelCount()) === before + 1)
+        await until(async () => (await cancelCount()) === before + 1)
         const again = new Peer(await connectHttp({ url: cut.url, token: TOKEN, calls }))
         assert.equal(await again.call('echo', ['back']), 'back')
         await again.close()

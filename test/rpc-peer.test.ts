@@ -8,6 +8,7 @@ import { Peer, type PeerOptions } from '../src/rpc/peer.js'
 import { PolyplugError } from '../src/rpc/errors.js'
 import type { CallContext } from '../src/rpc/types.js'
 import { rejectsWithCode } from './support/assert-code.js'
+import { until } from './support/wait.js'
 
 function pair(options: { carries?: Carries; codec?: Codec } & PeerOptions = {}) {
   const [a, b] = createMemoryPair({ carries: options.carries ?? 'structured-clone' })
@@ -92,8 +93,7 @@ describe('Peer deadlines and cancellation', () => {
       reject(new Error('aborted'))
     })))
     await rejectsWithCode(client.call('slow', [], { timeout: 30 }), 'RPC_TIMEOUT')
-    await new Promise((r) => setTimeout(r, 20))
-    assert.ok(aborted, 'the handler saw its signal abort')
+    await until(() => aborted !== undefined, 10_000, 'the handler saw its signal abort')
     assert.equal(client.pendingCount, 0)
   })
 
@@ -101,13 +101,14 @@ describe('Peer deadlines and cancellation', () => {
     const { client, server } = pair({ timeout: 25 })
     server.expose(api)
     await rejectsWithCode(client.call('wait', [1000]), 'RPC_TIMEOUT')
-    assert.equal(await client.call('wait', [1]), 1)
+    assert.equal(await client.call('wait', [1], { timeout: 10_000 }), 1, 'a call given its own deadline still works')
   })
 
   it('sends $/cancel when the caller aborts, and the handler receives it as an aborted signal', async () => {
     const { client, server } = pair({ carries: 'bytes' })
     const seen: string[] = []
     server.handle('wait', (_p, ctx) => new Promise((_r, reject) => {
+      seen.push('handler started')
       ctx.signal.addEventListener('abort', () => {
         seen.push('handler aborted')
         reject(new Error('x'))
@@ -115,18 +116,21 @@ describe('Peer deadlines and cancellation', () => {
     }))
     const controller = new AbortController()
     const call = client.call('wait', [], { signal: controller.signal })
-    setTimeout(() => controller.abort(), 10)
+    await until(() => seen.length === 1, 10_000, 'the handler started')
+    controller.abort()
     await rejectsWithCode(call, 'RPC_CANCELLED')
-    await new Promise((r) => setTimeout(r, 10))
-    assert.deepEqual(seen, ['handler aborted'])
+    await until(() => seen.length === 2, 10_000, 'the handler saw the cancel')
+    assert.deepEqual(seen, ['handler started', 'handler aborted'])
   })
 
   it('refuses a call whose signal is already aborted without sending it', async () => {
     const { client, server } = pair()
     let ran = false
     server.handle('x', () => (ran = true))
+    server.handle('after', () => 'after')
     await rejectsWithCode(client.call('x', [], { signal: AbortSignal.abort() }), 'RPC_CANCELLED')
-    await new Promise((r) => setTimeout(r, 5))
+    // Messages on a channel arrive in order: once a later call is answered, an earlier one would have run.
+    assert.equal(await client.call('after'), 'after')
     assert.equal(ran, false)
   })
 
@@ -145,16 +149,19 @@ describe('Peer deadlines and cancellation', () => {
 describe('Peer on channel close', () => {
   it('rejects every pending call at once, leaving none pending, and aborts handlers in flight', async () => {
     const { client, server } = pair()
+    let started = 0
     let handlerAborted = false
-    server.handle('never', (_p, ctx) => new Promise(() => ctx.signal.addEventListener('abort', () => (handlerAborted = true))))
+    server.handle('never', (_p, ctx) => {
+      started++
+      return new Promise(() => ctx.signal.addEventListener('abort', () => (handlerAborted = true)))
+    })
     const calls = [client.call('never'), client.call('never'), client.call('never')]
-    await new Promise((r) => setTimeout(r, 5))
+    await until(() => started === 3, 10_000, 'three handlers running')
     assert.equal(client.pendingCount, 3)
     await client.close()
     for (const call of calls) await rejectsWithCode(call, 'CHANNEL_CLOSED')
     assert.equal(client.pendingCount, 0)
-    await new Promise((r) => setTimeout(r, 5))
-    assert.ok(handlerAborted)
+    await until(() => handlerAborted, 10_000, 'the handler in flight aborted')
   })
 
   it('rejects with the close reason when the channel closed with a typed error', async () => {
@@ -220,7 +227,7 @@ describe('Peer limits and malformed input', () => {
     await a.send(new TextEncoder().encode('{not json'))
     await a.send(new Uint8Array([0xff, 0xfe, 0x00]))
     await a.send(new TextEncoder().encode(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'ping2' })))
-    await new Promise((r) => setTimeout(r, 10))
+    await until(() => replies.length === 3, 10_000, 'three replies')
     assert.deepEqual(errors, ['PARSE_ERROR', 'PARSE_ERROR'])
     assert.equal((replies[0] as { error: { code: number } }).error.code, -32700)
     assert.deepEqual(replies[2], { jsonrpc: '2.0', id: 7, result: 'pong' })
@@ -236,7 +243,10 @@ describe('Peer limits and malformed input', () => {
     await a.send({ jsonrpc: '2.0', id: 2, method: 42 })
     await a.send({ jsonrpc: '2.0', id: 3, method: 'm', params: 'flat' })
     await a.send('just a string')
-    await new Promise((r) => setTimeout(r, 10))
+    // A valid request last: once it is answered, every reply to the messages before it has arrived.
+    await a.send({ jsonrpc: '2.0', id: 'last', method: 'm' })
+    await until(() => replies.some((r) => r.id === 'last'), 10_000, 'the answer to the last request')
+    replies.pop()
     assert.deepEqual(replies.map((r) => [r.id, r.error?.data.code]), [
       [1, 'INVALID_REQUEST'],
       [2, 'INVALID_REQUEST'],
@@ -257,7 +267,7 @@ describe('Peer limits and malformed input', () => {
     a.onMessage((m) => replies.push(m as (typeof replies)[number]))
     await a.send({ jsonrpc: '2.0', id: 1, method: 'slow' })
     await a.send({ jsonrpc: '2.0', id: 1, method: 'slow' })
-    await new Promise((r) => setTimeout(r, 60))
+    await until(() => replies.length === 2, 10_000, 'both replies')
     assert.equal(runs, 1)
     assert.deepEqual(replies.map((r) => r.error?.data.code ?? r.result), ['DUPLICATE_REQUEST_ID', 'done'])
   })
@@ -265,8 +275,14 @@ describe('Peer limits and malformed input', () => {
   it('ignores responses to unknown ids (late answers after a timeout)', async () => {
     const [a, b] = createMemoryPair()
     const client = new Peer(a)
+    const requests: { id: number }[] = []
+    b.onMessage((m) => requests.push(m as { id: number }))
+    const call = client.call('x')
+    await until(() => requests.length === 1, 10_000, 'the request')
     await b.send({ jsonrpc: '2.0', id: 999, result: 'late' })
-    await new Promise((r) => setTimeout(r, 5))
+    assert.equal(client.pendingCount, 1, 'the unknown id answered nothing')
+    await b.send({ jsonrpc: '2.0', id: requests[0]!.id, result: 'right' })
+    assert.equal(await call, 'right')
     assert.equal(client.pendingCount, 0)
   })
 })
@@ -279,7 +295,7 @@ describe('Peer notifications', () => {
       got.push(params)
     })
     await client.notify('note', ['a', 1])
-    await new Promise((r) => setTimeout(r, 5))
+    await until(() => got.length === 1, 10_000, 'the notification')
     assert.deepEqual(got, [['a', 1]])
   })
 

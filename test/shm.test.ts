@@ -16,7 +16,8 @@ import { shmChannel } from '../src/transports/shm/channel.js'
 import { Ctl, initRegion, RING_A, RING_B, regionSize, Word } from '../src/transports/shm/layout.js'
 import { shmPluginChannel, shmRegionOf, shmTransport } from '../src/transports/shm/sidecar.js'
 import { rejectsWithCode } from './support/assert-code.js'
-import { describeChannel, until } from './support/channel-suite.js'
+import { describeChannel } from './support/channel-suite.js'
+import { until } from './support/wait.js'
 import { examplesDir } from './support/paths.js'
 
 /** Both ends of the process flavour in one process: two mappings of one file, two FIFOs. */

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test'
 import { createHost, type Host, type HostOptions } from '../src/host/host.js'
 import type { LogEntry } from '../src/host/log.js'
 import { rejectsWithCode } from './support/assert-code.js'
-import { until } from './support/channel-suite.js'
+import { until } from './support/wait.js'
 import { fixturesDir, root } from './support/paths.js'
 import { alive } from './support/process.js'
 

@@ -11,6 +11,7 @@ import { createHost, type Host, type HostOptions } from '../src/host/host.js'
 import { silentLogger, type LogEntry } from '../src/host/log.js'
 import { rejectsWithCode } from './support/assert-code.js'
 import { fixturesDir } from './support/paths.js'
+import { until } from './support/wait.js'
 import { wasmPluginDir } from './support/wasm-fixture.js'
 
 const cleanup: Array<() => Promise<unknown>> = []
@@ -23,14 +24,6 @@ async function hostFor(manifest: Record<string, unknown>, options: Partial<HostO
   const host = await createHost({ plugins: [dir], logger: silentLogger, callTimeoutMs: 10_000, ...options })
   cleanup.push(() => rm(dir, { recursive: true, force: true }), () => host.close())
   return { host, dir }
-}
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now()
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }
 
 const text = (bytes: unknown) => new TextDecoder().decode(bytes as Uint8Array)

@@ -8,6 +8,7 @@ import type { Channel } from '../../src/channels/channel.js'
 import { jsonCodec } from '../../src/rpc/codec.js'
 import { Peer } from '../../src/rpc/peer.js'
 import { rejectsWithCode } from './assert-code.js'
+import { until } from './wait.js'
 
 export interface ChannelPair {
   host: Channel
@@ -118,12 +119,4 @@ export function describeChannel(name: string, open: () => Promise<ChannelPair>):
       }
     })
   })
-}
-
-export async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now()
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 2))
-  }
 }

@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/host/log.js'
 import type { LoadedManifest } from '../../src/manifest/load.js'
 import { rejectsWithCode } from './assert-code.js'
 import type { ConformanceApi } from './conformance-api.js'
+import { until } from './wait.js'
 
 /** Runs the suite against one plugin folder; `label` tells apart runs of the same plugin (e.g. another broker). */
 export function describePluginConformance(loaded: LoadedManifest, label = ''): void {
@@ -98,12 +99,4 @@ export function describePluginConformance(loaded: LoadedManifest, label = ''): v
       })
     }
   })
-}
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
-  const start = Date.now()
-  while (!(await condition())) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 10))
-  }
 }
