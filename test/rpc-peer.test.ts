@@ -299,6 +299,16 @@ describe('Peer notifications', () => {
     assert.deepEqual(got, [['a', 1]])
   })
 
+  it('a handler that throws or rejects with undefined fails the call; it is not an answer', async () => {
+    const { client, server } = pair()
+    server.handle('throwsUndefined', () => {
+      throw undefined
+    })
+    server.handle('rejectsUndefined', () => Promise.reject(undefined))
+    await rejectsWithCode(client.call('throwsUndefined'), 'INTERNAL_ERROR')
+    await rejectsWithCode(client.call('rejectsUndefined'), 'INTERNAL_ERROR')
+  })
+
   it('answers $/ping on its own', async () => {
     const { client } = pair()
     assert.deepEqual(await client.call('$/ping'), {})

@@ -346,13 +346,14 @@ export class Peer {
     try {
       result = handler(message.params, context)
     } catch (error) {
-      this.#finishRequest(id, method, error, undefined)
+      // `throw undefined` is still a failure, not an answer.
+      this.#finishRequest(id, method, error ?? new Error('the handler threw undefined'), undefined)
       return
     }
     if (isPromiseLike(result)) {
       result.then(
         (value) => this.#finishRequest(id, method, undefined, value),
-        (error: unknown) => this.#finishRequest(id, method, error ?? new Error('rejected'), undefined),
+        (error: unknown) => this.#finishRequest(id, method, error ?? new Error('the handler rejected with undefined'), undefined),
       )
     } else {
       this.#finishRequest(id, method, undefined, result)
