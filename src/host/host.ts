@@ -20,6 +20,7 @@ import type { RestartPolicyOptions } from './supervisor.js'
 import { stderrLogger, type HostLogger } from './log.js'
 import { PluginRuntime, type PluginInfo, type PluginStats } from './plugin.js'
 import type { GrantPolicy } from './permissions.js'
+import { pluginNotFound } from './not-found.js'
 import { resolvePlugins } from './resolve.js'
 import { createSession } from './session.js'
 import { DEFAULT_STORAGE_QUOTA, StateStore } from './storage.js'
@@ -409,7 +410,7 @@ export class Host {
 
   #runtime(id: string): PluginRuntime {
     const runtime = this.#plugins.get(id)
-    if (!runtime) throw new PolyplugError(ErrorCodes.PLUGIN_NOT_FOUND, `no plugin with id "${id}"`, { plugin: id })
+    if (!runtime) throw pluginNotFound(id, [...this.#plugins.keys()], this.#invalid)
     return runtime
   }
 

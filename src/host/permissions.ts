@@ -31,7 +31,8 @@ export class Grants {
   /** Throws PERMISSION_DENIED naming the plugin, the method and the missing grant. */
   require(scope: string, method: string): void {
     if (!this.allows(scope)) {
-      throw new PolyplugError(ErrorCodes.PERMISSION_DENIED, `plugin "${this.plugin}" may not call ${method}: it lacks the "${scope}" permission`, {
+      const fix = `add "${scope}" to "permissions": { "host": [...] } in the plugin's polyplug.json (and the application must grant it)`
+      throw new PolyplugError(ErrorCodes.PERMISSION_DENIED, `plugin "${this.plugin}" may not call ${method}: it lacks the "${scope}" permission; ${fix}`, {
         plugin: this.plugin,
         method,
         data: { scope },

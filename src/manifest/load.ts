@@ -57,8 +57,19 @@ function parseJson(text: string, file: string): unknown {
   try {
     return JSON.parse(text)
   } catch (error) {
-    throw new ManifestError(file, [{ path: '', expected: 'valid JSON', found: (error as Error).message }])
+    throw new ManifestError(file, [{ path: '', expected: 'valid JSON', found: jsonErrorAt(text, (error as Error).message) }])
   }
+}
+
+/** V8 reports a JSON syntax error by character position; an author wants line:column and the line itself. */
+function jsonErrorAt(text: string, message: string): string {
+  const position = Number(/at position (\d+)/.exec(message)?.[1] ?? NaN)
+  if (!Number.isFinite(position)) return message
+  const before = text.slice(0, position)
+  const line = before.split('\n').length
+  const column = position - before.lastIndexOf('\n')
+  const source = text.split('\n')[line - 1] ?? ''
+  return `${message.replace(/ in JSON at position \d+.*$/, '')} at line ${line}, column ${column}: ${JSON.stringify(source.trim().slice(0, 80))}`
 }
 
 export type Discovered = { ok: true; loaded: LoadedManifest } | { ok: false; dir: string; error: ManifestError }

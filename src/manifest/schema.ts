@@ -36,8 +36,15 @@ const semverRange = (description: string) => Type.String({ minLength: 1, descrip
 const name = (description: string) => Type.String({ minLength: 1, description })
 
 /** `onStartup`, `onDependent`, or `on<Command|Method|Hook|Event>:<name>`. */
+export const ACTIVATION_PATTERN = '^(onStartup|onDependent|on(Command|Method|Hook|Event):.+)$'
+/** A semver version, build metadata allowed (a plugin's own version). */
+export const VERSION_PATTERN = '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?(?:\\+[0-9A-Za-z.-]+)?$'
+/** A semver version without build metadata (a provided API's version). */
+export const DEPENDENCY_VERSION_PATTERN = '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?$'
+export const REMOTE_URL_PATTERN = '^(tcp|ws|wss|http|https|mqtt|mqtts)://'
+
 export const ActivationEventSchema = Type.String({
-  pattern: '^(onStartup|onDependent|on(Command|Method|Hook|Event):.+)$',
+  pattern: ACTIVATION_PATTERN,
   description: 'When the plugin starts: onStartup, onDependent, onCommand:<id>, onMethod:<name>, onHook:<name>, onEvent:<topic>.',
 })
 
@@ -156,7 +163,7 @@ export const SidecarSchema = Type.Object(
 export const RemoteSchema = Type.Object(
   {
     url: Type.String({
-      pattern: '^(tcp|ws|wss|http|https|mqtt|mqtts)://',
+      pattern: REMOTE_URL_PATTERN,
       description:
         'Where the running plugin is: tcp://host:port, http(s):// (calls by POST), ws(s):// (calls over the WebSocket), mqtt(s)://[user@]host:port. The manifest\'s transport defaults to the scheme\'s; for an http server, "transport": "ws" or "http" chooses how calls go.',
     }),
@@ -180,7 +187,7 @@ export const ManifestSchema = Type.Object(
       description: 'Unique plugin id: lowercase letters, digits, ".", "_" and "-".',
     }),
     version: Type.String({
-      pattern: '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?(?:\\+[0-9A-Za-z.-]+)?$',
+      pattern: VERSION_PATTERN,
       description: 'Semantic version, e.g. 1.2.3.',
     }),
     description: Type.Optional(Type.String()),
@@ -203,7 +210,7 @@ export const ManifestSchema = Type.Object(
       }),
     ),
     provides: Type.Optional(
-      Type.Record(Type.String({ minLength: 1 }), Type.String({ pattern: '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?$' }), {
+      Type.Record(Type.String({ minLength: 1 }), Type.String({ pattern: DEPENDENCY_VERSION_PATTERN }), {
         description: 'Named APIs this plugin implements, each with its semver version; dependants may depend on the name.',
       }),
     ),

@@ -5,12 +5,18 @@
 import { Ajv, type ErrorObject } from 'ajv'
 import semver from 'semver'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { closest } from '../rpc/suggest.js'
 import {
+  ACTIVATION_PATTERN,
   ALLOWED_PLACEMENTS,
   ALLOWED_TRANSPORTS,
   DEFAULT_PLACEMENT,
   DEFAULT_TRANSPORT,
+  DEPENDENCY_VERSION_PATTERN,
   ManifestSchema,
+  PLUGIN_ID_PATTERN,
+  REMOTE_URL_PATTERN,
+  VERSION_PATTERN,
   type Manifest,
   type ManifestInput,
   type TransportName,
@@ -23,7 +29,8 @@ export interface ManifestProblem {
   found: string
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false })
+// verbose: errors carry their parent schema, whose property names feed "did you mean".
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true })
 const check = ajv.compile<ManifestInput>(ManifestSchema)
 
 export class ManifestError extends PolyplugError {
@@ -139,6 +146,15 @@ function at(root: unknown, pointer: string): unknown {
   return node
 }
 
+/** What each pattern in the schema asks for, in words an author can act on. */
+const PATTERN_WORDS: Record<string, string> = {
+  [PLUGIN_ID_PATTERN]: 'an id of lower-case letters, digits, ".", "_" and "-", starting with a letter or digit (e.g. "my-plugin")',
+  [VERSION_PATTERN]: 'a semver version such as "1.0.0" or "1.2.3-beta.1"',
+  [DEPENDENCY_VERSION_PATTERN]: 'a semver version such as "1.0.0"',
+  [ACTIVATION_PATTERN]: 'an activation event: "onStartup", "onDependent", or "onCommand:ID", "onMethod:NAME", "onHook:NAME", "onEvent:TOPIC"',
+  [REMOTE_URL_PATTERN]: 'a URL starting with tcp://, ws://, wss://, http://, https://, mqtt:// or mqtts://',
+}
+
 /** Turns Ajv's errors into one problem per path (a union of literals yields one "one of" line). */
 function collapse(errors: ErrorObject[], root: unknown): ManifestProblem[] {
   const byPath = new Map<string, ManifestProblem>()
@@ -154,7 +170,9 @@ function collapse(errors: ErrorObject[], root: unknown): ManifestProblem[] {
         continue
       case 'additionalProperties': {
         const extra = (error.params as { additionalProperty: string }).additionalProperty
-        byPath.set(`${path}/${extra}`, { path: `${path}/${extra}`, expected: 'no such field (unknown property)', found: describe(at(root, `${path}/${extra}`)) })
+        const guess = closest(extra, Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {}))
+        const expected = guess ? `no such field (unknown property; did you mean "${guess}"?)` : 'no such field (unknown property)'
+        byPath.set(`${path}/${extra}`, { path: `${path}/${extra}`, expected, found: describe(at(root, `${path}/${extra}`)) })
         continue
       }
       case 'const': {
@@ -165,9 +183,11 @@ function collapse(errors: ErrorObject[], root: unknown): ManifestProblem[] {
       }
       case 'anyOf':
         continue // the const errors above already list the choices
-      case 'pattern':
-        expected = `a string matching ${(error.params as { pattern: string }).pattern}`
+      case 'pattern': {
+        const pattern = (error.params as { pattern: string }).pattern
+        expected = PATTERN_WORDS[pattern] ?? `a string matching ${pattern}`
         break
+      }
       default:
         expected = error.message?.replace(/^must (be )?/, '') ?? error.keyword
     }

@@ -7,6 +7,7 @@ import type { Channel } from '../channels/channel.js'
 import { exceedsDepth, jsonCodec, parse, stringify, type Codec } from './codec.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from './errors.js'
 import { invokeWithContext } from './invoke.js'
+import { methodNotFoundMessage } from './suggest.js'
 import { createProxy } from './proxy.js'
 import type { CallContext, CallOptions, Handler, Remote } from './types.js'
 import {
@@ -328,7 +329,7 @@ export class Peer {
     }
     const handler = this.#handlers.get(method)
     if (!handler) {
-      this.#respondError(id, this.#error(ErrorCodes.METHOD_NOT_FOUND, `no method named ${JSON.stringify(method)}`, method))
+      this.#respondError(id, this.#error(ErrorCodes.METHOD_NOT_FOUND, methodNotFoundMessage(method, this.#handlers.keys()), method))
       return
     }
     const cancel = new LazyAbort()

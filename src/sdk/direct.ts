@@ -10,6 +10,7 @@ import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { invokeWithContext } from '../rpc/invoke.js'
 import { methodEntries } from '../rpc/peer.js'
 import type { CallOptions } from '../rpc/types.js'
+import { methodNotFoundMessage } from '../rpc/suggest.js'
 import type { MethodContext, PluginContext } from './define.js'
 
 /** Calls one method of an inline plugin; `options.timeout` is the effective deadline (0 for none). */
@@ -51,7 +52,7 @@ export function createDirectInvoker(methods: object, plugin: PluginContext): Dir
   const fail = (error: unknown, method: string) => toPolyplugError(error ?? new Error('rejected')).withContext(id, method)
   return (method, args, options) => {
     const fn = table.get(method)
-    if (!fn) return Promise.reject(new PolyplugError(ErrorCodes.METHOD_NOT_FOUND, `no method named ${JSON.stringify(method)}`, { plugin: id, method }))
+    if (!fn) return Promise.reject(new PolyplugError(ErrorCodes.METHOD_NOT_FOUND, methodNotFoundMessage(method, table.keys()), { plugin: id, method }))
     if (options.signal?.aborted) {
       return Promise.reject(new PolyplugError(ErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', { plugin: id, method }))
     }
