@@ -15,3 +15,5 @@ export * from './rpc/index.js'
 export { definePlugin, type PluginDefinition, type PluginContext, type MethodContext } from './sdk/index.js'
 export { portChannel, type PortLike } from './transports/port.js'
 export * from './package/index.js'
+// Transports and kinds of the application's own: register before creating the host (also at polyplug/registry).
+export { registerTransport, registerKind } from './registry/index.js'

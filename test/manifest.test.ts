@@ -55,6 +55,29 @@ describe('manifest validation', () => {
     assert.equal(problems({ ...valid, placement: 'worker', transport: 'stdio' })[0]?.path, '/transport')
   })
 
+  it('refuses a kind in a worker whose transport there lacks what the kind needs, naming the transports that have it', () => {
+    // wasm in a worker needs a synchronous host-call bridge; shm's worker link has none, port's has.
+    const wasm = { ...valid, kind: 'wasm', entry: 'plugin.wasm', placement: 'worker' }
+    const [problem, ...rest] = problems({ ...wasm, transport: 'shm' })
+    assert.equal(rest.length, 0)
+    assert.equal(problem?.path, '/transport')
+    assert.equal(problem?.found, '"shm"')
+    assert.match(problem?.expected ?? '', /one of "port" for kind "wasm" in placement "worker" \(it needs sync-bridge/)
+    assert.equal(validateManifest(wasm, 'f').transport, 'port')
+    assert.equal(validateManifest({ ...wasm, placement: 'process', transport: 'shm' }, 'f').transport, 'shm')
+    assert.equal(validateManifest({ ...valid, placement: 'worker', transport: 'shm' }, 'f').transport, 'shm')
+  })
+
+  it('takes a remote plugin\'s transport from its url scheme, the scheme\'s own first', () => {
+    const remote = (url: string, transport?: string) => validateManifest({ ...valid, kind: 'exec', entry: 'x', placement: 'remote', remote: { url }, ...(transport ? { transport } : {}) }, 'f').transport
+    assert.equal(remote('tcp://127.0.0.1:1'), 'tcp')
+    assert.equal(remote('https://example.test'), 'http')
+    assert.equal(remote('wss://example.test'), 'ws')
+    assert.equal(remote('http://example.test', 'ws'), 'ws')
+    assert.equal(remote('mqtts://example.test'), 'mqtt')
+    assert.match(problems({ ...valid, kind: 'exec', entry: 'x', placement: 'remote', remote: { url: 'tcp://h:1' }, transport: 'mqtt' })[0]?.expected ?? '', /one of "tcp" for remote url/)
+  })
+
   it('refuses a non-object manifest', () => {
     assert.equal(problems([1, 2])[0]?.path, '')
     assert.equal(problems(null)[0]?.path, '')

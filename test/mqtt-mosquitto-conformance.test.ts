@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before } from 'node:test'
 import { readManifest } from '../src/manifest/load.js'
-import { freePort, policyUsers, startMosquitto, writeMosquittoConfig, type RunningMosquitto } from '../src/transports/mosquitto.js'
+import { freePort, policyUsers, startMosquitto, writeMosquittoConfig, type RunningMosquitto } from './support/mosquitto.js'
 import { examplesDir } from './support/paths.js'
 import { describePluginConformance } from './support/plugin-suite.js'
 

@@ -15,7 +15,7 @@ import { jsonCodec, stringify } from '../../src/rpc/codec.js'
 import { Peer } from '../../src/rpc/peer.js'
 import { pluginPrefix, startEmbeddedBroker } from '../../src/transports/mqtt-broker.js'
 import { connectMqtt } from '../../src/transports/mqtt.js'
-import { freePort, policyUsers, startMosquitto, writeMosquittoConfig } from '../../src/transports/mosquitto.js'
+import { freePort, policyUsers, startMosquitto, writeMosquittoConfig } from '../../test/support/mosquitto.js'
 import { compare, row, type BenchRow } from '../measure.js'
 import { hasMosquitto, rawMqtt } from './net.js'
 

@@ -20,7 +20,7 @@ import { serveHttpPlugin } from '../../src/sdk/serve-http.js'
 import { startEmbeddedBroker } from '../../src/transports/mqtt-broker.js'
 import { connectHttp } from '../../src/transports/http.js'
 import { connectMqtt } from '../../src/transports/mqtt.js'
-import { freePort, policyUsers, startMosquitto, writeMosquittoConfig } from '../../src/transports/mosquitto.js'
+import { freePort, policyUsers, startMosquitto, writeMosquittoConfig } from '../../test/support/mosquitto.js'
 import { servePlugin } from '../../src/sdk/serve.js'
 import { compare, row, type BenchRow } from '../measure.js'
 

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
 import { createHost } from '../../src/host/host.js'
 import { silentLogger } from '../../src/host/log.js'
-import { createWorkerRegion } from '../../src/placement/worker-shm.js'
+import { createWorkerRegion } from '../../src/transports/shm/worker.js'
 import { compare, row, type BenchRow } from '../measure.js'
 import { atomicsWakes, RawRing, startRawProcessEcho } from '../shm-raw.js'
 

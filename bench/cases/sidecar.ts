@@ -11,7 +11,7 @@ import { createHost } from '../../src/host/host.js'
 import { silentLogger } from '../../src/host/log.js'
 import { jsonCodec } from '../../src/rpc/codec.js'
 import { msgpackCodec } from '../../src/rpc/msgpack.js'
-import { sidecarTransport } from '../../src/transports/sidecar-registry.js'
+import { transportModule } from '../../src/registry/index.js'
 import { compare, row, type BenchRow } from '../measure.js'
 
 const examples = fileURLToPath(new URL('../../../examples', import.meta.url))
@@ -26,7 +26,7 @@ interface RawEcho {
 
 /** A raw child over the transport: the host end is the transport's framed channel, nothing else. */
 async function rawEcho(name: string): Promise<RawEcho> {
-  const transport = sidecarTransport(name)
+  const transport = await transportModule(name)?.sidecar?.host()
   if (!transport) throw new Error(`no transport ${name}`)
   const endpoint = await transport.prepare({ id: 'raw', framing: 'length', maxFrameBytes: 64 * MiB })
   const child = spawn(process.execPath, [worker('raw-frame-echo.js')], {

@@ -6,6 +6,7 @@
 import type { LoadedManifest } from '../manifest/load.js'
 import type { Manifest } from '../manifest/schema.js'
 import type { Launched } from '../placement/placement.js'
+import { polyplugProtocol } from '../placement/protocol.js'
 import { launcherFor } from '../placement/registry.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { Peer } from '../rpc/peer.js'
@@ -15,7 +16,6 @@ import { PROTOCOL_VERSION, type HelloParams, type HelloResult, type LogParams } 
 import { HOST_VERSION } from './host-api.js'
 import type { HostLogger } from './log.js'
 import { CallStats, type MethodStats } from './stats.js'
-import { isLspSidecar, lspParams, stopLsp } from './lsp-sidecar.js'
 import { RestartPolicy, type RestartPolicyOptions } from './supervisor.js'
 
 /**
@@ -97,15 +97,12 @@ export class PluginRuntime {
   /** Resolved dependency ids, set by the host after resolution. */
   dependencies: string[] = []
   readonly #restart: RestartPolicy
-  /** An existing language server (sidecar.protocol "lsp"): no handshake, LSP-shaped params. */
-  readonly #lsp: boolean
 
   constructor(loaded: LoadedManifest, options: PluginRuntimeOptions) {
     this.id = loaded.manifest.id
     this.#loaded = loaded
     this.#options = options
     this.#restart = new RestartPolicy(this.id, options.restart)
-    this.#lsp = isLspSidecar(loaded.manifest)
   }
 
   /** Closes the circuit breaker after the plugin was quarantined for crashing too often. */
@@ -223,7 +220,7 @@ export class PluginRuntime {
       const direct = session.launched.invoke
       const result = direct && counted
         ? ((await direct(method, args, { ...options, timeout: options.timeout ?? this.#callTimeoutMs })) as T)
-        : await session.peer.call<T>(method, this.#lsp ? lspParams(args) : args, options)
+        : await session.peer.call<T>(method, protocolOf(session).params(args), options)
       if (counted) this.#stats.record(method, performance.now() - t0, true)
       return result
     } catch (error) {
@@ -236,7 +233,7 @@ export class PluginRuntime {
   /** Sends a notification (no answer), starting the plugin if needed: e.g. LSP's `textDocument/didOpen`. */
   async notify(method: string, args: unknown[] = []): Promise<void> {
     const session = await this.activate(`onMethod:${method}`)
-    await session.peer.notify(method, this.#lsp ? lspParams(args) : args)
+    await session.peer.notify(method, protocolOf(session).params(args))
   }
 
 
@@ -255,9 +252,7 @@ export class PluginRuntime {
     const session = this.#session ?? (await this.#starting?.catch(() => undefined))
     if (!session) return undefined
     this.#state = 'stopping'
-    const answer = this.#lsp
-      ? await stopLsp(session.peer).then(() => null)
-      : await session.peer.call<{ state?: unknown } | null>(Reserved.shutdown, undefined, { timeout: 2000 }).catch(() => null)
+    const answer = await protocolOf(session).stop(session.peer)
     await session.launched.kill()
     // The channel's close listener ends the session; make sure even a channel that never reports it does.
     this.#endSession(session.peer)
@@ -290,7 +285,7 @@ export class PluginRuntime {
       })
       const t1 = performance.now()
       const peer = this.#connect(launched)
-      if (this.#lsp) return this.#startedLsp(launched, peer, reason, t1 - t0)
+      if (!protocolOf({ launched }).handshake) return this.#startedWithoutHandshake(launched, peer, reason, t1 - t0)
       const hello = await peer.call<HelloResult>(Reserved.hello, this.#helloParams() as unknown as Record<string, unknown>, {
         timeout: startTimeout,
       }).catch((error: unknown) => {
@@ -324,8 +319,8 @@ export class PluginRuntime {
     }
   }
 
-  /** An LSP sidecar has no handshake, token or activate: it is active once its process is connected. */
-  #startedLsp(launched: Launched, peer: Peer, reason: string, loadMs: number): Session {
+  /** A protocol without polyplug's handshake (an LSP server) has no token or activate: it is active once connected. */
+  #startedWithoutHandshake(launched: Launched, peer: Peer, reason: string, loadMs: number): Session {
     const session = { launched, peer }
     this.#session = session
     this.#state = 'active'
@@ -387,4 +382,9 @@ export class PluginRuntime {
       void session.launched.kill(reason)
     })
   }
+}
+
+/** What the plugin speaks on its channel: its launcher says (an LSP sidecar), else polyplug's protocol. */
+function protocolOf(session: { launched: Launched }) {
+  return session.launched.protocol ?? polyplugProtocol
 }

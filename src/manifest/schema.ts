@@ -1,16 +1,20 @@
 /**
  * The manifest's single source: TypeScript types and the published JSON Schema
- * (schema/polyplug.schema.json, checked by a test) both come from these definitions.
+ * (schema/polyplug.schema.json, checked by a test) both come from these definitions. The `kind`
+ * and `transport` choices and the remote url schemes come from the registry (src/registry/), so
+ * a transport or kind an application registers is accepted: `manifestSchema()` builds the schema
+ * for the registry as it is now.
  */
 import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox'
+import { kindNames, remoteSchemes, transportNames } from '../registry/index.js'
 
-export const KINDS = ['js', 'wasm', 'native', 'exec'] as const
 export const PLACEMENTS = ['inline', 'worker', 'process', 'remote'] as const
-export const TRANSPORTS = ['direct', 'port', 'stdio', 'fifo', 'unix', 'tcp', 'http', 'ws', 'mqtt', 'shm'] as const
 
-export type Kind = (typeof KINDS)[number]
+/** A kind's name (the built-ins: js, wasm, native, exec; src/kinds/*-module.ts). */
+export type Kind = string
 export type PlacementName = (typeof PLACEMENTS)[number]
-export type TransportName = (typeof TRANSPORTS)[number]
+/** A transport's name (the built-ins in src/transports/modules.ts). */
+export type TransportName = string
 
 const literals = <T extends readonly string[]>(values: T, description: string) =>
   Type.Union(
@@ -41,7 +45,8 @@ export const ACTIVATION_PATTERN = '^(onStartup|onDependent|on(Command|Method|Hoo
 export const VERSION_PATTERN = '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?(?:\\+[0-9A-Za-z.-]+)?$'
 /** A semver version without build metadata (a provided API's version). */
 export const DEPENDENCY_VERSION_PATTERN = '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?$'
-export const REMOTE_URL_PATTERN = '^(tcp|ws|wss|http|https|mqtt|mqtts)://'
+/** A remote url: one of the schemes the registered transports dial. */
+export const remoteUrlPattern = (schemes: readonly string[] = remoteSchemes()) => `^(${schemes.join('|')})://`
 
 export const ActivationEventSchema = Type.String({
   pattern: ACTIVATION_PATTERN,
@@ -160,10 +165,10 @@ export const SidecarSchema = Type.Object(
   { additionalProperties: false, description: 'How a process-placed plugin is started and spoken to.' },
 )
 
-export const RemoteSchema = Type.Object(
+const remoteSchema = (schemes: readonly string[]) => Type.Object(
   {
     url: Type.String({
-      pattern: REMOTE_URL_PATTERN,
+      pattern: remoteUrlPattern(schemes),
       description:
         'Where the running plugin is: tcp://host:port, http(s):// (calls by POST), ws(s):// (calls over the WebSocket), mqtt(s)://[user@]host:port. The manifest\'s transport defaults to the scheme\'s; for an http server, "transport": "ws" or "http" chooses how calls go.',
     }),
@@ -178,7 +183,8 @@ export const RemoteSchema = Type.Object(
 /** What a plugin id may look like (also what keeps ids usable as folder names). */
 export const PLUGIN_ID_PATTERN = '^[a-z0-9][a-z0-9._-]*$'
 
-export const ManifestSchema = Type.Object(
+/** The manifest schema for the registry as it is now (built-ins plus what the application registered). */
+export const manifestSchema = () => Type.Object(
   {
     $schema: Type.Optional(Type.String()),
     id: Type.String({
@@ -191,10 +197,10 @@ export const ManifestSchema = Type.Object(
       description: 'Semantic version, e.g. 1.2.3.',
     }),
     description: Type.Optional(Type.String()),
-    kind: literals(KINDS, 'What the plugin is: a JS module, a WASM module, a native library or an executable.'),
+    kind: literals(kindNames(), 'What the plugin is: a JS module, a WASM module, a native library or an executable (or a kind the application registered).'),
     entry: Type.String({ minLength: 1, description: 'Path of the module, library or executable, relative to the manifest.' }),
     placement: Type.Optional(literals(PLACEMENTS, 'Where the plugin runs. Defaults per kind.')),
-    transport: Type.Optional(literals(TRANSPORTS, 'How messages move. Defaults per placement.')),
+    transport: Type.Optional(literals(transportNames(), 'How messages move. Defaults per placement.')),
     transportOptions: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Options for the transport (read by the transport; see its docs).' })),
     engines: Type.Optional(
       Type.Object(
@@ -216,14 +222,18 @@ export const ManifestSchema = Type.Object(
     ),
     permissions: Type.Optional(PermissionsSchema),
     limits: Type.Optional(LimitsSchema),
-    remote: Type.Optional(RemoteSchema),
+    remote: Type.Optional(remoteSchema(remoteSchemes())),
     sidecar: Type.Optional(SidecarSchema),
     wasm: Type.Optional(WasmOptionsSchema),
   },
   { additionalProperties: false, $id: 'https://polyplug.dev/schema/polyplug.schema.json', title: 'polyplug plugin manifest' },
 )
 
-export type ManifestInput = Static<typeof ManifestSchema>
+/** The schema of polyplug's own kinds and transports (as published in schema/polyplug.schema.json). */
+export const ManifestSchema = manifestSchema()
+export const RemoteSchema = remoteSchema(remoteSchemes())
+
+export type ManifestInput = Static<ReturnType<typeof manifestSchema>>
 export type CommandContribution = Static<typeof CommandSchema>
 export type HookContribution = Static<typeof HookHandlerSchema>
 export type EventContribution = Static<typeof EventSubscriptionSchema>
@@ -235,33 +245,4 @@ export type Limits = Static<typeof LimitsSchema>
 export interface Manifest extends ManifestInput {
   placement: PlacementName
   transport: TransportName
-}
-
-export const DEFAULT_PLACEMENT: Record<Kind, PlacementName> = {
-  js: 'inline',
-  wasm: 'worker',
-  native: 'process',
-  exec: 'process',
-}
-
-export const DEFAULT_TRANSPORT: Record<PlacementName, TransportName> = {
-  inline: 'direct',
-  worker: 'port',
-  process: 'stdio',
-  remote: 'tcp',
-}
-
-/** Which transports each placement can use (DESIGN.md). */
-export const ALLOWED_TRANSPORTS: Record<PlacementName, readonly TransportName[]> = {
-  inline: ['direct'],
-  worker: ['port', 'shm'],
-  process: ['stdio', 'fifo', 'unix', 'tcp', 'http', 'ws', 'mqtt', 'shm'],
-  remote: ['tcp', 'http', 'ws', 'mqtt'],
-}
-
-export const ALLOWED_PLACEMENTS: Record<Kind, readonly PlacementName[]> = {
-  js: ['inline', 'worker', 'process'],
-  wasm: ['inline', 'worker', 'process'],
-  native: ['inline', 'worker', 'process'],
-  exec: ['process', 'remote'],
 }

@@ -2,24 +2,20 @@
  * Manifest validation: every problem at once, each naming the file, the JSON path, what was
  * expected and what was found.
  */
-import { Ajv, type ErrorObject } from 'ajv'
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import semver from 'semver'
+import { defaultTransport, kindModule, missingProvisions, registryVersion, remoteSchemes, remoteTransports, transportsFor, transportsProviding } from '../registry/index.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { closest } from '../rpc/suggest.js'
 import {
   ACTIVATION_PATTERN,
-  ALLOWED_PLACEMENTS,
-  ALLOWED_TRANSPORTS,
-  DEFAULT_PLACEMENT,
-  DEFAULT_TRANSPORT,
   DEPENDENCY_VERSION_PATTERN,
-  ManifestSchema,
+  manifestSchema,
   PLUGIN_ID_PATTERN,
-  REMOTE_URL_PATTERN,
+  remoteUrlPattern,
   VERSION_PATTERN,
   type Manifest,
   type ManifestInput,
-  type TransportName,
 } from './schema.js'
 
 export interface ManifestProblem {
@@ -29,9 +25,17 @@ export interface ManifestProblem {
   found: string
 }
 
-// verbose: errors carry their parent schema, whose property names feed "did you mean".
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true })
-const check = ajv.compile<ManifestInput>(ManifestSchema)
+let compiled: { version: number; check: ValidateFunction<ManifestInput> } | undefined
+
+/** The schema validator for the registry as it is now, compiled again only after a registration. */
+function checker(): ValidateFunction<ManifestInput> {
+  const version = registryVersion()
+  if (compiled?.version !== version) {
+    // verbose: errors carry their parent schema, whose property names feed "did you mean".
+    compiled = { version, check: new Ajv({ allErrors: true, strict: false, verbose: true }).compile<ManifestInput>(manifestSchema()) }
+  }
+  return compiled.check
+}
 
 export class ManifestError extends PolyplugError {
   constructor(
@@ -53,36 +57,35 @@ export function formatProblem(problem: ManifestProblem): string {
 /** Validates a parsed manifest, applies defaults, and throws a ManifestError listing every problem. */
 export function validateManifest(value: unknown, file: string): Manifest {
   const id = typeof (value as { id?: unknown } | null)?.id === 'string' ? (value as { id: string }).id : undefined
+  const check = checker()
   if (!check(value)) throw new ManifestError(file, collapse(check.errors ?? [], value), id)
-  const placement = value.placement ?? DEFAULT_PLACEMENT[value.kind]
-  const remoteTransports = placement === 'remote' && value.remote ? REMOTE_SCHEMES[schemeOf(value.remote.url)] : undefined
-  const transport = value.transport ?? remoteTransports?.[0] ?? DEFAULT_TRANSPORT[placement]
+  const kind = kindModule(value.kind)
+  const placement = value.placement ?? kind?.defaultPlacement ?? 'process'
+  const byScheme = placement === 'remote' && value.remote ? remoteTransports(schemeOf(value.remote.url)) : undefined
+  const transport = value.transport ?? byScheme?.[0] ?? defaultTransport(placement) ?? ''
   const problems: ManifestProblem[] = []
-  if (remoteTransports && !remoteTransports.includes(transport)) {
-    problems.push({ path: '/transport', expected: `one of ${list(remoteTransports)} for remote url ${JSON.stringify(value.remote?.url)}`, found: JSON.stringify(transport) })
+  if (byScheme && !byScheme.includes(transport)) {
+    problems.push({ path: '/transport', expected: `one of ${list(byScheme)} for remote url ${JSON.stringify(value.remote?.url)}`, found: JSON.stringify(transport) })
   }
-  if (!ALLOWED_PLACEMENTS[value.kind].includes(placement)) {
-    problems.push({ path: '/placement', expected: `one of ${list(ALLOWED_PLACEMENTS[value.kind])} for kind "${value.kind}"`, found: JSON.stringify(placement) })
-  } else if (!ALLOWED_TRANSPORTS[placement].includes(transport)) {
-    problems.push({ path: '/transport', expected: `one of ${list(ALLOWED_TRANSPORTS[placement])} for placement "${placement}"`, found: JSON.stringify(transport) })
+  const placements = kind?.placements ?? []
+  if (!placements.includes(placement)) {
+    problems.push({ path: '/placement', expected: `one of ${list(placements)} for kind "${value.kind}"`, found: JSON.stringify(placement) })
+  } else if (!transportsFor(placement).includes(transport)) {
+    problems.push({ path: '/transport', expected: `one of ${list(transportsFor(placement))} for placement "${placement}"`, found: JSON.stringify(transport) })
+  } else {
+    const missing = missingProvisions({ ...value, placement, transport })
+    if (missing.length > 0) {
+      const able = transportsProviding(placement, missing)
+      problems.push({
+        path: '/transport',
+        expected: `${able.length ? `one of ${list(able)}` : 'no transport: none'} for kind "${value.kind}" in placement "${placement}" (it needs ${missing.join(', ')}, which transport "${transport}" does not provide there)`,
+        found: JSON.stringify(transport),
+      })
+    }
   }
   problems.push(...semanticProblems(value))
   if (problems.length > 0) throw new ManifestError(file, problems, id)
   return { ...value, placement, transport }
-}
-
-/**
- * Which transports reach a remote url, the scheme's own first (the default). An http server
- * serves both: `transport` says whether calls go by POST (`http`) or over the WebSocket (`ws`).
- */
-const REMOTE_SCHEMES: Record<string, readonly TransportName[]> = {
-  tcp: ['tcp'],
-  http: ['http', 'ws'],
-  https: ['http', 'ws'],
-  ws: ['ws', 'http'],
-  wss: ['ws', 'http'],
-  mqtt: ['mqtt'],
-  mqtts: ['mqtt'],
 }
 
 function schemeOf(url: string): string {
@@ -152,7 +155,6 @@ const PATTERN_WORDS: Record<string, string> = {
   [VERSION_PATTERN]: 'a semver version such as "1.0.0" or "1.2.3-beta.1"',
   [DEPENDENCY_VERSION_PATTERN]: 'a semver version such as "1.0.0"',
   [ACTIVATION_PATTERN]: 'an activation event: "onStartup", "onDependent", or "onCommand:ID", "onMethod:NAME", "onHook:NAME", "onEvent:TOPIC"',
-  [REMOTE_URL_PATTERN]: 'a URL starting with tcp://, ws://, wss://, http://, https://, mqtt:// or mqtts://',
 }
 
 /** Turns Ajv's errors into one problem per path (a union of literals yields one "one of" line). */
@@ -185,7 +187,7 @@ function collapse(errors: ErrorObject[], root: unknown): ManifestProblem[] {
         continue // the const errors above already list the choices
       case 'pattern': {
         const pattern = (error.params as { pattern: string }).pattern
-        expected = PATTERN_WORDS[pattern] ?? `a string matching ${pattern}`
+        expected = PATTERN_WORDS[pattern] ?? remoteUrlWords(pattern) ?? `a string matching ${pattern}`
         break
       }
       default:
@@ -194,4 +196,12 @@ function collapse(errors: ErrorObject[], root: unknown): ManifestProblem[] {
     byPath.set(path, { path, expected, found })
   }
   return [...byPath.values()]
+}
+
+/** The remote url pattern in words, naming the schemes the registered transports dial. */
+function remoteUrlWords(pattern: string): string | undefined {
+  const schemes = remoteSchemes()
+  if (pattern !== remoteUrlPattern(schemes)) return undefined
+  const urls = schemes.map((s) => `${s}://`)
+  return `a URL starting with ${urls.slice(0, -1).join(', ')} or ${urls.at(-1)}`
 }

@@ -48,6 +48,18 @@ export interface ConfineRequest {
   protocolEnv: Record<string, string>
   /** True for the Node process carrier running a js/wasm plugin: confine it with Node's permission model. */
   nodePermissions: boolean
+  /** What the plugin's transport and kind need beyond its manifest's grants. */
+  grants?: CarrierNeeds
+}
+
+/** Derived from the registry by the process placement: files the transport opens, what the kind needs. */
+export interface CarrierNeeds {
+  read: string[]
+  write: string[]
+  /** The kind uses node:wasi (whose preopens are exactly its fs grants). */
+  wasi: boolean
+  /** The kind starts threads of its own (TypeScript's module hooks). */
+  threads: boolean
 }
 
 /** The flag that turns Node's permission model on, or undefined where this Node has none. */
@@ -122,27 +134,27 @@ export function nodePermissionArgs(grants: NodeGrants): string[] {
 }
 
 /** What a confined Node carrier may read and write: its own folder, polyplug, its dependencies, its grants. */
-export function carrierGrants(manifest: Manifest, dir: string, cwd: string, protocolEnv: Record<string, string>): NodeGrants {
+export function carrierGrants(manifest: Manifest, dir: string, cwd: string, needs: CarrierNeeds = NO_NEEDS): NodeGrants {
   const { read, readwrite } = fsGrants(manifest, dir)
   const process = manifest.permissions?.process === true
-  const transportRead = [protocolEnv.POLYPLUG_FIFO_IN].filter((p): p is string => p !== undefined)
-  const transportWrite = [protocolEnv.POLYPLUG_FIFO_OUT].filter((p): p is string => p !== undefined)
   return {
-    read: [dir, join(packageRoot, 'dist'), join(packageRoot, 'package.json'), ...dependencyFolders(), cwd, ...transportRead, ...read, ...readwrite],
-    write: [cwd, ...transportWrite, ...readwrite],
+    read: [dir, join(packageRoot, 'dist'), join(packageRoot, 'package.json'), ...dependencyFolders(), cwd, ...needs.read, ...read, ...readwrite],
+    write: [cwd, ...needs.write, ...readwrite],
     childProcess: process,
-    // Node runs module hooks (the TypeScript loader, src/kinds/ts-hooks.ts) in a thread of their
-    // own; it runs under the same permissions as the rest of the process.
-    worker: process || /\.m?ts$/.test(manifest.entry),
-    wasi: manifest.kind === 'wasm',
+    // Threads a kind starts itself (the TypeScript loader's module hooks, src/kinds/ts-hooks.ts)
+    // run under the same permissions as the rest of the process.
+    worker: process || needs.threads,
+    wasi: needs.wasi,
   }
 }
+
+const NO_NEEDS: CarrierNeeds = { read: [], write: [], wasi: false, threads: false }
 
 /** Makes the private directory and works out the environment and Node flags of one launch. */
 export async function confine(request: ConfineRequest): Promise<Confinement> {
   const cwd = await mkdtemp(join(tmpdir(), 'polyplug-cwd-')) // mkdtemp creates it 0700
   const env = sidecarEnv(request.manifest, request.protocolEnv)
-  const nodeArgs = request.nodePermissions ? nodePermissionArgs(carrierGrants(request.manifest, request.dir, cwd, request.protocolEnv)) : []
+  const nodeArgs = request.nodePermissions ? nodePermissionArgs(carrierGrants(request.manifest, request.dir, cwd, request.grants)) : []
   return {
     env,
     cwd,

@@ -3,7 +3,7 @@
  * in-memory channel; the host's calls to its methods are direct function calls. Not isolated.
  */
 import { createMemoryPair } from '../channels/memory.js'
-import { loadPlugin } from '../kinds/registry.js'
+import { loadPlugin } from './load.js'
 import type { DirectInvoke } from '../sdk/direct.js'
 import { servePlugin } from '../sdk/serve.js'
 import type { Launched, LaunchSpec } from './placement.js'

@@ -4,6 +4,7 @@ import type { LoadedManifest } from '../manifest/load.js'
 import type { Codec } from '../rpc/codec.js'
 import type { PolyplugError } from '../rpc/errors.js'
 import type { DirectInvoke } from '../sdk/direct.js'
+import type { MessageProtocol } from './protocol.js'
 
 export interface LaunchSpec {
   id: string
@@ -29,6 +30,8 @@ export interface Launched {
   readonly pid?: number
   /** Inline placement: method calls as plain function calls, skipping the channel (lifecycle still uses it). */
   readonly invoke?: DirectInvoke
+  /** What the plugin speaks on the channel; default polyplug's handshake protocol (protocol.ts). */
+  readonly protocol?: MessageProtocol
 }
 
 export type Launcher = (spec: LaunchSpec) => Promise<Launched>

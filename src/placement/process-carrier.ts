@@ -1,17 +1,18 @@
 /**
- * The Node process carrier: `node process-carrier.js <entryPath> <manifest JSON>`. Loads a
- * js/wasm/native plugin through the kinds registry and serves it over the transport named in
- * the environment (docs/protocol.md). It exits when the host asks (`$/shutdown`), when its channel
+ * The Node process carrier: `node process-carrier.js <entryPath> <manifest JSON>`. Loads a plugin
+ * through its kind's module and serves it over the plugin side of the transport named in the
+ * environment (docs/protocol.md). It exits when the host asks (`$/shutdown`), when its channel
  * ends, or when POLYPLUG_HOST_PID is gone — a plugin never outlives its host.
  */
-import { Console } from 'node:console'
-import { loadPlugin } from '../kinds/registry.js'
+import { DEFAULT_MAX_FRAME_BYTES, isFramingName } from '../framing/framing.js'
 import type { Manifest } from '../manifest/schema.js'
+import { importModules, transportModule } from '../registry/index.js'
 import { jsonCodec } from '../rpc/codec.js'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { msgpackCodec } from '../rpc/msgpack.js'
+import type { PluginDefinition } from '../sdk/define.js'
 import { serveLoadError, servePlugin } from '../sdk/serve.js'
-import { connectPlugin } from '../transports/sidecar-plugin.js'
-import { isNetworked, serveNetworked } from './net-carrier.js'
+import { loadPlugin } from './load.js'
 
 /** How often the carrier checks that its host still lives. */
 const HOST_POLL_MS = 500
@@ -27,34 +28,35 @@ export function watchHost(pid: number, onGone: () => void): void {
   timer.unref()
 }
 
-/** Over stdio the real stdout is the channel: plugin code's console.log and stdout writes go to stderr. */
-function guardStdout(): void {
-  const real = process.stdout
-  void real // create the fd-1 stream now, for the channel, before hiding it
-  Object.defineProperty(process, 'stdout', { configurable: true, get: () => process.stderr })
-  Object.defineProperty(globalThis, 'console', { configurable: true, writable: true, value: new Console({ stdout: process.stderr, stderr: process.stderr }) })
-}
-
 async function main(): Promise<void> {
   const [entryPath, manifestJson] = process.argv.slice(2)
   const env = process.env
-  const id = env.POLYPLUG_PLUGIN_ID ?? 'unknown'
   if (!entryPath || !manifestJson) throw new Error('usage: process-carrier <entryPath> <manifest JSON>')
   const hostPid = Number(env.POLYPLUG_HOST_PID)
-  if (hostPid > 0) watchHost(hostPid, () => process.exit(0))
-  if (isNetworked(env)) return serveNetworked(entryPath, JSON.parse(manifestJson) as Manifest, env)
-  const stdio = (env.POLYPLUG_TRANSPORT ?? 'stdio') === 'stdio'
-  const channel = await connectPlugin(env)
-  if (stdio) guardStdout()
-  channel.onClose(() => process.exit(0))
+  const exit = () => process.exit(0)
+  if (hostPid > 0) watchHost(hostPid, exit)
+  const manifest = JSON.parse(manifestJson) as Manifest
+  const id = env.POLYPLUG_PLUGIN_ID ?? manifest.id
+  await importModules(env.POLYPLUG_MODULES ? (JSON.parse(env.POLYPLUG_MODULES) as string[]) : [])
+  const name = env.POLYPLUG_TRANSPORT ?? manifest.transport
+  const side = transportModule(name)?.sidecar
+  if (!side) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `transport ${JSON.stringify(name)} is not one this carrier speaks`)
+  const framing = env.POLYPLUG_FRAMING ?? 'length'
+  if (!isFramingName(framing)) throw new PolyplugError(ErrorCodes.FRAME_INVALID, `unknown POLYPLUG_FRAMING ${JSON.stringify(framing)}`)
+  const maxFrameBytes = Number(env.POLYPLUG_MAX_FRAME_BYTES) || DEFAULT_MAX_FRAME_BYTES
+  const serveSessions = await (await side.plugin()).open({ id, env, framing, maxFrameBytes, manifest, exit })
   const codec = env.POLYPLUG_ENCODING === 'msgpack' ? msgpackCodec : jsonCodec
+  let definition: PluginDefinition | undefined
+  let loadError: unknown
   try {
-    const manifest = JSON.parse(manifestJson) as Manifest
-    const definition = await loadPlugin({ id, entryPath, manifest })
-    servePlugin(channel, definition, { id, codec, onShutdown: () => process.exit(0) })
+    definition = await loadPlugin({ id, entryPath, manifest })
   } catch (error) {
-    serveLoadError(channel, id, error, codec)
+    loadError = error
   }
+  await serveSessions((channel) => {
+    if (definition) servePlugin(channel, definition, { id, codec, onShutdown: exit })
+    else serveLoadError(channel, id, loadError, codec)
+  })
 }
 
 main().catch((error: unknown) => {

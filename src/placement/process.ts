@@ -1,7 +1,7 @@
 /**
- * `process`: the plugin runs as a child process and is reached over a sidecar transport
- * (stdio, fifo, unix, tcp; src/transports/sidecar.ts). An `exec` plugin is its own executable;
- * a js/wasm/native plugin runs inside the Node process carrier (process-carrier.ts).
+ * `process`: the plugin runs as a child process and is reached over the `sidecar` side of its
+ * transport's module (src/transports/sidecar.ts). A kind with no loader (`exec`) is its own
+ * executable; a kind with one runs inside the Node process carrier (process-carrier.ts).
  *
  * The channel handed to the host closes with PLUGIN_CRASHED (exit code and signal in `data`)
  * the moment the process exits without being asked to, so in-flight calls fail at once. `kill`
@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createInterface } from 'node:readline'
+import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Readable } from 'node:stream'
 import type { Channel } from '../channels/channel.js'
@@ -19,10 +20,11 @@ import { jsonCodec } from '../rpc/codec.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { msgpackCodec } from '../rpc/msgpack.js'
 import { PROTOCOL_VERSION } from '../sdk/protocol.js'
+import { kindModule, kindNeeds, modulesToImport, transportModule, transportNeeds } from '../registry/index.js'
 import type { SidecarEndpoint } from '../transports/sidecar.js'
-import { sidecarTransport } from '../transports/sidecar-registry.js'
 import { confine, resolveArgv, type Confinement } from './confine.js'
 import type { Launched, LaunchSpec } from './placement.js'
+import { sidecarProtocol, type MessageProtocol } from './protocol.js'
 
 const carrier = fileURLToPath(new URL('./process-carrier.js', import.meta.url))
 
@@ -46,10 +48,11 @@ function manifestEnv(json: string): Record<string, string> {
 
 export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
   const { manifest, entryPath, dir } = spec.loaded
-  const transport = sidecarTransport(manifest.transport)
-  if (!transport) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `transport "${manifest.transport}" cannot reach a process yet`, { plugin: spec.id })
-  const lsp = manifest.sidecar?.protocol === 'lsp'
-  const framing = manifest.sidecar?.framing ?? (lsp ? 'content-length' : 'length')
+  const side = transportModule(manifest.transport)?.sidecar
+  if (!side) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `transport "${manifest.transport}" cannot reach a process yet`, { plugin: spec.id })
+  const transport = await side.host()
+  const protocol = sidecarProtocol(manifest)
+  const framing = manifest.sidecar?.framing ?? protocol.framing
   const encoding = manifest.sidecar?.encoding ?? 'json'
   if (framing === 'ndjson' && encoding === 'msgpack') {
     throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, 'ndjson framing carries JSON text only: use framing "length" with msgpack', { plugin: spec.id })
@@ -69,13 +72,29 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
     ...manifestEnv(manifestJson),
     ...endpoint.env,
   }
-  const nodeCarrier = manifest.kind !== 'exec'
-  // Native plugins and the shm transport load addons, which Node's permission model forbids
-  // (and an allowed addon could undo it): those carriers get env and cwd confinement only.
-  const needsAddon = manifest.kind === 'native' || manifest.transport === 'shm'
+  // A kind with a loader runs in the Node carrier; one without is its own executable.
+  const nodeCarrier = kindModule(manifest.kind)?.load !== undefined
+  const modules = modulesToImport(manifest)
+  if (nodeCarrier && modules.length > 0) protocolEnv.POLYPLUG_MODULES = JSON.stringify(modules)
+  const needs = kindNeeds(manifest)
+  // A kind or transport that loads an addon is not put under Node's permission model, which
+  // forbids addons (and an allowed addon could undo it): such carriers get env and cwd confinement only.
+  const needsAddon = needs.includes('addon') || transportNeeds(manifest).includes('addon')
   let confinement: Confinement
   try {
-    confinement = await confine({ manifest, dir, protocolEnv, nodePermissions: nodeCarrier && !needsAddon })
+    confinement = await confine({
+      manifest,
+      dir,
+      protocolEnv,
+      nodePermissions: nodeCarrier && !needsAddon,
+      grants: {
+        read: [...(endpoint.files?.read ?? []), ...modules.map(moduleFolder)],
+        write: endpoint.files?.write ?? [],
+        wasi: needs.includes('wasi'),
+        // Node runs module hooks (the TypeScript loader) in a thread of their own.
+        threads: needs.includes('typescript'),
+      },
+    })
   } catch (cause) {
     await endpoint.dispose()
     throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot prepare the plugin's working directory: ${(cause as Error).message}`, { plugin: spec.id, cause })
@@ -109,7 +128,7 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
     await endpoint.dispose().catch(() => {})
     throw error
   })
-  return supervise(spec.id, channel, child, exited, endpoint, token, encoding === 'msgpack', cleaned)
+  return supervise(spec.id, channel, child, exited, endpoint, token, encoding === 'msgpack', cleaned, protocol)
 }
 
 /** The transport's connect, bounded by the start timeout and by the process dying first. */
@@ -132,7 +151,7 @@ function crashed(plugin: string, exit: Exit, what = 'exited'): PolyplugError {
 }
 
 /** Wraps the transport's channel so that its close tells why the process went away. */
-function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: Promise<Exit>, endpoint: SidecarEndpoint, token: string, msgpack: boolean, cleaned: Promise<void>): Launched {
+function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: Promise<Exit>, endpoint: SidecarEndpoint, token: string, msgpack: boolean, cleaned: Promise<void>, protocol: MessageProtocol): Launched {
   let killing = false
   let exit: Exit | undefined
   void exited.then((e) => {
@@ -197,6 +216,7 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
     token,
     pid: child.pid,
     codec: msgpack ? msgpackCodec : jsonCodec,
+    protocol,
     async kill(reason) {
       killing = true
       await channel.close(reason)
@@ -210,4 +230,9 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
 function captureLines(stream: Readable | null, onLine: (line: string) => void): void {
   if (!stream) return
   createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine)
+}
+
+/** The folder of a registered module (a file: URL or an absolute path), which its carrier must read. */
+function moduleFolder(url: string): string {
+  return dirname(url.startsWith('file:') ? fileURLToPath(url) : url)
 }

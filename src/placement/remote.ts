@@ -1,6 +1,7 @@
 /**
  * `remote`: a plugin already running elsewhere (started by someone else, maybe on another
- * machine), reached by the address in its manifest's `remote.url`. The host authenticates with
+ * machine), reached by the address in its manifest's `remote.url`, dialled by the `remote` side
+ * of its transport's module. The host authenticates with
  * the configured token (sent to http/ws servers, used as the MQTT password, and expected back in
  * `$/hello` like a launch token), uses TLS where the scheme has it (https, wss, mqtts), and
  * heartbeats the plugin with `$/ping`: one missed answer closes the channel with
@@ -11,12 +12,9 @@ import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { Channel } from '../channels/channel.js'
 import { normalizeChannel } from '../channels/normalize.js'
-import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
 import { jsonCodec } from '../rpc/codec.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
-import { connectHttp } from '../transports/http.js'
-import { connectMqtt } from '../transports/mqtt.js'
-import { connectSocket, parseAddress } from '../transports/socket.js'
+import { transportModule } from '../registry/index.js'
 import type { Launched, LaunchSpec } from './placement.js'
 
 const PING_ID_PREFIX = '$remote-ping-'
@@ -40,37 +38,12 @@ export async function launchRemote(spec: LaunchSpec): Promise<Launched> {
   }
 }
 
+/** Dials `url` with the remote side of the manifest's transport (which validation matched to the scheme). */
 async function connectTo(id: string, url: string, transport: string, token: string | undefined, ca: Buffer | undefined): Promise<Channel> {
-  const parsed = new URL(url)
-  const scheme = parsed.protocol.slice(0, -1)
-  const tls = ca ? { ca } : {}
-  switch (scheme) {
-    case 'http':
-    case 'https':
-    case 'ws':
-    case 'wss': {
-      if (!token) throw new PolyplugError(ErrorCodes.PERMISSION_DENIED, `${scheme}:// needs a token`, { plugin: id })
-      const base = url.replace(/^ws/, 'http')
-      // The manifest's transport (defaulting to the scheme's: validate.ts) says how calls go.
-      return connectHttp({ url: base, token, calls: transport === 'ws' ? 'ws' : 'post', ...tls })
-    }
-    case 'mqtt':
-    case 'mqtts':
-      return connectMqtt({
-        url: `${scheme}://${parsed.host}`,
-        pluginId: id,
-        side: 'host',
-        username: decodeURIComponent(parsed.username) || 'polyplug-host',
-        ...(token ?? parsed.password ? { password: token ?? decodeURIComponent(parsed.password) } : {}),
-        ...tls,
-      })
-    case 'tcp':
-      return connectSocket(parseAddress(parsed.host), { framing: 'length', maxFrameBytes: DEFAULT_MAX_FRAME_BYTES }).catch((cause: unknown) => {
-        throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `cannot connect to ${url}: ${(cause as Error).message}`, { plugin: id, cause })
-      })
-    default:
-      throw new PolyplugError(ErrorCodes.MANIFEST_INVALID, `unsupported remote scheme ${scheme}`, { plugin: id })
-  }
+  const side = transportModule(transport)?.remote
+  if (!side) throw new PolyplugError(ErrorCodes.MANIFEST_INVALID, `transport "${transport}" cannot reach a remote plugin (${url})`, { plugin: id })
+  const dial = await side.dial()
+  return dial({ id, url, token, ca })
 }
 
 /**

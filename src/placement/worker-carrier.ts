@@ -1,35 +1,35 @@
-/** Runs inside the worker thread: loads the plugin and serves it over parentPort (or a shared region). */
+/** Runs inside the worker thread: loads the plugin and serves it over the transport's worker link. */
 import { parentPort, workerData } from 'node:worker_threads'
-import { loadPlugin } from '../kinds/registry.js'
 import type { Manifest } from '../manifest/schema.js'
+import { importModules, kindModule, transportModule } from '../registry/index.js'
 import { serveLoadError, servePlugin } from '../sdk/serve.js'
-import { portChannel } from '../transports/port.js'
-import { createWasmPump } from './wasm-pump.js'
-import { shmCodec, workerShmChannel } from './worker-shm.js'
+import { loadPlugin } from './load.js'
 
 export interface CarrierData {
   id: string
   entryPath: string
   manifest: Manifest
-  /** The shared region when the manifest asks for `transport: shm`. */
-  shm?: SharedArrayBuffer | undefined
-  /** shm low-latency mode, as the host parsed it from the manifest (src/transports/shm/options.ts). */
-  spinMicros?: number
-  /** For wasm plugins over `port`: the word the host bumps after each post, so a blocked guest can wait on it. */
+  /** What the transport's worker link prepared on the host (a shared region, options). */
+  link: unknown
+  /** Modules that register the plugin's transport and kind, when the application brought them. */
+  modules: string[]
+  /** For kinds that need a sync-bridge: the word the host bumps after each post, so a blocked guest can wait on it. */
   wake?: SharedArrayBuffer
 }
 
 if (parentPort) {
   const data = workerData as CarrierData
   const port = parentPort
-  const pump = data.wake ? createWasmPump(port, new Int32Array(data.wake), data.id) : undefined
-  const channel = data.shm ? workerShmChannel(data.shm, 'plugin', data.spinMicros) : portChannel(pump?.port ?? port)
-  // A pending Atomics.waitAsync does not keep a thread alive; the port listener does.
-  if (data.shm) port.on('message', () => {})
-  const codec = data.shm ? shmCodec : undefined
+  await importModules(data.modules)
+  const link = await transportModule(data.manifest.transport)?.worker?.load()
+  const makeBridge = data.wake ? await kindModule(data.manifest.kind)?.bridge?.() : undefined
+  const bridge = data.wake && makeBridge ? makeBridge(port, new Int32Array(data.wake), data.id) : undefined
+  if (!link) throw new Error(`transport "${data.manifest.transport}" has no worker link in this thread`)
+  const channel = link.plugin(data.link, bridge?.port ?? port)
+  const codec = link.codec
   try {
-    const definition = await loadPlugin({ id: data.id, entryPath: data.entryPath, manifest: data.manifest, ...(pump ? { wasmBridge: pump.bridge } : {}) })
-    pump?.serve(definition)
+    const definition = await loadPlugin({ id: data.id, entryPath: data.entryPath, manifest: data.manifest, ...(bridge ? { bridge: bridge.bridge } : {}) })
+    bridge?.serve(definition)
     servePlugin(channel, definition, { id: data.id, codec, onShutdown: () => process.exit(0) })
   } catch (error) {
     serveLoadError(channel, data.id, error, codec)

@@ -1,30 +1,36 @@
 /**
  * `worker`: the plugin runs in a worker thread started with the carrier script. A crash ends
- * only the worker; `kill` terminates it. The channel ends when the worker does.
+ * only the worker; `kill` terminates it. The channel ends when the worker does. The transport's
+ * worker link (its module's `worker` side) makes both ends of the channel; a kind that needs a
+ * `sync-bridge` gets a wake word the host bumps on every post (its bridge waits on it).
  */
 import { Worker } from 'node:worker_threads'
+import { kindNeeds, modulesToImport, transportModule, type PortLike } from '../registry/index.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
-import { portChannel, type PortLike } from '../transports/port.js'
 import type { Launched, LaunchSpec } from './placement.js'
 import type { CarrierData } from './worker-carrier.js'
-import { shmOptions } from '../transports/shm/options.js'
-import { createWorkerRegion, shmCodec, workerShmChannel } from './worker-shm.js'
 
 const carrier = new URL('./worker-carrier.js', import.meta.url)
 
 export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
   const { manifest, entryPath } = spec.loaded
-  const shm = manifest.transport === 'shm' ? createWorkerRegion() : undefined
-  const { spinMicros } = shm ? shmOptions(manifest.transportOptions, spec.id) : { spinMicros: 0 }
-  // A wasm guest may block its worker in Atomics.wait (placement/wasm-pump.ts): wake it on every post.
-  const wake = manifest.kind === 'wasm' && !shm ? new Int32Array(new SharedArrayBuffer(4)) : undefined
-  const data: CarrierData = { id: spec.id, entryPath, manifest, shm, spinMicros, ...(wake ? { wake: wake.buffer as SharedArrayBuffer } : {}) }
+  const side = transportModule(manifest.transport)?.worker
+  if (!side) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `transport "${manifest.transport}" cannot reach a worker`, { plugin: spec.id })
+  const bridged = kindNeeds(manifest).includes('sync-bridge')
+  if (bridged && !side.provides?.includes('sync-bridge')) {
+    // Validation refuses this combination; a manifest built by hand still gets a clear error.
+    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `kind "${manifest.kind}" needs a sync-bridge that transport "${manifest.transport}" does not provide in a worker`, { plugin: spec.id })
+  }
+  const link = await side.load()
+  const linkData = link.prepare({ id: spec.id, options: manifest.transportOptions })
+  const wake = bridged ? new Int32Array(new SharedArrayBuffer(4)) : undefined
+  const data: CarrierData = { id: spec.id, entryPath, manifest, link: linkData, modules: modulesToImport(manifest), ...(wake ? { wake: wake.buffer as SharedArrayBuffer } : {}) }
   const memoryMb = manifest.limits?.memoryMb
   const worker = new Worker(carrier, {
     workerData: data,
     ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),
   })
-  const channel = shm ? workerShmChannel(shm, 'host', spinMicros) : portChannel(wake ? wakingPort(worker, wake) : worker)
+  const channel = link.host(linkData, wake ? wakingPort(worker, wake) : worker)
   let cause: PolyplugError | undefined
   worker.on('error', (error) => {
     cause ??= new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `worker crashed: ${error.message}`, { plugin: spec.id, cause: error })
@@ -36,7 +42,7 @@ export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
   return {
     channel,
     isolated: true,
-    ...(shm ? { codec: shmCodec } : {}),
+    ...(link.codec ? { codec: link.codec } : {}),
     async kill(reason) {
       await channel.close(reason)
       await worker.terminate()

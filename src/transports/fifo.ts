@@ -13,6 +13,8 @@ import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { privateDir, type SidecarContext, type SidecarEndpoint, type SidecarTransport } from './sidecar.js'
 import { streamChannel, type StreamChannelOptions } from './stream.js'
 import type { Channel } from '../channels/channel.js'
+import type { PluginSide } from '../registry/types.js'
+import { channelPluginSide, requireEnv } from './sidecar-plugin.js'
 import { makeFifoPair, openPluginEnds, openWriterWhenReaderArrives } from './fifo-pair.js'
 
 export const fifoTransport: SidecarTransport = {
@@ -31,6 +33,7 @@ export const fifoTransport: SidecarTransport = {
     let taken = false
     return {
       env: { POLYPLUG_FIFO_IN: inPath, POLYPLUG_FIFO_OUT: outPath },
+      files: { read: [inPath], write: [outPath] },
       usesStdio: false,
       async connect(_child, signal) {
         const writeFd = await openWriterWhenReaderArrives(inPath, signal)
@@ -58,3 +61,7 @@ export async function fifoPluginChannel(inPath: string, outPath: string, options
   const { readFd, writeFd } = await openPluginEnds(inPath, outPath)
   return fdChannel(readFd, writeFd, options)
 }
+
+export const fifoPluginSide: PluginSide = channelPluginSide(({ env, framing, maxFrameBytes }) =>
+  fifoPluginChannel(requireEnv(env, 'POLYPLUG_FIFO_IN'), requireEnv(env, 'POLYPLUG_FIFO_OUT'), { framing, maxFrameBytes }),
+)

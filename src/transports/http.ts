@@ -18,6 +18,7 @@ import type { Channel, ChannelSink } from '../channels/channel.js'
 import { parse, stringify } from '../rpc/codec.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
+import type { DialRequest } from '../registry/types.js'
 import { attachSocket, closeSocket, openSocket, sendFrame, SESSION_HEADER } from './ws.js'
 
 export interface HttpConnectOptions {
@@ -123,4 +124,16 @@ function post(base: string, secure: boolean, agent: HttpAgent, headers: Record<s
     req.on('error', (error) => reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `POST ${base}/rpc failed: ${error.message}`, { cause: error })))
     req.end(body)
   })
+}
+
+/**
+ * `remote` over http(s):// or ws(s)://: the same plugin server either way; `calls` (the manifest's
+ * transport) says whether calls go by POST or over the WebSocket.
+ */
+export function httpDialer(calls: 'ws' | 'post'): (request: DialRequest) => Promise<Channel> {
+  return async ({ id, url, token, ca }) => {
+    const scheme = url.slice(0, Math.max(0, url.indexOf('://')))
+    if (!token) throw new PolyplugError(ErrorCodes.PERMISSION_DENIED, `${scheme}:// needs a token`, { plugin: id })
+    return connectHttp({ url: url.replace(/^ws/, 'http'), token, calls, ...(ca ? { ca } : {}) })
+  }
 }

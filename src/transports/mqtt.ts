@@ -25,6 +25,7 @@ import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel, ChannelSink } from '../channels/channel.js'
 import { parse, stringify } from '../rpc/codec.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import type { DialRequest } from '../registry/types.js'
 import { errorToWire, Reserved, type RequestId } from '../rpc/wire.js'
 
 export type MqttSide = 'host' | 'plugin'
@@ -223,5 +224,19 @@ export function mqttChannel(client: MqttClient, pluginId: string, side: MqttSide
     close() {
       return release(true)
     },
+  })
+}
+
+/** `remote` over mqtt(s)://[user@]host:port: the token is the password, the user defaults to polyplug-host. */
+export function dialMqtt({ id, url, token, ca }: DialRequest): Promise<Channel> {
+  const parsed = new URL(url)
+  const password = token ?? decodeURIComponent(parsed.password)
+  return connectMqtt({
+    url: `${parsed.protocol}//${parsed.host}`,
+    pluginId: id,
+    side: 'host',
+    username: decodeURIComponent(parsed.username) || 'polyplug-host',
+    ...(password ? { password } : {}),
+    ...(ca ? { ca } : {}),
   })
 }

@@ -5,6 +5,7 @@
  */
 import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel } from '../channels/channel.js'
+import type { WorkerLink } from '../registry/types.js'
 
 export interface PortLike {
   postMessage(value: unknown): void
@@ -36,4 +37,11 @@ export function portChannel(port: PortLike): Channel {
       port.close?.()
     },
   })
+}
+
+/** `worker` placement over the worker's own port: both ends are a portChannel. */
+export const portWorkerLink: WorkerLink = {
+  prepare: () => undefined,
+  host: (_data, port) => portChannel(port),
+  plugin: (_data, port) => portChannel(port),
 }

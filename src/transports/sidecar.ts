@@ -9,8 +9,8 @@
  *      the process exited).
  *   3. `dispose()` after the process is gone: remove files, close servers. Idempotent.
  *
- * The plugin side of each transport is `connectPlugin` (src/transports/sidecar-plugin.ts), the
- * reference for kits in other languages; the normative text is docs/protocol.md.
+ * The plugin side of each transport is its module's `sidecar.plugin` (src/registry/types.ts,
+ * PluginSide), the reference for kits in other languages; the normative text is docs/protocol.md.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import type { Server, Socket } from 'node:net'
@@ -43,6 +43,8 @@ export interface SidecarEndpoint {
   readonly env: Record<string, string>
   /** True when the channel runs over the child's stdin/stdout; otherwise stdout is a log. */
   readonly usesStdio: boolean
+  /** Files the plugin opens to connect (FIFOs), granted to a confined Node carrier. */
+  readonly files?: { read: string[]; write: string[] }
   connect(child: ChildStreams, signal: AbortSignal): Promise<Channel>
   dispose(): Promise<void>
 }

@@ -7,9 +7,12 @@
  * runs, and a plugin that still writes garbage gets FRAME_INVALID/FRAME_TOO_LARGE: its channel
  * closes, its calls fail with that code, and the host goes on.
  */
+import { Console } from 'node:console'
 import type { Readable, Writable } from 'node:stream'
+import type { PluginSide } from '../registry/types.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import type { SidecarContext, SidecarEndpoint, SidecarTransport } from './sidecar.js'
+import { channelPluginSide } from './sidecar-plugin.js'
 import { streamChannel } from './stream.js'
 
 export const stdioTransport: SidecarTransport = {
@@ -31,3 +34,16 @@ export const stdioTransport: SidecarTransport = {
 export function stdioStreams(): { readable: Readable; writable: Writable } {
   return { readable: process.stdin, writable: process.stdout }
 }
+
+/** Over stdio the real stdout is the channel: plugin code's console.log and stdout writes go to stderr. */
+function guardStdout(): void {
+  const real = process.stdout
+  void real // create the fd-1 stream now, for the channel, before hiding it
+  Object.defineProperty(process, 'stdout', { configurable: true, get: () => process.stderr })
+  Object.defineProperty(globalThis, 'console', { configurable: true, writable: true, value: new Console({ stdout: process.stderr, stderr: process.stderr }) })
+}
+
+export const stdioPluginSide: PluginSide = channelPluginSide(async ({ framing, maxFrameBytes }) => {
+  const { readable, writable } = stdioStreams()
+  return streamChannel(readable, writable, { framing, maxFrameBytes })
+}, guardStdout)

@@ -7,7 +7,11 @@
 import { createServer } from 'node:net'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { acceptOne, closeServer, type SidecarContext, type SidecarEndpoint, type SidecarTransport } from './sidecar.js'
-import { socketChannel } from './socket.js'
+import type { Channel } from '../channels/channel.js'
+import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
+import type { DialRequest, PluginSide } from '../registry/types.js'
+import { channelPluginSide, requireEnv } from './sidecar-plugin.js'
+import { connectSocket, parseAddress, socketChannel } from './socket.js'
 
 export const tcpTransport: SidecarTransport = {
   name: 'tcp',
@@ -27,4 +31,13 @@ export const tcpTransport: SidecarTransport = {
       dispose: () => closeServer(server),
     }
   },
+}
+
+export const tcpPluginSide: PluginSide = channelPluginSide(({ env, framing, maxFrameBytes }) => connectSocket(parseAddress(requireEnv(env, 'POLYPLUG_ADDRESS')), { framing, maxFrameBytes }))
+
+/** `remote` over tcp://host:port: length-prefixed JSON, as a tcp sidecar speaks it. */
+export function dialTcp({ id, url }: DialRequest): Promise<Channel> {
+  return connectSocket(parseAddress(new URL(url).host), { framing: 'length', maxFrameBytes: DEFAULT_MAX_FRAME_BYTES }).catch((cause: unknown) => {
+    throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `cannot connect to ${url}: ${(cause as Error).message}`, { plugin: id, cause })
+  })
 }

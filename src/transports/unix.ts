@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { acceptOne, closeServer, privateDir, type SidecarContext, type SidecarEndpoint, type SidecarTransport } from './sidecar.js'
-import { socketChannel } from './socket.js'
+import type { PluginSide } from '../registry/types.js'
+import { channelPluginSide, requireEnv } from './sidecar-plugin.js'
+import { connectSocket, socketChannel } from './socket.js'
 
 /** Longest socket path we bind: Linux's sun_path minus its terminating NUL. */
 export const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103
@@ -52,3 +54,5 @@ export const unixTransport: SidecarTransport = {
     }
   },
 }
+
+export const unixPluginSide: PluginSide = channelPluginSide(({ env, framing, maxFrameBytes }) => connectSocket({ path: requireEnv(env, 'POLYPLUG_SOCKET') }, { framing, maxFrameBytes }))

@@ -15,6 +15,8 @@ import { fdDoorbell } from './fd-doorbell.js'
 import { initRegion, regionSize } from './layout.js'
 import { mapShared } from './native.js'
 import { shmOptions, spinFromEnv } from './options.js'
+import type { PluginSide } from '../../registry/types.js'
+import { channelPluginSide } from '../sidecar-plugin.js'
 import { makeFifoPair, openPluginEnds, openWriterWhenReaderArrives } from '../fifo-pair.js'
 
 const liveRegions = new Map<string, ArrayBuffer>()
@@ -99,3 +101,5 @@ export async function shmPluginChannel(env: Record<string, string | undefined>, 
   const { readFd, writeFd } = await openPluginEnds(wakeIn, wakeOut)
   return shmChannel({ role: 'plugin', buffer, doorbell: fdDoorbell(readFd, writeFd), maxMessageBytes, spinMicros: spinFromEnv(env) })
 }
+
+export const shmPluginSide: PluginSide = channelPluginSide(({ env, maxFrameBytes }) => shmPluginChannel(env, maxFrameBytes))

@@ -12,13 +12,13 @@
  *  - anything else is kept and replayed, in order, once the current call has returned.
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
-import type { WasmBridge } from '../kinds/wasm.js'
+import type { WasmBridge } from './wasm.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { invokeWithContext } from '../rpc/invoke.js'
 import { methodEntries } from '../rpc/peer.js'
 import { errorFromWire, errorToWire, isRecord, Reserved, type RequestId, type WireError } from '../rpc/wire.js'
 import type { PluginDefinition } from '../sdk/define.js'
-import type { PortLike } from '../transports/port.js'
+import type { PortLike } from '../registry/types.js'
 
 export interface WasmPump {
   /** The port to build the plugin's channel on (so replayed messages reach the same listener). */

@@ -2,12 +2,14 @@
  * `worker` + `shm`: the host and the worker share one SharedArrayBuffer region (docs/shm.md) and
  * wake each other with Atomics; MessagePack moves binary values without base64.
  */
-import type { Channel } from '../channels/channel.js'
-import { msgpackCodec } from '../rpc/msgpack.js'
-import type { Codec } from '../rpc/codec.js'
-import { atomicsDoorbell } from '../transports/shm/atomics-doorbell.js'
-import { shmChannel } from '../transports/shm/channel.js'
-import { initRegion, regionSize, type Role } from '../transports/shm/layout.js'
+import type { Channel } from '../../channels/channel.js'
+import { msgpackCodec } from '../../rpc/msgpack.js'
+import type { Codec } from '../../rpc/codec.js'
+import type { WorkerLink } from '../../registry/types.js'
+import { shmOptions } from './options.js'
+import { atomicsDoorbell } from './atomics-doorbell.js'
+import { shmChannel } from './channel.js'
+import { initRegion, regionSize, type Role } from './layout.js'
 
 /** Bytes per ring: a message up to 2 MiB crosses in one record; larger ones in fragments. */
 export const WORKER_RING_CAPACITY = 4 << 20
@@ -30,4 +32,24 @@ export function workerShmChannel(buffer: SharedArrayBuffer, role: Role, spinMicr
   // In low-latency mode the spin after each send does that job.
   const blockMs = role === 'plugin' && spinMicros === 0 ? WORKER_BLOCK_MS : 0
   return shmChannel({ role, buffer, doorbell: atomicsDoorbell(buffer, role, { blockMs }), spinMicros })
+}
+
+/** `worker` placement over shm: the host makes the region, both ends map it; spinMicros from transportOptions. */
+export const shmWorkerLink: WorkerLink = {
+  prepare({ id, options }): WorkerShmData {
+    const { spinMicros } = shmOptions(options, id)
+    return { buffer: createWorkerRegion(), spinMicros }
+  },
+  host: (data) => workerShmChannel((data as WorkerShmData).buffer, 'host', (data as WorkerShmData).spinMicros),
+  plugin(data, port) {
+    // A pending Atomics.waitAsync does not keep a thread alive; the port listener does.
+    port.on('message', () => {})
+    return workerShmChannel((data as WorkerShmData).buffer, 'plugin', (data as WorkerShmData).spinMicros)
+  },
+  codec: shmCodec,
+}
+
+interface WorkerShmData {
+  buffer: SharedArrayBuffer
+  spinMicros: number
 }

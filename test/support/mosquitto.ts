@@ -11,8 +11,8 @@ import { connect, createServer, type AddressInfo } from 'node:net'
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
-import { TOPIC_ROOT } from './mqtt.js'
+import { ErrorCodes, PolyplugError } from '../../src/rpc/errors.js'
+import { TOPIC_ROOT } from '../../src/transports/mqtt.js'
 
 const run = promisify(execFile)
 

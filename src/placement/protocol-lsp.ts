@@ -5,20 +5,17 @@
  * `textDocument/...`), and stops it the LSP way: `shutdown` request, then `exit` notification.
  * Such a plugin is never served the host API: it has not proven itself with the token.
  */
-import type { Manifest } from '../manifest/schema.js'
 import type { Peer } from '../rpc/peer.js'
+import type { MessageProtocol } from './protocol.js'
 
 /** How long a language server has to answer `shutdown` before it is killed anyway. */
 const LSP_SHUTDOWN_MS = 2000
 
-export function isLspSidecar(manifest: Manifest): boolean {
-  return manifest.placement === 'process' && manifest.sidecar?.protocol === 'lsp'
-}
-
 /** LSP's orderly stop: `shutdown` (the server answers null), then the `exit` notification. */
-export async function stopLsp(peer: Peer): Promise<void> {
+async function stopLsp(peer: Peer): Promise<null> {
   await peer.call('shutdown', undefined, { timeout: LSP_SHUTDOWN_MS }).catch(() => {})
   await peer.notify('exit').catch(() => {})
+  return null
 }
 
 /** LSP passes params by name: `call('initialize', [params])` sends `params` itself; no argument sends none. */
@@ -27,4 +24,12 @@ export function lspParams(args: unknown[]): unknown[] | Record<string, unknown> 
   const [only] = args
   if (args.length === 1 && typeof only === 'object' && only !== null && !Array.isArray(only)) return only as Record<string, unknown>
   return args
+}
+
+export const lspProtocol: MessageProtocol = {
+  name: 'lsp',
+  framing: 'content-length',
+  handshake: false,
+  params: lspParams,
+  stop: stopLsp,
 }

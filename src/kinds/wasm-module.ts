@@ -1,0 +1,22 @@
+/**
+ * `wasm`: a module on the polyplug WASM ABI (or Extism's). Its WASI imports see only its grants.
+ * In a worker its synchronous host calls and sleeps wait on a bridge (wasm-pump.ts), which the
+ * worker's transport must provide; inline and in a process it runs without one (host calls fail
+ * with HOST_CALL_UNAVAILABLE, docs/wasm-abi.md).
+ */
+import type { KindModule } from '../registry/types.js'
+import type { WasmBridge } from './wasm.js'
+
+export const wasmModule: KindModule = {
+  name: 'wasm',
+  description: 'a WebAssembly module',
+  placements: ['inline', 'worker', 'process'],
+  defaultPlacement: 'worker',
+  needs: (manifest) => (manifest.placement === 'worker' ? ['wasi', 'sync-bridge'] : ['wasi']),
+  load: async () => {
+    const [{ loadWasmPlugin }, { loadExtismPlugin }] = await Promise.all([import('./wasm.js'), import('./wasm-extism.js')])
+    return ({ bridge, ...request }) =>
+      request.manifest.wasm?.abi === 'extism' ? loadExtismPlugin(request) : loadWasmPlugin({ ...request, bridge: bridge as WasmBridge | undefined })
+  },
+  bridge: async () => (await import('./wasm-pump.js')).createWasmPump,
+}

@@ -1,0 +1,17 @@
+/**
+ * Loads a plugin's code through its kind's module: inline placement and the worker and process
+ * carriers all come here, so a kind registered once runs in every placement it supports.
+ */
+import { kindModule, type LoadRequest } from '../registry/index.js'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import type { PluginDefinition } from '../sdk/define.js'
+
+export type { LoadRequest }
+
+export async function loadPlugin(request: LoadRequest): Promise<PluginDefinition> {
+  const kind = kindModule(request.manifest.kind)
+  if (!kind?.load) {
+    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `kind "${request.manifest.kind}" cannot be loaded in-process`, { plugin: request.id })
+  }
+  return (await kind.load())(request)
+}
