@@ -1,9 +1,20 @@
-// Lint rules, including the layer boundaries of DESIGN.md: the RPC core and the channel
-// contract import nothing from Node and nothing from the layers above them.
+// Lint rules, including every row of the README's "Layout / may import" table: each layer of
+// src/ imports only the layers that row names (docs/architecture.md).
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
-const upperLayers = ['**/transports/**', '**/placement/**', '**/kinds/**', '**/host/**', '**/cli/**', '**/sdk/**', '**/manifest/**']
+/** Import patterns for each layer folder of src/. */
+const layer = (name) => [`**/${name}/**`, `../${name}/*`, `../../${name}/*`]
+const layers = ['rpc', 'channels', 'framing', 'transports', 'kinds', 'placement', 'sdk', 'host', 'package', 'cli', 'manifest', 'registry']
+/** Every layer but `allowed`; `typesOnly` layers may still be imported with `import type`. */
+function mayImport(row, allowed, { node = true, typesOnly = [], also = [] } = {}) {
+  const message = `${row}: the README's layout table says this layer may import ${[...allowed, ...typesOnly.map((l) => `${l} (types)`)].join(', ') || 'nothing'} only.`
+  const forbidden = layers.filter((l) => l !== row && !allowed.includes(l) && !typesOnly.includes(l))
+  const patterns = [{ group: forbidden.flatMap(layer), message }]
+  if (typesOnly.length) patterns.push({ group: [...typesOnly.flatMap(layer), ...also.map((a) => `!${a}`)], message, allowTypeImports: true })
+  if (!node) patterns.push({ group: ['node:*'], message: `${row} runs anywhere: no Node imports.` })
+  return { files: [`src/${row}/**/*.ts`], rules: { 'no-restricted-imports': 'off', '@typescript-eslint/no-restricted-imports': ['error', { patterns }] } }
+}
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'examples/**/target/**', '**/*.d.ts', 'kits/assemblyscript/**' /* AssemblyScript, compiled by asc */] },
@@ -17,22 +28,18 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  {
-    files: ['src/rpc/**/*.ts', 'src/channels/**/*.ts', 'src/framing/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'The RPC core runs anywhere: no Node imports.' }, { group: upperLayers, message: 'The RPC core never imports the layers above it.' }] }],
-    },
-  },
-  {
-    files: ['src/transports/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/placement/**', '**/kinds/**', '**/host/**', '**/cli/**'], message: 'Transports know only channels and the RPC core.' }] }],
-    },
-  },
-  {
-    files: ['src/sdk/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/host/**', '**/cli/**', '**/placement/**'], message: 'The plugin SDK never depends on the host.' }] }],
-    },
-  },
+  mayImport('rpc', ['channels'], { node: false }),
+  // channels: rpc errors only (the other rpc modules are the Peer's).
+  { ...mayImport('channels', [], { node: false, typesOnly: ['rpc'], also: ['**/rpc/errors.js'] }) },
+  mayImport('framing', [], { node: false, typesOnly: ['rpc'], also: ['**/rpc/errors.js'] }),
+  mayImport('transports', ['channels', 'framing', 'rpc'], { typesOnly: ['registry'] }),
+  mayImport('kinds', ['sdk', 'rpc'], { typesOnly: ['manifest', 'registry'] }),
+  mayImport('placement', ['registry', 'kinds', 'transports', 'sdk', 'manifest', 'channels', 'framing', 'rpc']),
+  mayImport('sdk', ['rpc', 'channels', 'transports']),
+  mayImport('host', ['placement', 'registry', 'kinds', 'transports', 'sdk', 'manifest', 'package', 'channels', 'framing', 'rpc']),
+  mayImport('package', ['manifest', 'rpc']),
+  mayImport('cli', ['host', 'package', 'manifest', 'rpc']),
+  mayImport('manifest', ['registry', 'rpc']),
+  // registry: the built-in module lists; everything else it names only as types.
+  mayImport('registry', ['rpc'], { typesOnly: ['transports', 'kinds', 'channels', 'framing', 'manifest', 'sdk'], also: ['**/transports/modules.js', '**/kinds/modules.js'] }),
 )

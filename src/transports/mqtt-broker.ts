@@ -2,7 +2,7 @@
  * The zero-config MQTT broker: aedes, embedded in the host, on loopback (port 0 by default).
  * Every client must authenticate; a plugin's credentials allow it to publish and subscribe only
  * under `polyplug/<its id>/`, the host's under all of `polyplug/`. The same policy is written
- * for an external Mosquitto by mosquitto.ts.
+ * for an external Mosquitto by test/support/mosquitto.ts.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { randomBytes, timingSafeEqual } from 'node:crypto'

@@ -6,7 +6,7 @@
  *
  * An external broker (Mosquitto) is configured on the host with POLYPLUG_MQTT_URL plus
  * POLYPLUG_MQTT_HOST_USERNAME/PASSWORD and one POLYPLUG_MQTT_PASSWORD_<ID> per plugin (upper
- * case, `-` and `.` as `_`), matching a password file made with mosquitto.ts.
+ * case, `-` and `.` as `_`), matching a password file made with test/support/mosquitto.ts (or by hand).
  *
  * Start-up: the host subscribes before the process starts; the plugin subscribes, then publishes
  * `$/ready` so the host knows its `$/hello` will be heard.
