@@ -1,15 +1,18 @@
 /**
  * Transports and kinds are public API: an application registers its own before creating the host.
  * examples/third-party-transport/ holds a transport polyplug does not ship (`lines`); once it is
- * registered, a plugin using it validates and passes the whole plugin conformance suite.
+ * registered, a plugin using it validates and passes the whole plugin conformance suite. A kind
+ * (test/fixtures/third-party-kind, `table`) runs inline and in a worker, which imports its module.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { createHost } from '../src/host/host.js'
+import { silentLogger } from '../src/host/log.js'
 import { readManifest } from '../src/manifest/load.js'
 import { validateManifest } from '../src/manifest/validate.js'
 import { registerKind, registerTransport, transportModule } from '../src/registry/index.js'
 import { rejectsWithCode } from './support/assert-code.js'
-import { examplesDir } from './support/paths.js'
+import { examplesDir, fixturesDir } from './support/paths.js'
 import { describePluginConformance } from './support/plugin-suite.js'
 
 const example = `${examplesDir}/third-party-transport`
@@ -40,6 +43,22 @@ describe('a transport the application registers', () => {
   it('cannot take a name another module has', async () => {
     await rejectsWithCode(Promise.resolve().then(() => registerTransport({ name: 'lines', sidecar: transportModule('lines')!.sidecar! })), 'INVALID_PARAMS')
     await rejectsWithCode(Promise.resolve().then(() => registerKind({ name: 'js', placements: ['inline'], defaultPlacement: 'inline' })), 'INVALID_PARAMS')
+  })
+})
+
+describe('a kind the application registers', () => {
+  it('loads its plugins inline and in a worker thread', async () => {
+    await import(`${fixturesDir}/third-party-kind/kind.js`)
+    const host = await createHost({ plugins: [`${fixturesDir}/third-party-kind`], logger: silentLogger })
+    try {
+      assert.deepEqual(host.list().map((p) => [p.id, p.kind, p.placement]), [['table-inline', 'table', 'inline'], ['table-worker', 'table', 'worker']])
+      for (const where of ['inline', 'worker']) {
+        assert.equal(await host.plugin(`table-${where}`).call('answer'), 42)
+        assert.equal(await host.plugin(`table-${where}`).call('where'), where)
+      }
+    } finally {
+      await host.close()
+    }
   })
 })
 
