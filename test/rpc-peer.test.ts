@@ -272,6 +272,19 @@ describe('Peer limits and malformed input', () => {
     assert.deepEqual(replies.map((r) => r.error?.data.code ?? r.result), ['DUPLICATE_REQUEST_ID', 'done'])
   })
 
+  it('a malformed answer (an error without a numeric code) fails its call at once and is not answered back', async () => {
+    const [a, b] = createMemoryPair()
+    const client = new Peer(a)
+    const seen: { id?: number; method?: string }[] = []
+    b.onMessage((m) => seen.push(m as { id: number }))
+    const call = client.call('x')
+    await until(() => seen.length === 1, 10_000, 'the request')
+    await b.send({ jsonrpc: '2.0', id: seen[0]!.id, error: { message: 'no code' } })
+    const error = await rejectsWithCode(call, 'INVALID_REQUEST')
+    assert.match(error.message, /error must be an object with a numeric code/)
+    assert.equal(seen.filter((m) => m.method === undefined).length, 0, 'no reply was sent to the malformed answer')
+  })
+
   it('ignores responses to unknown ids (late answers after a timeout)', async () => {
     const [a, b] = createMemoryPair()
     const client = new Peer(a)

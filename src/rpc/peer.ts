@@ -278,7 +278,10 @@ export class Peer {
         return this.#onResponse(classified.message)
       case 'invalid': {
         const error = this.#protocolError(ErrorCodes.INVALID_REQUEST, `invalid message: ${classified.reason}`)
-        if (classified.id !== null) this.#respondError(classified.id, error)
+        if (classified.id === null) return
+        // A malformed answer ends the call it answers, at once; a malformed request gets an error reply.
+        if (classified.response) this.#settle(classified.id, error)
+        else this.#respondError(classified.id, error)
       }
     }
   }

@@ -96,7 +96,8 @@ export type Classified =
   | { kind: 'request'; message: RequestMessage }
   | { kind: 'notification'; message: NotificationMessage }
   | { kind: 'response'; message: ResponseMessage }
-  | { kind: 'invalid'; id: RequestId | null; reason: string }
+  /** `response`: it answers a call (it has no method); a response is never answered back. */
+  | { kind: 'invalid'; id: RequestId | null; reason: string; response?: boolean }
 
 function isId(value: unknown): value is RequestId {
   return (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string'
@@ -120,9 +121,9 @@ export function classify(value: unknown): Classified {
     return { kind: 'request', message: value as unknown as RequestMessage }
   }
   if ('result' in value || 'error' in value) {
-    if (value.id !== null && id === null) return { kind: 'invalid', id: null, reason: 'response id is invalid' }
+    if (value.id !== null && id === null) return { kind: 'invalid', id: null, reason: 'response id is invalid', response: true }
     if ('error' in value && !(isRecord(value.error) && typeof value.error.code === 'number')) {
-      return { kind: 'invalid', id, reason: 'error must be an object with a numeric code' }
+      return { kind: 'invalid', id, reason: 'error must be an object with a numeric code', response: true }
     }
     return { kind: 'response', message: value as unknown as ResponseMessage }
   }
