@@ -293,6 +293,9 @@ export class PluginRuntime {
           ? new PolyplugError(ErrorCodes.PLUGIN_START_TIMEOUT, `no handshake within ${startTimeout} ms`, { plugin: this.id })
           : error
       })
+      if (hello?.protocol !== PROTOCOL_VERSION) {
+        throw new PolyplugError(ErrorCodes.PROTOCOL_MISMATCH, `the plugin answered $/hello with protocol ${JSON.stringify(hello?.protocol)}; this host speaks protocol ${PROTOCOL_VERSION} (docs/protocol.md §5)`, { plugin: this.id })
+      }
       if (launched.token !== undefined && hello.token !== launched.token) {
         throw new PolyplugError(ErrorCodes.PERMISSION_DENIED, 'the plugin answered $/hello without the launch token', { plugin: this.id })
       }
