@@ -1,6 +1,7 @@
 /** `polyplug` command line: list, call, commands, exec, status, validate, pack, install, uninstall, keygen. */
 import { parseArgs } from 'node:util'
 import { runCall } from './call.js'
+import { runCheck } from './check.js'
 import { runCommands, runExec } from './commands.js'
 import { runStatus } from './status.js'
 import { runList } from './list.js'
@@ -17,6 +18,7 @@ Usage:
   polyplug exec --plugins DIR COMMAND [ARGS_JSON]
   polyplug status --plugins DIR [--json] [COMMAND]   (host.stats() after start-up, or after running COMMAND)
   polyplug validate DIR
+  polyplug check DIR... [--json]            (start each plugin and run the protocol and conformance checks; exit 1 on a failure)
   polyplug pack DIR [--out FILE_OR_DIR] [--sign KEY] [--json]     (DIR -> ID-VERSION.polyplug.tgz)
   polyplug install --plugins DIR FILE [--force] [--trust PUB]... [--json]
                                             (into DIR/ID; only upgrades without --force; with --trust, only signed packages)
@@ -63,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
       return runExec(requirePlugins(plugins), rest)
     case 'validate':
       return runValidate(rest)
+    case 'check':
+      return runCheck(rest, values.json ?? false)
     case 'pack':
       return runPack(rest, { out: values.out, sign: values.sign, json: values.json ?? false })
     case 'install':

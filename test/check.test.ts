@@ -1,0 +1,54 @@
+/**
+ * `polyplug check`: the plugin checks on any folder. A correct plugin passes; each deliberately
+ * broken one (test/fixtures/check/broken.py, one defect each) fails, and the failure names the cause.
+ */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { describe, it } from 'node:test'
+import { checkPlugin, type CheckReport } from '../src/check/run.js'
+import { cliPath, examplesDir, fixturesDir } from './support/paths.js'
+import { requires, tools } from './support/requires.js'
+
+const broken = (defect: string) => `${fixturesDir}/check/${defect}`
+
+function failures(report: CheckReport): string[] {
+  return report.results.filter((r) => r.status === 'fail').map((r) => `${r.name}: ${r.reason}`)
+}
+
+describe('polyplug check', { skip: requires(tools.python3) }, () => {
+  it('a plugin without defects passes; checks it cannot run are skips naming the missing methods', async () => {
+    const report = await checkPlugin(broken('none'))
+    assert.deepEqual(failures(report), [])
+    assert.ok(report.ok)
+    const skipped = report.results.filter((r) => r.status === 'skip')
+    assert.ok(skipped.some((r) => /does not export bytes/.test(r.reason ?? '')), JSON.stringify(skipped))
+  })
+
+  const cases: [defect: string, check: RegExp, cause: RegExp][] = [
+    ['wrong-token', /^starts/, /PERMISSION_DENIED: the plugin answered \$\/hello without the launch token/],
+    ['stray-stdout', /^starts/, /FRAME_TOO_LARGE|stray|stdout/],
+    ['no-hello', /^starts/, /PLUGIN_START_TIMEOUT: no handshake within 2000 ms/],
+    ['wrong-version', /^starts/, /PROTOCOL_MISMATCH: the plugin answered \$\/hello with protocol 99/],
+    ['wrong-error-shape', /^an unknown method fails with METHOD_NOT_FOUND/, /error must be an object with a numeric code/],
+    ['ignores-cancel', /^sleep honours cancellation/, /cancelCount/],
+  ]
+  for (const [defect, check, cause] of cases) {
+    it(`fails a plugin with the defect "${defect}", naming the cause`, async () => {
+      const report = await checkPlugin(broken(defect))
+      assert.equal(report.ok, false)
+      const failed = report.results.find((r) => r.status === 'fail')
+      assert.ok(failed, 'a check failed')
+      assert.match(failed.name, check)
+      assert.match(failed.reason ?? '', cause)
+    })
+  }
+
+  it('the command prints each check and exits 1 on a failure, 0 on success', () => {
+    const bad = spawnSync(process.execPath, [cliPath, 'check', broken('wrong-version')], { encoding: 'utf8', timeout: 60_000 })
+    assert.equal(bad.status, 1, bad.stderr)
+    assert.match(bad.stdout, /✗ starts: .*\n\s+the plugin did not start: PROTOCOL_MISMATCH/)
+    const good = spawnSync(process.execPath, [cliPath, 'check', `${examplesDir}/js-inline`], { encoding: 'utf8', timeout: 60_000 })
+    assert.equal(good.status, 0, good.stdout + good.stderr)
+    assert.match(good.stdout, /echo-inline: \d+ passed, 0 failed/)
+  })
+})
