@@ -9,7 +9,7 @@
  */
 import koffi from 'koffi'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
-import { definePlugin, type MethodContext, type PluginDefinition } from '../sdk/define.js'
+import type { MethodContext, PluginDefinition } from '../sdk/define.js'
 import { openNativeLibrary, type NativeLibrary } from './native-abi.js'
 import { encodeJson, NativeHostTable, readJson } from './native-host.js'
 
@@ -132,7 +132,9 @@ export async function loadNativePlugin(entryPath: string, id: string): Promise<P
       }
     }
   }
-  return definePlugin({
+  // Each method takes the context off the end of its arguments itself: it is variadic by design,
+  // which `definePlugin`'s type refuses for authors, so the definition is built here directly.
+  const definition: PluginDefinition = {
     methods,
     async activate(context) {
       host.attach(context)
@@ -155,5 +157,6 @@ export async function loadNativePlugin(entryPath: string, id: string): Promise<P
       if (lib.shutdown) await callAsync(lib.shutdown, instance)
       host.dispose()
     },
-  })
+  }
+  return definition
 }

@@ -47,8 +47,21 @@ export interface PluginDefinition<Methods extends object = object> {
 
 const brand = Symbol.for('polyplug.plugin')
 
-/** Declares a plugin. The same file runs inline, in a worker or in a process: its manifest chooses. */
-export function definePlugin<Methods extends object>(definition: PluginDefinition<Methods>): PluginDefinition<Methods> {
+/** What a type error says when a method takes a rest parameter (see `definePlugin`). */
+export type VariadicMethodError =
+  'polyplug: a method cannot take a rest parameter (...args): its MethodContext arrives as one more argument after the caller\'s. Take an array instead: sum(xs: number[], ctx)'
+
+/** Each method as written, or the error above in place of a method whose parameter list is variadic. */
+export type CheckedMethods<Methods> = {
+  [K in keyof Methods]: Methods[K] extends (...args: infer A) => unknown ? (number extends A['length'] ? VariadicMethodError : Methods[K]) : Methods[K]
+}
+
+/**
+ * Declares a plugin. The same file runs inline, in a worker or in a process: its manifest chooses.
+ * Each method gets the caller's arguments, then its MethodContext. A variadic method (`sum(...xs)`)
+ * would receive the context among its arguments, so its type is refused with `VariadicMethodError`.
+ */
+export function definePlugin<Methods extends object>(definition: PluginDefinition<Methods> & { readonly methods: CheckedMethods<Methods> }): PluginDefinition<Methods> {
   if (typeof definition !== 'object' || definition === null || typeof definition.methods !== 'object') {
     throw new TypeError('definePlugin expects { methods: {...}, activate?, deactivate? }')
   }

@@ -1,0 +1,31 @@
+/**
+ * The SDK's types catch the traps a method signature can hide. These checks run when the tests are
+ * compiled (`npm test` builds first): each `@ts-expect-error` fails the build if the error it
+ * expects is not reported.
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { definePlugin, type MethodContext } from '../src/sdk/index.js'
+
+describe('definePlugin types', () => {
+  it('accepts methods with fixed parameters, the context last', () => {
+    const plugin = definePlugin({
+      methods: {
+        add: (a: number, b: number) => a + b,
+        greet: (name: string, ctx: MethodContext) => `${name} from ${ctx.plugin.id}`,
+        sum: (xs: number[]) => xs.reduce((n, x) => n + x, 0),
+      },
+    })
+    assert.equal(plugin.methods.sum([1, 2, 3]), 6)
+  })
+
+  it('refuses a variadic method, whose rest parameter would receive the context too', () => {
+    const plugin = definePlugin({
+      methods: {
+        // @ts-expect-error a rest parameter would collect the MethodContext as well (VariadicMethodError)
+        sum: (...xs: number[]) => xs.reduce((n, x) => n + x, 0),
+      },
+    })
+    assert.equal(typeof plugin.methods.sum, 'function')
+  })
+})
