@@ -4,9 +4,12 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import { appendFile, copyFile, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { checkPlugin, type CheckReport } from '../src/check/run.js'
-import { cliPath, examplesDir, fixturesDir } from './support/paths.js'
+import { cliPath, examplesDir, fixturesDir, root } from './support/paths.js'
 import { requires, tools } from './support/requires.js'
 
 const broken = (defect: string) => `${fixturesDir}/check/${defect}`
@@ -50,5 +53,35 @@ describe('polyplug check', { skip: requires(tools.python3) }, () => {
     const good = spawnSync(process.execPath, [cliPath, 'check', `${examplesDir}/js-inline`], { encoding: 'utf8', timeout: 60_000 })
     assert.equal(good.status, 0, good.stdout + good.stderr)
     assert.match(good.stdout, /echo-inline: \d+ passed, 0 failed/)
+  })
+})
+
+describe('polyplug check runs a declared build when its output is missing or stale', { skip: requires(tools.gcc) }, () => {
+  it('builds a C sidecar, skips the build when up to date, rebuilds after a change, and reports a failed build with the compiler output', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'polyplug-build-'))
+    try {
+      for (const file of ['polyplug.c', 'polyplug.h', 'polyplug_transport.h']) await copyFile(`${root}kits/c-sidecar/${file}`, join(dir, file))
+      await copyFile(`${root}examples/shared/conformance.c`, join(dir, 'conformance.c'))
+      const manifest = {
+        id: 'c-built', version: '1.0.0', kind: 'exec', entry: 'plugin', sidecar: { command: ['./plugin'] },
+        build: { command: ['gcc', '-std=c99', '-O2', '-I.', '-o', 'plugin', 'polyplug.c', 'conformance.c', '-lm'], inputs: ['polyplug.c', 'conformance.c', 'polyplug.h'] },
+      }
+      await writeFile(join(dir, 'polyplug.json'), JSON.stringify(manifest))
+      const first = await checkPlugin(dir)
+      assert.deepEqual(failures(first), [])
+      assert.match(first.results[1]!.name, /^builds with "gcc .*" \(.*plugin is missing\)$/)
+      const second = await checkPlugin(dir)
+      assert.equal(second.results[1]!.reason, 'up to date')
+      const later = new Date(Date.now() + 5000)
+      await utimes(join(dir, 'conformance.c'), later, later)
+      const third = await checkPlugin(dir)
+      assert.match(third.results[1]!.name, /sources changed since the last build \(conformance\.c\)/)
+      await appendFile(join(dir, 'conformance.c'), '\nthis is not C;\n')
+      const broken = await checkPlugin(dir)
+      assert.equal(broken.ok, false)
+      assert.match(broken.results[1]!.reason ?? '', /the build "gcc .*" exited with code 1:\n.*conformance\.c.*error/s)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

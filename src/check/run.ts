@@ -1,12 +1,13 @@
 /**
  * Runs the checks (./checks.ts) on one plugin folder under a host of its own, in order: the manifest,
- * the protocol checks every plugin must pass, the conformance checks whose methods the plugin
+ * the declared build (when its outputs are missing or stale), the protocol checks every plugin must pass, the conformance checks whose methods the plugin
  * exports, then stray output and stop. A result per check: pass, fail (with what was sent and what
  * came back) or skip (with the reason).
  */
 import { createHost, type Host } from '../host/host.js'
 import type { LogEntry } from '../host/log.js'
 import { readManifest, type LoadedManifest } from '../manifest/load.js'
+import { buildNeeded, runBuild } from './build.js'
 import { conformanceChecks, protocolChecks, stopCheck, strayOutputCheck, CheckFailure, type Check, type CheckContext } from './checks.js'
 
 export interface CheckResult {
@@ -29,6 +30,8 @@ export interface CheckReport {
 export interface CheckOptions {
   /** Called as each result is known (the CLI prints as it goes). */
   onResult?: (result: CheckResult) => void
+  /** What a declared build prints while it runs. */
+  onBuildOutput?: (chunk: string) => void
   callTimeoutMs?: number
 }
 
@@ -71,6 +74,21 @@ export async function checkPlugin(dir: string, options: CheckOptions = {}): Prom
     return { dir, results, ok: false }
   }
   record({ name: 'the manifest is valid', status: 'pass', ms: 0 })
+  if (loaded.manifest.build) {
+    const t0 = performance.now()
+    const why = await buildNeeded(loaded)
+    const name = `builds with ${JSON.stringify(loaded.manifest.build.command.join(' '))}`
+    if (!why) record({ name, status: 'pass', reason: 'up to date', ms: 0 })
+    else {
+      try {
+        await runBuild(loaded, options.onBuildOutput)
+        record({ name: `${name} (${why})`, status: 'pass', ms: performance.now() - t0 })
+      } catch (error) {
+        record({ name, status: 'fail', reason: (error as Error).message, ms: performance.now() - t0 })
+        return { dir, id: loaded.manifest.id, results, ok: false }
+      }
+    }
+  }
   const log: LogEntry[] = []
   let host: Host | undefined
   try {

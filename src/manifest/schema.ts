@@ -165,6 +165,20 @@ export const SidecarSchema = Type.Object(
   { additionalProperties: false, description: 'How a process-placed plugin is started and spoken to.' },
 )
 
+export const BuildSchema = Type.Object(
+  {
+    command: Type.Array(Type.String({ minLength: 1 }), {
+      minItems: 1,
+      description: 'argv that builds the plugin, run in its folder, e.g. ["cargo", "build", "--release"]. Run by `polyplug check` and `polyplug dev`, never by the host.',
+    }),
+    inputs: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), { description: 'Source files or folders (relative to the manifest); the build is stale when one is newer than an output. Default: everything but the outputs.' }),
+    ),
+    outputs: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'What the build writes (relative to the manifest). Default: the entry.' })),
+  },
+  { additionalProperties: false, description: 'How to build a plugin that needs compiling.' },
+)
+
 const remoteSchema = (schemes: readonly string[]) => Type.Object(
   {
     url: Type.String({
@@ -225,6 +239,7 @@ export const manifestSchema = () => Type.Object(
     remote: Type.Optional(remoteSchema(remoteSchemes())),
     sidecar: Type.Optional(SidecarSchema),
     wasm: Type.Optional(WasmOptionsSchema),
+    build: Type.Optional(BuildSchema),
   },
   { additionalProperties: false, $id: 'https://polyplug.dev/schema/polyplug.schema.json', title: 'polyplug plugin manifest' },
 )

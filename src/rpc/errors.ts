@@ -47,6 +47,8 @@ export const ErrorCodes = {
   /** The two sides share no protocol version or encoding. */
   PROTOCOL_MISMATCH: 'PROTOCOL_MISMATCH',
   MANIFEST_INVALID: 'MANIFEST_INVALID',
+  /** A plugin's declared build (`build` in its manifest) failed; run by `polyplug check`/`dev`, never by the host. */
+  BUILD_FAILED: 'BUILD_FAILED',
   PERMISSION_DENIED: 'PERMISSION_DENIED',
   TRANSPORT_UNAVAILABLE: 'TRANSPORT_UNAVAILABLE',
   /** Host resolution: two plugins share an id (the first found is kept). */
