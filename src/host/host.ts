@@ -17,7 +17,7 @@ import { Events } from './events.js'
 import { HOST_VERSION, type HostApi } from './host-api.js'
 import { Hooks } from './hooks.js'
 import type { RestartPolicyOptions } from './supervisor.js'
-import { stderrLogger, type HostLogger } from './log.js'
+import { stderrLogger, type HostLogger, type LogLevel } from './log.js'
 import { PluginRuntime, type PluginInfo, type PluginStats } from './plugin.js'
 import type { GrantPolicy } from './permissions.js'
 import { pluginNotFound } from './not-found.js'
@@ -39,6 +39,8 @@ export interface HostOptions {
   /** SQLite file for enabled/disabled state and plugin storage. Default `:memory:` (nothing persists). */
   statePath?: string
   logger?: HostLogger
+  /** The least severe level logged; plugins learn it (PluginContext.logLevel, Extism's get_log_level). Default info. */
+  logLevel?: LogLevel
   /** Default per-call deadline (ms) for plugins whose manifest sets none. Default 30000. */
   callTimeoutMs?: number
   /** Deadline for a plugin's handshake and `activate` (ms). Default 10000. */
@@ -122,7 +124,8 @@ export class Host {
     this.#options = {
       api: {},
       publicApi: [],
-      logger: stderrLogger(),
+      logger: stderrLogger(options.logLevel),
+      logLevel: 'info',
       callTimeoutMs: 30_000,
       startTimeoutMs: 10_000,
       pingTimeoutMs: 1_000,
@@ -460,6 +463,7 @@ export class Host {
     const id = loaded.manifest.id
     const runtime: PluginRuntime = new PluginRuntime(loaded, {
       logger: this.#options.logger,
+      logLevel: this.#options.logLevel,
       callTimeoutMs: this.#options.callTimeoutMs,
       startTimeoutMs: this.#options.startTimeoutMs,
       pingTimeoutMs: this.#options.pingTimeoutMs,

@@ -1,5 +1,6 @@
 /** Host log: every line a plugin writes, or the host writes about a plugin, is tagged with its id. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+/** `trace` is finer than `debug` (Extism plugins log at it); hosts that do not care treat it as debug. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error'
 
 export interface LogEntry {
   level: LogLevel
@@ -9,7 +10,7 @@ export interface LogEntry {
 
 export type HostLogger = (entry: LogEntry) => void
 
-const order: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 }
+const order: Record<LogLevel, number> = { trace: -1, debug: 0, info: 1, warn: 2, error: 3 }
 
 /** Writes `[plugin] level: message` lines to stderr at or above `min`. */
 export function stderrLogger(min: LogLevel = 'info'): HostLogger {

@@ -14,7 +14,7 @@ import type { CallOptions } from '../rpc/types.js'
 import { Reserved } from '../rpc/wire.js'
 import { PROTOCOL_VERSION, type HelloParams, type HelloResult, type LogParams } from '../sdk/protocol.js'
 import { HOST_VERSION } from './host-api.js'
-import type { HostLogger } from './log.js'
+import type { HostLogger, LogLevel } from './log.js'
 import { CallStats, type MethodStats } from './stats.js'
 import { RestartPolicy, type RestartPolicyOptions } from './supervisor.js'
 
@@ -61,6 +61,8 @@ export interface PluginStats {
 
 export interface PluginRuntimeOptions {
   logger: HostLogger
+  /** The host's least severe logged level, told to plugins at `$/activate`. */
+  logLevel?: LogLevel
   /** Registers the host API (permission-checked) on a new session's peer. */
   registerApi(peer: Peer): void
   /** Settings passed at `$/activate`; may throw CONFIG_INVALID. */
@@ -300,7 +302,7 @@ export class PluginRuntime {
         throw new PolyplugError(ErrorCodes.PERMISSION_DENIED, 'the plugin answered $/hello without the launch token', { plugin: this.id })
       }
       this.#serveHost(peer) // only now: nothing is served to a peer that has not proven itself
-      const params = { config, reason, ...(handoff === undefined ? {} : { state: handoff }) }
+      const params = { config, reason, logLevel: this.#options.logLevel ?? 'info', ...(handoff === undefined ? {} : { state: handoff }) }
       await peer.call(Reserved.activate, params, { timeout: startTimeout }).catch((error: unknown) => {
         const e = toPolyplugError(error)
         throw new PolyplugError(ErrorCodes.ACTIVATION_FAILED, `activate failed: ${e.message}`, { plugin: this.id, cause: e, data: { code: e.code } })

@@ -1,67 +1,59 @@
 /**
- * Extism compatibility (`"wasm": { "abi": "extism" }`): runs a module built with an Extism PDK
- * under polyplug's manifest, limits and supervision. The Extism "kernel" memory (the blocks
- * `alloc`, `input_*`, `output_set`, `var_*` and `config_get` work on) lives on the host as one
- * growable byte array with offsets starting at 1; every exported function of the module is a
- * method that takes bytes in and gives bytes out. Implemented: input/output, alloc/free/length,
- * load/store, config, vars, logging, error. Not implemented: http_request (fails the call).
+ * Extism compatibility (`"wasm": { "abi": "extism" }`): runs a module built by an Extism PDK under
+ * polyplug's manifest, limits, permissions and supervision, following the contract of Extism's
+ * runtime (its kernel and its SDKs; docs/extism.md says what is and is not supported, and why).
+ *
+ * - Memory: the module's own memory gets `limits.memoryMb` as its maximum (PDKs declare none), and
+ *   the kernel memory (src/kinds/extism-kernel.ts) shares that budget.
+ * - Start-up: WASI from the manifest's grants when the module imports it; then, as Extism does,
+ *   `hs_init` (after `_initialize`) for Haskell, else `__wasm_call_ctors` or `_initialize`.
+ * - Methods: exports Extism can call — `() -> i32` or `() -> ()` — except initialisers and
+ *   asyncify's helpers. `_start` is callable; the instance is re-created after it, as in Extism.
+ * - `extism:host/user` imports are the application's host API (`host/<name>`), permission-checked
+ *   like any plugin's calls (worker placement; inline guests cannot wait for the host).
  */
 import { readFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import type { Manifest } from '../manifest/schema.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
-import type { PluginContext, PluginDefinition } from '../sdk/define.js'
-import { DEFAULT_WASM_MEMORY_MB, memoryForModule } from './wasm-memory.js'
+import type { LogLevel, MethodContext, PluginContext, PluginDefinition } from '../sdk/define.js'
+import { ExtismKernel } from './extism-kernel.js'
+import { httpAsk, httpFetch } from './extism-http.js'
+import { DEFAULT_WASM_MEMORY_MB, declaredMemory, memoryForModule, withMemoryMaximum } from './wasm-memory.js'
+import { functionSignatures, type FunctionSignatures, type Signature } from './wasm-signatures.js'
+import { createWasi, prepareWasi, WASI_MODULE, type WasiSetup } from './wasm-wasi.js'
+import type { WasmBridge } from './wasm.js'
 
-const EXTISM_MODULE = 'extism:host/env'
-const NOT_METHODS = new Set(['_start', '_initialize', 'memory', '__data_end', '__heap_base'])
+export const EXTISM_ENV = 'extism:host/env'
+export const EXTISM_USER = 'extism:host/user'
+const PAGE = 64 * 1024
+const INITIALISERS = new Set(['_initialize', '__wasm_call_ctors', 'hs_init', 'hs_exit'])
+/** Extism's log levels as `get_log_level` reports them; "off" is i32::MAX. */
+const EXTISM_LEVELS: Record<LogLevel, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4 }
+const DEFAULT_HTTP_TIMEOUT_MS = 30_000
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
+const NEVER = new AbortController().signal
 
-/** Host-side Extism memory: a bump allocator over one growable buffer; offset 0 means "none". */
-class KernelMemory {
-  #bytes = new Uint8Array(64 * 1024)
-  #top = 1
-  readonly #lengths = new Map<number, number>()
+export interface ExtismLoadRequest {
+  id: string
+  entryPath: string
+  manifest: Manifest
+  bridge?: WasmBridge | undefined
+}
 
-  alloc(n: number): number {
-    const offset = this.#top
-    if (offset + n > this.#bytes.length) {
-      const bigger = new Uint8Array(Math.max(this.#bytes.length * 2, offset + n))
-      bigger.set(this.#bytes)
-      this.#bytes = bigger
-    }
-    this.#top += Math.max(n, 1)
-    this.#lengths.set(offset, n)
-    return offset
+/** Thrown through the guest's frames by WASI `proc_exit`. */
+class GuestExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`guest exited with code ${exitCode}`)
   }
-  free(offset: number): void {
-    this.#lengths.delete(offset)
-  }
-  length(offset: number): number {
-    return this.#lengths.get(offset) ?? 0
-  }
-  put(data: Uint8Array): number {
-    const offset = this.alloc(data.length)
-    this.#bytes.set(data, offset)
-    return offset
-  }
-  get(offset: number): Uint8Array {
-    return this.#bytes.slice(offset, offset + this.length(offset))
-  }
-  load(offset: number): number {
-    return this.#bytes[offset] ?? 0
-  }
-  store(offset: number, value: number): void {
-    this.#bytes[offset] = value
-  }
-  view(): DataView {
-    return new DataView(this.#bytes.buffer)
-  }
-  /** Everything is released between calls: Extism plugins keep no pointers across calls. */
-  reset(): void {
-    this.#top = 1
-    this.#lengths.clear()
-  }
+}
+
+const isCallable = ({ params, results }: Signature) => params.length === 0 && (results.length === 0 || (results.length === 1 && results[0] === 'i32'))
+
+/** The exports Extism would call: `() -> i32` or `() -> ()`, minus initialisers and asyncify's helpers. */
+export function extismMethods(signatures: FunctionSignatures): string[] {
+  return signatures.exports.filter((e) => isCallable(e) && !INITIALISERS.has(e.name) && !e.name.startsWith('asyncify_')).map((e) => e.name)
 }
 
 function toInput(args: unknown[]): Uint8Array {
@@ -77,119 +69,276 @@ function fromOutput(bytes: Uint8Array, output: 'text' | 'json' | 'bytes'): unkno
   return output === 'json' ? (text === '' ? null : JSON.parse(text)) : text
 }
 
-export async function loadExtismPlugin(request: { id: string; entryPath: string; manifest: Manifest }): Promise<PluginDefinition> {
-  const { id, entryPath, manifest } = request
-  let bytes: Uint8Array
-  let module: WebAssembly.Module
+/** A host function's input block as the host API's one argument: JSON when it parses, else text. */
+function hostArgument(bytes: Uint8Array): unknown {
+  const text = decoder.decode(bytes)
   try {
-    bytes = new Uint8Array(await readFile(entryPath))
-    module = await WebAssembly.compile(bytes)
-  } catch (cause) {
-    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot load ${entryPath}: ${(cause as Error).message}`, { plugin: id, cause })
+    return JSON.parse(text) as unknown
+  } catch {
+    return text
   }
-  const output = manifest.wasm?.output ?? 'text'
-  const kernel = new KernelMemory()
-  const vars = new Map<string, Uint8Array>()
-  let context: PluginContext | undefined
-  let input: Uint8Array = new Uint8Array(0)
-  let result: Uint8Array | undefined
-  let error: string | undefined
-  const big = (n: number) => BigInt(n)
-  const num = (n: bigint) => Number(n)
-  const text = (offset: bigint) => decoder.decode(kernel.get(num(offset)))
-  const log = (level: 'debug' | 'info' | 'warn' | 'error') => (offset: bigint) => context?.log[level](text(offset))
+}
 
-  const host: Record<string, (...args: never[]) => unknown> = {
-    input_length: () => big(input.length),
-    input_offset: () => big(kernel.put(input)),
-    input_load_u8: (offset: bigint) => input[num(offset)] ?? 0,
-    input_load_u64: (offset: bigint) => {
-      const padded = new Uint8Array(8)
-      padded.set(input.subarray(num(offset), num(offset) + 8))
-      return new DataView(padded.buffer).getBigUint64(0, true)
-    },
-    alloc: (n: bigint) => big(kernel.alloc(num(n))),
-    free: (offset: bigint) => kernel.free(num(offset)),
-    length: (offset: bigint) => big(kernel.length(num(offset))),
-    length_unsafe: (offset: bigint) => big(kernel.length(num(offset))),
-    load_u8: (offset: bigint) => kernel.load(num(offset)),
-    store_u8: (offset: bigint, value: number) => kernel.store(num(offset), value),
-    load_u64: (offset: bigint) => kernel.view().getBigUint64(num(offset), true),
-    store_u64: (offset: bigint, value: bigint) => kernel.view().setBigUint64(num(offset), value, true),
-    output_set: (offset: bigint, n: bigint) => {
-      result = kernel.get(num(offset)).subarray(0, num(n))
-    },
-    error_set: (offset: bigint) => {
-      error = text(offset)
-    },
-    config_get: (offset: bigint) => {
-      const value = context?.config[text(offset)]
-      if (value === undefined) return 0n
-      return big(kernel.put(encoder.encode(typeof value === 'string' ? value : JSON.stringify(value))))
-    },
-    var_get: (offset: bigint) => {
-      const value = vars.get(text(offset))
-      return value ? big(kernel.put(value)) : 0n
-    },
-    var_set: (key: bigint, value: bigint) => {
-      if (value === 0n) vars.delete(text(key))
-      else vars.set(text(key), kernel.get(num(value)))
-    },
-    http_request: () => {
-      throw new PolyplugError(ErrorCodes.PERMISSION_DENIED, 'http_request is not available to Extism plugins under polyplug', { plugin: id })
-    },
-    http_status_code: () => 0,
-    http_headers: () => 0n,
-    log_trace: log('debug'),
-    log_debug: log('debug'),
-    log_info: log('info'),
-    log_warn: log('warn'),
-    log_error: log('error'),
-    get_log_level: () => 1,
-  }
+function hostResult(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value
+  if (typeof value === 'string') return encoder.encode(value)
+  return encoder.encode(JSON.stringify(value ?? null))
+}
 
-  const imported = memoryForModule(bytes, manifest.limits?.memoryMb ?? DEFAULT_WASM_MEMORY_MB, id)
-  const instantiate = (): WebAssembly.Instance => {
-    const imports: WebAssembly.Imports = { [EXTISM_MODULE]: host }
-    if (imported) {
-      const { module: m, name } = WebAssembly.Module.imports(module).find((i) => i.kind === 'memory')!
-      imports[m] = { ...imports[m], [name]: imported }
-    }
+/** One live instance: the guest, its kernel memory, its WASI. Replaced wholesale after a trap or exit. */
+class ExtismInstance {
+  readonly kernel: ExtismKernel
+  readonly exports: WebAssembly.Exports
+  readonly memory: WebAssembly.Memory | undefined
+  #wasi: WasiSetup | undefined
+
+  constructor(readonly plugin: ExtismPlugin) {
+    const { id, manifest, entryPath } = plugin.request
+    const limitBytes = plugin.limitMb * 1024 * 1024
+    let memory: WebAssembly.Memory | undefined = plugin.importedMemory()
+    this.kernel = new ExtismKernel(id, limitBytes, () => memory?.buffer.byteLength ?? 0)
+    this.#wasi = plugin.wantsWasi
+      ? createWasi(id, manifest, dirname(entryPath), {
+          memory: () => memory!,
+          line: (stream, text) => plugin.log(stream === 1 ? 'info' : 'warn', text),
+          exit: (code) => {
+            throw new GuestExit(code)
+          },
+        })
+      : undefined
+    const imports: WebAssembly.Imports = { [EXTISM_ENV]: plugin.envImports(this), [EXTISM_USER]: plugin.userImports(this) }
+    if (this.#wasi) imports[WASI_MODULE] = this.#wasi.imports as WebAssembly.ModuleImports
+    const wanted = WebAssembly.Module.imports(plugin.module).find((i) => i.kind === 'memory')
+    if (wanted && memory) imports[wanted.module] = { ...imports[wanted.module], [wanted.name]: memory }
+    let instance: WebAssembly.Instance
     try {
-      return new WebAssembly.Instance(module, imports)
+      instance = new WebAssembly.Instance(plugin.module, imports)
     } catch (cause) {
       throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot instantiate the Extism module: ${(cause as Error).message}`, { plugin: id, cause })
     }
+    this.exports = instance.exports
+    memory ??= instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : undefined
+    this.memory = memory
+    if (this.#wasi) {
+      if (!memory) throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, 'a WASI module must export its memory', { plugin: id })
+      this.#wasi.wasi.initialize({ exports: { memory } }) // binds WASI to the memory; initialisers run below
+    }
+    this.#initialize()
   }
-  let instance = instantiate()
+
+  /** Extism's guest-runtime detection: Haskell's `hs_init` (after `_initialize`), else `__wasm_call_ctors` or `_initialize`. */
+  #initialize(): void {
+    const fn = (name: string) => (typeof this.exports[name] === 'function' ? (this.exports[name] as (...args: number[]) => unknown) : undefined)
+    try {
+      const hsInit = fn('hs_init')
+      if (hsInit) {
+        fn('_initialize')?.()
+        hsInit(0, 0)
+      } else (fn('__wasm_call_ctors') ?? fn('_initialize'))?.()
+    } catch (cause) {
+      throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `the module's initialiser failed: ${(cause as Error).message}`, { plugin: this.plugin.request.id, cause })
+    }
+  }
+}
+
+class ExtismPlugin {
+  #instance!: ExtismInstance
+  #context: PluginContext | undefined
+  #call: MethodContext | undefined
+  #httpStatus = 0
+  readonly wantsWasi: boolean
+  readonly limitMb: number
+  readonly hostFunctions: Array<Signature & { name: string }>
+
+  constructor(
+    readonly request: ExtismLoadRequest,
+    readonly module: WebAssembly.Module,
+    readonly bytes: Uint8Array,
+    signatures: FunctionSignatures,
+  ) {
+    this.limitMb = request.manifest.limits?.memoryMb ?? DEFAULT_WASM_MEMORY_MB
+    this.wantsWasi = signatures.imports.some((i) => i.module === WASI_MODULE)
+    this.hostFunctions = signatures.imports.filter((i) => i.module === EXTISM_USER)
+    this.#instance = new ExtismInstance(this)
+  }
+
+  set context(context: PluginContext) {
+    this.#context = context
+  }
+
+  importedMemory(): WebAssembly.Memory | undefined {
+    return memoryForModule(this.bytes, this.limitMb, this.request.id)
+  }
+
+  log(level: LogLevel, text: string): void {
+    this.#context?.log[level](text)
+  }
+
+  #logLevel(): LogLevel {
+    return this.#context?.logLevel ?? 'info'
+  }
+
+  call(name: string, input: Uint8Array, context: MethodContext | undefined): Uint8Array {
+    const { id } = this.request
+    const instance = this.#instance
+    const outer = this.#call
+    this.#call = context
+    let rc: unknown
+    try {
+      instance.kernel.begin(input)
+      rc = (instance.exports[name] as () => unknown)()
+    } catch (thrown) {
+      return this.#failed(thrown, name, instance)
+    } finally {
+      this.#call = outer
+    }
+    const error = instance.kernel.error()
+    const output = instance.kernel.output()
+    if (name === '_start') this.#instance = new ExtismInstance(this) // a command has run to its end, as Extism resets
+    if (error !== undefined) throw new PolyplugError('EXTISM_ERROR', error, { plugin: id, method: name, data: { status: rc ?? 0 } })
+    if (typeof rc === 'number' && rc !== 0) throw new PolyplugError('EXTISM_ERROR', `Returned non-zero exit code: ${rc}`, { plugin: id, method: name, data: { status: rc } })
+    return output
+  }
+
+  /** A trap or exit: report it and start from a fresh instance; errors raised by imports pass through. */
+  #failed(thrown: unknown, method: string, instance: ExtismInstance): Uint8Array {
+    const { id } = this.request
+    if (thrown instanceof GuestExit) {
+      this.#instance = new ExtismInstance(this)
+      if (thrown.exitCode === 0) return instance.kernel.output() // Extism: exit code 0 is success
+      throw new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `the guest exited with code ${thrown.exitCode}; its instance was re-created`, { plugin: id, method, data: { exitCode: thrown.exitCode } })
+    }
+    if (thrown instanceof PolyplugError) throw thrown.withContext(id, method)
+    const trap = thrown instanceof WebAssembly.RuntimeError || thrown instanceof RangeError // RangeError: stack overflow
+    if (!trap) throw toPolyplugError(thrown).withContext(id, method)
+    this.#instance = new ExtismInstance(this)
+    throw new PolyplugError(ErrorCodes.PLUGIN_TRAPPED, `${method} trapped: ${(thrown as Error).message}; the instance was re-created`, { plugin: id, method, cause: thrown })
+  }
+
+  /** `extism:host/env`: the kernel, config, logging and HTTP. */
+  envImports(instance: ExtismInstance): WebAssembly.ModuleImports {
+    const k = instance.kernel
+    const { id, manifest } = this.request
+    const text = (address: bigint) => k.text(address) ?? ''
+    const log = (level: LogLevel) => (address: bigint) => {
+      if (EXTISM_LEVELS[level] >= EXTISM_LEVELS[this.#logLevel()]) this.log(level, text(address))
+    }
+    return {
+      alloc: (n: bigint) => k.alloc(n),
+      free: (address: bigint) => k.free(address),
+      length: (address: bigint) => k.length(address),
+      length_unsafe: (address: bigint) => k.length(address),
+      load_u8: (address: bigint) => k.loadU8(address),
+      load_u64: (address: bigint) => k.loadU64(address),
+      store_u8: (address: bigint, value: number) => k.storeU8(address, value),
+      store_u64: (address: bigint, value: bigint) => k.storeU64(address, value),
+      input_offset: () => k.inputAddress(),
+      input_length: () => k.inputLength(),
+      input_load_u8: (offset: bigint) => k.inputLoadU8(offset),
+      input_load_u64: (offset: bigint) => k.inputLoadU64(offset),
+      output_set: (address: bigint, length: bigint) => k.setOutput(address, length),
+      error_set: (address: bigint) => k.setError(address),
+      error_get: () => k.errorAddress(),
+      config_get: (address: bigint) => {
+        const value = this.#context?.config[text(address)]
+        if (value === undefined) return 0n
+        return k.store(encoder.encode(typeof value === 'string' ? value : JSON.stringify(value)))
+      },
+      var_get: (address: bigint) => k.getVar(text(address)),
+      var_set: (key: bigint, value: bigint) => k.setVar(text(key), value),
+      http_request: (request: bigint, body: bigint) => {
+        const timeoutMs = manifest.limits?.callTimeoutMs || DEFAULT_HTTP_TIMEOUT_MS
+        const ask = httpAsk(id, manifest, text(request), body === 0n ? undefined : k.read(body), timeoutMs)
+        this.#httpStatus = 0
+        const answer = httpFetch(id, ask)
+        this.#httpStatus = answer.status
+        const address = k.store(answer.body)
+        if (address === 0n && answer.body.length > 0) {
+          throw new PolyplugError(ErrorCodes.PLUGIN_MEMORY_LIMIT, `the ${answer.body.length}-byte response from ${ask.url} does not fit the plugin's memory limit (limits.memoryMb)`, { plugin: id })
+        }
+        return address
+      },
+      http_status_code: () => this.#httpStatus,
+      http_headers: () => 0n,
+      log_trace: log('trace'),
+      log_debug: log('debug'),
+      log_info: log('info'),
+      log_warn: log('warn'),
+      log_error: log('error'),
+      get_log_level: () => EXTISM_LEVELS[this.#logLevel()],
+    }
+  }
+
+  /** `extism:host/user`: each import NAME calls the host API method `host/NAME` (or NAME itself when it has a `/`). */
+  userImports(instance: ExtismInstance): WebAssembly.ModuleImports {
+    const imports: WebAssembly.ModuleImports = {}
+    const { id } = this.request
+    for (const { name, params } of this.hostFunctions) {
+      const method = name.includes('/') ? name : `host/${name}`
+      imports[name] = (input?: bigint) => {
+        const bridge = this.request.bridge
+        if (!bridge) {
+          throw new PolyplugError(ErrorCodes.HOST_CALL_UNAVAILABLE, `host function ${name}: an inline Extism plugin cannot call the host synchronously; place it in a worker`, { plugin: id })
+        }
+        const bytes = params.length === 1 && input !== undefined ? instance.kernel.read(input) : undefined
+        const answer = bridge.callHost(method, bytes === undefined ? [] : [hostArgument(bytes)], this.#call?.signal ?? NEVER)
+        if (!answer.ok) throw answer.error.withContext(id, undefined)
+        const out = instance.kernel.store(hostResult(answer.value))
+        if (out === 0n) throw new PolyplugError(ErrorCodes.PLUGIN_MEMORY_LIMIT, `the answer of ${method} does not fit the plugin's memory limit (limits.memoryMb)`, { plugin: id })
+        return out
+      }
+    }
+    return imports
+  }
+}
+
+function checkImports(id: string, signatures: FunctionSignatures): void {
+  for (const i of signatures.imports) {
+    if (i.module === EXTISM_USER) {
+      const ok = i.params.length <= 1 && i.params.every((p) => p === 'i64') && i.results.length <= 1 && i.results.every((r) => r === 'i64')
+      if (!ok) {
+        throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `host function ${i.name} must take and return at most one i64 (a kernel block), as PDK host functions do`, { plugin: id })
+      }
+    } else if (i.module !== EXTISM_ENV && i.module !== WASI_MODULE) {
+      throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `the module imports "${i.module}" "${i.name}"; an Extism plugin may import only ${EXTISM_ENV}, ${EXTISM_USER} and ${WASI_MODULE}`, { plugin: id })
+    }
+  }
+}
+
+export async function loadExtismPlugin(request: ExtismLoadRequest): Promise<PluginDefinition> {
+  const { id, entryPath, manifest } = request
+  const limitMb = manifest.limits?.memoryMb ?? DEFAULT_WASM_MEMORY_MB
+  let bytes: Uint8Array
+  let signatures: FunctionSignatures
+  let module: WebAssembly.Module
+  try {
+    bytes = new Uint8Array(await readFile(entryPath))
+    signatures = functionSignatures(bytes)
+    const own = declaredMemory(bytes).own
+    if (own && own.min * PAGE > limitMb * 1024 * 1024) {
+      throw new PolyplugError(ErrorCodes.PLUGIN_MEMORY_LIMIT, `the module needs at least ${own.min / 16} MiB of memory; the plugin's limit is ${limitMb} MiB (limits.memoryMb)`, { plugin: id })
+    }
+    if (own) bytes = withMemoryMaximum(bytes, limitMb * 16)
+    module = await WebAssembly.compile(bytes)
+    if (signatures.imports.some((i) => i.module === WASI_MODULE)) await prepareWasi()
+  } catch (cause) {
+    if (cause instanceof PolyplugError) throw cause
+    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot load ${entryPath}: ${(cause as Error).message}`, { plugin: id, cause })
+  }
+  checkImports(id, signatures)
+  const plugin = new ExtismPlugin(request, module, bytes, signatures)
+  const output = manifest.wasm?.output ?? 'text'
   const methods: Record<string, (...args: unknown[]) => unknown> = Object.create(null) as Record<string, never>
-  for (const { name, kind } of WebAssembly.Module.exports(module)) {
-    if (kind !== 'function' || NOT_METHODS.has(name)) continue
+  for (const name of extismMethods(signatures)) {
     methods[name] = (...args: unknown[]) => {
-      args.pop() // the MethodContext
-      input = toInput(args)
-      result = undefined
-      error = undefined
-      kernel.reset()
-      let status: number
-      try {
-        status = (instance.exports[name] as () => number)()
-      } catch (thrown) {
-        if (thrown instanceof PolyplugError) throw thrown.withContext(id, name)
-        if (!(thrown instanceof WebAssembly.RuntimeError || thrown instanceof RangeError)) throw toPolyplugError(thrown).withContext(id, name)
-        instance = instantiate()
-        throw new PolyplugError(ErrorCodes.PLUGIN_TRAPPED, `${name} trapped: ${(thrown as Error).message}; the instance was re-created`, { plugin: id, method: name, cause: thrown })
-      }
-      if (error !== undefined || status !== 0) {
-        throw new PolyplugError('EXTISM_ERROR', error ?? `${name} returned ${status}`, { plugin: id, method: name, data: { status } })
-      }
-      return fromOutput(result ?? new Uint8Array(0), output)
+      const context = args.pop() as MethodContext | undefined
+      return fromOutput(plugin.call(name, toInput(args), context), output)
     }
   }
   return {
     methods,
     activate(ctx) {
-      context = ctx
+      plugin.context = ctx
     },
   }
 }

@@ -23,7 +23,7 @@ export interface DeclaredMemory {
   imported?: MemoryLimits & { module: string; name: string }
 }
 
-class Reader {
+export class Reader {
   offset = 0
   constructor(readonly bytes: Uint8Array) {}
   byte(): number {
@@ -111,4 +111,48 @@ export function memoryForModule(bytes: Uint8Array, limitMb: number, plugin: stri
     return new WebAssembly.Memory({ initial: min, maximum: Math.min(max ?? limitPages, limitPages) })
   }
   return undefined
+}
+
+function leb(n: number): number[] {
+  const out: number[] = []
+  do {
+    let b = n & 0x7f
+    n >>>= 7
+    if (n !== 0) b |= 0x80
+    out.push(b)
+  } while (n !== 0)
+  return out
+}
+
+/**
+ * The module with its own memory's maximum set to `maxPages` (kept when it already declares a
+ * smaller one): the engine then refuses `memory.grow` past the cap, as for a module that declared
+ * it. For modules that declare no maximum (every Extism PDK's output). Throws for memory64 or
+ * multi-memory modules, which no PDK emits.
+ */
+export function withMemoryMaximum(bytes: Uint8Array, maxPages: number): Uint8Array {
+  const r = new Reader(bytes)
+  r.offset = 8
+  while (r.offset < bytes.length) {
+    const start = r.offset
+    const id = r.byte()
+    const size = r.u32()
+    const end = r.offset + size
+    if (id === 5) {
+      if (r.u32() !== 1) throw new Error('only modules with one memory are supported')
+      const flags = r.byte()
+      if (flags & 4) throw new Error('64-bit memories are not supported')
+      const min = r.u32()
+      const max = flags & 1 ? Math.min(r.u32(), maxPages) : maxPages
+      if (r.offset !== end) throw new Error('unexpected memory section layout')
+      const body = [1, flags | 1, ...leb(min), ...leb(max)]
+      const out = new Uint8Array(start + 1 + leb(body.length).length + body.length + (bytes.length - end))
+      out.set(bytes.subarray(0, start))
+      out.set([5, ...leb(body.length), ...body], start)
+      out.set(bytes.subarray(end), start + 1 + leb(body.length).length + body.length)
+      return out
+    }
+    r.offset = end
+  }
+  return bytes
 }

@@ -16,7 +16,9 @@ export const wasmModule: KindModule = {
   load: async () => {
     const [{ loadWasmPlugin }, { loadExtismPlugin }] = await Promise.all([import('./wasm.js'), import('./wasm-extism.js')])
     return ({ bridge, ...request }) =>
-      request.manifest.wasm?.abi === 'extism' ? loadExtismPlugin(request) : loadWasmPlugin({ ...request, bridge: bridge as WasmBridge | undefined })
+      request.manifest.wasm?.abi === 'extism'
+        ? loadExtismPlugin({ ...request, bridge: bridge as WasmBridge | undefined })
+        : loadWasmPlugin({ ...request, bridge: bridge as WasmBridge | undefined })
   },
   bridge: async () => (await import('./wasm-pump.js')).createWasmPump,
 }

@@ -1,9 +1,10 @@
 /** What a plugin author writes: `export default definePlugin({ methods, activate, deactivate })`. */
 import type { CallContext, CallOptions, Remote } from '../rpc/types.js'
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error'
 
 export interface PluginLogger {
+  trace(...args: unknown[]): void
   debug(...args: unknown[]): void
   info(...args: unknown[]): void
   warn(...args: unknown[]): void
@@ -20,6 +21,8 @@ export interface PluginContext {
   readonly previousState: unknown
   /** Lines go to the host's log, tagged with the plugin id. */
   readonly log: PluginLogger
+  /** The least severe level the host logs (its `logLevel` option); finer lines may be skipped. */
+  readonly logLevel: LogLevel
   /** Calls a host API method, e.g. `ctx.call('host/info')`. */
   call<T = unknown>(method: string, args?: unknown[], options?: CallOptions): Promise<T>
   /** A typed view of the host API. */

@@ -1,5 +1,6 @@
 /** Shapes of the reserved lifecycle messages (normative text: docs/protocol.md). */
 import type { CodecName } from '../rpc/codec.js'
+import type { LogLevel } from './define.js'
 
 export const PROTOCOL_VERSION = 1
 
@@ -27,12 +28,14 @@ export interface ActivateParams {
   reason?: string
   /** On a reload: the snapshot the previous instance's `deactivate` returned. */
   state?: unknown
+  /** The least severe level the host logs (PluginContext.logLevel). */
+  logLevel?: LogLevel
 }
 
 /** Host -> plugin request: the plugin's settings changed; params `[config]`. */
 export const CONFIG_METHOD = '$/config'
 
 export interface LogParams {
-  level: 'debug' | 'info' | 'warn' | 'error'
+  level: LogLevel
   message: string
 }

@@ -27,6 +27,7 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
   const peer = new Peer(channel, { ...options, name: options.id })
   let config: Record<string, unknown> = {}
   let previousState: unknown
+  let logLevel: LogLevel = 'info'
   const log = createLogger(peer)
   const token = options.token ?? (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.POLYPLUG_TOKEN
   const context: PluginContext = {
@@ -38,6 +39,9 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
       return previousState
     },
     log,
+    get logLevel() {
+      return logLevel
+    },
     call: (method, args = [], callOptions) => peer.call(method, args, callOptions),
     host: () => peer.proxy(),
   }
@@ -62,6 +66,7 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
     const activate = (params ?? {}) as ActivateParams
     config = (activate.config ?? {}) as Record<string, unknown>
     previousState = activate.state
+    logLevel = activate.logLevel ?? 'info'
     await definition.activate?.(context)
     return {}
   })
@@ -96,7 +101,7 @@ function createLogger(peer: Peer): PluginLogger {
     const message = args.map((a) => (typeof a === 'string' ? a : safeJson(a))).join(' ')
     peer.notify(Reserved.log, { level, message }).catch(() => {})
   }
-  return { debug: send('debug'), info: send('info'), warn: send('warn'), error: send('error') }
+  return { trace: send('trace'), debug: send('debug'), info: send('info'), warn: send('warn'), error: send('error') }
 }
 
 function safeJson(value: unknown): string {
