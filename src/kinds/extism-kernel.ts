@@ -98,28 +98,29 @@ export class ExtismKernel {
     return block && decoder.decode(block)
   }
 
-  #view(address: bigint, width: number, what: string): [DataView, number] {
-    const block = this.#block(address)
+  // Byte access is the hot path (PDKs copy through load/store): no DataView for single bytes.
+  #at(address: bigint, width: number, what: string): [Uint8Array, number] {
+    const block = this.#blocks[Number(address >> SHIFT)]
     const offset = Number(address & MASK)
     if (!block || offset + width > block.length) badAddress(what, address)
-    return [new DataView(block.buffer, block.byteOffset, block.length), offset]
+    return [block, offset]
   }
 
   loadU8(address: bigint): number {
-    const [view, offset] = this.#view(address, 1, 'load_u8')
-    return view.getUint8(offset)
+    const [block, offset] = this.#at(address, 1, 'load_u8')
+    return block[offset]!
   }
   loadU64(address: bigint): bigint {
-    const [view, offset] = this.#view(address, 8, 'load_u64')
-    return view.getBigUint64(offset, true)
+    const [block, offset] = this.#at(address, 8, 'load_u64')
+    return new DataView(block.buffer, block.byteOffset + offset, 8).getBigUint64(0, true)
   }
   storeU8(address: bigint, value: number): void {
-    const [view, offset] = this.#view(address, 1, 'store_u8')
-    view.setUint8(offset, value)
+    const [block, offset] = this.#at(address, 1, 'store_u8')
+    block[offset] = value
   }
   storeU64(address: bigint, value: bigint): void {
-    const [view, offset] = this.#view(address, 8, 'store_u64')
-    view.setBigUint64(offset, value, true)
+    const [block, offset] = this.#at(address, 8, 'store_u64')
+    new DataView(block.buffer, block.byteOffset + offset, 8).setBigUint64(0, value, true)
   }
 
   inputAddress(): bigint {
