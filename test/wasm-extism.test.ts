@@ -162,6 +162,20 @@ for (const placement of ['inline', 'worker'] as const) {
   })
 }
 
+describe('an Extism command module (_start, __wasm_call_ctors), as Extism\'s runtime treats it', () => {
+  it('runs __wasm_call_ctors once, never _start by itself; _start is a method and the instance is re-created after it', async () => {
+    const command = await compileWat(join(fixturesDir, 'wasm', 'extism-command.wat'))
+    const dir = await wasmPluginDir({ id: 'extism-command', placement: 'inline', wasm: { abi: 'extism' } }, command)
+    const host = await createHost({ plugins: [dir], logger: () => {} })
+    cleanup.push(() => rm(dir, { recursive: true, force: true }), () => host.close())
+    const h = host.plugin('extism-command')
+    assert.equal(await h.call('state'), '10')
+    assert.deepEqual(h.info().methods?.sort(), ['_start', 'state'])
+    assert.equal(await h.call('_start'), '')
+    assert.equal(await h.call('state'), '10') // a fresh instance: its constructors ran, _start has not
+  })
+})
+
 describe('limits.memoryMb binds an Extism plugin: guest memory and kernel memory share it', () => {
   it('guest memory grows up to the limit and no further', async () => {
     const started = await start({ placement: 'inline' })
