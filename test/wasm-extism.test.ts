@@ -264,8 +264,8 @@ describe('Extism HTTP (http_request) follows permissions.network', () => {
     assert.ok('error' in (await viaExtism(sdk, 'http', request('/ping'))))
   })
 
-  it('allowed when granted: status and body agree with the SDK', async () => {
-    const started = await start({ placement: 'worker', permissions: { host: ['api:greet'], network: { connect: [`127.0.0.1:${port}`] } } })
+  for (const placement of ['worker', 'process'] as const) it(`allowed when granted (${placement}): status and body agree with the SDK`, async () => {
+    const started = await start({ placement, permissions: { host: ['api:greet'], network: { connect: [`127.0.0.1:${port}`] } } })
     const sdk = (await oracle({ runInWorker: true, allowedHosts: ['127.0.0.1'] })).plugin
     assert.deepEqual(await agree(started, sdk, 'http', request('/ping')), { output: '200 pong' })
     assert.deepEqual(await agree(started, sdk, 'http', request('/missing')), { output: '404 nothing here' })

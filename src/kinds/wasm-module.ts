@@ -12,7 +12,12 @@ export const wasmModule: KindModule = {
   description: 'a WebAssembly module',
   placements: ['inline', 'worker', 'process'],
   defaultPlacement: 'worker',
-  needs: (manifest) => (manifest.placement === 'worker' ? ['wasi', 'sync-bridge'] : ['wasi']),
+  needs: (manifest) => [
+    'wasi',
+    ...(manifest.placement === 'worker' ? (['sync-bridge'] as const) : []),
+    // Extism's http_request fetches in a helper thread (extism-http.ts) once network hosts are granted.
+    ...(manifest.wasm?.abi === 'extism' && (manifest.permissions?.network?.connect?.length ?? 0) > 0 ? (['threads'] as const) : []),
+  ],
   load: async () => {
     const [{ loadWasmPlugin }, { loadExtismPlugin }] = await Promise.all([import('./wasm.js'), import('./wasm-extism.js')])
     return ({ bridge, ...request }) =>

@@ -91,8 +91,8 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
         read: [...(endpoint.files?.read ?? []), ...modules.map(moduleFolder)],
         write: endpoint.files?.write ?? [],
         wasi: needs.includes('wasi'),
-        // Node runs module hooks (the TypeScript loader) in a thread of their own.
-        threads: needs.includes('typescript'),
+        // Node runs module hooks (the TypeScript loader) in a thread of their own; some kinds start threads themselves.
+        threads: needs.includes('typescript') || needs.includes('threads'),
       },
     })
   } catch (cause) {

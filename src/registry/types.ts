@@ -20,8 +20,8 @@ export type { PortLike }
 export type TransportNeed = 'shared-memory' | 'addon' | 'broker'
 /** What a transport side offers a kind: `sync-bridge` lets a plugin's synchronous imports wait for the host. */
 export type Provision = 'sync-bridge'
-/** What a kind needs: a synchronous host-call bridge, WASI, a Node addon, the TypeScript runtime. */
-export type KindNeed = Provision | 'wasi' | 'addon' | 'typescript'
+/** What a kind needs: a synchronous host-call bridge, WASI, a Node addon, the TypeScript runtime, threads of its own. */
+export type KindNeed = Provision | 'wasi' | 'addon' | 'typescript' | 'threads'
 
 /** `worker`: how the host and a worker thread exchange messages. */
 export interface WorkerLink {
