@@ -18,7 +18,7 @@ import { rejectsWithCode } from './support/assert-code.js'
 import { fixturesDir } from './support/paths.js'
 import { until } from './support/wait.js'
 import { wasmPluginDir } from './support/wasm-fixture.js'
-import { compileWat } from './support/wat.js'
+import { compileWat, watToWasm } from './support/wat.js'
 
 const MIB = 1024 * 1024
 const encoder = new TextEncoder()
@@ -123,6 +123,8 @@ for (const placement of ['inline', 'worker'] as const) {
       await agree(started, sdk, 'greet', 'ünïcode and more than eight bytes')
       await agree(started, sdk, 'greet', '')
       assert.deepEqual(await agree(started, sdk, 'fail'), { error: 'boom' })
+      const failed = await rejectsWithCode(started.host.plugin(started.id).call('fail'), 'EXTISM_ERROR')
+      assert.equal(failed.method, 'fail')
       assert.deepEqual(await agree(started, sdk, 'config', 'colour'), { output: 'blue' })
       assert.deepEqual(await agree(started, sdk, 'config', 'size'), { error: 'no config key size' })
       for (const n of ['1', '2', '3']) assert.deepEqual(await agree(started, sdk, 'count'), { output: n })
@@ -212,6 +214,21 @@ describe('limits.memoryMb binds an Extism plugin: guest memory and kernel memory
     assert.deepEqual(await viaPolyplug(fresh, 'var_big', String(5 * MIB)), { output: 'stored' })
     assert.deepEqual(await viaPolyplug(fresh, 'kernel_alloc', String(10 * MIB)), { output: 'allocated' })
     assert.deepEqual(await viaPolyplug(fresh, 'kernel_alloc', String(11 * MIB)), { output: 'refused' }) // 11 + 5 held by the var
+  })
+
+  it('a declared maximum above the limit is lowered to it; a minimum above the limit is refused at load', async () => {
+    const grower = (memory: string) =>
+      watToWasm(`(module (memory (export "memory") ${memory})
+        (func (export "grow") (result i32) (memory.grow (i32.const 300))))`) // returns -1 when refused
+    const dir = await wasmPluginDir({ id: 'extism-big-max', placement: 'inline', wasm: { abi: 'extism' }, limits: { memoryMb: 16 } }, await grower('1 1000'))
+    const minDir = await wasmPluginDir({ id: 'extism-big-min', placement: 'inline', wasm: { abi: 'extism' }, limits: { memoryMb: 16 } }, await grower('300'))
+    const host = await createHost({ plugins: [dir, minDir], logger: () => {} })
+    cleanup.push(() => rm(dir, { recursive: true, force: true }), () => rm(minDir, { recursive: true, force: true }), () => host.close())
+    // A non-zero return fails the call, as in Extism's runtime; -1 is memory.grow's refusal.
+    const refused = await rejectsWithCode(host.plugin('extism-big-max').call('grow'), 'EXTISM_ERROR')
+    assert.equal(refused.message, 'Returned non-zero exit code: -1')
+    const error = await rejectsWithCode(host.plugin('extism-big-min').call('grow'), 'PLUGIN_MEMORY_LIMIT')
+    assert.match(error.message, /18\.75 MiB.*16 MiB.*limits\.memoryMb/)
   })
 
   it('an input larger than the limit fails with PLUGIN_MEMORY_LIMIT before the guest runs', async () => {

@@ -4,14 +4,18 @@ import wabt from 'wabt'
 
 let compiler: ReturnType<typeof wabt> | undefined
 
-export async function compileWat(path: string): Promise<Uint8Array> {
+/** Compiles WAT source text; `name` appears in wabt's error messages. */
+export async function watToWasm(text: string, name = 'inline.wat'): Promise<Uint8Array> {
   compiler ??= wabt()
-  const w = await compiler
-  const module = w.parseWat(path, await readFile(path, 'utf8'), { bulk_memory: true })
+  const module = (await compiler).parseWat(name, text, { bulk_memory: true })
   try {
     module.validate()
     return new Uint8Array(module.toBinary({}).buffer)
   } finally {
     module.destroy()
   }
+}
+
+export async function compileWat(path: string): Promise<Uint8Array> {
+  return watToWasm(await readFile(path, 'utf8'), path)
 }
