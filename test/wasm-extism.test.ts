@@ -10,9 +10,10 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import createPlugin, { type Plugin as ExtismSdkPlugin } from '@extism/extism'
+import type { Plugin as ExtismSdkPlugin } from '@extism/extism'
 import { createHost, type Host, type HostOptions } from '../src/host/host.js'
 import type { LogEntry, LogLevel } from '../src/host/log.js'
+import { prepareWasi } from '../src/kinds/wasm-wasi.js'
 import { PolyplugError } from '../src/rpc/errors.js'
 import { rejectsWithCode } from './support/assert-code.js'
 import { fixturesDir } from './support/paths.js'
@@ -61,6 +62,8 @@ async function start(manifest: Record<string, unknown> = {}, options: Partial<Ho
 
 /** The same module under the official SDK, with the same config, log level and host function. */
 async function oracle(options: { logLevel?: LogLevel; maxPages?: number; allowedHosts?: string[]; runInWorker?: boolean } = {}) {
+  await prepareWasi() // loads node:wasi without its experimental warning, before the SDK imports it
+  const { default: createPlugin } = await import('@extism/extism')
   const lines: Array<{ level: string; message: string }> = []
   const logger = Object.fromEntries(['trace', 'debug', 'info', 'warn', 'error'].map((level) => [level, (message: string) => lines.push({ level, message })]))
   const plugin = await createPlugin(
