@@ -115,7 +115,7 @@ for (const placement of ['inline', 'worker'] as const) {
       const sdk = (await oracle()).plugin
       assert.deepEqual(await agree(started, sdk, 'initialized'), { output: '1' })
       const methods = started.host.plugin(started.id).info().methods?.sort()
-      assert.deepEqual(methods, ['config', 'count', 'fail', 'greet', 'grow', 'http', 'initialized', 'kernel_alloc', 'log', 'spin', 'trap', 'user', 'var_big', 'wasi'])
+      assert.deepEqual(methods, ['blocks', 'config', 'count', 'fail', 'greet', 'grow', 'http', 'initialized', 'kernel_alloc', 'log', 'spin', 'trap', 'user', 'var_big', 'wasi'])
       for (const name of methods ?? []) assert.ok(await sdk.functionExists(name), name)
     })
 
@@ -133,6 +133,12 @@ for (const placement of ['inline', 'worker'] as const) {
       for (const n of ['1', '2', '3']) assert.deepEqual(await agree(started, sdk, 'count'), { output: n })
       assert.deepEqual(await agree(started, sdk, 'grow', '1'), { output: 'grew' })
       assert.deepEqual(await agree(started, sdk, 'kernel_alloc', '100'), { output: 'allocated' })
+      assert.deepEqual(await agree(started, sdk, 'blocks', '10'), { output: '!' })
+    })
+
+    it('more than 2^15 kernel blocks in one call keep working (their addresses reach the guest as negative i64)', async () => {
+      const started = await start({ placement })
+      assert.deepEqual(await viaPolyplug(started, 'blocks', '40000'), { output: '!' })
     })
 
     it('WASI is offered (stdout goes to the host log) and the results agree', async () => {

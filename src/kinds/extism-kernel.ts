@@ -13,11 +13,13 @@ import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 
 const SHIFT = 48n
 const MASK = (1n << SHIFT) - 1n
+/** Block index of an address; wasm hands i64 over signed, so past 2^15 blocks addresses arrive negative. */
+const indexOf = (address: bigint) => Number(BigInt.asUintN(64, address) >> SHIFT)
 const decoder = new TextDecoder()
 
 /** A kernel address that names no live block: the guest has a bug; treated like a trap. */
 function badAddress(what: string, address: bigint): never {
-  throw new WebAssembly.RuntimeError(`extism kernel: ${what} at bad address 0x${address.toString(16)}`)
+  throw new WebAssembly.RuntimeError(`extism kernel: ${what} at bad address 0x${BigInt.asUintN(64, address).toString(16)}`)
 }
 
 export class ExtismKernel {
@@ -54,11 +56,11 @@ export class ExtismKernel {
         data: { limitBytes: this.limitBytes },
       })
     }
-    this.#input = Number(this.store(input) >> SHIFT)
+    this.#input = indexOf(this.store(input))
   }
 
   alloc(n: bigint | number): bigint {
-    const size = Number(n)
+    const size = Number(BigInt.asUintN(64, BigInt(n)))
     if (size > this.available()) return 0n
     this.#blocks.push(new Uint8Array(size))
     this.#blockBytes += size
@@ -68,12 +70,12 @@ export class ExtismKernel {
   /** Copies bytes into a fresh block; 0 when they do not fit. */
   store(bytes: Uint8Array): bigint {
     const address = this.alloc(bytes.length)
-    if (address !== 0n) this.#blocks[Number(address >> SHIFT)]!.set(bytes)
+    if (address !== 0n) this.#blocks[indexOf(address)]!.set(bytes)
     return address
   }
 
   free(address: bigint): void {
-    const index = Number(address >> SHIFT)
+    const index = indexOf(address)
     const block = this.#blocks[index]
     if (!block || index === this.#input) return
     this.#blockBytes -= block.length
@@ -81,7 +83,7 @@ export class ExtismKernel {
   }
 
   #block(address: bigint): Uint8Array | undefined {
-    return this.#blocks[Number(address >> SHIFT)] ?? undefined
+    return this.#blocks[indexOf(address)] ?? undefined
   }
 
   length(address: bigint): bigint {
@@ -100,7 +102,7 @@ export class ExtismKernel {
 
   // Byte access is the hot path (PDKs copy through load/store): no DataView for single bytes.
   #at(address: bigint, width: number, what: string): [Uint8Array, number] {
-    const block = this.#blocks[Number(address >> SHIFT)]
+    const block = this.#blocks[indexOf(address)]
     const offset = Number(address & MASK)
     if (!block || offset + width > block.length) badAddress(what, address)
     return [block, offset]
@@ -139,7 +141,7 @@ export class ExtismKernel {
   setOutput(address: bigint, length: bigint): void {
     const block = this.#block(address)
     if (!block || Number(length) > block.length) badAddress('output_set', address)
-    this.#output = { index: Number(address >> SHIFT), length: Number(length) }
+    this.#output = { index: indexOf(address), length: Number(length) }
   }
   output(): Uint8Array {
     const out = this.#output
@@ -149,7 +151,7 @@ export class ExtismKernel {
   /** error_set: 0 clears the error. */
   setError(address: bigint): void {
     if (address !== 0n && !this.#block(address)) badAddress('error_set', address)
-    this.#error = Number(address >> SHIFT)
+    this.#error = indexOf(address)
   }
   errorAddress(): bigint {
     return BigInt(this.#error) << SHIFT
