@@ -17,6 +17,7 @@ import { dirname } from 'node:path'
 import type { Manifest } from '../manifest/schema.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import type { LogLevel, MethodContext, PluginContext, PluginDefinition } from '../sdk/define.js'
+import { checkHostFunction, EXTISM_USER, hostFunctionImports } from './extism-host-functions.js'
 import { ExtismKernel } from './extism-kernel.js'
 import { httpAsk, httpFetch } from './extism-http.js'
 import { DEFAULT_WASM_MEMORY_MB, declaredMemory, memoryForModule, withMemoryMaximum } from './wasm-memory.js'
@@ -25,7 +26,6 @@ import { createWasi, prepareWasi, WASI_MODULE, type WasiSetup } from './wasm-was
 import type { WasmBridge } from './wasm.js'
 
 export const EXTISM_ENV = 'extism:host/env'
-export const EXTISM_USER = 'extism:host/user'
 const PAGE = 64 * 1024
 const INITIALISERS = new Set(['_initialize', '__wasm_call_ctors', 'hs_init', 'hs_exit'])
 /** Extism's log levels as `get_log_level` reports them; "off" is i32::MAX. */
@@ -67,22 +67,6 @@ function fromOutput(bytes: Uint8Array, output: 'text' | 'json' | 'bytes'): unkno
   if (output === 'bytes') return bytes
   const text = decoder.decode(bytes)
   return output === 'json' ? (text === '' ? null : JSON.parse(text)) : text
-}
-
-/** A host function's input block as the host API's one argument: JSON when it parses, else text. */
-function hostArgument(bytes: Uint8Array): unknown {
-  const text = decoder.decode(bytes)
-  try {
-    return JSON.parse(text) as unknown
-  } catch {
-    return text
-  }
-}
-
-function hostResult(value: unknown): Uint8Array {
-  if (value instanceof Uint8Array) return value
-  if (typeof value === 'string') return encoder.encode(value)
-  return encoder.encode(JSON.stringify(value ?? null))
 }
 
 /** One live instance: the guest, its kernel memory, its WASI. Replaced wholesale after a trap or exit. */
@@ -269,37 +253,16 @@ class ExtismPlugin {
     }
   }
 
-  /** `extism:host/user`: each import NAME calls the host API method `host/NAME` (or NAME itself when it has a `/`). */
+  /** `extism:host/user`: the application's host API (src/kinds/extism-host-functions.ts). */
   userImports(instance: ExtismInstance): WebAssembly.ModuleImports {
-    const imports: WebAssembly.ModuleImports = {}
-    const { id } = this.request
-    for (const { name, params } of this.hostFunctions) {
-      const method = name.includes('/') ? name : `host/${name}`
-      imports[name] = (input?: bigint) => {
-        const bridge = this.request.bridge
-        if (!bridge) {
-          throw new PolyplugError(ErrorCodes.HOST_CALL_UNAVAILABLE, `host function ${name}: an inline Extism plugin cannot call the host synchronously; place it in a worker`, { plugin: id })
-        }
-        const bytes = params.length === 1 && input !== undefined ? instance.kernel.read(input) : undefined
-        const answer = bridge.callHost(method, bytes === undefined ? [] : [hostArgument(bytes)], this.#call?.signal ?? NEVER)
-        if (!answer.ok) throw answer.error.withContext(id, undefined)
-        const out = instance.kernel.store(hostResult(answer.value))
-        if (out === 0n) throw new PolyplugError(ErrorCodes.PLUGIN_MEMORY_LIMIT, `the answer of ${method} does not fit the plugin's memory limit (limits.memoryMb)`, { plugin: id })
-        return out
-      }
-    }
-    return imports
+    return hostFunctionImports(this.request.id, this.hostFunctions, instance.kernel, this.request.bridge, () => this.#call?.signal ?? NEVER)
   }
 }
 
 function checkImports(id: string, signatures: FunctionSignatures): void {
   for (const i of signatures.imports) {
-    if (i.module === EXTISM_USER) {
-      const ok = i.params.length <= 1 && i.params.every((p) => p === 'i64') && i.results.length <= 1 && i.results.every((r) => r === 'i64')
-      if (!ok) {
-        throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `host function ${i.name} must take and return at most one i64 (a kernel block), as PDK host functions do`, { plugin: id })
-      }
-    } else if (i.module !== EXTISM_ENV && i.module !== WASI_MODULE) {
+    if (i.module === EXTISM_USER) checkHostFunction(id, i)
+    else if (i.module !== EXTISM_ENV && i.module !== WASI_MODULE) {
       throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `the module imports "${i.module}" "${i.name}"; an Extism plugin may import only ${EXTISM_ENV}, ${EXTISM_USER} and ${WASI_MODULE}`, { plugin: id })
     }
   }
