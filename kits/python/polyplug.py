@@ -244,12 +244,13 @@ class Context:
         self.id = request_id
         self.method = method
         self.cancelled = threading.Event()
+        self.traceparent = None   # the caller's W3C trace context, carried on by call()
 
     def progress(self, value):
         self.session.notify("$/progress", {"id": self.id, "value": value})
 
     def call(self, method, args=None):
-        return self.session.call(method, args or [])
+        return self.session.call(method, args or [], self.traceparent)
 
     def log(self, level, message):
         self.session.log(level, message)
@@ -286,16 +287,22 @@ class Session:
     def log(self, level, message):
         self.notify("$/log", {"level": level, "message": str(message)})
 
-    def call(self, method, args):
-        """Calls the host (e.g. host/echo) and blocks this thread for the answer."""
+    def call(self, method, args, traceparent=None):
+        """Calls the host (e.g. host/echo) and blocks this thread for the answer. `traceparent`
+        (default: the one of the request this thread serves) keeps the call in the caller's trace."""
+        if traceparent is None:
+            traceparent = getattr(_current, "traceparent", None)
         with self._lock:
             if self._closed:
                 raise PolyplugError("TRANSPORT_UNAVAILABLE", self._closed)
             request_id = "py%d" % self._next_id
             self._next_id += 1
             slot = self._pending[request_id] = [threading.Event(), None]
+        message = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": args}
+        if traceparent:
+            message["traceparent"] = traceparent
         try:
-            self.send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": args})
+            self.send(message)
         except Exception:
             self._pending.pop(request_id, None)
             raise
@@ -320,6 +327,7 @@ class Session:
     def _invoke(self, message, ctx):
         request_id, method, params = message["id"], message["method"], message.get("params")
         _current.session = self
+        _current.traceparent = ctx.traceparent
         exit_after = False
         try:
             if method.startswith("$/"):
@@ -375,6 +383,8 @@ class Session:
                 self.send(self.error_message(request_id, "DUPLICATE_REQUEST_ID", "request id %r is in flight" % request_id, method))
                 return
             ctx = self._inflight[request_id] = Context(self, request_id, method)
+            if isinstance(message.get("traceparent"), str):
+                ctx.traceparent = message["traceparent"]
             if inline:
                 self._invoke(message, ctx)
             else:

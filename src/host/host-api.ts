@@ -87,6 +87,7 @@ export function registerHostApi(peer: Peer, plugin: string, r: HostApiRegistrati
     plugin,
     method: call.method,
     progress: call.progress,
+    traceparent: call.traceparent,
   })
   const guard = (scope: string | undefined, method: string) => {
     if (scope === undefined || r.grants.allows(scope)) return

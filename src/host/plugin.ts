@@ -17,6 +17,7 @@ import { HOST_VERSION } from './host-api.js'
 import type { HostLogger, LogLevel } from './log.js'
 import { CallStats, type MethodStats } from './stats.js'
 import { RestartPolicy, type RestartPolicyOptions } from './supervisor.js'
+import { traced } from './tracing.js'
 
 /**
  * `inactive` (resolved, not running) → `starting` → `active` → `stopping` → `inactive`; `failed`
@@ -200,10 +201,10 @@ export class PluginRuntime {
     if (this.#session && this.#state === 'active') return Promise.resolve(this.#session)
     const blocked = this.blocked()
     if (blocked) return Promise.reject(blocked)
-    this.#starting ??= (async () => {
+    this.#starting ??= traced(`polyplug.activate ${this.id}`, { 'polyplug.plugin': this.id, 'polyplug.reason': reason }, undefined, async () => {
       await this.#stopping
       return this.#start(reason, handoff)
-    })().finally(() => {
+    }).finally(() => {
       this.#starting = undefined
     })
     return this.#starting
@@ -214,7 +215,14 @@ export class PluginRuntime {
     return this.manifest.limits?.callTimeoutMs ?? this.#options.callTimeoutMs
   }
 
-  async call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason = `onMethod:${method}`): Promise<T> {
+  call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason = `onMethod:${method}`): Promise<T> {
+    if (method.startsWith('$/')) return this.#call(method, args, options, reason)
+    return traced(`polyplug.call ${this.id}/${method}`, { 'polyplug.plugin': this.id, 'rpc.method': method }, options.traceparent, (traceparent) =>
+      this.#call<T>(method, args, traceparent === options.traceparent ? options : { ...options, traceparent }, reason),
+    )
+  }
+
+  async #call<T>(method: string, args: unknown[], options: CallOptions, reason: string): Promise<T> {
     const session = await this.activate(reason)
     const t0 = performance.now()
     const counted = !method.startsWith('$/')

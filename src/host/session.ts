@@ -81,7 +81,7 @@ export function createSession(peer: Peer, runtime: PluginRuntime, deps: SessionD
         callee = target
       }
       if (callee === id) throw new PolyplugError(ErrorCodes.INVALID_PARAMS, `plugin "${id}" cannot call itself through the host`, { plugin: id })
-      return deps.dispatch.call(callee, method, args, `onMethod:${method}`, { signal: context.signal })
+      return deps.dispatch.call(callee, method, args, `onMethod:${method}`, { signal: context.signal, traceparent: context.traceparent })
     },
   }
 

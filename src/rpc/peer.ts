@@ -16,6 +16,7 @@ import {
   errorToWire,
   Reserved,
   type Message,
+  type NotificationMessage,
   type RequestId,
   type RequestMessage,
   type ResponseMessage,
@@ -132,14 +133,17 @@ export class Peer {
       options.signal?.addEventListener('abort', onAbort, { once: true })
       const message: RequestMessage = { jsonrpc: '2.0', id, method }
       if (params !== undefined) message.params = params
+      if (options.traceparent !== undefined) message.traceparent = options.traceparent
       this.#send(message).catch((error: unknown) => this.#settle(id, toPolyplugError(error)))
     })
   }
 
   /** Sends a notification; resolves once handed to the channel. */
-  async notify(method: string, params?: unknown[] | Record<string, unknown>): Promise<void> {
+  async notify(method: string, params?: unknown[] | Record<string, unknown>, traceparent?: string): Promise<void> {
     if (this.#closeReason) throw this.#closeReason.withContext(this.name, method)
-    await this.#send(params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params })
+    const message: NotificationMessage = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params }
+    if (traceparent !== undefined) message.traceparent = traceparent
+    await this.#send(message)
   }
 
   /** A typed view of the other side: `await peer.proxy<Api>().add(1, 2)`. */
@@ -273,7 +277,7 @@ export class Peer {
       case 'request':
         return this.#onRequest(classified.message)
       case 'notification':
-        return this.#onNotification(classified.message.method, classified.message.params)
+        return this.#onNotification(classified.message.method, classified.message.params, classified.message.traceparent)
       case 'response':
         return this.#onResponse(classified.message)
       case 'invalid': {
@@ -298,7 +302,7 @@ export class Peer {
     else this.#settle(message.id, undefined, message.result)
   }
 
-  #onNotification(method: string, params: unknown): void {
+  #onNotification(method: string, params: unknown, traceparent: string | undefined): void {
     if (method === Reserved.cancel) {
       const id = (params as { id?: RequestId } | undefined)?.id
       if (id !== undefined) this.#inflight.get(id)?.abort(this.#error(ErrorCodes.RPC_CANCELLED, 'cancelled by the caller'))
@@ -311,7 +315,7 @@ export class Peer {
     }
     const handler = this.#handlers.get(method)
     if (!handler) return
-    const context: CallContext = { signal: NEVER_ABORTED, method, progress: () => {} }
+    const context: CallContext = { signal: NEVER_ABORTED, method, progress: () => {}, traceparent: typeof traceparent === 'string' ? traceparent : undefined }
     try {
       const result = handler(params as Parameters<Handler>[0], context)
       if (isPromiseLike(result)) result.then(undefined, (error: unknown) => this.#reportNotificationError(method, error))
@@ -345,6 +349,7 @@ export class Peer {
       progress: (value) => {
         if (!cancel.aborted) void this.notify(Reserved.progress, { id, value }).catch(() => {})
       },
+      traceparent: typeof message.traceparent === 'string' ? message.traceparent : undefined,
     }
     let result: unknown
     try {

@@ -5,6 +5,8 @@ export interface CallContext {
   /** Aborted when the caller cancels, the call times out on the caller's side, or the channel closes. */
   readonly signal: AbortSignal
   readonly method: string
+  /** The caller's W3C `traceparent`, when its message carried one: pass it on (CallOptions.traceparent) to keep one trace. */
+  readonly traceparent?: string
   /** Sends a `$/progress` notification for this call to the caller. */
   progress(value: unknown): void
 }
@@ -15,6 +17,8 @@ export interface CallOptions {
   signal?: AbortSignal
   /** Receives the handler's `progress(...)` values. */
   onProgress?: (value: unknown) => void
+  /** W3C `traceparent` sent with the request, so the callee's work joins the caller's trace. */
+  traceparent?: string
 }
 
 /** Low-level handler: raw JSON-RPC params in, result out (sync or async). */

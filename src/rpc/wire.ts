@@ -11,12 +11,15 @@ export interface RequestMessage {
   id: RequestId
   method: string
   params?: unknown[] | Record<string, unknown>
+  /** W3C trace context of the caller (docs/protocol.md §trace context); optional, passed on by every peer. */
+  traceparent?: string
 }
 
 export interface NotificationMessage {
   jsonrpc: '2.0'
   method: string
   params?: unknown[] | Record<string, unknown>
+  traceparent?: string
 }
 
 export interface WireError {

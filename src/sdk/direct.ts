@@ -12,6 +12,7 @@ import { methodEntries } from '../rpc/peer.js'
 import type { CallOptions } from '../rpc/types.js'
 import { methodNotFoundMessage } from '../rpc/suggest.js'
 import type { MethodContext, PluginContext } from './define.js'
+import { contextFor } from './trace.js'
 
 /** Calls one method of an inline plugin; `options.timeout` is the effective deadline (0 for none). */
 export type DirectInvoke = (method: string, args: unknown[], options: CallOptions & { timeout: number }) => Promise<unknown>
@@ -26,6 +27,7 @@ class DirectCall implements MethodContext {
     readonly method: string,
     readonly plugin: PluginContext,
     readonly onProgress: ((value: unknown) => void) | undefined,
+    readonly traceparent: string | undefined,
   ) {}
 
   get signal(): AbortSignal {
@@ -56,7 +58,7 @@ export function createDirectInvoker(methods: object, plugin: PluginContext): Dir
     if (options.signal?.aborted) {
       return Promise.reject(new PolyplugError(ErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', { plugin: id, method }))
     }
-    const call = new DirectCall(method, plugin, options.onProgress)
+    const call = new DirectCall(method, contextFor(plugin, options.traceparent), options.onProgress, options.traceparent)
     let result: unknown
     try {
       result = invokeWithContext(fn, methods, args, call)

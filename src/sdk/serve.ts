@@ -11,6 +11,7 @@ import { invokeWithContext } from '../rpc/invoke.js'
 import type { CallContext } from '../rpc/types.js'
 import type { LogLevel, MethodContext, PluginContext, PluginDefinition, PluginLogger } from './define.js'
 import { createDirectInvoker, type DirectInvoke } from './direct.js'
+import { contextFor } from './trace.js'
 import { CONFIG_METHOD, PROTOCOL_VERSION, type ActivateParams, type HelloParams, type HelloResult } from './protocol.js'
 
 export interface ServeOptions extends Omit<PeerOptions, 'name'> {
@@ -88,7 +89,8 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
         },
         method: call.method,
         progress: call.progress,
-        plugin: context,
+        traceparent: call.traceparent,
+        plugin: contextFor(context, call.traceparent),
       }
       return invokeWithContext(fn, definition.methods, params, methodContext)
     })
