@@ -18,7 +18,8 @@ import { HOST_VERSION, type HostApi } from './host-api.js'
 import { Hooks } from './hooks.js'
 import type { RestartPolicyOptions } from './supervisor.js'
 import { stderrLogger, type HostLogger, type LogLevel } from './log.js'
-import { PluginRuntime, type PluginInfo, type PluginStats } from './plugin.js'
+import { PluginRuntime, type PluginInfo, type PluginMemory, type PluginStats } from './plugin.js'
+import { RecentLog, type LogRecord } from './recent-log.js'
 import type { GrantPolicy } from './permissions.js'
 import { pluginNotFound } from './not-found.js'
 import { resolvePlugins } from './resolve.js'
@@ -104,6 +105,7 @@ export class Host {
   readonly #watchers = new Map<string, FSWatcher>()
   readonly #rootWatchers = new Set<Disposable>()
   readonly #settings: Record<string, Settings>
+  readonly #recent = new RecentLog()
   readonly #statePath: string
   #store: StateStore | undefined
   #order: string[] = []
@@ -124,13 +126,13 @@ export class Host {
     this.#options = {
       api: {},
       publicApi: [],
-      logger: stderrLogger(options.logLevel),
       logLevel: 'info',
       callTimeoutMs: 30_000,
       startTimeoutMs: 10_000,
       pingTimeoutMs: 1_000,
       restart: {},
       ...options,
+      logger: this.#recent.tap(options.logger ?? stderrLogger(options.logLevel)),
     }
     this.#settings = options.config ?? {}
     this.#statePath = options.statePath ?? ':memory:'
@@ -278,6 +280,22 @@ export class Host {
   /** Per plugin: state, activation reason and times, call and error counts, latency percentiles per method. */
   stats(): PluginStats[] {
     return this.#order.map((id) => this.#plugins.get(id)!.stats())
+  }
+
+  /** What each running plugin occupies (process RSS, worker heap, WebAssembly linear memory), as far as its placement shows. */
+  async memory(): Promise<PluginMemory[]> {
+    const all = await Promise.all(this.#order.map((id) => this.#plugins.get(id)!.memory()))
+    return all.filter((m): m is PluginMemory => m !== undefined)
+  }
+
+  /** The most recent log lines (stderr included) of a plugin, or the host's own with no id; oldest first. */
+  logs(id?: string): LogRecord[] {
+    return this.#recent.lines(id)
+  }
+
+  /** Calls `listener` with every log line from now on, until the returned function is called. */
+  onLog(listener: (record: LogRecord) => void): Disposable {
+    return this.#recent.listen(listener)
   }
 
   plugin(id: string): PluginHandle {

@@ -3,6 +3,7 @@
  * (a crash rejects in-flight calls at once; a call timeout on an isolated plugin triggers a
  * heartbeat, and a plugin that cannot answer it is terminated as hung).
  */
+import pidusage from 'pidusage'
 import type { LoadedManifest } from '../manifest/load.js'
 import type { Manifest } from '../manifest/schema.js'
 import type { Launched } from '../placement/placement.js'
@@ -12,7 +13,7 @@ import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { Peer } from '../rpc/peer.js'
 import type { CallOptions } from '../rpc/types.js'
 import { Reserved } from '../rpc/wire.js'
-import { PROTOCOL_VERSION, type HelloParams, type HelloResult, type LogParams } from '../sdk/protocol.js'
+import { PROTOCOL_VERSION, USAGE_METHOD, type HelloParams, type HelloResult, type LogParams } from '../sdk/protocol.js'
 import { HOST_VERSION } from './host-api.js'
 import type { HostLogger, LogLevel } from './log.js'
 import { CallStats, type MethodStats } from './stats.js'
@@ -55,9 +56,32 @@ export interface PluginStats {
   loadMs?: number
   activateMs?: number
   activations: number
+  /** Starts after the first (after a stop, a reload or a crash). */
+  restarts: number
+  /** Crashes (and failed starts, hangs) since the host started, and within the restart policy's window. */
+  crashes: number
+  recentCrashes: number
+  /** Set while the circuit breaker keeps the plugin from starting (`reset()` clears it). */
+  quarantine?: { code: string; message: string }
+  /** Milliseconds since the running instance became active. */
+  uptimeMs?: number
+  pid?: number
   calls: number
   errors: number
+  /** Failed calls by error code, over all methods. */
+  errorsByCode: Record<string, number>
   methods: Record<string, MethodStats>
+}
+
+/** `host.memory()`: what one running plugin occupies, as far as its placement lets the host see. */
+export interface PluginMemory {
+  id: string
+  /** Resident set size of the plugin's own process. */
+  rssBytes?: number
+  /** V8 heap in use, for JS plugins in a worker (or what a plugin reports). */
+  heapBytes?: number
+  /** A WebAssembly plugin's linear memory. */
+  linearMemoryBytes?: number
 }
 
 export interface PluginRuntimeOptions {
@@ -96,6 +120,7 @@ export class PluginRuntime {
   #unavailable: PolyplugError | undefined
   #disabled = false
   #activations = 0
+  #activeSince: number | undefined
   readonly #stats = new CallStats()
   /** Resolved dependency ids, set by the host after resolution. */
   dependencies: string[] = []
@@ -168,7 +193,11 @@ export class PluginRuntime {
   stats(): PluginStats {
     const methods = this.#stats.summary()
     const sum = (k: 'calls' | 'errors') => Object.values(methods).reduce((n, m) => n + m[k], 0)
+    const errorsByCode: Record<string, number> = {}
+    for (const m of Object.values(methods)) for (const [code, n] of Object.entries(m.errorsByCode)) errorsByCode[code] = (errorsByCode[code] ?? 0) + n
     const { activationReason, loadMs, activateMs } = this.#info
+    const quarantine = this.#restart.quarantined
+    const pid = this.pid
     return {
       id: this.id,
       status: this.state,
@@ -176,8 +205,15 @@ export class PluginRuntime {
       ...(loadMs === undefined ? {} : { loadMs }),
       ...(activateMs === undefined ? {} : { activateMs }),
       activations: this.#activations,
+      restarts: Math.max(0, this.#activations - 1),
+      crashes: this.#restart.totalCrashes,
+      recentCrashes: this.#restart.recentCrashes,
+      ...(quarantine ? { quarantine: { code: quarantine.code, message: quarantine.message } } : {}),
+      ...(this.running && this.#activeSince !== undefined ? { uptimeMs: Date.now() - this.#activeSince } : {}),
+      ...(pid === undefined ? {} : { pid }),
       calls: sum('calls'),
       errors: sum('errors'),
+      errorsByCode,
       methods,
     }
   }
@@ -231,13 +267,26 @@ export class PluginRuntime {
       const result = direct && counted
         ? ((await direct(method, args, { ...options, timeout: options.timeout ?? this.#callTimeoutMs })) as T)
         : await session.peer.call<T>(method, protocolOf(session).params(args), options)
-      if (counted) this.#stats.record(method, performance.now() - t0, true)
+      if (counted) this.#stats.record(method, performance.now() - t0)
       return result
     } catch (error) {
-      if (counted) this.#stats.record(method, performance.now() - t0, false)
+      if (counted) this.#stats.record(method, performance.now() - t0, toPolyplugError(error).code)
       if (error instanceof PolyplugError && error.code === ErrorCodes.RPC_TIMEOUT) this.#checkAlive(session)
       throw error
     }
+  }
+
+  /** What the running plugin occupies: its process's RSS, and what its side reports through `$/usage` (heap, linear memory). */
+  async memory(): Promise<PluginMemory | undefined> {
+    const session = this.#session
+    if (!session || this.#state !== 'active') return undefined
+    const pid = session.launched.pid
+    const [rss, reported] = await Promise.all([
+      pid === undefined ? undefined : pidusage(pid).then((u) => u.memory, () => undefined),
+      !protocolOf(session).handshake ? undefined : session.peer.call<Record<string, unknown>>(USAGE_METHOD, undefined, { timeout: 1000 }).catch(() => undefined),
+    ])
+    const bytes = (key: string) => (typeof reported?.[key] === 'number' ? { [key]: reported[key] as number } : {})
+    return { id: this.id, ...(rss === undefined ? {} : { rssBytes: rss }), ...bytes('heapBytes'), ...bytes('linearMemoryBytes') }
   }
 
   /** Sends a notification (no answer), starting the plugin if needed: e.g. LSP's `textDocument/didOpen`. */
@@ -319,6 +368,7 @@ export class PluginRuntime {
       this.#session = session
       this.#state = 'active'
       this.#activations++
+      this.#activeSince = Date.now()
       this.#info = { activationReason: reason, loadMs: t1 - t0, activateMs: performance.now() - t1, methods: hello.methods }
       return session
     } catch (error) {
@@ -337,6 +387,8 @@ export class PluginRuntime {
     const session = { launched, peer }
     this.#session = session
     this.#state = 'active'
+    this.#activations++
+    this.#activeSince = Date.now()
     this.#info = { activationReason: reason, loadMs, activateMs: 0 }
     return session
   }

@@ -23,6 +23,7 @@ export class RestartPolicy {
   readonly #base: number
   readonly #cap: number
   #crashes: number[] = []
+  #total = 0
   #quarantine: PolyplugError | undefined
 
   constructor(plugin: string, options: RestartPolicyOptions = {}) {
@@ -44,8 +45,14 @@ export class RestartPolicy {
     return this.#crashes.length
   }
 
+  /** Crashes since the plugin was created, resets included. */
+  get totalCrashes(): number {
+    return this.#total
+  }
+
   /** Records a crash (or a failed start, or a hang); may open the circuit. */
   recordCrash(cause: PolyplugError, now = Date.now()): void {
+    this.#total++
     this.#prune(now)
     this.#crashes.push(now)
     if (this.#crashes.length > this.#max && !this.#quarantine) {

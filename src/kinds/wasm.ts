@@ -138,6 +138,11 @@ class WasmPlugin {
     this.#instantiate()
   }
 
+  /** Bytes of linear memory the guest has now. */
+  get memoryBytes(): number {
+    return this.#memory.buffer.byteLength
+  }
+
   set context(context: PluginContext) {
     this.#context = context
   }
@@ -360,5 +365,6 @@ export async function loadWasmPlugin(request: WasmLoadRequest): Promise<PluginDe
     activate(context) {
       plugin.context = context
     },
+    usage: () => ({ linearMemoryBytes: plugin.memoryBytes }),
   }
 }

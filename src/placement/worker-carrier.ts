@@ -1,4 +1,5 @@
 /** Runs inside the worker thread: loads the plugin and serves it over the transport's worker link. */
+import { getHeapStatistics } from 'node:v8'
 import { parentPort, workerData } from 'node:worker_threads'
 import type { Manifest } from '../manifest/schema.js'
 import { importModules, kindModule, transportModule } from '../registry/index.js'
@@ -30,7 +31,7 @@ if (parentPort) {
   try {
     const definition = await loadPlugin({ id: data.id, entryPath: data.entryPath, manifest: data.manifest, ...(bridge ? { bridge: bridge.bridge } : {}) })
     bridge?.serve(definition)
-    servePlugin(channel, definition, { id: data.id, codec, onShutdown: () => process.exit(0) })
+    servePlugin(channel, definition, { id: data.id, codec, onShutdown: () => process.exit(0), usage: () => ({ heapBytes: getHeapStatistics().used_heap_size }) })
   } catch (error) {
     serveLoadError(channel, data.id, error, codec)
   }

@@ -44,6 +44,8 @@ export interface PluginDefinition<Methods extends object = object> {
    * value it returns is handed to the next instance's `activate` on a reload (`context.previousState`).
    */
   deactivate?(): unknown
+  /** Optional: what the plugin occupies, reported to the host's dashboard and /metrics (`$/usage`). */
+  usage?(): { heapBytes?: number; linearMemoryBytes?: number }
   /** Called when the host changes the plugin's settings; `context.config` already holds them. */
   configChanged?(config: Readonly<Record<string, unknown>>, context: PluginContext): void | Promise<void>
 }

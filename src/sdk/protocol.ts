@@ -39,3 +39,11 @@ export interface LogParams {
   level: LogLevel
   message: string
 }
+
+/** Host -> plugin request: what the plugin occupies, `{ heapBytes?, linearMemoryBytes? }` (for the dashboard and /metrics). Optional: a plugin may answer METHOD_NOT_FOUND. */
+export const USAGE_METHOD = '$/usage'
+
+export interface UsageResult {
+  heapBytes?: number
+  linearMemoryBytes?: number
+}

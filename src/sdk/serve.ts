@@ -12,7 +12,7 @@ import type { CallContext } from '../rpc/types.js'
 import type { LogLevel, MethodContext, PluginContext, PluginDefinition, PluginLogger } from './define.js'
 import { createDirectInvoker, type DirectInvoke } from './direct.js'
 import { contextFor } from './trace.js'
-import { CONFIG_METHOD, PROTOCOL_VERSION, type ActivateParams, type HelloParams, type HelloResult } from './protocol.js'
+import { CONFIG_METHOD, PROTOCOL_VERSION, USAGE_METHOD, type ActivateParams, type HelloParams, type HelloResult, type UsageResult } from './protocol.js'
 
 export interface ServeOptions extends Omit<PeerOptions, 'name'> {
   id: string
@@ -22,6 +22,8 @@ export interface ServeOptions extends Omit<PeerOptions, 'name'> {
   onShutdown?: () => void
   /** Inline placement: receives a function that calls the plugin's methods directly (src/sdk/direct.ts). */
   exposeDirect?: (invoke: DirectInvoke) => void
+  /** What the carrier can tell about the plugin's resources (e.g. a worker's heap), merged into `$/usage`. */
+  usage?: () => UsageResult
 }
 
 export function servePlugin(channel: Channel, definition: PluginDefinition, options: ServeOptions): Peer {
@@ -76,6 +78,7 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
     await definition.configChanged?.(config, context)
     return {}
   })
+  peer.handle(USAGE_METHOD, (): UsageResult => ({ ...options.usage?.(), ...definition.usage?.() }))
   peer.handle(Reserved.shutdown, async () => {
     const state = await definition.deactivate?.()
     if (options.onShutdown) setTimeout(options.onShutdown, 0) // after the answer has left
