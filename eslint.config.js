@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint'
 
 /** Import patterns for each layer folder of src/. */
 const layer = (name) => [`**/${name}/**`, `../${name}/*`, `../../${name}/*`]
-const layers = ['rpc', 'channels', 'framing', 'transports', 'kinds', 'placement', 'sdk', 'host', 'package', 'cli', 'manifest', 'registry', 'check']
+const layers = ['rpc', 'channels', 'framing', 'transports', 'kinds', 'placement', 'sdk', 'host', 'package', 'cli', 'manifest', 'registry', 'check', 'dashboard']
 /** Every layer but `allowed`; `typesOnly` layers may still be imported with `import type`. */
 function mayImport(row, allowed, { node = true, typesOnly = [], also = [] } = {}) {
   const message = `${row}: the README's layout table says this layer may import ${[...allowed, ...typesOnly.map((l) => `${l} (types)`)].join(', ') || 'nothing'} only.`
@@ -36,10 +36,16 @@ export default tseslint.config(
   mayImport('kinds', ['sdk', 'rpc'], { typesOnly: ['manifest', 'registry'] }),
   mayImport('placement', ['registry', 'kinds', 'transports', 'sdk', 'manifest', 'channels', 'framing', 'rpc']),
   mayImport('sdk', ['rpc', 'channels', 'transports']),
-  mayImport('host', ['placement', 'registry', 'kinds', 'transports', 'sdk', 'manifest', 'package', 'channels', 'framing', 'rpc']),
+  mayImport('host', ['placement', 'registry', 'kinds', 'transports', 'sdk', 'manifest', 'package', 'channels', 'framing', 'rpc', 'dashboard']),
   mayImport('package', ['manifest', 'rpc']),
   mayImport('check', ['host', 'manifest', 'rpc']),
   mayImport('cli', ['host', 'check', 'package', 'manifest', 'rpc']),
+  // dashboard: the public API (src/index.ts) only.
+  mayImport('dashboard', []),
+  {
+    files: ['src/dashboard/client/**/*.ts', 'demo/workbench/client/**/*.ts'],
+    languageOptions: { globals: { document: 'readonly', location: 'readonly', history: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', EventSource: 'readonly', MessageEvent: 'readonly', URLSearchParams: 'readonly' } },
+  },
   mayImport('manifest', ['registry', 'rpc']),
   // registry: the built-in module lists; everything else it names only as types.
   mayImport('registry', ['rpc'], { typesOnly: ['transports', 'kinds', 'channels', 'framing', 'manifest', 'sdk'], also: ['**/transports/modules.js', '**/kinds/modules.js'] }),

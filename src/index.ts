@@ -18,3 +18,5 @@ export { portChannel, type PortLike } from './transports/port.js'
 export * from './package/index.js'
 // Transports and kinds of the application's own: register before creating the host (also at polyplug/registry).
 export { registerTransport, registerKind } from './registry/index.js'
+export { serveDashboard, type Dashboard, type DashboardOptions } from './dashboard/server.js'
+export { pluginMetrics } from './dashboard/metrics.js'

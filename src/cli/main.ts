@@ -1,9 +1,10 @@
-/** `polyplug` command line: list, call, commands, exec, status, validate, pack, install, uninstall, keygen. */
+/** `polyplug` command line: list, call, commands, exec, status, dashboard, validate, pack, install, uninstall, keygen. */
 import { parseArgs } from 'node:util'
 import { runCall } from './call.js'
 import { runCheck } from './check.js'
 import { runCommands, runExec } from './commands.js'
 import { runStatus } from './status.js'
+import { runDashboard } from './dashboard.js'
 import { runList } from './list.js'
 import { runInstall, runKeygen, runPack, runUninstall } from './package.js'
 import { runValidate } from './validate.js'
@@ -17,6 +18,8 @@ Usage:
   polyplug commands --plugins DIR [--json]
   polyplug exec --plugins DIR COMMAND [ARGS_JSON]
   polyplug status --plugins DIR [--json] [COMMAND]   (host.stats() after start-up, or after running COMMAND)
+  polyplug dashboard --plugins DIR [--port N] [--host ADDR] [--token T]
+                                            (the running-plugins page and /metrics; loopback by default; runs until Ctrl-C)
   polyplug validate DIR
   polyplug check DIR... [--json]            (start each plugin and run the protocol and conformance checks; exit 1 on a failure)
   polyplug pack DIR [--out FILE_OR_DIR] [--sign KEY] [--json]     (DIR -> ID-VERSION.polyplug.tgz)
@@ -43,6 +46,9 @@ async function main(argv: string[]): Promise<number> {
       sign: { type: 'string' },
       trust: { type: 'string', multiple: true },
       force: { type: 'boolean', default: false },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      token: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
@@ -63,6 +69,8 @@ async function main(argv: string[]): Promise<number> {
       return runStatus(requirePlugins(plugins), values.json ?? false, rest[0])
     case 'exec':
       return runExec(requirePlugins(plugins), rest)
+    case 'dashboard':
+      return runDashboard(requirePlugins(plugins), { port: values.port, host: values.host, token: values.token })
     case 'validate':
       return runValidate(rest)
     case 'check':

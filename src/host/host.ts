@@ -17,9 +17,10 @@ import { Events } from './events.js'
 import { HOST_VERSION, type HostApi } from './host-api.js'
 import { Hooks } from './hooks.js'
 import type { RestartPolicyOptions } from './supervisor.js'
-import { stderrLogger, type HostLogger, type LogLevel } from './log.js'
+import { stderrLogger, type HostLogger, type LogEntry, type LogLevel } from './log.js'
 import { PluginRuntime, type PluginInfo, type PluginMemory, type PluginStats } from './plugin.js'
 import { RecentLog, type LogRecord } from './recent-log.js'
+import type { Dashboard, DashboardOptions } from '../dashboard/server.js'
 import type { GrantPolicy } from './permissions.js'
 import { pluginNotFound } from './not-found.js'
 import { resolvePlugins } from './resolve.js'
@@ -106,6 +107,7 @@ export class Host {
   readonly #rootWatchers = new Set<Disposable>()
   readonly #settings: Record<string, Settings>
   readonly #recent = new RecentLog()
+  readonly #dashboards = new Set<() => Promise<void>>()
   readonly #statePath: string
   #store: StateStore | undefined
   #order: string[] = []
@@ -293,6 +295,27 @@ export class Host {
     return this.#recent.lines(id)
   }
 
+  /** Writes to the host's log (and the plugin's recent lines, when `entry.plugin` is set), e.g. what an operator did. */
+  log(entry: LogEntry): void {
+    this.#options.logger(entry)
+  }
+
+  /**
+   * Serves the "Running Plugins" dashboard and `/metrics` for this host (docs/dashboard.md), on
+   * loopback unless `options.host` says otherwise; actions need the returned token. Closed with the host.
+   */
+  async serveDashboard(options: DashboardOptions = {}): Promise<Dashboard> {
+    const { serveDashboard } = await import('../dashboard/server.js')
+    const dashboard = await serveDashboard(this, options)
+    const close = dashboard.close
+    const closeOnce = () => {
+      this.#dashboards.delete(closeOnce)
+      return close()
+    }
+    this.#dashboards.add(closeOnce)
+    return { ...dashboard, close: closeOnce }
+  }
+
   /** Calls `listener` with every log line from now on, until the returned function is called. */
   onLog(listener: (record: LogRecord) => void): Disposable {
     return this.#recent.listen(listener)
@@ -422,6 +445,7 @@ export class Host {
   /** Stops every running plugin, dependants before their dependencies, then closes the state store. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true
+    for (const close of [...this.#dashboards]) await close()
     for (const stop of [...this.#rootWatchers]) stop()
     for (const watcher of this.#watchers.values()) watcher.close()
     this.#watchers.clear()

@@ -70,6 +70,9 @@ export interface PluginStats {
   errors: number
   /** Failed calls by error code, over all methods. */
   errorsByCode: Record<string, number>
+  /** Latency percentiles (ms) over the most recent calls of every method. */
+  p50: number
+  p99: number
   methods: Record<string, MethodStats>
 }
 
@@ -192,9 +195,7 @@ export class PluginRuntime {
 
   stats(): PluginStats {
     const methods = this.#stats.summary()
-    const sum = (k: 'calls' | 'errors') => Object.values(methods).reduce((n, m) => n + m[k], 0)
-    const errorsByCode: Record<string, number> = {}
-    for (const m of Object.values(methods)) for (const [code, n] of Object.entries(m.errorsByCode)) errorsByCode[code] = (errorsByCode[code] ?? 0) + n
+    const overall = this.#stats.overall()
     const { activationReason, loadMs, activateMs } = this.#info
     const quarantine = this.#restart.quarantined
     const pid = this.pid
@@ -211,9 +212,11 @@ export class PluginRuntime {
       ...(quarantine ? { quarantine: { code: quarantine.code, message: quarantine.message } } : {}),
       ...(this.running && this.#activeSince !== undefined ? { uptimeMs: Date.now() - this.#activeSince } : {}),
       ...(pid === undefined ? {} : { pid }),
-      calls: sum('calls'),
-      errors: sum('errors'),
-      errorsByCode,
+      calls: overall.calls,
+      errors: overall.errors,
+      errorsByCode: overall.errorsByCode,
+      p50: overall.p50,
+      p99: overall.p99,
       methods,
     }
   }

@@ -67,12 +67,19 @@ class MethodRecord {
 
 export class CallStats {
   readonly #methods = new Map<string, MethodRecord>()
+  readonly #all = new MethodRecord()
 
   /** One finished call: its duration, and the error code if it failed. */
   record(method: string, ms: number, errorCode?: string): void {
     let record = this.#methods.get(method)
     if (!record) this.#methods.set(method, (record = new MethodRecord()))
     record.add(ms, errorCode)
+    this.#all.add(ms, errorCode)
+  }
+
+  /** Every method together. */
+  overall(): MethodStats {
+    return this.#all.summary()
   }
 
   summary(): Record<string, MethodStats> {
