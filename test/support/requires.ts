@@ -25,6 +25,16 @@ function onPath(command: string): boolean {
   }
 }
 
+/** Debian's python3 (not a pyenv or venv one on PATH) can import `module`: for Debian python3-* packages. */
+function debianPythonHas(module: string): boolean {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', `import ${module}`], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
 function npmPackage(name: string): boolean {
   try {
     createRequire(import.meta.url).resolve(name)
@@ -46,6 +56,7 @@ export const tools = {
   python3: { name: 'python3 (the Python kit)', install: 'apt-get install -y python3', present: () => onPath('python3') },
   gcc: { name: 'gcc and make (C kits and native plugins)', install: 'apt-get install -y gcc make libc6-dev', present: () => onPath('gcc') && onPath('make') },
   cjson: { name: 'libcjson-dev (the C sidecar kit\'s JSON)', install: 'apt-get install -y libcjson-dev', present: () => existsSync('/usr/include/cjson/cJSON.h') },
+  promParser: { name: 'the Prometheus Python client\'s text parser (a /metrics oracle)', install: 'apt-get install -y python3-prometheus-client', present: () => debianPythonHas('prometheus_client') },
   bwrap: { name: 'bubblewrap', install: 'apt-get install -y bubblewrap', present: () => onPath('bwrap') },
 } satisfies Record<string, Requirement>
 
