@@ -1,57 +1,52 @@
 /**
- * The demo host: loads every plugin in examples/, calls each through the same interface, and
- * prints one row per plugin (kind, placement, transport, result, round-trip time).
+ * The polyplug workbench (`npm start`): a small text and data application whose features are
+ * plugins of several kinds and languages, placed differently, with the host's dashboard beside it.
+ * It prints the URL to open and runs until Ctrl-C, which stops every plugin (no process, temporary
+ * folder or shared-memory file stays behind). Without a terminal (CI) or with `--once`, it runs
+ * each feature once over HTTP, prints the results and exits: 0 when every feature answered.
+ * `--serve` keeps it serving without a terminal. The conformance table is `npm run matrix`.
  */
 import { fileURLToPath } from 'node:url'
-import { formatTable } from '../src/cli/table.js'
-import { createHost } from '../src/host/host.js'
-import { stderrLogger } from '../src/host/log.js'
-import { toPolyplugError } from '../src/rpc/errors.js'
+import { parseArgs } from 'node:util'
+import { createHost, stderrLogger } from '../src/index.js'
+import { FEATURES } from './workbench/features.js'
+import { serveWorkbench } from './workbench/server.js'
 
-const examples = fileURLToPath(new URL('../../examples', import.meta.url))
-const host = await createHost({ plugins: [examples], logger: stderrLogger('warn') })
-const rows: string[][] = []
-let failures = 0
+const { values } = parseArgs({ options: { once: { type: 'boolean', default: false }, serve: { type: 'boolean', default: false }, port: { type: 'string', default: '0' } } })
+const once = values.once || (!process.stdout.isTTY && !values.serve)
+const at = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url))
 
-for (const info of host.list()) {
-  const plugin = host.plugin(info.id)
-  let result: string
-  let rtt = ''
-  let start = ''
-  try {
-    const t0 = performance.now()
-    await plugin.activate('demo')
-    start = `${(performance.now() - t0).toFixed(1)} ms`
-    const echoed = await plugin.call('echo', [`hello from ${info.id}`])
-    const sum = await plugin.call('add', [20, 22])
-    const fromHost = await plugin.call('callHost', ['host/info', []]).catch((error: unknown) => {
-      // An inline wasm plugin cannot wait for the host (docs/wasm-abi.md): shown, not a failure.
-      if (toPolyplugError(error).code === 'HOST_CALL_UNAVAILABLE') return { name: '(none inline)' }
-      throw error
-    })
-    // Round trip of a small call, median of 200 after warm-up.
-    const samples: number[] = []
-    for (let i = 0; i < 250; i++) {
-      const t = performance.now()
-      await plugin.call('echo', [i])
-      if (i >= 50) samples.push(performance.now() - t)
-    }
-    samples.sort((a, b) => a - b)
-    rtt = `${((samples[samples.length >> 1] ?? 0) * 1000).toFixed(1)} µs`
-    result = `echo=${JSON.stringify(echoed)} add=${String(sum)} host=${(fromHost as { name: string }).name}`
-  } catch (error) {
-    failures++
-    const e = toPolyplugError(error)
-    result = `${e.code}: ${e.message}`
+const host = await createHost({
+  plugins: [at('demo/plugins'), at('examples/wasm-c-worker'), at('examples/native-c-process')],
+  logger: stderrLogger('warn'),
+})
+const dashboard = await host.serveDashboard()
+const app = await serveWorkbench(host, dashboard, Number(values.port))
+process.stdout.write(`polyplug workbench: ${app.url}\ndashboard:          ${dashboard.openUrl}\nmetrics:            ${dashboard.url}metrics\n`)
+
+async function stop(): Promise<void> {
+  await app.close()
+  await host.close()
+}
+
+if (once) {
+  let failed = 0
+  for (const feature of FEATURES) {
+    const response = await fetch(`${app.url}api/run/${feature.id}`, { method: 'POST', body: JSON.stringify({ text: feature.example }) })
+    const answer = (await response.json()) as { ms?: number; result?: unknown; error?: { code: string; message: string } }
+    if (answer.error) failed++
+    const shown = answer.error ? `FAILED ${answer.error.code}: ${answer.error.message}` : JSON.stringify(answer.result)
+    process.stdout.write(`\n${feature.title} — ${feature.plugin} (${feature.how})${answer.ms === undefined ? '' : `, ${answer.ms.toFixed(1)} ms`}\n  ${shown.length > 300 ? `${shown.slice(0, 300)}…` : shown}\n`)
   }
-  rows.push([info.id, info.kind, info.placement, info.transport, start, rtt, result])
+  await stop()
+  process.stdout.write(`\n${FEATURES.length - failed} of ${FEATURES.length} features answered.\n`)
+  process.exitCode = failed === 0 ? 0 : 1
+} else {
+  process.stdout.write('Ctrl-C stops every plugin and exits.\n')
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+  await stop()
+  process.stdout.write('stopped: every plugin is down.\n')
 }
-for (const bad of host.invalid()) {
-  failures++
-  rows.push([bad.error.plugin ?? bad.dir, '', '', '', '', '', bad.error.message.split('\n')[0] ?? ''])
-}
-
-process.stdout.write(formatTable(['plugin', 'kind', 'placement', 'transport', 'start', 'round trip', 'result'], rows))
-await host.close()
-process.stdout.write(`\n${rows.length - failures} of ${rows.length} plugins answered.\n`)
-process.exitCode = failures === 0 ? 0 : 1

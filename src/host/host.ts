@@ -76,6 +76,8 @@ export interface PluginHandle {
   readonly id: string
   info(): PluginInfo
   call<T = unknown>(method: string, args?: unknown[], options?: CallOptions): Promise<T>
+  /** Sends a notification (no answer), starting the plugin if needed: e.g. a language server's `textDocument/didOpen`. */
+  notify(method: string, args?: unknown[]): Promise<void>
   proxy<Api>(options?: CallOptions): Remote<Api>
   activate(reason?: string): Promise<void>
   stop(): Promise<void>
@@ -328,6 +330,10 @@ export class Host {
       id,
       info: () => runtime.info(),
       call: (method, args, options) => this.#call(id, method, args ?? [], options ?? {}, `onMethod:${method}`),
+      notify: async (method, args) => {
+        await this.#activate(id, `onMethod:${method}`)
+        await runtime.notify(method, args ?? [])
+      },
       proxy: <Api>(options: CallOptions = {}) =>
         createProxy<Api>((method, args) => this.#call(id, method, args, options, `onMethod:${method}`)),
       activate: (reason) => this.#activate(id, reason ?? 'explicit'),
