@@ -17,7 +17,11 @@ function descendants(pid: number): number[] {
     .map((line) => line.trim().split(/\s+/).map(Number) as [number, number])
   const out: number[] = []
   const walk = (parent: number) => {
-    for (const [child, ppid] of table) if (ppid === parent) out.push(child), walk(child)
+    for (const [child, ppid] of table) {
+      if (ppid !== parent) continue
+      out.push(child)
+      walk(child)
+    }
   }
   walk(pid)
   return out
