@@ -5,13 +5,35 @@ import { context, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { createHost, type Host } from '../src/host/host.js'
+import type { HostCallContext } from '../src/host/host-api.js'
 import { parseTraceparent } from '../src/host/tracing.js'
-import { fixturesDir } from './support/paths.js'
+import { examplesDir, fixturesDir } from './support/paths.js'
 import { requires, tools } from './support/requires.js'
 
 const plugins = [`${fixturesDir}/trace`]
 const newTraceparent = () => `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`
 const traceId = (traceparent: unknown) => parseTraceparent(typeof traceparent === 'string' ? traceparent : undefined)?.traceId
+
+describe('trace context through the kits: each passes the caller\'s traceparent on with its host calls', () => {
+  let host: Host
+  before(async () => {
+    host = await createHost({
+      plugins: [`${examplesDir}/c-stdio`, `${examplesDir}/rust-stdio`, `${examplesDir}/python-stdio`],
+      api: { traceOf: (ctx: HostCallContext) => ctx.traceparent ?? null },
+      publicApi: ['traceOf'],
+      logger: () => {},
+    })
+  })
+  after(() => host.close())
+
+  for (const [id, tool] of [['c-stdio', tools.gcc], ['rust-stdio', tools.cargo], ['python-stdio', tools.python3]] as const) {
+    it(`${id}: application -> plugin -> host API`, { skip: requires(tool) }, async () => {
+      const sent = newTraceparent()
+      assert.equal(await host.plugin(id).call('callHost', ['host/traceOf', []], { traceparent: sent }), sent)
+      assert.equal(await host.plugin(id).call('callHost', ['host/traceOf', []]), null, 'and none when the call had none')
+    })
+  }
+})
 
 // These run first, before any OpenTelemetry SDK is registered: the host records no spans and passes the context through as it came.
 describe('trace context: the caller\'s traceparent reaches the second plugin unchanged', () => {

@@ -444,7 +444,8 @@ int pp_parse(const char *text, size_t n, pp_value **out) {
 typedef enum { F_LENGTH, F_CONTENT_LENGTH, F_NDJSON } framing;
 
 /** One request being served (the stack of nested requests) or one host call awaiting its answer. */
-typedef struct { pp_value *id; int cancelled; } active;
+/* traceparent: the request's W3C trace context (docs/protocol.md §5.0), sent on with its host calls. */
+typedef struct { pp_value *id; int cancelled; char traceparent[64]; } active;
 typedef struct { long id; pp_value *response; } pending;
 
 struct pp_ctx {
@@ -713,7 +714,7 @@ static int same_id(const pp_value *a, const pp_value *b) {
   return a->type == PP_STRING && a->len == b->len && memcmp(a->str, b->str, a->len) == 0;
 }
 
-static void handle_request(const pp_value *id, const char *method, const pp_value *params) {
+static void handle_request(const pp_value *id, const char *method, const pp_value *params, const pp_value *traceparent) {
   for (int i = 0; i < S.nreq; i++) {
     if (same_id(S.reqs[i].id, id)) { send_error(id, "DUPLICATE_REQUEST_ID", "request id already in flight", method); return; }
   }
@@ -746,6 +747,11 @@ static void handle_request(const pp_value *id, const char *method, const pp_valu
   pp_value *own_id = pp_clone(id);
   S.reqs[S.nreq].id = own_id;
   S.reqs[S.nreq].cancelled = 0;
+  S.reqs[S.nreq].traceparent[0] = '\0';
+  if (traceparent && traceparent->type == PP_STRING && traceparent->len < sizeof S.reqs[S.nreq].traceparent) {
+    memcpy(S.reqs[S.nreq].traceparent, traceparent->str, traceparent->len);
+    S.reqs[S.nreq].traceparent[traceparent->len] = '\0';
+  }
   pp_ctx ctx = {&S.reqs[S.nreq], NULL, NULL, method};
   S.nreq++;
   pp_value *result = NULL;
@@ -784,7 +790,7 @@ static void dispatch(char *body, size_t n) {
     if (params && params->type != PP_ARRAY && params->type != PP_OBJECT) {
       if (id) send_error(id, "INVALID_REQUEST", "params must be an array or an object", method->str);
     } else if (id && id->type != PP_NULL) {
-      handle_request(id, method->str, params);
+      handle_request(id, method->str, params, pp_get(msg, "traceparent"));
     } else if (strcmp(method->str, "$/cancel") == 0) {
       const pp_value *target = pp_get(params, "id");
       for (int i = 0; i < S.nreq; i++) if (same_id(S.reqs[i].id, target)) S.reqs[i].cancelled = 1;
@@ -844,6 +850,7 @@ pp_value *pp_call(pp_ctx *ctx, const char *method, pp_value *params) {
   pp_value *m = pp_set(pp_set(pp_object(), "jsonrpc", pp_string("2.0")), "id", pp_number((double)id));
   pp_set(m, "method", pp_string(method));
   if (params) pp_set(m, "params", params);
+  if (ctx->req->traceparent[0]) pp_set(m, "traceparent", pp_string(ctx->req->traceparent));
   int slot = S.ncalls++;
   S.calls[slot].id = id;
   S.calls[slot].response = NULL;

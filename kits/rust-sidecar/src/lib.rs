@@ -69,6 +69,8 @@ pub struct Ctx {
     id: Value,
     cancel: Arc<Cancel>,
     conn: Arc<Conn>,
+    /// The request's W3C trace context (docs/protocol.md §5.0), sent on with its host calls.
+    traceparent: Option<String>,
 }
 
 const NUMERIC: &[(&str, i32)] = &[
@@ -94,7 +96,11 @@ impl Ctx {
         let id = self.conn.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let (tx, rx) = mpsc::channel();
         self.conn.calls.lock().unwrap().insert(id, tx);
-        self.conn.send(&Value::object(vec![("jsonrpc", Value::str("2.0")), ("id", Value::Number(id as f64)), ("method", Value::str(method)), ("params", params)]));
+        let mut message = vec![("jsonrpc", Value::str("2.0")), ("id", Value::Number(id as f64)), ("method", Value::str(method)), ("params", params)];
+        if let Some(t) = &self.traceparent {
+            message.push(("traceparent", Value::str(t)));
+        }
+        self.conn.send(&Value::object(message));
         let response = rx.recv().map_err(|_| Error::new("CHANNEL_CLOSED", "the channel closed"))?;
         match response.get("error") {
             None => Ok(response.get("result").cloned().unwrap_or(Value::Null)),
@@ -298,7 +304,8 @@ impl Plugin {
                     }
                     active.insert(key.clone(), cancel.clone());
                 }
-                let ctx = Ctx { id: id.clone(), cancel, conn: conn.clone() };
+                let traceparent = msg.get("traceparent").and_then(Value::as_str).map(str::to_string);
+                let ctx = Ctx { id: id.clone(), cancel, conn: conn.clone(), traceparent };
                 let plugin = self.clone();
                 let method = method.to_string();
                 POOL.run(Box::new(move || {
