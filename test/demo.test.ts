@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { describe, it } from 'node:test'
-import { until } from './support/channel-suite.js'
+import { until } from './support/wait.js'
 import { exited, startDemo } from './support/demo-child.js'
 import { alive } from './support/process.js'
 import { root } from './support/paths.js'
@@ -51,14 +51,9 @@ describe('the workbench demo (npm start)', { skip: requires(tools.python3, tools
       demo.child.kill('SIGINT')
       assert.equal(await exited(demo.child), 0, demo.output())
       assert.match(demo.output(), /stopped: every plugin is down/)
-      await until(() => children.every((pid) => !alive(pid)), 10_000).catch(() => {
-        throw new Error(`still running after Ctrl-C: ${children.filter(alive).join(', ')}`)
-      })
+      await until(() => children.every((pid) => !alive(pid)), 10_000, 'every plugin process gone after Ctrl-C')
       assert.deepEqual(readdirSync(demo.tmp), [], 'no temporary file or folder is left')
-      const leftover = () => [...shmEntries()].filter((n) => !shmBefore.has(n))
-      await until(() => leftover().length === 0, 5000).catch(() => {
-        throw new Error(`left in /dev/shm: ${leftover().join(', ')}`)
-      })
+      await until(() => [...shmEntries()].every((n) => shmBefore.has(n)), 5000, 'nothing new left in /dev/shm')
     } finally {
       if (demo.child.exitCode === null) demo.child.kill('SIGKILL')
     }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createHost, type Host } from '../src/host/host.js'
 import { LATENCY_BUCKETS_MS } from '../src/host/stats.js'
-import { until } from './support/channel-suite.js'
+import { until } from './support/wait.js'
 import { examplesDir } from './support/paths.js'
 
 describe('host observability', () => {
