@@ -78,9 +78,24 @@ export async function serveDashboard(host: Host, options: DashboardOptions = {})
     const data = `event: snapshot\ndata: ${JSON.stringify(await snapshot(host))}\n\n`
     for (const res of streams) res.write(data)
   }
-  let pushing: Promise<void> = Promise.resolve()
+  // One snapshot at a time: a tick that comes while one is being made asks for one more, never a queue.
+  let busy = false
+  let again = false
   const schedulePush = () => {
-    pushing = pushing.then(push).catch(() => {})
+    if (busy) {
+      again = true
+      return
+    }
+    busy = true
+    push()
+      .catch(() => {})
+      .finally(() => {
+        busy = false
+        if (again) {
+          again = false
+          schedulePush()
+        }
+      })
   }
   const timer = setInterval(schedulePush, options.intervalMs ?? 1000)
   timer.unref()

@@ -19,6 +19,8 @@ export async function launchBrowser(): Promise<Browser> {
     args: CHROMIUM_ARGS,
     viewport: { width: 1600, height: 900 },
   })
+  // Actions and waits get a ceiling for a loaded machine (Playwright's default is 30 s).
+  context.setDefaultTimeout(90_000)
   return {
     context,
     close: async () => {
