@@ -18,6 +18,9 @@ export function contextFor(plugin: PluginContext, traceparent: string | undefine
     get previousState() {
       return plugin.previousState
     },
+    get logLevel() {
+      return plugin.logLevel
+    },
     log: plugin.log,
     call: (method, args, options) => plugin.call(method, args, { traceparent, ...options }),
     host: <Api>() => createProxy<Api>((method, args) => plugin.call(method, args, { traceparent })),
