@@ -7,11 +7,38 @@ import { createRequire, register } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { isPluginDefinition, type PluginDefinition } from '../sdk/define.js'
+import semver from 'semver'
+import { typescriptVersion } from './ts-cache.js'
+
+/**
+ * The typescript versions with the `transpileModule` API that ts-hooks.ts uses; package.json's
+ * peerDependencies says the same (test/typescript-versions.test.ts runs the range's ends).
+ * TypeScript 7 (the native compiler) has no JavaScript API.
+ */
+export const TYPESCRIPT_RANGE = '>=5.0.0 <7'
 
 /** How many times each entry was loaded in this thread. */
 const generations = new Map<string, number>()
 let hooksRegistered = false
 let tsHooksRegistered = false
+let sdkHooksRegistered = false
+
+/** The host's own `polyplug/sdk` (a package may import itself by name). */
+const hostSdk = createRequire(import.meta.url).resolve('polyplug/sdk')
+
+/** A plugin whose folder would not find the host's copy of polyplug gets it through sdk-hooks.ts. */
+function shareSdk(entryPath: string): void {
+  if (sdkHooksRegistered) return
+  let found: string | undefined
+  try {
+    found = createRequire(entryPath).resolve('polyplug/sdk')
+  } catch {
+    found = undefined
+  }
+  if (found === hostSdk) return
+  register(new URL('./sdk-hooks.js', import.meta.url))
+  sdkHooksRegistered = true
+}
 
 /** A `.ts`/`.mts` entry: TypeScript is transpiled on load (ts-hooks.ts), if the typescript package is installed. */
 async function enableTypeScript(entryPath: string, id: string): Promise<void> {
@@ -21,6 +48,14 @@ async function enableTypeScript(entryPath: string, id: string): Promise<void> {
     createRequire(import.meta.url).resolve('typescript')
   } catch (cause) {
     throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `${entryPath} is TypeScript: install the typescript package next to polyplug to load it (or point entry at compiled JavaScript)`, { plugin: id, cause })
+  }
+  const version = typescriptVersion()
+  if (!semver.satisfies(version, TYPESCRIPT_RANGE)) {
+    throw new PolyplugError(
+      ErrorCodes.PLUGIN_UNAVAILABLE,
+      `${entryPath} is TypeScript, and the typescript package found is ${version}, which has no transpileModule API (polyplug supports typescript ${TYPESCRIPT_RANGE}): run \`npm install typescript@5\` (or typescript@6)`,
+      { plugin: id, data: { typescript: version, supported: TYPESCRIPT_RANGE } },
+    )
   }
   register(new URL('./ts-hooks.js', import.meta.url))
   tsHooksRegistered = true
@@ -43,6 +78,7 @@ function entryUrl(entryPath: string): string {
 export async function loadJsPlugin(entryPath: string, id: string): Promise<PluginDefinition> {
   let module: { default?: unknown; plugin?: unknown }
   await enableTypeScript(entryPath, id)
+  shareSdk(entryPath)
   try {
     module = (await import(entryUrl(entryPath))) as typeof module
   } catch (cause) {
