@@ -9,6 +9,7 @@ import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { isPluginDefinition, type PluginDefinition } from '../sdk/define.js'
 import semver from 'semver'
 import { typescriptVersion } from './ts-cache.js'
+import { findsHostSdk, SHARE_SDK_ENV } from './sdk-share.js'
 
 /**
  * The typescript versions with the `transpileModule` API that ts-hooks.ts uses; package.json's
@@ -23,19 +24,9 @@ let hooksRegistered = false
 let tsHooksRegistered = false
 let sdkHooksRegistered = false
 
-/** The host's own `polyplug/sdk` (a package may import itself by name). */
-const hostSdk = createRequire(import.meta.url).resolve('polyplug/sdk')
-
-/** A plugin whose folder would not find the host's copy of polyplug gets it through sdk-hooks.ts. */
 function shareSdk(entryPath: string): void {
-  if (sdkHooksRegistered) return
-  let found: string | undefined
-  try {
-    found = createRequire(entryPath).resolve('polyplug/sdk')
-  } catch {
-    found = undefined
-  }
-  if (found === hostSdk) return
+  const decided = process.env[SHARE_SDK_ENV]
+  if (sdkHooksRegistered || (decided === undefined ? findsHostSdk(entryPath) : decided !== '1')) return
   register(new URL('./sdk-hooks.js', import.meta.url))
   sdkHooksRegistered = true
 }
