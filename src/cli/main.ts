@@ -1,4 +1,5 @@
-/** `polyplug` command line: list, call, commands, exec, status, validate, pack, install, uninstall, keygen. */
+/** `polyplug` command line: list, call, commands, exec, status, validate, pack, install, uninstall, keygen, kit. */
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { runCall } from './call.js'
 import { runCheck } from './check.js'
@@ -8,6 +9,7 @@ import { runList } from './list.js'
 import { runInstall, runKeygen, runPack, runUninstall } from './package.js'
 import { runValidate } from './validate.js'
 import { UsageError } from './output.js'
+import { kitUsage, runKit } from './kit.js'
 
 const usage = `polyplug — a plugin host for Node.js
 
@@ -24,11 +26,20 @@ Usage:
                                             (into DIR/ID; only upgrades without --force; with --trust, only signed packages)
   polyplug uninstall --plugins DIR ID [--json]
   polyplug keygen DIR [--json]              (an Ed25519 key pair for --sign / --trust)
+  polyplug kit NAME DIR [--force]           (copies a plugin kit into a plugin folder)
+  polyplug help | --help | -h
+  polyplug --version | -v
 
 PARAMS_JSON and ARGS_JSON are JSON arrays of positional arguments, e.g. '["hi"]'.
 --plugins may be given several times (roots in priority order).
 list statuses: inactive, active, failed, disabled, unavailable (with the resolution error), invalid.
+kits:
+${kitUsage()}
 `
+
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+}
 
 
 async function main(argv: string[]): Promise<number> {
@@ -44,10 +55,15 @@ async function main(argv: string[]): Promise<number> {
       trust: { type: 'string', multiple: true },
       force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      version: { type: 'boolean', short: 'v', default: false },
     },
   })
   const [command, ...rest] = positionals
-  if (values.help || !command) {
+  if (values.version) {
+    process.stdout.write(`${version()}\n`)
+    return 0
+  }
+  if (values.help || !command || command === 'help') {
     process.stdout.write(usage)
     return command || values.help ? 0 : 2
   }
@@ -73,6 +89,8 @@ async function main(argv: string[]): Promise<number> {
       return runInstall(requirePlugins(plugins), rest, { force: values.force ?? false, trust: values.trust ?? [], json: values.json ?? false })
     case 'keygen':
       return runKeygen(rest, values.json ?? false)
+    case 'kit':
+      return runKit(rest, values.force ?? false)
     case 'uninstall':
       return runUninstall(requirePlugins(plugins), rest, values.json ?? false)
     default:

@@ -7,7 +7,7 @@
  * a long native call cannot stall the event loop, and host->call can block its own thread while
  * this thread answers. Each concurrent call holds one pool thread (UV_THREADPOOL_SIZE, default 4).
  */
-import koffi from 'koffi'
+import koffi from './koffi.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import type { MethodContext, PluginDefinition } from '../sdk/define.js'
 import { openNativeLibrary, type NativeLibrary } from './native-abi.js'

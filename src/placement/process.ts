@@ -21,6 +21,7 @@ import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { msgpackCodec } from '../rpc/msgpack.js'
 import { PROTOCOL_VERSION } from '../sdk/protocol.js'
 import { kindModule, kindNeeds, modulesToImport, transportModule, transportNeeds } from '../registry/index.js'
+import { SHARE_SDK_ENV } from '../kinds/sdk-share.js'
 import type { SidecarEndpoint } from '../transports/sidecar.js'
 import { confine, resolveArgv, type Confinement } from './confine.js'
 import type { Launched, LaunchSpec } from './placement.js'
@@ -76,7 +77,9 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
   const nodeCarrier = kindModule(manifest.kind)?.load !== undefined
   const modules = modulesToImport(manifest)
   if (nodeCarrier && modules.length > 0) protocolEnv.POLYPLUG_MODULES = JSON.stringify(modules)
-  const needs = kindNeeds(manifest)
+  const needs = kindNeeds(manifest, dir)
+  // The carrier cannot look for the host's polyplug/sdk itself under the permission model: told here.
+  if (nodeCarrier) protocolEnv[SHARE_SDK_ENV] = needs.includes('module-hooks') ? '1' : '0'
   // A kind or transport that loads an addon is not put under Node's permission model, which
   // forbids addons (and an allowed addon could undo it): such carriers get env and cwd confinement only.
   const needsAddon = needs.includes('addon') || transportNeeds(manifest).includes('addon')
@@ -91,8 +94,8 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
         read: [...(endpoint.files?.read ?? []), ...modules.map(moduleFolder)],
         write: endpoint.files?.write ?? [],
         wasi: needs.includes('wasi'),
-        // Node runs module hooks (the TypeScript loader) in a thread of their own; some kinds start threads themselves.
-        threads: needs.includes('typescript') || needs.includes('threads'),
+        // Node runs module hooks (the TypeScript loader, the host's polyplug/sdk) in a thread of their own; some kinds start threads themselves.
+        threads: needs.includes('typescript') || needs.includes('module-hooks') || needs.includes('threads'),
       },
     })
   } catch (cause) {

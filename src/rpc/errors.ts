@@ -55,6 +55,8 @@ export const ErrorCodes = {
   DUPLICATE_PLUGIN_ID: 'DUPLICATE_PLUGIN_ID',
   /** Host resolution: a dependency names no installed plugin or provided API. */
   DEPENDENCY_MISSING: 'DEPENDENCY_MISSING',
+  /** An optional npm package a capability needs (mqtt, aedes, koffi, better-sqlite3) is not installed. */
+  PACKAGE_MISSING: 'PACKAGE_MISSING',
   /** Host resolution: a dependency is installed but its version is outside the declared range. */
   DEPENDENCY_INCOMPATIBLE: 'DEPENDENCY_INCOMPATIBLE',
   /** Host resolution: plugins depend on each other in a cycle. */

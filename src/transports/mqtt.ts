@@ -20,7 +20,8 @@
  * TRANSPORT_UNAVAILABLE (answered locally), sends while disconnected fail the same way, the
  * client reconnects with backoff and resubscribes, and calls work again when the broker returns.
  */
-import { connectAsync, type IClientOptions, type MqttClient, type IPublishPacket } from 'mqtt'
+import type { IClientOptions, MqttClient, IPublishPacket } from 'mqtt'
+import { importOptional } from '../deps/optional.js'
 import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel, ChannelSink } from '../channels/channel.js'
 import { parse, stringify } from '../rpc/codec.js'
@@ -66,6 +67,8 @@ export async function connectMqtt(options: MqttConnectOptions): Promise<Channel>
     ...(options.password !== undefined ? { password: options.password } : {}),
     ...(options.ca ? { ca: options.ca } : {}),
   }
+  // mqtt is an optional package: only hosts with mqtt plugins load it.
+  const { connectAsync } = await importOptional<typeof import('mqtt')>('mqtt', 'the mqtt transport')
   let client: MqttClient
   try {
     client = await connectAsync(options.url, { ...clientOptions, reconnectPeriod: 0 })

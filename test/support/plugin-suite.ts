@@ -6,17 +6,21 @@
  * its reason.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { resolve } from 'node:path'
+import { after, before, it } from 'node:test'
 import { conformanceChecks, protocolChecks, stopCheck, strayOutputCheck, type CheckContext } from '../../src/check/checks.js'
 import { missingMethods, runCheck } from '../../src/check/run.js'
 import { createHost, type Host } from '../../src/host/host.js'
 import type { LogEntry } from '../../src/host/log.js'
 import type { LoadedManifest } from '../../src/manifest/load.js'
+import { describeRequiring } from './describe-requiring.js'
+import { builtWith, type Requirement } from './requires.js'
 
 /** Runs the suite against one plugin folder; `label` tells apart runs of the same plugin (e.g. another broker). */
-export function describePluginConformance(loaded: LoadedManifest, label = ''): void {
+export function describePluginConformance(loaded: LoadedManifest, label = '', needs: Requirement[] = []): void {
   const { id, kind, placement, transport } = loaded.manifest
-  describe(`plugin conformance: ${id} (${kind}, ${placement}, ${transport})${label ? `, ${label}` : ''}`, () => {
+  const needed = [...needs, ...builtWith(resolve(loaded.dir, loaded.manifest.entry))]
+  describeRequiring(`plugin conformance: ${id} (${kind}, ${placement}, ${transport})${label ? `, ${label}` : ''}`, needed, () => {
     let host: Host
     let ctx: CheckContext
     const log: LogEntry[] = []
