@@ -10,6 +10,7 @@ import { polyplugProtocol } from '../placement/protocol.js'
 import { launcherFor } from '../placement/registry.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { Peer } from '../rpc/peer.js'
+import { isStreamSource } from '../rpc/stream.js'
 import type { CallOptions } from '../rpc/types.js'
 import { Reserved } from '../rpc/wire.js'
 import { PROTOCOL_VERSION, type HelloParams, type HelloResult, type LogParams } from '../sdk/protocol.js'
@@ -41,6 +42,8 @@ export interface PluginInfo {
   activateMs?: number
   /** Methods the plugin reported in its handshake. */
   methods?: string[]
+  /** Protocol features it reported in its handshake, e.g. `streams`. */
+  capabilities?: string[]
   lastError?: { code: string; message: string }
   /** Resolved dependency plugin ids. */
   dependencies?: string[]
@@ -216,6 +219,9 @@ export class PluginRuntime {
 
   async call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason = `onMethod:${method}`): Promise<T> {
     const session = await this.activate(reason)
+    if (!this.#lsp && args.some(isStreamSource) && !this.#info.capabilities?.includes('streams')) {
+      throw new PolyplugError(ErrorCodes.STREAMS_UNSUPPORTED, `plugin "${this.id}" does not speak streams (no "streams" capability in its $/hello answer); pass the values as an array instead`, { plugin: this.id, method })
+    }
     const t0 = performance.now()
     const counted = !method.startsWith('$/')
     try {
@@ -311,7 +317,7 @@ export class PluginRuntime {
       this.#session = session
       this.#state = 'active'
       this.#activations++
-      this.#info = { activationReason: reason, loadMs: t1 - t0, activateMs: performance.now() - t1, methods: hello.methods }
+      this.#info = { activationReason: reason, loadMs: t1 - t0, activateMs: performance.now() - t1, methods: hello.methods, capabilities: hello.capabilities ?? [] }
       return session
     } catch (error) {
       const e = toPolyplugError(error).withContext(this.id, undefined)

@@ -46,6 +46,10 @@ export const ErrorCodes = {
   MESSAGE_TOO_DEEP: 'MESSAGE_TOO_DEEP',
   /** The two sides share no protocol version or encoding. */
   PROTOCOL_MISMATCH: 'PROTOCOL_MISMATCH',
+  /** A stream was passed to a plugin that did not declare the `streams` capability in `$/hello`. */
+  STREAMS_UNSUPPORTED: 'STREAMS_UNSUPPORTED',
+  /** A stream producer sent more items than its consumer granted (docs/protocol.md §7.1). */
+  STREAM_OVERRUN: 'STREAM_OVERRUN',
   MANIFEST_INVALID: 'MANIFEST_INVALID',
   /** A plugin's declared build (`build` in its manifest) failed; run by `polyplug check`/`dev`, never by the host. */
   BUILD_FAILED: 'BUILD_FAILED',

@@ -1,7 +1,7 @@
 /**
  * The symmetric RPC endpoint: the same class runs in the host and inside a plugin. It knows
  * nothing of transports; it speaks JSON-RPC 2.0 (plus the reserved `$/` methods it owns:
- * `$/cancel`, `$/progress`, `$/ping`) over any `Channel`.
+ * `$/cancel`, `$/progress`, `$/ping`, and `$/stream/*` through src/rpc/stream.ts) over any `Channel`.
  */
 import type { Channel } from '../channels/channel.js'
 import { exceedsDepth, jsonCodec, parse, stringify, type Codec } from './codec.js'
@@ -9,6 +9,7 @@ import { ErrorCodes, PolyplugError, toPolyplugError } from './errors.js'
 import { invokeWithContext } from './invoke.js'
 import { methodNotFoundMessage } from './suggest.js'
 import { createProxy } from './proxy.js'
+import { isStreamSource, StreamMethods, streamRefId, Streams, type IncomingStream } from './stream.js'
 import type { CallContext, CallOptions, Handler, Remote } from './types.js'
 import {
   classify,
@@ -44,6 +45,9 @@ interface PendingCall {
   resolve(value: unknown): void
   reject(error: PolyplugError): void
   onProgress: ((value: unknown) => void) | undefined
+  options: CallOptions
+  /** Streams this call passes as arguments: stopped if the call fails. */
+  argStreams: number[] | undefined
   cleanup(): void
 }
 
@@ -61,6 +65,7 @@ export class Peer {
   readonly #handlers = new Map<string, Handler>()
   readonly #pending = new Map<RequestId, PendingCall>()
   readonly #inflight = new Map<RequestId, LazyAbort>()
+  readonly #streams: Streams
   #nextId = 1
   #closeReason: PolyplugError | undefined
   // One timer for all deadlines, armed for the earliest: a timer per call costs more than the call.
@@ -76,6 +81,11 @@ export class Peer {
     this.#maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH
     this.#onProtocolError = options.onProtocolError
     this.#handlers.set(Reserved.ping, () => ({}))
+    this.#streams = new Streams(
+      this.name,
+      (method, params) => this.#send({ jsonrpc: '2.0', method, params }),
+      (code, message, method) => this.#error(code, message, method),
+    )
     channel.onMessage((message) => this.#receive(message))
     channel.onClose((error) => this.#onChannelClosed(error))
   }
@@ -83,6 +93,11 @@ export class Peer {
   /** Calls currently awaiting a response. */
   get pendingCount(): number {
     return this.#pending.size
+  }
+
+  /** Streams open in either direction. */
+  get streamCount(): number {
+    return this.#streams.openCount
   }
 
   get closed(): boolean {
@@ -113,6 +128,8 @@ export class Peer {
     if (this.#closeReason) return Promise.reject(this.#closeReason.withContext(this.name, method))
     if (options.signal?.aborted) return Promise.reject(this.#error(ErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', method))
     const id = this.#nextId++
+    const streamed = this.#streams.produceParams(params, method)
+    if (streamed) params = streamed.params
     return new Promise<T>((resolve, reject) => {
       const timeoutMs = options.timeout ?? this.#timeout
       const onAbort = () => this.#abandon(id, ErrorCodes.RPC_CANCELLED, 'call cancelled by the caller')
@@ -124,6 +141,8 @@ export class Peer {
         resolve: resolve as (value: unknown) => void,
         reject,
         onProgress: options.onProgress,
+        options,
+        argStreams: streamed?.ids,
         cleanup: () => options.signal?.removeEventListener('abort', onAbort),
       }
       this.#pending.set(id, pending)
@@ -207,8 +226,15 @@ export class Peer {
     pending.cleanup()
     if (this.#pending.size === 0) this.#holdProcess(false)
 
-    if (error) pending.reject(error.withContext(this.name, pending.method))
-    else pending.resolve(result)
+    if (error) {
+      for (const stream of pending.argStreams ?? []) this.#streams.cancelProduced(stream)
+      pending.reject(error.withContext(this.name, pending.method))
+      return
+    }
+    const streamId = streamRefId(result)
+    if (streamId === undefined) return pending.resolve(result)
+    const { window, timeoutCovers, signal } = pending.options
+    pending.resolve(this.#streams.consume(streamId, pending.method, { window, timeoutCovers, signal, timeout: pending.timeoutMs, deadline: pending.deadline }))
   }
 
   async #send(message: Message): Promise<void> {
@@ -292,13 +318,19 @@ export class Peer {
       if (message.error) this.#onProtocolError?.(errorFromWire(message.error))
       return
     }
-    // Unknown ids are normal after a timeout or cancel: the answer arrived too late.
-    if (!this.#pending.has(message.id)) return
+    // Unknown ids are normal after a timeout or cancel: the answer arrived too late. A stream it
+    // announces would wait for credit forever: stop it.
+    if (!this.#pending.has(message.id)) {
+      const streamId = message.error ? undefined : streamRefId(message.result)
+      if (streamId !== undefined) this.#send({ jsonrpc: '2.0', method: StreamMethods.cancel, params: { stream: streamId } }).catch(() => {})
+      return
+    }
     if (message.error) this.#settle(message.id, errorFromWire(message.error))
     else this.#settle(message.id, undefined, message.result)
   }
 
   #onNotification(method: string, params: unknown): void {
+    if (this.#streams.receive(method, params)) return
     if (method === Reserved.cancel) {
       const id = (params as { id?: RequestId } | undefined)?.id
       if (id !== undefined) this.#inflight.get(id)?.abort(this.#error(ErrorCodes.RPC_CANCELLED, 'cancelled by the caller'))
@@ -337,6 +369,7 @@ export class Peer {
     }
     const cancel = new LazyAbort()
     this.#inflight.set(id, cancel)
+    const argStreams = this.#streams.consumeParams(message.params, method)
     const context: CallContext = {
       get signal() {
         return cancel.signal
@@ -351,21 +384,34 @@ export class Peer {
       result = handler(message.params, context)
     } catch (error) {
       // `throw undefined` is still a failure, not an answer.
-      this.#finishRequest(id, method, error ?? new Error('the handler threw undefined'), undefined)
+      this.#finishRequest(id, method, error ?? new Error('the handler threw undefined'), undefined, argStreams)
       return
     }
     if (isPromiseLike(result)) {
       result.then(
-        (value) => this.#finishRequest(id, method, undefined, value),
-        (error: unknown) => this.#finishRequest(id, method, error ?? new Error('the handler rejected with undefined'), undefined),
+        (value) => this.#finishRequest(id, method, undefined, value, argStreams, cancel),
+        (error: unknown) => this.#finishRequest(id, method, error ?? new Error('the handler rejected with undefined'), undefined, argStreams),
       )
     } else {
-      this.#finishRequest(id, method, undefined, result)
+      this.#finishRequest(id, method, undefined, result, argStreams, cancel)
     }
   }
 
-  #finishRequest(id: RequestId, method: string, error: unknown, result: unknown): void {
+  /**
+   * Answers a request. A stream result is announced and produced from here on; the argument
+   * streams of the call live until its answer, or until its result stream ends.
+   */
+  #finishRequest(id: RequestId, method: string, error: unknown, result: unknown, argStreams?: IncomingStream<unknown>[], cancel?: LazyAbort): void {
     this.#inflight.delete(id)
+    const releaseArgs = () => argStreams?.forEach((stream) => stream.cancel())
+    if (error === undefined && isStreamSource(result) && !this.#channel.closed) {
+      result = this.#streams.produce(result, method, (cancelled) => {
+        if (cancelled) cancel?.abort(this.#error(ErrorCodes.RPC_CANCELLED, 'stream cancelled by the consumer', method))
+        releaseArgs()
+      })
+    } else {
+      releaseArgs()
+    }
     if (this.#channel.closed) return
     if (error !== undefined) {
       this.#respondError(id, toPolyplugError(error).withContext(this.name, method))
@@ -392,6 +438,7 @@ export class Peer {
     for (const id of [...this.#pending.keys()]) this.#settle(id, reason)
     for (const controller of this.#inflight.values()) controller.abort(reason)
     this.#inflight.clear()
+    this.#streams.closeAll(reason)
   }
 }
 

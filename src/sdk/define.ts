@@ -44,9 +44,17 @@ export interface PluginDefinition<Methods extends object = object> {
    * value it returns is handed to the next instance's `activate` on a reload (`context.previousState`).
    */
   deactivate?(): unknown
+  /**
+   * What the plugin reports in `$/hello`'s `capabilities`. Default `["streams"]`: its methods may
+   * return and take AsyncIterables (docs/protocol.md §7.1). Kinds whose ABI cannot (wasm, native) say `[]`.
+   */
+  readonly capabilities?: readonly string[]
   /** Called when the host changes the plugin's settings; `context.config` already holds them. */
   configChanged?(config: Readonly<Record<string, unknown>>, context: PluginContext): void | Promise<void>
 }
+
+/** For kinds whose ABI moves one value per call: they do not speak the stream protocol. */
+export const NO_STREAMS: readonly string[] = Object.freeze([])
 
 const brand = Symbol.for('polyplug.plugin')
 
