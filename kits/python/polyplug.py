@@ -4,7 +4,9 @@ Implements the sidecar side of docs/protocol.md: the transports stdio, fifo, uni
 shm (polyplug_shm.py), http and ws (polyplug_http.py: its own http.server and WebSocket, from
 polyplug_ws.py); the framings length, content-length and ndjson; the JSON encoding (Uint8Array <-> bytes as
 {"$bytes": base64}); the $/hello handshake with the launch token; $/activate, $/shutdown, $/ping,
-$/cancel, $/progress and $/log; calls to the host API; exit when the host is gone.
+$/cancel, $/progress and $/log; calls to the host API; streams both ways (polyplug_stream.py:
+a method that returns a generator streams its items, a stream argument arrives as an iterator);
+exit when the host is gone.
 
     import polyplug
     plugin = polyplug.Plugin()
@@ -35,6 +37,8 @@ import socket
 import struct
 import sys
 import threading
+
+from polyplug_stream import Incoming, Streams, is_stream_source, stream_ref
 
 PROTOCOL_VERSION = 1
 DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
@@ -275,6 +279,12 @@ class Session:
         self._pending = {}
         self._next_id = 1
         self._closed = None
+        self.streams = Streams(self.notify, PolyplugError, self._wire_error, _workers.run)
+
+    def _wire_error(self, error):
+        if isinstance(error, PolyplugError):
+            return self.error_message(None, error.code, error.message, data=error.data)["error"]
+        return self.error_message(None, "INTERNAL_ERROR", "%s: %s" % (type(error).__name__, error))["error"]
 
     # -- sending --
     def send(self, message):
@@ -287,7 +297,9 @@ class Session:
         self.notify("$/log", {"level": level, "message": str(message)})
 
     def call(self, method, args):
-        """Calls the host (e.g. host/echo) and blocks this thread for the answer."""
+        """Calls the host (e.g. host/echo) and blocks this thread for the answer. Generator
+        arguments are streamed; a stream result comes back as an iterator."""
+        args = self.streams.produce_args(list(args))
         with self._lock:
             if self._closed:
                 raise PolyplugError("TRANSPORT_UNAVAILABLE", self._closed)
@@ -305,7 +317,9 @@ class Session:
             error = answer["error"]
             data = error.get("data") if isinstance(error.get("data"), dict) else {}
             raise PolyplugError(data.get("code", "INTERNAL_ERROR"), error.get("message", ""), data.get("data"))
-        return answer.get("result")
+        result = answer.get("result")
+        sid = stream_ref(result)
+        return result if sid is None else self.streams.consume(sid)
 
     def error_message(self, request_id, code, message, method=None, data=None):
         wire = {"code": code, "plugin": self.plugin.id}
@@ -321,6 +335,7 @@ class Session:
         request_id, method, params = message["id"], message["method"], message.get("params")
         _current.session = self
         exit_after = False
+        arg_streams = []
         try:
             if method.startswith("$/"):
                 result = self.plugin._reserved(method, params)
@@ -330,10 +345,15 @@ class Session:
                 if fn is None:
                     raise PolyplugError("METHOD_NOT_FOUND", "no method named %r" % method)
                 args = params if isinstance(params, list) else ([] if params is None else [params])
+                arg_streams = self.streams.consume_args(args)
                 if _wants_ctx(fn):
                     result = fn(*args, ctx=ctx)
                 else:
                     result = fn(*args)
+                if is_stream_source(result):
+                    # Argument streams live until the result stream ends (docs/protocol.md, 7.1).
+                    release, arg_streams = arg_streams, []
+                    result = self.streams.produce(result, on_finish=lambda: [s.close() for s in release], on_cancel=ctx.cancelled.set)
             answer = {"jsonrpc": "2.0", "id": request_id, "result": result}
         except PolyplugError as e:
             answer = self.error_message(request_id, e.code, e.message, method, e.data)
@@ -343,6 +363,8 @@ class Session:
             answer = self.error_message(request_id, "INTERNAL_ERROR", "%s: %s" % (type(e).__name__, e), method)
         finally:
             self._inflight.pop(request_id, None)
+            for stream in arg_streams:
+                stream.close()
         try:
             self.send(answer)
         except (TypeError, ValueError) as e:   # a result JSON cannot carry
@@ -362,6 +384,9 @@ class Session:
             method = message["method"]
             if "id" not in message:
                 params = message.get("params")
+                if isinstance(method, str) and method.startswith("$/stream/"):
+                    self.streams.receive(method, params)
+                    return
                 if method == "$/cancel" and isinstance(params, dict) and _usable_id(params.get("id")):
                     ctx = self._inflight.get(params["id"])
                     if ctx:
@@ -392,6 +417,7 @@ class Session:
             pending, self._pending = self._pending, {}
         for ctx in list(self._inflight.values()):
             ctx.cancelled.set()
+        self.streams.close_all(PolyplugError("TRANSPORT_UNAVAILABLE", reason))
         for request_id, slot in pending.items():
             slot[1] = self.error_message(request_id, "TRANSPORT_UNAVAILABLE", reason)
             slot[0].set()
@@ -440,7 +466,8 @@ class Plugin:
             versions = (params or {}).get("protocol", [PROTOCOL_VERSION])
             if PROTOCOL_VERSION not in versions:
                 raise PolyplugError("PROTOCOL_MISMATCH", "host speaks %r, plugin speaks 1" % versions)
-            answer = {"protocol": PROTOCOL_VERSION, "id": self.id, "methods": sorted(self.methods), "encodings": ["json"]}
+            answer = {"protocol": PROTOCOL_VERSION, "id": self.id, "methods": sorted(self.methods), "encodings": ["json"],
+                      "capabilities": ["streams"]}
             if os.environ.get("POLYPLUG_TOKEN"):
                 answer["token"] = os.environ["POLYPLUG_TOKEN"]
             return answer
