@@ -16,10 +16,11 @@ import { run as extism } from './cases/extism.js'
 import { run as shm } from './cases/shm.js'
 import { run as sidecar } from './cases/sidecar.js'
 import { run as startup } from './cases/startup.js'
+import { run as stream } from './cases/stream.js'
 import { run as wasm } from './cases/wasm.js'
 
 /** Each case is a module under bench/cases/; add new transports and kinds here. */
-const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, shm, net, cmqtt, 'python-net': pythonNet, native, wasm, extism, startup, load }
+const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, shm, net, cmqtt, 'python-net': pythonNet, native, wasm, extism, startup, load, stream }
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string', multiple: true } } })
 const rows: BenchRow[] = []
@@ -33,5 +34,5 @@ if (values.json) {
 } else {
   const cols = ['name', 'kind', 'placement', 'transport', 'metric', 'polyplug', 'baseline', 'ratio', 'peer', 'peer_value']
   process.stdout.write(formatTable(cols, rows.map((r) => cols.map((c) => String((r as unknown as Record<string, unknown>)[c] ?? '')))))
-  process.stdout.write('times in µs per call (median of interleaved rounds); ratio = polyplug / baseline\n')
+  process.stdout.write('times in µs per call (median of interleaved rounds); ratio = polyplug / baseline; stream rows in MiB/s\n')
 }
