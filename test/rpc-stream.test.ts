@@ -264,4 +264,13 @@ describe('streams and other calls share the channel', () => {
     })
     assert.equal(await host.call('total', []), 55)
   })
+
+  it('a plugin passes a stream argument to a host method that consumes it', async () => {
+    const [a, b] = createMemoryPair({ carries: 'bytes' })
+    const host = new Peer(a, { name: 'host' })
+    const plugin = new Peer(b, { name: 'plugin' })
+    host.expose({ total: counter().api.sum }, 'host/')
+    plugin.handle('upload', () => plugin.call('host/total', [numbers(100)]))
+    assert.equal(await host.call('upload', []), 5050)
+  })
 })

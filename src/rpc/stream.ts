@@ -113,7 +113,7 @@ export class Streams {
     if (params === undefined) return undefined
     let ids: number[] | undefined
     const swap = (value: unknown): unknown => {
-      if (!isStreamSource(value) || value instanceof IncomingStream) return value
+      if (!isStreamSource(value)) return value // an IncomingStream too: a stream received is relayed
       const ref = this.produce(value, method)
       ;(ids ??= []).push(ref[STREAM_TAG])
       return ref
