@@ -13,7 +13,7 @@ import { rejectsWithCode } from './support/assert-code.js'
 import type { ConformanceApi } from './support/conformance-api.js'
 import { examplesDir } from './support/paths.js'
 import { requires, tools } from './support/requires.js'
-import { until } from './support/retry.js'
+import { until } from './support/wait.js'
 
 async function* numbers(n: number) {
   for (let i = 1; i <= n; i++) yield i

@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test'
 import { createHost, type Host } from '../src/host/host.js'
 import { silentLogger } from '../src/host/log.js'
 import { fixturesDir } from './support/paths.js'
-import { until } from './support/retry.js'
+import { until } from './support/wait.js'
 
 v8.setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
