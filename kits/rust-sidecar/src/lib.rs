@@ -1,6 +1,8 @@
 //! polyplug sidecar plugin kit for Rust, std only (docs/protocol.md, version 1).
 //!
-//! Transports stdio, fifo, unix, tcp; framings length, content-length, ndjson; encoding json.
+//! Transports stdio, fifo, unix, tcp; framings length, content-length, ndjson; encoding json;
+//! streams both ways (§7.1): [`Plugin::stream_method`] sends items through a [`Sink`] under the
+//! consumer's credit, and [`Ctx::stream`] reads a stream argument (or a host stream result).
 //! Each request runs on a pooled thread of its own, so a sleeping or host-calling method never blocks the
 //! others; `$/cancel` wakes the request's [`Ctx::sleep`].
 //!
@@ -10,6 +12,7 @@
 //! ```
 
 pub mod json;
+mod stream;
 mod wire;
 
 use std::collections::HashMap;
@@ -20,6 +23,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 pub use json::Value;
+pub use stream::{Incoming, Sink};
 use wire::{Framing, Reader};
 
 /// An error a method answers with: `code` is the stable string code (`E_...` or a protocol code).
@@ -36,12 +40,14 @@ impl Error {
 }
 
 type Handler = Box<dyn Fn(&Ctx, &Value) -> Result<Value, Error> + Send + Sync>;
+type StreamHandler = Box<dyn Fn(&Ctx, &Value, &mut Sink) -> Result<(), Error> + Send + Sync>;
 type Activate = Box<dyn Fn(&Ctx, &Value) -> Result<(), Error> + Send + Sync>;
 
 /// A plugin: named methods plus optional activate/deactivate hooks.
 #[derive(Default)]
 pub struct Plugin {
     methods: HashMap<String, Handler>,
+    streams: HashMap<String, StreamHandler>,
     names: Vec<String>,
     activate: Option<Activate>,
     deactivate: Option<Box<dyn Fn() + Send + Sync>>,
@@ -62,6 +68,16 @@ struct Conn {
     next_id: AtomicU64,
     calls: Mutex<HashMap<u64, mpsc::Sender<Value>>>,
     active: Mutex<HashMap<String, Arc<Cancel>>>,
+    streams: stream::Streams,
+}
+
+impl stream::Notify for Conn {
+    fn notify(&self, method: &str, params: Value) {
+        Conn::notify(self, method, params)
+    }
+    fn wire_error(&self, e: &Error) -> Value {
+        error_message(&Value::Null, &e.code, &e.message, &self.plugin_id, None).get("error").cloned().unwrap_or(Value::Null)
+    }
 }
 
 /// What a method gets besides its params: cancellation, host calls, progress, log.
@@ -69,6 +85,8 @@ pub struct Ctx {
     id: Value,
     cancel: Arc<Cancel>,
     conn: Arc<Conn>,
+    /// Stream arguments this request opened: cancelled when it ends unless finished.
+    opened: Mutex<Vec<(u64, Incoming)>>,
 }
 
 const NUMERIC: &[(&str, i32)] = &[
@@ -123,6 +141,29 @@ impl Ctx {
     /// The plugin id (POLYPLUG_PLUGIN_ID).
     pub fn plugin_id(&self) -> &str {
         &self.conn.plugin_id
+    }
+    /// Reads a `{"$stream": SID}` value (a stream argument, or a host call's stream result) as
+    /// an iterator of items; None for any other value. It is cancelled when the request ends.
+    pub fn stream(&self, value: Option<&Value>) -> Option<Incoming> {
+        let sid = stream::marker_id(value?)?;
+        let consumer = self.conn.streams.consume(sid);
+        let make = || Incoming { sid, consumer: consumer.clone(), notify: self.conn.clone(), started: false, taken: 0 };
+        self.opened.lock().unwrap().push((sid, make()));
+        Some(make())
+    }
+    /// The request ended: stream arguments it did not finish (or never opened) are cancelled.
+    fn release_streams(&self, params: &Value) {
+        let opened = std::mem::take(&mut *self.opened.lock().unwrap());
+        for (_, incoming) in &opened {
+            incoming.cancel();
+        }
+        if let Value::Array(items) = params {
+            for sid in items.iter().filter_map(stream::marker_id) {
+                if !opened.iter().any(|(s, _)| *s == sid) {
+                    self.conn.notify("$/stream/cancel", Value::object(vec![("stream", Value::Number(sid as f64))]));
+                }
+            }
+        }
     }
 }
 
@@ -180,6 +221,13 @@ impl Plugin {
         self.methods.insert(name.to_string(), Box::new(f));
         self
     }
+    /// Adds a stream method: it sends items through the [`Sink`] (each `send` waits for the
+    /// consumer's credit) and returns when done; an error ends the stream with that error.
+    pub fn stream_method(mut self, name: &str, f: impl Fn(&Ctx, &Value, &mut Sink) -> Result<(), Error> + Send + Sync + 'static) -> Plugin {
+        self.names.push(name.to_string());
+        self.streams.insert(name.to_string(), Box::new(f));
+        self
+    }
     /// Runs on `$/activate` with its config; an error refuses activation.
     pub fn on_activate(mut self, f: impl Fn(&Ctx, &Value) -> Result<(), Error> + Send + Sync + 'static) -> Plugin {
         self.activate = Some(Box::new(f));
@@ -208,6 +256,7 @@ impl Plugin {
             next_id: AtomicU64::new(0),
             calls: Mutex::new(HashMap::new()),
             active: Mutex::new(HashMap::new()),
+            streams: stream::Streams::default(),
         });
         let token = env("POLYPLUG_TOKEN", "");
         let plugin = Arc::new(self);
@@ -256,6 +305,9 @@ impl Plugin {
             return;
         }
         let Some(id) = id.filter(|i| **i != Value::Null) else {
+            if method.starts_with("$/stream/") {
+                return conn.streams.receive(method, &params, conn.as_ref());
+            }
             if method == "$/cancel" {
                 if let Some(target) = params.get("id") {
                     if let Some(c) = conn.active.lock().unwrap().get(&target.to_json()) {
@@ -274,7 +326,7 @@ impl Plugin {
                     return reply(Err(Error::new("PROTOCOL_MISMATCH", "this plugin speaks protocol 1")));
                 }
                 let methods = Value::Array(self.names.iter().map(|n| Value::str(n)).collect());
-                reply(Ok(Value::object(vec![("protocol", Value::Number(1.0)), ("id", Value::str(&conn.plugin_id)), ("methods", methods), ("encodings", Value::Array(vec![Value::str("json")])), ("token", Value::str(token))])))
+                reply(Ok(Value::object(vec![("protocol", Value::Number(1.0)), ("id", Value::str(&conn.plugin_id)), ("methods", methods), ("encodings", Value::Array(vec![Value::str("json")])), ("capabilities", Value::Array(vec![Value::str("streams")])), ("token", Value::str(token))])))
             }
             "$/ping" => reply(Ok(Value::object(vec![]))),
             "$/shutdown" => {
@@ -292,16 +344,28 @@ impl Plugin {
                     if active.contains_key(&key) {
                         return reply(Err(Error::new("DUPLICATE_REQUEST_ID", "request id already in flight")));
                     }
-                    if method != "$/activate" && !self.methods.contains_key(method) {
+                    if method != "$/activate" && !self.methods.contains_key(method) && !self.streams.contains_key(method) {
                         drop(active);
                         return reply(Err(Error::new("METHOD_NOT_FOUND", "no such method")));
                     }
                     active.insert(key.clone(), cancel.clone());
                 }
-                let ctx = Ctx { id: id.clone(), cancel, conn: conn.clone() };
+                let ctx = Ctx { id: id.clone(), cancel, conn: conn.clone(), opened: Mutex::new(Vec::new()) };
                 let plugin = self.clone();
                 let method = method.to_string();
                 POOL.run(Box::new(move || {
+                    if let Some(produce) = plugin.streams.get(&method) {
+                        // Announce the stream, then produce it on this thread under the consumer's credit.
+                        let (sid, producer) = ctx.conn.streams.produce(ctx.cancel.clone());
+                        ctx.conn.active.lock().unwrap().remove(&key);
+                        ctx.conn.answer(&ctx.id, Ok(stream::marker(sid)), Some(&method));
+                        let mut sink = Sink { sid, producer, notify: ctx.conn.clone() };
+                        let result = produce(&ctx, &params, &mut sink);
+                        ctx.conn.streams.finish_producing(sid);
+                        sink.end(result);
+                        ctx.release_streams(&params);
+                        return;
+                    }
                     let result = if method == "$/activate" {
                         let config = ctx_config(&params);
                         match &plugin.activate {
@@ -312,6 +376,7 @@ impl Plugin {
                         (plugin.methods[&method])(&ctx, &params)
                     };
                     ctx.conn.active.lock().unwrap().remove(&key);
+                    ctx.release_streams(&params);
                     ctx.conn.answer(&ctx.id, result, Some(&method));
                 }));
             }
