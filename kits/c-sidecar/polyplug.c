@@ -1,6 +1,7 @@
 /* polyplug C sidecar kit: JSON values, framing, transports and the message loop (see polyplug.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "polyplug.h"
+#include "polyplug_stream.h"
 #include "polyplug_transport.h"
 
 #include <errno.h>
@@ -444,15 +445,8 @@ int pp_parse(const char *text, size_t n, pp_value **out) {
 typedef enum { F_LENGTH, F_CONTENT_LENGTH, F_NDJSON } framing;
 
 /** One request being served (the stack of nested requests) or one host call awaiting its answer. */
-typedef struct { pp_value *id; int cancelled; } active;
+typedef pp_active active;
 typedef struct { long id; pp_value *response; } pending;
-
-struct pp_ctx {
-  active *req;
-  char *error_code;
-  char *error_message;
-  const char *method;
-};
 
 static struct {
   int in, out;
@@ -521,9 +515,10 @@ static void send_value(const pp_value *msg) {
     n = strlen(body);
   }
   if (S.mt) {
-    /* requests, responses and $/cancel must arrive (docs/protocol.md §2.7) */
+    /* requests, responses, $/cancel and the stream messages must arrive (docs/protocol.md §2.7) */
     const pp_value *method = pp_get(msg, "method");
-    int must = !method || pp_get(msg, "id") || (method->type == PP_STRING && strcmp(method->str, "$/cancel") == 0);
+    int must = !method || pp_get(msg, "id") ||
+               (method->type == PP_STRING && (strcmp(method->str, "$/cancel") == 0 || strncmp(method->str, "$/stream/", 9) == 0));
     S.mt->send(body, n, must);
     free(body);
     return;
@@ -728,6 +723,7 @@ static void handle_request(const pp_value *id, const char *method, const pp_valu
     pp_set(r, "id", pp_string(S.id));
     pp_set(r, "methods", names);
     pp_set(r, "encodings", pp_push(pp_array(), pp_string("json")));
+    pp_set(r, "capabilities", pp_push(pp_array(), pp_string("streams")));
     pp_set(r, "token", pp_string(S.token));
     send_result(id, r);
     return;
@@ -746,7 +742,7 @@ static void handle_request(const pp_value *id, const char *method, const pp_valu
   pp_value *own_id = pp_clone(id);
   S.reqs[S.nreq].id = own_id;
   S.reqs[S.nreq].cancelled = 0;
-  pp_ctx ctx = {&S.reqs[S.nreq], NULL, NULL, method};
+  pp_ctx ctx = {&S.reqs[S.nreq], NULL, NULL, method, NULL, {NULL}, 0};
   S.nreq++;
   pp_value *result = NULL;
   if (activate) {
@@ -756,7 +752,10 @@ static void handle_request(const pp_value *id, const char *method, const pp_valu
     result = fn(&ctx, params);
   }
   S.nreq--;
-  if (ctx.error_code) {
+  if (ctx.produced) { /* answered with a stream: end it instead of answering again */
+    pp_free(result);
+    pp_stream_release_(&ctx, params);
+  } else if ((pp_stream_release_(&ctx, params), ctx.error_code)) {
     pp_free(result);
     send_error(own_id, ctx.error_code, ctx.error_message ? ctx.error_message : ctx.error_code, method);
   } else {
@@ -785,6 +784,8 @@ static void dispatch(char *body, size_t n) {
       if (id) send_error(id, "INVALID_REQUEST", "params must be an array or an object", method->str);
     } else if (id && id->type != PP_NULL) {
       handle_request(id, method->str, params);
+    } else if (strncmp(method->str, "$/stream/", 9) == 0) {
+      pp_stream_receive_(method->str, params);
     } else if (strcmp(method->str, "$/cancel") == 0) {
       const pp_value *target = pp_get(params, "id");
       for (int i = 0; i < S.nreq; i++) if (same_id(S.reqs[i].id, target)) S.reqs[i].cancelled = 1;
@@ -890,6 +891,16 @@ void pp_log(const char *level, const char *message) {
 }
 
 const char *pp_plugin_id(void) { return S.id; }
+
+void pp_notify_(const char *method, pp_value *params) {
+  pp_value *m = pp_set(pp_set(pp_object(), "jsonrpc", pp_string("2.0")), "method", pp_string(method));
+  send_value(pp_set(m, "params", params));
+  pp_free(m);
+}
+
+void pp_answer_(const pp_value *id, pp_value *result) { send_result(id, result); }
+
+int pp_pump_(long timeout_ms) { return pump(timeout_ms); }
 
 /* ------------------------------------------------------------------ transports */
 

@@ -1,7 +1,7 @@
 /*
  * polyplug C sidecar kit: write a polyplug plugin in C99, libc only.
  * Implements docs/protocol.md version 1: transports stdio, fifo, unix, tcp; framings length,
- * content-length, ndjson; encoding json (bytes as {"$bytes": base64}).
+ * content-length, ndjson; encoding json (bytes as {"$bytes": base64}); streams both ways.
  *
  * The kit is single-threaded: requests are served one at a time, in arrival order. A handler that
  * waits (pp_sleep, pp_call) keeps serving other messages while it waits — including $/cancel for
@@ -87,5 +87,21 @@ void pp_progress(pp_ctx *ctx, pp_value *value);
 void pp_log(const char *level, const char *message);
 /** The plugin id (POLYPLUG_PLUGIN_ID). */
 const char *pp_plugin_id(void);
+
+/* --- streams (docs/protocol.md §7.1) --- */
+typedef struct pp_stream pp_stream;
+/** Answers the current request with a stream; send its items with pp_stream_send, then return
+ *  from the method: the kit ends the stream then (with the method's pp_fail error, if any). NULL
+ *  after pp_fail when no stream can be opened. */
+pp_stream *pp_stream_begin(pp_ctx *ctx);
+/** Sends one item (takes ownership), serving other messages while the consumer has granted no
+ *  credit. Returns 0, or 1 once the consumer cancelled: stop and return. */
+int pp_stream_send(pp_stream *s, pp_value *item);
+/** Reads a {"$stream": SID} value (an argument, or a host call's result) as a stream; NULL for
+ *  any other value. What the method leaves unread is cancelled when it returns. */
+pp_stream *pp_stream_open(pp_ctx *ctx, const pp_value *marker);
+/** The next item (the caller frees), serving other messages while it waits; NULL at the end, or
+ *  NULL with the producer's error set on ctx (as by pp_fail) when it failed. */
+pp_value *pp_stream_next(pp_ctx *ctx, pp_stream *s);
 
 #endif

@@ -47,6 +47,14 @@ export const Reserved = {
   shutdown: '$/shutdown',
 } as const
 
+/**
+ * Notifications a lossy transport must still deliver, in order (e.g. MQTT QoS 1): `$/cancel`
+ * and the stream messages, whose loss would leave a call or a stream waiting forever.
+ */
+export function mustArrive(method: string): boolean {
+  return method === Reserved.cancel || method.startsWith('$/stream/')
+}
+
 /** Numeric codes for JSON-RPC peers that only look at `code`. */
 const numericCodes: Partial<Record<AnyErrorCode, number>> = {
   [ErrorCodes.PARSE_ERROR]: -32700,
