@@ -114,12 +114,13 @@ function describeKit(kit: (typeof KITS)[number]): void {
     it('answers $/hello with protocol 1, its methods and the launch token', async () => {
       await withRaw(kit.binary, async (raw) => {
         const answer = await raw.hello()
-        const result = answer.result as { protocol: number; id: string; methods: string[]; token: string }
+        const result = answer.result as { protocol: number; id: string; methods: string[]; token: string; capabilities: string[] }
         assert.equal(answer.id, 0)
         assert.equal(result.protocol, 1)
         assert.equal(result.id, 'raw')
         assert.equal(result.token, TOKEN)
-        assert.deepEqual([...result.methods].sort(), ['add', 'bytes', 'callHost', 'cancelCount', 'crash', 'echo', 'fail', 'sleep'])
+        assert.deepEqual([...result.methods].sort(), ['add', 'bytes', 'callHost', 'cancelCount', 'count', 'crash', 'echo', 'fail', 'produced', 'sleep', 'sum'])
+        assert.deepEqual(result.capabilities, ['streams'])
       })
     })
 
