@@ -219,7 +219,7 @@ export class PluginRuntime {
 
   async call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason = `onMethod:${method}`): Promise<T> {
     const session = await this.activate(reason)
-    if (!this.#lsp && args.some(isStreamSource) && !this.#info.capabilities?.includes('streams')) {
+    if (args.some(isStreamSource) && !this.#info.capabilities?.includes('streams')) {
       throw new PolyplugError(ErrorCodes.STREAMS_UNSUPPORTED, `plugin "${this.id}" does not speak streams (no "streams" capability in its $/hello answer); pass the values as an array instead`, { plugin: this.id, method })
     }
     const t0 = performance.now()
