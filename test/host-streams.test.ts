@@ -24,7 +24,7 @@ describe('streams through the host API', () => {
   let hostTicksStopped = 0
   before(async () => {
     host = await createHost({
-      plugins: [`${examplesDir}/js-worker`, `${examplesDir}/js-process-unix`, `${examplesDir}/python-stdio`, `${examplesDir}/c-stdio`],
+      plugins: [`${examplesDir}/js-worker`, `${examplesDir}/js-process-unix`, `${examplesDir}/python-stdio`, `${examplesDir}/native-c-inline`],
       logger: silentLogger,
       api: {
         async *ticks(n: number) {
@@ -58,9 +58,10 @@ describe('streams through the host API', () => {
     await until(() => hostTicksStopped === before + 1)
   })
 
+  // A native library's ABI moves one value per call: its kind does not speak streams.
   it('a plugin that does not speak streams refuses a stream argument with STREAMS_UNSUPPORTED', { skip: requires(tools.gcc) }, async () => {
-    const error = await rejectsWithCode(host.plugin('c-stdio').call('echo', [numbers(3)]), 'STREAMS_UNSUPPORTED')
-    assert.equal(error.plugin, 'c-stdio')
+    const error = await rejectsWithCode(host.plugin('native-c-inline').call('echo', [numbers(3)]), 'STREAMS_UNSUPPORTED')
+    assert.equal(error.plugin, 'native-c-inline')
     assert.match(error.message, /streams/)
   })
 })

@@ -22,9 +22,9 @@ v8.setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
 
 const GiB = 1024 ** 3
-const CHUNK = 1024 * 1024
+const CHUNK = 512 * 1024
 const WINDOW = 4
-const READ = 60
+const READ = 100
 const PACE_MS = 10
 /** The stated bound on growth of live memory, host and plugin each. */
 const BOUND = 32 * 1024 * 1024
