@@ -56,7 +56,9 @@ char *pp_serialize(const pp_value *v, size_t *n);
 
 /* --- plugins --- */
 typedef struct pp_ctx pp_ctx;
-/** A method: returns its result (ownership passes to the kit; NULL means null), or calls pp_fail and returns NULL. */
+/** A method: returns its result (ownership passes to the kit; NULL means null), or calls pp_fail and returns NULL.
+ *  `params` is always an array of positional arguments: named params (an object) arrive as one
+ *  argument, absent params as none (docs/protocol.md 5). */
 typedef pp_value *(*pp_handler)(pp_ctx *ctx, const pp_value *params);
 typedef struct { const char *name; pp_handler fn; } pp_method;
 

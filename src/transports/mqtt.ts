@@ -26,7 +26,7 @@ import type { Channel, ChannelSink } from '../channels/channel.js'
 import { parse, stringify } from '../rpc/codec.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import type { DialRequest } from '../registry/types.js'
-import { errorToWire, Reserved, type RequestId } from '../rpc/wire.js'
+import { errorToWire, isCancel, type RequestId } from '../rpc/wire.js'
 
 export type MqttSide = 'host' | 'plugin'
 
@@ -196,7 +196,7 @@ export function mqttChannel(client: MqttClient, pluginId: string, side: MqttSide
       const m = message as { id?: RequestId; method?: string }
       const isRequest = m.method !== undefined && m.id !== undefined
       const isResponse = m.method === undefined
-      const qos = isRequest || isResponse || m.method === Reserved.cancel ? 1 : 0
+      const qos = isRequest || isResponse || (m.method !== undefined && isCancel(m.method)) ? 1 : 0
       let topic = outbox
       const properties: IPublishPacket['properties'] = {}
       if (isRequest) {

@@ -71,12 +71,29 @@ pub struct Ctx {
     conn: Arc<Conn>,
 }
 
+/// JSON-RPC numeric codes: schema/error-codes.json, which test/error-codes.test.ts checks this
+/// table against (docs/protocol.md 5.1). Any other string code is sent as APPLICATION_ERROR.
 const NUMERIC: &[(&str, i32)] = &[
     ("PARSE_ERROR", -32700), ("INVALID_REQUEST", -32600), ("METHOD_NOT_FOUND", -32601),
-    ("INVALID_PARAMS", -32602), ("INTERNAL_ERROR", -32603), ("RPC_CANCELLED", -32800),
-    ("RPC_TIMEOUT", -32001), ("PERMISSION_DENIED", -32002), ("FRAME_TOO_LARGE", -32003),
-    ("MESSAGE_TOO_DEEP", -32004), ("DUPLICATE_REQUEST_ID", -32005),
+    ("INVALID_PARAMS", -32602), ("INTERNAL_ERROR", -32603),
+    ("SERVER_NOT_INITIALIZED", -32002), ("UNKNOWN_ERROR_CODE", -32001),
+    ("RPC_CANCELLED", -32800), ("CONTENT_MODIFIED", -32801), ("SERVER_CANCELLED", -32802), ("REQUEST_FAILED", -32803),
+    ("RPC_TIMEOUT", -31001), ("PERMISSION_DENIED", -31002), ("FRAME_TOO_LARGE", -31003),
+    ("MESSAGE_TOO_DEEP", -31004), ("DUPLICATE_REQUEST_ID", -31005),
 ];
+const APPLICATION_ERROR: i32 = -31000;
+
+/// polyplug's `$/cancel` and LSP's `$/cancelRequest`: the same notification, `{"id": ID}`.
+const CANCEL_METHODS: &[&str] = &["$/cancel", "$/cancelRequest"];
+
+/// Positional arguments: an array as it is, named params (an object) as one argument, none as [].
+fn positional(params: Value) -> Value {
+    match params {
+        Value::Array(_) => params,
+        Value::Null => Value::Array(vec![]),
+        other => Value::Array(vec![other]),
+    }
+}
 
 impl Ctx {
     /// Whether the caller cancelled this request.
@@ -100,7 +117,11 @@ impl Ctx {
             None => Ok(response.get("result").cloned().unwrap_or(Value::Null)),
             Some(e) => {
                 let message = e.get("message").and_then(Value::as_str).unwrap_or("").to_string();
-                let code = match e.get("data").and_then(|d| d.get("code")).and_then(Value::as_str) {
+                let polyplug_data = e.get("data").filter(|d| match d {
+                    Value::Object(fields) => fields.iter().all(|(k, _)| ["code", "plugin", "method", "data"].contains(&k.as_str())),
+                    _ => false,
+                });
+                let code = match polyplug_data.and_then(|d| d.get("code")).and_then(Value::as_str) {
                     Some(c) => c.to_string(),
                     // no string code: derive it from the numeric one (docs/protocol.md §5.1)
                     None => {
@@ -152,7 +173,7 @@ impl Conn {
 }
 
 fn error_message(id: &Value, code: &str, message: &str, plugin: &str, method: Option<&str>) -> Value {
-    let number = NUMERIC.iter().find(|(c, _)| *c == code).map_or(-32000, |(_, n)| *n);
+    let number = NUMERIC.iter().find(|(c, _)| *c == code).map_or(APPLICATION_ERROR, |(_, n)| *n);
     let mut data = vec![("code", Value::str(code)), ("plugin", Value::str(plugin))];
     if let Some(m) = method {
         data.push(("method", Value::str(m)));
@@ -174,7 +195,8 @@ impl Plugin {
     pub fn new() -> Plugin {
         Plugin::default()
     }
-    /// Adds a method. Params are the request's `params` (an array for positional arguments).
+    /// Adds a method. Params are always an array of positional arguments: named params (an object)
+    /// arrive as one argument, absent params as none (docs/protocol.md 5).
     pub fn method(mut self, name: &str, f: impl Fn(&Ctx, &Value) -> Result<Value, Error> + Send + Sync + 'static) -> Plugin {
         self.names.push(name.to_string());
         self.methods.insert(name.to_string(), Box::new(f));
@@ -256,7 +278,7 @@ impl Plugin {
             return;
         }
         let Some(id) = id.filter(|i| **i != Value::Null) else {
-            if method == "$/cancel" {
+            if CANCEL_METHODS.contains(&method) {
                 if let Some(target) = params.get("id") {
                     if let Some(c) = conn.active.lock().unwrap().get(&target.to_json()) {
                         *c.done.lock().unwrap() = true;
@@ -309,7 +331,7 @@ impl Plugin {
                             None => Ok(Value::object(vec![])),
                         }
                     } else {
-                        (plugin.methods[&method])(&ctx, &params)
+                        (plugin.methods[&method])(&ctx, &positional(params))
                     };
                     ctx.conn.active.lock().unwrap().remove(&key);
                     ctx.conn.answer(&ctx.id, result, Some(&method));
