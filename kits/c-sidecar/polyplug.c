@@ -514,7 +514,7 @@ static void send_value(const pp_value *msg) {
     if (!id || !pp_get(msg, "result")) return; /* a notification or request over the limit is dropped */
     char *idtext = pp_serialize(id, NULL);
     char small[256];
-    snprintf(small, sizeof small, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":-32003,\"message\":\"result over the frame limit\",\"data\":{\"code\":\"FRAME_TOO_LARGE\"}}}", idtext ? idtext : "null");
+    snprintf(small, sizeof small, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":-31003,\"message\":\"result over the frame limit\",\"data\":{\"code\":\"FRAME_TOO_LARGE\"}}}", idtext ? idtext : "null");
     free(idtext);
     body = malloc(strlen(small) + 1);
     if (!body) die(1, "out of memory");
