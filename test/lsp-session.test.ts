@@ -148,19 +148,20 @@ describe('a language server session through `polyplug session`', () => {
     assert.equal(code, 1, 'a failed line makes the exit code 1')
   })
 
-  it('refuses a line that is not a call, a notification or a wait, and goes on', async () => {
-    const child = spawn(process.execPath, [cliPath, 'session', '--plugins', dir, 'lsp-json'], { stdio: ['pipe', 'pipe', 'inherit'] })
+  it('refuses a line that is not a call, a notification or a wait, bounds each wait, and goes on', async () => {
+    const child = spawn(process.execPath, [cliPath, 'session', '--plugins', dir, 'lsp-json', '--on', 'x', '--timeout', '300'], { stdio: ['pipe', 'pipe', 'inherit'] })
     let stdout = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stdin.end('not json\n{"id":7,"params":[]}\n{"wait":"x"}\n{"id":8,"method":"m","params":{"named":1}}\n')
+    child.stdin.end('not json\n{"id":7,"params":[]}\n{"wait":"y"}\n{"wait":"x"}\n{"id":8,"method":"m","params":{"named":1}}\n')
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
     const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { id?: number; error?: { code: string; message: string }; result?: unknown })
-    assert.equal(lines.length, 4)
+    assert.equal(lines.length, 5)
     assert.equal(lines[0]?.error?.code, 'INVALID_REQUEST')
     assert.deepEqual([lines[1]?.id, lines[1]?.error?.code], [7, 'INVALID_REQUEST'])
-    assert.match(lines[2]?.error?.message ?? '', /--on x/)
-    assert.deepEqual([lines[3]?.id, lines[3]?.error?.code], [8, 'INVALID_REQUEST'])
-    assert.match(lines[3]?.error?.message ?? '', /JSON array/)
+    assert.match(lines[2]?.error?.message ?? '', /--on y/)
+    assert.equal(lines[3]?.error?.code, 'RPC_TIMEOUT', 'a wait for a notification that never comes ends at the deadline')
+    assert.deepEqual([lines[4]?.id, lines[4]?.error?.code], [8, 'INVALID_REQUEST'])
+    assert.match(lines[4]?.error?.message ?? '', /JSON array/)
     assert.equal(code, 1)
   })
 })
