@@ -23,7 +23,7 @@ import {
 import { createHost, type Host } from '../src/index.js'
 import { silentLogger } from '../src/host/log.js'
 import { rejectsWithCode } from './support/assert-code.js'
-import { until } from './support/channel-suite.js'
+import { until } from './support/wait.js'
 import { examplesDir, fixturesDir, root } from './support/paths.js'
 import { alive } from './support/process.js'
 import { requires, tools } from './support/requires.js'

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process'
 import { describe, it } from 'node:test'
 import { createHost, type PluginHandle } from '../src/index.js'
 import { silentLogger } from '../src/host/log.js'
-import { until } from './support/channel-suite.js'
+import { until } from './support/wait.js'
 import { cliPath, fixturesDir } from './support/paths.js'
 import { alive } from './support/process.js'
 
