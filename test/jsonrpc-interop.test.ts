@@ -134,9 +134,10 @@ describe('vscode-jsonrpc as the host, against each kit over stdio', () => {
         await rejectsWith(connection.sendRequest('fail', 'INVALID_PARAMS'), JsonRpcErrorCodes.InvalidParams, 'INVALID_PARAMS')
       })
 
-      it("calls the host, and maps the host's foreign error codes faithfully", async () => {
+      it("calls the host, and maps the host's foreign error codes and data faithfully", async () => {
         assert.equal(await connection.sendRequest('callHost', 'host/echo', ['through the kit']), 'through the kit')
-        await rejectsWith(connection.sendRequest('callHost', 'host/notReady', []), JsonRpcErrorCodes.ServerNotInitialized, 'SERVER_NOT_INITIALIZED')
+        const notReady = await rejectsWith(connection.sendRequest('callHost', 'host/notReady', []), JsonRpcErrorCodes.ServerNotInitialized, 'SERVER_NOT_INITIALIZED')
+        assert.deepEqual((notReady.data as { data?: unknown }).data, { retryAfterMs: 5 }, "the host's error data travels on")
         await rejectsWith(connection.sendRequest('callHost', 'host/missing', []), JsonRpcErrorCodes.MethodNotFound, 'METHOD_NOT_FOUND')
       })
 

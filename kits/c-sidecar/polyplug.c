@@ -453,6 +453,7 @@ struct pp_ctx {
   char *error_code;
   char *error_message;
   const char *method;
+  pp_value *error_data;
 };
 
 static struct {
@@ -708,18 +709,23 @@ static pp_value *envelope(const pp_value *id) {
   return pp_set(m, "id", id ? pp_clone(id) : pp_null());
 }
 
-static void send_error(const pp_value *id, const char *code, const char *message, const char *method) {
+static void send_error_data(const pp_value *id, const char *code, const char *message, const char *method, const pp_value *detail) {
   int number = APPLICATION_ERROR;
   for (size_t i = 0; i < sizeof NUMERIC / sizeof *NUMERIC; i++) if (strcmp(NUMERIC[i].code, code) == 0) number = NUMERIC[i].number;
   pp_value *data = pp_set(pp_object(), "code", pp_string(code));
   if (S.id) pp_set(data, "plugin", pp_string(S.id));
   if (method) pp_set(data, "method", pp_string(method));
+  if (detail) pp_set(data, "data", pp_clone(detail));
   pp_value *e = pp_set(pp_object(), "code", pp_number(number));
   pp_set(e, "message", pp_string(message));
   pp_set(e, "data", data);
   pp_value *m = pp_set(envelope(id), "error", e);
   send_value(m);
   pp_free(m);
+}
+
+static void send_error(const pp_value *id, const char *code, const char *message, const char *method) {
+  send_error_data(id, code, message, method, NULL);
 }
 
 static void send_result(const pp_value *id, pp_value *result) {
@@ -767,7 +773,7 @@ static void handle_request(const pp_value *id, const char *method, const pp_valu
   pp_value *own_id = pp_clone(id);
   S.reqs[S.nreq].id = own_id;
   S.reqs[S.nreq].cancelled = 0;
-  pp_ctx ctx = {&S.reqs[S.nreq], NULL, NULL, method};
+  pp_ctx ctx = {&S.reqs[S.nreq], NULL, NULL, method, NULL};
   S.nreq++;
   pp_value *result = NULL;
   if (activate) {
@@ -783,12 +789,13 @@ static void handle_request(const pp_value *id, const char *method, const pp_valu
   S.nreq--;
   if (ctx.error_code) {
     pp_free(result);
-    send_error(own_id, ctx.error_code, ctx.error_message ? ctx.error_message : ctx.error_code, method);
+    send_error_data(own_id, ctx.error_code, ctx.error_message ? ctx.error_message : ctx.error_code, method, ctx.error_data);
   } else {
     send_result(own_id, result);
   }
   free(ctx.error_code);
   free(ctx.error_message);
+  pp_free(ctx.error_data);
   pp_free(own_id);
 }
 
@@ -848,6 +855,14 @@ pp_value *pp_fail(pp_ctx *ctx, const char *code, const char *message) {
   free(ctx->error_message);
   ctx->error_code = strdup(code ? code : "INTERNAL_ERROR");
   ctx->error_message = strdup(message ? message : "");
+  pp_free(ctx->error_data);
+  ctx->error_data = NULL;
+  return NULL;
+}
+
+pp_value *pp_fail_data(pp_ctx *ctx, const char *code, const char *message, pp_value *data) {
+  pp_fail(ctx, code, message);
+  ctx->error_data = data;
   return NULL;
 }
 
@@ -889,7 +904,8 @@ pp_value *pp_call(pp_ctx *ctx, const char *method, pp_value *params) {
       c = "INTERNAL_ERROR";
       for (size_t i = 0; num && i < sizeof NUMERIC / sizeof *NUMERIC; i++) if (num->number == NUMERIC[i].number) c = NUMERIC[i].code;
     }
-    pp_fail(ctx, c, message && message->type == PP_STRING ? message->str : c);
+    const pp_value *detail = polyplug_data(data) ? pp_get(data, "data") : data;
+    pp_fail_data(ctx, c, message && message->type == PP_STRING ? message->str : c, detail ? pp_clone(detail) : NULL);
   } else {
     result = pp_clone(pp_get(response, "result"));
     if (!result) result = pp_null();

@@ -22,16 +22,23 @@ use std::time::Duration;
 pub use json::Value;
 use wire::{Framing, Reader};
 
-/// An error a method answers with: `code` is the stable string code (`E_...` or a protocol code).
+/// An error a method answers with: `code` is the stable string code (`E_...` or a protocol code),
+/// `data` any JSON detail (sent as the error's `data.data`; a foreign peer's whole `data`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Error {
     pub code: String,
     pub message: String,
+    pub data: Option<Value>,
 }
 
 impl Error {
     pub fn new(code: &str, message: &str) -> Error {
-        Error { code: code.to_string(), message: message.to_string() }
+        Error { code: code.to_string(), message: message.to_string(), data: None }
+    }
+    /// The same error carrying `data`.
+    pub fn with_data(mut self, data: Value) -> Error {
+        self.data = Some(data);
+        self
     }
 }
 
@@ -121,15 +128,16 @@ impl Ctx {
                     Value::Object(fields) => fields.iter().all(|(k, _)| ["code", "plugin", "method", "data"].contains(&k.as_str())),
                     _ => false,
                 });
-                let code = match polyplug_data.and_then(|d| d.get("code")).and_then(Value::as_str) {
-                    Some(c) => c.to_string(),
-                    // no string code: derive it from the numeric one (docs/protocol.md §5.1)
+                let (code, data) = match polyplug_data.and_then(|d| d.get("code")).and_then(Value::as_str) {
+                    Some(c) => (c.to_string(), polyplug_data.and_then(|d| d.get("data")).cloned()),
+                    // a foreign peer's error: the code from the number, its whole data kept (docs/protocol.md §5.1)
                     None => {
                         let n = e.get("code").and_then(Value::as_f64).unwrap_or(0.0);
-                        NUMERIC.iter().find(|(_, k)| *k as f64 == n).map_or("INTERNAL_ERROR", |(c, _)| c).to_string()
+                        let code = NUMERIC.iter().find(|(_, k)| *k as f64 == n).map_or("INTERNAL_ERROR", |(c, _)| c).to_string();
+                        (code, e.get("data").cloned())
                     }
                 };
-                Err(Error { code, message })
+                Err(Error { code, message, data })
             }
         }
     }
@@ -153,7 +161,7 @@ impl Conn {
         let mut body = msg.to_json().into_bytes();
         if body.len() > self.max_frame {
             let Some(id) = msg.get("id").filter(|_| msg.get("result").is_some()) else { return };
-            body = error_message(id, "FRAME_TOO_LARGE", "result over the frame limit", &self.plugin_id, None).to_json().into_bytes();
+            body = error_message(id, &Error::new("FRAME_TOO_LARGE", "result over the frame limit"), &self.plugin_id, None).to_json().into_bytes();
         }
         let frame = wire::frame(self.framing, body);
         let mut out = self.out.lock().unwrap();
@@ -167,18 +175,21 @@ impl Conn {
     fn answer(&self, id: &Value, result: Result<Value, Error>, method: Option<&str>) {
         match result {
             Ok(v) => self.send(&Value::object(vec![("jsonrpc", Value::str("2.0")), ("id", id.clone()), ("result", v)])),
-            Err(e) => self.send(&error_message(id, &e.code, &e.message, &self.plugin_id, method)),
+            Err(e) => self.send(&error_message(id, &e, &self.plugin_id, method)),
         }
     }
 }
 
-fn error_message(id: &Value, code: &str, message: &str, plugin: &str, method: Option<&str>) -> Value {
-    let number = NUMERIC.iter().find(|(c, _)| *c == code).map_or(APPLICATION_ERROR, |(_, n)| *n);
-    let mut data = vec![("code", Value::str(code)), ("plugin", Value::str(plugin))];
+fn error_message(id: &Value, e: &Error, plugin: &str, method: Option<&str>) -> Value {
+    let number = NUMERIC.iter().find(|(c, _)| *c == e.code).map_or(APPLICATION_ERROR, |(_, n)| *n);
+    let mut data = vec![("code", Value::str(&e.code)), ("plugin", Value::str(plugin))];
     if let Some(m) = method {
         data.push(("method", Value::str(m)));
     }
-    let error = Value::object(vec![("code", Value::Number(number as f64)), ("message", Value::str(message)), ("data", Value::object(data))]);
+    if let Some(d) = &e.data {
+        data.push(("data", d.clone()));
+    }
+    let error = Value::object(vec![("code", Value::Number(number as f64)), ("message", Value::str(&e.message)), ("data", Value::object(data))]);
     Value::object(vec![("jsonrpc", Value::str("2.0")), ("id", id.clone()), ("error", error)])
 }
 
