@@ -56,7 +56,9 @@ char *pp_serialize(const pp_value *v, size_t *n);
 
 /* --- plugins --- */
 typedef struct pp_ctx pp_ctx;
-/** A method: returns its result (ownership passes to the kit; NULL means null), or calls pp_fail and returns NULL. */
+/** A method: returns its result (ownership passes to the kit; NULL means null), or calls pp_fail and returns NULL.
+ *  `params` is always an array of positional arguments: named params (an object) arrive as one
+ *  argument, absent params as none (docs/protocol.md 5). */
 typedef pp_value *(*pp_handler)(pp_ctx *ctx, const pp_value *params);
 typedef struct { const char *name; pp_handler fn; } pp_method;
 
@@ -74,6 +76,9 @@ int pp_run(const pp_plugin *plugin);
 
 /** Makes the current request fail with the string `code` (e.g. "E_NOT_READY") and `message`. Returns NULL. */
 pp_value *pp_fail(pp_ctx *ctx, const char *code, const char *message);
+/** pp_fail with `data` (any JSON; ownership passes to the kit), sent as the error's `data.data`. After a
+ *  failed pp_call, the error carries the host's data: a foreign peer's whole `data` (docs/protocol.md 5.1). */
+pp_value *pp_fail_data(pp_ctx *ctx, const char *code, const char *message, pp_value *data);
 /** Sleeps `ms` while serving other messages. Returns 1 as soon as the request is cancelled, else 0. */
 int pp_sleep(pp_ctx *ctx, long ms);
 /** Whether the caller cancelled the current request. */

@@ -22,6 +22,8 @@ struct pp_ctx {
   /** Stream arguments it opened (pp_stream_open). */
   pp_stream *opened[PP_MAX_OPENED];
   int nopened;
+  /** The data of the error the method set (pp_fail_data), any JSON. */
+  pp_value *error_data;
 };
 
 /* from polyplug.c */

@@ -4,9 +4,9 @@ Implements the sidecar side of docs/protocol.md: the transports stdio, fifo, uni
 shm (polyplug_shm.py), http and ws (polyplug_http.py: its own http.server and WebSocket, from
 polyplug_ws.py); the framings length, content-length and ndjson; the JSON encoding (Uint8Array <-> bytes as
 {"$bytes": base64}); the $/hello handshake with the launch token; $/activate, $/shutdown, $/ping,
-$/cancel, $/progress and $/log; calls to the host API; streams both ways (polyplug_stream.py:
-a method that returns a generator streams its items, a stream argument arrives as an iterator);
-exit when the host is gone.
+$/cancel (or LSP's $/cancelRequest), $/progress and $/log; calls to the host API; streams both ways
+(polyplug_stream.py: a method that returns a generator streams its items, a stream argument arrives
+as an iterator); exit when the host is gone.
 
     import polyplug
     plugin = polyplug.Plugin()
@@ -43,13 +43,31 @@ from polyplug_stream import Incoming, Streams, is_stream_source, stream_ref
 PROTOCOL_VERSION = 1
 DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
 
-# JSON-RPC numeric codes for the polyplug string codes (docs/protocol.md, "Errors").
+# JSON-RPC numeric codes for the polyplug string codes: schema/error-codes.json, which
+# test/error-codes.test.ts checks this table against (docs/protocol.md 5.1).
 NUMERIC_CODES = {
     "PARSE_ERROR": -32700, "INVALID_REQUEST": -32600, "METHOD_NOT_FOUND": -32601,
-    "INVALID_PARAMS": -32602, "INTERNAL_ERROR": -32603, "RPC_CANCELLED": -32800,
-    "RPC_TIMEOUT": -32001, "PERMISSION_DENIED": -32002, "FRAME_TOO_LARGE": -32003,
-    "MESSAGE_TOO_DEEP": -32004, "DUPLICATE_REQUEST_ID": -32005,
+    "INVALID_PARAMS": -32602, "INTERNAL_ERROR": -32603,
+    "SERVER_NOT_INITIALIZED": -32002, "UNKNOWN_ERROR_CODE": -32001,
+    "RPC_CANCELLED": -32800, "CONTENT_MODIFIED": -32801, "SERVER_CANCELLED": -32802, "REQUEST_FAILED": -32803,
+    "RPC_TIMEOUT": -31001, "PERMISSION_DENIED": -31002, "FRAME_TOO_LARGE": -31003,
+    "MESSAGE_TOO_DEEP": -31004, "DUPLICATE_REQUEST_ID": -31005,
 }
+APPLICATION_ERROR = -31000
+CODES_BY_NUMBER = {n: c for c, n in NUMERIC_CODES.items()}
+CANCEL_METHODS = ("$/cancel", "$/cancelRequest")   # polyplug's and LSP's name for the same notification
+_POLYPLUG_DATA_KEYS = {"code", "plugin", "method", "data"}
+
+
+def error_from_wire(error):
+    """A PolyplugError from any peer's error object: polyplug's `data` gives the string code;
+    a foreign peer's `data` (any JSON value) is kept whole and the code comes from the number."""
+    data = error.get("data") if isinstance(error, dict) else None
+    message = error.get("message", "") if isinstance(error, dict) else ""
+    if isinstance(data, dict) and isinstance(data.get("code"), str) and set(data) <= _POLYPLUG_DATA_KEYS:
+        return PolyplugError(data["code"], message, data.get("data"))
+    number = error.get("code") if isinstance(error, dict) else None
+    return PolyplugError(CODES_BY_NUMBER.get(number, "INTERNAL_ERROR"), message, data)
 
 
 class PolyplugError(Exception):
@@ -314,9 +332,7 @@ class Session:
         slot[0].wait()
         answer = slot[1]
         if "error" in answer:
-            error = answer["error"]
-            data = error.get("data") if isinstance(error.get("data"), dict) else {}
-            raise PolyplugError(data.get("code", "INTERNAL_ERROR"), error.get("message", ""), data.get("data"))
+            raise error_from_wire(answer["error"])
         result = answer.get("result")
         sid = stream_ref(result)
         return result if sid is None else self.streams.consume(sid)
@@ -328,7 +344,7 @@ class Session:
         if data is not None:
             wire["data"] = data
         return {"jsonrpc": "2.0", "id": request_id,
-                "error": {"code": NUMERIC_CODES.get(code, -32000), "message": message, "data": wire}}
+                "error": {"code": NUMERIC_CODES.get(code, APPLICATION_ERROR), "message": message, "data": wire}}
 
     # -- receiving --
     def _invoke(self, message, ctx):
@@ -387,7 +403,7 @@ class Session:
                 if isinstance(method, str) and method.startswith("$/stream/"):
                     self.streams.receive(method, params)
                     return
-                if method == "$/cancel" and isinstance(params, dict) and _usable_id(params.get("id")):
+                if method in CANCEL_METHODS and isinstance(params, dict) and _usable_id(params.get("id")):
                     ctx = self._inflight.get(params["id"])
                     if ctx:
                         ctx.cancelled.set()

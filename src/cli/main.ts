@@ -1,9 +1,10 @@
-/** `polyplug` command line: list, call, commands, exec, status, validate, pack, install, uninstall, keygen, kit. */
+/** `polyplug` command line: list, call, session, commands, exec, status, validate, check, pack, install, uninstall, keygen, kit. */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { runCall } from './call.js'
 import { runCheck } from './check.js'
 import { runCommands, runExec } from './commands.js'
+import { runSession } from './session.js'
 import { runStatus } from './status.js'
 import { runList } from './list.js'
 import { runInstall, runKeygen, runPack, runUninstall } from './package.js'
@@ -16,6 +17,10 @@ const usage = `polyplug — a plugin host for Node.js
 Usage:
   polyplug list --plugins DIR [--json]
   polyplug call --plugins DIR ID METHOD [PARAMS_JSON] [--timeout MS]
+  polyplug session --plugins DIR ID [--on METHOD]... [--timeout MS]
+                                            (one session across many calls: JSON lines on stdin, e.g.
+                                             {"id":1,"method":"initialize","params":[{}]}, {"method":"initialized"},
+                                             {"wait":"METHOD"}; answers and --on notifications as JSON lines)
   polyplug commands --plugins DIR [--json]
   polyplug exec --plugins DIR COMMAND [ARGS_JSON]
   polyplug status --plugins DIR [--json] [COMMAND]   (host.stats() after start-up, or after running COMMAND)
@@ -50,6 +55,7 @@ async function main(argv: string[]): Promise<number> {
       plugins: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
       timeout: { type: 'string' },
+      on: { type: 'string', multiple: true },
       out: { type: 'string' },
       sign: { type: 'string' },
       trust: { type: 'string', multiple: true },
@@ -73,6 +79,8 @@ async function main(argv: string[]): Promise<number> {
       return runList(requirePlugins(plugins), values.json ?? false)
     case 'call':
       return runCall(requirePlugins(plugins), rest, values.timeout === undefined ? undefined : Number(values.timeout))
+    case 'session':
+      return runSession(requirePlugins(plugins), rest, { on: values.on ?? [], ...(values.timeout === undefined ? {} : { timeout: Number(values.timeout) }) })
     case 'commands':
       return runCommands(requirePlugins(plugins), values.json ?? false)
     case 'status':

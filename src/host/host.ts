@@ -74,6 +74,18 @@ export interface PluginHandle {
   readonly id: string
   info(): PluginInfo
   call<T = unknown>(method: string, args?: unknown[], options?: CallOptions): Promise<T>
+  /**
+   * Sends a notification (no answer), starting the plugin if needed, e.g. LSP's `initialized` or
+   * `textDocument/didOpen`. `args` are positional like `call`'s; a language server gets a single
+   * object argument by name. Resolves once the message is handed to the channel.
+   */
+  notify(method: string, args?: unknown[]): Promise<void>
+  /**
+   * Calls `listener` with the params of each `method` notification the plugin sends (e.g.
+   * `textDocument/publishDiagnostics`), in this and later sessions, until the returned function is
+   * called. Names starting with `$/` or `host/` are refused (INVALID_PARAMS).
+   */
+  onNotification(method: string, listener: (params: unknown) => void): Disposable
   proxy<Api>(options?: CallOptions): Remote<Api>
   activate(reason?: string): Promise<void>
   stop(): Promise<void>
@@ -287,6 +299,11 @@ export class Host {
       id,
       info: () => runtime.info(),
       call: (method, args, options) => this.#call(id, method, args ?? [], options ?? {}, `onMethod:${method}`),
+      notify: async (method, args) => {
+        await this.#activate(id, `onMethod:${method}`)
+        await runtime.notify(method, args ?? [])
+      },
+      onNotification: (method, listener) => runtime.notifications.on(method, listener),
       proxy: <Api>(options: CallOptions = {}) =>
         createProxy<Api>((method, args) => this.#call(id, method, args, options, `onMethod:${method}`)),
       activate: (reason) => this.#activate(id, reason ?? 'explicit'),

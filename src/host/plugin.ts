@@ -17,6 +17,7 @@ import { PROTOCOL_VERSION, type HelloParams, type HelloResult, type LogParams } 
 import { HOST_VERSION } from './host-api.js'
 import type { HostLogger, LogLevel } from './log.js'
 import { CallStats, type MethodStats } from './stats.js'
+import { PluginNotifications } from './notifications.js'
 import { RestartPolicy, type RestartPolicyOptions } from './supervisor.js'
 
 /**
@@ -102,12 +103,17 @@ export class PluginRuntime {
   /** Resolved dependency ids, set by the host after resolution. */
   dependencies: string[] = []
   readonly #restart: RestartPolicy
+  /** The application's subscriptions to this plugin's notifications; they survive restarts. */
+  readonly notifications: PluginNotifications
 
   constructor(loaded: LoadedManifest, options: PluginRuntimeOptions) {
     this.id = loaded.manifest.id
     this.#loaded = loaded
     this.#options = options
     this.#restart = new RestartPolicy(this.id, options.restart)
+    this.notifications = new PluginNotifications(this.id, (method, error) =>
+      options.logger({ level: 'warn', plugin: this.id, message: `notification listener for ${method} threw: ${toPolyplugError(error).message}` }),
+    )
   }
 
   /** Closes the circuit breaker after the plugin was quarantined for crashing too often. */
@@ -244,7 +250,6 @@ export class PluginRuntime {
     await session.peer.notify(method, protocolOf(session).params(args))
   }
 
-
   /**
    * Asks the plugin to deactivate, then stops it; a plugin that does not answer is killed.
    * Resolves to the snapshot `deactivate` returned (for a reload's handoff), if any.
@@ -333,6 +338,7 @@ export class PluginRuntime {
   /** A protocol without polyplug's handshake (an LSP server) has no token or activate: it is active once connected. */
   #startedWithoutHandshake(launched: Launched, peer: Peer, reason: string, loadMs: number): Session {
     const session = { launched, peer }
+    this.notifications.attach(peer)
     this.#session = session
     this.#state = 'active'
     this.#info = { activationReason: reason, loadMs, activateMs: 0 }
@@ -349,6 +355,7 @@ export class PluginRuntime {
       name: this.id,
       timeout,
       ...(launched.codec ? { codec: launched.codec } : {}),
+      cancelMethod: protocolOf({ launched }).cancelMethod,
       onProtocolError: (error) => this.#options.logger({ level: 'warn', plugin: this.id, message: `protocol: ${error.code}: ${error.message}` }),
     })
     launched.channel.onClose((error) => this.#onClosed(peer, error))
@@ -357,6 +364,7 @@ export class PluginRuntime {
 
   #serveHost(peer: Peer): void {
     this.#options.registerApi(peer)
+    this.notifications.attach(peer)
     peer.handle(Reserved.log, (params) => {
       const { level, message } = (params ?? {}) as Partial<LogParams>
       this.#options.logger({ level: level ?? 'info', plugin: this.id, message: String(message) })

@@ -89,6 +89,17 @@ export const ErrorCodes = {
   PACKAGE_UNTRUSTED: 'PACKAGE_UNTRUSTED',
   /** An error thrown by plugin or host code that carried no code of its own. */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
+  // LSP's and vscode-jsonrpc's codes, so a foreign peer's numeric error keeps its meaning (docs/protocol.md 5.1).
+  /** A language server refused a request sent before `initialize` (-32002). */
+  SERVER_NOT_INITIALIZED: 'SERVER_NOT_INITIALIZED',
+  /** vscode-jsonrpc's catch-all (-32001): an error whose code was not known. Not a timeout. */
+  UNKNOWN_ERROR_CODE: 'UNKNOWN_ERROR_CODE',
+  /** LSP: the document changed under the request, its result is void (-32801). */
+  CONTENT_MODIFIED: 'CONTENT_MODIFIED',
+  /** LSP: the server cancelled the request itself (-32802). */
+  SERVER_CANCELLED: 'SERVER_CANCELLED',
+  /** LSP: the request was valid but failed (-32803). */
+  REQUEST_FAILED: 'REQUEST_FAILED',
   /** A native plugin was built against another ABI version or descriptor layout (docs/native-abi.md). */
   ABI_MISMATCH: 'ABI_MISMATCH',
 } as const

@@ -1,7 +1,7 @@
 /**
  * The symmetric RPC endpoint: the same class runs in the host and inside a plugin. It knows
  * nothing of transports; it speaks JSON-RPC 2.0 (plus the reserved `$/` methods it owns:
- * `$/cancel`, `$/progress`, `$/ping`, and `$/stream/*` through src/rpc/stream.ts) over any `Channel`.
+ * `$/cancel` (or LSP's `$/cancelRequest`), `$/progress`, `$/ping`, and `$/stream/*` through src/rpc/stream.ts) over any `Channel`.
  */
 import type { Channel } from '../channels/channel.js'
 import { exceedsDepth, jsonCodec, parse, stringify, type Codec } from './codec.js'
@@ -15,6 +15,7 @@ import {
   classify,
   errorFromWire,
   errorToWire,
+  isCancel,
   Reserved,
   type Message,
   type RequestId,
@@ -33,6 +34,8 @@ export interface PeerOptions {
   maxMessageBytes?: number
   /** Deepest object/array nesting accepted. Default 64. */
   maxDepth?: number
+  /** The notification sent when a call is abandoned: `$/cancel` (default), or LSP's `$/cancelRequest`. Both are accepted. */
+  cancelMethod?: string
   /** Messages this peer refused (malformed, oversized, unknown response ids...). */
   onProtocolError?: (error: PolyplugError) => void
 }
@@ -62,6 +65,7 @@ export class Peer {
   readonly #maxBytes: number
   readonly #maxDepth: number
   readonly #onProtocolError: ((error: PolyplugError) => void) | undefined
+  readonly #cancelMethod: string
   readonly #handlers = new Map<string, Handler>()
   readonly #pending = new Map<RequestId, PendingCall>()
   readonly #inflight = new Map<RequestId, LazyAbort>()
@@ -80,6 +84,7 @@ export class Peer {
     this.#maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
     this.#maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH
     this.#onProtocolError = options.onProtocolError
+    this.#cancelMethod = options.cancelMethod ?? Reserved.cancel
     this.#handlers.set(Reserved.ping, () => ({}))
     this.#streams = new Streams(
       this.name,
@@ -180,7 +185,7 @@ export class Peer {
     const pending = this.#pending.get(id)
     if (!pending) return
     this.#settle(id, this.#error(code, message, pending.method))
-    if (!this.#channel.closed) this.#send({ jsonrpc: '2.0', method: Reserved.cancel, params: { id } }).catch(() => {})
+    if (!this.#channel.closed) this.#send({ jsonrpc: '2.0', method: this.#cancelMethod, params: { id } }).catch(() => {})
   }
 
   #armSweep(at: number): void {
@@ -331,7 +336,7 @@ export class Peer {
 
   #onNotification(method: string, params: unknown): void {
     if (this.#streams.receive(method, params)) return
-    if (method === Reserved.cancel) {
+    if (isCancel(method)) {
       const id = (params as { id?: RequestId } | undefined)?.id
       if (id !== undefined) this.#inflight.get(id)?.abort(this.#error(ErrorCodes.RPC_CANCELLED, 'cancelled by the caller'))
       return

@@ -26,16 +26,23 @@ pub use json::Value;
 pub use stream::{Incoming, Sink};
 use wire::{Framing, Reader};
 
-/// An error a method answers with: `code` is the stable string code (`E_...` or a protocol code).
+/// An error a method answers with: `code` is the stable string code (`E_...` or a protocol code),
+/// `data` any JSON detail (sent as the error's `data.data`; a foreign peer's whole `data`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Error {
     pub code: String,
     pub message: String,
+    pub data: Option<Value>,
 }
 
 impl Error {
     pub fn new(code: &str, message: &str) -> Error {
-        Error { code: code.to_string(), message: message.to_string() }
+        Error { code: code.to_string(), message: message.to_string(), data: None }
+    }
+    /// The same error carrying `data`.
+    pub fn with_data(mut self, data: Value) -> Error {
+        self.data = Some(data);
+        self
     }
 }
 
@@ -76,7 +83,7 @@ impl stream::Notify for Conn {
         Conn::notify(self, method, params)
     }
     fn wire_error(&self, e: &Error) -> Value {
-        error_message(&Value::Null, &e.code, &e.message, &self.plugin_id, None).get("error").cloned().unwrap_or(Value::Null)
+        error_message(&Value::Null, e, &self.plugin_id, None).get("error").cloned().unwrap_or(Value::Null)
     }
 }
 
@@ -89,12 +96,29 @@ pub struct Ctx {
     opened: Mutex<Vec<(u64, Incoming)>>,
 }
 
+/// JSON-RPC numeric codes: schema/error-codes.json, which test/error-codes.test.ts checks this
+/// table against (docs/protocol.md 5.1). Any other string code is sent as APPLICATION_ERROR.
 const NUMERIC: &[(&str, i32)] = &[
     ("PARSE_ERROR", -32700), ("INVALID_REQUEST", -32600), ("METHOD_NOT_FOUND", -32601),
-    ("INVALID_PARAMS", -32602), ("INTERNAL_ERROR", -32603), ("RPC_CANCELLED", -32800),
-    ("RPC_TIMEOUT", -32001), ("PERMISSION_DENIED", -32002), ("FRAME_TOO_LARGE", -32003),
-    ("MESSAGE_TOO_DEEP", -32004), ("DUPLICATE_REQUEST_ID", -32005),
+    ("INVALID_PARAMS", -32602), ("INTERNAL_ERROR", -32603),
+    ("SERVER_NOT_INITIALIZED", -32002), ("UNKNOWN_ERROR_CODE", -32001),
+    ("RPC_CANCELLED", -32800), ("CONTENT_MODIFIED", -32801), ("SERVER_CANCELLED", -32802), ("REQUEST_FAILED", -32803),
+    ("RPC_TIMEOUT", -31001), ("PERMISSION_DENIED", -31002), ("FRAME_TOO_LARGE", -31003),
+    ("MESSAGE_TOO_DEEP", -31004), ("DUPLICATE_REQUEST_ID", -31005),
 ];
+const APPLICATION_ERROR: i32 = -31000;
+
+/// polyplug's `$/cancel` and LSP's `$/cancelRequest`: the same notification, `{"id": ID}`.
+const CANCEL_METHODS: &[&str] = &["$/cancel", "$/cancelRequest"];
+
+/// Positional arguments: an array as it is, named params (an object) as one argument, none as [].
+fn positional(params: Value) -> Value {
+    match params {
+        Value::Array(_) => params,
+        Value::Null => Value::Array(vec![]),
+        other => Value::Array(vec![other]),
+    }
+}
 
 impl Ctx {
     /// Whether the caller cancelled this request.
@@ -118,15 +142,20 @@ impl Ctx {
             None => Ok(response.get("result").cloned().unwrap_or(Value::Null)),
             Some(e) => {
                 let message = e.get("message").and_then(Value::as_str).unwrap_or("").to_string();
-                let code = match e.get("data").and_then(|d| d.get("code")).and_then(Value::as_str) {
-                    Some(c) => c.to_string(),
-                    // no string code: derive it from the numeric one (docs/protocol.md §5.1)
+                let polyplug_data = e.get("data").filter(|d| match d {
+                    Value::Object(fields) => fields.iter().all(|(k, _)| ["code", "plugin", "method", "data"].contains(&k.as_str())),
+                    _ => false,
+                });
+                let (code, data) = match polyplug_data.and_then(|d| d.get("code")).and_then(Value::as_str) {
+                    Some(c) => (c.to_string(), polyplug_data.and_then(|d| d.get("data")).cloned()),
+                    // a foreign peer's error: the code from the number, its whole data kept (docs/protocol.md §5.1)
                     None => {
                         let n = e.get("code").and_then(Value::as_f64).unwrap_or(0.0);
-                        NUMERIC.iter().find(|(_, k)| *k as f64 == n).map_or("INTERNAL_ERROR", |(c, _)| c).to_string()
+                        let code = NUMERIC.iter().find(|(_, k)| *k as f64 == n).map_or("INTERNAL_ERROR", |(c, _)| c).to_string();
+                        (code, e.get("data").cloned())
                     }
                 };
-                Err(Error { code, message })
+                Err(Error { code, message, data })
             }
         }
     }
@@ -173,7 +202,7 @@ impl Conn {
         let mut body = msg.to_json().into_bytes();
         if body.len() > self.max_frame {
             let Some(id) = msg.get("id").filter(|_| msg.get("result").is_some()) else { return };
-            body = error_message(id, "FRAME_TOO_LARGE", "result over the frame limit", &self.plugin_id, None).to_json().into_bytes();
+            body = error_message(id, &Error::new("FRAME_TOO_LARGE", "result over the frame limit"), &self.plugin_id, None).to_json().into_bytes();
         }
         let frame = wire::frame(self.framing, body);
         let mut out = self.out.lock().unwrap();
@@ -187,18 +216,21 @@ impl Conn {
     fn answer(&self, id: &Value, result: Result<Value, Error>, method: Option<&str>) {
         match result {
             Ok(v) => self.send(&Value::object(vec![("jsonrpc", Value::str("2.0")), ("id", id.clone()), ("result", v)])),
-            Err(e) => self.send(&error_message(id, &e.code, &e.message, &self.plugin_id, method)),
+            Err(e) => self.send(&error_message(id, &e, &self.plugin_id, method)),
         }
     }
 }
 
-fn error_message(id: &Value, code: &str, message: &str, plugin: &str, method: Option<&str>) -> Value {
-    let number = NUMERIC.iter().find(|(c, _)| *c == code).map_or(-32000, |(_, n)| *n);
-    let mut data = vec![("code", Value::str(code)), ("plugin", Value::str(plugin))];
+fn error_message(id: &Value, e: &Error, plugin: &str, method: Option<&str>) -> Value {
+    let number = NUMERIC.iter().find(|(c, _)| *c == e.code).map_or(APPLICATION_ERROR, |(_, n)| *n);
+    let mut data = vec![("code", Value::str(&e.code)), ("plugin", Value::str(plugin))];
     if let Some(m) = method {
         data.push(("method", Value::str(m)));
     }
-    let error = Value::object(vec![("code", Value::Number(number as f64)), ("message", Value::str(message)), ("data", Value::object(data))]);
+    if let Some(d) = &e.data {
+        data.push(("data", d.clone()));
+    }
+    let error = Value::object(vec![("code", Value::Number(number as f64)), ("message", Value::str(&e.message)), ("data", Value::object(data))]);
     Value::object(vec![("jsonrpc", Value::str("2.0")), ("id", id.clone()), ("error", error)])
 }
 
@@ -215,7 +247,8 @@ impl Plugin {
     pub fn new() -> Plugin {
         Plugin::default()
     }
-    /// Adds a method. Params are the request's `params` (an array for positional arguments).
+    /// Adds a method. Params are always an array of positional arguments: named params (an object)
+    /// arrive as one argument, absent params as none (docs/protocol.md 5).
     pub fn method(mut self, name: &str, f: impl Fn(&Ctx, &Value) -> Result<Value, Error> + Send + Sync + 'static) -> Plugin {
         self.names.push(name.to_string());
         self.methods.insert(name.to_string(), Box::new(f));
@@ -308,7 +341,7 @@ impl Plugin {
             if method.starts_with("$/stream/") {
                 return conn.streams.receive(method, &params, conn.as_ref());
             }
-            if method == "$/cancel" {
+            if CANCEL_METHODS.contains(&method) {
                 if let Some(target) = params.get("id") {
                     if let Some(c) = conn.active.lock().unwrap().get(&target.to_json()) {
                         *c.done.lock().unwrap() = true;
@@ -373,7 +406,7 @@ impl Plugin {
                             None => Ok(Value::object(vec![])),
                         }
                     } else {
-                        (plugin.methods[&method])(&ctx, &params)
+                        (plugin.methods[&method])(&ctx, &positional(params.clone()))
                     };
                     ctx.conn.active.lock().unwrap().remove(&key);
                     ctx.release_streams(&params);
