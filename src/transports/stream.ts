@@ -9,6 +9,7 @@ import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel } from '../channels/channel.js'
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder, type FramingName } from '../framing/framing.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { WriteQueue } from './write-queue.js'
 
 /** Frames up to this size are copied into one buffer and written at once. */
 const COPY_BELOW = 64 * 1024
@@ -27,8 +28,21 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
   const decoder = new FrameDecoder(framing, max)
   let detach = () => {}
   let ended = false
+  const queue = new WriteQueue(writable, (frame) => {
+    if (frame.reduce((n, part) => n + part.byteLength, 0) <= COPY_BELOW) {
+      // One small write beats writev of two buffers: a copy of a few KiB costs less than the syscall setup.
+      return writable.write(Buffer.concat(frame))
+    }
+    let ok = true
+    writable.cork()
+    for (const part of frame) ok = writable.write(part)
+    process.nextTick(() => writable.uncork())
+    return ok
+  })
+  writable.once('close', () => queue.close())
   const release = () => {
     detach()
+    queue.close()
     if (!writable.destroyed) writable.end()
     if ((readable as unknown) === writable) {
       // A socket: end() flushes and sends FIN; destroy it anyway if the other side never answers.
@@ -91,27 +105,9 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
     },
     send(message) {
       if (!(message instanceof Uint8Array)) throw new PolyplugError(ErrorCodes.INVALID_REQUEST, 'a byte-stream channel sends Uint8Array messages')
-      const parts = encodeFrame(framing, message, max)
-      let ok = true
-      if (message.byteLength <= COPY_BELOW) {
-        // One small write beats writev of two buffers: a copy of a few KiB costs less than the syscall setup.
-        ok = writable.write(Buffer.concat(parts))
-      } else {
-        writable.cork()
-        for (const part of parts) ok = writable.write(part)
-        process.nextTick(() => writable.uncork())
-      }
-      if (ok) return
-      // Backpressure: the caller awaits the drain, so a flood cannot grow the buffer without bound.
-      return new Promise<void>((resolve) => {
-        const done = () => {
-          writable.off('drain', done)
-          writable.off('close', done)
-          resolve()
-        }
-        writable.once('drain', done)
-        writable.once('close', done)
-      })
+      // Backpressure: past the writable's high-water mark the send waits in the queue, so a
+      // caller that awaits cannot grow the buffer without bound.
+      return queue.send(encodeFrame(framing, message, max))
     },
     close() {
       ended = true
