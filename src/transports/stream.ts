@@ -8,6 +8,7 @@ import type { Readable, Writable } from 'node:stream'
 import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel } from '../channels/channel.js'
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder, type FramingName } from '../framing/framing.js'
+import { DEFAULT_FRAME_READ_TIMEOUT_MS, FrameStallTimer } from '../framing/stall.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { WriteQueue } from './write-queue.js'
 
@@ -18,6 +19,8 @@ export interface StreamChannelOptions {
   framing?: FramingName
   /** Largest frame body accepted or sent. Default 16 MiB. */
   maxFrameBytes?: number
+  /** Longest pause inside one frame before the channel closes with FRAME_TIMEOUT; 0 turns it off. Default 10 s. */
+  frameTimeoutMs?: number
   /** Called once after the channel closed, e.g. to destroy a socket shared by both directions. */
   onDispose?: () => void
 }
@@ -28,6 +31,7 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
   const decoder = new FrameDecoder(framing, max)
   let detach = () => {}
   let ended = false
+  let stall: FrameStallTimer | undefined
   const queue = new WriteQueue(writable, (frame) => {
     if (frame.reduce((n, part) => n + part.byteLength, 0) <= COPY_BELOW) {
       // One small write beats writev of two buffers: a copy of a few KiB costs less than the syscall setup.
@@ -42,6 +46,7 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
   writable.once('close', () => queue.close())
   const release = () => {
     detach()
+    stall?.stop()
     queue.close()
     if (!writable.destroyed) writable.end()
     if ((readable as unknown) === writable) {
@@ -62,6 +67,7 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
         sink.closed(error)
         release()
       }
+      stall = new FrameStallTimer(options.frameTimeoutMs ?? DEFAULT_FRAME_READ_TIMEOUT_MS, fail)
       const onData = (chunk: Buffer) => {
         let frames: Uint8Array[]
         try {
@@ -70,6 +76,7 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
           fail(error as PolyplugError)
           return
         }
+        stall?.update(decoder.buffered)
         for (const frame of frames) sink.message(frame)
       }
       const onEnd = () => {
