@@ -32,6 +32,13 @@ export interface PeerOptions {
   maxMessageBytes?: number
   /** Deepest object/array nesting accepted. Default 64. */
   maxDepth?: number
+  /**
+   * Most messages waiting for the channel to take them (a plugin that stopped reading); one more
+   * send is refused with CHANNEL_FULL. Default 4096.
+   */
+  maxQueuedMessages?: number
+  /** Most bytes waiting likewise. Default 64 MiB. */
+  maxQueuedBytes?: number
   /** Messages this peer refused (malformed, oversized, unknown response ids...). */
   onProtocolError?: (error: PolyplugError) => void
 }
@@ -49,6 +56,8 @@ interface PendingCall {
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 export const DEFAULT_MAX_DEPTH = 64
+export const DEFAULT_MAX_QUEUED_MESSAGES = 4096
+export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024
 
 export class Peer {
   readonly name: string | undefined
@@ -57,6 +66,11 @@ export class Peer {
   readonly #timeout: number
   readonly #maxBytes: number
   readonly #maxDepth: number
+  readonly #maxQueued: number
+  readonly #maxQueuedBytes: number
+  /** Sends the channel has not taken yet (it answered with a promise: backpressure). */
+  #queued = 0
+  #queuedBytes = 0
   readonly #onProtocolError: ((error: PolyplugError) => void) | undefined
   readonly #handlers = new Map<string, Handler>()
   readonly #pending = new Map<RequestId, PendingCall>()
@@ -74,6 +88,8 @@ export class Peer {
     this.#timeout = options.timeout ?? 0
     this.#maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
     this.#maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH
+    this.#maxQueued = options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES
     this.#onProtocolError = options.onProtocolError
     this.#handlers.set(Reserved.ping, () => ({}))
     channel.onMessage((message) => this.#receive(message))
@@ -214,13 +230,33 @@ export class Peer {
   async #send(message: Message): Promise<void> {
     // Depth is checked by the receiver, which must not trust us anyway.
     const channel = this.#channel
-    if (channel.carries === 'structured-clone') return channel.send(message)
-    const encoded = channel.carries === 'text' ? stringify(message) : this.#codec.encode(message)
-    const size = typeof encoded === 'string' ? encoded.length : encoded.byteLength
-    if (size > this.#maxBytes) {
-      throw this.#error(ErrorCodes.FRAME_TOO_LARGE, `message of ${size} bytes exceeds the limit of ${this.#maxBytes}`)
+    let encoded: unknown = message
+    let size = 0
+    if (channel.carries !== 'structured-clone') {
+      const bytes = channel.carries === 'text' ? stringify(message) : this.#codec.encode(message)
+      size = typeof bytes === 'string' ? bytes.length : bytes.byteLength
+      if (size > this.#maxBytes) {
+        throw this.#error(ErrorCodes.FRAME_TOO_LARGE, `message of ${size} bytes exceeds the limit of ${this.#maxBytes}`)
+      }
+      encoded = bytes
     }
-    return channel.send(encoded)
+    if (this.#queued >= this.#maxQueued || (this.#queued > 0 && this.#queuedBytes + size > this.#maxQueuedBytes)) {
+      throw this.#error(
+        ErrorCodes.CHANNEL_FULL,
+        `${this.#queued} messages (${this.#queuedBytes} bytes) already wait for the other side to read; it is not keeping up (limits ${this.#maxQueued} messages, ${this.#maxQueuedBytes} bytes)`,
+        'method' in message ? message.method : undefined,
+      )
+    }
+    const sent = channel.send(encoded)
+    if (!(sent instanceof Promise)) return
+    this.#queued++
+    this.#queuedBytes += size
+    try {
+      await sent
+    } finally {
+      this.#queued--
+      this.#queuedBytes -= size
+    }
   }
 
   #protocolError(code: string, message: string): PolyplugError {

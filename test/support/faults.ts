@@ -4,7 +4,9 @@
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { createHost } from '../../src/host/host.js'
 import { streamChannel } from '../../src/transports/stream.js'
+import { fixturesDir } from './paths.js'
 import { loopDelayDuring, type LoopDelay } from './loop-delay.js'
 
 /**
@@ -29,4 +31,63 @@ export async function stopWithQueuedWrites(count: number): Promise<LoopDelay & {
     if (child.exitCode === null && child.signalCode === null) await once(child, 'exit')
   })
   return { ...delay, queued }
+}
+
+export interface FloodResult extends LoopDelay {
+  published: number
+  delivered: number
+  /** Publishes refused with CHANNEL_FULL. */
+  full: number
+  /** Publishes that failed otherwise. */
+  failed: number
+  /** Highest RSS seen during the flood minus RSS before it, in MiB. */
+  rssGrowthMiB: number
+}
+
+/**
+ * Publishes `count` events to a process plugin's listener as fast as the API allows: without
+ * awaiting, yielding to the event loop every `yieldEvery` publishes. Refusals (CHANNEL_FULL) count.
+ */
+export async function floodEvents(count: number, yieldEvery = 1000): Promise<FloodResult> {
+  const host = await createHost({ plugins: [`${fixturesDir}/flood`], logger: () => {} })
+  try {
+    await host.events.publish('tick', 'warm-up')
+    const before = process.memoryUsage.rss()
+    let peak = before
+    let delivered = 0
+    let full = 0
+    let failed = 0
+    let settled = 0
+    const delay = await loopDelayDuring(async () => {
+      let allSettled = () => {}
+      const done = new Promise<void>((resolve) => (allSettled = resolve))
+      const settle = () => {
+        if (++settled === count) allSettled()
+      }
+      for (let i = 0; i < count; i++) {
+        host.events.publish('tick', { i }).then(
+          () => {
+            delivered++
+            settle()
+          },
+          (error: { code?: string }) => {
+            if (error.code === 'CHANNEL_FULL') full++
+            else failed++
+            settle()
+          },
+        )
+        if (i % 10_000 === 0) peak = Math.max(peak, process.memoryUsage.rss())
+        if (i % yieldEvery === yieldEvery - 1) {
+          await new Promise((resolve) => setImmediate(resolve))
+        }
+      }
+      while (settled < count) {
+        peak = Math.max(peak, process.memoryUsage.rss())
+        await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 50))])
+      }
+    })
+    return { ...delay, published: count, delivered, full, failed, rssGrowthMiB: (peak - before) / 2 ** 20 }
+  } finally {
+    await host.close()
+  }
 }
