@@ -9,6 +9,7 @@ import { ErrorCodes, PolyplugError, toPolyplugError } from './errors.js'
 import { invokeWithContext } from './invoke.js'
 import { methodNotFoundMessage } from './suggest.js'
 import { createProxy } from './proxy.js'
+import { RateLimit } from './rate-limit.js'
 import type { CallContext, CallOptions, Handler, Remote } from './types.js'
 import {
   classify,
@@ -56,6 +57,8 @@ interface PendingCall {
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 export const DEFAULT_MAX_DEPTH = 64
+/** Bad messages answered and reported per second; the rest are counted and reported as one summary. */
+export const BAD_INPUT_PER_SECOND = 10
 export const DEFAULT_MAX_QUEUED_MESSAGES = 4096
 export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024
 
@@ -72,6 +75,9 @@ export class Peer {
   #queued = 0
   #queuedBytes = 0
   readonly #onProtocolError: ((error: PolyplugError) => void) | undefined
+  readonly #badInput: RateLimit
+  /** The bad message being handled is over the budget: neither answered nor reported. */
+  #quiet = false
   readonly #handlers = new Map<string, Handler>()
   readonly #pending = new Map<RequestId, PendingCall>()
   readonly #inflight = new Map<RequestId, LazyAbort>()
@@ -91,6 +97,9 @@ export class Peer {
     this.#maxQueued = options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES
     this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES
     this.#onProtocolError = options.onProtocolError
+    this.#badInput = new RateLimit(BAD_INPUT_PER_SECOND, 1000, (n) =>
+      this.#onProtocolError?.(this.#error(ErrorCodes.INVALID_REQUEST, `${n} more bad messages within a second were refused without an answer or a report each`)),
+    )
     this.#handlers.set(Reserved.ping, () => ({}))
     channel.onMessage((message) => this.#receive(message))
     channel.onClose((error) => this.#onChannelClosed(error))
@@ -259,10 +268,17 @@ export class Peer {
     }
   }
 
+  /** An error about bad input from the other side, reported within the bad-input budget. */
   #protocolError(code: string, message: string): PolyplugError {
     const error = this.#error(code, message)
-    this.#onProtocolError?.(error)
+    this.#quiet = !this.#badInput.allow()
+    if (!this.#quiet) this.#onProtocolError?.(error)
     return error
+  }
+
+  /** Answers a bad message unless it is over the budget (a flood of garbage is not echoed back). */
+  #answerBadInput(id: RequestId | null, error: PolyplugError): void {
+    if (!this.#quiet) this.#respondError(id, error)
   }
 
   #decode(raw: unknown): unknown {
@@ -294,13 +310,13 @@ export class Peer {
     try {
       value = this.#decode(raw)
     } catch (error) {
-      if ((error as PolyplugError).code === ErrorCodes.PARSE_ERROR) this.#respondError(null, error as PolyplugError)
+      if ((error as PolyplugError).code === ErrorCodes.PARSE_ERROR) this.#answerBadInput(null, error as PolyplugError)
       return
     }
     if (exceedsDepth(value, this.#maxDepth + 2)) {
       const error = this.#protocolError(ErrorCodes.MESSAGE_TOO_DEEP, `message nests deeper than ${this.#maxDepth} levels`)
       const shape = classify(value)
-      if (shape.kind === 'request') this.#respondError(shape.message.id, error)
+      if (shape.kind === 'request') this.#answerBadInput(shape.message.id, error)
       else if (shape.kind === 'response' && shape.message.id !== null) this.#settle(shape.message.id, error)
       return
     }
@@ -317,7 +333,7 @@ export class Peer {
         if (classified.id === null) return
         // A malformed answer ends the call it answers, at once; a malformed request gets an error reply.
         if (classified.response) this.#settle(classified.id, error)
-        else this.#respondError(classified.id, error)
+        else this.#answerBadInput(classified.id, error)
       }
     }
   }
@@ -325,7 +341,7 @@ export class Peer {
   #onResponse(message: ResponseMessage): void {
     if (message.id === null) {
       // The other side could not parse something we sent; it cannot say which call it was.
-      if (message.error) this.#onProtocolError?.(errorFromWire(message.error))
+      if (message.error && this.#badInput.allow()) this.#onProtocolError?.(errorFromWire(message.error))
       return
     }
     // Unknown ids are normal after a timeout or cancel: the answer arrived too late.
@@ -363,7 +379,7 @@ export class Peer {
   #onRequest(message: RequestMessage): void {
     const { id, method } = message
     if (this.#inflight.has(id)) {
-      this.#respondError(id, this.#protocolError(ErrorCodes.DUPLICATE_REQUEST_ID, `request id ${JSON.stringify(id)} is already in flight`))
+      this.#answerBadInput(id, this.#protocolError(ErrorCodes.DUPLICATE_REQUEST_ID, `request id ${JSON.stringify(id)} is already in flight`))
       return
     }
     const handler = this.#handlers.get(method)
@@ -424,6 +440,7 @@ export class Peer {
         ? error
         : this.#error(ErrorCodes.CHANNEL_CLOSED, error ? `channel closed: ${error.message}` : 'channel closed', undefined, error)
     this.#closeReason = reason
+    this.#badInput.dispose()
     this.#disarmSweep()
     for (const id of [...this.#pending.keys()]) this.#settle(id, reason)
     for (const controller of this.#inflight.values()) controller.abort(reason)
