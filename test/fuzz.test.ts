@@ -8,7 +8,7 @@ import { describe, it } from 'node:test'
 import { fuzz } from './support/fuzz.js'
 
 describe('fuzzing the framings and decoders', () => {
-  it('100,000 seeded frames: no uncaught error, every framing and codec exercised, host side alive, RSS bounded', { timeout: 60_000 }, async () => {
+  it('100,000 seeded frames: no uncaught error, every framing and codec exercised, host side alive, RSS bounded', { timeout: 120_000 }, async () => {
     const result = await fuzz({ seed: 20261205, frames: 100_000 })
     assert.deepEqual(result.uncaught, [])
     assert.equal(result.frames, 100_000)
