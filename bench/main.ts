@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util'
 import { formatTable } from '../src/cli/table.js'
 import type { BenchRow } from './measure.js'
+import { run as faults } from './cases/faults.js'
 import { run as js } from './cases/js.js'
 import { run as load } from './cases/load.js'
 import { run as native } from './cases/native.js'
@@ -20,7 +21,7 @@ import { run as stream } from './cases/stream.js'
 import { run as wasm } from './cases/wasm.js'
 
 /** Each case is a module under bench/cases/; add new transports and kinds here. */
-const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, shm, net, cmqtt, 'python-net': pythonNet, native, wasm, extism, startup, load, stream }
+const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, shm, net, cmqtt, 'python-net': pythonNet, native, wasm, extism, startup, load, stream, faults }
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string', multiple: true } } })
 const rows: BenchRow[] = []

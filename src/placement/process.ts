@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import { dirname } from 'node:path'
+import { getSystemErrorMap } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import type { Readable } from 'node:stream'
 import type { Channel } from '../channels/channel.js'
@@ -114,52 +115,131 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
     throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot start ${argv[0]}: ${(cause as Error).message}`, { plugin: spec.id, cause })
   }
   const log = spec.log ?? (() => {})
-  const stderrTail: string[] = []
+  const tail = new StderrTail()
   captureLines(child.stderr, (line) => {
-    stderrTail.push(line)
-    if (stderrTail.length > 20) stderrTail.shift()
+    tail.push(line)
     log('info', line)
   })
   if (!endpoint.usesStdio) captureLines(child.stdout, (line) => log('info', `stdout: ${line}`))
-  const exited = new Promise<Exit>((resolve) => child.once('exit', (exitCode, signal) => resolve({ exitCode, signal })))
-  const cleaned = exited.then(() => confinement.dispose().catch(() => {}))
+  // A process that could not be spawned (ENOENT, EACCES) emits 'error' and never 'exit'.
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve))
-  void spawnError.then(() => confinement.dispose().catch(() => {}))
+  const exited = exitOf(child, spawnError)
+  const cleaned = exited.then(() => confinement.dispose().catch(() => {}))
 
-  const channel = await connectWithin(spec, endpoint, child, exited, spawnError, stderrTail).catch(async (error: unknown) => {
+  const channel = await connectWithin(spec, endpoint, child, argv[0] as string, exited, spawnError, tail).catch(async (error: unknown) => {
     child.kill('SIGKILL')
     await endpoint.dispose().catch(() => {})
     throw error
   })
-  return supervise(spec.id, channel, child, exited, endpoint, token, encoding === 'msgpack', cleaned, protocol)
+  return supervise(spec.id, channel, child, exited, endpoint, token, encoding === 'msgpack', cleaned, protocol, tail)
 }
 
-/** The transport's connect, bounded by the start timeout and by the process dying first. */
-async function connectWithin(spec: LaunchSpec, endpoint: SidecarEndpoint, child: ChildProcess, exited: Promise<Exit>, spawnError: Promise<Error>, tail: string[]): Promise<Channel> {
+/** How long an exited process's stderr may take to drain before the crash is reported without its last lines. */
+const STDERR_DRAIN_MS = 200
+
+/**
+ * Resolves once the process exited and its stderr was read to the end (bounded: a grandchild may
+ * hold stderr open), or at once with no status when it never started.
+ */
+function exitOf(child: ChildProcess, spawnError: Promise<Error>): Promise<Exit> {
+  return new Promise<Exit>((resolve) => {
+    void spawnError.then(() => resolve({ exitCode: null, signal: null }))
+    child.once('exit', (exitCode, signal) => {
+      const done = () => resolve({ exitCode, signal })
+      const timer = setTimeout(done, STDERR_DRAIN_MS)
+      child.once('close', () => {
+        clearTimeout(timer)
+        done()
+      })
+    })
+  })
+}
+
+/**
+ * The transport's connect, bounded by the start timeout, by the spawn failing (missing command,
+ * no exec bit) and by the process dying first. A stdio transport connects before the spawn result
+ * is known, so the spawn outcome is awaited too: a command that cannot start rejects at once.
+ */
+async function connectWithin(spec: LaunchSpec, endpoint: SidecarEndpoint, child: ChildProcess, command: string, exited: Promise<Exit>, spawnError: Promise<Error>, tail: StderrTail): Promise<Channel> {
   const timeoutMs = spec.startTimeoutMs ?? 10_000
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(new PolyplugError(ErrorCodes.PLUGIN_START_TIMEOUT, `the plugin did not connect within ${timeoutMs} ms`, { plugin: spec.id })), timeoutMs)
-  void exited.then((exit) => controller.abort(crashed(spec.id, exit, `exited before connecting${tail.length ? `: ${tail.join(' | ')}` : ''}`)))
-  void spawnError.then((cause) => controller.abort(new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot start the plugin: ${cause.message}`, { plugin: spec.id, cause })))
+  const aborted = new Promise<never>((_, reject) => {
+    if (controller.signal.aborted) reject(controller.signal.reason)
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
+  })
+  aborted.catch(() => {})
+  void spawnError.then((cause) => controller.abort(spawnFailed(spec.id, command, cause)))
+  void exited.then((exit) => controller.abort(crashed(spec.id, exit, 'exited before connecting', tail)))
+  const spawned = new Promise<void>((resolve) => child.once('spawn', resolve))
   try {
-    return await endpoint.connect({ stdin: child.stdin, stdout: child.stdout }, controller.signal)
+    const channel = await Promise.race([endpoint.connect({ stdin: child.stdin, stdout: child.stdout }, controller.signal), aborted])
+    try {
+      await Promise.race([spawned, aborted])
+    } catch (error) {
+      await channel.close().catch(() => {})
+      throw error
+    }
+    return channel
   } finally {
     clearTimeout(timer)
   }
 }
 
-function crashed(plugin: string, exit: Exit, what = 'exited'): PolyplugError {
+/** PLUGIN_UNAVAILABLE for a command the OS refused to run, naming the command, the errno and the likely fix. */
+function spawnFailed(plugin: string, command: string, cause: Error): PolyplugError {
+  const { code, errno, syscall } = cause as NodeJS.ErrnoException
+  const described = errno === undefined ? undefined : getSystemErrorMap().get(errno)?.[1]
+  const os = code ? `${code}${described ? ` (${described})` : ''}` : cause.message
+  const hint =
+    code === 'ENOENT'
+      ? ': check sidecar.command (or entry) and that the program is installed'
+      : code === 'EACCES'
+        ? ': make the file executable (chmod +x, with a #! line) or name its interpreter in sidecar.command, e.g. ["python3", "main.py"]'
+        : ''
+  return new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot start the plugin: ${JSON.stringify(command)} failed with ${os}${hint}`, {
+    plugin,
+    cause,
+    data: { command, code, syscall },
+  })
+}
+
+function crashed(plugin: string, exit: Exit, what = 'exited', tail?: StderrTail): PolyplugError {
   const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.exitCode}`
-  return new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `plugin process ${what} (${how})`, { plugin, data: { exitCode: exit.exitCode, signal: exit.signal } })
+  const stderr = tail?.text() ?? ''
+  return new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `plugin process ${what} (${how})${stderr ? `; last stderr lines:\n${stderr}` : ''}`, {
+    plugin,
+    data: { exitCode: exit.exitCode, signal: exit.signal, ...(stderr ? { stderr } : {}) },
+  })
+}
+
+/** The last lines a process wrote to stderr, at most STDERR_TAIL_LINES lines and STDERR_TAIL_BYTES characters. */
+export const STDERR_TAIL_LINES = 20
+export const STDERR_TAIL_BYTES = 4096
+
+class StderrTail {
+  readonly #lines: string[] = []
+  #size = 0
+
+  push(line: string): void {
+    const kept = line.length > STDERR_TAIL_BYTES ? `${line.slice(0, STDERR_TAIL_BYTES - 1)}…` : line
+    this.#lines.push(kept)
+    this.#size += kept.length + 1
+    while (this.#lines.length > STDERR_TAIL_LINES || this.#size > STDERR_TAIL_BYTES) this.#size -= (this.#lines.shift() as string).length + 1
+  }
+
+  text(): string {
+    return this.#lines.join('\n')
+  }
 }
 
 /** Wraps the transport's channel so that its close tells why the process went away. */
-function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: Promise<Exit>, endpoint: SidecarEndpoint, token: string, msgpack: boolean, cleaned: Promise<void>, protocol: MessageProtocol): Launched {
+function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: Promise<Exit>, endpoint: SidecarEndpoint, token: string, msgpack: boolean, cleaned: Promise<void>, protocol: MessageProtocol, tail: StderrTail): Launched {
   let killing = false
   let exit: Exit | undefined
   void exited.then((e) => {
     exit = e
-    if (!killing) void channel.close(crashed(plugin, e))
+    if (!killing) void channel.close(crashed(plugin, e, 'exited', tail))
     void endpoint.dispose().catch(() => {})
   })
   const channel = normalizeChannel({
@@ -179,12 +259,12 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
         }
         // End of stream: the exit status (which arrives a moment later) says why.
         const wait = setTimeout(() => {
-          sink.closed(exit ? crashed(plugin, exit) : dropped ? error : new PolyplugError(ErrorCodes.PLUGIN_CRASHED, 'the plugin closed its channel', { plugin }))
+          sink.closed(exit ? crashed(plugin, exit, 'exited', tail) : dropped ? error : new PolyplugError(ErrorCodes.PLUGIN_CRASHED, 'the plugin closed its channel', { plugin }))
           if (dropped && !exit) void terminate()
         }, EXIT_WAIT_MS)
         void exited.then((e) => {
           clearTimeout(wait)
-          sink.closed(crashed(plugin, e))
+          sink.closed(crashed(plugin, e, 'exited', tail))
         })
       })
     },
@@ -198,7 +278,7 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
         let timer: ReturnType<typeof setTimeout> | undefined
         const e = await Promise.race([exited, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), EXIT_WAIT_MS)))])
         clearTimeout(timer)
-        throw e ? crashed(plugin, e) : error
+        throw e ? crashed(plugin, e, 'exited', tail) : error
       })
     },
     close: (reason) => inner.close(reason),

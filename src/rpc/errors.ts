@@ -40,6 +40,8 @@ export const ErrorCodes = {
   FRAME_TOO_LARGE: 'FRAME_TOO_LARGE',
   /** Bytes on a stream that do not form a frame (bad header, truncated frame, invalid UTF-8 line). */
   FRAME_INVALID: 'FRAME_INVALID',
+  /** A partial frame stopped arriving for longer than the frame-read timeout. */
+  FRAME_TIMEOUT: 'FRAME_TIMEOUT',
   /** The plugin crashed too often in a short window and is quarantined until re-enabled. */
   PLUGIN_QUARANTINED: 'PLUGIN_QUARANTINED',
   /** A message nested deeper than the configured limit. */

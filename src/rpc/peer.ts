@@ -10,6 +10,7 @@ import { invokeWithContext } from './invoke.js'
 import { methodNotFoundMessage } from './suggest.js'
 import { createProxy } from './proxy.js'
 import { isStreamSource, StreamMethods, streamRefId, Streams, type IncomingStream } from './stream.js'
+import { RateLimit } from './rate-limit.js'
 import type { CallContext, CallOptions, Handler, Remote } from './types.js'
 import {
   classify,
@@ -36,6 +37,13 @@ export interface PeerOptions {
   maxDepth?: number
   /** The notification sent when a call is abandoned: `$/cancel` (default), or LSP's `$/cancelRequest`. Both are accepted. */
   cancelMethod?: string
+  /**
+   * Most messages waiting for the channel to take them (a plugin that stopped reading); one more
+   * send is refused with CHANNEL_FULL. Default 4096.
+   */
+  maxQueuedMessages?: number
+  /** Most bytes waiting likewise. Default 64 MiB. */
+  maxQueuedBytes?: number
   /** Messages this peer refused (malformed, oversized, unknown response ids...). */
   onProtocolError?: (error: PolyplugError) => void
 }
@@ -56,6 +64,10 @@ interface PendingCall {
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 export const DEFAULT_MAX_DEPTH = 64
+/** Bad messages answered and reported per second; the rest are counted and reported as one summary. */
+export const BAD_INPUT_PER_SECOND = 10
+export const DEFAULT_MAX_QUEUED_MESSAGES = 4096
+export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024
 
 export class Peer {
   readonly name: string | undefined
@@ -64,8 +76,16 @@ export class Peer {
   readonly #timeout: number
   readonly #maxBytes: number
   readonly #maxDepth: number
+  readonly #maxQueued: number
+  readonly #maxQueuedBytes: number
+  /** Sends the channel has not taken yet (it answered with a promise: backpressure). */
+  #queued = 0
+  #queuedBytes = 0
   readonly #onProtocolError: ((error: PolyplugError) => void) | undefined
   readonly #cancelMethod: string
+  readonly #badInput: RateLimit
+  /** The bad message being handled is over the budget: neither answered nor reported. */
+  #quiet = false
   readonly #handlers = new Map<string, Handler>()
   readonly #pending = new Map<RequestId, PendingCall>()
   readonly #inflight = new Map<RequestId, LazyAbort>()
@@ -83,8 +103,13 @@ export class Peer {
     this.#timeout = options.timeout ?? 0
     this.#maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
     this.#maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH
+    this.#maxQueued = options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES
     this.#onProtocolError = options.onProtocolError
     this.#cancelMethod = options.cancelMethod ?? Reserved.cancel
+    this.#badInput = new RateLimit(BAD_INPUT_PER_SECOND, 1000, (n) =>
+      this.#onProtocolError?.(this.#error(ErrorCodes.INVALID_REQUEST, `${n} more bad messages within a second were refused without an answer or a report each`)),
+    )
     this.#handlers.set(Reserved.ping, () => ({}))
     this.#streams = new Streams(
       this.name,
@@ -245,19 +270,46 @@ export class Peer {
   async #send(message: Message): Promise<void> {
     // Depth is checked by the receiver, which must not trust us anyway.
     const channel = this.#channel
-    if (channel.carries === 'structured-clone') return channel.send(message)
-    const encoded = channel.carries === 'text' ? stringify(message) : this.#codec.encode(message)
-    const size = typeof encoded === 'string' ? encoded.length : encoded.byteLength
-    if (size > this.#maxBytes) {
-      throw this.#error(ErrorCodes.FRAME_TOO_LARGE, `message of ${size} bytes exceeds the limit of ${this.#maxBytes}`)
+    let encoded: unknown = message
+    let size = 0
+    if (channel.carries !== 'structured-clone') {
+      const bytes = channel.carries === 'text' ? stringify(message) : this.#codec.encode(message)
+      size = typeof bytes === 'string' ? bytes.length : bytes.byteLength
+      if (size > this.#maxBytes) {
+        throw this.#error(ErrorCodes.FRAME_TOO_LARGE, `message of ${size} bytes exceeds the limit of ${this.#maxBytes}`)
+      }
+      encoded = bytes
     }
-    return channel.send(encoded)
+    if (this.#queued >= this.#maxQueued || (this.#queued > 0 && this.#queuedBytes + size > this.#maxQueuedBytes)) {
+      throw this.#error(
+        ErrorCodes.CHANNEL_FULL,
+        `${this.#queued} messages (${this.#queuedBytes} bytes) already wait for the other side to read; it is not keeping up (limits ${this.#maxQueued} messages, ${this.#maxQueuedBytes} bytes)`,
+        'method' in message ? message.method : undefined,
+      )
+    }
+    const sent = channel.send(encoded)
+    if (!(sent instanceof Promise)) return
+    this.#queued++
+    this.#queuedBytes += size
+    try {
+      await sent
+    } finally {
+      this.#queued--
+      this.#queuedBytes -= size
+    }
   }
 
+  /** An error about bad input from the other side, reported within the bad-input budget. */
   #protocolError(code: string, message: string): PolyplugError {
     const error = this.#error(code, message)
-    this.#onProtocolError?.(error)
+    this.#quiet = !this.#badInput.allow()
+    if (!this.#quiet) this.#onProtocolError?.(error)
     return error
+  }
+
+  /** Answers a bad message unless it is over the budget (a flood of garbage is not echoed back). */
+  #answerBadInput(id: RequestId | null, error: PolyplugError): void {
+    if (!this.#quiet) this.#respondError(id, error)
   }
 
   #decode(raw: unknown): unknown {
@@ -289,13 +341,13 @@ export class Peer {
     try {
       value = this.#decode(raw)
     } catch (error) {
-      if ((error as PolyplugError).code === ErrorCodes.PARSE_ERROR) this.#respondError(null, error as PolyplugError)
+      if ((error as PolyplugError).code === ErrorCodes.PARSE_ERROR) this.#answerBadInput(null, error as PolyplugError)
       return
     }
     if (exceedsDepth(value, this.#maxDepth + 2)) {
       const error = this.#protocolError(ErrorCodes.MESSAGE_TOO_DEEP, `message nests deeper than ${this.#maxDepth} levels`)
       const shape = classify(value)
-      if (shape.kind === 'request') this.#respondError(shape.message.id, error)
+      if (shape.kind === 'request') this.#answerBadInput(shape.message.id, error)
       else if (shape.kind === 'response' && shape.message.id !== null) this.#settle(shape.message.id, error)
       return
     }
@@ -312,7 +364,7 @@ export class Peer {
         if (classified.id === null) return
         // A malformed answer ends the call it answers, at once; a malformed request gets an error reply.
         if (classified.response) this.#settle(classified.id, error)
-        else this.#respondError(classified.id, error)
+        else this.#answerBadInput(classified.id, error)
       }
     }
   }
@@ -320,7 +372,7 @@ export class Peer {
   #onResponse(message: ResponseMessage): void {
     if (message.id === null) {
       // The other side could not parse something we sent; it cannot say which call it was.
-      if (message.error) this.#onProtocolError?.(errorFromWire(message.error))
+      if (message.error && this.#badInput.allow()) this.#onProtocolError?.(errorFromWire(message.error))
       return
     }
     // Unknown ids are normal after a timeout or cancel: the answer arrived too late. A stream it
@@ -364,7 +416,7 @@ export class Peer {
   #onRequest(message: RequestMessage): void {
     const { id, method } = message
     if (this.#inflight.has(id)) {
-      this.#respondError(id, this.#protocolError(ErrorCodes.DUPLICATE_REQUEST_ID, `request id ${JSON.stringify(id)} is already in flight`))
+      this.#answerBadInput(id, this.#protocolError(ErrorCodes.DUPLICATE_REQUEST_ID, `request id ${JSON.stringify(id)} is already in flight`))
       return
     }
     const handler = this.#handlers.get(method)
@@ -439,6 +491,7 @@ export class Peer {
         ? error
         : this.#error(ErrorCodes.CHANNEL_CLOSED, error ? `channel closed: ${error.message}` : 'channel closed', undefined, error)
     this.#closeReason = reason
+    this.#badInput.dispose()
     this.#disarmSweep()
     for (const id of [...this.#pending.keys()]) this.#settle(id, reason)
     for (const controller of this.#inflight.values()) controller.abort(reason)
