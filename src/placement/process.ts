@@ -23,10 +23,13 @@ import { PROTOCOL_VERSION } from '../sdk/protocol.js'
 import { kindModule, kindNeeds, modulesToImport, transportModule, transportNeeds } from '../registry/index.js'
 import type { SidecarEndpoint } from '../transports/sidecar.js'
 import { confine, resolveArgv, type Confinement } from './confine.js'
+import { checkSandbox, resolveProgram, sandboxCommand } from './sandbox.js'
 import type { Launched, LaunchSpec } from './placement.js'
 import { sidecarProtocol, type MessageProtocol } from './protocol.js'
 
 const carrier = fileURLToPath(new URL('./process-carrier.js', import.meta.url))
+/** polyplug's plugin kits for other languages (Python, ...), which exec plugins may import. */
+const kitsRead = [fileURLToPath(new URL('../../../kits', import.meta.url))]
 
 /** Time a process has after SIGTERM before SIGKILL. */
 export const KILL_GRACE_MS = 2000
@@ -77,38 +80,60 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
   const modules = modulesToImport(manifest)
   if (nodeCarrier && modules.length > 0) protocolEnv.POLYPLUG_MODULES = JSON.stringify(modules)
   const needs = kindNeeds(manifest)
-  // A kind or transport that loads an addon is not put under Node's permission model, which
-  // forbids addons (and an allowed addon could undo it): such carriers get env and cwd confinement only.
+  // A kind or transport that loads an addon runs under Node's permission model with --allow-addons
+  // (an addon is native code past its checks): the sandbox below binds every process plugin anyway.
   const needsAddon = needs.includes('addon') || transportNeeds(manifest).includes('addon')
   let confinement: Confinement
+  let command: string[]
   try {
+    const { launcher } = checkSandbox(spec.id, manifest, spec.sandbox)
     confinement = await confine({
       manifest,
       dir,
       protocolEnv,
-      nodePermissions: nodeCarrier && !needsAddon,
+      nodePermissions: nodeCarrier,
       grants: {
         read: [...(endpoint.files?.read ?? []), ...modules.map(moduleFolder)],
         write: endpoint.files?.write ?? [],
         wasi: needs.includes('wasi'),
         // Node runs module hooks (the TypeScript loader) in a thread of their own.
         threads: needs.includes('typescript'),
+        addons: needsAddon,
       },
     })
+    const memoryMb = manifest.limits?.memoryMb
+    // V8 reserves far more address space than it uses: a Node carrier's memory bound is its heap.
+    const heap = nodeCarrier && memoryMb ? [`--max-old-space-size=${memoryMb}`] : []
+    const argv = nodeCarrier
+      ? [process.execPath, ...heap, ...confinement.nodeArgs, carrier, entryPath, manifestJson]
+      : resolveArgv(manifest.sidecar?.command ?? [entryPath], dir)
+    argv[0] = resolveProgram(spec.id, argv[0] as string, confinement.env.PATH)
+    command = launcher
+      ? sandboxCommand({
+          manifest,
+          dir,
+          cwd: confinement.cwd,
+          argv,
+          read: nodeCarrier ? confinement.runtimeRead : kitsRead,
+          files: endpoint.files,
+          network: endpoint.network,
+          addressSpaceMb: nodeCarrier ? undefined : memoryMb,
+          hostPid: process.pid,
+        })
+      : argv
   } catch (cause) {
     await endpoint.dispose()
+    if (cause instanceof PolyplugError) throw cause
     throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot prepare the plugin's working directory: ${(cause as Error).message}`, { plugin: spec.id, cause })
   }
-  const argv = nodeCarrier
-    ? [process.execPath, ...confinement.nodeArgs, carrier, entryPath, manifestJson]
-    : resolveArgv(manifest.sidecar?.command ?? [entryPath], dir)
   let child: ChildProcess
   try {
-    child = spawn(argv[0] as string, argv.slice(1), { cwd: confinement.cwd, env: confinement.env, stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
+    // detached: the plugin leads a process group of its own (setsid), which stop and close signal whole.
+    child = spawn(command[0] as string, command.slice(1), { cwd: confinement.cwd, env: confinement.env, detached: true, stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
   } catch (cause) {
     await endpoint.dispose()
     await confinement.dispose().catch(() => {})
-    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot start ${argv[0]}: ${(cause as Error).message}`, { plugin: spec.id, cause })
+    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot start ${command[0]}: ${(cause as Error).message}`, { plugin: spec.id, cause })
   }
   const log = spec.log ?? (() => {})
   const stderrTail: string[] = []
@@ -124,7 +149,7 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
   void spawnError.then(() => confinement.dispose().catch(() => {}))
 
   const channel = await connectWithin(spec, endpoint, child, exited, spawnError, stderrTail).catch(async (error: unknown) => {
-    child.kill('SIGKILL')
+    signalGroup(child, 'SIGKILL')
     await endpoint.dispose().catch(() => {})
     throw error
   })
@@ -204,8 +229,8 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
   async function terminate(): Promise<void> {
     killing = true
     if (exit) return
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS)
+    signalGroup(child, 'SIGTERM')
+    const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), KILL_GRACE_MS)
     await exited
     clearTimeout(timer)
   }
@@ -224,6 +249,19 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
       await endpoint.dispose().catch(() => {})
       await cleaned // the private working directory is gone once kill resolves
     },
+  }
+}
+
+/**
+ * Signals the plugin's whole process group (it leads one: spawned detached), so its own children
+ * get the signal too; the plugin alone where the group is already gone.
+ */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    child.kill(signal)
   }
 }
 
