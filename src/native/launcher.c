@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <linux/types.h>
 #include <signal.h>
 #include <stddef.h>
@@ -119,15 +120,19 @@ static void push(const char **list, int *n, const char *value) {
 
 /* The watchdog (`polyplug-launch --watch PID`, with an empty environment): outside the sandbox, in
  * the plugin's process group. It waits until the plugin process (its parent) is gone, then
- * SIGKILLs the group, itself last. */
+ * SIGKILLs the group, itself last. It learns of the death through a pidfd, not through
+ * PR_SET_PDEATHSIG: a parent-death signal is sent by the dying parent, and a sandboxed parent may
+ * not signal out of its Landlock domain. The group's own SIGTERM (a stop) is ignored. */
 static int watch(pid_t plugin) {
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, NULL);
-  prctl(PR_SET_PDEATHSIG, SIGUSR2);
+  int pidfd = (int)syscall(SYS_pidfd_open, plugin, 0);
   while (getppid() == plugin) {
-    siginfo_t info;
-    sigwaitinfo(&all, &info); /* SIGUSR2 when the plugin dies; the group's SIGTERM is ignored */
+    struct pollfd ready = {.fd = pidfd, .events = POLLIN};
+    /* Without pidfds (Linux < 5.3): look again every 100 ms. */
+    if (pidfd < 0) usleep(100 * 1000);
+    else poll(&ready, 1, -1);
   }
   kill(-getpgrp(), SIGKILL);
   return 0;
