@@ -76,9 +76,8 @@ export function requiredRules(manifest: Manifest): SandboxRule[] {
  * Whether the launcher is used for this plugin. Throws SANDBOX_UNAVAILABLE naming the rules this
  * system does not enforce when the plugin needs them and the application did not opt out.
  */
-export function checkSandbox(id: string, manifest: Manifest, options: SandboxOptions = {}): { launcher: boolean } {
+export function checkSandbox(id: string, manifest: Manifest, options: SandboxOptions = {}, abi = landlockAbi()): { launcher: boolean } {
   const launcher = process.platform === 'linux' && existsSync(launcherPath)
-  const abi = landlockAbi()
   const allowed = options.allowUnenforced
   const missing = unenforcedRules(abi).filter((r) => requiredRules(manifest).includes(r.rule) && !(allowed === true || allowed?.includes(r.rule)))
   if (!launcher && allowed !== true) {
