@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test'
 import { createHost } from '../src/host/host.js'
 import { silentLogger } from '../src/host/log.js'
 import { landlockAbi } from '../src/placement/sandbox.js'
-import { until } from './support/channel-suite.js'
+import { until } from './support/wait.js'
 import { probeKinds, writeProbePlugin } from './support/escape-plugins.js'
 import { examplesDir, root } from './support/paths.js'
 import { requires, tools } from './support/requires.js'
@@ -81,7 +81,7 @@ describe('process plugins die with their host', { skip: requires(tools.python3, 
     const killedAt = Date.now()
     child.kill('SIGKILL')
     const survivors = () => [...groupMembers(plugins), ...grandchildren.filter(running)]
-    await until(() => survivors().length === 0, 1000).catch(() => {
+    await until(() => survivors().length === 0, 1000, 'no process of any plugin left').catch(() => {
       const left = survivors().map((pid) => `${pid} (state ${stat(pid)?.state})`)
       assert.fail(`still running 1 s after the host was killed: ${left.join('; ')}`)
     })
