@@ -3,6 +3,7 @@
  * them lazily (dependencies first), routes commands, hooks, events and calls, enforces host API
  * permissions, keeps state in SQLite, and stops everything in reverse dependency order.
  */
+import type { SandboxOptions } from '../placement/sandbox.js'
 import { watch, type FSWatcher } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { discoverPlugins, type LoadedManifest } from '../manifest/load.js'
@@ -53,6 +54,11 @@ export interface HostOptions {
   installDir?: string
   /** Ed25519 public keys (PEM): when set, `install` accepts only packages signed by one of them. */
   trustedKeys?: readonly string[]
+  /**
+   * Process plugins run in a Landlock sandbox (docs/confinement.md). Where the kernel lacks rules
+   * a plugin needs, it is refused with SANDBOX_UNAVAILABLE unless listed here (`true`: any).
+   */
+  sandbox?: SandboxOptions
 }
 
 /** What a `rescan` changed, by plugin id. */
@@ -142,6 +148,7 @@ export class Host {
       startTimeoutMs: 10_000,
       pingTimeoutMs: 1_000,
       restart: {},
+      sandbox: {},
       ...options,
     }
     this.#settings = options.config ?? {}
@@ -485,6 +492,7 @@ export class Host {
       startTimeoutMs: this.#options.startTimeoutMs,
       pingTimeoutMs: this.#options.pingTimeoutMs,
       restart: this.#options.restart,
+      sandbox: this.#options.sandbox,
       config: () => this.#config(id).get(),
       registerApi: (peer) =>
         createSession(peer, runtime, {

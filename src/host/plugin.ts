@@ -3,6 +3,7 @@
  * (a crash rejects in-flight calls at once; a call timeout on an isolated plugin triggers a
  * heartbeat, and a plugin that cannot answer it is terminated as hung).
  */
+import type { SandboxOptions } from '../placement/sandbox.js'
 import type { LoadedManifest } from '../manifest/load.js'
 import type { Manifest } from '../manifest/schema.js'
 import type { Launched } from '../placement/placement.js'
@@ -80,6 +81,8 @@ export interface PluginRuntimeOptions {
   pingTimeoutMs: number
   /** Backoff and circuit breaker for plugins that crash (src/host/supervisor.ts). */
   restart?: RestartPolicyOptions
+  /** The application's choice for kernels that lack sandbox rules (process placement). */
+  sandbox?: SandboxOptions
 }
 
 interface Session {
@@ -294,6 +297,7 @@ export class PluginRuntime {
         id: this.id,
         loaded: this.#loaded,
         startTimeoutMs: startTimeout,
+        sandbox: this.#options.sandbox,
         log: (level, message) => this.#options.logger({ level, plugin: this.id, message }),
       })
       const t1 = performance.now()

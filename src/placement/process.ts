@@ -11,7 +11,6 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import { dirname } from 'node:path'
-import { getSystemErrorMap } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import type { Readable } from 'node:stream'
 import type { Channel } from '../channels/channel.js'
@@ -25,10 +24,14 @@ import { kindModule, kindNeeds, modulesToImport, transportModule, transportNeeds
 import { SHARE_SDK_ENV } from '../kinds/sdk-share.js'
 import type { SidecarEndpoint } from '../transports/sidecar.js'
 import { confine, resolveArgv, type Confinement } from './confine.js'
+import { checkSandbox, resolveProgram, sandboxCommand } from './sandbox.js'
 import type { Launched, LaunchSpec } from './placement.js'
 import { sidecarProtocol, type MessageProtocol } from './protocol.js'
+import { spawnFailed } from './spawn-error.js'
 
 const carrier = fileURLToPath(new URL('./process-carrier.js', import.meta.url))
+/** polyplug's plugin kits for other languages (Python, ...), which exec plugins may import. */
+const kitsRead = [fileURLToPath(new URL('../../../kits', import.meta.url))]
 
 /** Time a process has after SIGTERM before SIGKILL. */
 export const KILL_GRACE_MS = 2000
@@ -81,38 +84,62 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
   const needs = kindNeeds(manifest, dir)
   // The carrier cannot look for the host's polyplug/sdk itself under the permission model: told here.
   if (nodeCarrier) protocolEnv[SHARE_SDK_ENV] = needs.includes('module-hooks') ? '1' : '0'
-  // A kind or transport that loads an addon is not put under Node's permission model, which
-  // forbids addons (and an allowed addon could undo it): such carriers get env and cwd confinement only.
+  // A kind or transport that loads an addon runs under Node's permission model with --allow-addons
+  // (an addon is native code past its checks): the sandbox below binds every process plugin anyway.
   const needsAddon = needs.includes('addon') || transportNeeds(manifest).includes('addon')
   let confinement: Confinement
+  let command: string[]
+  let program = '' // the plugin's own program (what a spawn error names), not the launcher wrapping it
   try {
+    const { launcher } = checkSandbox(spec.id, manifest, spec.sandbox)
     confinement = await confine({
       manifest,
       dir,
       protocolEnv,
-      nodePermissions: nodeCarrier && !needsAddon,
+      nodePermissions: nodeCarrier,
       grants: {
         read: [...(endpoint.files?.read ?? []), ...modules.map(moduleFolder)],
         write: endpoint.files?.write ?? [],
         wasi: needs.includes('wasi'),
         // Node runs module hooks (the TypeScript loader, the host's polyplug/sdk) in a thread of their own; some kinds start threads themselves.
         threads: needs.includes('typescript') || needs.includes('module-hooks') || needs.includes('threads'),
+        addons: needsAddon,
       },
     })
+    const memoryMb = manifest.limits?.memoryMb
+    // V8 reserves far more address space than it uses: a Node carrier's memory bound is its heap.
+    const heap = nodeCarrier && memoryMb ? [`--max-old-space-size=${memoryMb}`] : []
+    const argv = nodeCarrier
+      ? [process.execPath, ...heap, ...confinement.nodeArgs, carrier, entryPath, manifestJson]
+      : resolveArgv(manifest.sidecar?.command ?? [entryPath], dir)
+    argv[0] = resolveProgram(spec.id, argv[0] as string, confinement.env.PATH)
+    program = argv[0]
+    command = launcher
+      ? sandboxCommand({
+          manifest,
+          dir,
+          cwd: confinement.cwd,
+          argv,
+          read: nodeCarrier ? confinement.runtimeRead : kitsRead,
+          files: endpoint.files,
+          network: endpoint.network,
+          addressSpaceMb: nodeCarrier ? undefined : memoryMb,
+          hostPid: process.pid,
+        })
+      : argv
   } catch (cause) {
     await endpoint.dispose()
+    if (cause instanceof PolyplugError) throw cause
     throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot prepare the plugin's working directory: ${(cause as Error).message}`, { plugin: spec.id, cause })
   }
-  const argv = nodeCarrier
-    ? [process.execPath, ...confinement.nodeArgs, carrier, entryPath, manifestJson]
-    : resolveArgv(manifest.sidecar?.command ?? [entryPath], dir)
   let child: ChildProcess
   try {
-    child = spawn(argv[0] as string, argv.slice(1), { cwd: confinement.cwd, env: confinement.env, stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
+    // detached: the plugin leads a process group of its own (setsid), which stop and close signal whole.
+    child = spawn(command[0] as string, command.slice(1), { cwd: confinement.cwd, env: confinement.env, detached: true, stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
   } catch (cause) {
     await endpoint.dispose()
     await confinement.dispose().catch(() => {})
-    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot start ${argv[0]}: ${(cause as Error).message}`, { plugin: spec.id, cause })
+    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot start ${command[0]}: ${(cause as Error).message}`, { plugin: spec.id, cause })
   }
   const log = spec.log ?? (() => {})
   const tail = new StderrTail()
@@ -126,8 +153,8 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
   const exited = exitOf(child, spawnError)
   const cleaned = exited.then(() => confinement.dispose().catch(() => {}))
 
-  const channel = await connectWithin(spec, endpoint, child, argv[0] as string, exited, spawnError, tail).catch(async (error: unknown) => {
-    child.kill('SIGKILL')
+  const channel = await connectWithin(spec, endpoint, child, program, exited, spawnError, tail).catch(async (error: unknown) => {
+    signalGroup(child, 'SIGKILL')
     await endpoint.dispose().catch(() => {})
     throw error
   })
@@ -184,24 +211,6 @@ async function connectWithin(spec: LaunchSpec, endpoint: SidecarEndpoint, child:
   } finally {
     clearTimeout(timer)
   }
-}
-
-/** PLUGIN_UNAVAILABLE for a command the OS refused to run, naming the command, the errno and the likely fix. */
-function spawnFailed(plugin: string, command: string, cause: Error): PolyplugError {
-  const { code, errno, syscall } = cause as NodeJS.ErrnoException
-  const described = errno === undefined ? undefined : getSystemErrorMap().get(errno)?.[1]
-  const os = code ? `${code}${described ? ` (${described})` : ''}` : cause.message
-  const hint =
-    code === 'ENOENT'
-      ? ': check sidecar.command (or entry) and that the program is installed'
-      : code === 'EACCES'
-        ? ': make the file executable (chmod +x, with a #! line) or name its interpreter in sidecar.command, e.g. ["python3", "main.py"]'
-        : ''
-  return new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot start the plugin: ${JSON.stringify(command)} failed with ${os}${hint}`, {
-    plugin,
-    cause,
-    data: { command, code, syscall },
-  })
 }
 
 function crashed(plugin: string, exit: Exit, what = 'exited', tail?: StderrTail): PolyplugError {
@@ -287,8 +296,8 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
   async function terminate(): Promise<void> {
     killing = true
     if (exit) return
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS)
+    signalGroup(child, 'SIGTERM')
+    const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), KILL_GRACE_MS)
     await exited
     clearTimeout(timer)
   }
@@ -307,6 +316,19 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
       await endpoint.dispose().catch(() => {})
       await cleaned // the private working directory is gone once kill resolves
     },
+  }
+}
+
+/**
+ * Signals the plugin's whole process group (it leads one: spawned detached), so its own children
+ * get the signal too; the plugin alone where the group is already gone.
+ */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    child.kill(signal)
   }
 }
 

@@ -57,6 +57,8 @@ export const ErrorCodes = {
   BUILD_FAILED: 'BUILD_FAILED',
   PERMISSION_DENIED: 'PERMISSION_DENIED',
   TRANSPORT_UNAVAILABLE: 'TRANSPORT_UNAVAILABLE',
+  /** A process plugin needs sandbox rules this system does not enforce (docs/confinement.md). */
+  SANDBOX_UNAVAILABLE: 'SANDBOX_UNAVAILABLE',
   /** Host resolution: two plugins share an id (the first found is kept). */
   DUPLICATE_PLUGIN_ID: 'DUPLICATE_PLUGIN_ID',
   /** Host resolution: a dependency names no installed plugin or provided API. */
