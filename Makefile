@@ -6,8 +6,11 @@ CFLAGS ?= -O2 -g -Wall -Wextra -fPIC -fvisibility=hidden
 INCLUDE := -Ikits/c/include
 SO := -shared
 HOST_SHIM := dist/src/kinds/libpolyplug_host.so
+# The process plugins' launcher: dies with the host, applies the Landlock sandbox, then execs.
+LAUNCHER := dist/src/native/polyplug-launch
 C_EXAMPLES := $(foreach p,inline worker process,examples/native-c-$(p)/libconformance.so)
-FIXTURES := test/fixtures/native/wrong-abi.so test/fixtures/native/short-size.so test/fixtures/native/no-entry.so
+ESCAPE_PROBES := test/fixtures/escape/probe-sidecar test/fixtures/escape/libprobe.so
+FIXTURES := $(ESCAPE_PROBES) test/fixtures/native/wrong-abi.so test/fixtures/native/short-size.so test/fixtures/native/no-entry.so
 RUST_LIB := kits/rust/target/release/libpolyplug_conformance.so
 RUST_EXAMPLES := $(foreach p,inline worker process,examples/native-rust-$(p)/libconformance.so)
 
@@ -18,10 +21,14 @@ WASM_KIT_SOURCE := $(wildcard kits/c/examples/conformance.c)
 BRIDGE_EXAMPLES := $(if $(WASM_KIT_SOURCE),$(patsubst %/polyplug.json,%/libconformance.so,$(wildcard examples/native-c-wasm-source-*/polyplug.json)))
 
 .PHONY: native clean-native
-native: $(HOST_SHIM) $(C_EXAMPLES) $(FIXTURES) $(RUST_EXAMPLES) $(BRIDGE_EXAMPLES)
+native: $(LAUNCHER) $(HOST_SHIM) $(C_EXAMPLES) $(FIXTURES) $(RUST_EXAMPLES) $(BRIDGE_EXAMPLES)
 
 examples/native-c-wasm-source-%/libconformance.so: kits/c/examples/conformance.c kits/c/src/polyplug_wasm_bridge.c kits/c/include/polyplug.h kits/c/include/polyplug_wasm.h
 	$(CC) $(CFLAGS) -Wno-attributes -Wno-unused-but-set-variable $(INCLUDE) $(SO) -o $@ $(filter %.c,$^) -lpthread
+
+$(LAUNCHER): src/native/launcher.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -o $@ $<
 
 $(HOST_SHIM): src/kinds/native-host.c kits/c/include/polyplug.h
 	@mkdir -p $(dir $@)
@@ -37,6 +44,12 @@ test/fixtures/native/short-size.so: test/fixtures/native/bad-plugins.c kits/c/in
 test/fixtures/native/no-entry.so: test/fixtures/native/bad-plugins.c kits/c/include/polyplug.h
 	$(CC) $(CFLAGS) $(INCLUDE) $(SO) -DNO_ENTRY -o $@ $<
 
+# The escape matrix's probes (test/escape-matrix.test.ts): an exec sidecar on the C sidecar kit, a native plugin.
+test/fixtures/escape/probe-sidecar: test/fixtures/escape/probe-sidecar.c test/fixtures/escape/probes.h kits/c-sidecar/polyplug.c kits/c-sidecar/polyplug_stream.c kits/c-sidecar/polyplug.h kits/c-sidecar/polyplug_stream.h
+	$(CC) -O2 -Wall -Wextra -std=gnu11 -Ikits/c-sidecar -o $@ $(filter %.c,$^) -lm
+test/fixtures/escape/libprobe.so: test/fixtures/escape/probe-native.c test/fixtures/escape/probes.h kits/c/include/polyplug.h
+	$(CC) $(CFLAGS) $(INCLUDE) $(SO) -o $@ $<
+
 # cargo decides itself whether anything changed; --offline: the kit uses no crates.
 $(RUST_LIB): FORCE
 	cargo build --quiet --release --offline --manifest-path kits/rust/Cargo.toml
@@ -47,5 +60,5 @@ examples/native-rust-%/libconformance.so: $(RUST_LIB)
 FORCE:
 
 clean-native:
-	rm -f $(HOST_SHIM) $(C_EXAMPLES) $(FIXTURES) $(RUST_EXAMPLES) $(BRIDGE_EXAMPLES)
+	rm -f $(LAUNCHER) $(HOST_SHIM) $(C_EXAMPLES) $(FIXTURES) $(RUST_EXAMPLES) $(BRIDGE_EXAMPLES)
 	cargo clean --quiet --manifest-path kits/rust/Cargo.toml

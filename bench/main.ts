@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util'
 import { formatTable } from '../src/cli/table.js'
 import type { BenchRow } from './measure.js'
+import { run as faults } from './cases/faults.js'
 import { run as js } from './cases/js.js'
 import { run as load } from './cases/load.js'
 import { run as native } from './cases/native.js'
@@ -16,10 +17,11 @@ import { run as extism } from './cases/extism.js'
 import { run as shm } from './cases/shm.js'
 import { run as sidecar } from './cases/sidecar.js'
 import { run as startup } from './cases/startup.js'
+import { run as stream } from './cases/stream.js'
 import { run as wasm } from './cases/wasm.js'
 
 /** Each case is a module under bench/cases/; add new transports and kinds here. */
-const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, shm, net, cmqtt, 'python-net': pythonNet, native, wasm, extism, startup, load }
+const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, shm, net, cmqtt, 'python-net': pythonNet, native, wasm, extism, startup, load, stream, faults }
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string', multiple: true } } })
 const rows: BenchRow[] = []
@@ -33,5 +35,5 @@ if (values.json) {
 } else {
   const cols = ['name', 'kind', 'placement', 'transport', 'metric', 'polyplug', 'baseline', 'ratio', 'peer', 'peer_value']
   process.stdout.write(formatTable(cols, rows.map((r) => cols.map((c) => String((r as unknown as Record<string, unknown>)[c] ?? '')))))
-  process.stdout.write('times in µs per call (median of interleaved rounds); ratio = polyplug / baseline\n')
+  process.stdout.write('times in µs per call (median of interleaved rounds); ratio = polyplug / baseline; stream rows in MiB/s\n')
 }

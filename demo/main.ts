@@ -40,7 +40,11 @@ if (once) {
   }
   await stop()
   process.stdout.write(`\n${FEATURES.length - failed} of ${FEATURES.length} features answered.\n`)
-  process.exitCode = failed === 0 ? 0 : 1
+  // Then the conformance matrix (also `npm run matrix`): every example, with a "skipped" row for each
+  // one this machine cannot build, naming what to install.
+  process.stdout.write('\nThe conformance matrix: every plugin in examples/\n')
+  await import('./matrix.js')
+  if (failed > 0) process.exitCode = 1
 } else {
   process.stdout.write('Ctrl-C stops every plugin and exits.\n')
   await new Promise<void>((resolve) => {

@@ -10,7 +10,7 @@ import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { after, before, it } from 'node:test'
 import { createHost } from '../src/host/host.js'
 import { Peer } from '../src/rpc/peer.js'
 import { silentLogger } from '../src/host/log.js'
@@ -22,6 +22,8 @@ import { rejectsWithCode } from './support/assert-code.js'
 import { firstAnswer } from './support/wait.js'
 import { examplesDir } from './support/paths.js'
 import { describePluginConformance } from './support/plugin-suite.js'
+import { describeRequiring } from './support/describe-requiring.js'
+import { builtWith, requires, tools } from './support/requires.js'
 
 const binary = `${examplesDir}/shared/bin/c-conformance-mqtt`
 const loaded = await readManifest(`${examplesDir}/c-mqtt`)
@@ -32,8 +34,12 @@ const passwordVar = `POLYPLUG_MQTT_PASSWORD_${id.toUpperCase().replace(/[^A-Z0-9
 let mosquitto: RunningMosquitto | undefined
 let aedes: EmbeddedBroker | undefined
 let dir: string | undefined
+// Mosquitto, and the C kit built with libmosquitto: without them every test below is a reported skip.
+const needs = [tools.mosquitto, ...builtWith(binary)]
+const missing = requires(...needs)
 
 before(async () => {
+  if (missing) return
   dir = await mkdtemp(join(tmpdir(), 'polyplug-cmqtt-'))
   const port = await freePort()
   const users = policyUsers(HOST, [{ id, password: pluginPassword }, { id: 'p1', password: 'p1-secret' }])
@@ -55,7 +61,7 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true })
 })
 
-describePluginConformance(loaded, 'through a real Mosquitto broker')
+describePluginConformance(loaded, 'through a real Mosquitto broker', [tools.mosquitto])
 
 /** Runs the C plugin directly against a broker; resolves with its exit status and stderr (or fails after 15 s). */
 async function runPlugin(env: Record<string, string>): Promise<{ status: number | null; stderr: string }> {
@@ -71,7 +77,7 @@ async function runPlugin(env: Record<string, string>): Promise<{ status: number 
   return { status, stderr }
 }
 
-describe('C kit over mqtt: refusals', () => {
+describeRequiring('C kit over mqtt: refusals', needs, () => {
   it('a wrong password through the host: the load fails with PLUGIN_CRASHED (exit status 2), not a hang', async () => {
     process.env[passwordVar] = 'wrong'
     const host = await createHost({ plugins: [loaded.dir], logger: silentLogger, callTimeoutMs: 10_000 })

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { appendFile, copyFile, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
+import { appendFile, copyFile, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
@@ -60,16 +60,17 @@ describe('polyplug check runs a declared build when its output is missing or sta
   it('builds a C sidecar, skips the build when up to date, rebuilds after a change, and reports a failed build with the compiler output', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'polyplug-build-'))
     try {
-      for (const file of ['polyplug.c', 'polyplug.h', 'polyplug_transport.h']) await copyFile(`${root}kits/c-sidecar/${file}`, join(dir, file))
+      const kit = (await readdir(`${root}kits/c-sidecar`)).filter((f) => /\.[ch]$/.test(f) && f !== 'polyplug_mqtt.c')
+      for (const file of kit) await copyFile(`${root}kits/c-sidecar/${file}`, join(dir, file))
       await copyFile(`${root}examples/shared/conformance.c`, join(dir, 'conformance.c'))
       const manifest = {
         id: 'c-built', version: '1.0.0', kind: 'exec', entry: 'plugin', sidecar: { command: ['./plugin'] },
-        build: { command: ['gcc', '-std=c99', '-O2', '-I.', '-o', 'plugin', 'polyplug.c', 'conformance.c', '-lm'], inputs: ['polyplug.c', 'conformance.c', 'polyplug.h'] },
+        build: { command: ['sh', '-c', 'gcc -std=c99 -O2 -I. -o plugin *.c -lm'], inputs: ['polyplug.c', 'conformance.c', 'polyplug.h'] },
       }
       await writeFile(join(dir, 'polyplug.json'), JSON.stringify(manifest))
       const first = await checkPlugin(dir)
       assert.deepEqual(failures(first), [])
-      assert.match(first.results[1]!.name, /^builds with "gcc .*" \(.*plugin is missing\)$/)
+      assert.match(first.results[1]!.name, /^builds with "sh -c gcc .*" \(.*plugin is missing\)$/)
       const second = await checkPlugin(dir)
       assert.equal(second.results[1]!.reason, 'up to date')
       const later = new Date(Date.now() + 5000)
@@ -79,7 +80,7 @@ describe('polyplug check runs a declared build when its output is missing or sta
       await appendFile(join(dir, 'conformance.c'), '\nthis is not C;\n')
       const broken = await checkPlugin(dir)
       assert.equal(broken.ok, false)
-      assert.match(broken.results[1]!.reason ?? '', /the build "gcc .*" exited with code 1:\n.*conformance\.c.*error/s)
+      assert.match(broken.results[1]!.reason ?? '', /the build "sh -c gcc .*" exited with code 1:\n.*conformance\.c.*error/s)
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { describe, it } from 'node:test'
 import { promisify } from 'node:util'
-import { cliPath, examplesDir, fixturesDir } from './support/paths.js'
+import { readFileSync } from 'node:fs'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { cliPath, examplesDir, fixturesDir, root } from './support/paths.js'
 
 const exec = promisify(execFile)
 
@@ -17,6 +21,34 @@ async function polyplug(...args: string[]): Promise<{ code: number; stdout: stri
 }
 
 describe('polyplug CLI', () => {
+  it('--version prints the package version; help and --help print the usage, exit 0', async () => {
+    const version = await polyplug('--version')
+    assert.deepEqual([version.code, version.stdout, version.stderr], [0, `${(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version}\n`, ''])
+    for (const flag of ['help', '--help']) {
+      const help = await polyplug(flag)
+      assert.equal(help.code, 0)
+      assert.match(help.stdout, /polyplug kit NAME DIR/)
+    }
+  })
+
+  it('kit copies a plugin kit into a folder, without build outputs, and refuses to overwrite', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'polyplug-kit-')), 'plugin')
+    try {
+      const copied = await polyplug('kit', 'python', dir)
+      assert.equal(copied.code, 0, copied.stderr)
+      assert.deepEqual((await readdir(dir)).sort(), ['polyplug.py', 'polyplug_http.py', 'polyplug_shm.py', 'polyplug_stream.py', 'polyplug_ws.py'])
+      const again = await polyplug('kit', 'python', dir)
+      assert.equal(again.code, 2)
+      assert.match(again.stderr, /exists; pass --force/)
+      const rust = await polyplug('kit', 'rust', join(dir, 'rs'))
+      assert.equal(rust.code, 0, rust.stderr)
+      assert.deepEqual((await readdir(join(dir, 'rs'))).sort(), ['README.md', 'src'])
+      assert.equal((await polyplug('kit', 'cobol', dir)).code, 2)
+    } finally {
+      await rm(dirname(dir), { recursive: true, force: true })
+    }
+  })
+
   it('list --json prints every plugin with id, version, kind, placement, transport, entry and status', async () => {
     const { code, stdout } = await polyplug('list', '--plugins', examplesDir, '--json')
     assert.equal(code, 0)

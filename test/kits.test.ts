@@ -13,10 +13,12 @@ import { after, before, describe, it } from 'node:test'
 import { createHost, type Host } from '../src/host/host.js'
 import { silentLogger } from '../src/host/log.js'
 import { examplesDir, root } from './support/paths.js'
+import { describeRequiring } from './support/describe-requiring.js'
+import { tools } from './support/requires.js'
 
 const KITS = [
-  { name: 'c', binary: `${examplesDir}/shared/bin/c-conformance`, example: 'c-stdio' },
-  { name: 'rust', binary: `${root}kits/rust-sidecar/target/release/rust-conformance`, example: 'rust-stdio' },
+  { name: 'c', binary: `${examplesDir}/shared/bin/c-conformance`, example: 'c-stdio', needs: [tools.gcc] },
+  { name: 'rust', binary: `${root}kits/rust-sidecar/target/release/rust-conformance`, example: 'rust-stdio', needs: [tools.cargo] },
 ]
 const TOKEN = '0123456789abcdef0123456789abcdef'
 
@@ -104,16 +106,21 @@ async function withRaw(binary: string, fn: (raw: Raw) => Promise<void>): Promise
 const code = (m: Message) => m.error?.data?.code
 
 for (const kit of KITS) {
+  describeRequiring(`${kit.name} kit`, kit.needs, () => describeKit(kit))
+}
+
+function describeKit(kit: (typeof KITS)[number]): void {
   describe(`${kit.name} kit over a raw stdio pipe`, () => {
     it('answers $/hello with protocol 1, its methods and the launch token', async () => {
       await withRaw(kit.binary, async (raw) => {
         const answer = await raw.hello()
-        const result = answer.result as { protocol: number; id: string; methods: string[]; token: string }
+        const result = answer.result as { protocol: number; id: string; methods: string[]; token: string; capabilities: string[] }
         assert.equal(answer.id, 0)
         assert.equal(result.protocol, 1)
         assert.equal(result.id, 'raw')
         assert.equal(result.token, TOKEN)
-        assert.deepEqual([...result.methods].sort(), ['add', 'bytes', 'callHost', 'cancelCount', 'crash', 'echo', 'fail', 'sleep'])
+        assert.deepEqual([...result.methods].sort(), ['add', 'bytes', 'callHost', 'cancelCount', 'count', 'crash', 'echo', 'fail', 'produced', 'sleep', 'sum'])
+        assert.deepEqual(result.capabilities, ['streams'])
       })
     })
 
@@ -230,7 +237,7 @@ for (const kit of KITS) {
   })
 }
 
-describe('both kits over every byte-stream transport and framing', () => {
+describeRequiring('both kits over every byte-stream transport and framing', KITS.flatMap((k) => k.needs), () => {
   const dirs: string[] = []
   let base: string
   let host: Host

@@ -78,6 +78,16 @@ describe('manifest validation', () => {
     assert.match(problems({ ...valid, kind: 'exec', entry: 'x', placement: 'remote', remote: { url: 'tcp://h:1' }, transport: 'mqtt' })[0]?.expected ?? '', /one of "tcp" for remote url/)
   })
 
+  it('refuses ids polyplug reserves for itself (the MQTT broker\'s host user is "polyplug-host"), naming the fix', () => {
+    for (const id of ['polyplug-host', 'polyplug-anything']) {
+      const [problem] = problems({ ...valid, id, placement: 'process', transport: 'mqtt' })
+      assert.equal(problem?.path, '/id')
+      assert.equal(problem?.found, JSON.stringify(id))
+      assert.match(problem?.expected ?? '', /not starting with "polyplug-".*rename the plugin/)
+    }
+    assert.equal(validateManifest({ ...valid, id: 'my-polyplug-host' }, 'f').id, 'my-polyplug-host')
+  })
+
   it('refuses a non-object manifest', () => {
     assert.equal(problems([1, 2])[0]?.path, '')
     assert.equal(problems(null)[0]?.path, '')

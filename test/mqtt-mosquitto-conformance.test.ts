@@ -11,6 +11,7 @@ import { readManifest } from '../src/manifest/load.js'
 import { freePort, policyUsers, startMosquitto, writeMosquittoConfig, type RunningMosquitto } from './support/mosquitto.js'
 import { examplesDir } from './support/paths.js'
 import { describePluginConformance } from './support/plugin-suite.js'
+import { requires, tools } from './support/requires.js'
 
 const loaded = await readManifest(`${examplesDir}/js-process-mqtt`)
 const id = loaded.manifest.id
@@ -20,6 +21,7 @@ let broker: RunningMosquitto | undefined
 let dir: string | undefined
 
 before(async () => {
+  if (requires(tools.mosquitto)) return // the suite below reports the skip
   dir = await mkdtemp(join(tmpdir(), 'polyplug-mosq-'))
   const port = await freePort()
   const files = await writeMosquittoConfig(dir, { port, users: policyUsers(host, [{ id, password: pluginPassword }]) })
@@ -36,4 +38,4 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true })
 })
 
-describePluginConformance(loaded, 'through a real Mosquitto broker')
+describePluginConformance(loaded, 'through a real Mosquitto broker', [tools.mosquitto])

@@ -73,6 +73,13 @@ async function snapshot(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true })).map(String).sort()
 }
 
+/** The file names in a packed archive, but the package's own metadata. */
+function gunzipList(archive: Buffer): string {
+  const names: string[] = []
+  new tar.Parser({ onReadEntry: (entry) => { if (entry.path !== '.polyplug-package.json') names.push(entry.path); entry.resume() } }).end(archive)
+  return JSON.stringify(names.sort())
+}
+
 describe('plugin packages', () => {
   it('packs a plugin folder and installs it where a host finds and runs it', async () => {
     const packed = await packPlugin(await greeter('1.0.0', 'hello'), { out: work })
@@ -85,6 +92,19 @@ describe('plugin packages', () => {
     // The digests travel with the plugin.
     const meta = JSON.parse(await readFile(join(plugins, 'greet', '.polyplug-package.json'), 'utf8')) as { files: Record<string, unknown> }
     assert.deepEqual(Object.keys(meta.files), ['index.js', 'lib/word.js', 'polyplug.json'])
+  })
+
+  it('leaves out Python byte code, build intermediates and what .polyplugignore names, never the entry', async () => {
+    const dir = await greeter('1.0.0', 'ignore')
+    await mkdir(join(dir, '__pycache__'), { recursive: true })
+    await writeFile(join(dir, '__pycache__', 'x.cpython-311.pyc'), 'bytecode')
+    await mkdir(join(dir, 'target', 'debug'), { recursive: true })
+    await writeFile(join(dir, 'target', 'debug', 'big'), 'build output')
+    await writeFile(join(dir, 'notes.tmp'), 'scratch')
+    await writeFile(join(dir, '.polyplugignore'), '*.tmp\nindex.js\n')
+    const packed = await packPlugin(dir, { out: await mkdtemp(join(work, 'ignored-')) })
+    const meta = JSON.parse(gunzipList(await readFile(packed.file))) as string[]
+    assert.deepEqual(meta, ['.polyplugignore', 'index.js', 'lib/word.js', 'polyplug.json'])
   })
 
   it('upgrades to a newer version, refuses the same or an older one unless forced', async () => {

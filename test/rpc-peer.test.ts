@@ -123,6 +123,37 @@ describe('Peer deadlines and cancellation', () => {
     assert.deepEqual(seen, ['handler started', 'handler aborted'])
   })
 
+  it("cancels with LSP's $/cancelRequest when told to, and accepts it like $/cancel", async () => {
+    const [a, b] = createMemoryPair({ carries: 'bytes' })
+    const client = new Peer(a, { name: 'client-side', cancelMethod: '$/cancelRequest' })
+    const server = new Peer(b, { name: 'lsp' })
+    const sent: string[] = []
+    const original = a.send.bind(a)
+    a.send = (message: unknown) => {
+      const text = typeof message === 'string' ? message : new TextDecoder().decode(message as Uint8Array)
+      sent.push((JSON.parse(text) as { method?: string }).method ?? 'response')
+      return original(message)
+    }
+    let started = false
+    let aborted = false
+    server.handle('wait', (_p, ctx) => {
+      started = true
+      return new Promise((_r, reject) =>
+        ctx.signal.addEventListener('abort', () => {
+          aborted = true
+          reject(new Error('aborted'))
+        }),
+      )
+    })
+    const controller = new AbortController()
+    const call = client.call('wait', [], { signal: controller.signal })
+    await until(() => started)
+    controller.abort()
+    await rejectsWithCode(call, 'RPC_CANCELLED')
+    await until(() => aborted)
+    assert.deepEqual(sent, ['wait', '$/cancelRequest'])
+  })
+
   it('refuses a call whose signal is already aborted without sending it', async () => {
     const { client, server } = pair()
     let ran = false

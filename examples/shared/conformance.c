@@ -6,6 +6,7 @@
 #include "polyplug.h"
 
 static int cancelled;
+static long produced;
 
 static pp_value *echo(pp_ctx *ctx, const pp_value *params) {
   (void)ctx;
@@ -65,6 +66,45 @@ static pp_value *crash(pp_ctx *ctx, const pp_value *params) {
   abort();
 }
 
+/* A stream out: 0..n-1; with failAt, E_STREAM there. Stopped by its consumer, it counts as cancelled. */
+static pp_value *count(pp_ctx *ctx, const pp_value *params) {
+  const pp_value *n = pp_at(params, 0), *fail_at = pp_at(params, 1);
+  if (!n || n->type != PP_NUMBER) return pp_fail(ctx, "INVALID_PARAMS", "count(n, failAt?) takes a number");
+  pp_stream *out = pp_stream_begin(ctx);
+  if (!out) return NULL;
+  for (double i = 0; i < n->number; i++) {
+    if (fail_at && fail_at->type == PP_NUMBER && fail_at->number == i) {
+      char message[64];
+      snprintf(message, sizeof message, "count failed at %.0f", i);
+      return pp_fail(ctx, "E_STREAM", message);
+    }
+    produced++;
+    if (pp_stream_send(out, pp_number(i))) {
+      cancelled++;
+      return NULL;
+    }
+  }
+  return NULL;
+}
+
+static pp_value *produced_(pp_ctx *ctx, const pp_value *params) {
+  (void)ctx; (void)params;
+  return pp_number((double)produced);
+}
+
+/* A stream in: the sum of its numbers and the lengths of its byte chunks. */
+static pp_value *sum(pp_ctx *ctx, const pp_value *params) {
+  pp_stream *in = pp_stream_open(ctx, pp_at(params, 0));
+  if (!in) return pp_fail(ctx, "INVALID_PARAMS", "sum(stream) takes a stream");
+  double total = 0;
+  pp_value *item;
+  while ((item = pp_stream_next(ctx, in))) {
+    total += item->type == PP_BYTES ? (double)item->len : item->type == PP_NUMBER ? item->number : 0;
+    pp_free(item);
+  }
+  return pp_number(total); /* the kit answers with the producer's error instead, if it failed */
+}
+
 static int activate(pp_ctx *ctx, const pp_value *config) {
   (void)ctx; (void)config;
   char line[200];
@@ -75,7 +115,8 @@ static int activate(pp_ctx *ctx, const pp_value *config) {
 
 static const pp_method methods[] = {
   {"echo", echo}, {"add", add}, {"fail", fail}, {"sleep", sleep_}, {"cancelCount", cancel_count},
-  {"bytes", bytes}, {"callHost", call_host}, {"crash", crash},
+  {"bytes", bytes}, {"callHost", call_host}, {"crash", crash}, {"count", count}, {"produced", produced_},
+  {"sum", sum},
 };
 
 int main(void) {

@@ -3,6 +3,7 @@
 import { definePlugin, PolyplugError } from 'polyplug/sdk'
 
 let cancelled = 0
+let produced = 0
 
 export default definePlugin({
   activate(ctx) {
@@ -45,6 +46,37 @@ export default definePlugin({
     /** Calls the host API and returns its answer. */
     callHost(method, args, ctx) {
       return ctx.plugin.call(method, args)
+    },
+    /**
+     * A stream out: yields 0, 1, ... n-1. With `failAt`, fails with E_STREAM instead of yielding
+     * that item. A consumer that stops early cancels it, which `cancelCount` counts.
+     * @param {number} n @param {number} [failAt]
+     */
+    async *count(n, failAt) {
+      let ended = false
+      try {
+        for (let i = 0; i < n; i++) {
+          if (i === failAt) {
+            ended = true
+            throw new PolyplugError('E_STREAM', `count failed at ${i}`)
+          }
+          produced++
+          yield i
+        }
+        ended = true
+      } finally {
+        if (!ended) cancelled++
+      }
+    },
+    /** Items `count` has yielded so far, over all calls: shows how far a producer ran ahead. */
+    produced() {
+      return produced
+    },
+    /** A stream in: adds its numbers, and the byte lengths of its byte chunks. @param {AsyncIterable<number | Uint8Array>} items */
+    async sum(items) {
+      let total = 0
+      for await (const item of items) total += item instanceof Uint8Array ? item.byteLength : item
+      return total
     },
     /** Dies abruptly: only exercised where the placement isolates the plugin. */
     crash() {

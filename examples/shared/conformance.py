@@ -7,6 +7,7 @@ import polyplug  # noqa: E402
 
 plugin = polyplug.Plugin()
 cancelled = 0
+produced = 0
 
 
 @plugin.method
@@ -46,6 +47,35 @@ def make_bytes(n):
 @plugin.method
 def callHost(method, args, ctx):
     return ctx.call(method, args)
+
+
+@plugin.method
+def count(n, fail_at=None):
+    """A stream out: 0..n-1; with fail_at, fails with E_STREAM there. Stopped early, it counts as cancelled."""
+    global cancelled, produced
+    ended = False
+    try:
+        for i in range(n):
+            if i == fail_at:
+                ended = True
+                raise polyplug.PolyplugError("E_STREAM", "count failed at %d" % i)
+            produced += 1
+            yield i
+        ended = True
+    finally:
+        if not ended:
+            cancelled += 1
+
+
+@plugin.method(name="produced")
+def produced_so_far():
+    return produced
+
+
+@plugin.method(name="sum")
+def sum_of(items):
+    """A stream in: adds its numbers and the lengths of its byte chunks."""
+    return sum(len(x) if isinstance(x, (bytes, bytearray)) else x for x in items)
 
 
 @plugin.method

@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 static CANCELLED: AtomicU64 = AtomicU64::new(0);
+static PRODUCED: AtomicU64 = AtomicU64::new(0);
 
 fn number(params: &Value, i: usize) -> Result<f64, Error> {
     params.at(i).and_then(Value::as_f64).ok_or_else(|| Error::new("INVALID_PARAMS", "expected a number"))
@@ -32,6 +33,36 @@ fn main() {
             ctx.call(method, p.at(1).cloned().unwrap_or(Value::Array(vec![])))
         })
         .method("crash", |_, _| std::process::abort())
+        // A stream out: 0..n-1; with failAt, E_STREAM there. Stopped by its consumer, it counts as cancelled.
+        .stream_method("count", |_, p, sink| {
+            let n = number(p, 0)? as u64;
+            let fail_at = p.at(1).and_then(Value::as_f64).map(|f| f as u64);
+            for i in 0..n {
+                if Some(i) == fail_at {
+                    return Err(Error::new("E_STREAM", &format!("count failed at {i}")));
+                }
+                PRODUCED.fetch_add(1, Ordering::SeqCst);
+                if let Err(e) = sink.send(Value::Number(i as f64)) {
+                    CANCELLED.fetch_add(1, Ordering::SeqCst);
+                    return Err(e);
+                }
+            }
+            Ok(())
+        })
+        .method("produced", |_, _| Ok(Value::Number(PRODUCED.load(Ordering::SeqCst) as f64)))
+        // A stream in: the sum of its numbers and the lengths of its byte chunks.
+        .method("sum", |ctx, p| {
+            let items = ctx.stream(p.at(0)).ok_or_else(|| Error::new("INVALID_PARAMS", "sum(stream)"))?;
+            let mut total = 0.0;
+            for item in items {
+                total += match item? {
+                    Value::Number(n) => n,
+                    Value::Bytes(b) => b.len() as f64,
+                    _ => return Err(Error::new("INVALID_PARAMS", "sum takes numbers or bytes")),
+                };
+            }
+            Ok(Value::Number(total))
+        })
         .on_activate(|ctx, _config| {
             ctx.log("debug", &format!("activated {}", ctx.plugin_id()));
             Ok(())

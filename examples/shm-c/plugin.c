@@ -177,7 +177,7 @@ static void call(span id, span method, span params) {
     span c = param(params, 0);
     if (mp_str(c, &s, &n) && n < sizeof code) { memcpy(code, s, n); code[n] = 0; }
     snprintf(message, sizeof message, "failed on request with code %s", code);
-    return reply_error(id, -32000, code, message);
+    return reply_error(id, -31000, code, message);
   }
   if (mp_eq(method, "sleep")) {
     int is_int; int64_t ms; double d;
@@ -187,7 +187,7 @@ static void call(span id, span method, span params) {
       memcpy(sleeps[i].id, id.p, id.n);
       return;
     }
-    return reply_error(id, -32000, "INTERNAL_ERROR", "too many sleepers");
+    return reply_error(id, -31000, "INTERNAL_ERROR", "too many sleepers");
   }
   if (mp_eq(method, "cancelCount")) return reply_int(id, cancelled);
   if (mp_eq(method, "bytes")) {
@@ -213,7 +213,7 @@ static void call(span id, span method, span params) {
       w_str(&r, "params"); if (args.n) put(&r, args.p, args.n); else w_arr(&r, 0);
       send_msg(&r); free(r.p); return;
     }
-    return reply_error(id, -32000, "INTERNAL_ERROR", "too many host calls");
+    return reply_error(id, -31000, "INTERNAL_ERROR", "too many host calls");
   }
   if (mp_eq(method, "crash")) _exit(70);
   reply_error(id, -32601, "METHOD_NOT_FOUND", "no such method");
@@ -265,7 +265,7 @@ static void handle(const uint8_t *p, size_t n) {
     else if (mp_eq(key, "result")) result = val;
     else if (mp_eq(key, "error")) error = val;
   }
-  if (method.n && mp_eq(method, "$/cancel")) return cancel(params);
+  if (method.n && (mp_eq(method, "$/cancel") || mp_eq(method, "$/cancelRequest"))) return cancel(params);  /* polyplug's name and LSP's */
   if (method.n && id.n) return call(id, method, params);
   if (!method.n && id.n) return forward_response(id, result, error);
 }

@@ -9,6 +9,7 @@ interface HostCaller {
 }
 
 let cancelled = 0
+let produced = 0
 
 export default definePlugin({
   methods: {
@@ -39,6 +40,28 @@ export default definePlugin({
     bytes: (n: number): Uint8Array => pattern(n),
     callHost(method: string, args: unknown[], ctx: MethodContext & HostCaller): Promise<unknown> {
       return ctx.plugin.call(method, args)
+    },
+    async *count(n: number, failAt?: number): AsyncGenerator<number> {
+      let ended = false
+      try {
+        for (let i = 0; i < n; i++) {
+          if (i === failAt) {
+            ended = true
+            throw new PolyplugError('E_STREAM', `count failed at ${i}`)
+          }
+          produced++
+          yield i
+        }
+        ended = true
+      } finally {
+        if (!ended) cancelled++
+      }
+    },
+    produced: (): number => produced,
+    async sum(items: AsyncIterable<number | Uint8Array>): Promise<number> {
+      let total = 0
+      for await (const item of items) total += item instanceof Uint8Array ? item.byteLength : item
+      return total
     },
     crash(): never {
       process.exit(70)

@@ -1,6 +1,7 @@
 /* polyplug C sidecar kit: JSON values, framing, transports and the message loop (see polyplug.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "polyplug.h"
+#include "polyplug_stream.h"
 #include "polyplug_transport.h"
 
 #include <errno.h>
@@ -444,16 +445,10 @@ int pp_parse(const char *text, size_t n, pp_value **out) {
 typedef enum { F_LENGTH, F_CONTENT_LENGTH, F_NDJSON } framing;
 
 /** One request being served (the stack of nested requests) or one host call awaiting its answer. */
-/* traceparent: the request's W3C trace context (docs/protocol.md §5.0), sent on with its host calls. */
-typedef struct { pp_value *id; int cancelled; char traceparent[64]; } active;
+static int is_cancel(const char *method);
+/* pp_active (polyplug_stream.h) carries the request's W3C trace context (docs/protocol.md §5.0), sent on with its host calls. */
+typedef pp_active active;
 typedef struct { long id; pp_value *response; } pending;
-
-struct pp_ctx {
-  active *req;
-  char *error_code;
-  char *error_message;
-  const char *method;
-};
 
 static struct {
   int in, out;
@@ -514,7 +509,7 @@ static void send_value(const pp_value *msg) {
     if (!id || !pp_get(msg, "result")) return; /* a notification or request over the limit is dropped */
     char *idtext = pp_serialize(id, NULL);
     char small[256];
-    snprintf(small, sizeof small, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":-32003,\"message\":\"result over the frame limit\",\"data\":{\"code\":\"FRAME_TOO_LARGE\"}}}", idtext ? idtext : "null");
+    snprintf(small, sizeof small, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":-31003,\"message\":\"result over the frame limit\",\"data\":{\"code\":\"FRAME_TOO_LARGE\"}}}", idtext ? idtext : "null");
     free(idtext);
     body = malloc(strlen(small) + 1);
     if (!body) die(1, "out of memory");
@@ -522,9 +517,10 @@ static void send_value(const pp_value *msg) {
     n = strlen(body);
   }
   if (S.mt) {
-    /* requests, responses and $/cancel must arrive (docs/protocol.md §2.7) */
+    /* requests, responses, $/cancel and the stream messages must arrive (docs/protocol.md §2.7) */
     const pp_value *method = pp_get(msg, "method");
-    int must = !method || pp_get(msg, "id") || (method->type == PP_STRING && strcmp(method->str, "$/cancel") == 0);
+    int must = !method || pp_get(msg, "id") ||
+               (method->type == PP_STRING && (is_cancel(method->str) || strncmp(method->str, "$/stream/", 9) == 0));
     S.mt->send(body, n, must);
     free(body);
     return;
@@ -676,30 +672,55 @@ static int pump(long timeout_ms) {
 
 /* ------------------------------------------------------------------ messages */
 
+/* JSON-RPC numeric codes: schema/error-codes.json, which test/error-codes.test.ts checks this
+ * table against (docs/protocol.md 5.1). Any other string code is sent as APPLICATION_ERROR. */
 static const struct { const char *code; int number; } NUMERIC[] = {
   {"PARSE_ERROR", -32700}, {"INVALID_REQUEST", -32600}, {"METHOD_NOT_FOUND", -32601},
-  {"INVALID_PARAMS", -32602}, {"INTERNAL_ERROR", -32603}, {"RPC_CANCELLED", -32800},
-  {"RPC_TIMEOUT", -32001}, {"PERMISSION_DENIED", -32002}, {"FRAME_TOO_LARGE", -32003},
-  {"MESSAGE_TOO_DEEP", -32004}, {"DUPLICATE_REQUEST_ID", -32005},
+  {"INVALID_PARAMS", -32602}, {"INTERNAL_ERROR", -32603},
+  {"SERVER_NOT_INITIALIZED", -32002}, {"UNKNOWN_ERROR_CODE", -32001},
+  {"RPC_CANCELLED", -32800}, {"CONTENT_MODIFIED", -32801}, {"SERVER_CANCELLED", -32802}, {"REQUEST_FAILED", -32803},
+  {"RPC_TIMEOUT", -31001}, {"PERMISSION_DENIED", -31002}, {"FRAME_TOO_LARGE", -31003},
+  {"MESSAGE_TOO_DEEP", -31004}, {"DUPLICATE_REQUEST_ID", -31005},
 };
+#define APPLICATION_ERROR (-31000)
+
+/* polyplug's $/cancel and LSP's $/cancelRequest: the same notification, {"id": ID}. */
+static int is_cancel(const char *method) {
+  return strcmp(method, "$/cancel") == 0 || strcmp(method, "$/cancelRequest") == 0;
+}
+
+/* data as polyplug writes it: a string code, and no keys but code, plugin, method, data. */
+static int polyplug_data(const pp_value *data) {
+  if (!data || data->type != PP_OBJECT || !pp_get(data, "code") || pp_get(data, "code")->type != PP_STRING) return 0;
+  for (size_t i = 0; i < data->count; i++) {
+    const char *k = data->keys[i];
+    if (strcmp(k, "code") && strcmp(k, "plugin") && strcmp(k, "method") && strcmp(k, "data")) return 0;
+  }
+  return 1;
+}
 
 static pp_value *envelope(const pp_value *id) {
   pp_value *m = pp_set(pp_object(), "jsonrpc", pp_string("2.0"));
   return pp_set(m, "id", id ? pp_clone(id) : pp_null());
 }
 
-static void send_error(const pp_value *id, const char *code, const char *message, const char *method) {
-  int number = -32000;
+static void send_error_data(const pp_value *id, const char *code, const char *message, const char *method, const pp_value *detail) {
+  int number = APPLICATION_ERROR;
   for (size_t i = 0; i < sizeof NUMERIC / sizeof *NUMERIC; i++) if (strcmp(NUMERIC[i].code, code) == 0) number = NUMERIC[i].number;
   pp_value *data = pp_set(pp_object(), "code", pp_string(code));
   if (S.id) pp_set(data, "plugin", pp_string(S.id));
   if (method) pp_set(data, "method", pp_string(method));
+  if (detail) pp_set(data, "data", pp_clone(detail));
   pp_value *e = pp_set(pp_object(), "code", pp_number(number));
   pp_set(e, "message", pp_string(message));
   pp_set(e, "data", data);
   pp_value *m = pp_set(envelope(id), "error", e);
   send_value(m);
   pp_free(m);
+}
+
+static void send_error(const pp_value *id, const char *code, const char *message, const char *method) {
+  send_error_data(id, code, message, method, NULL);
 }
 
 static void send_result(const pp_value *id, pp_value *result) {
@@ -729,6 +750,7 @@ static void handle_request(const pp_value *id, const char *method, const pp_valu
     pp_set(r, "id", pp_string(S.id));
     pp_set(r, "methods", names);
     pp_set(r, "encodings", pp_push(pp_array(), pp_string("json")));
+    pp_set(r, "capabilities", pp_push(pp_array(), pp_string("streams")));
     pp_set(r, "token", pp_string(S.token));
     send_result(id, r);
     return;
@@ -752,24 +774,32 @@ static void handle_request(const pp_value *id, const char *method, const pp_valu
     memcpy(S.reqs[S.nreq].traceparent, traceparent->str, traceparent->len);
     S.reqs[S.nreq].traceparent[traceparent->len] = '\0';
   }
-  pp_ctx ctx = {&S.reqs[S.nreq], NULL, NULL, method};
+  pp_ctx ctx = {&S.reqs[S.nreq], NULL, NULL, method, NULL, {NULL}, 0, NULL};
   S.nreq++;
   pp_value *result = NULL;
   if (activate) {
     if (S.plugin->activate && S.plugin->activate(&ctx, pp_get(params, "config")) && !ctx.error_code) pp_fail(&ctx, "ACTIVATION_FAILED", "activate failed");
     if (!ctx.error_code) result = pp_object();
   } else {
-    result = fn(&ctx, params);
+    /* positional arguments: an array as it is, named params (an object) as one argument, none as [] */
+    pp_value *args = params && params->type == PP_ARRAY ? NULL : pp_array();
+    if (args && params) pp_push(args, pp_clone(params));
+    result = fn(&ctx, args ? args : params);
+    pp_free(args);
   }
   S.nreq--;
-  if (ctx.error_code) {
+  if (ctx.produced) { /* answered with a stream: end it instead of answering again */
     pp_free(result);
-    send_error(own_id, ctx.error_code, ctx.error_message ? ctx.error_message : ctx.error_code, method);
+    pp_stream_release_(&ctx, params);
+  } else if ((pp_stream_release_(&ctx, params), ctx.error_code)) {
+    pp_free(result);
+    send_error_data(own_id, ctx.error_code, ctx.error_message ? ctx.error_message : ctx.error_code, method, ctx.error_data);
   } else {
     send_result(own_id, result);
   }
   free(ctx.error_code);
   free(ctx.error_message);
+  pp_free(ctx.error_data);
   pp_free(own_id);
 }
 
@@ -791,7 +821,9 @@ static void dispatch(char *body, size_t n) {
       if (id) send_error(id, "INVALID_REQUEST", "params must be an array or an object", method->str);
     } else if (id && id->type != PP_NULL) {
       handle_request(id, method->str, params, pp_get(msg, "traceparent"));
-    } else if (strcmp(method->str, "$/cancel") == 0) {
+    } else if (strncmp(method->str, "$/stream/", 9) == 0) {
+      pp_stream_receive_(method->str, params);
+    } else if (is_cancel(method->str)) {
       const pp_value *target = pp_get(params, "id");
       for (int i = 0; i < S.nreq; i++) if (same_id(S.reqs[i].id, target)) S.reqs[i].cancelled = 1;
     } else if (strcmp(method->str, "$/gone") == 0) {
@@ -816,7 +848,7 @@ void pp_transport_lost(const char *why) {
   for (int i = 0; i < S.ncalls; i++) {
     if (S.calls[i].response) continue;
     pp_value *data = pp_set(pp_object(), "code", pp_string("TRANSPORT_UNAVAILABLE"));
-    pp_value *e = pp_set(pp_set(pp_object(), "code", pp_number(-32000)), "message", pp_string(why));
+    pp_value *e = pp_set(pp_set(pp_object(), "code", pp_number(APPLICATION_ERROR)), "message", pp_string(why));
     pp_value *m = pp_set(pp_set(pp_object(), "jsonrpc", pp_string("2.0")), "id", pp_number((double)S.calls[i].id));
     S.calls[i].response = pp_set(m, "error", pp_set(e, "data", data));
   }
@@ -829,6 +861,14 @@ pp_value *pp_fail(pp_ctx *ctx, const char *code, const char *message) {
   free(ctx->error_message);
   ctx->error_code = strdup(code ? code : "INTERNAL_ERROR");
   ctx->error_message = strdup(message ? message : "");
+  pp_free(ctx->error_data);
+  ctx->error_data = NULL;
+  return NULL;
+}
+
+pp_value *pp_fail_data(pp_ctx *ctx, const char *code, const char *message, pp_value *data) {
+  pp_fail(ctx, code, message);
+  ctx->error_data = data;
   return NULL;
 }
 
@@ -863,7 +903,7 @@ pp_value *pp_call(pp_ctx *ctx, const char *method, pp_value *params) {
   const pp_value *error = pp_get(response, "error");
   if (error) {
     const pp_value *data = pp_get(error, "data");
-    const pp_value *code = pp_get(data, "code");
+    const pp_value *code = polyplug_data(data) ? pp_get(data, "code") : NULL;
     const pp_value *message = pp_get(error, "message");
     const char *c = code && code->type == PP_STRING ? code->str : NULL;
     if (!c) { /* derive the string code from the numeric one (docs/protocol.md §5.1) */
@@ -871,7 +911,8 @@ pp_value *pp_call(pp_ctx *ctx, const char *method, pp_value *params) {
       c = "INTERNAL_ERROR";
       for (size_t i = 0; num && i < sizeof NUMERIC / sizeof *NUMERIC; i++) if (num->number == NUMERIC[i].number) c = NUMERIC[i].code;
     }
-    pp_fail(ctx, c, message && message->type == PP_STRING ? message->str : c);
+    const pp_value *detail = polyplug_data(data) ? pp_get(data, "data") : data;
+    pp_fail_data(ctx, c, message && message->type == PP_STRING ? message->str : c, detail ? pp_clone(detail) : NULL);
   } else {
     result = pp_clone(pp_get(response, "result"));
     if (!result) result = pp_null();
@@ -897,6 +938,16 @@ void pp_log(const char *level, const char *message) {
 }
 
 const char *pp_plugin_id(void) { return S.id; }
+
+void pp_notify_(const char *method, pp_value *params) {
+  pp_value *m = pp_set(pp_set(pp_object(), "jsonrpc", pp_string("2.0")), "method", pp_string(method));
+  send_value(pp_set(m, "params", params));
+  pp_free(m);
+}
+
+void pp_answer_(const pp_value *id, pp_value *result) { send_result(id, result); }
+
+int pp_pump_(long timeout_ms) { return pump(timeout_ms); }
 
 /* ------------------------------------------------------------------ transports */
 

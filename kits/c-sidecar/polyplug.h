@@ -1,7 +1,7 @@
 /*
  * polyplug C sidecar kit: write a polyplug plugin in C99, libc only.
  * Implements docs/protocol.md version 1: transports stdio, fifo, unix, tcp; framings length,
- * content-length, ndjson; encoding json (bytes as {"$bytes": base64}).
+ * content-length, ndjson; encoding json (bytes as {"$bytes": base64}); streams both ways.
  *
  * The kit is single-threaded: requests are served one at a time, in arrival order. A handler that
  * waits (pp_sleep, pp_call) keeps serving other messages while it waits — including $/cancel for
@@ -56,7 +56,9 @@ char *pp_serialize(const pp_value *v, size_t *n);
 
 /* --- plugins --- */
 typedef struct pp_ctx pp_ctx;
-/** A method: returns its result (ownership passes to the kit; NULL means null), or calls pp_fail and returns NULL. */
+/** A method: returns its result (ownership passes to the kit; NULL means null), or calls pp_fail and returns NULL.
+ *  `params` is always an array of positional arguments: named params (an object) arrive as one
+ *  argument, absent params as none (docs/protocol.md 5). */
 typedef pp_value *(*pp_handler)(pp_ctx *ctx, const pp_value *params);
 typedef struct { const char *name; pp_handler fn; } pp_method;
 
@@ -74,6 +76,9 @@ int pp_run(const pp_plugin *plugin);
 
 /** Makes the current request fail with the string `code` (e.g. "E_NOT_READY") and `message`. Returns NULL. */
 pp_value *pp_fail(pp_ctx *ctx, const char *code, const char *message);
+/** pp_fail with `data` (any JSON; ownership passes to the kit), sent as the error's `data.data`. After a
+ *  failed pp_call, the error carries the host's data: a foreign peer's whole `data` (docs/protocol.md 5.1). */
+pp_value *pp_fail_data(pp_ctx *ctx, const char *code, const char *message, pp_value *data);
 /** Sleeps `ms` while serving other messages. Returns 1 as soon as the request is cancelled, else 0. */
 int pp_sleep(pp_ctx *ctx, long ms);
 /** Whether the caller cancelled the current request. */
@@ -87,5 +92,21 @@ void pp_progress(pp_ctx *ctx, pp_value *value);
 void pp_log(const char *level, const char *message);
 /** The plugin id (POLYPLUG_PLUGIN_ID). */
 const char *pp_plugin_id(void);
+
+/* --- streams (docs/protocol.md §7.1) --- */
+typedef struct pp_stream pp_stream;
+/** Answers the current request with a stream; send its items with pp_stream_send, then return
+ *  from the method: the kit ends the stream then (with the method's pp_fail error, if any). NULL
+ *  after pp_fail when no stream can be opened. */
+pp_stream *pp_stream_begin(pp_ctx *ctx);
+/** Sends one item (takes ownership), serving other messages while the consumer has granted no
+ *  credit. Returns 0, or 1 once the consumer cancelled: stop and return. */
+int pp_stream_send(pp_stream *s, pp_value *item);
+/** Reads a {"$stream": SID} value (an argument, or a host call's result) as a stream; NULL for
+ *  any other value. What the method leaves unread is cancelled when it returns. */
+pp_stream *pp_stream_open(pp_ctx *ctx, const pp_value *marker);
+/** The next item (the caller frees), serving other messages while it waits; NULL at the end, or
+ *  NULL with the producer's error set on ctx (as by pp_fail) when it failed. */
+pp_value *pp_stream_next(pp_ctx *ctx, pp_stream *s);
 
 #endif

@@ -4,7 +4,9 @@ Implements the sidecar side of docs/protocol.md: the transports stdio, fifo, uni
 shm (polyplug_shm.py), http and ws (polyplug_http.py: its own http.server and WebSocket, from
 polyplug_ws.py); the framings length, content-length and ndjson; the JSON encoding (Uint8Array <-> bytes as
 {"$bytes": base64}); the $/hello handshake with the launch token; $/activate, $/shutdown, $/ping,
-$/cancel, $/progress and $/log; calls to the host API; exit when the host is gone.
+$/cancel (or LSP's $/cancelRequest), $/progress and $/log; calls to the host API; streams both ways
+(polyplug_stream.py: a method that returns a generator streams its items, a stream argument arrives
+as an iterator); exit when the host is gone.
 
     import polyplug
     plugin = polyplug.Plugin()
@@ -36,16 +38,36 @@ import struct
 import sys
 import threading
 
+from polyplug_stream import Incoming, Streams, is_stream_source, stream_ref
+
 PROTOCOL_VERSION = 1
 DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
 
-# JSON-RPC numeric codes for the polyplug string codes (docs/protocol.md, "Errors").
+# JSON-RPC numeric codes for the polyplug string codes: schema/error-codes.json, which
+# test/error-codes.test.ts checks this table against (docs/protocol.md 5.1).
 NUMERIC_CODES = {
     "PARSE_ERROR": -32700, "INVALID_REQUEST": -32600, "METHOD_NOT_FOUND": -32601,
-    "INVALID_PARAMS": -32602, "INTERNAL_ERROR": -32603, "RPC_CANCELLED": -32800,
-    "RPC_TIMEOUT": -32001, "PERMISSION_DENIED": -32002, "FRAME_TOO_LARGE": -32003,
-    "MESSAGE_TOO_DEEP": -32004, "DUPLICATE_REQUEST_ID": -32005,
+    "INVALID_PARAMS": -32602, "INTERNAL_ERROR": -32603,
+    "SERVER_NOT_INITIALIZED": -32002, "UNKNOWN_ERROR_CODE": -32001,
+    "RPC_CANCELLED": -32800, "CONTENT_MODIFIED": -32801, "SERVER_CANCELLED": -32802, "REQUEST_FAILED": -32803,
+    "RPC_TIMEOUT": -31001, "PERMISSION_DENIED": -31002, "FRAME_TOO_LARGE": -31003,
+    "MESSAGE_TOO_DEEP": -31004, "DUPLICATE_REQUEST_ID": -31005,
 }
+APPLICATION_ERROR = -31000
+CODES_BY_NUMBER = {n: c for c, n in NUMERIC_CODES.items()}
+CANCEL_METHODS = ("$/cancel", "$/cancelRequest")   # polyplug's and LSP's name for the same notification
+_POLYPLUG_DATA_KEYS = {"code", "plugin", "method", "data"}
+
+
+def error_from_wire(error):
+    """A PolyplugError from any peer's error object: polyplug's `data` gives the string code;
+    a foreign peer's `data` (any JSON value) is kept whole and the code comes from the number."""
+    data = error.get("data") if isinstance(error, dict) else None
+    message = error.get("message", "") if isinstance(error, dict) else ""
+    if isinstance(data, dict) and isinstance(data.get("code"), str) and set(data) <= _POLYPLUG_DATA_KEYS:
+        return PolyplugError(data["code"], message, data.get("data"))
+    number = error.get("code") if isinstance(error, dict) else None
+    return PolyplugError(CODES_BY_NUMBER.get(number, "INTERNAL_ERROR"), message, data)
 
 
 class PolyplugError(Exception):
@@ -276,6 +298,12 @@ class Session:
         self._pending = {}
         self._next_id = 1
         self._closed = None
+        self.streams = Streams(self.notify, PolyplugError, self._wire_error, _workers.run)
+
+    def _wire_error(self, error):
+        if isinstance(error, PolyplugError):
+            return self.error_message(None, error.code, error.message, data=error.data)["error"]
+        return self.error_message(None, "INTERNAL_ERROR", "%s: %s" % (type(error).__name__, error))["error"]
 
     # -- sending --
     def send(self, message):
@@ -288,10 +316,12 @@ class Session:
         self.notify("$/log", {"level": level, "message": str(message)})
 
     def call(self, method, args, traceparent=None):
-        """Calls the host (e.g. host/echo) and blocks this thread for the answer. `traceparent`
+        """Calls the host (e.g. host/echo) and blocks this thread for the answer. Generator
+        arguments are streamed; a stream result comes back as an iterator. `traceparent`
         (default: the one of the request this thread serves) keeps the call in the caller's trace."""
         if traceparent is None:
             traceparent = getattr(_current, "traceparent", None)
+        args = self.streams.produce_args(list(args))
         with self._lock:
             if self._closed:
                 raise PolyplugError("TRANSPORT_UNAVAILABLE", self._closed)
@@ -309,10 +339,10 @@ class Session:
         slot[0].wait()
         answer = slot[1]
         if "error" in answer:
-            error = answer["error"]
-            data = error.get("data") if isinstance(error.get("data"), dict) else {}
-            raise PolyplugError(data.get("code", "INTERNAL_ERROR"), error.get("message", ""), data.get("data"))
-        return answer.get("result")
+            raise error_from_wire(answer["error"])
+        result = answer.get("result")
+        sid = stream_ref(result)
+        return result if sid is None else self.streams.consume(sid)
 
     def error_message(self, request_id, code, message, method=None, data=None):
         wire = {"code": code, "plugin": self.plugin.id}
@@ -321,7 +351,7 @@ class Session:
         if data is not None:
             wire["data"] = data
         return {"jsonrpc": "2.0", "id": request_id,
-                "error": {"code": NUMERIC_CODES.get(code, -32000), "message": message, "data": wire}}
+                "error": {"code": NUMERIC_CODES.get(code, APPLICATION_ERROR), "message": message, "data": wire}}
 
     # -- receiving --
     def _invoke(self, message, ctx):
@@ -329,6 +359,7 @@ class Session:
         _current.session = self
         _current.traceparent = ctx.traceparent
         exit_after = False
+        arg_streams = []
         try:
             if method.startswith("$/"):
                 result = self.plugin._reserved(method, params)
@@ -338,10 +369,15 @@ class Session:
                 if fn is None:
                     raise PolyplugError("METHOD_NOT_FOUND", "no method named %r" % method)
                 args = params if isinstance(params, list) else ([] if params is None else [params])
+                arg_streams = self.streams.consume_args(args)
                 if _wants_ctx(fn):
                     result = fn(*args, ctx=ctx)
                 else:
                     result = fn(*args)
+                if is_stream_source(result):
+                    # Argument streams live until the result stream ends (docs/protocol.md, 7.1).
+                    release, arg_streams = arg_streams, []
+                    result = self.streams.produce(result, on_finish=lambda: [s.close() for s in release], on_cancel=ctx.cancelled.set)
             answer = {"jsonrpc": "2.0", "id": request_id, "result": result}
         except PolyplugError as e:
             answer = self.error_message(request_id, e.code, e.message, method, e.data)
@@ -351,6 +387,8 @@ class Session:
             answer = self.error_message(request_id, "INTERNAL_ERROR", "%s: %s" % (type(e).__name__, e), method)
         finally:
             self._inflight.pop(request_id, None)
+            for stream in arg_streams:
+                stream.close()
         try:
             self.send(answer)
         except (TypeError, ValueError) as e:   # a result JSON cannot carry
@@ -370,7 +408,10 @@ class Session:
             method = message["method"]
             if "id" not in message:
                 params = message.get("params")
-                if method == "$/cancel" and isinstance(params, dict) and _usable_id(params.get("id")):
+                if isinstance(method, str) and method.startswith("$/stream/"):
+                    self.streams.receive(method, params)
+                    return
+                if method in CANCEL_METHODS and isinstance(params, dict) and _usable_id(params.get("id")):
                     ctx = self._inflight.get(params["id"])
                     if ctx:
                         ctx.cancelled.set()
@@ -402,6 +443,7 @@ class Session:
             pending, self._pending = self._pending, {}
         for ctx in list(self._inflight.values()):
             ctx.cancelled.set()
+        self.streams.close_all(PolyplugError("TRANSPORT_UNAVAILABLE", reason))
         for request_id, slot in pending.items():
             slot[1] = self.error_message(request_id, "TRANSPORT_UNAVAILABLE", reason)
             slot[0].set()
@@ -450,7 +492,8 @@ class Plugin:
             versions = (params or {}).get("protocol", [PROTOCOL_VERSION])
             if PROTOCOL_VERSION not in versions:
                 raise PolyplugError("PROTOCOL_MISMATCH", "host speaks %r, plugin speaks 1" % versions)
-            answer = {"protocol": PROTOCOL_VERSION, "id": self.id, "methods": sorted(self.methods), "encodings": ["json"]}
+            answer = {"protocol": PROTOCOL_VERSION, "id": self.id, "methods": sorted(self.methods), "encodings": ["json"],
+                      "capabilities": ["streams"]}
             if os.environ.get("POLYPLUG_TOKEN"):
                 answer["token"] = os.environ["POLYPLUG_TOKEN"]
             return answer

@@ -1,20 +1,27 @@
-/** `polyplug` command line: list, call, commands, exec, status, dashboard, validate, pack, install, uninstall, keygen. */
+/** `polyplug` command line: list, call, session, commands, exec, status, dashboard, validate, check, pack, install, uninstall, keygen, kit. */
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { runCall } from './call.js'
 import { runCheck } from './check.js'
 import { runCommands, runExec } from './commands.js'
+import { runSession } from './session.js'
 import { runStatus } from './status.js'
 import { runDashboard } from './dashboard.js'
 import { runList } from './list.js'
 import { runInstall, runKeygen, runPack, runUninstall } from './package.js'
 import { runValidate } from './validate.js'
 import { UsageError } from './output.js'
+import { kitUsage, runKit } from './kit.js'
 
 const usage = `polyplug — a plugin host for Node.js
 
 Usage:
   polyplug list --plugins DIR [--json]
   polyplug call --plugins DIR ID METHOD [PARAMS_JSON] [--timeout MS]
+  polyplug session --plugins DIR ID [--on METHOD]... [--timeout MS]
+                                            (one session across many calls: JSON lines on stdin, e.g.
+                                             {"id":1,"method":"initialize","params":[{}]}, {"method":"initialized"},
+                                             {"wait":"METHOD"}; answers and --on notifications as JSON lines)
   polyplug commands --plugins DIR [--json]
   polyplug exec --plugins DIR COMMAND [ARGS_JSON]
   polyplug status --plugins DIR [--json] [COMMAND]   (host.stats() after start-up, or after running COMMAND)
@@ -27,11 +34,20 @@ Usage:
                                             (into DIR/ID; only upgrades without --force; with --trust, only signed packages)
   polyplug uninstall --plugins DIR ID [--json]
   polyplug keygen DIR [--json]              (an Ed25519 key pair for --sign / --trust)
+  polyplug kit NAME DIR [--force]           (copies a plugin kit into a plugin folder)
+  polyplug help | --help | -h
+  polyplug --version | -v
 
 PARAMS_JSON and ARGS_JSON are JSON arrays of positional arguments, e.g. '["hi"]'.
 --plugins may be given several times (roots in priority order).
 list statuses: inactive, active, failed, disabled, unavailable (with the resolution error), invalid.
+kits:
+${kitUsage()}
 `
+
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+}
 
 
 async function main(argv: string[]): Promise<number> {
@@ -42,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
       plugins: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
       timeout: { type: 'string' },
+      on: { type: 'string', multiple: true },
       out: { type: 'string' },
       sign: { type: 'string' },
       trust: { type: 'string', multiple: true },
@@ -50,10 +67,15 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       token: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
+      version: { type: 'boolean', short: 'v', default: false },
     },
   })
   const [command, ...rest] = positionals
-  if (values.help || !command) {
+  if (values.version) {
+    process.stdout.write(`${version()}\n`)
+    return 0
+  }
+  if (values.help || !command || command === 'help') {
     process.stdout.write(usage)
     return command || values.help ? 0 : 2
   }
@@ -63,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
       return runList(requirePlugins(plugins), values.json ?? false)
     case 'call':
       return runCall(requirePlugins(plugins), rest, values.timeout === undefined ? undefined : Number(values.timeout))
+    case 'session':
+      return runSession(requirePlugins(plugins), rest, { on: values.on ?? [], ...(values.timeout === undefined ? {} : { timeout: Number(values.timeout) }) })
     case 'commands':
       return runCommands(requirePlugins(plugins), values.json ?? false)
     case 'status':
@@ -81,6 +105,8 @@ async function main(argv: string[]): Promise<number> {
       return runInstall(requirePlugins(plugins), rest, { force: values.force ?? false, trust: values.trust ?? [], json: values.json ?? false })
     case 'keygen':
       return runKeygen(rest, values.json ?? false)
+    case 'kit':
+      return runKit(rest, values.force ?? false)
     case 'uninstall':
       return runUninstall(requirePlugins(plugins), rest, values.json ?? false)
     default:

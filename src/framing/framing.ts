@@ -116,7 +116,7 @@ export class FrameDecoder {
       if (this.#buffered < 4) return undefined
       const header = this.#take(4)
       const size = new DataView(header.buffer, header.byteOffset, 4).getUint32(0, false)
-      if (size > this.maxFrameBytes) throw this.#tooLarge(size)
+      if (size > this.maxFrameBytes) throw isText(header) ? strayText(concat(header, this.#peek(Math.min(this.#buffered, STRAY_SHOWN)))) : this.#tooLarge(size)
       this.#need = size
     }
     return this.#body()
@@ -171,14 +171,14 @@ export class FrameDecoder {
     let size: number | undefined
     for (const line of text.split('\r\n')) {
       const colon = line.indexOf(':')
-      if (colon <= 0) throw invalid(`malformed header line ${JSON.stringify(line.slice(0, 80))}`)
+      if (colon <= 0) throw isText(block) ? strayText(block) : invalid(`malformed header line ${JSON.stringify(line.slice(0, 80))}`)
       const name = line.slice(0, colon).trim().toLowerCase()
       const value = line.slice(colon + 1).trim()
       if (name !== 'content-length') continue // e.g. Content-Type: ignored, as LSP allows
       if (!/^\d{1,15}$/.test(value)) throw invalid(`Content-Length ${JSON.stringify(value.slice(0, 40))} is not a decimal number`)
       size = Number(value)
     }
-    if (size === undefined) throw invalid('headers carry no Content-Length')
+    if (size === undefined) throw isText(block) && !/^content-length\s*:/im.test(text) ? strayText(block) : invalid('headers carry no Content-Length')
     if (size > this.maxFrameBytes) throw this.#tooLarge(size)
     return size
   }
@@ -240,6 +240,45 @@ export class FrameDecoder {
     this.#buffered -= n
     return out
   }
+}
+
+/**
+ * Text where a frame header was expected is not a frame: the other side printed to the stream that
+ * carries frames (a stray `print` on stdout). Reported as such, with the first bytes shown.
+ */
+function strayText(bytes: Uint8Array): PolyplugError {
+  const text = printable(bytes.subarray(0, STRAY_SHOWN))
+  return new PolyplugError(
+    ErrorCodes.FRAME_INVALID,
+    `the plugin wrote text where frames were expected: ${JSON.stringify(`${text}…`)} (stdout carries frames: log with ctx.log or to stderr)`,
+    { data: { stray: text } },
+  )
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength)
+  out.set(a)
+  out.set(b, a.byteLength)
+  return out
+}
+
+/** How many leading bytes of stray text an error shows. */
+const STRAY_SHOWN = 40
+
+function isTextByte(byte: number): boolean {
+  return (byte >= 0x20 && byte <= 0x7e) || byte === 0x09 || byte === 0x0a || byte === 0x0d
+}
+
+/** True when every byte is printable ASCII or common whitespace. */
+function isText(bytes: Uint8Array): boolean {
+  return bytes.every(isTextByte)
+}
+
+/** Bytes as text for an error message: printable ASCII and whitespace kept, anything else shown as `.`. */
+function printable(bytes: Uint8Array): string {
+  let out = ''
+  for (const byte of bytes) out += isTextByte(byte) ? String.fromCharCode(byte) : '.'
+  return out
 }
 
 function invalid(message: string): PolyplugError {

@@ -3,6 +3,7 @@
  * them lazily (dependencies first), routes commands, hooks, events and calls, enforces host API
  * permissions, keeps state in SQLite, and stops everything in reverse dependency order.
  */
+import type { SandboxOptions } from '../placement/sandbox.js'
 import { watch, type FSWatcher } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { discoverPlugins, type LoadedManifest } from '../manifest/load.js'
@@ -55,6 +56,11 @@ export interface HostOptions {
   installDir?: string
   /** Ed25519 public keys (PEM): when set, `install` accepts only packages signed by one of them. */
   trustedKeys?: readonly string[]
+  /**
+   * Process plugins run in a Landlock sandbox (docs/confinement.md). Where the kernel lacks rules
+   * a plugin needs, it is refused with SANDBOX_UNAVAILABLE unless listed here (`true`: any).
+   */
+  sandbox?: SandboxOptions
 }
 
 /** What a `rescan` changed, by plugin id. */
@@ -76,8 +82,18 @@ export interface PluginHandle {
   readonly id: string
   info(): PluginInfo
   call<T = unknown>(method: string, args?: unknown[], options?: CallOptions): Promise<T>
-  /** Sends a notification (no answer), starting the plugin if needed: e.g. a language server's `textDocument/didOpen`. */
+  /**
+   * Sends a notification (no answer), starting the plugin if needed, e.g. LSP's `initialized` or
+   * `textDocument/didOpen`. `args` are positional like `call`'s; a language server gets a single
+   * object argument by name. Resolves once the message is handed to the channel.
+   */
   notify(method: string, args?: unknown[]): Promise<void>
+  /**
+   * Calls `listener` with the params of each `method` notification the plugin sends (e.g.
+   * `textDocument/publishDiagnostics`), in this and later sessions, until the returned function is
+   * called. Names starting with `$/` or `host/` are refused (INVALID_PARAMS).
+   */
+  onNotification(method: string, listener: (params: unknown) => void): Disposable
   proxy<Api>(options?: CallOptions): Remote<Api>
   activate(reason?: string): Promise<void>
   stop(): Promise<void>
@@ -135,6 +151,7 @@ export class Host {
       startTimeoutMs: 10_000,
       pingTimeoutMs: 1_000,
       restart: {},
+      sandbox: {},
       ...options,
       logger: this.#recent.tap(options.logger ?? stderrLogger(options.logLevel)),
     }
@@ -334,6 +351,7 @@ export class Host {
         await this.#activate(id, `onMethod:${method}`)
         await runtime.notify(method, args ?? [])
       },
+      onNotification: (method, listener) => runtime.notifications.on(method, listener),
       proxy: <Api>(options: CallOptions = {}) =>
         createProxy<Api>((method, args) => this.#call(id, method, args, options, `onMethod:${method}`)),
       activate: (reason) => this.#activate(id, reason ?? 'explicit'),
@@ -516,6 +534,7 @@ export class Host {
       startTimeoutMs: this.#options.startTimeoutMs,
       pingTimeoutMs: this.#options.pingTimeoutMs,
       restart: this.#options.restart,
+      sandbox: this.#options.sandbox,
       config: () => this.#config(id).get(),
       registerApi: (peer) =>
         createSession(peer, runtime, {

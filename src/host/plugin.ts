@@ -4,6 +4,7 @@
  * heartbeat, and a plugin that cannot answer it is terminated as hung).
  */
 import pidusage from 'pidusage'
+import type { SandboxOptions } from '../placement/sandbox.js'
 import type { LoadedManifest } from '../manifest/load.js'
 import type { Manifest } from '../manifest/schema.js'
 import type { Launched } from '../placement/placement.js'
@@ -11,12 +12,14 @@ import { polyplugProtocol } from '../placement/protocol.js'
 import { launcherFor } from '../placement/registry.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { Peer } from '../rpc/peer.js'
+import { isStreamSource } from '../rpc/stream.js'
 import type { CallOptions } from '../rpc/types.js'
 import { Reserved } from '../rpc/wire.js'
 import { PROTOCOL_VERSION, USAGE_METHOD, type HelloParams, type HelloResult, type LogParams } from '../sdk/protocol.js'
 import { HOST_VERSION } from './host-api.js'
 import type { HostLogger, LogLevel } from './log.js'
 import { CallStats, type MethodStats } from './stats.js'
+import { PluginNotifications } from './notifications.js'
 import { RestartPolicy, type RestartPolicyOptions } from './supervisor.js'
 import { traced } from './tracing.js'
 
@@ -43,6 +46,8 @@ export interface PluginInfo {
   activateMs?: number
   /** Methods the plugin reported in its handshake. */
   methods?: string[]
+  /** Protocol features it reported in its handshake, e.g. `streams`. */
+  capabilities?: string[]
   lastError?: { code: string; message: string }
   /** Resolved dependency plugin ids. */
   dependencies?: string[]
@@ -104,6 +109,8 @@ export interface PluginRuntimeOptions {
   pingTimeoutMs: number
   /** Backoff and circuit breaker for plugins that crash (src/host/supervisor.ts). */
   restart?: RestartPolicyOptions
+  /** The application's choice for kernels that lack sandbox rules (process placement). */
+  sandbox?: SandboxOptions
 }
 
 interface Session {
@@ -128,12 +135,17 @@ export class PluginRuntime {
   /** Resolved dependency ids, set by the host after resolution. */
   dependencies: string[] = []
   readonly #restart: RestartPolicy
+  /** The application's subscriptions to this plugin's notifications; they survive restarts. */
+  readonly notifications: PluginNotifications
 
   constructor(loaded: LoadedManifest, options: PluginRuntimeOptions) {
     this.id = loaded.manifest.id
     this.#loaded = loaded
     this.#options = options
     this.#restart = new RestartPolicy(this.id, options.restart)
+    this.notifications = new PluginNotifications(this.id, (method, error) =>
+      options.logger({ level: 'warn', plugin: this.id, message: `notification listener for ${method} threw: ${toPolyplugError(error).message}` }),
+    )
   }
 
   /** Closes the circuit breaker after the plugin was quarantined for crashing too often. */
@@ -263,6 +275,9 @@ export class PluginRuntime {
 
   async #call<T>(method: string, args: unknown[], options: CallOptions, reason: string): Promise<T> {
     const session = await this.activate(reason)
+    if (args.some(isStreamSource) && !this.#info.capabilities?.includes('streams')) {
+      throw new PolyplugError(ErrorCodes.STREAMS_UNSUPPORTED, `plugin "${this.id}" does not speak streams (no "streams" capability in its $/hello answer); pass the values as an array instead`, { plugin: this.id, method })
+    }
     const t0 = performance.now()
     const counted = !method.startsWith('$/')
     try {
@@ -297,7 +312,6 @@ export class PluginRuntime {
     const session = await this.activate(`onMethod:${method}`)
     await session.peer.notify(method, protocolOf(session).params(args))
   }
-
 
   /**
    * Asks the plugin to deactivate, then stops it; a plugin that does not answer is killed.
@@ -343,6 +357,7 @@ export class PluginRuntime {
         id: this.id,
         loaded: this.#loaded,
         startTimeoutMs: startTimeout,
+        sandbox: this.#options.sandbox,
         log: (level, message) => this.#options.logger({ level, plugin: this.id, message }),
       })
       const t1 = performance.now()
@@ -372,7 +387,7 @@ export class PluginRuntime {
       this.#state = 'active'
       this.#activations++
       this.#activeSince = Date.now()
-      this.#info = { activationReason: reason, loadMs: t1 - t0, activateMs: performance.now() - t1, methods: hello.methods }
+      this.#info = { activationReason: reason, loadMs: t1 - t0, activateMs: performance.now() - t1, methods: hello.methods, capabilities: hello.capabilities ?? [] }
       return session
     } catch (error) {
       const e = toPolyplugError(error).withContext(this.id, undefined)
@@ -388,6 +403,7 @@ export class PluginRuntime {
   /** A protocol without polyplug's handshake (an LSP server) has no token or activate: it is active once connected. */
   #startedWithoutHandshake(launched: Launched, peer: Peer, reason: string, loadMs: number): Session {
     const session = { launched, peer }
+    this.notifications.attach(peer)
     this.#session = session
     this.#state = 'active'
     this.#activations++
@@ -406,6 +422,7 @@ export class PluginRuntime {
       name: this.id,
       timeout,
       ...(launched.codec ? { codec: launched.codec } : {}),
+      cancelMethod: protocolOf({ launched }).cancelMethod,
       onProtocolError: (error) => this.#options.logger({ level: 'warn', plugin: this.id, message: `protocol: ${error.code}: ${error.message}` }),
     })
     launched.channel.onClose((error) => this.#onClosed(peer, error))
@@ -414,6 +431,7 @@ export class PluginRuntime {
 
   #serveHost(peer: Peer): void {
     this.#options.registerApi(peer)
+    this.notifications.attach(peer)
     peer.handle(Reserved.log, (params) => {
       const { level, message } = (params ?? {}) as Partial<LogParams>
       this.#options.logger({ level: level ?? 'info', plugin: this.id, message: String(message) })

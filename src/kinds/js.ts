@@ -7,11 +7,29 @@ import { createRequire, register } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { isPluginDefinition, type PluginDefinition } from '../sdk/define.js'
+import semver from 'semver'
+import { typescriptVersion } from './ts-cache.js'
+import { findsHostSdk, SHARE_SDK_ENV } from './sdk-share.js'
+
+/**
+ * The typescript versions with the `transpileModule` API that ts-hooks.ts uses; package.json's
+ * peerDependencies says the same (test/typescript-versions.test.ts runs the range's ends).
+ * TypeScript 7 (the native compiler) has no JavaScript API.
+ */
+export const TYPESCRIPT_RANGE = '>=5.0.0 <7'
 
 /** How many times each entry was loaded in this thread. */
 const generations = new Map<string, number>()
 let hooksRegistered = false
 let tsHooksRegistered = false
+let sdkHooksRegistered = false
+
+function shareSdk(entryPath: string): void {
+  const decided = process.env[SHARE_SDK_ENV]
+  if (sdkHooksRegistered || (decided === undefined ? findsHostSdk(entryPath) : decided !== '1')) return
+  register(new URL('./sdk-hooks.js', import.meta.url))
+  sdkHooksRegistered = true
+}
 
 /** A `.ts`/`.mts` entry: TypeScript is transpiled on load (ts-hooks.ts), if the typescript package is installed. */
 async function enableTypeScript(entryPath: string, id: string): Promise<void> {
@@ -21,6 +39,14 @@ async function enableTypeScript(entryPath: string, id: string): Promise<void> {
     createRequire(import.meta.url).resolve('typescript')
   } catch (cause) {
     throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `${entryPath} is TypeScript: install the typescript package next to polyplug to load it (or point entry at compiled JavaScript)`, { plugin: id, cause })
+  }
+  const version = typescriptVersion()
+  if (!semver.satisfies(version, TYPESCRIPT_RANGE)) {
+    throw new PolyplugError(
+      ErrorCodes.PLUGIN_UNAVAILABLE,
+      `${entryPath} is TypeScript, and the typescript package found is ${version}, which has no transpileModule API (polyplug supports typescript ${TYPESCRIPT_RANGE}): run \`npm install typescript@5\` (or typescript@6)`,
+      { plugin: id, data: { typescript: version, supported: TYPESCRIPT_RANGE } },
+    )
   }
   register(new URL('./ts-hooks.js', import.meta.url))
   tsHooksRegistered = true
@@ -43,6 +69,7 @@ function entryUrl(entryPath: string): string {
 export async function loadJsPlugin(entryPath: string, id: string): Promise<PluginDefinition> {
   let module: { default?: unknown; plugin?: unknown }
   await enableTypeScript(entryPath, id)
+  shareSdk(entryPath)
   try {
     module = (await import(entryUrl(entryPath))) as typeof module
   } catch (cause) {

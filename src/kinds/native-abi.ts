@@ -5,7 +5,7 @@
  * version 1 and a size that covers every version-1 field.
  */
 import { openSync, readSync, closeSync } from 'node:fs'
-import koffi from 'koffi'
+import koffi from './koffi.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 
 export const ABI_VERSION = 1

@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import koffi from 'koffi'
+import koffi from './koffi.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { parse, stringify } from '../rpc/codec.js'
 import type { PluginContext } from '../sdk/define.js'

@@ -7,9 +7,9 @@
  * a long native call cannot stall the event loop, and host->call can block its own thread while
  * this thread answers. Each concurrent call holds one pool thread (UV_THREADPOOL_SIZE, default 4).
  */
-import koffi from 'koffi'
+import koffi from './koffi.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
-import type { MethodContext, PluginDefinition } from '../sdk/define.js'
+import { NO_STREAMS, type MethodContext, type PluginDefinition } from '../sdk/define.js'
 import { openNativeLibrary, type NativeLibrary } from './native-abi.js'
 import { encodeJson, NativeHostTable, readJson } from './native-host.js'
 
@@ -136,6 +136,7 @@ export async function loadNativePlugin(entryPath: string, id: string): Promise<P
   // which `definePlugin`'s type refuses for authors, so the definition is built here directly.
   const definition: PluginDefinition = {
     methods,
+    capabilities: NO_STREAMS,
     async activate(context) {
       host.attach(context)
       if (!lib.init) return

@@ -32,7 +32,8 @@ export function cacheDir(): string | undefined {
 
 let version: string | undefined
 
-function typescriptVersion(): string {
+/** The version of the typescript package polyplug finds (next to polyplug, or in the application). */
+export function typescriptVersion(): string {
   version ??= (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('typescript/package.json'), 'utf8')) as { version: string }).version
   return version
 }

@@ -16,7 +16,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Manifest } from '../manifest/schema.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
-import type { LogLevel, MethodContext, PluginContext, PluginDefinition } from '../sdk/define.js'
+import { NO_STREAMS, type LogLevel, type MethodContext, type PluginContext, type PluginDefinition } from '../sdk/define.js'
 import { checkHostFunction, EXTISM_USER, hostFunctionImports } from './extism-host-functions.js'
 import { ExtismKernel } from './extism-kernel.js'
 import { httpAsk, httpFetch } from './extism-http.js'
@@ -300,6 +300,7 @@ export async function loadExtismPlugin(request: ExtismLoadRequest): Promise<Plug
   }
   return {
     methods,
+    capabilities: NO_STREAMS,
     activate(ctx) {
       plugin.context = ctx
     },

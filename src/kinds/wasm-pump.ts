@@ -16,7 +16,7 @@ import type { WasmBridge } from './wasm.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { invokeWithContext } from '../rpc/invoke.js'
 import { methodEntries } from '../rpc/peer.js'
-import { errorFromWire, errorToWire, isRecord, Reserved, type RequestId, type WireError } from '../rpc/wire.js'
+import { errorFromWire, errorToWire, isCancel, isRecord, Reserved, type RequestId, type WireError } from '../rpc/wire.js'
 import type { PluginDefinition } from '../sdk/define.js'
 import type { PortLike } from '../registry/types.js'
 
@@ -54,7 +54,7 @@ export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: st
       if (id !== undefined && id === awaited) return message
       return void hold(message)
     }
-    if (method === Reserved.cancel) {
+    if (isCancel(method)) {
       const target = (message.params as { id?: RequestId } | undefined)?.id
       if (target !== undefined) nested.get(target)?.abort()
       listener?.(message)

@@ -10,7 +10,7 @@ import { dirname } from 'node:path'
 import type { Manifest } from '../manifest/schema.js'
 import { base64ToBytes, bytesToBase64, containsBytes } from '../rpc/codec.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
-import type { MethodContext, PluginContext, PluginDefinition } from '../sdk/define.js'
+import { NO_STREAMS, type MethodContext, type PluginContext, type PluginDefinition } from '../sdk/define.js'
 import { DEFAULT_WASM_MEMORY_MB, memoryForModule } from './wasm-memory.js'
 import { createWasi, prepareWasi, WASI_MODULE, type WasiSetup } from './wasm-wasi.js'
 
@@ -362,6 +362,7 @@ export async function loadWasmPlugin(request: WasmLoadRequest): Promise<PluginDe
   }
   return {
     methods,
+    capabilities: NO_STREAMS,
     activate(context) {
       plugin.context = context
     },

@@ -204,7 +204,7 @@ export const manifestSchema = () => Type.Object(
     id: Type.String({
       pattern: PLUGIN_ID_PATTERN,
       maxLength: 214,
-      description: 'Unique plugin id: lowercase letters, digits, ".", "_" and "-".',
+      description: 'Unique plugin id: lowercase letters, digits, ".", "_" and "-". Ids starting with "polyplug-" are reserved.',
     }),
     version: Type.String({
       pattern: VERSION_PATTERN,

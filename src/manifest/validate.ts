@@ -54,6 +54,13 @@ export function formatProblem(problem: ManifestProblem): string {
   return `${problem.path || '(root)'}: expected ${problem.expected}, found ${problem.found}`
 }
 
+/** Plugin ids polyplug keeps for itself: its own users and clients (the embedded MQTT broker's `polyplug-host`) use this prefix. */
+export const RESERVED_ID_PREFIX = 'polyplug-'
+
+export function isReservedId(id: string): boolean {
+  return id.startsWith(RESERVED_ID_PREFIX)
+}
+
 /** Validates a parsed manifest, applies defaults, and throws a ManifestError listing every problem. */
 export function validateManifest(value: unknown, file: string): Manifest {
   const id = typeof (value as { id?: unknown } | null)?.id === 'string' ? (value as { id: string }).id : undefined
@@ -64,6 +71,13 @@ export function validateManifest(value: unknown, file: string): Manifest {
   const byScheme = placement === 'remote' && value.remote ? remoteTransports(schemeOf(value.remote.url)) : undefined
   const transport = value.transport ?? byScheme?.[0] ?? defaultTransport(placement) ?? ''
   const problems: ManifestProblem[] = []
+  if (isReservedId(value.id)) {
+    problems.push({
+      path: '/id',
+      expected: `an id not starting with "${RESERVED_ID_PREFIX}" (reserved for polyplug's own parties, e.g. the MQTT broker's host user "polyplug-host"): rename the plugin`,
+      found: JSON.stringify(value.id),
+    })
+  }
   if (byScheme && !byScheme.includes(transport)) {
     problems.push({ path: '/transport', expected: `one of ${list(byScheme)} for remote url ${JSON.stringify(value.remote?.url)}`, found: JSON.stringify(transport) })
   }

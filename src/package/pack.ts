@@ -5,10 +5,11 @@
  */
 import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join, relative, resolve } from 'node:path'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import * as tar from 'tar'
 import { readManifest } from '../manifest/load.js'
 import { PACKAGE_SIGNATURE, signMeta, type KeyInput } from './signing.js'
+import { packable } from './ignore.js'
 import { listFiles, nativePath, PACKAGE_EXTENSION, PACKAGE_FORMAT, PACKAGE_META, packageError, sha256File, type PackageMeta } from './format.js'
 
 export interface PackOptions {
@@ -38,7 +39,7 @@ export async function packPlugin(dir: string, options: PackOptions = {}): Promis
   if (!(await stat(entryPath).catch(() => undefined))?.isFile()) {
     throw packageError(`entry ${manifest.entry} does not exist`, { entry: manifest.entry }, manifest.id)
   }
-  const paths = await listFiles(root)
+  const paths = await packable(root, await listFiles(root), entryRel.split(sep).join('/'))
   const meta: PackageMeta = { format: PACKAGE_FORMAT, id: manifest.id, version: manifest.version, files: {} }
   const staging = await mkdtemp(join(tmpdir(), 'polyplug-pack-'))
   try {

@@ -3,12 +3,12 @@
  *
  * Every sidecar (exec plugins and the Node process carrier alike) gets an environment holding
  * only PATH, the variables it is granted and the protocol variables, and a private working
- * directory (0700, removed when the process is gone). A js/wasm plugin in the Node carrier is also
- * started under Node's permission model: it may read its own folder, the polyplug package and the
- * dependencies it loads, and the paths it is granted; it may write only its private directory and
- * the paths granted read-write; it may start child processes and workers only when granted
- * `process`. Native plugins are not put under the permission model: it forbids addons, and an addon
- * allowed with `--allow-addons` runs native code with all the process's rights anyway.
+ * directory (0700, removed when the process is gone); the Landlock sandbox (sandbox.ts) is the
+ * boundary. A Node carrier is also started under Node's permission model, a second layer: it may
+ * read its own folder and entry, the polyplug package and the dependencies it loads, and the paths
+ * it is granted; it may write only its private directory, its transport's files and the paths
+ * granted read-write; it may start child processes and workers only when granted `process`.
+ * Carriers that load addons (a kind or transport needing `addon`) get --allow-addons.
  */
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -27,6 +27,8 @@ export interface NodeGrants {
   worker: boolean
   /** A wasm plugin may use node:wasi (whose preopens are exactly its fs grants). */
   wasi?: boolean
+  /** Native addons may be loaded (a kind or transport that needs `addon`). */
+  addons?: boolean
 }
 
 export interface Confinement {
@@ -36,6 +38,8 @@ export interface Confinement {
   cwd: string
   /** Node flags put before the carrier script (empty when the process is not a confined Node carrier). */
   nodeArgs: string[]
+  /** What a Node carrier reads besides its grants (its folder, polyplug, its dependencies): the sandbox allows it too. */
+  runtimeRead: string[]
   /** Removes the private working directory. */
   dispose(): Promise<void>
 }
@@ -46,7 +50,7 @@ export interface ConfineRequest {
   dir: string
   /** POLYPLUG_* variables, the transport's included. */
   protocolEnv: Record<string, string>
-  /** True for the Node process carrier running a js/wasm plugin: confine it with Node's permission model. */
+  /** True for the Node process carrier: confine it with Node's permission model. */
   nodePermissions: boolean
   /** What the plugin's transport and kind need beyond its manifest's grants. */
   grants?: CarrierNeeds
@@ -60,6 +64,8 @@ export interface CarrierNeeds {
   wasi: boolean
   /** The kind starts threads of its own (TypeScript's module hooks). */
   threads: boolean
+  /** The kind or the transport loads a native addon (allowed with --allow-addons). */
+  addons?: boolean
 }
 
 /** The flag that turns Node's permission model on, or undefined where this Node has none. */
@@ -118,18 +124,32 @@ function findDependencyFolders(): string[] {
   return [...folders]
 }
 
+/**
+ * The paths not beneath another one of the list. Node 20 denies reading a granted folder itself
+ * (readdir) when a folder beneath it is granted too; the outer grant covers the inner anyway.
+ */
+export function outermost(paths: readonly string[]): string[] {
+  const unique = [...new Set(paths.map((p) => (p.length > 1 && p.endsWith(sep) ? p.slice(0, -1) : p)))]
+  return unique.filter((p) => !unique.some((q) => q !== p && (p.startsWith(q + sep) || q === sep)))
+}
+
 /** Node permission-model flags for `grants`, spelled for the running Node version. */
 export function nodePermissionArgs(grants: NodeGrants): string[] {
   const flag = permissionFlag()
   if (!flag) return []
   // One flag per path: Node 20.7+ no longer splits a flag's value on commas.
-  const args = [flag, ...grants.read.map((p) => `--allow-fs-read=${p}`), ...grants.write.map((p) => `--allow-fs-write=${p}`)]
+  const args = [flag, ...outermost(grants.read).map((p) => `--allow-fs-read=${p}`), ...outermost(grants.write).map((p) => `--allow-fs-write=${p}`)]
   if (grants.childProcess) args.push('--allow-child-process')
   if (grants.worker) args.push('--allow-worker')
   // node:wasi opens preopened folders itself, past the fs checks; they are the plugin's fs grants.
   if (grants.wasi && process.allowedNodeEnvironmentFlags.has('--allow-wasi')) args.push('--allow-wasi')
-  // The permission model prints an ExperimentalWarning on Node 20 that would land in the host log.
-  if (process.allowedNodeEnvironmentFlags.has('--disable-warning')) args.push('--disable-warning=ExperimentalWarning')
+  if (grants.addons && process.allowedNodeEnvironmentFlags.has('--allow-addons')) args.push('--allow-addons')
+  // The permission model prints an ExperimentalWarning on Node 20 (and --allow-addons a
+  // SecurityWarning) that would land in the host log.
+  if (process.allowedNodeEnvironmentFlags.has('--disable-warning')) {
+    args.push('--disable-warning=ExperimentalWarning')
+    if (grants.addons) args.push('--disable-warning=SecurityWarning')
+  }
   return args
 }
 
@@ -138,13 +158,15 @@ export function carrierGrants(manifest: Manifest, dir: string, cwd: string, need
   const { read, readwrite } = fsGrants(manifest, dir)
   const process = manifest.permissions?.process === true
   return {
-    read: [dir, join(packageRoot, 'dist'), join(packageRoot, 'package.json'), ...dependencyFolders(), cwd, ...needs.read, ...read, ...readwrite],
+    // The entry may lie outside the folder (an absolute `entry`): the plugin's own code is readable.
+    read: [dir, resolve(dir, manifest.entry), join(packageRoot, 'dist'), join(packageRoot, 'package.json'), ...dependencyFolders(), cwd, ...needs.read, ...read, ...readwrite],
     write: [cwd, ...needs.write, ...readwrite],
     childProcess: process,
     // Threads a kind starts itself (the TypeScript loader's module hooks, src/kinds/ts-hooks.ts)
     // run under the same permissions as the rest of the process.
     worker: process || needs.threads,
     wasi: needs.wasi,
+    addons: needs.addons === true,
   }
 }
 
@@ -154,11 +176,13 @@ const NO_NEEDS: CarrierNeeds = { read: [], write: [], wasi: false, threads: fals
 export async function confine(request: ConfineRequest): Promise<Confinement> {
   const cwd = await mkdtemp(join(tmpdir(), 'polyplug-cwd-')) // mkdtemp creates it 0700
   const env = sidecarEnv(request.manifest, request.protocolEnv)
-  const nodeArgs = request.nodePermissions ? nodePermissionArgs(carrierGrants(request.manifest, request.dir, cwd, request.grants)) : []
+  const grants = carrierGrants(request.manifest, request.dir, cwd, request.grants)
+  const nodeArgs = request.nodePermissions ? nodePermissionArgs(grants) : []
   return {
     env,
     cwd,
     nodeArgs,
+    runtimeRead: grants.read,
     dispose: () => rm(cwd, { recursive: true, force: true }),
   }
 }

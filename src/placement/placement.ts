@@ -5,6 +5,7 @@ import type { Codec } from '../rpc/codec.js'
 import type { PolyplugError } from '../rpc/errors.js'
 import type { DirectInvoke } from '../sdk/direct.js'
 import type { MessageProtocol } from './protocol.js'
+import type { SandboxOptions } from './sandbox.js'
 
 export interface LaunchSpec {
   id: string
@@ -12,6 +13,8 @@ export interface LaunchSpec {
   /** How long the plugin has to connect (process placement); default 10000 ms. */
   startTimeoutMs?: number
   /** Lines the plugin writes outside the channel (stderr), for the host log. */
+  /** The application's choice for kernels that lack sandbox rules (process placement). */
+  sandbox?: SandboxOptions
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void
 }
 

@@ -21,12 +21,17 @@ import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { msgpackCodec } from '../rpc/msgpack.js'
 import { PROTOCOL_VERSION } from '../sdk/protocol.js'
 import { kindModule, kindNeeds, modulesToImport, transportModule, transportNeeds } from '../registry/index.js'
+import { SHARE_SDK_ENV } from '../kinds/sdk-share.js'
 import type { SidecarEndpoint } from '../transports/sidecar.js'
 import { confine, resolveArgv, type Confinement } from './confine.js'
+import { checkSandbox, resolveProgram, sandboxCommand } from './sandbox.js'
 import type { Launched, LaunchSpec } from './placement.js'
 import { sidecarProtocol, type MessageProtocol } from './protocol.js'
+import { spawnFailed } from './spawn-error.js'
 
 const carrier = fileURLToPath(new URL('./process-carrier.js', import.meta.url))
+/** polyplug's plugin kits for other languages (Python, ...), which exec plugins may import. */
+const kitsRead = [fileURLToPath(new URL('../../../kits', import.meta.url))]
 
 /** Time a process has after SIGTERM before SIGKILL. */
 export const KILL_GRACE_MS = 2000
@@ -76,87 +81,174 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
   const nodeCarrier = kindModule(manifest.kind)?.load !== undefined
   const modules = modulesToImport(manifest)
   if (nodeCarrier && modules.length > 0) protocolEnv.POLYPLUG_MODULES = JSON.stringify(modules)
-  const needs = kindNeeds(manifest)
-  // A kind or transport that loads an addon is not put under Node's permission model, which
-  // forbids addons (and an allowed addon could undo it): such carriers get env and cwd confinement only.
+  const needs = kindNeeds(manifest, dir)
+  // The carrier cannot look for the host's polyplug/sdk itself under the permission model: told here.
+  if (nodeCarrier) protocolEnv[SHARE_SDK_ENV] = needs.includes('module-hooks') ? '1' : '0'
+  // A kind or transport that loads an addon runs under Node's permission model with --allow-addons
+  // (an addon is native code past its checks): the sandbox below binds every process plugin anyway.
   const needsAddon = needs.includes('addon') || transportNeeds(manifest).includes('addon')
   let confinement: Confinement
+  let command: string[]
+  let program = '' // the plugin's own program (what a spawn error names), not the launcher wrapping it
   try {
+    const { launcher } = checkSandbox(spec.id, manifest, spec.sandbox)
     confinement = await confine({
       manifest,
       dir,
       protocolEnv,
-      nodePermissions: nodeCarrier && !needsAddon,
+      nodePermissions: nodeCarrier,
       grants: {
         read: [...(endpoint.files?.read ?? []), ...modules.map(moduleFolder)],
         write: endpoint.files?.write ?? [],
         wasi: needs.includes('wasi'),
-        // Node runs module hooks (the TypeScript loader) in a thread of their own; some kinds start threads themselves.
-        threads: needs.includes('typescript') || needs.includes('threads'),
+        // Node runs module hooks (the TypeScript loader, the host's polyplug/sdk) in a thread of their own; some kinds start threads themselves.
+        threads: needs.includes('typescript') || needs.includes('module-hooks') || needs.includes('threads'),
+        addons: needsAddon,
       },
     })
+    const memoryMb = manifest.limits?.memoryMb
+    // V8 reserves far more address space than it uses: a Node carrier's memory bound is its heap.
+    const heap = nodeCarrier && memoryMb ? [`--max-old-space-size=${memoryMb}`] : []
+    const argv = nodeCarrier
+      ? [process.execPath, ...heap, ...confinement.nodeArgs, carrier, entryPath, manifestJson]
+      : resolveArgv(manifest.sidecar?.command ?? [entryPath], dir)
+    argv[0] = resolveProgram(spec.id, argv[0] as string, confinement.env.PATH)
+    program = argv[0]
+    command = launcher
+      ? sandboxCommand({
+          manifest,
+          dir,
+          cwd: confinement.cwd,
+          argv,
+          read: nodeCarrier ? confinement.runtimeRead : kitsRead,
+          files: endpoint.files,
+          network: endpoint.network,
+          addressSpaceMb: nodeCarrier ? undefined : memoryMb,
+          hostPid: process.pid,
+        })
+      : argv
   } catch (cause) {
     await endpoint.dispose()
+    if (cause instanceof PolyplugError) throw cause
     throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot prepare the plugin's working directory: ${(cause as Error).message}`, { plugin: spec.id, cause })
   }
-  const argv = nodeCarrier
-    ? [process.execPath, ...confinement.nodeArgs, carrier, entryPath, manifestJson]
-    : resolveArgv(manifest.sidecar?.command ?? [entryPath], dir)
   let child: ChildProcess
   try {
-    child = spawn(argv[0] as string, argv.slice(1), { cwd: confinement.cwd, env: confinement.env, stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
+    // detached: the plugin leads a process group of its own (setsid), which stop and close signal whole.
+    child = spawn(command[0] as string, command.slice(1), { cwd: confinement.cwd, env: confinement.env, detached: true, stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
   } catch (cause) {
     await endpoint.dispose()
     await confinement.dispose().catch(() => {})
-    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot start ${argv[0]}: ${(cause as Error).message}`, { plugin: spec.id, cause })
+    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot start ${command[0]}: ${(cause as Error).message}`, { plugin: spec.id, cause })
   }
   const log = spec.log ?? (() => {})
-  const stderrTail: string[] = []
+  const tail = new StderrTail()
   captureLines(child.stderr, (line) => {
-    stderrTail.push(line)
-    if (stderrTail.length > 20) stderrTail.shift()
+    tail.push(line)
     log('info', line)
   })
   if (!endpoint.usesStdio) captureLines(child.stdout, (line) => log('info', `stdout: ${line}`))
-  const exited = new Promise<Exit>((resolve) => child.once('exit', (exitCode, signal) => resolve({ exitCode, signal })))
-  const cleaned = exited.then(() => confinement.dispose().catch(() => {}))
+  // A process that could not be spawned (ENOENT, EACCES) emits 'error' and never 'exit'.
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve))
-  void spawnError.then(() => confinement.dispose().catch(() => {}))
+  const exited = exitOf(child, spawnError)
+  const cleaned = exited.then(() => confinement.dispose().catch(() => {}))
 
-  const channel = await connectWithin(spec, endpoint, child, exited, spawnError, stderrTail).catch(async (error: unknown) => {
-    child.kill('SIGKILL')
+  const channel = await connectWithin(spec, endpoint, child, program, exited, spawnError, tail).catch(async (error: unknown) => {
+    signalGroup(child, 'SIGKILL')
     await endpoint.dispose().catch(() => {})
     throw error
   })
-  return supervise(spec.id, channel, child, exited, endpoint, token, encoding === 'msgpack', cleaned, protocol)
+  return supervise(spec.id, channel, child, exited, endpoint, token, encoding === 'msgpack', cleaned, protocol, tail)
 }
 
-/** The transport's connect, bounded by the start timeout and by the process dying first. */
-async function connectWithin(spec: LaunchSpec, endpoint: SidecarEndpoint, child: ChildProcess, exited: Promise<Exit>, spawnError: Promise<Error>, tail: string[]): Promise<Channel> {
+/** How long an exited process's stderr may take to drain before the crash is reported without its last lines. */
+const STDERR_DRAIN_MS = 200
+
+/**
+ * Resolves once the process exited and its stderr was read to the end (bounded: a grandchild may
+ * hold stderr open), or at once with no status when it never started.
+ */
+function exitOf(child: ChildProcess, spawnError: Promise<Error>): Promise<Exit> {
+  return new Promise<Exit>((resolve) => {
+    void spawnError.then(() => resolve({ exitCode: null, signal: null }))
+    child.once('exit', (exitCode, signal) => {
+      const done = () => resolve({ exitCode, signal })
+      const timer = setTimeout(done, STDERR_DRAIN_MS)
+      child.once('close', () => {
+        clearTimeout(timer)
+        done()
+      })
+    })
+  })
+}
+
+/**
+ * The transport's connect, bounded by the start timeout, by the spawn failing (missing command,
+ * no exec bit) and by the process dying first. A stdio transport connects before the spawn result
+ * is known, so the spawn outcome is awaited too: a command that cannot start rejects at once.
+ */
+async function connectWithin(spec: LaunchSpec, endpoint: SidecarEndpoint, child: ChildProcess, command: string, exited: Promise<Exit>, spawnError: Promise<Error>, tail: StderrTail): Promise<Channel> {
   const timeoutMs = spec.startTimeoutMs ?? 10_000
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(new PolyplugError(ErrorCodes.PLUGIN_START_TIMEOUT, `the plugin did not connect within ${timeoutMs} ms`, { plugin: spec.id })), timeoutMs)
-  void exited.then((exit) => controller.abort(crashed(spec.id, exit, `exited before connecting${tail.length ? `: ${tail.join(' | ')}` : ''}`)))
-  void spawnError.then((cause) => controller.abort(new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot start the plugin: ${cause.message}`, { plugin: spec.id, cause })))
+  const aborted = new Promise<never>((_, reject) => {
+    if (controller.signal.aborted) reject(controller.signal.reason)
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
+  })
+  aborted.catch(() => {})
+  void spawnError.then((cause) => controller.abort(spawnFailed(spec.id, command, cause)))
+  void exited.then((exit) => controller.abort(crashed(spec.id, exit, 'exited before connecting', tail)))
+  const spawned = new Promise<void>((resolve) => child.once('spawn', resolve))
   try {
-    return await endpoint.connect({ stdin: child.stdin, stdout: child.stdout }, controller.signal)
+    const channel = await Promise.race([endpoint.connect({ stdin: child.stdin, stdout: child.stdout }, controller.signal), aborted])
+    try {
+      await Promise.race([spawned, aborted])
+    } catch (error) {
+      await channel.close().catch(() => {})
+      throw error
+    }
+    return channel
   } finally {
     clearTimeout(timer)
   }
 }
 
-function crashed(plugin: string, exit: Exit, what = 'exited'): PolyplugError {
+function crashed(plugin: string, exit: Exit, what = 'exited', tail?: StderrTail): PolyplugError {
   const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.exitCode}`
-  return new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `plugin process ${what} (${how})`, { plugin, data: { exitCode: exit.exitCode, signal: exit.signal } })
+  const stderr = tail?.text() ?? ''
+  return new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `plugin process ${what} (${how})${stderr ? `; last stderr lines:\n${stderr}` : ''}`, {
+    plugin,
+    data: { exitCode: exit.exitCode, signal: exit.signal, ...(stderr ? { stderr } : {}) },
+  })
+}
+
+/** The last lines a process wrote to stderr, at most STDERR_TAIL_LINES lines and STDERR_TAIL_BYTES characters. */
+export const STDERR_TAIL_LINES = 20
+export const STDERR_TAIL_BYTES = 4096
+
+class StderrTail {
+  readonly #lines: string[] = []
+  #size = 0
+
+  push(line: string): void {
+    const kept = line.length > STDERR_TAIL_BYTES ? `${line.slice(0, STDERR_TAIL_BYTES - 1)}…` : line
+    this.#lines.push(kept)
+    this.#size += kept.length + 1
+    while (this.#lines.length > STDERR_TAIL_LINES || this.#size > STDERR_TAIL_BYTES) this.#size -= (this.#lines.shift() as string).length + 1
+  }
+
+  text(): string {
+    return this.#lines.join('\n')
+  }
 }
 
 /** Wraps the transport's channel so that its close tells why the process went away. */
-function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: Promise<Exit>, endpoint: SidecarEndpoint, token: string, msgpack: boolean, cleaned: Promise<void>, protocol: MessageProtocol): Launched {
+function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: Promise<Exit>, endpoint: SidecarEndpoint, token: string, msgpack: boolean, cleaned: Promise<void>, protocol: MessageProtocol, tail: StderrTail): Launched {
   let killing = false
   let exit: Exit | undefined
   void exited.then((e) => {
     exit = e
-    if (!killing) void channel.close(crashed(plugin, e))
+    if (!killing) void channel.close(crashed(plugin, e, 'exited', tail))
     void endpoint.dispose().catch(() => {})
   })
   const channel = normalizeChannel({
@@ -176,12 +268,12 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
         }
         // End of stream: the exit status (which arrives a moment later) says why.
         const wait = setTimeout(() => {
-          sink.closed(exit ? crashed(plugin, exit) : dropped ? error : new PolyplugError(ErrorCodes.PLUGIN_CRASHED, 'the plugin closed its channel', { plugin }))
+          sink.closed(exit ? crashed(plugin, exit, 'exited', tail) : dropped ? error : new PolyplugError(ErrorCodes.PLUGIN_CRASHED, 'the plugin closed its channel', { plugin }))
           if (dropped && !exit) void terminate()
         }, EXIT_WAIT_MS)
         void exited.then((e) => {
           clearTimeout(wait)
-          sink.closed(crashed(plugin, e))
+          sink.closed(crashed(plugin, e, 'exited', tail))
         })
       })
     },
@@ -195,7 +287,7 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
         let timer: ReturnType<typeof setTimeout> | undefined
         const e = await Promise.race([exited, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), EXIT_WAIT_MS)))])
         clearTimeout(timer)
-        throw e ? crashed(plugin, e) : error
+        throw e ? crashed(plugin, e, 'exited', tail) : error
       })
     },
     close: (reason) => inner.close(reason),
@@ -204,8 +296,8 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
   async function terminate(): Promise<void> {
     killing = true
     if (exit) return
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS)
+    signalGroup(child, 'SIGTERM')
+    const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), KILL_GRACE_MS)
     await exited
     clearTimeout(timer)
   }
@@ -224,6 +316,19 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
       await endpoint.dispose().catch(() => {})
       await cleaned // the private working directory is gone once kill resolves
     },
+  }
+}
+
+/**
+ * Signals the plugin's whole process group (it leads one: spawned detached), so its own children
+ * get the signal too; the plugin alone where the group is already gone.
+ */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    child.kill(signal)
   }
 }
 

@@ -2,10 +2,12 @@
  * Handshake-less sidecars: an existing language server (manifest `sidecar.protocol: "lsp"`) speaks
  * JSON-RPC with Content-Length framing but knows nothing of `$/hello`, the launch token or
  * `$/activate`. The host skips those, calls whatever methods the caller names (`initialize`,
- * `textDocument/...`), and stops it the LSP way: `shutdown` request, then `exit` notification.
+ * `textDocument/...`), cancels with `$/cancelRequest`, and stops it the LSP way: `shutdown`
+ * request, then `exit` notification. Its notifications reach the application's `onNotification`.
  * Such a plugin is never served the host API: it has not proven itself with the token.
  */
 import type { Peer } from '../rpc/peer.js'
+import { Reserved } from '../rpc/wire.js'
 import type { MessageProtocol } from './protocol.js'
 
 /** How long a language server has to answer `shutdown` before it is killed anyway. */
@@ -30,6 +32,7 @@ export const lspProtocol: MessageProtocol = {
   name: 'lsp',
   framing: 'content-length',
   handshake: false,
+  cancelMethod: Reserved.cancelRequest, // a language server knows only LSP's name
   params: lspParams,
   stop: stopLsp,
 }

@@ -19,6 +19,8 @@ export interface MessageProtocol {
    * having proven itself, is served the host API. Without it a plugin is active once connected.
    */
   readonly handshake: boolean
+  /** The notification that cancels a request the host gave up on (both names are always accepted). */
+  readonly cancelMethod: string
   /** How a call's arguments travel as JSON-RPC params. */
   params(args: unknown[]): unknown[] | Record<string, unknown> | undefined
   /** Asks the plugin to stop; resolves to what it handed back (a reload's snapshot), if anything. */
@@ -29,6 +31,7 @@ export const polyplugProtocol: MessageProtocol = {
   name: 'polyplug',
   framing: 'length',
   handshake: true,
+  cancelMethod: Reserved.cancel,
   params: (args) => args,
   stop: (peer) => peer.call<{ state?: unknown } | null>(Reserved.shutdown, undefined, { timeout: 2000 }).catch(() => null),
 }

@@ -98,9 +98,9 @@ export function remoteTransports(scheme: string): string[] {
   ].map((t) => t.name)
 }
 
-/** What a plugin's kind needs, for its manifest (defaults applied). */
-export function kindNeeds(manifest: Manifest): readonly KindNeed[] {
-  return kindModule(manifest.kind)?.needs?.(manifest) ?? []
+/** What a plugin's kind needs, for its manifest (defaults applied) and, when known, its folder. */
+export function kindNeeds(manifest: Manifest, dir?: string): readonly KindNeed[] {
+  return kindModule(manifest.kind)?.needs?.(manifest, dir) ?? []
 }
 
 /** What the transport side a plugin uses needs. */

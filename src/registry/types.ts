@@ -20,8 +20,8 @@ export type { PortLike }
 export type TransportNeed = 'shared-memory' | 'addon' | 'broker'
 /** What a transport side offers a kind: `sync-bridge` lets a plugin's synchronous imports wait for the host. */
 export type Provision = 'sync-bridge'
-/** What a kind needs: a synchronous host-call bridge, WASI, a Node addon, the TypeScript runtime, threads of its own. */
-export type KindNeed = Provision | 'wasi' | 'addon' | 'typescript' | 'threads'
+/** What a kind needs: a synchronous host-call bridge, WASI, a Node addon, the TypeScript runtime, module hooks, threads of its own. */
+export type KindNeed = Provision | 'wasi' | 'addon' | 'typescript' | 'module-hooks' | 'threads'
 
 /** `worker`: how the host and a worker thread exchange messages. */
 export interface WorkerLink {
@@ -137,7 +137,7 @@ export interface KindModule {
   readonly placements: readonly PlacementName[]
   readonly defaultPlacement: PlacementName
   /** What a plugin of this kind needs, given its manifest (placement and entry applied). */
-  needs?(manifest: Manifest): readonly KindNeed[]
+  needs?(manifest: Manifest, dir?: string): readonly KindNeed[]
   /** Turns the entry into a PluginDefinition in a Node thread; none for a kind that is its own executable. */
   load?(): Promise<KindLoader>
   /** For a kind that needs `sync-bridge`: how a worker builds it. */

@@ -40,21 +40,31 @@ export const ErrorCodes = {
   FRAME_TOO_LARGE: 'FRAME_TOO_LARGE',
   /** Bytes on a stream that do not form a frame (bad header, truncated frame, invalid UTF-8 line). */
   FRAME_INVALID: 'FRAME_INVALID',
+  /** A partial frame stopped arriving for longer than the frame-read timeout. */
+  FRAME_TIMEOUT: 'FRAME_TIMEOUT',
   /** The plugin crashed too often in a short window and is quarantined until re-enabled. */
   PLUGIN_QUARANTINED: 'PLUGIN_QUARANTINED',
   /** A message nested deeper than the configured limit. */
   MESSAGE_TOO_DEEP: 'MESSAGE_TOO_DEEP',
   /** The two sides share no protocol version or encoding. */
   PROTOCOL_MISMATCH: 'PROTOCOL_MISMATCH',
+  /** A stream was passed to a plugin that did not declare the `streams` capability in `$/hello`. */
+  STREAMS_UNSUPPORTED: 'STREAMS_UNSUPPORTED',
+  /** A stream producer sent more items than its consumer granted (docs/protocol.md §7.1). */
+  STREAM_OVERRUN: 'STREAM_OVERRUN',
   MANIFEST_INVALID: 'MANIFEST_INVALID',
   /** A plugin's declared build (`build` in its manifest) failed; run by `polyplug check`/`dev`, never by the host. */
   BUILD_FAILED: 'BUILD_FAILED',
   PERMISSION_DENIED: 'PERMISSION_DENIED',
   TRANSPORT_UNAVAILABLE: 'TRANSPORT_UNAVAILABLE',
+  /** A process plugin needs sandbox rules this system does not enforce (docs/confinement.md). */
+  SANDBOX_UNAVAILABLE: 'SANDBOX_UNAVAILABLE',
   /** Host resolution: two plugins share an id (the first found is kept). */
   DUPLICATE_PLUGIN_ID: 'DUPLICATE_PLUGIN_ID',
   /** Host resolution: a dependency names no installed plugin or provided API. */
   DEPENDENCY_MISSING: 'DEPENDENCY_MISSING',
+  /** An optional npm package a capability needs (mqtt, aedes, koffi, better-sqlite3) is not installed. */
+  PACKAGE_MISSING: 'PACKAGE_MISSING',
   /** Host resolution: a dependency is installed but its version is outside the declared range. */
   DEPENDENCY_INCOMPATIBLE: 'DEPENDENCY_INCOMPATIBLE',
   /** Host resolution: plugins depend on each other in a cycle. */
@@ -83,6 +93,17 @@ export const ErrorCodes = {
   PACKAGE_UNTRUSTED: 'PACKAGE_UNTRUSTED',
   /** An error thrown by plugin or host code that carried no code of its own. */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
+  // LSP's and vscode-jsonrpc's codes, so a foreign peer's numeric error keeps its meaning (docs/protocol.md 5.1).
+  /** A language server refused a request sent before `initialize` (-32002). */
+  SERVER_NOT_INITIALIZED: 'SERVER_NOT_INITIALIZED',
+  /** vscode-jsonrpc's catch-all (-32001): an error whose code was not known. Not a timeout. */
+  UNKNOWN_ERROR_CODE: 'UNKNOWN_ERROR_CODE',
+  /** LSP: the document changed under the request, its result is void (-32801). */
+  CONTENT_MODIFIED: 'CONTENT_MODIFIED',
+  /** LSP: the server cancelled the request itself (-32802). */
+  SERVER_CANCELLED: 'SERVER_CANCELLED',
+  /** LSP: the request was valid but failed (-32803). */
+  REQUEST_FAILED: 'REQUEST_FAILED',
   /** A native plugin was built against another ABI version or descriptor layout (docs/native-abi.md). */
   ABI_MISMATCH: 'ABI_MISMATCH',
 } as const

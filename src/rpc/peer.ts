@@ -1,7 +1,7 @@
 /**
  * The symmetric RPC endpoint: the same class runs in the host and inside a plugin. It knows
  * nothing of transports; it speaks JSON-RPC 2.0 (plus the reserved `$/` methods it owns:
- * `$/cancel`, `$/progress`, `$/ping`) over any `Channel`.
+ * `$/cancel` (or LSP's `$/cancelRequest`), `$/progress`, `$/ping`, and `$/stream/*` through src/rpc/stream.ts) over any `Channel`.
  */
 import type { Channel } from '../channels/channel.js'
 import { exceedsDepth, jsonCodec, parse, stringify, type Codec } from './codec.js'
@@ -9,11 +9,14 @@ import { ErrorCodes, PolyplugError, toPolyplugError } from './errors.js'
 import { invokeWithContext } from './invoke.js'
 import { methodNotFoundMessage } from './suggest.js'
 import { createProxy } from './proxy.js'
+import { isStreamSource, StreamMethods, streamRefId, Streams, type IncomingStream } from './stream.js'
+import { RateLimit } from './rate-limit.js'
 import type { CallContext, CallOptions, Handler, Remote } from './types.js'
 import {
   classify,
   errorFromWire,
   errorToWire,
+  isCancel,
   Reserved,
   type Message,
   type NotificationMessage,
@@ -33,6 +36,15 @@ export interface PeerOptions {
   maxMessageBytes?: number
   /** Deepest object/array nesting accepted. Default 64. */
   maxDepth?: number
+  /** The notification sent when a call is abandoned: `$/cancel` (default), or LSP's `$/cancelRequest`. Both are accepted. */
+  cancelMethod?: string
+  /**
+   * Most messages waiting for the channel to take them (a plugin that stopped reading); one more
+   * send is refused with CHANNEL_FULL. Default 4096.
+   */
+  maxQueuedMessages?: number
+  /** Most bytes waiting likewise. Default 64 MiB. */
+  maxQueuedBytes?: number
   /** Messages this peer refused (malformed, oversized, unknown response ids...). */
   onProtocolError?: (error: PolyplugError) => void
 }
@@ -45,11 +57,18 @@ interface PendingCall {
   resolve(value: unknown): void
   reject(error: PolyplugError): void
   onProgress: ((value: unknown) => void) | undefined
+  options: CallOptions
+  /** Streams this call passes as arguments: stopped if the call fails. */
+  argStreams: number[] | undefined
   cleanup(): void
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 export const DEFAULT_MAX_DEPTH = 64
+/** Bad messages answered and reported per second; the rest are counted and reported as one summary. */
+export const BAD_INPUT_PER_SECOND = 10
+export const DEFAULT_MAX_QUEUED_MESSAGES = 4096
+export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024
 
 export class Peer {
   readonly name: string | undefined
@@ -58,10 +77,20 @@ export class Peer {
   readonly #timeout: number
   readonly #maxBytes: number
   readonly #maxDepth: number
+  readonly #maxQueued: number
+  readonly #maxQueuedBytes: number
+  /** Sends the channel has not taken yet (it answered with a promise: backpressure). */
+  #queued = 0
+  #queuedBytes = 0
   readonly #onProtocolError: ((error: PolyplugError) => void) | undefined
+  readonly #cancelMethod: string
+  readonly #badInput: RateLimit
+  /** The bad message being handled is over the budget: neither answered nor reported. */
+  #quiet = false
   readonly #handlers = new Map<string, Handler>()
   readonly #pending = new Map<RequestId, PendingCall>()
   readonly #inflight = new Map<RequestId, LazyAbort>()
+  readonly #streams: Streams
   #nextId = 1
   #closeReason: PolyplugError | undefined
   // One timer for all deadlines, armed for the earliest: a timer per call costs more than the call.
@@ -75,8 +104,19 @@ export class Peer {
     this.#timeout = options.timeout ?? 0
     this.#maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
     this.#maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH
+    this.#maxQueued = options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES
     this.#onProtocolError = options.onProtocolError
+    this.#cancelMethod = options.cancelMethod ?? Reserved.cancel
+    this.#badInput = new RateLimit(BAD_INPUT_PER_SECOND, 1000, (n) =>
+      this.#onProtocolError?.(this.#error(ErrorCodes.INVALID_REQUEST, `${n} more bad messages within a second were refused without an answer or a report each`)),
+    )
     this.#handlers.set(Reserved.ping, () => ({}))
+    this.#streams = new Streams(
+      this.name,
+      (method, params) => this.#send({ jsonrpc: '2.0', method, params }),
+      (code, message, method) => this.#error(code, message, method),
+    )
     channel.onMessage((message) => this.#receive(message))
     channel.onClose((error) => this.#onChannelClosed(error))
   }
@@ -84,6 +124,11 @@ export class Peer {
   /** Calls currently awaiting a response. */
   get pendingCount(): number {
     return this.#pending.size
+  }
+
+  /** Streams open in either direction. */
+  get streamCount(): number {
+    return this.#streams.openCount
   }
 
   get closed(): boolean {
@@ -114,6 +159,8 @@ export class Peer {
     if (this.#closeReason) return Promise.reject(this.#closeReason.withContext(this.name, method))
     if (options.signal?.aborted) return Promise.reject(this.#error(ErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', method))
     const id = this.#nextId++
+    const streamed = this.#streams.produceParams(params, method)
+    if (streamed) params = streamed.params
     return new Promise<T>((resolve, reject) => {
       const timeoutMs = options.timeout ?? this.#timeout
       const onAbort = () => this.#abandon(id, ErrorCodes.RPC_CANCELLED, 'call cancelled by the caller')
@@ -125,6 +172,8 @@ export class Peer {
         resolve: resolve as (value: unknown) => void,
         reject,
         onProgress: options.onProgress,
+        options,
+        argStreams: streamed?.ids,
         cleanup: () => options.signal?.removeEventListener('abort', onAbort),
       }
       this.#pending.set(id, pending)
@@ -165,7 +214,7 @@ export class Peer {
     const pending = this.#pending.get(id)
     if (!pending) return
     this.#settle(id, this.#error(code, message, pending.method))
-    if (!this.#channel.closed) this.#send({ jsonrpc: '2.0', method: Reserved.cancel, params: { id } }).catch(() => {})
+    if (!this.#channel.closed) this.#send({ jsonrpc: '2.0', method: this.#cancelMethod, params: { id } }).catch(() => {})
   }
 
   #armSweep(at: number): void {
@@ -211,26 +260,60 @@ export class Peer {
     pending.cleanup()
     if (this.#pending.size === 0) this.#holdProcess(false)
 
-    if (error) pending.reject(error.withContext(this.name, pending.method))
-    else pending.resolve(result)
+    if (error) {
+      for (const stream of pending.argStreams ?? []) this.#streams.cancelProduced(stream)
+      pending.reject(error.withContext(this.name, pending.method))
+      return
+    }
+    const streamId = streamRefId(result)
+    if (streamId === undefined) return pending.resolve(result)
+    const { window, timeoutCovers, signal } = pending.options
+    pending.resolve(this.#streams.consume(streamId, pending.method, { window, timeoutCovers, signal, timeout: pending.timeoutMs, deadline: pending.deadline }))
   }
 
   async #send(message: Message): Promise<void> {
     // Depth is checked by the receiver, which must not trust us anyway.
     const channel = this.#channel
-    if (channel.carries === 'structured-clone') return channel.send(message)
-    const encoded = channel.carries === 'text' ? stringify(message) : this.#codec.encode(message)
-    const size = typeof encoded === 'string' ? encoded.length : encoded.byteLength
-    if (size > this.#maxBytes) {
-      throw this.#error(ErrorCodes.FRAME_TOO_LARGE, `message of ${size} bytes exceeds the limit of ${this.#maxBytes}`)
+    let encoded: unknown = message
+    let size = 0
+    if (channel.carries !== 'structured-clone') {
+      const bytes = channel.carries === 'text' ? stringify(message) : this.#codec.encode(message)
+      size = typeof bytes === 'string' ? bytes.length : bytes.byteLength
+      if (size > this.#maxBytes) {
+        throw this.#error(ErrorCodes.FRAME_TOO_LARGE, `message of ${size} bytes exceeds the limit of ${this.#maxBytes}`)
+      }
+      encoded = bytes
     }
-    return channel.send(encoded)
+    if (this.#queued >= this.#maxQueued || (this.#queued > 0 && this.#queuedBytes + size > this.#maxQueuedBytes)) {
+      throw this.#error(
+        ErrorCodes.CHANNEL_FULL,
+        `${this.#queued} messages (${this.#queuedBytes} bytes) already wait for the other side to read; it is not keeping up (limits ${this.#maxQueued} messages, ${this.#maxQueuedBytes} bytes)`,
+        'method' in message ? message.method : undefined,
+      )
+    }
+    const sent = channel.send(encoded)
+    if (!(sent instanceof Promise)) return
+    this.#queued++
+    this.#queuedBytes += size
+    try {
+      await sent
+    } finally {
+      this.#queued--
+      this.#queuedBytes -= size
+    }
   }
 
+  /** An error about bad input from the other side, reported within the bad-input budget. */
   #protocolError(code: string, message: string): PolyplugError {
     const error = this.#error(code, message)
-    this.#onProtocolError?.(error)
+    this.#quiet = !this.#badInput.allow()
+    if (!this.#quiet) this.#onProtocolError?.(error)
     return error
+  }
+
+  /** Answers a bad message unless it is over the budget (a flood of garbage is not echoed back). */
+  #answerBadInput(id: RequestId | null, error: PolyplugError): void {
+    if (!this.#quiet) this.#respondError(id, error)
   }
 
   #decode(raw: unknown): unknown {
@@ -262,13 +345,13 @@ export class Peer {
     try {
       value = this.#decode(raw)
     } catch (error) {
-      if ((error as PolyplugError).code === ErrorCodes.PARSE_ERROR) this.#respondError(null, error as PolyplugError)
+      if ((error as PolyplugError).code === ErrorCodes.PARSE_ERROR) this.#answerBadInput(null, error as PolyplugError)
       return
     }
     if (exceedsDepth(value, this.#maxDepth + 2)) {
       const error = this.#protocolError(ErrorCodes.MESSAGE_TOO_DEEP, `message nests deeper than ${this.#maxDepth} levels`)
       const shape = classify(value)
-      if (shape.kind === 'request') this.#respondError(shape.message.id, error)
+      if (shape.kind === 'request') this.#answerBadInput(shape.message.id, error)
       else if (shape.kind === 'response' && shape.message.id !== null) this.#settle(shape.message.id, error)
       return
     }
@@ -285,7 +368,7 @@ export class Peer {
         if (classified.id === null) return
         // A malformed answer ends the call it answers, at once; a malformed request gets an error reply.
         if (classified.response) this.#settle(classified.id, error)
-        else this.#respondError(classified.id, error)
+        else this.#answerBadInput(classified.id, error)
       }
     }
   }
@@ -293,17 +376,23 @@ export class Peer {
   #onResponse(message: ResponseMessage): void {
     if (message.id === null) {
       // The other side could not parse something we sent; it cannot say which call it was.
-      if (message.error) this.#onProtocolError?.(errorFromWire(message.error))
+      if (message.error && this.#badInput.allow()) this.#onProtocolError?.(errorFromWire(message.error))
       return
     }
-    // Unknown ids are normal after a timeout or cancel: the answer arrived too late.
-    if (!this.#pending.has(message.id)) return
+    // Unknown ids are normal after a timeout or cancel: the answer arrived too late. A stream it
+    // announces would wait for credit forever: stop it.
+    if (!this.#pending.has(message.id)) {
+      const streamId = message.error ? undefined : streamRefId(message.result)
+      if (streamId !== undefined) this.#send({ jsonrpc: '2.0', method: StreamMethods.cancel, params: { stream: streamId } }).catch(() => {})
+      return
+    }
     if (message.error) this.#settle(message.id, errorFromWire(message.error))
     else this.#settle(message.id, undefined, message.result)
   }
 
   #onNotification(method: string, params: unknown, traceparent: string | undefined): void {
-    if (method === Reserved.cancel) {
+    if (this.#streams.receive(method, params)) return
+    if (isCancel(method)) {
       const id = (params as { id?: RequestId } | undefined)?.id
       if (id !== undefined) this.#inflight.get(id)?.abort(this.#error(ErrorCodes.RPC_CANCELLED, 'cancelled by the caller'))
       return
@@ -331,7 +420,7 @@ export class Peer {
   #onRequest(message: RequestMessage): void {
     const { id, method } = message
     if (this.#inflight.has(id)) {
-      this.#respondError(id, this.#protocolError(ErrorCodes.DUPLICATE_REQUEST_ID, `request id ${JSON.stringify(id)} is already in flight`))
+      this.#answerBadInput(id, this.#protocolError(ErrorCodes.DUPLICATE_REQUEST_ID, `request id ${JSON.stringify(id)} is already in flight`))
       return
     }
     const handler = this.#handlers.get(method)
@@ -341,6 +430,7 @@ export class Peer {
     }
     const cancel = new LazyAbort()
     this.#inflight.set(id, cancel)
+    const argStreams = this.#streams.consumeParams(message.params, method)
     const context: CallContext = {
       get signal() {
         return cancel.signal
@@ -356,21 +446,34 @@ export class Peer {
       result = handler(message.params, context)
     } catch (error) {
       // `throw undefined` is still a failure, not an answer.
-      this.#finishRequest(id, method, error ?? new Error('the handler threw undefined'), undefined)
+      this.#finishRequest(id, method, error ?? new Error('the handler threw undefined'), undefined, argStreams)
       return
     }
     if (isPromiseLike(result)) {
       result.then(
-        (value) => this.#finishRequest(id, method, undefined, value),
-        (error: unknown) => this.#finishRequest(id, method, error ?? new Error('the handler rejected with undefined'), undefined),
+        (value) => this.#finishRequest(id, method, undefined, value, argStreams, cancel),
+        (error: unknown) => this.#finishRequest(id, method, error ?? new Error('the handler rejected with undefined'), undefined, argStreams),
       )
     } else {
-      this.#finishRequest(id, method, undefined, result)
+      this.#finishRequest(id, method, undefined, result, argStreams, cancel)
     }
   }
 
-  #finishRequest(id: RequestId, method: string, error: unknown, result: unknown): void {
+  /**
+   * Answers a request. A stream result is announced and produced from here on; the argument
+   * streams of the call live until its answer, or until its result stream ends.
+   */
+  #finishRequest(id: RequestId, method: string, error: unknown, result: unknown, argStreams?: IncomingStream<unknown>[], cancel?: LazyAbort): void {
     this.#inflight.delete(id)
+    const releaseArgs = () => argStreams?.forEach((stream) => stream.cancel())
+    if (error === undefined && isStreamSource(result) && !this.#channel.closed) {
+      result = this.#streams.produce(result, method, (cancelled) => {
+        if (cancelled) cancel?.abort(this.#error(ErrorCodes.RPC_CANCELLED, 'stream cancelled by the consumer', method))
+        releaseArgs()
+      })
+    } else {
+      releaseArgs()
+    }
     if (this.#channel.closed) return
     if (error !== undefined) {
       this.#respondError(id, toPolyplugError(error).withContext(this.name, method))
@@ -393,10 +496,12 @@ export class Peer {
         ? error
         : this.#error(ErrorCodes.CHANNEL_CLOSED, error ? `channel closed: ${error.message}` : 'channel closed', undefined, error)
     this.#closeReason = reason
+    this.#badInput.dispose()
     this.#disarmSweep()
     for (const id of [...this.#pending.keys()]) this.#settle(id, reason)
     for (const controller of this.#inflight.values()) controller.abort(reason)
     this.#inflight.clear()
+    this.#streams.closeAll(reason)
   }
 }
 

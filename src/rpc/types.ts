@@ -19,7 +19,22 @@ export interface CallOptions {
   onProgress?: (value: unknown) => void
   /** W3C `traceparent` sent with the request, so the callee's work joins the caller's trace. */
   traceparent?: string
+  /**
+   * When the result is a stream: what `timeout` bounds. `'item'` (default): each wait for the
+   * next item; `'stream'`: the whole stream, from the call until its end.
+   */
+  timeoutCovers?: StreamTimeoutCovers
+  /** When the result is a stream: items the producer may send ahead of the consumer. Default 16. */
+  window?: number
 }
+
+export type StreamTimeoutCovers = 'item' | 'stream'
+
+/**
+ * What a stream-returning method gives its caller: iterate it directly
+ * (`for await (const x of api.count(3))`) or await it first for the stream object.
+ */
+export type RemoteStream<T> = Promise<AsyncIterableIterator<T>> & AsyncIterable<T>
 
 /** Low-level handler: raw JSON-RPC params in, result out (sync or async). */
 export type Handler = (params: unknown[] | Record<string, unknown> | undefined, context: CallContext) => unknown
@@ -37,6 +52,8 @@ export type StripContext<P extends unknown[]> = P extends [...infer Head, infer 
 /** The caller's view of an implementation: every method async, without its CallContext. */
 export type Remote<Api> = {
   [K in keyof Api as Api[K] extends AnyFunction ? K : never]: Api[K] extends (...args: infer P) => infer R
-    ? (...args: StripContext<P>) => Promise<Awaited<R>>
+    ? Awaited<R> extends AsyncIterable<infer T>
+      ? (...args: StripContext<P>) => RemoteStream<T>
+      : (...args: StripContext<P>) => Promise<Awaited<R>>
     : never
 }

@@ -44,31 +44,54 @@ export const Reserved = {
   hello: '$/hello',
   activate: '$/activate',
   cancel: '$/cancel',
+  /** LSP's name for `$/cancel` (same params); accepted wherever `$/cancel` is. */
+  cancelRequest: '$/cancelRequest',
   ping: '$/ping',
   log: '$/log',
   progress: '$/progress',
   shutdown: '$/shutdown',
 } as const
 
-/** Numeric codes for JSON-RPC peers that only look at `code`. */
-const numericCodes: Partial<Record<AnyErrorCode, number>> = {
+/** Whether a notification asks to cancel a request: polyplug's `$/cancel` or LSP's `$/cancelRequest`. */
+export function isCancel(method: string): boolean {
+  return method === Reserved.cancel || method === Reserved.cancelRequest
+}
+
+/**
+ * Notifications a lossy transport must still deliver, in order (e.g. MQTT QoS 1): cancellation
+ * and the stream messages, whose loss would leave a call or a stream waiting forever.
+ */
+export function mustArrive(method: string): boolean {
+  return isCancel(method) || method.startsWith('$/stream/')
+}
+
+/**
+ * Numeric codes for JSON-RPC peers that only look at `code`: the table in schema/error-codes.json,
+ * which every kit carries too (test/error-codes.test.ts keeps them equal). JSON-RPC's and LSP's
+ * codes keep their meanings; polyplug's own live in -31000..-31099, outside every reserved range.
+ */
+export const numericCodes: Readonly<Record<string, number>> = {
   [ErrorCodes.PARSE_ERROR]: -32700,
   [ErrorCodes.INVALID_REQUEST]: -32600,
   [ErrorCodes.METHOD_NOT_FOUND]: -32601,
   [ErrorCodes.INVALID_PARAMS]: -32602,
   [ErrorCodes.INTERNAL_ERROR]: -32603,
-  [ErrorCodes.RPC_CANCELLED]: -32800, // LSP's RequestCancelled
-  [ErrorCodes.RPC_TIMEOUT]: -32001,
-  [ErrorCodes.PERMISSION_DENIED]: -32002,
-  [ErrorCodes.FRAME_TOO_LARGE]: -32003,
-  [ErrorCodes.MESSAGE_TOO_DEEP]: -32004,
-  [ErrorCodes.DUPLICATE_REQUEST_ID]: -32005,
+  [ErrorCodes.SERVER_NOT_INITIALIZED]: -32002,
+  [ErrorCodes.UNKNOWN_ERROR_CODE]: -32001,
+  [ErrorCodes.RPC_CANCELLED]: -32800,
+  [ErrorCodes.CONTENT_MODIFIED]: -32801,
+  [ErrorCodes.SERVER_CANCELLED]: -32802,
+  [ErrorCodes.REQUEST_FAILED]: -32803,
+  [ErrorCodes.RPC_TIMEOUT]: -31001,
+  [ErrorCodes.PERMISSION_DENIED]: -31002,
+  [ErrorCodes.FRAME_TOO_LARGE]: -31003,
+  [ErrorCodes.MESSAGE_TOO_DEEP]: -31004,
+  [ErrorCodes.DUPLICATE_REQUEST_ID]: -31005,
 }
-const APPLICATION_ERROR = -32000
+/** Any other string code (a plugin's own, or one of polyplug's without a number of its own). */
+export const APPLICATION_ERROR = -31000
 
-const codesByNumber = new Map<number, AnyErrorCode>(
-  Object.entries(numericCodes).map(([code, n]) => [n as number, code]),
-)
+const codesByNumber = new Map<number, AnyErrorCode>(Object.entries(numericCodes).map(([code, n]) => [n, code]))
 
 /** Encodes an error for the wire: code, message, data — never the stack. */
 export function errorToWire(error: PolyplugError): WireError {
@@ -79,16 +102,26 @@ export function errorToWire(error: PolyplugError): WireError {
   return { code: numericCodes[error.code] ?? APPLICATION_ERROR, message: error.message, data }
 }
 
-/** Revives a wire error; accepts errors from any JSON-RPC peer, not only polyplug ones. */
+/**
+ * Revives a wire error; accepts errors from any JSON-RPC peer, not only polyplug ones. A polyplug
+ * peer's `data` is `{code, plugin?, method?, data?}`; any other `data` (a foreign peer's, of any
+ * JSON type) is kept whole as the error's `data`, and the string code comes from the number.
+ */
 export function errorFromWire(wire: WireError): PolyplugError {
-  const data = isRecord(wire.data) ? wire.data : undefined
-  const code =
-    typeof data?.code === 'string' ? data.code : (codesByNumber.get(wire.code) ?? ErrorCodes.INTERNAL_ERROR)
+  const data = isPolyplugData(wire.data) ? wire.data : undefined
+  const code = data ? data.code : (codesByNumber.get(wire.code) ?? ErrorCodes.INTERNAL_ERROR)
   return new PolyplugError(code, typeof wire.message === 'string' ? wire.message : 'error without message', {
     plugin: typeof data?.plugin === 'string' ? data.plugin : undefined,
     method: typeof data?.method === 'string' ? data.method : undefined,
     data: data ? data.data : wire.data,
   })
+}
+
+const POLYPLUG_DATA_KEYS = new Set(['code', 'plugin', 'method', 'data'])
+
+/** `data` as polyplug writes it: a string `code`, and no keys but code, plugin, method, data. */
+function isPolyplugData(value: unknown): value is { code: string; plugin?: unknown; method?: unknown; data?: unknown } {
+  return isRecord(value) && typeof value.code === 'string' && Object.keys(value).every((k) => POLYPLUG_DATA_KEYS.has(k))
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

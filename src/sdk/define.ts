@@ -46,9 +46,17 @@ export interface PluginDefinition<Methods extends object = object> {
   deactivate?(): unknown
   /** Optional: what the plugin occupies, reported to the host's dashboard and /metrics (`$/usage`). */
   usage?(): { heapBytes?: number; linearMemoryBytes?: number }
+  /**
+   * What the plugin reports in `$/hello`'s `capabilities`. Default `["streams"]`: its methods may
+   * return and take AsyncIterables (docs/protocol.md §7.1). Kinds whose ABI cannot (wasm, native) say `[]`.
+   */
+  readonly capabilities?: readonly string[]
   /** Called when the host changes the plugin's settings; `context.config` already holds them. */
   configChanged?(config: Readonly<Record<string, unknown>>, context: PluginContext): void | Promise<void>
 }
+
+/** For kinds whose ABI moves one value per call: they do not speak the stream protocol. */
+export const NO_STREAMS: readonly string[] = Object.freeze([])
 
 const brand = Symbol.for('polyplug.plugin')
 

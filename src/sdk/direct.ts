@@ -9,6 +9,8 @@
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { invokeWithContext } from '../rpc/invoke.js'
 import { methodEntries } from '../rpc/peer.js'
+import { isStreamSource } from '../rpc/stream.js'
+import { guardLocalStream } from '../rpc/stream-local.js'
 import type { CallOptions } from '../rpc/types.js'
 import { methodNotFoundMessage } from '../rpc/suggest.js'
 import type { MethodContext, PluginContext } from './define.js'
@@ -59,6 +61,12 @@ export function createDirectInvoker(methods: object, plugin: PluginContext): Dir
       return Promise.reject(new PolyplugError(ErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', { plugin: id, method }))
     }
     const call = new DirectCall(method, contextFor(plugin, options.traceparent), options.onProgress, options.traceparent)
+    const started = Date.now()
+    // A stream result keeps the caller's deadline (per item or whole stream) and cancellation.
+    const streamed = (value: unknown) =>
+      isStreamSource(value)
+        ? guardLocalStream(value, { ...options, deadline: options.timeout > 0 ? started + options.timeout : undefined }, id, method)
+        : value
     let result: unknown
     try {
       result = invokeWithContext(fn, methods, args, call)
@@ -68,7 +76,7 @@ export function createDirectInvoker(methods: object, plugin: PluginContext): Dir
     }
     if (typeof (result as PromiseLike<unknown> | null)?.then !== 'function') {
       call.settled = true
-      return Promise.resolve(result)
+      return Promise.resolve(streamed(result))
     }
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined
@@ -89,7 +97,7 @@ export function createDirectInvoker(methods: object, plugin: PluginContext): Dir
       if (options.timeout > 0) timer = setTimeout(() => abandon(ErrorCodes.RPC_TIMEOUT, `no response within ${options.timeout} ms`), options.timeout)
       options.signal?.addEventListener('abort', onAbort, { once: true })
       ;(result as PromiseLike<unknown>).then(
-        (value) => finish(undefined, value),
+        (value) => finish(undefined, streamed(value)),
         (error: unknown) => finish(fail(error, method)),
       )
     })

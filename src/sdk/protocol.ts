@@ -19,6 +19,8 @@ export interface HelloResult {
   /** Methods the plugin exports. */
   methods: string[]
   encodings: CodecName[]
+  /** Optional protocol features the plugin speaks; `"streams"`: §7.1 of docs/protocol.md. */
+  capabilities?: string[]
   /** The launch's POLYPLUG_TOKEN, echoed back so the host knows it launched this peer. */
   token?: string
 }

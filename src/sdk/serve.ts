@@ -62,6 +62,7 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
       id: options.id,
       methods: methodEntries(definition.methods).map(([name]) => name),
       encodings: options.codec ? [options.codec.name] : ['json', 'msgpack'],
+      capabilities: [...(definition.capabilities ?? ['streams'])],
       ...(token ? { token } : {}),
     }
   })

@@ -48,6 +48,8 @@ export function httpSidecarTransport(calls: 'ws' | 'post'): SidecarTransport {
       return {
         env: { POLYPLUG_HTTP_HOST: '127.0.0.1', POLYPLUG_HTTP_CALLS: calls, POLYPLUG_MAX_BODY_BYTES: String(context.maxFrameBytes) },
         usesStdio: false,
+        // The plugin serves on a port the kernel picks and announces it; the host connects.
+        network: { bind: [0] },
         async connect(child, signal) {
           const url = await awaitListenLine(child, signal)
           return connectHttp({ url, token, calls, maxBodyBytes: context.maxFrameBytes })

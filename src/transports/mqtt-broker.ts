@@ -6,7 +6,7 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { Aedes } from 'aedes'
+import { importOptional } from '../deps/optional.js'
 import { TOPIC_ROOT } from './mqtt.js'
 
 export interface BrokerUser {
@@ -45,6 +45,8 @@ export async function startEmbeddedBroker(options: { host?: string; port?: numbe
   const clientUsers = new Map<string, string>()
   const clientNames = new Map<string, string>()
 
+  // aedes is an optional package: only hosts that run mqtt plugins with the embedded broker load it.
+  const { Aedes } = await importOptional<typeof import('aedes')>('aedes', 'the embedded MQTT broker (transport "mqtt" without POLYPLUG_MQTT_URL)')
   const broker = await Aedes.createBroker({
     authenticate(client, username, password, done) {
       const user = username === undefined ? undefined : users.get(username)

@@ -53,6 +53,12 @@ async function brokerFor(id: string): Promise<{ url: string; host: { username: s
   return { url: broker.url, host: { username: HOST_USER, password: hostPassword }, plugin: { username: id, password } }
 }
 
+/** The broker's TCP port, for the plugin's sandbox (mqtt:// defaults to 1883, mqtts:// to 8883). */
+function brokerPort(url: string): number {
+  const parsed = new URL(url)
+  return Number(parsed.port) || (parsed.protocol === 'mqtts:' ? 8883 : 1883)
+}
+
 export const mqttSidecarTransport: SidecarTransport = {
   name: 'mqtt',
   async prepare(context: SidecarContext): Promise<SidecarEndpoint> {
@@ -69,6 +75,7 @@ export const mqttSidecarTransport: SidecarTransport = {
     return {
       env: { POLYPLUG_MQTT_URL: where.url, POLYPLUG_MQTT_USERNAME: where.plugin.username, POLYPLUG_MQTT_PASSWORD: where.plugin.password },
       usesStdio: false,
+      network: { connect: [brokerPort(where.url)] },
       async connect(_child, signal) {
         await new Promise<void>((resolve, reject) => {
           if (signal.aborted) return reject(signal.reason)

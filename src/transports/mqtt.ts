@@ -20,13 +20,14 @@
  * TRANSPORT_UNAVAILABLE (answered locally), sends while disconnected fail the same way, the
  * client reconnects with backoff and resubscribes, and calls work again when the broker returns.
  */
-import { connectAsync, type IClientOptions, type MqttClient, type IPublishPacket } from 'mqtt'
+import type { IClientOptions, MqttClient, IPublishPacket } from 'mqtt'
+import { importOptional } from '../deps/optional.js'
 import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel, ChannelSink } from '../channels/channel.js'
 import { parse, stringify } from '../rpc/codec.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import type { DialRequest } from '../registry/types.js'
-import { errorToWire, Reserved, type RequestId } from '../rpc/wire.js'
+import { errorToWire, mustArrive, type RequestId } from '../rpc/wire.js'
 
 export type MqttSide = 'host' | 'plugin'
 
@@ -66,6 +67,8 @@ export async function connectMqtt(options: MqttConnectOptions): Promise<Channel>
     ...(options.password !== undefined ? { password: options.password } : {}),
     ...(options.ca ? { ca: options.ca } : {}),
   }
+  // mqtt is an optional package: only hosts with mqtt plugins load it.
+  const { connectAsync } = await importOptional<typeof import('mqtt')>('mqtt', 'the mqtt transport')
   let client: MqttClient
   try {
     client = await connectAsync(options.url, { ...clientOptions, reconnectPeriod: 0 })
@@ -196,7 +199,7 @@ export function mqttChannel(client: MqttClient, pluginId: string, side: MqttSide
       const m = message as { id?: RequestId; method?: string }
       const isRequest = m.method !== undefined && m.id !== undefined
       const isResponse = m.method === undefined
-      const qos = isRequest || isResponse || m.method === Reserved.cancel ? 1 : 0
+      const qos = isRequest || isResponse || mustArrive(m.method!) ? 1 : 0
       let topic = outbox
       const properties: IPublishPacket['properties'] = {}
       if (isRequest) {

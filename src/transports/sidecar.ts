@@ -38,6 +38,14 @@ export interface ChildStreams {
   stdout: Readable | null
 }
 
+/** TCP ports the plugin uses for a transport's own channel, which its sandbox must allow. */
+export interface EndpointNetwork {
+  /** Ports the plugin connects to. */
+  readonly connect?: readonly number[]
+  /** Ports the plugin binds (0: any ephemeral port). */
+  readonly bind?: readonly number[]
+}
+
 export interface SidecarEndpoint {
   /** Variables the plugin needs to find this endpoint (POLYPLUG_SOCKET, ...). */
   readonly env: Record<string, string>
@@ -45,6 +53,8 @@ export interface SidecarEndpoint {
   readonly usesStdio: boolean
   /** Files the plugin opens to connect (FIFOs), granted to a confined Node carrier. */
   readonly files?: { read: string[]; write: string[] }
+  /** TCP ports the plugin's sandbox must allow for this channel (src/placement/sandbox.ts); 0: any ephemeral port. */
+  readonly network?: EndpointNetwork
   connect(child: ChildStreams, signal: AbortSignal): Promise<Channel>
   dispose(): Promise<void>
 }

@@ -8,7 +8,9 @@ import type { Readable, Writable } from 'node:stream'
 import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel } from '../channels/channel.js'
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder, type FramingName } from '../framing/framing.js'
+import { DEFAULT_FRAME_READ_TIMEOUT_MS, FrameStallTimer } from '../framing/stall.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { WriteQueue } from './write-queue.js'
 
 /** Frames up to this size are copied into one buffer and written at once. */
 const COPY_BELOW = 64 * 1024
@@ -17,6 +19,8 @@ export interface StreamChannelOptions {
   framing?: FramingName
   /** Largest frame body accepted or sent. Default 16 MiB. */
   maxFrameBytes?: number
+  /** Longest pause inside one frame before the channel closes with FRAME_TIMEOUT; 0 turns it off. Default 10 s. */
+  frameTimeoutMs?: number
   /** Called once after the channel closed, e.g. to destroy a socket shared by both directions. */
   onDispose?: () => void
 }
@@ -27,8 +31,23 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
   const decoder = new FrameDecoder(framing, max)
   let detach = () => {}
   let ended = false
+  let stall: FrameStallTimer | undefined
+  const queue = new WriteQueue(writable, (frame) => {
+    if (frame.reduce((n, part) => n + part.byteLength, 0) <= COPY_BELOW) {
+      // One small write beats writev of two buffers: a copy of a few KiB costs less than the syscall setup.
+      return writable.write(Buffer.concat(frame))
+    }
+    let ok = true
+    writable.cork()
+    for (const part of frame) ok = writable.write(part)
+    process.nextTick(() => writable.uncork())
+    return ok
+  })
+  writable.once('close', () => queue.close())
   const release = () => {
     detach()
+    stall?.stop()
+    queue.close()
     if (!writable.destroyed) writable.end()
     if ((readable as unknown) === writable) {
       // A socket: end() flushes and sends FIN; destroy it anyway if the other side never answers.
@@ -48,6 +67,7 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
         sink.closed(error)
         release()
       }
+      stall = new FrameStallTimer(options.frameTimeoutMs ?? DEFAULT_FRAME_READ_TIMEOUT_MS, fail)
       const onData = (chunk: Buffer) => {
         let frames: Uint8Array[]
         try {
@@ -56,6 +76,7 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
           fail(error as PolyplugError)
           return
         }
+        stall?.update(decoder.buffered)
         for (const frame of frames) sink.message(frame)
       }
       const onEnd = () => {
@@ -91,27 +112,9 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
     },
     send(message) {
       if (!(message instanceof Uint8Array)) throw new PolyplugError(ErrorCodes.INVALID_REQUEST, 'a byte-stream channel sends Uint8Array messages')
-      const parts = encodeFrame(framing, message, max)
-      let ok = true
-      if (message.byteLength <= COPY_BELOW) {
-        // One small write beats writev of two buffers: a copy of a few KiB costs less than the syscall setup.
-        ok = writable.write(Buffer.concat(parts))
-      } else {
-        writable.cork()
-        for (const part of parts) ok = writable.write(part)
-        process.nextTick(() => writable.uncork())
-      }
-      if (ok) return
-      // Backpressure: the caller awaits the drain, so a flood cannot grow the buffer without bound.
-      return new Promise<void>((resolve) => {
-        const done = () => {
-          writable.off('drain', done)
-          writable.off('close', done)
-          resolve()
-        }
-        writable.once('drain', done)
-        writable.once('close', done)
-      })
+      // Backpressure: past the writable's high-water mark the send waits in the queue, so a
+      // caller that awaits cannot grow the buffer without bound.
+      return queue.send(encodeFrame(framing, message, max))
     },
     close() {
       ended = true

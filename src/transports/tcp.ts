@@ -24,6 +24,7 @@ export const tcpTransport: SidecarTransport = {
     return {
       env: { POLYPLUG_ADDRESS: `127.0.0.1:${port}` },
       usesStdio: false,
+      network: { connect: [port] },
       async connect(_child, signal) {
         const socket = await acceptOne(server, signal)
         return socketChannel(socket, { framing: context.framing, maxFrameBytes: context.maxFrameBytes })

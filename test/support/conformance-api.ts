@@ -10,4 +10,8 @@ export interface ConformanceApi {
   bytes(n: number): Uint8Array
   callHost(method: string, args: unknown[], ctx: MethodContext): Promise<unknown>
   crash(): never
+  /** Streams (plugins whose `$/hello` lists the `streams` capability). */
+  count(n: number, failAt?: number): AsyncGenerator<number>
+  produced(): number
+  sum(items: AsyncIterable<number | Uint8Array>): Promise<number>
 }

@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 
 export interface Requirement {
   /** What is missing, as a reader would name it. */
@@ -57,6 +58,11 @@ export const tools = {
   gcc: { name: 'gcc and make (C kits and native plugins)', install: 'apt-get install -y gcc make libc6-dev', present: () => onPath('gcc') && onPath('make') },
   cjson: { name: 'libcjson-dev (the C sidecar kit\'s JSON)', install: 'apt-get install -y libcjson-dev', present: () => existsSync('/usr/include/cjson/cJSON.h') },
   promParser: { name: 'the Prometheus Python client\'s text parser (a /metrics oracle)', install: 'apt-get install -y python3-prometheus-client', present: () => debianPythonHas('prometheus_client') },
+  nodeHeaders: {
+    name: "Node's C headers (node_api.h, for the shm addon)",
+    install: 'apt-get install -y libnode-dev',
+    present: () => [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node'].some((d) => existsSync(join(d, 'node_api.h'))),
+  },
   bwrap: { name: 'bubblewrap', install: 'apt-get install -y bubblewrap', present: () => onPath('bwrap') },
 } satisfies Record<string, Requirement>
 
@@ -81,4 +87,19 @@ export function requires(...needed: Requirement[]): string | false {
   const reason = `needs ${missing.map((r) => `${r.name} (${r.install})`).join(', ')}`
   if (requireAll) throw new Error(`POLYPLUG_REQUIRE_ALL=1 forbids skipping: this test ${reason}`)
   return reason
+}
+
+/**
+ * Build outputs that `npm run build` (scripts/build.mjs) makes only when their toolchain or library is
+ * present: a test of one of them needs what built it.
+ */
+const artefacts: [RegExp, Requirement[]][] = [
+  [/\/examples\/shared\/bin\/c-conformance-mqtt$/, [tools.gcc, tools.libmosquitto]],
+  [/\/kits\/rust-sidecar\/target\//, [tools.cargo]],
+  [/\/examples\/native-rust-[^/]+\/libconformance\.so$/, [tools.cargo]],
+]
+
+/** What the file at `path` needs to have been built (nothing for sources and committed files). */
+export function builtWith(path: string): Requirement[] {
+  return artefacts.filter(([pattern]) => pattern.test(path)).flatMap(([, needed]) => needed)
 }

@@ -1,6 +1,8 @@
 //! polyplug sidecar plugin kit for Rust, std only (docs/protocol.md, version 1).
 //!
-//! Transports stdio, fifo, unix, tcp; framings length, content-length, ndjson; encoding json.
+//! Transports stdio, fifo, unix, tcp; framings length, content-length, ndjson; encoding json;
+//! streams both ways (§7.1): [`Plugin::stream_method`] sends items through a [`Sink`] under the
+//! consumer's credit, and [`Ctx::stream`] reads a stream argument (or a host stream result).
 //! Each request runs on a pooled thread of its own, so a sleeping or host-calling method never blocks the
 //! others; `$/cancel` wakes the request's [`Ctx::sleep`].
 //!
@@ -10,6 +12,7 @@
 //! ```
 
 pub mod json;
+mod stream;
 mod wire;
 
 use std::collections::HashMap;
@@ -20,28 +23,38 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 pub use json::Value;
+pub use stream::{Incoming, Sink};
 use wire::{Framing, Reader};
 
-/// An error a method answers with: `code` is the stable string code (`E_...` or a protocol code).
+/// An error a method answers with: `code` is the stable string code (`E_...` or a protocol code),
+/// `data` any JSON detail (sent as the error's `data.data`; a foreign peer's whole `data`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Error {
     pub code: String,
     pub message: String,
+    pub data: Option<Value>,
 }
 
 impl Error {
     pub fn new(code: &str, message: &str) -> Error {
-        Error { code: code.to_string(), message: message.to_string() }
+        Error { code: code.to_string(), message: message.to_string(), data: None }
+    }
+    /// The same error carrying `data`.
+    pub fn with_data(mut self, data: Value) -> Error {
+        self.data = Some(data);
+        self
     }
 }
 
 type Handler = Box<dyn Fn(&Ctx, &Value) -> Result<Value, Error> + Send + Sync>;
+type StreamHandler = Box<dyn Fn(&Ctx, &Value, &mut Sink) -> Result<(), Error> + Send + Sync>;
 type Activate = Box<dyn Fn(&Ctx, &Value) -> Result<(), Error> + Send + Sync>;
 
 /// A plugin: named methods plus optional activate/deactivate hooks.
 #[derive(Default)]
 pub struct Plugin {
     methods: HashMap<String, Handler>,
+    streams: HashMap<String, StreamHandler>,
     names: Vec<String>,
     activate: Option<Activate>,
     deactivate: Option<Box<dyn Fn() + Send + Sync>>,
@@ -62,6 +75,16 @@ struct Conn {
     next_id: AtomicU64,
     calls: Mutex<HashMap<u64, mpsc::Sender<Value>>>,
     active: Mutex<HashMap<String, Arc<Cancel>>>,
+    streams: stream::Streams,
+}
+
+impl stream::Notify for Conn {
+    fn notify(&self, method: &str, params: Value) {
+        Conn::notify(self, method, params)
+    }
+    fn wire_error(&self, e: &Error) -> Value {
+        error_message(&Value::Null, e, &self.plugin_id, None).get("error").cloned().unwrap_or(Value::Null)
+    }
 }
 
 /// What a method gets besides its params: cancellation, host calls, progress, log.
@@ -71,14 +94,33 @@ pub struct Ctx {
     conn: Arc<Conn>,
     /// The request's W3C trace context (docs/protocol.md §5.0), sent on with its host calls.
     traceparent: Option<String>,
+    /// Stream arguments this request opened: cancelled when it ends unless finished.
+    opened: Mutex<Vec<(u64, Incoming)>>,
 }
 
+/// JSON-RPC numeric codes: schema/error-codes.json, which test/error-codes.test.ts checks this
+/// table against (docs/protocol.md 5.1). Any other string code is sent as APPLICATION_ERROR.
 const NUMERIC: &[(&str, i32)] = &[
     ("PARSE_ERROR", -32700), ("INVALID_REQUEST", -32600), ("METHOD_NOT_FOUND", -32601),
-    ("INVALID_PARAMS", -32602), ("INTERNAL_ERROR", -32603), ("RPC_CANCELLED", -32800),
-    ("RPC_TIMEOUT", -32001), ("PERMISSION_DENIED", -32002), ("FRAME_TOO_LARGE", -32003),
-    ("MESSAGE_TOO_DEEP", -32004), ("DUPLICATE_REQUEST_ID", -32005),
+    ("INVALID_PARAMS", -32602), ("INTERNAL_ERROR", -32603),
+    ("SERVER_NOT_INITIALIZED", -32002), ("UNKNOWN_ERROR_CODE", -32001),
+    ("RPC_CANCELLED", -32800), ("CONTENT_MODIFIED", -32801), ("SERVER_CANCELLED", -32802), ("REQUEST_FAILED", -32803),
+    ("RPC_TIMEOUT", -31001), ("PERMISSION_DENIED", -31002), ("FRAME_TOO_LARGE", -31003),
+    ("MESSAGE_TOO_DEEP", -31004), ("DUPLICATE_REQUEST_ID", -31005),
 ];
+const APPLICATION_ERROR: i32 = -31000;
+
+/// polyplug's `$/cancel` and LSP's `$/cancelRequest`: the same notification, `{"id": ID}`.
+const CANCEL_METHODS: &[&str] = &["$/cancel", "$/cancelRequest"];
+
+/// Positional arguments: an array as it is, named params (an object) as one argument, none as [].
+fn positional(params: Value) -> Value {
+    match params {
+        Value::Array(_) => params,
+        Value::Null => Value::Array(vec![]),
+        other => Value::Array(vec![other]),
+    }
+}
 
 impl Ctx {
     /// Whether the caller cancelled this request.
@@ -106,15 +148,20 @@ impl Ctx {
             None => Ok(response.get("result").cloned().unwrap_or(Value::Null)),
             Some(e) => {
                 let message = e.get("message").and_then(Value::as_str).unwrap_or("").to_string();
-                let code = match e.get("data").and_then(|d| d.get("code")).and_then(Value::as_str) {
-                    Some(c) => c.to_string(),
-                    // no string code: derive it from the numeric one (docs/protocol.md §5.1)
+                let polyplug_data = e.get("data").filter(|d| match d {
+                    Value::Object(fields) => fields.iter().all(|(k, _)| ["code", "plugin", "method", "data"].contains(&k.as_str())),
+                    _ => false,
+                });
+                let (code, data) = match polyplug_data.and_then(|d| d.get("code")).and_then(Value::as_str) {
+                    Some(c) => (c.to_string(), polyplug_data.and_then(|d| d.get("data")).cloned()),
+                    // a foreign peer's error: the code from the number, its whole data kept (docs/protocol.md §5.1)
                     None => {
                         let n = e.get("code").and_then(Value::as_f64).unwrap_or(0.0);
-                        NUMERIC.iter().find(|(_, k)| *k as f64 == n).map_or("INTERNAL_ERROR", |(c, _)| c).to_string()
+                        let code = NUMERIC.iter().find(|(_, k)| *k as f64 == n).map_or("INTERNAL_ERROR", |(c, _)| c).to_string();
+                        (code, e.get("data").cloned())
                     }
                 };
-                Err(Error { code, message })
+                Err(Error { code, message, data })
             }
         }
     }
@@ -130,6 +177,29 @@ impl Ctx {
     pub fn plugin_id(&self) -> &str {
         &self.conn.plugin_id
     }
+    /// Reads a `{"$stream": SID}` value (a stream argument, or a host call's stream result) as
+    /// an iterator of items; None for any other value. It is cancelled when the request ends.
+    pub fn stream(&self, value: Option<&Value>) -> Option<Incoming> {
+        let sid = stream::marker_id(value?)?;
+        let consumer = self.conn.streams.consume(sid);
+        let make = || Incoming { sid, consumer: consumer.clone(), notify: self.conn.clone(), started: false, taken: 0 };
+        self.opened.lock().unwrap().push((sid, make()));
+        Some(make())
+    }
+    /// The request ended: stream arguments it did not finish (or never opened) are cancelled.
+    fn release_streams(&self, params: &Value) {
+        let opened = std::mem::take(&mut *self.opened.lock().unwrap());
+        for (_, incoming) in &opened {
+            incoming.cancel();
+        }
+        if let Value::Array(items) = params {
+            for sid in items.iter().filter_map(stream::marker_id) {
+                if !opened.iter().any(|(s, _)| *s == sid) {
+                    self.conn.notify("$/stream/cancel", Value::object(vec![("stream", Value::Number(sid as f64))]));
+                }
+            }
+        }
+    }
 }
 
 impl Conn {
@@ -138,7 +208,7 @@ impl Conn {
         let mut body = msg.to_json().into_bytes();
         if body.len() > self.max_frame {
             let Some(id) = msg.get("id").filter(|_| msg.get("result").is_some()) else { return };
-            body = error_message(id, "FRAME_TOO_LARGE", "result over the frame limit", &self.plugin_id, None).to_json().into_bytes();
+            body = error_message(id, &Error::new("FRAME_TOO_LARGE", "result over the frame limit"), &self.plugin_id, None).to_json().into_bytes();
         }
         let frame = wire::frame(self.framing, body);
         let mut out = self.out.lock().unwrap();
@@ -152,18 +222,21 @@ impl Conn {
     fn answer(&self, id: &Value, result: Result<Value, Error>, method: Option<&str>) {
         match result {
             Ok(v) => self.send(&Value::object(vec![("jsonrpc", Value::str("2.0")), ("id", id.clone()), ("result", v)])),
-            Err(e) => self.send(&error_message(id, &e.code, &e.message, &self.plugin_id, method)),
+            Err(e) => self.send(&error_message(id, &e, &self.plugin_id, method)),
         }
     }
 }
 
-fn error_message(id: &Value, code: &str, message: &str, plugin: &str, method: Option<&str>) -> Value {
-    let number = NUMERIC.iter().find(|(c, _)| *c == code).map_or(-32000, |(_, n)| *n);
-    let mut data = vec![("code", Value::str(code)), ("plugin", Value::str(plugin))];
+fn error_message(id: &Value, e: &Error, plugin: &str, method: Option<&str>) -> Value {
+    let number = NUMERIC.iter().find(|(c, _)| *c == e.code).map_or(APPLICATION_ERROR, |(_, n)| *n);
+    let mut data = vec![("code", Value::str(&e.code)), ("plugin", Value::str(plugin))];
     if let Some(m) = method {
         data.push(("method", Value::str(m)));
     }
-    let error = Value::object(vec![("code", Value::Number(number as f64)), ("message", Value::str(message)), ("data", Value::object(data))]);
+    if let Some(d) = &e.data {
+        data.push(("data", d.clone()));
+    }
+    let error = Value::object(vec![("code", Value::Number(number as f64)), ("message", Value::str(&e.message)), ("data", Value::object(data))]);
     Value::object(vec![("jsonrpc", Value::str("2.0")), ("id", id.clone()), ("error", error)])
 }
 
@@ -180,10 +253,18 @@ impl Plugin {
     pub fn new() -> Plugin {
         Plugin::default()
     }
-    /// Adds a method. Params are the request's `params` (an array for positional arguments).
+    /// Adds a method. Params are always an array of positional arguments: named params (an object)
+    /// arrive as one argument, absent params as none (docs/protocol.md 5).
     pub fn method(mut self, name: &str, f: impl Fn(&Ctx, &Value) -> Result<Value, Error> + Send + Sync + 'static) -> Plugin {
         self.names.push(name.to_string());
         self.methods.insert(name.to_string(), Box::new(f));
+        self
+    }
+    /// Adds a stream method: it sends items through the [`Sink`] (each `send` waits for the
+    /// consumer's credit) and returns when done; an error ends the stream with that error.
+    pub fn stream_method(mut self, name: &str, f: impl Fn(&Ctx, &Value, &mut Sink) -> Result<(), Error> + Send + Sync + 'static) -> Plugin {
+        self.names.push(name.to_string());
+        self.streams.insert(name.to_string(), Box::new(f));
         self
     }
     /// Runs on `$/activate` with its config; an error refuses activation.
@@ -214,6 +295,7 @@ impl Plugin {
             next_id: AtomicU64::new(0),
             calls: Mutex::new(HashMap::new()),
             active: Mutex::new(HashMap::new()),
+            streams: stream::Streams::default(),
         });
         let token = env("POLYPLUG_TOKEN", "");
         let plugin = Arc::new(self);
@@ -262,7 +344,10 @@ impl Plugin {
             return;
         }
         let Some(id) = id.filter(|i| **i != Value::Null) else {
-            if method == "$/cancel" {
+            if method.starts_with("$/stream/") {
+                return conn.streams.receive(method, &params, conn.as_ref());
+            }
+            if CANCEL_METHODS.contains(&method) {
                 if let Some(target) = params.get("id") {
                     if let Some(c) = conn.active.lock().unwrap().get(&target.to_json()) {
                         *c.done.lock().unwrap() = true;
@@ -280,7 +365,7 @@ impl Plugin {
                     return reply(Err(Error::new("PROTOCOL_MISMATCH", "this plugin speaks protocol 1")));
                 }
                 let methods = Value::Array(self.names.iter().map(|n| Value::str(n)).collect());
-                reply(Ok(Value::object(vec![("protocol", Value::Number(1.0)), ("id", Value::str(&conn.plugin_id)), ("methods", methods), ("encodings", Value::Array(vec![Value::str("json")])), ("token", Value::str(token))])))
+                reply(Ok(Value::object(vec![("protocol", Value::Number(1.0)), ("id", Value::str(&conn.plugin_id)), ("methods", methods), ("encodings", Value::Array(vec![Value::str("json")])), ("capabilities", Value::Array(vec![Value::str("streams")])), ("token", Value::str(token))])))
             }
             "$/ping" => reply(Ok(Value::object(vec![]))),
             "$/shutdown" => {
@@ -298,17 +383,29 @@ impl Plugin {
                     if active.contains_key(&key) {
                         return reply(Err(Error::new("DUPLICATE_REQUEST_ID", "request id already in flight")));
                     }
-                    if method != "$/activate" && !self.methods.contains_key(method) {
+                    if method != "$/activate" && !self.methods.contains_key(method) && !self.streams.contains_key(method) {
                         drop(active);
                         return reply(Err(Error::new("METHOD_NOT_FOUND", "no such method")));
                     }
                     active.insert(key.clone(), cancel.clone());
                 }
                 let traceparent = msg.get("traceparent").and_then(Value::as_str).map(str::to_string);
-                let ctx = Ctx { id: id.clone(), cancel, conn: conn.clone(), traceparent };
+                let ctx = Ctx { id: id.clone(), cancel, conn: conn.clone(), traceparent, opened: Mutex::new(Vec::new()) };
                 let plugin = self.clone();
                 let method = method.to_string();
                 POOL.run(Box::new(move || {
+                    if let Some(produce) = plugin.streams.get(&method) {
+                        // Announce the stream, then produce it on this thread under the consumer's credit.
+                        let (sid, producer) = ctx.conn.streams.produce(ctx.cancel.clone());
+                        ctx.conn.active.lock().unwrap().remove(&key);
+                        ctx.conn.answer(&ctx.id, Ok(stream::marker(sid)), Some(&method));
+                        let mut sink = Sink { sid, producer, notify: ctx.conn.clone() };
+                        let result = produce(&ctx, &params, &mut sink);
+                        ctx.conn.streams.finish_producing(sid);
+                        sink.end(result);
+                        ctx.release_streams(&params);
+                        return;
+                    }
                     let result = if method == "$/activate" {
                         let config = ctx_config(&params);
                         match &plugin.activate {
@@ -316,9 +413,10 @@ impl Plugin {
                             None => Ok(Value::object(vec![])),
                         }
                     } else {
-                        (plugin.methods[&method])(&ctx, &params)
+                        (plugin.methods[&method])(&ctx, &positional(params.clone()))
                     };
                     ctx.conn.active.lock().unwrap().remove(&key);
+                    ctx.release_streams(&params);
                     ctx.conn.answer(&ctx.id, result, Some(&method));
                 }));
             }

@@ -60,6 +60,7 @@ export const shmTransport: SidecarTransport = {
     return {
       env: { POLYPLUG_SHM_PATH: regionPath, POLYPLUG_SHM_SIZE: String(size), POLYPLUG_SHM_WAKE_IN: wakeIn, POLYPLUG_SHM_WAKE_OUT: wakeOut, POLYPLUG_SHM_SPIN_US: String(spinMicros) },
       usesStdio: false,
+      files: { read: [dir.path], write: [dir.path] },
       async connect(_child, signal) {
         const writeFd = await openWriterWhenReaderArrives(wakeIn, signal)
         taken = true

@@ -1,0 +1,76 @@
+// `npm run build`: TypeScript first, then every native piece whose toolchain or library this machine
+// has. A piece whose requirement is missing is skipped, and the skip is printed once with its reason
+// and the exact install command; dist/build-skips.json records it for the demo. POLYPLUG_REQUIRE_ALL=1
+// (set by .ci/run) turns any skip into a failed build, so CI can never pass by skipping.
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const run = (command, args, options = {}) => execFileSync(command, args, { cwd: root, stdio: 'inherit', ...options })
+
+run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'])
+run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.client.json']) // the dashboard's browser script
+// One table of optional system tools, shared with the tests (test/support/requires.ts) and the demo.
+const { tools, requireAll } = await import(join(root, 'dist/test/support/requires.js'))
+
+const cargo = tools.cargo.present()
+const pieces = [
+  {
+    name: 'the shm addon and the C shm examples (scripts/build-native.mjs)',
+    needs: [tools.gcc, tools.nodeHeaders],
+    outputs: ['dist/src/transports/shm/polyplug_shm.node', 'examples/shm-c/build/plugin'],
+    build: () => run(process.execPath, ['scripts/build-native.mjs']),
+  },
+  {
+    name: 'native C plugins, the host ABI shim and the test fixtures (make native)',
+    needs: [tools.gcc],
+    outputs: ['dist/src/kinds/libpolyplug_host.so', ...['inline', 'worker', 'process'].map((p) => `examples/native-c-${p}/libconformance.so`)],
+    // Without cargo, make builds everything but the Rust examples (their own piece below).
+    build: () => run('make', ['-s', 'native', ...(cargo ? [] : ['RUST_EXAMPLES='])]),
+  },
+  {
+    name: 'native Rust plugins (kits/rust, make native)',
+    needs: [tools.gcc, tools.cargo],
+    outputs: ['inline', 'worker', 'process'].map((p) => `examples/native-rust-${p}/libconformance.so`),
+    build: () => {}, // built by the make run above when cargo is present
+  },
+  {
+    name: 'the C sidecar kit (kits/c-sidecar)',
+    needs: [tools.gcc],
+    outputs: ['examples/shared/bin/c-conformance'],
+    build: () => run('make', ['-s', '-C', 'kits/c-sidecar', '../../examples/shared/bin/c-conformance']),
+  },
+  {
+    name: 'the C sidecar kit over mqtt (kits/c-sidecar with libmosquitto)',
+    needs: [tools.gcc, tools.libmosquitto],
+    outputs: ['examples/shared/bin/c-conformance-mqtt'],
+    build: () => run('make', ['-s', '-C', 'kits/c-sidecar', '../../examples/shared/bin/c-conformance-mqtt']),
+  },
+  {
+    name: 'the Rust sidecar kit (kits/rust-sidecar)',
+    needs: [tools.cargo],
+    outputs: ['kits/rust-sidecar/target/release/rust-conformance'],
+    build: () =>
+      run('cargo', ['build', '--release', '--offline', '--quiet', '--manifest-path', 'kits/rust-sidecar/Cargo.toml', '--target-dir', 'kits/rust-sidecar/target']),
+  },
+]
+
+const skipped = []
+for (const piece of pieces) {
+  const missing = piece.needs.filter((tool) => !tool.present())
+  if (missing.length === 0) piece.build()
+  else skipped.push({ piece: piece.name, outputs: piece.outputs, missing: missing.map(({ name, install }) => ({ name, install })) })
+}
+mkdirSync(join(root, 'dist'), { recursive: true })
+writeFileSync(join(root, 'dist/build-skips.json'), `${JSON.stringify(skipped, null, 2)}\n`)
+
+if (skipped.length > 0) {
+  const lines = skipped.map((s) => `  skipped ${s.piece}: needs ${s.missing.map((m) => `${m.name} (${m.install})`).join(', ')}`)
+  process.stderr.write(`polyplug build: ${skipped.length} optional piece(s) skipped:\n${lines.join('\n')}\n`)
+  if (requireAll) {
+    process.stderr.write('polyplug build: POLYPLUG_REQUIRE_ALL=1 forbids skipping: install the above and build again\n')
+    process.exit(1)
+  }
+}

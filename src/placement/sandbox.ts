@@ -1,0 +1,194 @@
+/**
+ * The sandbox of a process plugin, decided by the host (docs/confinement.md): which Landlock rules
+ * this kernel enforces, whether a plugin may start without the ones it needs, and the command line
+ * of the launcher (src/native/launcher.c) that applies them before it execs the plugin.
+ *
+ * Nothing here knows a kind or a transport: the process placement hands over paths, ports, the
+ * program and its arguments; the transport's endpoint says what its own channel needs.
+ */
+import { execFileSync } from 'node:child_process'
+import { accessSync, constants, existsSync, openSync, readSync, closeSync, realpathSync } from 'node:fs'
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Manifest } from '../manifest/schema.js'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import type { EndpointNetwork } from '../transports/sidecar.js'
+import { fsGrants } from './confine.js'
+import { spawnError, spawnFailed } from './spawn-error.js'
+
+/** The launcher binary, built by the Makefile next to the compiled sources. */
+export const launcherPath = fileURLToPath(new URL('../native/polyplug-launch', import.meta.url))
+
+/** One Landlock rule polyplug applies, and the ABI version that brought it. */
+export interface SandboxRuleInfo {
+  rule: SandboxRule
+  abi: number
+  what: string
+}
+
+export type SandboxRule = 'fs' | 'fs.refer' | 'fs.truncate' | 'net.tcp' | 'fs.ioctl-dev' | 'scope.signal' | 'scope.abstract-unix'
+
+export const SANDBOX_RULES: readonly SandboxRuleInfo[] = [
+  { rule: 'fs', abi: 1, what: 'reading, writing, executing and creating files only beneath granted paths' },
+  { rule: 'fs.refer', abi: 2, what: 'renaming or linking files between folders only within granted paths' },
+  { rule: 'fs.truncate', abi: 3, what: 'truncating files only beneath paths granted read-write' },
+  { rule: 'net.tcp', abi: 4, what: 'TCP connect and bind only to granted ports and the plugin’s own transport endpoint' },
+  { rule: 'fs.ioctl-dev', abi: 5, what: 'ioctl on device files only beneath granted paths' },
+  { rule: 'scope.signal', abi: 6, what: 'no signals to processes outside the plugin’s sandbox (the host included)' },
+  { rule: 'scope.abstract-unix', abi: 6, what: 'no connection to abstract UNIX sockets outside the sandbox' },
+]
+
+/** The application's choice for kernels that lack rules (HostOptions.sandbox). */
+export interface SandboxOptions {
+  /**
+   * Start process plugins even where these rules are not enforced (`true`: any rule, and without
+   * the launcher at all where it is not built). Default: refuse, with SANDBOX_UNAVAILABLE.
+   */
+  allowUnenforced?: true | readonly SandboxRule[]
+}
+
+let abiFound: number | undefined
+
+/** The kernel's Landlock ABI version as the launcher sees it; 0 without Landlock or launcher. */
+export function landlockAbi(): number {
+  if (abiFound === undefined) {
+    try {
+      abiFound = process.platform === 'linux' && existsSync(launcherPath) ? Number(execFileSync(launcherPath, ['--abi'], { encoding: 'utf8' }).trim()) || 0 : 0
+    } catch {
+      abiFound = 0
+    }
+  }
+  return abiFound
+}
+
+/** The rules this kernel does not enforce. */
+export function unenforcedRules(abi = landlockAbi()): SandboxRuleInfo[] {
+  return SANDBOX_RULES.filter((r) => r.abi > abi)
+}
+
+/** A manifest needs every rule, except net.tcp when it grants any connect and listening. */
+export function requiredRules(manifest: Manifest): SandboxRule[] {
+  const network = manifest.permissions?.network
+  const openNet = network?.connect?.includes('*') === true && network.listen === true
+  return SANDBOX_RULES.map((r) => r.rule).filter((rule) => !(openNet && rule === 'net.tcp'))
+}
+
+/**
+ * Whether the launcher is used for this plugin. Throws SANDBOX_UNAVAILABLE naming the rules this
+ * system does not enforce when the plugin needs them and the application did not opt out.
+ */
+export function checkSandbox(id: string, manifest: Manifest, options: SandboxOptions = {}, abi = landlockAbi()): { launcher: boolean } {
+  const launcher = process.platform === 'linux' && existsSync(launcherPath)
+  const allowed = options.allowUnenforced
+  const missing = unenforcedRules(abi).filter((r) => requiredRules(manifest).includes(r.rule) && !(allowed === true || allowed?.includes(r.rule)))
+  if (!launcher && allowed !== true) {
+    throw new PolyplugError(ErrorCodes.SANDBOX_UNAVAILABLE, `the sandbox launcher is missing (${launcherPath}): build it with \`npm run build:native\` (Linux only), or start the plugin unconfined with the host option sandbox: { allowUnenforced: true }`, { plugin: id })
+  }
+  if (missing.length > 0) {
+    const list = missing.map((r) => `${r.rule} (Landlock ABI ${r.abi}: ${r.what})`).join('; ')
+    throw new PolyplugError(ErrorCodes.SANDBOX_UNAVAILABLE, `this kernel (Landlock ABI ${abi}) does not enforce ${list}; to start the plugin without them, list them in the host option sandbox.allowUnenforced`, {
+      plugin: id,
+      data: { abi, unenforced: missing.map((r) => r.rule) },
+    })
+  }
+  return { launcher }
+}
+
+/** What the runtimes themselves read: shared libraries, the loader's cache, the time zone, own /proc. */
+const RUNTIME_READ = ['/usr', '/lib', '/lib32', '/lib64', '/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '/etc/localtime', '/etc/ssl/openssl.cnf', '/proc/self', '/sys/devices/system/cpu', '/sys/fs/cgroup']
+/** Device files every program may use. */
+const RUNTIME_DEVICES = ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom']
+/** Name resolution and TLS roots, for plugins granted network access. */
+const NETWORK_READ = ['/etc/resolv.conf', '/etc/hosts', '/etc/nsswitch.conf', '/etc/host.conf', '/etc/gai.conf', '/etc/ssl', '/etc/ca-certificates']
+/** Where programs live: executable by plugins granted `process`, and by plugins started through a script. */
+const PROGRAM_FOLDERS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin', '/usr/local/bin', '/usr/lib', '/usr/libexec']
+
+/**
+ * The absolute path of a command as spawn would find it (a bare name on PATH), or a PolyplugError
+ * naming the command and the OS error, as spawn would have given it.
+ */
+export function resolveProgram(id: string, command: string, path: string | undefined): string {
+  const candidates = command.includes('/') ? [resolve(command)] : (path ?? '').split(delimiter).filter(Boolean).map((d) => join(d, command))
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, constants.X_OK)
+      return candidate
+    } catch {
+      // next folder on PATH
+    }
+  }
+  const code = command.includes('/') && existsSync(command) ? 'EACCES' : 'ENOENT'
+  throw spawnFailed(id, command, spawnError(command, code))
+}
+
+/** True when the file starts with `#!`: the program is a script run by an interpreter. */
+function isScript(path: string): boolean {
+  try {
+    const fd = openSync(path, 'r')
+    try {
+      const head = Buffer.alloc(2)
+      return readSync(fd, head, 0, 2, 0) === 2 && head.toString('latin1') === '#!'
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    return false
+  }
+}
+
+/** The installation a program belongs to (…/bin/prog → …), when that is not the root folder. */
+function programPrefix(program: string): string | undefined {
+  const real = realpathSync(program)
+  const prefix = dirname(dirname(real))
+  return prefix === '/' || prefix === '.' ? undefined : prefix
+}
+
+export interface SandboxRequest {
+  manifest: Manifest
+  /** The plugin folder: readable. */
+  dir: string
+  /** The private working directory: readable and writable. */
+  cwd: string
+  /** The absolute program and its arguments (arguments naming files make their folders readable). */
+  argv: readonly string[]
+  /** More paths the runtime reads (the Node carrier: polyplug's dist and dependencies). */
+  read?: readonly string[]
+  /** Files the transport's channel opens (its FIFOs, its shared memory). */
+  files?: { read: readonly string[]; write: readonly string[] }
+  /** TCP ports the transport's channel uses. */
+  network?: EndpointNetwork
+  /** RLIMIT_AS in MiB (programs that do not reserve large virtual ranges). */
+  addressSpaceMb?: number
+  /** The host's pid: the launcher leaves at once when its parent is already another process. */
+  hostPid?: number
+}
+
+/** The launcher's command line for one plugin: `[launcher, ...options, '--', program, ...args]`. */
+export function sandboxCommand(request: SandboxRequest): string[] {
+  const { manifest, argv } = request
+  const program = argv[0] as string
+  const args: string[] = []
+  const add = (flag: string, values: Iterable<string | number>) => {
+    for (const value of values) args.push(flag, String(value))
+  }
+  if (request.hostPid) add('--parent', [request.hostPid])
+  const grants = fsGrants(manifest, request.dir)
+  const network = manifest.permissions?.network
+  const connects = network?.connect ?? []
+  const argFolders = argv.slice(1).filter((a) => isAbsolute(a) && existsSync(a)).map((a) => dirname(a))
+  const prefix = programPrefix(program)
+  add('--read', [...RUNTIME_READ, request.dir, ...argFolders, ...(request.read ?? []), ...grants.read, ...(request.files?.read ?? []), ...(connects.length > 0 ? NETWORK_READ : [])])
+  add('--write', [...RUNTIME_DEVICES, request.cwd, ...grants.readwrite, ...(request.files?.write ?? [])])
+  // A script's interpreter runs other programs (a pyenv shim runs readlink, sed, ...): it can only
+  // start with the program folders executable, which lets it, and the plugin, spawn them.
+  const spawns = manifest.permissions?.process === true || isScript(program)
+  if (spawns) add('--exec', [...PROGRAM_FOLDERS, ...(prefix ? [prefix] : [])])
+  else if (prefix) add('--read', [prefix])
+  if (connects.includes('*')) args.push('--any-connect')
+  else add('--connect', connects.map((c) => Number(c.slice(c.lastIndexOf(':') + 1))).filter((p) => Number.isInteger(p) && p > 0 && p < 65536))
+  if (network?.listen === true) args.push('--any-bind')
+  add('--connect', request.network?.connect ?? [])
+  add('--bind', request.network?.bind ?? [])
+  if (request.addressSpaceMb) add('--mem-mb', [request.addressSpaceMb])
+  return [launcherPath, ...args, '--', ...argv]
+}

@@ -1,0 +1,87 @@
+/**
+ * One table of numeric JSON-RPC error codes (schema/error-codes.json): the Node host and SDK and
+ * every kit carry exactly that table, so a code can never mean one thing in one language and
+ * another elsewhere; and no polyplug-own code sits in a range JSON-RPC or LSP reserve.
+ */
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { describe, it } from 'node:test'
+import { ErrorCodes, PolyplugError } from '../src/rpc/errors.js'
+import { APPLICATION_ERROR, errorFromWire, errorToWire, numericCodes } from '../src/rpc/wire.js'
+import { root } from './support/paths.js'
+
+interface Table {
+  application: number
+  codes: Record<string, number>
+}
+const table = JSON.parse(readFileSync(`${root}schema/error-codes.json`, 'utf8')) as Table
+
+/** `"NAME": -123` (Python), `("NAME", -123)` (Rust), `{"NAME", -123}` (C) pairs inside `text`. */
+function pairs(text: string): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const m of text.matchAll(/"([A-Z_]+)"\s*[:,]\s*(-\d+)/g)) out[m[1]!] = Number(m[2])
+  return out
+}
+
+/** The slice of a kit's source between `start` and the first `end` after it. */
+function slice(path: string, start: string, end: string): string {
+  const text = readFileSync(`${root}${path}`, 'utf8')
+  const from = text.indexOf(start)
+  assert.ok(from >= 0, `${path} has no "${start}"`)
+  return text.slice(from, text.indexOf(end, from))
+}
+
+const kits = [
+  { kit: 'Python (kits/python)', path: 'kits/python/polyplug.py', start: 'NUMERIC_CODES = {', end: '}', application: /APPLICATION_ERROR = (-\d+)/ },
+  { kit: 'Rust (kits/rust-sidecar)', path: 'kits/rust-sidecar/src/lib.rs', start: 'const NUMERIC:', end: '];', application: /const APPLICATION_ERROR: i32 = (-\d+);/ },
+  { kit: 'C (kits/c-sidecar)', path: 'kits/c-sidecar/polyplug.c', start: 'NUMERIC[] = {', end: '};', application: /#define APPLICATION_ERROR \((-\d+)\)/ },
+]
+
+describe('one table of numeric error codes', () => {
+  it('the Node host and SDK use exactly schema/error-codes.json', () => {
+    assert.deepEqual({ ...numericCodes }, table.codes)
+    assert.equal(APPLICATION_ERROR, table.application)
+    for (const code of Object.keys(table.codes)) assert.ok(code in ErrorCodes, `${code} is a known ErrorCodes entry`)
+  })
+
+  for (const { kit, path, start, end, application } of kits) {
+    it(`the ${kit} kit carries the same table and application code`, () => {
+      assert.deepEqual(pairs(slice(path, start, end)), table.codes)
+      const text = readFileSync(`${root}${path}`, 'utf8')
+      assert.equal(Number(application.exec(text)?.[1]), table.application, `${path} declares the application code`)
+    })
+  }
+
+  it('maps each number to one string code and back', () => {
+    const numbers = Object.values(table.codes)
+    assert.equal(new Set(numbers).size, numbers.length, 'no number is used twice')
+    for (const [code, n] of Object.entries(table.codes)) {
+      const wire = errorToWire(new PolyplugError(code, 'x'))
+      assert.equal(wire.code, n)
+      assert.equal(errorFromWire({ code: n, message: 'from a foreign peer' }).code, code)
+    }
+  })
+
+  it("keeps polyplug's own codes out of the ranges JSON-RPC and LSP reserve for other meanings", () => {
+    const foreign = new Set([-32700, -32600, -32601, -32602, -32603, -32002, -32001, -32800, -32801, -32802, -32803])
+    for (const [code, n] of [...Object.entries(table.codes), ['(application)', table.application] as const]) {
+      if (foreign.has(n)) continue // a standard code, used with its standard meaning
+      assert.ok(n > -32000 || n < -32768, `${code} (${n}) is outside JSON-RPC's reserved -32768..-32000`)
+      assert.ok(n > -32800 || n < -32899, `${code} (${n}) is outside LSP's reserved -32899..-32800`)
+    }
+  })
+
+  it('a foreign -32001 is not a timeout, a foreign -32800 is a cancellation, foreign data of any type survives', () => {
+    assert.equal(errorFromWire({ code: -32001, message: 'unknown' }).code, ErrorCodes.UNKNOWN_ERROR_CODE)
+    assert.equal(errorFromWire({ code: -32002, message: 'not initialized' }).code, ErrorCodes.SERVER_NOT_INITIALIZED)
+    assert.equal(errorFromWire({ code: -32800, message: 'cancelled' }).code, ErrorCodes.RPC_CANCELLED)
+    assert.equal(errorFromWire({ code: 12345, message: 'app' }).code, ErrorCodes.INTERNAL_ERROR)
+    for (const data of [{ retry: true, code: 7 }, { code: 'E_X', extra: 1 }, [1, 'two'], 'text', 42, false, null]) {
+      const error = errorFromWire({ code: -32603, message: 'm', data })
+      assert.deepEqual(error.data, data)
+      assert.equal(error.code, ErrorCodes.INTERNAL_ERROR)
+    }
+    const ours = errorFromWire({ code: -31000, message: 'm', data: { code: 'E_MINE', plugin: 'p', data: { n: 1 } } })
+    assert.deepEqual([ours.code, ours.plugin, ours.data], ['E_MINE', 'p', { n: 1 }])
+  })
+})

@@ -1,0 +1,93 @@
+/**
+ * Fault scenarios measured by both the suite (with a generous bound) and `npm run bench -- --only
+ * faults` (the precise figure): a plugin that stops reading, a publisher that floods.
+ */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createHost } from '../../src/host/host.js'
+import { streamChannel } from '../../src/transports/stream.js'
+import { fixturesDir } from './paths.js'
+import { loopDelayDuring, type LoopDelay } from './loop-delay.js'
+
+/**
+ * Writes `count` frames to a real process that never reads its stdin, then closes the channel
+ * and kills the process: the event-loop delay while the queued writes are released.
+ */
+export async function stopWithQueuedWrites(count: number): Promise<LoopDelay & { queued: number }> {
+  const child = spawn('sleep', ['60'], { stdio: ['pipe', 'pipe', 'ignore'] })
+  await once(child, 'spawn')
+  const channel = streamChannel(child.stdout!, child.stdin!)
+  const message = new TextEncoder().encode(JSON.stringify({ jsonrpc: '2.0', method: 'tick', params: ['x'.repeat(40)] }))
+  const sends: Promise<void>[] = []
+  for (let i = 0; i < count; i++) {
+    const sent = channel.send(message)
+    if (sent) sends.push(sent)
+  }
+  const queued = sends.length
+  const delay = await loopDelayDuring(async () => {
+    await channel.close()
+    child.kill('SIGKILL')
+    await Promise.all(sends)
+    if (child.exitCode === null && child.signalCode === null) await once(child, 'exit')
+  })
+  return { ...delay, queued }
+}
+
+export interface FloodResult extends LoopDelay {
+  published: number
+  delivered: number
+  /** Publishes refused with CHANNEL_FULL. */
+  full: number
+  /** Publishes that failed otherwise. */
+  failed: number
+  /** Highest RSS seen during the flood minus RSS before it, in MiB. */
+  rssGrowthMiB: number
+}
+
+/**
+ * Publishes `count` events to a process plugin's listener as fast as the API allows: without
+ * awaiting, yielding to the event loop every `yieldEvery` publishes. Refusals (CHANNEL_FULL) count.
+ */
+export async function floodEvents(count: number, yieldEvery = 1000): Promise<FloodResult> {
+  const host = await createHost({ plugins: [`${fixturesDir}/flood`], logger: () => {} })
+  try {
+    await host.events.publish('tick', 'warm-up')
+    const before = process.memoryUsage.rss()
+    let peak = before
+    let delivered = 0
+    let full = 0
+    let failed = 0
+    let settled = 0
+    const delay = await loopDelayDuring(async () => {
+      let allSettled = () => {}
+      const done = new Promise<void>((resolve) => (allSettled = resolve))
+      const settle = () => {
+        if (++settled === count) allSettled()
+      }
+      for (let i = 0; i < count; i++) {
+        host.events.publish('tick', { i }).then(
+          () => {
+            delivered++
+            settle()
+          },
+          (error: { code?: string }) => {
+            if (error.code === 'CHANNEL_FULL') full++
+            else failed++
+            settle()
+          },
+        )
+        if (i % 10_000 === 0) peak = Math.max(peak, process.memoryUsage.rss())
+        if (i % yieldEvery === yieldEvery - 1) {
+          await new Promise((resolve) => setImmediate(resolve))
+        }
+      }
+      while (settled < count) {
+        peak = Math.max(peak, process.memoryUsage.rss())
+        await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 50))])
+      }
+    })
+    return { ...delay, published: count, delivered, full, failed, rssGrowthMiB: (peak - before) / 2 ** 20 }
+  } finally {
+    await host.close()
+  }
+}
