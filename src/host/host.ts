@@ -145,7 +145,7 @@ export class Host {
       logger: stderrLogger(options.logLevel),
       logLevel: 'info',
       callTimeoutMs: 30_000,
-      startTimeoutMs: 10_000,
+      startTimeoutMs: 30_000,
       pingTimeoutMs: 1_000,
       restart: {},
       sandbox: {},
