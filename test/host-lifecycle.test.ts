@@ -87,12 +87,14 @@ describe('host: lifecycle', () => {
 
   it('concurrent activations share one start, and a start during a stop waits for it', async () => {
     const trace: string[] = []
+    let release!: () => void
+    const held = new Promise<void>((r) => (release = r))
     const { host } = await appHost({
-      // core's deactivate traces; holding that answer keeps core in "stopping" while we call it.
+      // core's deactivate traces; holding that answer keeps core in "stopping" until the test has called it.
       api: {
         trace: async (line: string) => {
           trace.push(line)
-          if (line === 'deactivate core') await new Promise((r) => setTimeout(r, 200))
+          if (line === 'deactivate core') await held
         },
       },
     })
@@ -102,6 +104,7 @@ describe('host: lifecycle', () => {
     const stopping = host.plugin('core').stop()
     await until(() => host.plugin('core').info().status === 'stopping')
     const again = host.plugin('core').call('double', [2])
+    release()
     await stopping
     assert.equal(await again, 4)
     assert.equal(host.plugin('core').info().status, 'active')

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { WebSocket } from 'ws'
 import type { Channel } from '../src/channels/channel.js'
 import { Peer } from '../src/rpc/peer.js'
@@ -31,13 +32,17 @@ describeChannel('http (WebSocket session, calls by POST)', async () => {
   return { host, plugin: pluginSide!, dispose: () => server.close() }
 })
 
+/** What the plugin has seen: sleeps begun and sleeps cancelled (tests wait on these, not on clocks). */
+const seen = { sleeping: 0, cancelled: 0 }
+
 const plugin = definePlugin({
   methods: {
     echo: (v: unknown) => v,
     sleep: (ms: number, ctx: { signal: AbortSignal }) =>
       new Promise((resolve, reject) => {
+        seen.sleeping++
         const t = setTimeout(resolve, ms, 'slept')
-        ctx.signal.addEventListener('abort', () => (clearTimeout(t), reject(Object.assign(new Error('cancelled'), { code: 'RPC_CANCELLED' }))))
+        ctx.signal.addEventListener('abort', () => (seen.cancelled++, clearTimeout(t), reject(Object.assign(new Error('cancelled'), { code: 'RPC_CANCELLED' }))))
       }),
     askHost: async (ctx: { plugin: { call(m: string, a: unknown[]): Promise<unknown> } }) => ctx.plugin.call('host/twice', [21]),
   },
@@ -88,9 +93,12 @@ describe('http transport', () => {
       peer.handle('host/twice', (params) => (params as number[])[0]! * 2)
       assert.equal(await peer.call('askHost'), 42)
       const controller = new AbortController()
-      const call = peer.call('sleep', [5000], { signal: controller.signal })
-      setTimeout(() => controller.abort(), 30)
+      const { sleeping, cancelled } = seen
+      const call = peer.call('sleep', [60_000], { signal: controller.signal })
+      await until(() => seen.sleeping > sleeping, 10_000, 'the plugin began the call')
+      controller.abort()
       await rejectsWithCode(call, 'RPC_CANCELLED')
+      await until(() => seen.cancelled > cancelled, 10_000, 'the cancellation reached the plugin')
       assert.equal(await peer.call('echo', [new Uint8Array([1, 2, 3])]).then((b) => [...(b as Uint8Array)]).then(String), '1,2,3')
       await channel.close()
     })
@@ -100,14 +108,33 @@ describe('http transport', () => {
     for (const calls of ['ws', 'post'] as const) {
       const channel = await connectHttp({ url: server.url, token: TOKEN, calls })
       const peer = new Peer(channel)
-      const pending = peer.call('sleep', [5000])
-      await new Promise((r) => setTimeout(r, 50))
+      const { sleeping } = seen
+      const pending = peer.call('sleep', [60_000])
+      await until(() => seen.sleeping > sleeping, 10_000, 'the plugin began the call')
       server.dropSockets()
       await rejectsWithCode(pending, 'TRANSPORT_UNAVAILABLE')
       assert.equal(peer.pendingCount, 0)
       const again = new Peer(await connectHttp({ url: server.url, token: TOKEN, calls }))
       assert.equal(await again.call('echo', ['back']), 'back')
       await again.close()
+    }
+  })
+
+  it('a POST that meets a session the plugin has closed fails with CHANNEL_CLOSED, not a transport error', async () => {
+    const body = '{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}'
+    await rejectsWithCode(postRpc(server.url, body, { token: TOKEN, session: 'closed-a-moment-ago' }), 'CHANNEL_CLOSED')
+  })
+
+  it('a server that accepts the connection and never answers the upgrade fails the connect by its deadline', { timeout: 30_000 }, async () => {
+    const accepted: Socket[] = []
+    const silent = createServer((socket) => void accepted.push(socket)) // accepts, answers nothing
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r))
+    try {
+      const { port } = silent.address() as AddressInfo
+      await rejectsWithCode(connectHttp({ url: `http://127.0.0.1:${port}`, token: TOKEN, calls: 'post', connectTimeoutMs: 300 }), 'TRANSPORT_UNAVAILABLE')
+    } finally {
+      for (const socket of accepted) socket.destroy()
+      silent.close()
     }
   })
 

@@ -8,7 +8,7 @@ import { startEmbeddedBroker, pluginPrefix, type EmbeddedBroker } from '../src/t
 import { connectMqtt } from '../src/transports/mqtt.js'
 import { freePort, policyUsers, startMosquitto, writeMosquittoConfig, type RunningMosquitto } from './support/mosquitto.js'
 import { rejectsWithCode } from './support/assert-code.js'
-import { firstAnswer } from './support/wait.js'
+import { firstAnswer, until } from './support/wait.js'
 import { describeChannel } from './support/channel-suite.js'
 import { describeRequiring } from './support/describe-requiring.js'
 import { tools } from './support/requires.js'
@@ -108,15 +108,16 @@ for (const [name, start] of [['embedded aedes', () => embedded()], ['mosquitto',
         const client = new Peer(host, { name: 'p2' })
         const server = new Peer(plugin)
         server.handle('echo', (params) => (params as unknown[])[0])
-        server.handle('sleep', (params) => new Promise((r) => setTimeout(r, (params as number[])[0])))
+        let sleeping = 0
+        server.handle('sleep', (params) => (sleeping++, new Promise((r) => setTimeout(r, (params as number[])[0]))))
         assert.equal(await client.call('echo', [1]), 1)
         const inFlight = [client.call('sleep', [10_000]), client.call('sleep', [10_000]), client.call('sleep', [10_000])]
         for (const call of inFlight) call.catch(() => {})
-        await new Promise((r) => setTimeout(r, 50))
+        await until(() => sleeping === 3, 10_000, 'the three calls reached the plugin')
         const stoppedAt = Date.now()
         await broker.stop()
         for (const call of inFlight) await rejectsWithCode(call, 'TRANSPORT_UNAVAILABLE')
-        assert.ok(Date.now() - stoppedAt < 5000, 'in-flight calls failed well before their 10 s handler would answer')
+        assert.ok(Date.now() - stoppedAt < 9000, 'in-flight calls failed before their 10 s handler would answer')
         assert.equal(client.pendingCount, 0)
         await rejectsWithCode(client.call('echo', [2]), 'TRANSPORT_UNAVAILABLE')
         await broker.restart()

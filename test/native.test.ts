@@ -15,6 +15,7 @@ import { loadPlugin } from '../src/placement/load.js'
 import type { Manifest } from '../src/manifest/schema.js'
 import type { PolyplugError } from '../src/rpc/errors.js'
 import { rejectsWithCode } from './support/assert-code.js'
+import { until } from './support/wait.js'
 import { examplesDir, fixturesDir } from './support/paths.js'
 
 const fixtures = `${fixturesDir}/native`
@@ -138,11 +139,11 @@ describe('native: shutdown', () => {
     const host = await createHost({ plugins: [pluginDir('closing', copy)], logger: silentLogger })
     const call = host.plugin('closing').call('sleep', [10_000])
     const outcome = rejectsWithCode(call, 'RPC_CANCELLED') // shutdown raises the call's cancel flag
-    await new Promise((r) => setTimeout(r, 100))
+    await until(() => host.plugin('closing').info().status === 'active', 30_000, 'the plugin is active')
     const started = Date.now()
     await host.close()
     await outcome
-    assert.ok(Date.now() - started < 3000, `close took ${Date.now() - started} ms`)
+    assert.ok(Date.now() - started < 9000, `close took ${Date.now() - started} ms, as if it waited for the 10 s sleep`)
   })
 })
 
@@ -186,7 +187,7 @@ describe('native: instances', () => {
     assert.equal((b as { plugin: string }).plugin, 'twin-b')
     await rejectsWithCode(host.plugin('twin-a').call('sleep', [5000], { timeout: 30 }), 'RPC_TIMEOUT')
     // The timeout reaches the plugin as its cancel flag; the sleep notices within a millisecond or so.
-    for (let i = 0; i < 300 && (await host.plugin('twin-a').call('cancelCount')) !== 1; i++) await new Promise((r) => setTimeout(r, 10))
+    await until(async () => (await host.plugin('twin-a').call('cancelCount')) === 1, 10_000, 'the cancel flag reached the sleep')
     assert.equal(await host.plugin('twin-a').call('cancelCount'), 1)
     assert.equal(await host.plugin('twin-b').call('cancelCount'), 0)
   })

@@ -14,13 +14,17 @@ import { pluginPrefix, startEmbeddedBroker, type EmbeddedBroker } from '../src/t
 import { connectMqtt } from '../src/transports/mqtt.js'
 import { socketChannel } from '../src/transports/socket.js'
 import { rejectsWithCode } from './support/assert-code.js'
+import { until } from './support/wait.js'
 
 const TOKEN = 'r'.repeat(40)
+/** Sleeps begun by the plugin: tests wait for the call to arrive before cutting the line. */
+let sleeping = 0
 const plugin = definePlugin({
   methods: {
     echo: (v: unknown) => v,
     sleep: (ms: number, ctx: { signal: AbortSignal }) =>
       new Promise((resolve) => {
+        sleeping++
         const timer = setTimeout(resolve, ms)
         ctx.signal.addEventListener('abort', () => (clearTimeout(timer), resolve(null)))
       }),
@@ -108,9 +112,10 @@ describe('remote placement', () => {
     const host = await createHost({ plugins: [folder], logger: silentLogger })
     try {
       assert.equal(await host.plugin('far-tcp').call('echo', ['over tcp']), 'over tcp')
+      const began = sleeping
       const pending = host.plugin('far-tcp').call('sleep', [4000])
       pending.catch(() => {})
-      await new Promise((r) => setTimeout(r, 50))
+      await until(() => sleeping > began, 10_000, 'the call reached the plugin')
       for (const socket of sockets) socket.destroy()
       const error = await rejectsWithCode(pending, 'PLUGIN_CRASHED')
       assert.equal(error.plugin, 'far-tcp')
@@ -157,9 +162,10 @@ describe('remote placement', () => {
       const host = await createHost({ plugins: [folder], logger: silentLogger })
       try {
         assert.equal(await host.plugin('far-mqtt').call('echo', ['via broker']), 'via broker')
+        const began = sleeping
         const pending = host.plugin('far-mqtt').call('sleep', [4000])
         pending.catch(() => {})
-        await new Promise((r) => setTimeout(r, 100))
+        await until(() => sleeping > began, 10_000, 'the call reached the plugin')
         // The plugin disappears without a word: its connection is cut.
         broker.removeUser('far-mqtt')
         await forceDrop(broker, 'far-mqtt')

@@ -34,12 +34,13 @@ function pidFromLogs(logs: LogEntry[], plugin: string): number | undefined {
 describe('sidecar start-up', () => {
   for (const [id, transport] of [['sidecar-silent', 'stdio'], ['sidecar-no-connect', 'unix']]) {
     it(`a plugin that never completes the handshake (${transport}) fails with PLUGIN_START_TIMEOUT and is killed`, async () => {
-      await withHost({ startTimeoutMs: 3000 }, async (host, logs) => {
+      // The python fixture must log its pid before the deadline: python took up to several seconds to start under load.
+      await withHost({ startTimeoutMs: 8000 }, async (host, logs) => {
         const error = await rejectsWithCode(host.plugin(id as string).call('anything'), 'PLUGIN_START_TIMEOUT')
         assert.equal(error.plugin, id)
         const pid = pidFromLogs(logs, id as string)
         assert.ok(pid, 'the fixture logged its pid through stderr capture')
-        await until(() => !alive(pid), 5000)
+        await until(() => !alive(pid), 15_000, 'the fixture was killed')
         assert.equal(host.plugin(id as string).info().status, 'failed')
       })
     })
@@ -76,7 +77,7 @@ describe('garbage from a real process closes its channel, not the host', () => {
       await withHost({}, async (host, logs) => {
         await rejectsWithCode(host.plugin(id as string).call('x'), code as string)
         const pid = pidFromLogs(logs, id as string)
-        if (pid) await until(() => !alive(pid), 5000)
+        if (pid) await until(() => !alive(pid), 15_000)
       })
     })
   }
@@ -99,14 +100,14 @@ describe('supervisor', () => {
     await withHost({}, async (host) => {
       const plugin = host.plugin('sidecar-crashy')
       const pid = await plugin.call<number>('pid')
+      // One channel, in order: the plugin has all three waits before it reads the crash.
       const inflight = [plugin.call('wait'), plugin.call('wait'), plugin.call('wait')]
-      await new Promise((r) => setTimeout(r, 50))
       const started = Date.now()
       await rejectsWithCode(plugin.call('crash'), 'PLUGIN_CRASHED')
       for (const call of inflight) await rejectsWithCode(call, 'PLUGIN_CRASHED')
       const crash = await rejectsWithCode(plugin.call('crash'), 'PLUGIN_CRASHED')
       assert.deepEqual(crash.data, { exitCode: 3, signal: null })
-      assert.ok(Date.now() - started < 5000)
+      assert.ok(Date.now() - started < 20_000, 'the crash ended the calls, not the 30 s call deadline')
       assert.ok(!alive(pid))
     })
   })
@@ -116,7 +117,7 @@ describe('supervisor', () => {
       const plugin = host.plugin('sidecar-hang')
       const pid = await plugin.call<number>('pid')
       await rejectsWithCode(plugin.call('spin', [], { timeout: 200 }), 'RPC_TIMEOUT')
-      await until(() => !alive(pid), 5000)
+      await until(() => !alive(pid), 15_000)
       const next = await plugin.call<number>('pid')
       assert.notEqual(next, pid)
     })

@@ -95,7 +95,7 @@ describe('wasm in a worker: time limits and host calls', () => {
     assert.equal(await host.plugin('spinner').call('echo', ['before']), 'before')
     const started = Date.now()
     await rejectsWithCode(host.plugin('spinner').call('spin', [], { timeout: 200 }), 'RPC_TIMEOUT')
-    assert.ok(Date.now() - started < 5000)
+    assert.ok(Date.now() - started < 15_000, 'the 200 ms deadline ended the call although the guest never yields')
     await until(() => host.plugin('spinner').info().status !== 'active')
     assert.equal(host.plugin('spinner').info().lastError?.code, 'PLUGIN_HUNG')
     assert.equal(await host.plugin('spinner').call('echo', ['after']), 'after')

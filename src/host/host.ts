@@ -148,7 +148,7 @@ export class Host {
       publicApi: [],
       logLevel: 'info',
       callTimeoutMs: 30_000,
-      startTimeoutMs: 10_000,
+      startTimeoutMs: 30_000,
       pingTimeoutMs: 1_000,
       restart: {},
       sandbox: {},

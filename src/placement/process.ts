@@ -188,7 +188,7 @@ function exitOf(child: ChildProcess, spawnError: Promise<Error>): Promise<Exit> 
  * is known, so the spawn outcome is awaited too: a command that cannot start rejects at once.
  */
 async function connectWithin(spec: LaunchSpec, endpoint: SidecarEndpoint, child: ChildProcess, command: string, exited: Promise<Exit>, spawnError: Promise<Error>, tail: StderrTail): Promise<Channel> {
-  const timeoutMs = spec.startTimeoutMs ?? 10_000
+  const timeoutMs = spec.startTimeoutMs ?? 30_000
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(new PolyplugError(ErrorCodes.PLUGIN_START_TIMEOUT, `the plugin did not connect within ${timeoutMs} ms`, { plugin: spec.id })), timeoutMs)
   const aborted = new Promise<never>((_, reject) => {

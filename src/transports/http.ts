@@ -32,6 +32,8 @@ export interface HttpConnectOptions {
   maxBodyBytes?: number
   /** Trusted CA (PEM) for https:// and wss://, e.g. a self-signed certificate. */
   ca?: string | Buffer
+  /** Deadline for opening the WebSocket session, in ms (default 30 000). */
+  connectTimeoutMs?: number
 }
 
 /** Connects to a plugin's HTTP server; resolves once the WebSocket session is open. */
@@ -45,6 +47,7 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
     ? await openSocket(`${base.replace(/^http/, 'ws')}/ws?session=${session}`, {
         token: options.token,
         maxFrameBytes: options.maxBodyBytes ?? DEFAULT_MAX_FRAME_BYTES,
+        ...(options.connectTimeoutMs ? { handshakeTimeoutMs: options.connectTimeoutMs } : {}),
         ...(options.ca ? { ca: options.ca } : {}),
       })
     : undefined
@@ -69,7 +72,11 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
     carries: 'structured-clone', // encoded here: requests are routed by shape
     open(s) {
       sink = s
-      if (socket) attachSocket(socket, sink, deliver)
+      if (socket) {
+        attachSocket(socket, sink, deliver)
+        // The session is over: POSTs still in flight would only wait on a connection nobody answers.
+        socket.once('close', () => agent.destroy())
+      }
     },
     send(message) {
       const m = message as { id?: unknown; method?: unknown }
@@ -115,6 +122,11 @@ function post(base: string, secure: boolean, agent: HttpAgent, headers: Record<s
         res.on('end', () => {
           const status = res.statusCode ?? 0
           if (status === 200 || status === 204) return resolve(Buffer.concat(chunks).toString('utf8'))
+          // 404 to a POST naming a session: the plugin closed that session while this POST was on its
+          // way (the socket's close frame may still be in flight), so the call met a closed channel.
+          if (status === 404 && headers[SESSION_HEADER]) {
+            return reject(new PolyplugError(ErrorCodes.CHANNEL_CLOSED, `POST ${base}/rpc: the plugin closed session ${headers[SESSION_HEADER]}`, { data: { status } }))
+          }
           const code =
             status === 401 ? ErrorCodes.PERMISSION_DENIED : status === 413 ? ErrorCodes.FRAME_TOO_LARGE : ErrorCodes.TRANSPORT_UNAVAILABLE
           reject(new PolyplugError(code, `POST ${base}/rpc answered HTTP ${status}`, { data: { status } }))

@@ -82,6 +82,8 @@ export interface ConnectWsOptions {
   /** TLS options for wss:// (e.g. a self-signed CA). */
   ca?: string | Buffer
   headers?: Record<string, string>
+  /** Deadline for the TCP connect plus the upgrade, in ms. Default 30 000: a server that accepts and never answers must not hold the caller forever. */
+  handshakeTimeoutMs?: number
 }
 
 /** Opens a WebSocket (compression off) and resolves once it is open; a refused upgrade rejects with its code. */
@@ -92,6 +94,7 @@ export function openSocket(url: string, options: ConnectWsOptions = {}): Promise
     headers,
     perMessageDeflate: false,
     maxPayload: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    handshakeTimeout: options.handshakeTimeoutMs ?? 30_000,
     ...(options.ca ? { ca: options.ca } : {}),
   })
   return new Promise((resolve, reject) => {

@@ -59,48 +59,62 @@ export function describeChannel(name: string, open: () => Promise<ChannelPair>):
 
     it('reports close exactly once on both ends, and close is idempotent', async () => {
       const { host, plugin, dispose } = await open()
-      let hostCloses = 0
-      let pluginCloses = 0
-      host.onClose(() => hostCloses++)
-      plugin.onClose(() => pluginCloses++)
-      await Promise.all([host.close(), host.close()])
-      await host.close()
-      await until(() => pluginCloses > 0)
-      await plugin.close()
-      await new Promise((r) => setTimeout(r, 20))
-      assert.equal(hostCloses, 1)
-      assert.equal(pluginCloses, 1)
-      assert.ok(host.closed && plugin.closed)
-      let late = 0
-      host.onClose(() => late++)
-      assert.equal(late, 1, 'a listener added after close is called at once')
-      await dispose?.()
+      try {
+        let hostCloses = 0
+        let pluginCloses = 0
+        host.onClose(() => hostCloses++)
+        plugin.onClose(() => pluginCloses++)
+        await Promise.all([host.close(), host.close()])
+        await host.close()
+        await until(() => pluginCloses > 0)
+        await plugin.close()
+        await new Promise((r) => setTimeout(r, 20)) // room for a second, wrong close report to arrive
+        assert.equal(hostCloses, 1)
+        assert.equal(pluginCloses, 1)
+        assert.ok(host.closed && plugin.closed)
+        let late = 0
+        host.onClose(() => late++)
+        assert.equal(late, 1, 'a listener added after close is called at once')
+      } finally {
+        await host.close()
+        await plugin.close()
+        await dispose?.()
+      }
     })
 
     it('refuses sends after close with CHANNEL_CLOSED', async () => {
       const { host, plugin, dispose } = await open()
-      await host.close()
-      await rejectsWithCode(Promise.resolve().then(() => host.send(sample(host, 1))), 'CHANNEL_CLOSED')
-      await plugin.close()
-      await dispose?.()
+      try {
+        await host.close()
+        await rejectsWithCode(Promise.resolve().then(() => host.send(sample(host, 1))), 'CHANNEL_CLOSED')
+      } finally {
+        await plugin.close()
+        await dispose?.()
+      }
     })
 
     it('fails calls pending on one end when the other end goes away, leaving none pending', async () => {
       const { host, plugin, dispose } = await open()
-      const client = new Peer(host, { name: 'p' })
-      const server = new Peer(plugin)
-      server.handle('never', () => new Promise(() => {}))
-      server.handle('echo', (params) => (params as unknown[])[0])
-      assert.equal(await client.call('echo', ['x']), 'x')
-      const pending = [client.call('never'), client.call('never')]
-      // Over a real socket the rejection can land while `plugin.close()` is still awaited.
-      for (const call of pending) call.catch(() => {})
-      await new Promise((r) => setTimeout(r, 20))
-      await plugin.close()
-      for (const call of pending) await rejectsWithCode(call, 'CHANNEL_CLOSED')
-      assert.equal(client.pendingCount, 0)
-      await host.close()
-      await dispose?.()
+      try {
+        const client = new Peer(host, { name: 'p' })
+        const server = new Peer(plugin)
+        let arrived = 0
+        server.handle('never', () => (arrived++, new Promise(() => {})))
+        server.handle('echo', (params) => (params as unknown[])[0])
+        assert.equal(await client.call('echo', ['x']), 'x')
+        const pending = [client.call('never'), client.call('never')]
+        // Over a real socket the rejection can land while `plugin.close()` is still awaited.
+        for (const call of pending) call.catch(() => {})
+        await until(() => arrived === 2, 10_000, 'both calls reached the plugin')
+        assert.equal(client.pendingCount, 2)
+        await plugin.close()
+        for (const call of pending) await rejectsWithCode(call, 'CHANNEL_CLOSED')
+        assert.equal(client.pendingCount, 0)
+      } finally {
+        await host.close()
+        await plugin.close()
+        await dispose?.()
+      }
     })
 
     it('carries a 1 MiB binary value intact through the Peer', async () => {
