@@ -274,7 +274,8 @@ export class PluginRuntime {
   }
 
   async #call<T>(method: string, args: unknown[], options: CallOptions, reason: string): Promise<T> {
-    const session = await this.activate(reason)
+    // A running plugin is called without awaiting `activate`'s already-resolved promise (a hop per call).
+    const session = this.#session !== undefined && this.#state === 'active' ? this.#session : await this.activate(reason)
     if (args.some(isStreamSource) && !this.#info.capabilities?.includes('streams')) {
       throw new PolyplugError(ErrorCodes.STREAMS_UNSUPPORTED, `plugin "${this.id}" does not speak streams (no "streams" capability in its $/hello answer); pass the values as an array instead`, { plugin: this.id, method })
     }
@@ -283,7 +284,7 @@ export class PluginRuntime {
     try {
       const direct = session.launched.invoke
       const result = direct && counted
-        ? ((await direct(method, args, { ...options, timeout: options.timeout ?? this.#callTimeoutMs })) as T)
+        ? ((await direct(method, args, options, options.timeout ?? this.#callTimeoutMs)) as T)
         : await session.peer.call<T>(method, protocolOf(session).params(args), options)
       if (counted) this.#stats.record(method, performance.now() - t0)
       return result

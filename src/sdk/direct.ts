@@ -16,8 +16,11 @@ import { methodNotFoundMessage } from '../rpc/suggest.js'
 import type { MethodContext, PluginContext } from './define.js'
 import { contextFor } from './trace.js'
 
-/** Calls one method of an inline plugin; `options.timeout` is the effective deadline (0 for none). */
-export type DirectInvoke = (method: string, args: unknown[], options: CallOptions & { timeout: number }) => Promise<unknown>
+/**
+ * Calls one method of an inline plugin; `timeout` is the effective deadline in ms (0 for none),
+ * passed apart from `options` so that a call does not copy its options to add it.
+ */
+export type DirectInvoke = (method: string, args: unknown[], options: CallOptions, timeout: number) => Promise<unknown>
 
 /** One call's context; the AbortController is made only if the method reads `signal`. */
 class DirectCall implements MethodContext {
@@ -54,7 +57,7 @@ export function createDirectInvoker(methods: object, plugin: PluginContext): Dir
   const table = new Map(methodEntries(methods))
   const id = plugin.id
   const fail = (error: unknown, method: string) => toPolyplugError(error ?? new Error('rejected')).withContext(id, method)
-  return (method, args, options) => {
+  return (method, args, options, timeout) => {
     const fn = table.get(method)
     if (!fn) return Promise.reject(new PolyplugError(ErrorCodes.METHOD_NOT_FOUND, methodNotFoundMessage(method, table.keys()), { plugin: id, method }))
     if (options.signal?.aborted) {
@@ -65,7 +68,7 @@ export function createDirectInvoker(methods: object, plugin: PluginContext): Dir
     // A stream result keeps the caller's deadline (per item or whole stream) and cancellation.
     const streamed = (value: unknown) =>
       isStreamSource(value)
-        ? guardLocalStream(value, { ...options, deadline: options.timeout > 0 ? started + options.timeout : undefined }, id, method)
+        ? guardLocalStream(value, { ...options, timeout, deadline: timeout > 0 ? started + timeout : undefined }, id, method)
         : value
     let result: unknown
     try {
@@ -94,7 +97,7 @@ export function createDirectInvoker(methods: object, plugin: PluginContext): Dir
         finish(reason)
       }
       const onAbort = () => abandon(ErrorCodes.RPC_CANCELLED, 'call cancelled by the caller')
-      if (options.timeout > 0) timer = setTimeout(() => abandon(ErrorCodes.RPC_TIMEOUT, `no response within ${options.timeout} ms`), options.timeout)
+      if (timeout > 0) timer = setTimeout(() => abandon(ErrorCodes.RPC_TIMEOUT, `no response within ${timeout} ms`), timeout)
       options.signal?.addEventListener('abort', onAbort, { once: true })
       ;(result as PromiseLike<unknown>).then(
         (value) => finish(undefined, streamed(value)),
