@@ -3,6 +3,7 @@
  * (a crash rejects in-flight calls at once; a call timeout on an isolated plugin triggers a
  * heartbeat, and a plugin that cannot answer it is terminated as hung).
  */
+import { checkParams } from './params.js'
 import type { LoadedManifest } from '../manifest/load.js'
 import type { Manifest } from '../manifest/schema.js'
 import type { Launched } from '../placement/placement.js'
@@ -224,6 +225,7 @@ export class PluginRuntime {
   }
 
   async call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason = `onMethod:${method}`): Promise<T> {
+    checkParams(this.manifest, method, args)
     const session = await this.activate(reason)
     if (args.some(isStreamSource) && !this.#info.capabilities?.includes('streams')) {
       throw new PolyplugError(ErrorCodes.STREAMS_UNSUPPORTED, `plugin "${this.id}" does not speak streams (no "streams" capability in its $/hello answer); pass the values as an array instead`, { plugin: this.id, method })
