@@ -47,22 +47,24 @@ describe('polyplug dev', () => {
     let mark = await dev.waitFor('stderr', /\[dev\] watching dev-greeter/)
 
     dev.send('greet ["ann"]')
-    const out = await dev.waitFor('stdout', /"hello, ann"\n/)
+    const out = await dev.waitFor('stdout', /\{"id":1,"result":"hello, ann"\}\n/)
 
-    // A typed error does not end the session: it is printed in the CLI's error format.
+    // A typed error does not end the session: it is answered as in polyplug session.
     dev.send('shout ["ann"]')
-    mark = await dev.waitFor('stderr', /METHOD_NOT_FOUND: .*\(plugin dev-greeter, method shout\)/, mark)
+    await dev.waitFor('stdout', /\{"id":2,"error":\{"code":"METHOD_NOT_FOUND"/, out)
 
     await writeFile(join(dir, 'src', 'word.txt'), 'bonjour\n')
     mark = await dev.waitFor('stderr', /\[dev\] dev-greeter: building with .*sources changed since the last build \(src\)/, mark)
     mark = await dev.waitFor('stderr', /\[dev-greeter\] info: greeter starting with bonjour/, mark)
     await dev.waitFor('stderr', /\[dev\] dev-greeter: reloaded in \d+ ms \(src.word\.txt changed\)/, mark)
 
-    dev.send('{"method": "greet", "params": ["bob"]}')
-    await dev.waitFor('stdout', /"bonjour, bob"\n/, out)
+    // The session's own JSON lines work as well.
+    dev.send('{"id": "b", "method": "greet", "params": ["bob"]}')
+    await dev.waitFor('stdout', /\{"id":"b","result":"bonjour, bob"\}\n/, out)
 
     dev.child.stdin.end()
-    assert.equal(await dev.exited, 0, dev.stderr)
+    // As in polyplug session: exit 1 because one line (shout) failed.
+    assert.equal(await dev.exited, 1, dev.stderr)
     // One reload for one change: the build writing plugin.js did not set off another.
     assert.equal(dev.stderr.match(/reloaded in/g)?.length, 1, dev.stderr)
   })
@@ -72,11 +74,11 @@ describe('polyplug dev', () => {
     const dev = new CliProcess(['dev', '--quiet', dir])
     cleanup.push(() => dev.kill())
     dev.send('greet ["unterminated')
-    await dev.waitFor('stderr', /polyplug: PARAMS_JSON is not valid JSON/)
+    await dev.waitFor('stdout', /\{"error":\{"code":"INVALID_REQUEST","message":"PARAMS_JSON is not valid JSON/)
     dev.send('greet ["cy"]')
-    await dev.waitFor('stdout', /"hello, cy"\n/)
+    await dev.waitFor('stdout', /"result":"hello, cy"\}\n/)
     dev.child.stdin.end()
-    assert.equal(await dev.exited, 0)
+    assert.equal(await dev.exited, 1)
     // --quiet: no [dev] status lines and no plugin stderr, only results and errors.
     assert.doesNotMatch(dev.stderr, /\[dev\]|greeter starting/)
   })

@@ -1,7 +1,7 @@
 /**
  * `polyplug dev DIR`: one plugin (or a folder of plugins) under a host, for the author at work. It
  * runs the declared build when stale, starts each plugin, streams what the plugins log and write
- * to stderr, and serves calls typed on stdin (./session-lines.ts). When a file in a plugin's folder
+ * to stderr, and serves the session's lines typed on stdin (./session.ts, with ./session-lines.ts). When a file in a plugin's folder
  * changes it rebuilds (when a build is declared and stale) and reloads that plugin (host.reload).
  * Ends when stdin ends or on SIGINT/SIGTERM.
  */
@@ -12,7 +12,8 @@ import { createHost, type Host } from '../host/host.js'
 import { stderrLogger } from '../host/log.js'
 import { discoverPlugins, type LoadedManifest } from '../manifest/load.js'
 import { formatError, UsageError } from './output.js'
-import { serveSessionLines } from './session-lines.js'
+import { serveLines } from './session.js'
+import { pluginTarget, shorthandCalls } from './session-lines.js'
 import { verbosity } from './verbosity.js'
 
 /** Folders whose changes never reload a plugin (dependencies, caches, VCS). */
@@ -89,7 +90,7 @@ function watchPlugin(host: Host, loaded: LoadedManifest): FSWatcher {
   })
 }
 
-export async function runDev(positionals: string[], options: { timeout?: number } = {}): Promise<number> {
+export async function runDev(positionals: string[], options: { timeout?: number; on?: string[] } = {}): Promise<number> {
   const [root, extra] = positionals
   if (!root || extra !== undefined) throw new UsageError('dev needs one DIR (a plugin folder, or a folder of plugins)')
   const found = await discoverPlugins([root])
@@ -104,14 +105,15 @@ export async function runDev(positionals: string[], options: { timeout?: number 
   const ids = plugins.map((p) => p.manifest.id)
   for (const id of ids) await start(host, id)
   const watchers = plugins.map((loaded) => watchPlugin(host, loaded))
-  say(`watching ${ids.join(', ')}; type METHOD [PARAMS_JSON]${ids.length > 1 ? ' or ID METHOD [PARAMS_JSON]' : ''}, one call a line`)
+  say(`watching ${ids.join(', ')}; type ${ids.length > 1 ? 'ID ' : ''}METHOD [PARAMS_JSON], or a session line ({"id":1,"method":...}), one a line`)
 
   const stopped = new Promise<void>((resolveStop) => {
     process.once('SIGINT', resolveStop)
     process.once('SIGTERM', resolveStop)
   })
-  await Promise.race([serveSessionLines(process.stdin, host, () => ids), stopped])
+  const served = serveLines(pluginTarget(host, ids), options.on ?? [], options.timeout ?? 30_000, shorthandCalls())
+  const code = await Promise.race([served, stopped.then(() => 0)])
   for (const w of watchers) w.close()
   await host.close()
-  return 0
+  return code
 }

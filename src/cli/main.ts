@@ -30,8 +30,9 @@ Usage:
   polyplug status --plugins DIR [--json] [COMMAND]   (host.stats() after start-up, or after running COMMAND)
   polyplug validate DIR
   polyplug check DIR... [--json]            (start each plugin and run the protocol and conformance checks; exit 1 on a failure)
-  polyplug dev DIR [--timeout MS]          (run a plugin, or a folder of them: build when stale, reload on change,
-                                            stream their logs and stderr, serve calls typed on stdin: METHOD [PARAMS_JSON])
+  polyplug dev DIR [--on METHOD]... [--timeout MS]
+                                            (run a plugin, or a folder of them: build when stale, reload on change, stream
+                                            their logs and stderr, serve session lines or METHOD [PARAMS_JSON] from stdin)
   polyplug types DIR [--out FILE]          (a .d.ts interface of the methods declared in contributes.methods, for proxy<Api>())
   polyplug pack DIR [--out FILE_OR_DIR] [--sign KEY] [--json]     (DIR -> ID-VERSION.polyplug.tgz)
   polyplug install --plugins DIR FILE [--force] [--trust PUB]... [--json]
@@ -111,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
     case 'check':
       return runCheck(rest, values.json ?? false)
     case 'dev':
-      return runDev(rest, { timeout: values.timeout === undefined ? undefined : Number(values.timeout) })
+      return runDev(rest, { on: values.on ?? [], ...(values.timeout === undefined ? {} : { timeout: Number(values.timeout) }) })
     case 'types':
       return runTypes(rest, values.out)
     case 'pack':
