@@ -24,7 +24,8 @@ function fieldsOf(node: SchemaNode, path = ''): { path: string; isObject: boolea
     for (const variant of [child, ...(child.anyOf ?? [])]) {
       if (variant.type === 'array' && variant.items) {
         out.push({ path: `${here}[]`, isObject: false })
-        out.push(...fieldsOf(variant.items, `${here}[]`))
+        // Items may be one of several shapes (e.g. a name or an object): each shape's fields count.
+        for (const item of [variant.items, ...(variant.items.anyOf ?? [])]) out.push(...fieldsOf(item, `${here}[]`))
       }
     }
     out.push({ path: here, isObject: child.properties !== undefined && Object.keys(child.properties).length > 0 })
@@ -46,7 +47,7 @@ const rows = new Map(
 describe('docs/manifest.md and the schema', () => {
   const fields = fieldsOf(schema)
   it('the schema has the fields this test walks (the walk itself works)', () => {
-    for (const expected of ['id', 'sidecar.command', 'permissions.fs[]', 'permissions.fs[].access', 'remote.url']) {
+    for (const expected of ['id', 'sidecar.command', 'permissions.fs[]', 'permissions.fs[].access', 'remote.url', 'contributes.methods[].params', 'validateParams']) {
       assert.ok(fields.some((f) => f.path === expected), expected)
     }
   })

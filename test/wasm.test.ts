@@ -13,6 +13,7 @@ import { rejectsWithCode } from './support/assert-code.js'
 import { fixturesDir } from './support/paths.js'
 import { until } from './support/wait.js'
 import { wasmPluginDir } from './support/wasm-fixture.js'
+import { watToWasm } from './support/wat.js'
 
 const cleanup: Array<() => Promise<unknown>> = []
 after(async () => {
@@ -172,4 +173,29 @@ describe('wasm modules that do not fit', () => {
     const { host } = await hostFor({ id: 'garbage', placement: 'worker' }, {}, new TextEncoder().encode('not wasm at all'))
     await rejectsWithCode(host.plugin('garbage').call('echo', [1]), 'PLUGIN_UNAVAILABLE')
   })
+})
+
+describe('a wasm module written without the kit (docs/wasm-abi.md)', () => {
+  // The minimal module of docs/wasm-abi.md "Without the kit": a bump allocator, one method, no result.
+  const minimal = `(module
+  (memory (export "memory") 1 16)
+  (data (i32.const 16) "[\\"nothing\\"]")
+  (global $next (mut i32) (i32.const 1024))
+  (func (export "polyplug_abi_version") (result i32) (i32.const 1))
+  (func (export "polyplug_alloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $next))
+    (global.set $next (i32.add (global.get $next) (local.get $size)))
+    (local.get $p))
+  (func (export "polyplug_free") (param i32 i32))
+  (func (export "polyplug_describe") (result i64) (i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const 11)))
+  (func (export "polyplug_call") (param i32 i32 i32 i32) (result i64) (i64.const 0)))`
+
+  for (const placement of ['worker', 'inline'] as const) {
+    it(`a zero result (ptr 0, len 0) is "no result": the call answers null (${placement})`, async () => {
+      const { host } = await hostFor({ id: `no-result-${placement}`, placement }, {}, await watToWasm(minimal, 'minimal.wat'))
+      assert.deepEqual(host.plugin(`no-result-${placement}`).info().methods ?? (await host.plugin(`no-result-${placement}`).activate(), host.plugin(`no-result-${placement}`).info().methods), ['nothing'])
+      assert.equal(await host.plugin(`no-result-${placement}`).call('nothing', []), null)
+    })
+  }
 })

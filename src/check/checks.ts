@@ -27,6 +27,8 @@ export interface Check {
   readonly needs?: readonly string[]
   /** Why the check cannot apply to this plugin, or undefined when it can. */
   readonly notFor?: (manifest: Manifest) => string | undefined
+  /** A capability the plugin's `$/hello` answer must list for this check to apply (e.g. "streams"). */
+  readonly capability?: string
   readonly run: (ctx: CheckContext) => Promise<void>
 }
 
@@ -217,6 +219,114 @@ export const conformanceChecks: readonly Check[] = [
       inflight.catch(() => {})
       await expectError(plugin.call('crash'), 'crash()', 'PLUGIN_CRASHED')
       await expectError(inflight, 'sleep(5000) in flight during the crash', 'PLUGIN_CRASHED')
+      await expectAnswer(plugin, 'echo', ['back'], 'back')
+    },
+  },
+]
+
+async function* numbers(n: number): AsyncGenerator<number> {
+  for (let i = 1; i <= n; i++) yield i
+}
+
+async function* chunks(count: number, size: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < count; i++) yield new Uint8Array(size).fill(i)
+}
+
+/** Reads a whole stream answer, or fails the check naming what was sent. */
+async function collect(plugin: PluginHandle, sent: string, method: string, args: unknown[]): Promise<unknown[]> {
+  const seen: unknown[] = []
+  try {
+    for await (const item of await plugin.call<AsyncIterable<unknown>>(method, args)) seen.push(item)
+  } catch (error) {
+    throw new CheckFailure(`${sent} failed after ${show(seen)}: ${show(error)}`, sent, show(error))
+  }
+  return seen
+}
+
+/**
+ * Stream checks (docs/protocol.md §7.1), for plugins whose `$/hello` answer lists the `streams`
+ * capability; the others get a skip saying so.
+ */
+export const streamChecks: readonly Check[] = [
+  {
+    name: 'streams: count(n) yields 0..n-1 to for await',
+    needs: ['count'],
+    capability: 'streams',
+    run: async ({ plugin }) => {
+      const five = await collect(plugin, 'count(5)', 'count', [5])
+      if (!isDeepStrictEqual(five, [0, 1, 2, 3, 4])) throw new CheckFailure(`count(5) yielded ${show(five)}, expected [0,1,2,3,4]`, 'count(5)', five)
+      const none = await collect(plugin, 'count(0)', 'count', [0])
+      if (none.length > 0) throw new CheckFailure(`count(0) yielded ${show(none)}`, 'count(0)', none)
+    },
+  },
+  {
+    name: 'streams: sum(stream) consumes a stream argument of numbers or byte chunks',
+    needs: ['sum'],
+    capability: 'streams',
+    run: async ({ plugin }) => {
+      await expectAnswer(plugin, 'sum', [numbers(100)], 5050)
+      await expectAnswer(plugin, 'sum', [chunks(3, 70_000)], 210_000)
+    },
+  },
+  {
+    name: 'streams: breaking out of the loop cancels the producer',
+    needs: ['count', 'cancelCount'],
+    capability: 'streams',
+    run: async ({ plugin }) => {
+      const before = await plugin.call<number>('cancelCount')
+      for await (const n of await plugin.call<AsyncIterable<number>>('count', [1_000_000])) if (n === 2) break
+      await until(async () => (await plugin.call<number>('cancelCount')) === before + 1, 5000, 'the producer seeing the cancel after break (cancelCount)')
+    },
+  },
+  {
+    name: 'streams: a producer error ends the loop with the typed error',
+    needs: ['count'],
+    capability: 'streams',
+    run: async ({ plugin }) => {
+      const seen: number[] = []
+      const loop = (async () => {
+        for await (const n of await plugin.call<AsyncIterable<number>>('count', [10, 3])) seen.push(n)
+      })()
+      const error = await expectError(loop, 'count(10, 3) (fails after 3 items)', 'E_STREAM')
+      if (!isDeepStrictEqual(seen, [0, 1, 2])) throw new CheckFailure(`before the error the loop saw ${show(seen)}, expected [0,1,2]`, 'count(10, 3)', seen)
+      if (error.plugin !== plugin.id || error.method !== 'count') {
+        throw new CheckFailure(`the error names plugin ${show(error.plugin)} and method ${show(error.method)}`, 'count(10, 3)', { plugin: error.plugin, method: error.method })
+      }
+    },
+  },
+  {
+    name: 'streams: a slow consumer holds the producer to its window while other calls go on',
+    needs: ['count', 'produced', 'add'],
+    capability: 'streams',
+    run: async ({ plugin }) => {
+      const window = 4
+      const before = await plugin.call<number>('produced')
+      const stream = await plugin.call<AsyncIterableIterator<number>>('count', [1_000_000], { window })
+      try {
+        const first = await stream.next()
+        if (first.value !== 0) throw new CheckFailure(`count(1000000) first yielded ${show(first)}`, 'count(1000000)', first)
+        // Other calls on the same channel are answered while the stream waits for its consumer.
+        for (let i = 0; i < 20; i++) await expectAnswer(plugin, 'add', [i, 1], i + 1)
+        const ran = (await plugin.call<number>('produced')) - before
+        if (ran < 1 || ran > window + 2) throw new CheckFailure(`the producer ran ${ran} items ahead with a window of ${window}`, `count(1000000) with window ${window}`, ran)
+      } finally {
+        await stream.return?.()
+      }
+    },
+  },
+  {
+    name: 'streams: the plugin dying ends an open stream with PLUGIN_CRASHED',
+    needs: ['count', 'crash', 'echo'],
+    capability: 'streams',
+    notFor: notIsolated,
+    run: async ({ plugin }) => {
+      const stream = await plugin.call<AsyncIterableIterator<number>>('count', [1e9], { window: 2 })
+      await stream.next()
+      await expectError(plugin.call('crash'), 'crash()', 'PLUGIN_CRASHED')
+      const drained = (async () => {
+        for (;;) if ((await stream.next()).done) return
+      })()
+      await expectError(drained, 'reading the open count() stream after crash()', 'PLUGIN_CRASHED')
       await expectAnswer(plugin, 'echo', ['back'], 'back')
     },
   },

@@ -8,7 +8,7 @@ import { createHost, type Host } from '../host/host.js'
 import type { LogEntry } from '../host/log.js'
 import { readManifest, type LoadedManifest } from '../manifest/load.js'
 import { buildNeeded, runBuild } from './build.js'
-import { conformanceChecks, protocolChecks, stopCheck, strayOutputCheck, CheckFailure, type Check, type CheckContext } from './checks.js'
+import { conformanceChecks, protocolChecks, stopCheck, strayOutputCheck, streamChecks, CheckFailure, type Check, type CheckContext } from './checks.js'
 
 export interface CheckResult {
   name: string
@@ -41,12 +41,20 @@ export function missingMethods(check: Check, methods: readonly string[] | undefi
 }
 
 /** The reason a check does not apply to this plugin, or undefined when it does. */
-export function skipReason(check: Check, loaded: LoadedManifest, methods: readonly string[] | undefined): string | undefined {
+export function skipReason(check: Check, loaded: LoadedManifest, methods: readonly string[] | undefined, capabilities?: readonly string[]): string | undefined {
   const notFor = check.notFor?.(loaded.manifest)
   if (notFor) return notFor
+  const lacks = capabilityMissing(check, loaded.manifest.id, capabilities)
+  if (lacks) return lacks
   const missing = missingMethods(check, methods)
   if (missing.length > 0) return `the plugin does not export ${missing.join(', ')} (docs/conformance.md says what each does)`
   return undefined
+}
+
+/** Why a check needing a capability cannot run: the plugin's `$/hello` answer does not list it. */
+export function capabilityMissing(check: Check, id: string, capabilities: readonly string[] | undefined): string | undefined {
+  if (!check.capability || capabilities?.includes(check.capability)) return undefined
+  return `${id} does not list the "${check.capability}" capability in its $/hello answer (docs/protocol.md §7.1)`
 }
 
 export async function runCheck(check: Check, ctx: CheckContext): Promise<Omit<CheckResult, 'name'>> {
@@ -95,17 +103,17 @@ export async function checkPlugin(dir: string, options: CheckOptions = {}): Prom
     host = await createHost({ plugins: [loaded.dir], logger: (entry) => void log.push(entry), callTimeoutMs: options.callTimeoutMs ?? 10_000 })
     const plugin = host.plugin(loaded.manifest.id)
     const ctx: CheckContext = { host, plugin, manifest: loaded.manifest, log }
-    const run = async (check: Check, methods?: readonly string[]) => {
-      const skip = skipReason(check, loaded, methods)
+    const run = async (check: Check, methods?: readonly string[], capabilities?: readonly string[]) => {
+      const skip = skipReason(check, loaded, methods, capabilities)
       record(skip ? { name: check.name, status: 'skip', reason: skip, ms: 0 } : { name: check.name, ...(await runCheck(check, ctx)) })
     }
     const [start, ...protocol] = protocolChecks
     await run(start!)
     const started = results.at(-1)!.status === 'pass'
-    const rest = [...protocol, ...conformanceChecks, strayOutputCheck, stopCheck]
-    const methods = plugin.info().methods
+    const rest = [...protocol, ...conformanceChecks, ...streamChecks, strayOutputCheck, stopCheck]
+    const { methods, capabilities } = plugin.info()
     for (const check of rest) {
-      if (started) await run(check, methods)
+      if (started) await run(check, methods, capabilities)
       else record({ name: check.name, status: 'skip', reason: 'the plugin did not start', ms: 0 })
     }
   } finally {

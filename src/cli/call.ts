@@ -1,5 +1,5 @@
 import { createHost } from '../host/host.js'
-import { stderrLogger } from '../host/log.js'
+import { cliLogger } from './verbosity.js'
 import { UsageError } from './output.js'
 import { parseArgsJson, printOutcome } from './output.js'
 
@@ -8,7 +8,7 @@ export async function runCall(plugins: string[], positionals: string[], timeout?
   const [id, method, paramsJson] = positionals
   if (!id || !method) throw new UsageError('call needs ID and METHOD')
   const params = parseArgsJson('PARAMS_JSON', paramsJson)
-  const host = await createHost({ plugins, logger: stderrLogger('warn'), ...(timeout ? { callTimeoutMs: timeout } : {}) })
+  const host = await createHost({ plugins, logger: cliLogger(), ...(timeout ? { callTimeoutMs: timeout } : {}) })
   try {
     return await printOutcome(() => host.plugin(id).call(method, params))
   } finally {

@@ -1,5 +1,6 @@
 import { createHost, Host } from '../host/host.js'
-import { silentLogger, stderrLogger } from '../host/log.js'
+import { silentLogger } from '../host/log.js'
+import { cliLogger } from './verbosity.js'
 import { parseArgsJson, printOutcome, UsageError } from './output.js'
 import { formatTable } from './table.js'
 
@@ -20,7 +21,7 @@ export async function runExec(plugins: string[], positionals: string[]): Promise
   const [command, argsJson] = positionals
   if (!command) throw new UsageError('exec needs COMMAND')
   const args = parseArgsJson('ARGS_JSON', argsJson, 'arguments')
-  const host = await createHost({ plugins, logger: stderrLogger('warn') })
+  const host = await createHost({ plugins, logger: cliLogger() })
   try {
     return await printOutcome(() => host.commands.execute(command, ...args))
   } finally {

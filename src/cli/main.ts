@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { runCall } from './call.js'
 import { runCheck } from './check.js'
+import { runDev } from './dev.js'
+import { runTypes } from './types.js'
 import { runCommands, runExec } from './commands.js'
 import { runSession } from './session.js'
 import { runStatus } from './status.js'
@@ -10,7 +12,9 @@ import { runDashboard } from './dashboard.js'
 import { runList } from './list.js'
 import { runInstall, runKeygen, runPack, runUninstall } from './package.js'
 import { runValidate } from './validate.js'
-import { UsageError } from './output.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { formatError, UsageError } from './output.js'
+import { setVerbosity } from './verbosity.js'
 import { kitUsage, runKit } from './kit.js'
 
 const usage = `polyplug — a plugin host for Node.js
@@ -29,6 +33,10 @@ Usage:
                                             (the running-plugins page and /metrics; loopback by default; runs until Ctrl-C)
   polyplug validate DIR
   polyplug check DIR... [--json]            (start each plugin and run the protocol and conformance checks; exit 1 on a failure)
+  polyplug dev DIR [--on METHOD]... [--timeout MS]
+                                            (run a plugin, or a folder of them: build when stale, reload on change, stream
+                                            their logs and stderr, serve session lines or METHOD [PARAMS_JSON] from stdin)
+  polyplug types DIR [--out FILE]          (a .d.ts interface of the methods declared in contributes.methods, for proxy<Api>())
   polyplug pack DIR [--out FILE_OR_DIR] [--sign KEY] [--json]     (DIR -> ID-VERSION.polyplug.tgz)
   polyplug install --plugins DIR FILE [--force] [--trust PUB]... [--json]
                                             (into DIR/ID; only upgrades without --force; with --trust, only signed packages)
@@ -36,7 +44,16 @@ Usage:
   polyplug keygen DIR [--json]              (an Ed25519 key pair for --sign / --trust)
   polyplug kit NAME DIR [--force]           (copies a plugin kit into a plugin folder)
   polyplug help | --help | -h
-  polyplug --version | -v
+  polyplug --version
+
+Options for every command:
+  -v, --verbose   also the host's debug log and every line plugins write to stderr (on stderr)
+  -q, --quiet     only results and errors
+
+Exit codes: 0 success; 1 the command failed (an error from a plugin or the host, a failed check,
+an invalid plugin); 2 wrong usage (unknown command or option, missing argument, bad JSON).
+Errors go to stderr as \`CODE: message (plugin ID, method M)\`; when a plugin process died, its
+last stderr lines follow, each as \`  stderr| LINE\`.
 
 PARAMS_JSON and ARGS_JSON are JSON arrays of positional arguments, e.g. '["hi"]'.
 --plugins may be given several times (roots in priority order).
@@ -67,9 +84,12 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       token: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
-      version: { type: 'boolean', short: 'v', default: false },
+      version: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', short: 'v', default: false },
+      quiet: { type: 'boolean', short: 'q', default: false },
     },
   })
+  setVerbosity(values)
   const [command, ...rest] = positionals
   if (values.version) {
     process.stdout.write(`${version()}\n`)
@@ -99,6 +119,10 @@ async function main(argv: string[]): Promise<number> {
       return runValidate(rest)
     case 'check':
       return runCheck(rest, values.json ?? false)
+    case 'dev':
+      return runDev(rest, { on: values.on ?? [], ...(values.timeout === undefined ? {} : { timeout: Number(values.timeout) }) })
+    case 'types':
+      return runTypes(rest, values.out)
     case 'pack':
       return runPack(rest, { out: values.out, sign: values.sign, json: values.json ?? false })
     case 'install':
@@ -129,7 +153,8 @@ main(process.argv.slice(2)).then(
       process.exitCode = 2
       return
     }
-    process.stderr.write(`polyplug: ${(error as Error).stack ?? String(error)}\n`)
+    // A typed error is the command failing (exit 1, the documented format); anything else is a polyplug bug: its stack.
+    process.stderr.write(error instanceof PolyplugError ? formatError(error) : `polyplug: ${(error as Error).stack ?? String(error)}\n`)
     process.exitCode = 1
   },
 )

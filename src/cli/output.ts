@@ -18,14 +18,29 @@ export function parseArgsJson(name: string, text: string | undefined, what = 'po
   return value
 }
 
-/** Prints a result as JSON on stdout (exit 0), or `CODE: message (plugin, method)` on stderr (exit 1). */
+/**
+ * The CLI's error format on stderr (README "Exit codes and errors"): one line
+ * `CODE: message (plugin ID, method M)`, then, for a plugin process that died, its last stderr
+ * lines, each indented as `  stderr| line`.
+ */
+export function formatError(error: unknown): string {
+  const e = toPolyplugError(error)
+  const data = e.data as { stderr?: unknown } | undefined
+  const stderr = typeof data?.stderr === 'string' ? data.stderr : Array.isArray(data?.stderr) ? data.stderr.join('\n') : ''
+  // The host's message repeats the lines after "; last stderr lines:"; here they are shown once, marked.
+  const message = stderr ? e.message.replace(`; last stderr lines:\n${stderr}`, '') : e.message
+  let text = `${e.code}: ${message}${e.plugin ? ` (plugin ${e.plugin}${e.method ? `, method ${e.method}` : ''})` : ''}\n`
+  if (stderr) text += `  last stderr lines of ${e.plugin ?? 'the plugin'}:\n${stderr.split('\n').map((line) => `  stderr| ${line}\n`).join('')}`
+  return text
+}
+
+/** Prints a result as JSON on stdout (exit 0), or the error (formatError) on stderr (exit 1). */
 export async function printOutcome(run: () => Promise<unknown>): Promise<number> {
   try {
     process.stdout.write(`${stringify((await run()) ?? null)}\n`)
     return 0
   } catch (error) {
-    const e = toPolyplugError(error)
-    process.stderr.write(`${e.code}: ${e.message}${e.plugin ? ` (plugin ${e.plugin}${e.method ? `, method ${e.method}` : ''})` : ''}\n`)
+    process.stderr.write(formatError(error))
     return 1
   }
 }

@@ -10,14 +10,16 @@
  * Out: {"id":1,"result":...} | {"id":1,"error":{"code":"...","message":"..."}}
  *      {"notification":"textDocument/publishDiagnostics","params":{...}}   for each --on METHOD
  * Lines run in order, each after the previous one finished. At end of input the plugin is stopped.
+ * `polyplug dev` serves the same lines (serveLines) on the plugins it runs, where a line may also
+ * name its plugin ("plugin": ID) and be written as shorthand (./session-lines.ts).
  */
 import { createInterface } from 'node:readline'
 import { createHost } from '../host/host.js'
-import { stderrLogger } from '../host/log.js'
 import { stringify } from '../rpc/codec.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import type { PluginHandle } from '../host/host.js'
 import { printOutcome, UsageError } from './output.js'
+import { cliLogger } from './verbosity.js'
 
 export interface SessionOptions {
   /** Notifications from the plugin to print (and to `wait` for). */
@@ -26,12 +28,20 @@ export interface SessionOptions {
   timeout?: number
 }
 
-interface Line {
+export interface Line {
   id?: unknown
   method?: unknown
   params?: unknown
   wait?: unknown
+  /** Which plugin a line is for, where a session serves several (polyplug dev). */
+  plugin?: unknown
 }
+
+/** The plugin a line goes to, given its "plugin" field; throws a typed error for an unknown one. */
+export type LineTarget = (plugin: string | undefined) => PluginHandle
+
+/** How serveLines reads a line that is not a JSON object (polyplug dev's shorthand); undefined: not a line. */
+export type Shorthand = (text: string) => Line | undefined
 
 /** Counts a plugin's notifications, so a `wait` line can block until the n-th one of a method arrived. */
 class Arrivals {
@@ -67,7 +77,7 @@ export async function runSession(plugins: string[], positionals: string[], optio
   const [id] = positionals
   if (!id) throw new UsageError('session needs ID')
   const timeout = options.timeout ?? 30_000
-  const host = await createHost({ plugins, logger: stderrLogger('warn'), callTimeoutMs: timeout })
+  const host = await createHost({ plugins, logger: cliLogger(), callTimeoutMs: timeout })
   try {
     let plugin: PluginHandle
     try {
@@ -75,17 +85,18 @@ export async function runSession(plugins: string[], positionals: string[], optio
     } catch (error) {
       return printOutcome(() => Promise.reject(error))
     }
-    return await serveLines(plugin, options.on, timeout)
+    return await serveLines(() => plugin, options.on, timeout)
   } finally {
     await host.close()
   }
 }
 
-async function serveLines(plugin: PluginHandle, on: string[], timeout: number): Promise<number> {
+/** Serves JSON lines from stdin on the plugin(s) `target` gives; returns 0 when every line succeeded, else 1. */
+export async function serveLines(target: LineTarget, on: string[], timeout: number, shorthand?: Shorthand): Promise<number> {
   const out = (value: unknown) => process.stdout.write(`${stringify(value)}\n`)
   const arrivals = new Arrivals()
   for (const method of on) {
-    plugin.onNotification(method, (params) => {
+    target(undefined).onNotification(method, (params) => {
       out({ notification: method, params: params ?? null })
       arrivals.arrived(method)
     })
@@ -95,10 +106,14 @@ async function serveLines(plugin: PluginHandle, on: string[], timeout: number): 
   let failed = false
   for await (const text of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
     if (text.trim() === '') continue
-    const line = parseLine(text)
-    const id = line && 'id' in line ? (line.id ?? null) : undefined
+    let line: Line | undefined
+    let id: unknown
     try {
+      line = parseLine(text) ?? shorthand?.(text)
+      id = line && 'id' in line ? (line.id ?? null) : undefined
       if (!line) throw new UsageError(`not a JSON object: ${text}`)
+      if (line.plugin !== undefined && typeof line.plugin !== 'string') throw new UsageError('"plugin" must be a plugin id')
+      const plugin = target(line.plugin as string | undefined)
       if (typeof line.wait === 'string') {
         if (!on.includes(line.wait)) throw new UsageError(`wait for "${line.wait}" needs --on ${line.wait}`)
         const n = (waited.get(line.wait) ?? 0) + 1

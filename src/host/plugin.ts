@@ -5,6 +5,7 @@
  */
 import pidusage from 'pidusage'
 import type { SandboxOptions } from '../placement/sandbox.js'
+import { checkParams } from './params.js'
 import type { LoadedManifest } from '../manifest/load.js'
 import type { Manifest } from '../manifest/schema.js'
 import type { Launched } from '../placement/placement.js'
@@ -268,6 +269,7 @@ export class PluginRuntime {
 
   call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason = `onMethod:${method}`): Promise<T> {
     if (method.startsWith('$/')) return this.#call(method, args, options, reason)
+    checkParams(this.manifest, method, args)
     return traced(`polyplug.call ${this.id}/${method}`, { 'polyplug.plugin': this.id, 'rpc.method': method }, options.traceparent, (traceparent) =>
       this.#call<T>(method, args, traceparent === options.traceparent ? options : { ...options, traceparent }, reason),
     )

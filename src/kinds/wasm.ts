@@ -188,6 +188,11 @@ class WasmPlugin {
     if (error) throw error.withContext(this.id, method)
     const ptr = Number(packed >> 32n)
     const len = Number(packed & 0xffffffffn)
+    // An empty result (0 bytes; ptr 0 when nothing was allocated) means "no result": null (docs/wasm-abi.md).
+    if (len === 0) {
+      if (ptr !== 0) exports.polyplug_free(ptr, 0)
+      return null
+    }
     const result = readResult(guestBytes(memory), ptr, len)
     exports.polyplug_free(ptr, len)
     return result

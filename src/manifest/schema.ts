@@ -80,10 +80,32 @@ export const EventSubscriptionSchema = Type.Object(
   { additionalProperties: false },
 )
 
+/** A JSON Schema (draft 2020-12 / draft-07 keywords; Ajv checks it), kept as it is written. */
+const JsonSchema = (description: string) => Type.Object({}, { additionalProperties: true, description })
+
+/** A method declared with its signature: what `polyplug types` emits and `validateParams` checks. */
+export const MethodSchema = Type.Object(
+  {
+    name: name('The method name.'),
+    description: Type.Optional(Type.String({ description: 'What the method does (a doc comment in the emitted .d.ts).' })),
+    params: Type.Optional(
+      Type.Array(JsonSchema('The JSON Schema of one positional argument; its `title` names the argument.'), {
+        description: 'JSON Schema of each positional argument, in order.',
+      }),
+    ),
+    result: Type.Optional(JsonSchema('The JSON Schema of what the method returns. Default: unknown.')),
+  },
+  { additionalProperties: false },
+)
+
 export const ContributesSchema = Type.Object(
   {
     commands: Type.Optional(Type.Array(CommandSchema, { description: 'Commands the application can run with host.commands.execute(id).' })),
-    methods: Type.Optional(Type.Array(name('method name'), { description: 'Methods the plugin exports, listed without running its code.' })),
+    methods: Type.Optional(
+      Type.Array(Type.Union([name('method name'), MethodSchema]), {
+        description: 'Methods the plugin exports, listed without running its code: a name, or { name, params, result } with JSON Schemas (docs/manifest.md "Typed methods").',
+      }),
+    ),
     hooks: Type.Optional(Type.Array(HookHandlerSchema, { description: 'Handlers for hooks the application declares.' })),
     events: Type.Optional(Type.Array(EventSubscriptionSchema, { description: 'Event topics the plugin listens to (each implies onEvent:<topic>).' })),
     configuration: Type.Optional(
@@ -240,6 +262,9 @@ export const manifestSchema = () => Type.Object(
     sidecar: Type.Optional(SidecarSchema),
     wasm: Type.Optional(WasmOptionsSchema),
     build: Type.Optional(BuildSchema),
+    validateParams: Type.Optional(
+      Type.Boolean({ description: 'When true, the host checks every call\'s arguments against the `params` schemas of contributes.methods and refuses a mismatch with INVALID_PARAMS. Default false.' }),
+    ),
   },
   { additionalProperties: false, $id: 'https://polyplug.dev/schema/polyplug.schema.json', title: 'polyplug plugin manifest' },
 )
@@ -255,6 +280,7 @@ export type EventContribution = Static<typeof EventSubscriptionSchema>
 export type Contributes = Static<typeof ContributesSchema>
 export type Permissions = Static<typeof PermissionsSchema>
 export type Limits = Static<typeof LimitsSchema>
+export type MethodDeclaration = Static<typeof MethodSchema>
 
 /** A validated manifest with defaults applied. */
 export interface Manifest extends ManifestInput {

@@ -1,0 +1,56 @@
+/**
+ * Argument checks for plugins whose manifest says `validateParams: true`: each call's positional
+ * arguments are checked against the `params` JSON Schemas of `contributes.methods` before the
+ * plugin is reached, and a mismatch is refused with INVALID_PARAMS naming the argument, the problem
+ * and the fix. Methods declared without `params` (or not declared) are not checked.
+ */
+import { Ajv, type ValidateFunction } from 'ajv'
+import { declaredMethods, paramName } from '../manifest/methods.js'
+import type { Manifest } from '../manifest/schema.js'
+import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+
+const ajv = new Ajv({ allErrors: true, strict: false })
+
+interface Checker {
+  names: string[]
+  validators: ValidateFunction[]
+}
+
+const compiled = new WeakMap<Manifest, Map<string, Checker>>()
+
+function checkers(manifest: Manifest): Map<string, Checker> {
+  let map = compiled.get(manifest)
+  if (!map) {
+    map = new Map()
+    for (const m of declaredMethods(manifest)) {
+      if (!m.params) continue
+      try {
+        map.set(m.name, { names: m.params.map((p, i) => paramName(p, i)), validators: m.params.map((p) => ajv.compile(p)) })
+      } catch (error) {
+        throw new PolyplugError(ErrorCodes.MANIFEST_INVALID, `the params schema of method "${m.name}" in contributes.methods is not a valid JSON Schema: ${(error as Error).message}`, { plugin: manifest.id })
+      }
+    }
+    compiled.set(manifest, map)
+  }
+  return map
+}
+
+/** Throws INVALID_PARAMS when the manifest asks for checks and `args` do not match `method`'s declared params. */
+export function checkParams(manifest: Manifest, method: string, args: readonly unknown[]): void {
+  if (!manifest.validateParams) return
+  const checker = checkers(manifest).get(method)
+  if (!checker) return
+  const where = { plugin: manifest.id, method }
+  const expected = `${method}(${checker.names.join(', ')})`
+  if (args.length !== checker.validators.length) {
+    throw new PolyplugError(ErrorCodes.INVALID_PARAMS, `${method} takes ${checker.validators.length} argument${checker.validators.length === 1 ? '' : 's'}, ${expected}; it was given ${args.length}`, where)
+  }
+  checker.validators.forEach((validate, i) => {
+    if (validate(args[i])) return
+    const problems = (validate.errors ?? []).map((e) => `${checker.names[i]}${e.instancePath.replaceAll('/', '.')} ${e.message ?? 'is invalid'}`).join('; ')
+    throw new PolyplugError(ErrorCodes.INVALID_PARAMS, `argument ${i + 1} of ${expected}, "${checker.names[i]}": ${problems} (the schema is in contributes.methods of the plugin's polyplug.json)`, {
+      ...where,
+      data: { argument: i, name: checker.names[i], errors: validate.errors },
+    })
+  })
+}
