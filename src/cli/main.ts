@@ -9,6 +9,8 @@ import { runStatus } from './status.js'
 import { runList } from './list.js'
 import { runInstall, runKeygen, runPack, runUninstall } from './package.js'
 import { runValidate } from './validate.js'
+import { runReplicas } from './replicas.js'
+import { runServe } from './serve.js'
 import { UsageError } from './output.js'
 import { kitUsage, runKit } from './kit.js'
 
@@ -24,6 +26,9 @@ Usage:
   polyplug commands --plugins DIR [--json]
   polyplug exec --plugins DIR COMMAND [ARGS_JSON]
   polyplug status --plugins DIR [--json] [COMMAND]   (host.stats() after start-up, or after running COMMAND)
+  polyplug serve DIR --broker URL [--username U] [--password-env VAR] [--ca FILE] [--replica NAME]
+                                            (run the plugin as one replica of its pool; docs/scale-out.md)
+  polyplug replicas --plugins DIR ID [--json]   (the live replicas of a pool; exit 1 when none is alive)
   polyplug validate DIR
   polyplug check DIR... [--json]            (start each plugin and run the protocol and conformance checks; exit 1 on a failure)
   polyplug pack DIR [--out FILE_OR_DIR] [--sign KEY] [--json]     (DIR -> ID-VERSION.polyplug.tgz)
@@ -60,6 +65,11 @@ async function main(argv: string[]): Promise<number> {
       sign: { type: 'string' },
       trust: { type: 'string', multiple: true },
       force: { type: 'boolean', default: false },
+      broker: { type: 'string' },
+      username: { type: 'string' },
+      'password-env': { type: 'string' },
+      ca: { type: 'string' },
+      replica: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', short: 'v', default: false },
     },
@@ -87,6 +97,10 @@ async function main(argv: string[]): Promise<number> {
       return runStatus(requirePlugins(plugins), values.json ?? false, rest[0])
     case 'exec':
       return runExec(requirePlugins(plugins), rest)
+    case 'serve':
+      return runServe(rest, { broker: values.broker, username: values.username, passwordEnv: values['password-env'], ca: values.ca, replica: values.replica })
+    case 'replicas':
+      return runReplicas(requirePlugins(plugins), rest[0], values.json ?? false)
     case 'validate':
       return runValidate(rest)
     case 'check':

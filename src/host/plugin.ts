@@ -7,6 +7,7 @@ import type { SandboxOptions } from '../placement/sandbox.js'
 import type { LoadedManifest } from '../manifest/load.js'
 import type { Manifest } from '../manifest/schema.js'
 import type { Launched } from '../placement/placement.js'
+import type { PoolView } from '../registry/types.js'
 import { polyplugProtocol } from '../placement/protocol.js'
 import { launcherFor } from '../placement/registry.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
@@ -62,6 +63,8 @@ export interface PluginStats {
   calls: number
   errors: number
   methods: Record<string, MethodStats>
+  /** A pool of replicas (manifest `scale`, while active): its replicas and failover counts. */
+  pool?: PoolView
 }
 
 export interface PluginRuntimeOptions {
@@ -190,6 +193,7 @@ export class PluginRuntime {
       calls: sum('calls'),
       errors: sum('errors'),
       methods,
+      ...(this.#session?.launched.pool ? { pool: this.#session.launched.pool() } : {}),
     }
   }
 
