@@ -80,6 +80,10 @@ export async function connectPool(options: PoolOptions): Promise<Pool> {
   }
   client.options.reconnectPeriod = 200
   client.on('error', () => {})
+  // Nagle's algorithm costs ~40 ms per QoS 1 round trip; every (re)connection gets a fresh socket.
+  const noDelay = () => (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true)
+  noDelay()
+  client.on('connect', noDelay)
 
   const pending = new Map<RequestId, Pending>()
   const replicas = new Map<string, Omit<ReplicaView, 'inFlight'>>()

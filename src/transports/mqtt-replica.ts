@@ -42,6 +42,10 @@ export async function joinMqttPool(options: ReplicaRequest): Promise<RunningRepl
   }
   client.options.reconnectPeriod = 200
   client.on('error', () => {})
+  // Nagle's algorithm costs ~40 ms per QoS 1 round trip; every (re)connection gets a fresh socket.
+  const noDelay = () => (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true)
+  noDelay()
+  client.on('connect', noDelay)
   const grants = new Map<string, (ok: boolean) => void>()
   const grantKey = (reply: string, callId: number | string, attempt: number) => `${reply}\u0000${callId}\u0000${attempt}`
   const publish = (topic: string, body: unknown) => client.publish(topic, JSON.stringify(body), { qos: 1 })
