@@ -16,6 +16,12 @@ import { ErrorCodes, PolyplugError } from '../src/rpc/errors.js'
 import { requires, tools } from './support/requires.js'
 import { poolPluginDir, POOL_ID, startPoolBroker, startReplica, type PoolBroker, type ReplicaProcess } from './support/scale.js'
 import { until } from './support/wait.js'
+import { cliPath } from './support/paths.js'
+import { startEmbeddedBroker } from '../src/transports/mqtt-broker.js'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+
+const exec = promisify(execFile)
 
 describe('a replica pool behind Mosquitto', { skip: requires(tools.mosquitto) }, () => {
   let dir: string
@@ -23,6 +29,7 @@ describe('a replica pool behind Mosquitto', { skip: requires(tools.mosquitto) },
   let pool: PoolBroker
   const replicas: ReplicaProcess[] = []
   const hosts: Host[] = []
+  let roots: string[] = []
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'polyplug-scale-'))
@@ -30,7 +37,7 @@ describe('a replica pool behind Mosquitto', { skip: requires(tools.mosquitto) },
     await import('node:fs/promises').then((fs) => fs.mkdir(records))
     pool = await startPoolBroker(dir, { hosts: 2, replicas: 3 })
     const url = pool.broker.url
-    const roots = [await poolPluginDir(dir, url, 1, { graceMs: 500 }), await poolPluginDir(dir, url, 2, { graceMs: 500 })]
+    roots = [await poolPluginDir(dir, url, 1, { graceMs: 500 }), await poolPluginDir(dir, url, 2, { graceMs: 500 })]
     for (let n = 1; n <= 3; n++) replicas.push(await startReplica(join(roots[0]!, POOL_ID), url, n, { POLYPLUG_SCALE_RECORD: records }))
     for (const root of roots) hosts.push(await createHost({ plugins: [root], logger: silentLogger, callTimeoutMs: 60_000 }))
   })
@@ -48,6 +55,12 @@ describe('a replica pool behind Mosquitto', { skip: requires(tools.mosquitto) },
     for (const host of hosts) await host.plugin(POOL_ID).activate()
     for (const host of hosts) await until(() => alive(host).length === 3, 10_000, 'three live replicas').catch((e) => { console.log(JSON.stringify(host.stats())); throw e })
     assert.deepEqual(alive(hosts[0]!), ['replica-1', 'replica-2', 'replica-3'])
+  })
+
+  it('lists the live replicas on the command line (polyplug replicas)', async () => {
+    const { stdout } = await exec(process.execPath, [cliPath, 'replicas', '--plugins', roots[1]!, POOL_ID, '--json'])
+    const view = JSON.parse(stdout) as { replicas: { replica: string; state: string; pid: number }[] }
+    assert.deepEqual(view.replicas.filter((r) => r.state === 'alive').map((r) => [r.replica, r.pid]).sort(), replicas.map((r) => [r.name, r.pid]))
   })
 
   it('balances calls from both hosts over the replicas', async () => {
@@ -127,11 +140,27 @@ describe('a replica pool behind Mosquitto', { skip: requires(tools.mosquitto) },
     await until(() => hosts.every((h) => alive(h).length === 2), 10_000, 'two live replicas after the restart')
   })
 
-  it('fails a non-idempotent call whose replica dies with PLUGIN_CRASHED, never running it again', async () => {
-    // Covered with load above; here the manifest rule itself: a pool needs placement remote.
+  it('refuses a scale block outside placement remote', () => {
     assert.throws(
       () => validateManifest({ id: 'p', version: '1.0.0', kind: 'js', entry: 'i.js', placement: 'process', scale: { idempotent: ['x'] } }, 'polyplug.json'),
       (e: PolyplugError) => e.code === ErrorCodes.MANIFEST_INVALID && /\/scale: expected placement "remote"/.test(e.message),
     )
+  })
+})
+
+describe('a replica pool on the embedded broker', () => {
+  it('is refused with a clear error: aedes has no shared subscriptions or MQTT 5 (docs/scale-out.md)', async () => {
+    const broker = await startEmbeddedBroker()
+    const dir = await mkdtemp(join(tmpdir(), 'polyplug-scale-aedes-'))
+    broker.addUser('host-1', 'polyplug/', 'host-secret-1')
+    const root = await poolPluginDir(dir, broker.url, 1)
+    const host = await createHost({ plugins: [root], logger: silentLogger })
+    try {
+      await assert.rejects(host.plugin(POOL_ID).activate(), (e: PolyplugError) => e.code === ErrorCodes.TRANSPORT_UNAVAILABLE && /replica pool's broker/.test(e.message))
+    } finally {
+      await host.close()
+      await broker.close()
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

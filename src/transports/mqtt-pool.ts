@@ -10,7 +10,8 @@
  *   sent twice (below) still runs at most once.
  * - A replica whose presence turns `dead` (its will) and stays dead for `graceMs` is gone: its
  *   idempotent calls are sent again, the others fail with PLUGIN_CRASHED. Calls no replica took
- *   yet are sent again after such a death and after this host reconnects to the broker.
+ *   yet are sent again after such a death, after this host reconnects to the broker, and when a
+ *   replica (re)joins (a call published while no replica was subscribed is dropped by the broker).
  * - The session is persistent (MQTT 5, clean start off, session expiry) and everything is QoS 1:
  *   answers published while the host is cut off wait at the broker.
  */
@@ -135,6 +136,9 @@ export async function connectPool(options: PoolOptions): Promise<Pool> {
       if (timer) clearTimeout(timer)
       deathTimers.delete(presence.replica)
       replicas.set(presence.replica, { replica: presence.replica, state: 'alive', ...(presence.pid ? { pid: presence.pid } : {}), ...(presence.hostname ? { hostname: presence.hostname } : {}) })
+      // A replica (re)joined: a call published while no replica was subscribed (the broker
+      // restarting, the pool empty) was dropped by the broker, so untaken calls go again.
+      lastDisruption = Date.now()
       resendUntaken()
       return
     }
@@ -178,6 +182,7 @@ export async function connectPool(options: PoolOptions): Promise<Pool> {
   })
   client.on('offline', () => (lastDisruption = Date.now()))
   client.on('connect', () => {
+    lastDisruption = Date.now()
     void client.subscribeAsync({ [replyTopic]: { qos: 1 }, [topics.allPresence]: { qos: 1 } }).then(resendUntaken, () => {})
   })
 
