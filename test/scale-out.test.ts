@@ -18,7 +18,7 @@ import { poolPluginDir, POOL_ID, startPoolBroker, startReplica, type PoolBroker,
 import { until } from './support/wait.js'
 import { cliPath } from './support/paths.js'
 import { startEmbeddedBroker } from '../src/transports/mqtt-broker.js'
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { promisify } from 'node:util'
 
 const exec = promisify(execFile)
@@ -160,6 +160,33 @@ describe('a replica pool on the embedded broker', () => {
     } finally {
       await host.close()
       await broker.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('a replica pool over TLS', { skip: requires(tools.mosquitto) }, () => {
+  it('joins and answers through mqtts:// with a self-signed CA made at test time, and refuses an untrusted broker', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'polyplug-scale-tls-'))
+    const key = join(dir, 'key.pem')
+    const cert = join(dir, 'cert.pem')
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' })
+    const pool = await startPoolBroker(dir, { hosts: 1, replicas: 1 }, { tls: { cert, key } })
+    const url = pool.broker.url.replace('mqtt://', 'mqtts://')
+    let replica: ReplicaProcess | undefined
+    try {
+      const root = await poolPluginDir(dir, url, 1, { ca: '../../cert.pem' })
+      await assert.rejects(startReplica(join(root, POOL_ID), url, 1), /certificate|self.signed/i)
+      replica = await startReplica(join(root, POOL_ID), url, 1, {}, cert)
+      const host = await createHost({ plugins: [root], logger: silentLogger })
+      try {
+        assert.deepEqual(await host.plugin(POOL_ID).call('square', [7]), { value: 49, pid: replica.pid })
+      } finally {
+        await host.close()
+      }
+    } finally {
+      await replica?.stop()
+      await pool.broker.stop()
       await rm(dir, { recursive: true, force: true })
     }
   })
