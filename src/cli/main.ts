@@ -14,6 +14,8 @@ import { runInstall, runKeygen, runPack, runUninstall } from './package.js'
 import { runValidate } from './validate.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { formatError, UsageError } from './output.js'
+import { runReplicas } from './replicas.js'
+import { runServe } from './serve.js'
 import { setVerbosity } from './verbosity.js'
 import { kitUsage, runKit } from './kit.js'
 
@@ -31,6 +33,9 @@ Usage:
   polyplug status --plugins DIR [--json] [COMMAND]   (host.stats() after start-up, or after running COMMAND)
   polyplug dashboard --plugins DIR [--port N] [--host ADDR] [--token T]
                                             (the running-plugins page and /metrics; loopback by default; runs until Ctrl-C)
+  polyplug serve DIR --broker URL [--username U] [--password-env VAR] [--ca FILE] [--replica NAME]
+                                            (run the plugin as one replica of its pool; docs/scale-out.md)
+  polyplug replicas --plugins DIR ID [--json]   (the live replicas of a pool; exit 1 when none is alive)
   polyplug validate DIR
   polyplug check DIR... [--json]            (start each plugin and run the protocol and conformance checks; exit 1 on a failure)
   polyplug dev DIR [--on METHOD]... [--timeout MS]
@@ -83,6 +88,11 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string' },
       token: { type: 'string' },
+      broker: { type: 'string' },
+      username: { type: 'string' },
+      'password-env': { type: 'string' },
+      ca: { type: 'string' },
+      replica: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', default: false },
       verbose: { type: 'boolean', short: 'v', default: false },
@@ -115,6 +125,10 @@ async function main(argv: string[]): Promise<number> {
       return runExec(requirePlugins(plugins), rest)
     case 'dashboard':
       return runDashboard(requirePlugins(plugins), { port: values.port, host: values.host, token: values.token })
+    case 'serve':
+      return runServe(rest, { broker: values.broker, username: values.username, passwordEnv: values['password-env'], ca: values.ca, replica: values.replica })
+    case 'replicas':
+      return runReplicas(requirePlugins(plugins), rest[0], values.json ?? false)
     case 'validate':
       return runValidate(rest)
     case 'check':

@@ -9,6 +9,7 @@ import { checkParams } from './params.js'
 import type { LoadedManifest } from '../manifest/load.js'
 import type { Manifest } from '../manifest/schema.js'
 import type { Launched } from '../placement/placement.js'
+import type { PoolView } from '../registry/types.js'
 import { polyplugProtocol } from '../placement/protocol.js'
 import { launcherFor } from '../placement/registry.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
@@ -80,6 +81,8 @@ export interface PluginStats {
   p50: number
   p99: number
   methods: Record<string, MethodStats>
+  /** A pool of replicas (manifest `scale`, while active): its replicas and failover counts. */
+  pool?: PoolView
 }
 
 /** `host.memory()`: what one running plugin occupies, as far as its placement lets the host see. */
@@ -231,6 +234,7 @@ export class PluginRuntime {
       p50: overall.p50,
       p99: overall.p99,
       methods,
+      ...(this.#session?.launched.pool ? { pool: this.#session.launched.pool() } : {}),
     }
   }
 

@@ -216,6 +216,20 @@ const remoteSchema = (schemes: readonly string[]) => Type.Object(
   { additionalProperties: false, description: 'A plugin already running elsewhere (placement "remote").' },
 )
 
+const ScaleSchema = Type.Object(
+  {
+    group: Type.Optional(Type.String({ pattern: '^[a-zA-Z0-9_-]+$', description: 'Shared-subscription group the replicas join. Default `polyplug-<id>`: one pool per plugin id.' })),
+    idempotent: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        uniqueItems: true,
+        description: 'Methods safe to run twice: retried on another replica when theirs dies. Any other method runs at most once and fails with PLUGIN_CRASHED when its replica dies.',
+      }),
+    ),
+    graceMs: Type.Optional(Type.Integer({ minimum: 100, description: 'How long a replica reported dead may take to say it is alive again (a broker restart) before its calls fail over. Default 1500.' })),
+  },
+  { additionalProperties: false, description: 'Placement "remote" on a pool of replicas (`polyplug serve`) sharing one broker subscription (docs/scale-out.md).' },
+)
+
 /** What a plugin id may look like (also what keeps ids usable as folder names). */
 export const PLUGIN_ID_PATTERN = '^[a-z0-9][a-z0-9._-]*$'
 
@@ -259,6 +273,7 @@ export const manifestSchema = () => Type.Object(
     permissions: Type.Optional(PermissionsSchema),
     limits: Type.Optional(LimitsSchema),
     remote: Type.Optional(remoteSchema(remoteSchemes())),
+    scale: Type.Optional(ScaleSchema),
     sidecar: Type.Optional(SidecarSchema),
     wasm: Type.Optional(WasmOptionsSchema),
     build: Type.Optional(BuildSchema),
@@ -281,6 +296,7 @@ export type Contributes = Static<typeof ContributesSchema>
 export type Permissions = Static<typeof PermissionsSchema>
 export type Limits = Static<typeof LimitsSchema>
 export type MethodDeclaration = Static<typeof MethodSchema>
+export type Scale = Static<typeof ScaleSchema>
 
 /** A validated manifest with defaults applied. */
 export interface Manifest extends ManifestInput {

@@ -4,7 +4,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import semver from 'semver'
-import { defaultTransport, kindModule, missingProvisions, registryVersion, remoteSchemes, remoteTransports, transportsFor, transportsProviding } from '../registry/index.js'
+import { defaultTransport, kindModule, missingProvisions, poolTransports, registryVersion, remoteSchemes, remoteTransports, transportsFor, transportsProviding } from '../registry/index.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { closest } from '../rpc/suggest.js'
 import {
@@ -81,7 +81,8 @@ export function validateManifest(value: unknown, file: string): Manifest {
   if (byScheme && !byScheme.includes(transport)) {
     problems.push({ path: '/transport', expected: `one of ${list(byScheme)} for remote url ${JSON.stringify(value.remote?.url)}`, found: JSON.stringify(transport) })
   }
-  const placements = kind?.placements ?? []
+  // A pool's replicas are loaded by `polyplug serve` in Node: any kind with a loader can be one.
+  const placements = value.scale && kind?.load && !kind.placements.includes('remote') ? [...kind.placements, 'remote' as const] : kind?.placements ?? []
   if (!placements.includes(placement)) {
     problems.push({ path: '/placement', expected: `one of ${list(placements)} for kind "${value.kind}"`, found: JSON.stringify(placement) })
   } else if (!transportsFor(placement).includes(transport)) {
@@ -96,6 +97,11 @@ export function validateManifest(value: unknown, file: string): Manifest {
         found: JSON.stringify(transport),
       })
     }
+  }
+  if (value.scale) {
+    const pooled = poolTransports()
+    if (placement !== 'remote') problems.push({ path: '/scale', expected: 'placement "remote" (a pool of replicas is reached through its broker)', found: `placement ${JSON.stringify(placement)}` })
+    else if (!pooled.includes(transport)) problems.push({ path: '/scale', expected: `a transport that reaches replica pools (${pooled.length ? list(pooled) : 'none registered'})`, found: `transport ${JSON.stringify(transport)}` })
   }
   problems.push(...semanticProblems(value))
   if (problems.length > 0) throw new ManifestError(file, problems, id)

@@ -15,6 +15,8 @@ import { normalizeChannel } from '../channels/normalize.js'
 import { jsonCodec } from '../rpc/codec.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { transportModule } from '../registry/index.js'
+import type { Scale } from '../manifest/schema.js'
+import { PROTOCOL_VERSION } from '../sdk/protocol.js'
 import type { Launched, LaunchSpec } from './placement.js'
 
 const PING_ID_PREFIX = '$remote-ping-'
@@ -26,6 +28,8 @@ export async function launchRemote(spec: LaunchSpec): Promise<Launched> {
   const token = remote.tokenEnv ? process.env[remote.tokenEnv] : remote.token
   if (remote.tokenEnv && !token) throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `${remote.tokenEnv} is not set`, { plugin: spec.id })
   const ca = remote.ca ? await readFile(resolve(spec.loaded.dir, remote.ca)) : undefined
+  const scale = spec.loaded.manifest.scale
+  if (scale) return launchPool(spec, remote.url, token, ca, scale)
   const inner = await connectTo(spec.id, remote.url, spec.loaded.manifest.transport, token, ca).catch((error: unknown) => {
     throw error instanceof PolyplugError ? error.withContext(spec.id, undefined) : new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, String(error), { plugin: spec.id })
   })
@@ -36,6 +40,19 @@ export async function launchRemote(spec: LaunchSpec): Promise<Launched> {
     ...(token ? { token } : {}),
     kill: (reason) => channel.close(reason),
   }
+}
+
+/**
+ * A pool of replicas behind a broker (manifest `scale`): no heartbeat of its own — replicas come
+ * and go, and the pool tracks their presence (docs/scale-out.md).
+ */
+async function launchPool(spec: LaunchSpec, url: string, token: string | undefined, ca: Buffer | undefined, scale: Scale): Promise<Launched> {
+  const connect = await transportModule(spec.loaded.manifest.transport)?.remote?.pool?.()
+  if (!connect) throw new PolyplugError(ErrorCodes.MANIFEST_INVALID, `transport "${spec.loaded.manifest.transport}" cannot reach a pool of replicas`, { plugin: spec.id })
+  const pool = await connect({ id: spec.id, url, token, ca, idempotent: scale.idempotent ?? [], hello: { protocol: PROTOCOL_VERSION, id: spec.id, methods: [], encodings: ['json'] }, graceMs: scale.graceMs }).catch((error: unknown) => {
+    throw error instanceof PolyplugError ? error.withContext(spec.id, undefined) : new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, String(error), { plugin: spec.id })
+  })
+  return { channel: pool.channel, isolated: false, pool: () => pool.view(), kill: (reason) => pool.channel.close(reason) }
 }
 
 /** Dials `url` with the remote side of the manifest's transport (which validation matched to the scheme). */

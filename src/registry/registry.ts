@@ -89,6 +89,11 @@ export function remoteSchemes(): string[] {
   return [...schemes]
 }
 
+/** The transports whose remote side reaches a pool of replicas (manifest `scale`). */
+export function poolTransports(): string[] {
+  return [...transportModules.values()].filter((t) => t.remote?.pool).map((t) => t.name)
+}
+
 /** Which transports reach a remote url of `scheme`, the scheme's own first (the default). */
 export function remoteTransports(scheme: string): string[] {
   const all = [...transportModules.values()]

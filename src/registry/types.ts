@@ -83,6 +83,60 @@ export interface DialRequest {
   ca?: Buffer | undefined
 }
 
+/** A pool of replicas (manifest `scale`), as the host sees it. */
+export interface PoolRequest extends DialRequest {
+  /** Methods that may be retried on another replica. */
+  idempotent: readonly string[]
+  /** What the pool answers `$/hello` with (the replicas each activated their own copy). */
+  hello: unknown
+  graceMs?: number | undefined
+}
+
+export interface PoolReplica {
+  replica: string
+  state: 'alive' | 'dead' | 'suspect'
+  pid?: number
+  hostname?: string
+  inFlight: number
+}
+
+export interface PoolView {
+  replicas: PoolReplica[]
+  /** Calls sent again after a replica died or the broker went away. */
+  retried: number
+  /** Calls failed with PLUGIN_CRASHED (non-idempotent, their replica died). */
+  crashed: number
+  /** Answers dropped because their call was already answered. */
+  duplicateAnswers: number
+}
+
+export interface PoolHandle {
+  readonly channel: Channel
+  view(): PoolView
+}
+
+/** One replica joining its pool (`polyplug serve`). */
+export interface ReplicaRequest {
+  id: string
+  /** The broker's url. */
+  broker: string
+  username?: string
+  password?: string
+  ca?: Buffer
+  /** Share group; default one per plugin id. */
+  group?: string
+  /** This replica's name, unique in the pool; default machine-pid-random. */
+  replica?: string
+  /** Runs one call on the loaded, activated plugin. */
+  run(method: string, params: unknown): Promise<unknown>
+}
+
+export interface RunningReplica {
+  readonly replica: string
+  /** Leaves the pool cleanly (presence `dead`, disconnect). */
+  close(): Promise<void>
+}
+
 /** `remote`: how the host reaches a plugin already running at a URL. */
 export interface RemoteSide {
   readonly needs?: readonly TransportNeed[]
@@ -91,6 +145,10 @@ export interface RemoteSide {
   /** Schemes it also reaches when the manifest names it (an http server also speaks `ws`). */
   readonly alsoSchemes?: readonly string[]
   dial(): Promise<(request: DialRequest) => Promise<Channel>>
+  /** Reaching a pool of replicas sharing a subscription (manifest `scale`), where the transport can. */
+  pool?(): Promise<(request: PoolRequest) => Promise<PoolHandle>>
+  /** The replica's side of a pool: join it and take calls. */
+  replica?(): Promise<(request: ReplicaRequest) => Promise<RunningReplica>>
 }
 
 export interface TransportModule {

@@ -12,5 +12,7 @@ export const mqttModule: TransportModule = {
   remote: {
     schemes: ['mqtt', 'mqtts'],
     dial: async () => (await import('./mqtt.js')).dialMqtt,
+    pool: async () => (await import('./mqtt-pool.js')).poolMqtt,
+    replica: async () => (await import('./mqtt-replica.js')).joinMqttPool,
   },
 }

@@ -20,7 +20,9 @@ export interface MosquittoUser {
   username: string
   password: string
   /** Topic filter this user may read and write, e.g. `polyplug/echo/#`. */
-  topics: string
+  topics?: string
+  /** Or ACL lines of its own, e.g. `topic read polyplug/echo/calls`. */
+  acl?: string[]
 }
 
 export interface MosquittoFiles {
@@ -31,7 +33,27 @@ export interface MosquittoFiles {
 
 /** ACL lines: each user may read and write only its own filter. */
 export function mosquittoAcl(users: MosquittoUser[]): string {
-  return users.map((u) => `user ${u.username}\ntopic readwrite ${u.topics}\n`).join('\n')
+  return users.map((u) => `user ${u.username}\n${(u.acl ?? [`topic readwrite ${u.topics}`]).join('\n')}\n`).join('\n')
+}
+
+/**
+ * The users of a replica pool (docs/scale-out.md): each host publishes calls, grants to replicas
+ * and reads presence, and reads only answers under `hosts/<its user>/`; each replica (named after
+ * its user) reads calls (through the shared subscription) and its own grants, answers any host,
+ * and writes only its own presence.
+ */
+export function poolUsers(pluginId: string, hosts: { username: string; password: string }[], replicas: { username: string; password: string }[]): MosquittoUser[] {
+  const base = `${TOPIC_ROOT}/${pluginId}`
+  return [
+    ...hosts.map((h) => ({
+      ...h,
+      acl: [`topic write ${base}/calls`, `topic readwrite ${base}/hosts/${h.username}/#`, `topic write ${base}/replicas/+`, `topic read ${base}/presence/+`],
+    })),
+    ...replicas.map((r) => ({
+      ...r,
+      acl: [`topic read ${base}/calls`, `topic read ${base}/replicas/${r.username}`, `topic write ${base}/hosts/#`, `topic readwrite ${base}/presence/${r.username}`],
+    })),
+  ]
 }
 
 /** The users for a host and its plugins: the host gets `polyplug/#`, each plugin its own subtree. */
@@ -43,7 +65,8 @@ export function policyUsers(host: { username: string; password: string }, plugin
 }
 
 /** Writes config, password file and ACL file into `dir`. */
-export async function writeMosquittoConfig(dir: string, options: { port: number; host?: string; users: MosquittoUser[] }): Promise<MosquittoFiles> {
+/** `persistence`: keep sessions, subscriptions and queued QoS 1 messages across a restart (in `dir`). */
+export async function writeMosquittoConfig(dir: string, options: { port: number; host?: string; users: MosquittoUser[]; persistence?: boolean; tls?: { cert: string; key: string } }): Promise<MosquittoFiles> {
   const passwordFile = join(dir, 'passwd')
   const aclFile = join(dir, 'acl')
   const config = join(dir, 'mosquitto.conf')
@@ -66,7 +89,8 @@ export async function writeMosquittoConfig(dir: string, options: { port: number;
       `password_file ${passwordFile}`,
       `acl_file ${aclFile}`,
       'set_tcp_nodelay true',
-      'persistence false',
+      ...(options.persistence ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 1'] : ['persistence false']),
+      ...(options.tls ? [`certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`] : []),
       'log_dest stderr',
       'log_type error',
       '',
