@@ -76,6 +76,9 @@ for (const placement of ['inline', 'worker'] as const) {
     it('pyodide_js, pyodide.ffi and pyodide.code.run_js cannot be imported', async () => {
       for (const name of ['import pyodide_js', 'pyodide.ffi', 'pyodide.code.run_js']) assert.match(await refused(name), /ImportError|not available/)
     })
+    it('no JavaScript object reachable from Python (gc, referents, the host bridge) leads to the host Function', async () => {
+      assert.match(await refused('object walk'), /LookupError/)
+    })
     it('no child processes: os.system, subprocess and ctypes are gone', async () => {
       assert.match(await refused('os.system'), /AttributeError/)
       assert.match(await refused('subprocess'), /ImportError/)

@@ -159,12 +159,54 @@ class Refuse:
         return None
 
 
+def _scrub_attributes(obj, JsProxy):
+    """An instance's attributes (inline values and slots, which are no dict gc can see)."""
+    names = set()
+    try:
+        names.update(vars(obj))
+    except TypeError:
+        pass
+    for cls in type(obj).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        names.update([slots] if isinstance(slots, str) else slots)
+    for name in names:
+        try:
+            if isinstance(getattr(obj, name), JsProxy):
+                setattr(obj, name, None)
+        except Exception:  # noqa: BLE001 - read-only or computed attributes are not containers
+            pass
+
+
 def lockdown(env):
     """Runs once per interpreter, after this module and the kit are loaded and before any plugin:
     takes the bridge modules away and leaves exactly `env` (a dict) in the environment."""
+    import gc
     import os
     import posix
 
+    from pyodide.ffi import JsProxy
+
+    # Pyodide's own modules keep JavaScript objects (its API, the loader, the event loop's
+    # scheduler) whose prototype chain leads to the host's Function constructor; take them out
+    # of every container the plugin could walk to (module globals, lists, closures).
+    for obj in gc.get_objects():
+        if isinstance(obj, dict):
+            for key, value in list(obj.items()):
+                if isinstance(value, JsProxy):
+                    obj[key] = None
+        elif isinstance(obj, list):
+            for i, value in enumerate(obj):
+                if isinstance(value, JsProxy):
+                    obj[i] = None
+        elif type(obj).__name__ == "function" and obj.__closure__:
+            for cell in obj.__closure__:
+                try:
+                    if isinstance(cell.cell_contents, JsProxy):
+                        cell.cell_contents = None
+                except ValueError:   # an empty cell
+                    pass
+        else:
+            _scrub_attributes(obj, JsProxy)
     for name in list(sys.modules):
         if _blocked(name):
             del sys.modules[name]

@@ -38,8 +38,9 @@ export async function loadPythonPlugin(request: LoadRequest & { dir?: string | u
   let context: PluginContext | undefined
   const sleeper = new Int32Array(new SharedArrayBuffer(4))
   const signalOf = (callId: unknown) => calls.get(String(callId))?.signal ?? new AbortController().signal
-  // All the plugin's Python code can reach of the host.
-  const host = {
+  // All the plugin's Python code can reach of the host: no prototypes, so no way from these
+  // objects to the host's Function constructor (and from there to its globals).
+  const host = sealed({
     call(method: string, paramsJson: string, callId: unknown): string {
       if (!bridge) {
         return stringify({ error: { code: ErrorCodes.HOST_CALL_UNAVAILABLE, message: 'an inline python plugin cannot call the host synchronously; place it in a worker' } })
@@ -73,7 +74,7 @@ export async function loadPythonPlugin(request: LoadRequest & { dir?: string | u
       const { id: callId, value } = parse(paramsJson) as { id: unknown; value: unknown }
       ;(calls.get(String(callId)) as { progress?: (value: unknown) => void } | undefined)?.progress?.(value)
     },
-  }
+  })
   function clearInterrupt(): void {
     if (bridge?.interrupt) Atomics.store(bridge.interrupt, 0, 0)
   }
@@ -131,6 +132,12 @@ export async function loadPythonPlugin(request: LoadRequest & { dir?: string | u
       if (!runtime.dead) run(() => loaded.deactivate!(), '$/shutdown')
     },
   }
+}
+
+/** The object and its functions without prototypes (Pyodide still calls them). */
+function sealed<T extends Record<string, (...args: never[]) => unknown>>(object: T): T {
+  for (const fn of Object.values(object)) Object.setPrototypeOf(fn, null)
+  return Object.freeze(Object.setPrototypeOf(object, null) as T)
 }
 
 /** Copies the plugin's Python files (the entry's folder) and unpacks its vendored wheels. */
