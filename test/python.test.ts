@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { createHost, type Host } from '../src/host/host.js'
 import { silentLogger } from '../src/host/log.js'
+import { interpretersLoaded } from '../src/kinds/pyodide-runtime.js'
 import { rejectsWithCode } from './support/assert-code.js'
 import { fixturesDir, root } from './support/paths.js'
 import { firstAnswer } from './support/wait.js'
@@ -30,6 +31,20 @@ function pluginDir(name: string, script: string, manifest: Record<string, unknow
 }
 
 type Attempt = { ok: boolean; value?: string; error?: string }
+
+describe('lazy activation', () => {
+  it('a host whose python plugins are never called never loads Pyodide', async () => {
+    const dir = pluginDir('python-never-called', 'escape.py', { placement: 'inline' })
+    const host = await createHost({ plugins: [dir, join(root, 'examples', 'js-inline')], logger: silentLogger })
+    try {
+      await host.plugin('echo-inline').call('echo', [1])
+      assert.equal(host.list().find((p) => p.id === 'python-never-called')?.status, 'inactive')
+      assert.equal(interpretersLoaded(), 0)
+    } finally {
+      await host.close()
+    }
+  })
+})
 
 for (const placement of ['inline', 'worker'] as const) {
   describe(`in-process Python (${placement}) reaches only what its manifest grants`, () => {
@@ -57,7 +72,7 @@ for (const placement of ['inline', 'worker'] as const) {
       server = createServer((socket) => socket.end())
       await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
       port = (server.address() as { port: number }).port
-      host = await createHost({ plugins: [dir], logger: silentLogger, callTimeoutMs: 60_000 })
+      host = await createHost({ plugins: [dir], logger: silentLogger, callTimeoutMs: 60_000, startTimeoutMs: 120_000 })
     })
     after(async () => {
       await host.close()
@@ -109,7 +124,7 @@ describe('a runaway Python loop', () => {
   const worker = pluginDir('python-spin-worker', 'escape.py', { placement: 'worker' })
   const inline = pluginDir('python-spin-inline', 'escape.py', { placement: 'inline' })
   before(async () => {
-    host = await createHost({ plugins: [worker, inline], logger: silentLogger, callTimeoutMs: 60_000, pingTimeoutMs: 500 })
+    host = await createHost({ plugins: [worker, inline], logger: silentLogger, callTimeoutMs: 60_000, startTimeoutMs: 120_000, pingTimeoutMs: 500 })
   })
   after(() => host.close())
 
@@ -147,7 +162,7 @@ describe('packages of a python plugin', () => {
       `import zipfile,sys\nz=zipfile.ZipFile(sys.argv[1],'w')\nz.writestr('vendored_greeting/__init__.py','def greet(n): return "hello " + n\\n')\nz.writestr('vendored_greeting-1.0.dist-info/METADATA','Metadata-Version: 2.1\\nName: vendored_greeting\\nVersion: 1.0\\n')\nz.close()`,
       join(dir, 'vendored_greeting-1.0-py3-none-any.whl'),
     ])
-    const host = await createHost({ plugins: [dir], logger: silentLogger, callTimeoutMs: 60_000 })
+    const host = await createHost({ plugins: [dir], logger: silentLogger, callTimeoutMs: 60_000, startTimeoutMs: 120_000 })
     try {
       assert.equal(await host.plugin('python-wheel').call('greet', ['polyplug']), 'hello polyplug')
     } finally {
@@ -158,7 +173,7 @@ describe('packages of a python plugin', () => {
   it('a wheel Pyodide cannot run gets an error naming the package and the sidecar placement', async () => {
     const dir = pluginDir('python-native-wheel', 'uses_wheel.py', { placement: 'inline' })
     writeFileSync(join(dir, 'fast_thing-1.0-cp312-cp312-manylinux_2_17_x86_64.whl'), 'not read')
-    const host = await createHost({ plugins: [dir], logger: silentLogger, callTimeoutMs: 60_000 })
+    const host = await createHost({ plugins: [dir], logger: silentLogger, callTimeoutMs: 60_000, startTimeoutMs: 120_000 })
     try {
       const error = await rejectsWithCode(host.plugin('python-native-wheel').call('greet', ['x']), 'PLUGIN_UNAVAILABLE')
       assert.match(error.message, /"fast_thing"/)
@@ -170,7 +185,7 @@ describe('packages of a python plugin', () => {
 
   it('a module the plugin imports but does not vendor gets an error naming it and the sidecar placement', async () => {
     const dir = pluginDir('python-missing', 'needs_missing.py', { placement: 'inline' })
-    const host = await createHost({ plugins: [dir], logger: silentLogger, callTimeoutMs: 60_000 })
+    const host = await createHost({ plugins: [dir], logger: silentLogger, callTimeoutMs: 60_000, startTimeoutMs: 120_000 })
     try {
       const error = await rejectsWithCode(host.plugin('python-missing').call('anything', []), 'PLUGIN_UNAVAILABLE')
       assert.match(error.message, /"not_a_vendored_package"/)

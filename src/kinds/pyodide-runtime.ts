@@ -78,6 +78,12 @@ export function grantsOf(manifest: Manifest, dir: string, hostEnv: NodeJS.Proces
 }
 
 const runtimes = new Map<string, Promise<Runtime>>()
+let started = 0
+
+/** How many interpreters this thread has started (lazy activation starts none until a call). */
+export function interpretersLoaded(): number {
+  return started
+}
 
 /** The interpreter for these grants on this thread, loaded on first use. */
 export function runtimeFor(grants: Grants, plugin: string): Promise<Runtime> {
@@ -119,6 +125,7 @@ function snapshotPath(version: string): string | undefined {
 }
 
 async function makeRuntime(grants: Grants, plugin: string): Promise<Runtime> {
+  started++
   const { loadPyodide } = await importPyodide(plugin)
   const version = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('pyodide/package.json'), 'utf8')) as { version: string }).version
   const snapshotFile = snapshotPath(version)
