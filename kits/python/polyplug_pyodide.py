@@ -13,17 +13,19 @@ What the host lends each plugin (`host`, a JavaScript object) is all the plugin 
   log(level, text), notify(method, params_json)
 """
 import importlib.util
+import json
 import sys
 
 import polyplug
 
 
 def _text(value):
-    return polyplug.encode(value).decode("utf-8")
+    """The kit's JSON encoding (bytes as {"$bytes": base64}), as text."""
+    return json.dumps(value, default=polyplug._default, separators=(",", ":"), ensure_ascii=False)
 
 
 def _value(text):
-    return polyplug.decode(text.encode("utf-8"))
+    return json.loads(text, object_hook=polyplug._hook) if "$bytes" in text else json.loads(text)
 
 
 class Cancelled:
@@ -72,8 +74,12 @@ class Session:
 
 
 class Context(polyplug.Context):
-    def __init__(self, session, call_id, method):
-        super().__init__(session, call_id, method)
+    # The kit's Context, but its cancelled event is the call's signal (no threading.Event).
+    def __init__(self, session, call_id, method):  # noqa: super-init-not-called - its Event is not wanted
+        self.session = session
+        self.plugin = session.plugin
+        self.id = call_id
+        self.method = method
         self.cancelled = Cancelled(session.host, call_id)
 
     def call(self, method, args=None):

@@ -102,6 +102,7 @@ export async function loadPythonPlugin(request: LoadRequest & { dir?: string | u
     }
   }
 
+  const invoke = loaded.invoke as unknown as (method: string, params: string, callId: string) => string
   const methods: Record<string, (...params: unknown[]) => unknown> = Object.create(null) as Record<string, never>
   for (const name of loaded.methods!() as unknown as Iterable<string>) {
     methods[name] = (...params: unknown[]) => {
@@ -110,7 +111,7 @@ export async function loadPythonPlugin(request: LoadRequest & { dir?: string | u
       calls.set(callId, { signal: ctx?.signal ?? new AbortController().signal, ...(ctx ? { progress: (v: unknown) => ctx.progress(v) } : {}) })
       clearInterrupt()
       try {
-        const answer = parse(run(() => loaded.invoke!(name, stringify(params), callId), name) as string) as {
+        const answer = parse(run(() => invoke(name, stringify(params), callId), name) as string) as {
           result?: unknown
           error?: { code: string; message: string; data?: unknown }
         }
