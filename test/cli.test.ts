@@ -99,7 +99,7 @@ describe('polyplug CLI', () => {
     assert.match(good.stdout, /ok: echo-worker@1\.0\.0/)
     const bad = await polyplug('validate', `${fixturesDir}/invalid-manifest`)
     assert.equal(bad.code, 1)
-    assert.match(bad.stderr, /\/kind: expected one of "js", "wasm", "native", "exec", found "python"/)
+    assert.match(bad.stderr, /\/kind: expected one of "js", "wasm", "native", "exec", "python", found "cobol"/)
     assert.match(bad.stderr, /\/colour: expected no such field/)
   })
 })

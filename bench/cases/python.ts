@@ -69,7 +69,7 @@ export async function run(): Promise<BenchRow[]> {
     const { stdout } = await execFileAsync(process.execPath, [rssChild, examples], { env: { ...process.env, POLYPLUG_PYODIDE_CACHE: cache } })
     const rss = JSON.parse(stdout) as Record<string, number>
     for (const [name, mb] of Object.entries(rss)) {
-      rows.push(row({ name: `RSS, ${name}`, kind: 'python', placement: name.split(' ')[0] ?? '', transport: '', metric: 'rss', unit: 'MB', polyplug: mb, baseline: rss['sidecar (its own process)'] ?? mb }))
+      rows.push(row({ name: `RSS, ${name}`, kind: 'python', placement: name.split(/[ ,]/)[0] ?? '', transport: '', metric: 'rss', unit: 'MB', polyplug: mb, baseline: rss['sidecar (its own process)'] ?? mb }))
     }
   } finally {
     await rm(cache, { recursive: true, force: true })
