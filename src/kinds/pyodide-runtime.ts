@@ -11,7 +11,7 @@
  * only granted folders are mounted (NODEFS), writes refused unless granted `readwrite`.
  */
 import { createHash } from 'node:crypto'
-import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -161,7 +161,7 @@ async function makeRuntime(grants: Grants, plugin: string): Promise<Runtime> {
   confineFiles(py, grants)
   if (!grants.network) refuseSockets(py)
   py.FS.mkdirTree('/polyplug/kit')
-  for (const file of ['polyplug.py', 'polyplug_pyodide.py']) py.FS.writeFile(`/polyplug/kit/${file}`, readFileSync(join(kitDir, file)))
+  for (const file of readdirSync(kitDir)) if (file.endsWith('.py')) py.FS.writeFile(`/polyplug/kit/${file}`, readFileSync(join(kitDir, file)))
   py.runPython('import sys; sys.path.insert(0, "/polyplug/kit"); import polyplug, polyplug_pyodide')
   const glue = py.pyimport('polyplug_pyodide')
   for (const name of ['js', 'pyodide_js']) {

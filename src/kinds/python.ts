@@ -125,6 +125,8 @@ export async function loadPythonPlugin(request: LoadRequest & { dir?: string | u
   }
   return {
     methods,
+    // Streams (generators, stream arguments) are the sidecar's only for now: docs/python.md.
+    capabilities: [],
     activate(pluginContext) {
       context = pluginContext
       run(() => loaded.activate!(stringify(pluginContext.config ?? {})), '$/activate')
