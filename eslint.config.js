@@ -38,7 +38,7 @@ export default tseslint.config(
   mayImport('sdk', ['rpc', 'channels', 'transports']),
   mayImport('host', ['placement', 'registry', 'kinds', 'transports', 'sdk', 'manifest', 'package', 'channels', 'framing', 'rpc', 'dashboard']),
   mayImport('package', ['manifest', 'rpc']),
-  mayImport('check', ['host', 'manifest', 'rpc']),
+  mayImport('check', ['host', 'manifest', 'registry', 'rpc']),
   mayImport('cli', ['host', 'check', 'package', 'manifest', 'rpc']),
   // dashboard: the public API (src/index.ts) only.
   mayImport('dashboard', []),

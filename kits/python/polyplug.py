@@ -257,6 +257,28 @@ def _wants_ctx(fn):
     return wants
 
 
+def call_method(plugin, method, params, ctx):
+    """Runs one of the plugin's methods: params positional (a list), ctx to a parameter named ctx.
+    The in-process placements call methods through here (polyplug_pyodide.py); a Session does the
+    same, plus streams."""
+    fn = plugin.methods.get(method)
+    if fn is None:
+        raise PolyplugError("METHOD_NOT_FOUND", "no method named %r" % method)
+    args = params if isinstance(params, list) else ([] if params is None else [params])
+    if _wants_ctx(fn):
+        return fn(*args, ctx=ctx)
+    return fn(*args)
+
+
+def error_fields(e):
+    """(code, message, data) a method's failure is answered with, as Session._invoke answers it."""
+    if isinstance(e, PolyplugError):
+        return e.code, e.message, e.data
+    if isinstance(e, TypeError):
+        return "INVALID_PARAMS", str(e), None
+    return "INTERNAL_ERROR", "%s: %s" % (type(e).__name__, e), None
+
+
 class Context:
     """What a method can use: its cancellation event, progress, logging and host calls."""
 

@@ -11,6 +11,7 @@ import { isDeepStrictEqual } from 'node:util'
 import type { Host, PluginHandle } from '../host/host.js'
 import type { LogEntry } from '../host/log.js'
 import type { Manifest } from '../manifest/schema.js'
+import { kindModule } from '../registry/index.js'
 import { PolyplugError } from '../rpc/errors.js'
 
 export interface CheckContext {
@@ -83,9 +84,11 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number, what:
   }
 }
 
-// An inline wasm plugin runs synchronously on the host thread: nothing can interrupt it and it cannot
-// wait for the asynchronous host API (docs/wasm-abi.md); in a worker the same module does both.
-const blocksHost = (m: Manifest) => (m.kind === 'wasm' && m.placement === 'inline' ? 'an inline wasm plugin runs synchronously on the host thread (docs/wasm-abi.md); place it in a worker' : undefined)
+// An inline wasm or python plugin runs synchronously on the host thread (its kind module says so):
+// nothing can interrupt it and it cannot wait for the asynchronous host API (docs/wasm-abi.md,
+// docs/python.md); in a worker the same module does both.
+const blocksHost = (m: Manifest) =>
+  m.placement === 'inline' && kindModule(m.kind)?.inlineBlocksHost === true ? `an inline ${m.kind} plugin runs synchronously on the host thread; place it in a worker` : undefined
 
 // A native library in a worker shares the host's process: its segfault is not survivable there.
 const notIsolated = (m: Manifest) =>

@@ -13,9 +13,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 export function cacheDir(): string | undefined {
-  if (process.env.POLYPLUG_TS_CACHE === 'off') return undefined
+  return privateCacheDir('POLYPLUG_TS_CACHE', 'polyplug-ts-cache')
+}
+
+/** A private cache folder: `$variable` ('off' for none), else `<tmp>/<name>-<uid>`; undefined when it is not safely ours. */
+export function privateCacheDir(variable: string, name: string): string | undefined {
+  if (process.env[variable] === 'off') return undefined
   const uid = process.getuid?.()
-  const dir = process.env.POLYPLUG_TS_CACHE ?? join(tmpdir(), `polyplug-ts-cache-${uid ?? 'user'}`)
+  const dir = process.env[variable] ?? join(tmpdir(), `${name}-${uid ?? 'user'}`)
   try {
     mkdirSync(dir, { mode: 0o700 })
   } catch (error) {

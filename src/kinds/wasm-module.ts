@@ -12,6 +12,7 @@ export const wasmModule: KindModule = {
   description: 'a WebAssembly module',
   placements: ['inline', 'worker', 'process'],
   defaultPlacement: 'worker',
+  inlineBlocksHost: true,
   needs: (manifest) => [
     'wasi',
     ...(manifest.placement === 'worker' ? (['sync-bridge'] as const) : []),

@@ -10,7 +10,7 @@ import type { Launched, LaunchSpec } from './placement.js'
 
 export async function launchInline(spec: LaunchSpec): Promise<Launched> {
   const { manifest, entryPath } = spec.loaded
-  const definition = await loadPlugin({ id: spec.id, entryPath, manifest })
+  const definition = await loadPlugin({ id: spec.id, entryPath, manifest, dir: spec.loaded.dir })
   const [hostSide, pluginSide] = createMemoryPair()
   let invoke: DirectInvoke | undefined
   servePlugin(pluginSide, definition, { id: spec.id, exposeDirect: (fn) => (invoke = fn) })

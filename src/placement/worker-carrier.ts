@@ -9,6 +9,8 @@ import { loadPlugin } from './load.js'
 export interface CarrierData {
   id: string
   entryPath: string
+  /** The plugin folder. */
+  dir?: string
   manifest: Manifest
   /** What the transport's worker link prepared on the host (a shared region, options). */
   link: unknown
@@ -29,7 +31,7 @@ if (parentPort) {
   const channel = link.plugin(data.link, bridge?.port ?? port)
   const codec = link.codec
   try {
-    const definition = await loadPlugin({ id: data.id, entryPath: data.entryPath, manifest: data.manifest, ...(bridge ? { bridge: bridge.bridge } : {}) })
+    const definition = await loadPlugin({ id: data.id, entryPath: data.entryPath, dir: data.dir, manifest: data.manifest, ...(bridge ? { bridge: bridge.bridge } : {}) })
     bridge?.serve(definition)
     servePlugin(channel, definition, { id: data.id, codec, onShutdown: () => process.exit(0), usage: () => ({ heapBytes: getHeapStatistics().used_heap_size }) })
   } catch (error) {

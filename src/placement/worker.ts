@@ -5,8 +5,9 @@
  * `sync-bridge` gets a wake word the host bumps on every post (its bridge waits on it).
  */
 import { Worker } from 'node:worker_threads'
-import { kindNeeds, modulesToImport, transportModule, type PortLike } from '../registry/index.js'
+import { kindModule, kindNeeds, modulesToImport, transportModule, type PortLike } from '../registry/index.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { Reserved } from '../rpc/wire.js'
 import type { Launched, LaunchSpec } from './placement.js'
 import type { CarrierData } from './worker-carrier.js'
 
@@ -23,14 +24,16 @@ export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
   }
   const link = await side.load()
   const linkData = link.prepare({ id: spec.id, options: manifest.transportOptions })
-  const wake = bridged ? new Int32Array(new SharedArrayBuffer(4)) : undefined
-  const data: CarrierData = { id: spec.id, entryPath, manifest, link: linkData, modules: modulesToImport(manifest), ...(wake ? { wake: wake.buffer as SharedArrayBuffer } : {}) }
+  // Word 0 wakes a waiting guest; word 1 interrupts a computing one, for a kind that asks.
+  const wake = bridged ? new Int32Array(new SharedArrayBuffer(8)) : undefined
+  const interrupts = kindModule(manifest.kind)?.interrupt === true
+  const data: CarrierData = { id: spec.id, entryPath, dir: spec.loaded.dir, manifest, link: linkData, modules: modulesToImport(manifest), ...(wake ? { wake: wake.buffer as SharedArrayBuffer } : {}) }
   const memoryMb = manifest.limits?.memoryMb
   const worker = new Worker(carrier, {
     workerData: data,
     ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),
   })
-  const channel = link.host(linkData, wake ? wakingPort(worker, wake) : worker)
+  const channel = link.host(linkData, wake ? wakingPort(worker, wake, interrupts) : worker)
   let cause: PolyplugError | undefined
   worker.on('error', (error) => {
     cause ??= new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `worker crashed: ${error.message}`, { plugin: spec.id, cause: error })
@@ -50,10 +53,11 @@ export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
   }
 }
 
-/** The worker as a port whose every post also bumps and notifies `wake`. */
-function wakingPort(worker: Worker, wake: Int32Array): PortLike {
+/** The worker as a port whose every post also bumps and notifies `wake` (and a cancel sets the interrupt word). */
+function wakingPort(worker: Worker, wake: Int32Array, interrupts: boolean): PortLike {
   return {
     postMessage(value) {
+      if (interrupts && (value as { method?: unknown } | null)?.method === Reserved.cancel) Atomics.store(wake, 1, 2) // SIGINT
       worker.postMessage(value)
       Atomics.add(wake, 0, 1)
       Atomics.notify(wake, 0)

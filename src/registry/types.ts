@@ -173,6 +173,8 @@ export interface LoadRequest {
   id: string
   entryPath: string
   manifest: Manifest
+  /** The plugin folder (relative `permissions.fs` paths are from here); default the entry's folder. */
+  dir?: string | undefined
   /** Lent by a worker carrier to a kind that needs `sync-bridge`. */
   bridge?: unknown
 }
@@ -198,6 +200,16 @@ export interface KindModule {
   needs?(manifest: Manifest, dir?: string): readonly KindNeed[]
   /** Turns the entry into a PluginDefinition in a Node thread; none for a kind that is its own executable. */
   load?(): Promise<KindLoader>
+  /**
+   * Inline, its calls run to completion on the host's thread: nothing can interrupt them and they
+   * cannot wait for the host (the conformance suite skips cancellation, deadlines and host calls).
+   */
+  readonly inlineBlocksHost?: boolean
+  /**
+   * In a worker, the host writes 2 (SIGINT) into word 1 of the bridge's wake buffer when it
+   * cancels a call, so a computing guest can be interrupted (Pyodide's interrupt buffer).
+   */
+  readonly interrupt?: boolean
   /** For a kind that needs `sync-bridge`: how a worker builds it. */
   bridge?(): Promise<SyncBridgeFactory>
   /** As TransportModule.url. */
