@@ -273,13 +273,13 @@ export class PluginRuntime {
 
   call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason = `onMethod:${method}`): Promise<T> {
     if (method.startsWith('$/')) return this.#call(method, args, options, reason)
-    checkParams(this.manifest, method, args)
     return traced(`polyplug.call ${this.id}/${method}`, { 'polyplug.plugin': this.id, 'rpc.method': method }, options.traceparent, (traceparent) =>
       this.#call<T>(method, args, traceparent === options.traceparent ? options : { ...options, traceparent }, reason),
     )
   }
 
   async #call<T>(method: string, args: unknown[], options: CallOptions, reason: string): Promise<T> {
+    checkParams(this.manifest, method, args) // before the plugin is started or reached; a rejection, not a throw
     // A running plugin is called without awaiting `activate`'s already-resolved promise (a hop per call).
     const session = this.#session !== undefined && this.#state === 'active' ? this.#session : await this.activate(reason)
     if (args.some(isStreamSource) && !this.#info.capabilities?.includes('streams')) {
