@@ -123,6 +123,24 @@ const rust: Language = {
   edit: 'Add `.method("name", |ctx, params| ...)` to the `Plugin::new()` chain in src/main.rs; src/lib.rs is the kit.',
 }
 
+const go: Language = {
+  about: 'Go sidecar (kind exec) on the standard-library-only Go kit, built with go build',
+  kind: 'exec',
+  transports: ['stdio', 'unix', 'tcp', 'fifo'],
+  kit: 'go',
+  toolchain: { command: 'go', install: 'apt-get install -y golang-go' },
+  async files() {
+    return { 'main.go': await source('kits/go/examples/conformance.go') }
+  },
+  manifest: () => ({
+    kind: 'exec',
+    entry: 'plugin',
+    sidecar: { command: ['./plugin'] },
+    build: { command: ['go', 'build', '-o', 'plugin', '.'], inputs: ['go.mod', 'main.go', 'polyplug'], outputs: ['plugin'] },
+  }),
+  edit: 'Add `p.Method("name", func(ctx *polyplug.Ctx, params []any) (any, error) { ... })` in main.go; `ctx.Sleep`, `ctx.Done()` and `ctx.Call` give cancellation and host calls.',
+}
+
 const cNative: Language = {
   about: 'C native plugin (kind native, a shared library), built with gcc',
   kind: 'native',
@@ -166,6 +184,7 @@ export const LANGUAGES: Record<string, Language> = {
   python,
   c,
   rust,
+  go,
   'c-native': cNative,
   'rust-native': rustNative,
 }
