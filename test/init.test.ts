@@ -15,10 +15,10 @@ import { requires, tools, type Requirement } from './support/requires.js'
 const matrix: [lang: string, transports: string[], needs: Requirement[]][] = [
   ['js', ['direct', 'port', 'stdio', 'tcp'], []],
   ['ts', ['direct', 'port', 'stdio'], []],
-  ['python', ['stdio', 'unix', 'tcp', 'fifo', 'http', 'ws'], [tools.python3]],
+  ['python', ['stdio', 'unix', 'http'], [tools.python3]],
   ['c', ['stdio', 'tcp'], [tools.gcc]],
   ['rust', ['stdio', 'unix'], [tools.cargo]],
-  ['go', ['stdio', 'unix', 'tcp', 'fifo'], [tools.go]],
+  ['go', ['stdio', 'fifo'], [tools.go]],
   ['c-native', ['direct', 'port', 'stdio'], [tools.gcc]],
   ['rust-native', ['direct', 'stdio'], [tools.cargo]],
 ]
