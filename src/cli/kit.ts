@@ -16,6 +16,7 @@ export const KITS: Record<string, { folder: string; about: string; repositoryOnl
   rust: { folder: 'rust-sidecar', about: 'Rust sidecars (std only)', repositoryOnly: ['Cargo.toml', 'Cargo.lock'] },
   'c-native': { folder: 'c', about: 'native (in-process) and wasm plugins in C: polyplug.h', repositoryOnly: [] },
   'rust-native': { folder: 'rust', about: 'native (in-process) plugins in Rust', repositoryOnly: [] },
+  go: { folder: 'go', about: 'Go sidecars (standard library only): package polyplug', repositoryOnly: ['examples'] },
   assemblyscript: { folder: 'assemblyscript', about: 'wasm plugins in AssemblyScript', repositoryOnly: [] },
 }
 

@@ -18,6 +18,7 @@ import { runReplicas } from './replicas.js'
 import { runServe } from './serve.js'
 import { setVerbosity } from './verbosity.js'
 import { kitUsage, runKit } from './kit.js'
+import { runInit } from './init.js'
 
 const usage = `polyplug — a plugin host for Node.js
 
@@ -47,6 +48,7 @@ Usage:
                                             (into DIR/ID; only upgrades without --force; with --trust, only signed packages)
   polyplug uninstall --plugins DIR ID [--json]
   polyplug keygen DIR [--json]              (an Ed25519 key pair for --sign / --trust)
+  polyplug init DIR --lang LANG [--kind K] [--transport T]   (a plugin that passes check at once; asks in a terminal)
   polyplug kit NAME DIR [--force]           (copies a plugin kit into a plugin folder)
   polyplug help | --help | -h
   polyplug --version
@@ -93,6 +95,9 @@ async function main(argv: string[]): Promise<number> {
       'password-env': { type: 'string' },
       ca: { type: 'string' },
       replica: { type: 'string' },
+      lang: { type: 'string' },
+      kind: { type: 'string' },
+      transport: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', default: false },
       verbose: { type: 'boolean', short: 'v', default: false },
@@ -143,6 +148,8 @@ async function main(argv: string[]): Promise<number> {
       return runInstall(requirePlugins(plugins), rest, { force: values.force ?? false, trust: values.trust ?? [], json: values.json ?? false })
     case 'keygen':
       return runKeygen(rest, values.json ?? false)
+    case 'init':
+      return runInit(rest, { lang: values.lang, kind: values.kind, transport: values.transport })
     case 'kit':
       return runKit(rest, values.force ?? false)
     case 'uninstall':

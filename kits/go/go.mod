@@ -1,0 +1,3 @@
+module polyplug-plugin
+
+go 1.19

@@ -1,0 +1,196 @@
+/**
+ * What `polyplug init` writes for each language: the plugin's sources (the conformance plugin of
+ * examples/shared, which exercises every check of `polyplug check`), the kit it builds on, and the
+ * manifest fields of its kind, including the build a compiled plugin declares. One entry per language.
+ */
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+
+/** The package's root: kits/ and examples/shared/ ship with it (package.json "files"). */
+const root = fileURLToPath(new URL('../../../', import.meta.url))
+
+export const source = (path: string): Promise<string> => readFile(root + path, 'utf8')
+
+/** What a scaffold is built from: the plugin's id and where it runs. */
+export interface ScaffoldTarget {
+  id: string
+  placement: 'inline' | 'worker' | 'process'
+  transport: string
+}
+
+export interface Language {
+  readonly about: string
+  /** The manifest's kind. */
+  readonly kind: 'js' | 'exec' | 'native' | 'wasm'
+  /** Transports it speaks (the first is the default); undefined: every transport of its placement. */
+  readonly transports?: readonly string[]
+  /** The `polyplug kit` the scaffold copies, if any. */
+  readonly kit?: string
+  /** What the build or run needs, and how to install it (README and tests). */
+  readonly toolchain?: { command: string; install: string }
+  /** Files to write (path → text), beside the kit. */
+  files(target: ScaffoldTarget): Promise<Record<string, string>>
+  /** The manifest fields beyond id, version, description, placement and transport. */
+  manifest(target: ScaffoldTarget): Record<string, unknown>
+  /** How the README tells a reader to change the plugin. */
+  readonly edit: string
+}
+
+/** Where a kind can run given a transport: `direct` is inline, `port` a worker, anything else its own process. */
+export function placementOf(transport: string): ScaffoldTarget['placement'] {
+  return transport === 'direct' ? 'inline' : transport === 'port' ? 'worker' : 'process'
+}
+
+const cargoToml = (id: string, extra: string) =>
+  `[package]\nname = "${id.replace(/[^a-z0-9_]/g, '_')}"\nversion = "0.1.0"\nedition = "2021"\npublish = false\n\n${extra}\n[profile.release]\nopt-level = 2\ndebug = false\n`
+
+const javascript: Language = {
+  about: 'JavaScript (kind js): inline, in a worker or in its own process; no build',
+  kind: 'js',
+  transports: ['direct', 'port', 'stdio', 'unix', 'tcp', 'fifo', 'http', 'ws'],
+  async files() {
+    return { 'index.js': await source('examples/shared/conformance.js') }
+  },
+  manifest: () => ({ kind: 'js', entry: 'index.js' }),
+  edit: 'Add a method to `methods` in index.js; its arguments are the call\'s positional arguments and the last one is the call context.',
+}
+
+const typescript: Language = {
+  about: 'TypeScript (kind js, transpiled on load): inline, in a worker or in its own process; no build',
+  kind: 'js',
+  transports: javascript.transports,
+  async files() {
+    return { 'index.ts': await source('examples/ts-inline/index.ts'), 'bytes.ts': await source('examples/ts-inline/bytes.ts') }
+  },
+  manifest: () => ({ kind: 'js', entry: 'index.ts' }),
+  edit: 'Add a method to `methods` in index.ts; polyplug transpiles it when it loads, so there is no build step.',
+}
+
+const python: Language = {
+  about: 'Python 3 sidecar (kind exec) on the stdlib-only Python kit',
+  kind: 'exec',
+  transports: ['stdio', 'unix', 'tcp', 'fifo', 'http', 'ws', 'shm'],
+  kit: 'python',
+  toolchain: { command: 'python3', install: 'apt-get install -y python3' },
+  async files() {
+    const text = (await source('examples/shared/conformance.py')).replace(/^sys\.path\.insert\(.*\n/m, '').replace('import polyplug  # noqa: E402', 'import polyplug')
+    return { 'main.py': text.replace(/^import sys\n/m, '') }
+  },
+  manifest: () => ({ kind: 'exec', entry: 'main.py', sidecar: { command: ['python3', 'main.py'] } }),
+  edit: 'Add a function to main.py decorated with `@plugin.method`; a parameter named `ctx` receives the call context (cancellation, host calls).',
+}
+
+const c: Language = {
+  about: 'C sidecar (kind exec) on the libc-only C kit, built with gcc',
+  kind: 'exec',
+  transports: ['stdio', 'unix', 'tcp', 'fifo'],
+  kit: 'c',
+  toolchain: { command: 'gcc', install: 'apt-get install -y gcc libc6-dev' },
+  async files() {
+    return { 'plugin.c': await source('examples/shared/conformance.c') }
+  },
+  manifest: () => ({
+    kind: 'exec',
+    entry: 'plugin',
+    sidecar: { command: ['./plugin'] },
+    build: {
+      command: ['gcc', '-std=c99', '-O2', '-Wall', '-Wextra', '-I.', '-o', 'plugin', 'plugin.c', 'polyplug.c', 'polyplug_stream.c', '-lm'],
+      inputs: ['plugin.c', 'polyplug.c', 'polyplug_stream.c', 'polyplug.h', 'polyplug_stream.h', 'polyplug_transport.h'],
+      outputs: ['plugin'],
+    },
+  }),
+  edit: 'Write a function `pp_value *name(pp_ctx *ctx, const pp_value *params)` in plugin.c and register it in `main` with `pp_method`; polyplug.h documents the kit.',
+}
+
+const rust: Language = {
+  about: 'Rust sidecar (kind exec) on the std-only Rust kit, built with cargo --offline',
+  kind: 'exec',
+  transports: ['stdio', 'unix', 'tcp', 'fifo'],
+  kit: 'rust',
+  toolchain: { command: 'cargo', install: 'apt-get install -y cargo' },
+  async files(target) {
+    return {
+      'Cargo.toml': cargoToml(target.id, '[lib]\nname = "polyplug"\npath = "src/lib.rs"\n\n[[bin]]\nname = "plugin"\npath = "src/main.rs"\n'),
+      'src/main.rs': await source('examples/shared/conformance.rs'),
+    }
+  },
+  manifest: () => ({
+    kind: 'exec',
+    entry: 'target/release/plugin',
+    sidecar: { command: ['./target/release/plugin'] },
+    build: { command: ['cargo', 'build', '--release', '--offline', '--quiet'], inputs: ['Cargo.toml', 'src'], outputs: ['target/release/plugin'] },
+  }),
+  edit: 'Add `.method("name", |ctx, params| ...)` to the `Plugin::new()` chain in src/main.rs; src/lib.rs is the kit.',
+}
+
+const go: Language = {
+  about: 'Go sidecar (kind exec) on the standard-library-only Go kit, built with go build',
+  kind: 'exec',
+  transports: ['stdio', 'unix', 'tcp', 'fifo'],
+  kit: 'go',
+  toolchain: { command: 'go', install: 'apt-get install -y golang-go' },
+  async files() {
+    return { 'main.go': await source('kits/go/examples/conformance.go') }
+  },
+  manifest: () => ({
+    kind: 'exec',
+    entry: 'plugin',
+    sidecar: { command: ['./plugin'] },
+    build: { command: ['go', 'build', '-o', 'plugin', '.'], inputs: ['go.mod', 'main.go', 'polyplug'], outputs: ['plugin'] },
+  }),
+  edit: 'Add `p.Method("name", func(ctx *polyplug.Ctx, params []any) (any, error) { ... })` in main.go; `ctx.Sleep`, `ctx.Done()` and `ctx.Call` give cancellation and host calls.',
+}
+
+const cNative: Language = {
+  about: 'C native plugin (kind native, a shared library), built with gcc',
+  kind: 'native',
+  transports: ['direct', 'port', 'stdio'],
+  toolchain: c.toolchain,
+  async files() {
+    return { 'plugin.c': await source('examples/shared/native-conformance.c'), 'polyplug.h': await source('kits/c/include/polyplug.h') }
+  },
+  manifest: () => ({
+    kind: 'native',
+    entry: 'libplugin.so',
+    build: { command: ['gcc', '-O2', '-Wall', '-Wextra', '-fPIC', '-fvisibility=hidden', '-shared', '-I.', '-o', 'libplugin.so', 'plugin.c'], inputs: ['plugin.c', 'polyplug.h'], outputs: ['libplugin.so'] },
+  }),
+  edit: 'Add a case to the method table in plugin.c; polyplug.h (docs/native-abi.md) is the ABI.',
+}
+
+const rustNative: Language = {
+  about: 'Rust native plugin (kind native, a cdylib with no crates), built with cargo --offline',
+  kind: 'native',
+  transports: cNative.transports,
+  toolchain: rust.toolchain,
+  async files(target) {
+    return {
+      'Cargo.toml': cargoToml(target.id, '[lib]\nname = "plugin"\ncrate-type = ["cdylib"]\npath = "src/lib.rs"\n').replace('[profile.release]\n', '[profile.release]\npanic = "abort"\n'),
+      'src/lib.rs': await source('kits/rust/src/lib.rs'),
+      'src/polyplug.rs': await source('kits/rust/src/polyplug.rs'),
+    }
+  },
+  manifest: () => ({
+    kind: 'native',
+    entry: 'target/release/libplugin.so',
+    build: { command: ['cargo', 'build', '--release', '--offline', '--quiet'], inputs: ['Cargo.toml', 'src'], outputs: ['target/release/libplugin.so'] },
+  }),
+  edit: 'Add a method to the dispatch in src/lib.rs; src/polyplug.rs (docs/native-abi.md) is the ABI.',
+}
+
+/** Languages by the name `--lang` takes, most used first. */
+export const LANGUAGES: Record<string, Language> = {
+  js: javascript,
+  ts: typescript,
+  python,
+  c,
+  rust,
+  go,
+  'c-native': cNative,
+  'rust-native': rustNative,
+}
+
+/** `--lang c --kind native` means c-native, and so on. */
+export function languageFor(lang: string, kind: string | undefined): string {
+  if (kind && kind !== LANGUAGES[lang]?.kind && LANGUAGES[`${lang}-${kind}`]) return `${lang}-${kind}`
+  return lang
+}
