@@ -57,8 +57,9 @@ describe('stray text where frames are expected', () => {
     const root = await mkdtemp(join(tmpdir(), 'polyplug-stray-'))
     const dir = join(root, 'prints-bye')
     await mkdir(dir)
-    await writeFile(join(dir, 'polyplug.json'), JSON.stringify({ id: 'prints-bye', version: '1.0.0', kind: 'exec', entry: 'bye.sh', placement: 'process', transport: 'stdio', sidecar: { command: ['sh', 'bye.sh'] } }))
-    await writeFile(join(dir, 'bye.sh'), 'echo bye\nexec sleep 600\n')
+    await writeFile(join(dir, 'polyplug.json'), JSON.stringify({ id: 'prints-bye', version: '1.0.0', kind: 'exec', entry: 'bye.py', placement: 'process', transport: 'stdio', sidecar: { command: ['python3', 'bye.py'] } }))
+    // One program only: the sandbox lets a plugin run its own command and nothing it would spawn.
+    await writeFile(join(dir, 'bye.py'), 'import sys\nsys.stdout.write("bye\\n")\nsys.stdout.flush()\nsys.stdin.buffer.read()\n')
     const host = await createHost({ plugins: [root], logger: () => {} })
     try {
       const error = await rejectsWithCode(host.plugin('prints-bye').call('x'), 'FRAME_INVALID')

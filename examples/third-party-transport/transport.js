@@ -52,6 +52,8 @@ const hostSide = {
     })
     return {
       env: { [ADDRESS]: `127.0.0.1:${server.address().port}` },
+      // The sandbox lets a process plugin connect only where its endpoint says (docs/confinement.md).
+      network: { connect: [server.address().port] },
       usesStdio: false,
       connect(_child, signal) {
         return new Promise((resolve, reject) => {
