@@ -1,25 +1,14 @@
 /** What the dashboard page shows: one row per plugin, from the host's public API. */
-import type { Host, LogRecord, PluginMemory } from '../index.js'
+import type { Host, LogRecord, PluginMemory, PluginStats } from '../index.js'
 
-export interface PluginRow {
-  id: string
+/** A row: the host's stats for the plugin (the same fields, not a copy of their types), plus what the page adds. */
+export interface PluginRow
+  extends Pick<PluginStats, 'id' | 'activationReason' | 'uptimeMs' | 'pid' | 'calls' | 'errors' | 'errorsByCode' | 'p50' | 'p99' | 'activations' | 'restarts' | 'crashes' | 'quarantine'> {
   version: string
   kind: string
   placement: string
   transport: string
   status: string
-  activationReason?: string
-  uptimeMs?: number
-  pid?: number
-  calls: number
-  errors: number
-  errorsByCode: Record<string, number>
-  p50: number
-  p99: number
-  activations: number
-  restarts: number
-  crashes: number
-  quarantine?: { code: string; message: string }
   memory?: Omit<PluginMemory, 'id'>
   lastError?: { code: string; message: string }
   methods: string[]

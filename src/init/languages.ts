@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
+import { sideFor, transportModule } from '../registry/index.js'
 
 /** The package's root: kits/ and examples/shared/ ship with it (package.json "files"). */
 const root = fileURLToPath(new URL('../../../', import.meta.url))
@@ -36,9 +37,10 @@ export interface Language {
   readonly edit: string
 }
 
-/** Where a kind can run given a transport: `direct` is inline, `port` a worker, anything else its own process. */
+/** Where a plugin runs given its transport: the first of inline, process, worker that the transport's module serves (the registry says; shm serves both process and worker, and a scaffold puts it in a process). */
 export function placementOf(transport: string): ScaffoldTarget['placement'] {
-  return transport === 'direct' ? 'inline' : transport === 'port' ? 'worker' : 'process'
+  const module = transportModule(transport)
+  return (['inline', 'process', 'worker'] as const).find((placement) => module !== undefined && sideFor(module, placement) !== undefined) ?? 'process'
 }
 
 const cargoToml = (id: string, extra: string) =>
