@@ -36,7 +36,7 @@ describe('polyplug CLI', () => {
     try {
       const copied = await polyplug('kit', 'python', dir)
       assert.equal(copied.code, 0, copied.stderr)
-      assert.deepEqual((await readdir(dir)).sort(), ['polyplug.py', 'polyplug_http.py', 'polyplug_pyodide.py', 'polyplug_shm.py', 'polyplug_stream.py', 'polyplug_ws.py'])
+      assert.deepEqual((await readdir(dir)).sort(), ['polyplug.py', 'polyplug_http.py', 'polyplug_shm.py', 'polyplug_stream.py', 'polyplug_ws.py'])
       const again = await polyplug('kit', 'python', dir)
       assert.equal(again.code, 2)
       assert.match(again.stderr, /exists; pass --force/)

@@ -9,9 +9,10 @@ import { UsageError } from './output.js'
 
 const kitsRoot = fileURLToPath(new URL('../../../kits/', import.meta.url))
 
-/** Kit name → its folder under kits/ and the files there that only the repository's own build uses. */
+/** Kit name → its folder under kits/ and the files there a plugin folder does not need (the repository's build, the host's own side). */
 export const KITS: Record<string, { folder: string; about: string; repositoryOnly: string[] }> = {
-  python: { folder: 'python', about: 'Python sidecars (stdlib only): import polyplug', repositoryOnly: [] },
+  // polyplug_pyodide.py runs on the host's side of the in-process `python` kind, never in a sidecar.
+  python: { folder: 'python', about: 'Python sidecars (stdlib only): import polyplug', repositoryOnly: ['polyplug_pyodide.py'] },
   c: { folder: 'c-sidecar', about: 'C sidecars (libc; mqtt with libmosquitto)', repositoryOnly: ['Makefile'] },
   rust: { folder: 'rust-sidecar', about: 'Rust sidecars (std only)', repositoryOnly: ['Cargo.toml', 'Cargo.lock'] },
   'c-native': { folder: 'c', about: 'native (in-process) and wasm plugins in C: polyplug.h', repositoryOnly: [] },
