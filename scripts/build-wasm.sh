@@ -10,9 +10,10 @@ FLAGS=(--target=wasm32-wasi -O2 -mexec-model=reactor -Ikits/c/include -Wall -Wex
 LINK=(-Wl,--max-memory=67108864 -Wl,--strip-all)
 "$CC" "${FLAGS[@]}" "${LINK[@]}" -o examples/wasm-c-worker/plugin.wasm kits/c/examples/conformance.c
 cp examples/wasm-c-worker/plugin.wasm examples/wasm-c-inline/plugin.wasm
+cp examples/wasm-c-worker/plugin.wasm examples/wasm-c-process/plugin.wasm
 # The same module importing its memory (no declared maximum): the host supplies a capped one.
 "$CC" "${FLAGS[@]}" -Wl,--import-memory -Wl,--strip-all -o test/fixtures/wasm/import-memory.wasm kits/c/examples/conformance.c
-echo "built examples/wasm-c-{worker,inline}/plugin.wasm"
+echo "built examples/wasm-c-{worker,inline,process}/plugin.wasm"
 
 # AssemblyScript from the npm registry (not a dependency of the package: only this rebuild needs it).
 ASC=(npx --yes -p assemblyscript@0.28.20 asc)

@@ -1,8 +1,9 @@
 /**
  * `wasm`: a module on the polyplug WASM ABI (or Extism's). Its WASI imports see only its grants.
  * In a worker its synchronous host calls and sleeps wait on a bridge (wasm-pump.ts), which the
- * worker's transport must provide; inline and in a process it runs without one (host calls fail
- * with HOST_CALL_UNAVAILABLE, docs/wasm-abi.md).
+ * worker's transport must provide; in a process the carrier runs it in a worker of its own with that
+ * bridge (placement/carrier-relay.ts); inline it runs without one (host calls fail with
+ * HOST_CALL_UNAVAILABLE, docs/wasm-abi.md).
  */
 import type { KindModule } from '../registry/types.js'
 import type { WasmBridge } from './wasm.js'
@@ -16,6 +17,8 @@ export const wasmModule: KindModule = {
   needs: (manifest) => [
     'wasi',
     ...(manifest.placement === 'worker' ? (['sync-bridge'] as const) : []),
+    // In a process, the carrier's own worker (carrier-relay.ts).
+    ...(manifest.placement === 'process' ? (['threads'] as const) : []),
     // Extism's http_request fetches in a helper thread (extism-http.ts) once network hosts are granted.
     ...(manifest.wasm?.abi === 'extism' && (manifest.permissions?.network?.connect?.length ?? 0) > 0 ? (['threads'] as const) : []),
   ],

@@ -6,12 +6,13 @@
  */
 import { DEFAULT_MAX_FRAME_BYTES, isFramingName } from '../framing/framing.js'
 import type { Manifest } from '../manifest/schema.js'
-import { importModules, transportModule } from '../registry/index.js'
+import { importModules, kindModule, transportModule } from '../registry/index.js'
 import { jsonCodec } from '../rpc/codec.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { msgpackCodec } from '../rpc/msgpack.js'
 import type { PluginDefinition } from '../sdk/define.js'
 import { serveLoadError, servePlugin } from '../sdk/serve.js'
+import { relayThroughWorker } from './carrier-relay.js'
 import { loadPlugin } from './load.js'
 
 /** How often the carrier checks that its host still lives. */
@@ -46,6 +47,11 @@ async function main(): Promise<void> {
   const maxFrameBytes = Number(env.POLYPLUG_MAX_FRAME_BYTES) || DEFAULT_MAX_FRAME_BYTES
   const serveSessions = await (await side.plugin()).open({ id, env, framing, maxFrameBytes, manifest, exit })
   const codec = env.POLYPLUG_ENCODING === 'msgpack' ? msgpackCodec : jsonCodec
+  if (kindModule(manifest.kind)?.bridge) {
+    // Its guest blocks on host calls: it runs in a worker of this process (carrier-relay.ts).
+    await serveSessions((channel) => void relayThroughWorker(channel, { id, entryPath, manifest, codec, exit: (code) => process.exit(code) }))
+    return
+  }
   let definition: PluginDefinition | undefined
   let loadError: unknown
   try {
