@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { definePlugin, type MethodContext } from '../src/sdk/index.js'
+import { definePlugin, eventListener, type EventMeta, type MethodContext } from '../src/sdk/index.js'
 
 describe('definePlugin types', () => {
   it('accepts methods with fixed parameters, the context last', () => {
@@ -27,5 +27,21 @@ describe('definePlugin types', () => {
       },
     })
     assert.equal(typeof plugin.methods.sum, 'function')
+  })
+
+  it('types an event listener as delivered: the payload, its meta, then the context', () => {
+    const seen: string[] = []
+    const plugin = definePlugin({
+      methods: {
+        saved: eventListener<{ path: string }>((payload, meta, ctx) => {
+          seen.push(`${payload.path} on ${meta.topic} from ${meta.from ?? 'the app'} in ${ctx.plugin.id}`)
+        }),
+        // @ts-expect-error written (payload, ctx): the second argument is the EventMeta, which has no signal
+        opened: eventListener((_payload, ctx: MethodContext) => ctx.signal.aborted),
+      },
+    })
+    const meta: EventMeta = { topic: 'file.saved' }
+    plugin.methods.saved({ path: 'a.txt' }, meta, { plugin: { id: 'p' } } as MethodContext)
+    assert.deepEqual(seen, ['a.txt on file.saved from the app in p'])
   })
 })

@@ -55,6 +55,24 @@ export interface PluginDefinition<Methods extends object = object> {
   configChanged?(config: Readonly<Record<string, unknown>>, context: PluginContext): void | Promise<void>
 }
 
+/** What an event listener receives after the payload (docs/protocol.md: `[payload, {topic, from?}]`). */
+export interface EventMeta {
+  readonly topic: string
+  /** The publishing plugin's id; absent when the application published. */
+  readonly from?: string
+}
+
+/** A method named in `contributes.events` or subscribed with `host/events.subscribe`: the payload, its meta, then the MethodContext. */
+export type EventListener<Payload = unknown, Result = unknown> = (payload: Payload, meta: EventMeta, ctx: MethodContext) => Result
+
+/**
+ * Types a method as an event listener, so a listener written `(payload, ctx)` (where `ctx` would be
+ * the EventMeta) fails to type-check instead of failing at run time. It returns `fn` unchanged.
+ */
+export function eventListener<Payload = unknown, Result = unknown>(fn: EventListener<Payload, Result>): EventListener<Payload, Result> {
+  return fn
+}
+
 /** For kinds whose ABI moves one value per call: they do not speak the stream protocol. */
 export const NO_STREAMS: readonly string[] = Object.freeze([])
 

@@ -1,6 +1,6 @@
 /** polyplug/sdk — what plugin authors import. */
-export { definePlugin, isPluginDefinition } from './define.js'
-export type { MethodContext, PluginContext, PluginDefinition, PluginLogger, LogLevel } from './define.js'
+export { definePlugin, eventListener, isPluginDefinition } from './define.js'
+export type { EventListener, EventMeta, MethodContext, PluginContext, PluginDefinition, PluginLogger, LogLevel } from './define.js'
 export { servePlugin, type ServeOptions } from './serve.js'
 export { PROTOCOL_VERSION } from './protocol.js'
 export { ErrorCodes, PolyplugError, isPolyplugError } from '../rpc/errors.js'
