@@ -108,7 +108,7 @@ async function agree(started: Started, sdk: ExtismSdkPlugin, method: string, inp
   return ours
 }
 
-for (const placement of ['inline', 'worker'] as const) {
+for (const placement of ['inline', 'worker', 'process'] as const) {
   describe(`an Extism PDK-shaped module in ${placement}, against @extism/extism`, () => {
     it('loads with no memory maximum and WASI imports, runs _initialize once, and offers only Extism-callable exports', async () => {
       const started = await start({ placement })

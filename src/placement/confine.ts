@@ -144,11 +144,12 @@ export function nodePermissionArgs(grants: NodeGrants): string[] {
   // node:wasi opens preopened folders itself, past the fs checks; they are the plugin's fs grants.
   if (grants.wasi && process.allowedNodeEnvironmentFlags.has('--allow-wasi')) args.push('--allow-wasi')
   if (grants.addons && process.allowedNodeEnvironmentFlags.has('--allow-addons')) args.push('--allow-addons')
-  // The permission model prints an ExperimentalWarning on Node 20 (and --allow-addons a
-  // SecurityWarning) that would land in the host log.
+  // The permission model prints an ExperimentalWarning on Node 20, and --allow-addons,
+  // --allow-worker and --allow-wasi a SecurityWarning each (again in every worker): the host chose
+  // those flags, so the warnings would only be noise in the plugin's log.
   if (process.allowedNodeEnvironmentFlags.has('--disable-warning')) {
     args.push('--disable-warning=ExperimentalWarning')
-    if (grants.addons) args.push('--disable-warning=SecurityWarning')
+    if (grants.addons || grants.worker || grants.wasi) args.push('--disable-warning=SecurityWarning')
   }
   return args
 }
