@@ -21,19 +21,23 @@ describe('bad input from the other side', () => {
     const reports: PolyplugError[] = []
     const peer = new Peer(streamChannel(incoming, outgoing), { name: 'flooder', onProtocolError: (e) => reports.push(e) })
     const garbage = Buffer.concat(encodeFrame('length', new TextEncoder().encode('this is not JSON')))
+    const started = Date.now()
     incoming.write(Buffer.concat(Array.from({ length: FLOOD }, () => garbage)))
     const counted = () =>
       reports.filter((r) => r.code === 'PARSE_ERROR').length +
       reports.map((r) => Number(/^(\d+) more bad messages/.exec(r.message)?.[1] ?? 0)).reduce((sum, n) => sum + n, 0)
     // Every bad message is counted, in a report of its own or in a summary.
-    await until(() => counted() === FLOOD, 10_000)
+    await until(() => counted() === FLOOD, 60_000)
+    // The budget is per second: a loaded machine takes more seconds to read the flood, and each
+    // second (and the one it started in) may spend its budget. Without the budget: one per frame.
+    const budget = (Math.ceil((Date.now() - started) / 1000) + 1) * BAD_INPUT_PER_SECOND
     assert.ok(reports.some((r) => /more bad messages within a second/.test(r.message)))
 
     const answers = new FrameDecoder('length').push(outgoing.read() ?? new Uint8Array())
-    assert.ok(answers.length <= 3 * BAD_INPUT_PER_SECOND, `${answers.length} answers written`)
+    assert.ok(answers.length <= budget, `${answers.length} answers written, budget ${budget}`)
     assert.match(new TextDecoder().decode(answers[0]), /"code":"PARSE_ERROR"/)
     const each = reports.filter((r) => r.code === 'PARSE_ERROR')
-    assert.ok(each.length <= 3 * BAD_INPUT_PER_SECOND, `${each.length} reports`)
+    assert.ok(each.length <= budget, `${each.length} reports, budget ${budget}`)
     assert.equal(peer.closed, false, 'bad messages do not close the channel')
     await peer.close()
   })
