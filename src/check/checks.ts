@@ -13,6 +13,7 @@ import type { LogEntry } from '../host/log.js'
 import type { Manifest } from '../manifest/schema.js'
 import { kindModule } from '../registry/index.js'
 import { PolyplugError } from '../rpc/errors.js'
+import { Reserved } from '../rpc/wire.js'
 
 export interface CheckContext {
   readonly host: Host
@@ -115,15 +116,15 @@ export const protocolChecks: readonly Check[] = [
     run: async ({ plugin }) => {
       const method = 'polyplug.check.no-such-method'
       await expectError(plugin.call(method, []), `${method}()`, 'METHOD_NOT_FOUND')
-      await plugin.call('$/ping').catch((error: unknown) => {
-        throw new CheckFailure(`after the unknown method, $/ping failed: ${show(error)}`, '$/ping', show(error))
+      await plugin.call(Reserved.ping).catch((error: unknown) => {
+        throw new CheckFailure(`after the unknown method, ${Reserved.ping} failed: ${show(error)}`, Reserved.ping, show(error))
       })
     },
   },
   {
     name: '50 concurrent calls each get their own answer',
     run: async ({ plugin }) => {
-      const answers = await Promise.allSettled(Array.from({ length: 50 }, () => plugin.call('$/ping')))
+      const answers = await Promise.allSettled(Array.from({ length: 50 }, () => plugin.call(Reserved.ping)))
       const failed = answers.filter((a) => a.status === 'rejected')
       if (failed.length > 0) throw new CheckFailure(`${failed.length} of 50 concurrent $/ping calls failed`, '50 × $/ping', show((failed[0] as PromiseRejectedResult).reason))
     },

@@ -11,6 +11,7 @@ import { installPackage, uninstallPlugin, type InstallOptions, type InstallResul
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { createProxy } from '../rpc/proxy.js'
 import type { CallOptions, Remote } from '../rpc/types.js'
+import { Reserved } from '../rpc/wire.js'
 import { Commands } from './commands.js'
 import { PluginConfig, type Settings } from './config.js'
 import { addToList, type Dispatch, type Disposable } from './dispatch.js'
@@ -378,7 +379,7 @@ export class Host {
   async configure(id: string, values: Settings): Promise<Settings> {
     const next = this.#config(id).set(values)
     const runtime = this.#runtime(id)
-    if (runtime.running) await runtime.call('$/config', [next], {}, 'configure').catch((e: unknown) => this.#options.logger({ level: 'warn', plugin: id, message: `$/config: ${toPolyplugError(e).message}` }))
+    if (runtime.running) await runtime.call(Reserved.config, [next], {}, 'configure').catch((e: unknown) => this.#options.logger({ level: 'warn', plugin: id, message: `${Reserved.config}: ${toPolyplugError(e).message}` }))
     return next
   }
 

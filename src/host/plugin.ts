@@ -17,7 +17,7 @@ import { Peer } from '../rpc/peer.js'
 import { isStreamSource } from '../rpc/stream.js'
 import type { CallOptions } from '../rpc/types.js'
 import { Reserved } from '../rpc/wire.js'
-import { PROTOCOL_VERSION, USAGE_METHOD, type HelloParams, type HelloResult, type LogParams } from '../sdk/protocol.js'
+import { PROTOCOL_VERSION, type HelloParams, type HelloResult, type LogParams } from '../sdk/protocol.js'
 import { HOST_VERSION } from './host-api.js'
 import type { HostLogger, LogLevel } from './log.js'
 import { CallStats, type MethodStats } from './stats.js'
@@ -308,7 +308,7 @@ export class PluginRuntime {
     const pid = session.launched.pid
     const [rss, reported] = await Promise.all([
       pid === undefined ? undefined : pidusage(pid).then((u) => u.memory, () => undefined),
-      !protocolOf(session).handshake ? undefined : session.peer.call<Record<string, unknown>>(USAGE_METHOD, undefined, { timeout: 1000 }).catch(() => undefined),
+      !protocolOf(session).handshake ? undefined : session.peer.call<Record<string, unknown>>(Reserved.usage, undefined, { timeout: 1000 }).catch(() => undefined),
     ])
     const bytes = (key: string) => (typeof reported?.[key] === 'number' ? { [key]: reported[key] as number } : {})
     return { id: this.id, ...(rss === undefined ? {} : { rssBytes: rss }), ...bytes('heapBytes'), ...bytes('linearMemoryBytes') }

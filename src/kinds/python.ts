@@ -11,6 +11,7 @@ import { basename, dirname, join } from 'node:path'
 import type { LoadRequest } from '../registry/types.js'
 import { parse, stringify } from '../rpc/codec.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
+import { Reserved } from '../rpc/wire.js'
 import type { MethodContext, PluginContext, PluginDefinition } from '../sdk/define.js'
 import { grantsOf, runtimeFor, type PyProxy, type Runtime } from './pyodide-runtime.js'
 import type { WasmBridge } from './wasm.js'
@@ -70,7 +71,7 @@ export async function loadPythonPlugin(request: LoadRequest & { dir?: string | u
       ;(level === 'debug' || level === 'warn' || level === 'error' ? log[level] : log.info)(text)
     },
     notify(method: string, paramsJson: string): void {
-      if (method !== '$/progress') return
+      if (method !== Reserved.progress) return
       const { id: callId, value } = parse(paramsJson) as { id: unknown; value: unknown }
       ;(calls.get(String(callId)) as { progress?: (value: unknown) => void } | undefined)?.progress?.(value)
     },
@@ -129,10 +130,10 @@ export async function loadPythonPlugin(request: LoadRequest & { dir?: string | u
     capabilities: [],
     activate(pluginContext) {
       context = pluginContext
-      run(() => loaded.activate!(stringify(pluginContext.config ?? {})), '$/activate')
+      run(() => loaded.activate!(stringify(pluginContext.config ?? {})), Reserved.activate)
     },
     deactivate() {
-      if (!runtime.dead) run(() => loaded.deactivate!(), '$/shutdown')
+      if (!runtime.dead) run(() => loaded.deactivate!(), Reserved.shutdown)
     },
   }
 }

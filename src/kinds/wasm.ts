@@ -8,7 +8,8 @@
 import { readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Manifest } from '../manifest/schema.js'
-import { base64ToBytes, bytesToBase64, containsBytes } from '../rpc/codec.js'
+import { base64ToBytes, BYTES_TAG } from '../rpc/bytes.js'
+import { parse, stringify } from '../rpc/codec.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { NO_STREAMS, type MethodContext, type PluginContext, type PluginDefinition } from '../sdk/define.js'
 import { DEFAULT_WASM_MEMORY_MB, memoryForModule } from './wasm-memory.js'
@@ -68,45 +69,8 @@ function guestBytes(memory: WebAssembly.Memory): Buffer {
   return view
 }
 
-// JSON with the wire's `$bytes` convention. Base64 needs no escaping, so bytes are spliced into the
-// text by hand: JSON.stringify over a 1 MiB base64 string (or with a replacer) costs more than the
-// whole rest of the call. Values without bytes take JSON.stringify's fast path untouched.
-function encodeTagged(value: unknown, depth: number): string {
-  if (value instanceof Uint8Array) return `{"$bytes":"${bytesToBase64(value)}"}`
-  if (typeof value !== 'object' || value === null || depth > 256 || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    return JSON.stringify(value) ?? 'null'
-  }
-  if (Array.isArray(value)) return `[${value.map((v) => encodeTagged(v, depth + 1)).join(',')}]`
-  const fields: string[] = []
-  for (const [k, v] of Object.entries(value)) {
-    if (v !== undefined && typeof v !== 'function') fields.push(`${JSON.stringify(k)}:${encodeTagged(v, depth + 1)}`)
-  }
-  return `{${fields.join(',')}}`
-}
-
-function fromTagged(value: unknown, depth = 0): unknown {
-  if (typeof value !== 'object' || value === null || depth > 256) return value
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = fromTagged(value[i], depth + 1)
-    return value
-  }
-  const record = value as Record<string, unknown>
-  const keys = Object.keys(record)
-  if (keys.length === 1 && keys[0] === '$bytes' && typeof record.$bytes === 'string') return base64ToBytes(record.$bytes)
-  for (const k of keys) record[k] = fromTagged(record[k], depth + 1)
-  return record
-}
-
-function stringify(value: unknown): string {
-  return containsBytes(value) ? encodeTagged(value, 0) : JSON.stringify(value)
-}
-
-function parse(text: string): unknown {
-  const value = JSON.parse(text) as unknown
-  return text.includes('"$bytes"') ? fromTagged(value) : value
-}
-
-const BYTES_PREFIX = Buffer.from('{"$bytes":"')
+// JSON with the wire's `$bytes` convention, through the one bytes codec (rpc/bytes.ts).
+const BYTES_PREFIX = Buffer.from(`{"${BYTES_TAG}":"`)
 
 /** Reads a JSON result from guest memory; a bare `{"$bytes":"..."}` is decoded without JSON.parse. */
 function readResult(bytes: Buffer, ptr: number, len: number): unknown {

@@ -14,6 +14,7 @@ import type { Channel } from '../channels/channel.js'
 import { normalizeChannel } from '../channels/normalize.js'
 import { jsonCodec } from '../rpc/codec.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { Reserved } from '../rpc/wire.js'
 import { transportModule } from '../registry/index.js'
 import type { Scale } from '../manifest/schema.js'
 import { PROTOCOL_VERSION } from '../sdk/protocol.js'
@@ -115,7 +116,7 @@ function withHeartbeat(plugin: string, inner: Channel, intervalMs: number): Chan
           return
         }
         outstanding = `${PING_ID_PREFIX}${++seq}`
-        Promise.resolve(inner.send(encode({ jsonrpc: '2.0', id: outstanding, method: '$/ping' }))).catch(() => {})
+        Promise.resolve(inner.send(encode({ jsonrpc: '2.0', id: outstanding, method: Reserved.ping }))).catch(() => {})
       }, intervalMs)
       timer.unref()
     },

@@ -50,6 +50,10 @@ export const Reserved = {
   log: '$/log',
   progress: '$/progress',
   shutdown: '$/shutdown',
+  /** Host -> plugin request: the plugin's settings changed; params `[config]`, answer `{}`. */
+  config: '$/config',
+  /** Host -> plugin request: what the plugin occupies, `{ heapBytes?, linearMemoryBytes? }` (dashboard, /metrics); a plugin may answer METHOD_NOT_FOUND. */
+  usage: '$/usage',
 } as const
 
 /** Whether a notification asks to cancel a request: polyplug's `$/cancel` or LSP's `$/cancelRequest`. */

@@ -34,17 +34,12 @@ export interface ActivateParams {
   logLevel?: LogLevel
 }
 
-/** Host -> plugin request: the plugin's settings changed; params `[config]`. */
-export const CONFIG_METHOD = '$/config'
-
 export interface LogParams {
   level: LogLevel
   message: string
 }
 
-/** Host -> plugin request: what the plugin occupies, `{ heapBytes?, linearMemoryBytes? }` (for the dashboard and /metrics). Optional: a plugin may answer METHOD_NOT_FOUND. */
-export const USAGE_METHOD = '$/usage'
-
+/** The answer to `$/usage` (Reserved.usage). */
 export interface UsageResult {
   heapBytes?: number
   linearMemoryBytes?: number

@@ -12,7 +12,7 @@ import type { CallContext } from '../rpc/types.js'
 import type { LogLevel, MethodContext, PluginContext, PluginDefinition, PluginLogger } from './define.js'
 import { createDirectInvoker, type DirectInvoke } from './direct.js'
 import { contextFor } from './trace.js'
-import { CONFIG_METHOD, PROTOCOL_VERSION, USAGE_METHOD, type ActivateParams, type HelloParams, type HelloResult, type UsageResult } from './protocol.js'
+import { PROTOCOL_VERSION, type ActivateParams, type HelloParams, type HelloResult, type UsageResult } from './protocol.js'
 
 export interface ServeOptions extends Omit<PeerOptions, 'name'> {
   id: string
@@ -74,12 +74,12 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
     await definition.activate?.(context)
     return {}
   })
-  peer.handle(CONFIG_METHOD, async (params) => {
+  peer.handle(Reserved.config, async (params) => {
     config = ((Array.isArray(params) ? params[0] : params) ?? {}) as Record<string, unknown>
     await definition.configChanged?.(config, context)
     return {}
   })
-  peer.handle(USAGE_METHOD, (): UsageResult => ({ ...options.usage?.(), ...definition.usage?.() }))
+  peer.handle(Reserved.usage, (): UsageResult => ({ ...options.usage?.(), ...definition.usage?.() }))
   peer.handle(Reserved.shutdown, async () => {
     const state = await definition.deactivate?.()
     if (options.onShutdown) setTimeout(options.onShutdown, 0) // after the answer has left
