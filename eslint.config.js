@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint'
 
 /** Import patterns for each layer folder of src/. */
 const layer = (name) => [`**/${name}/**`, `../${name}/*`, `../../${name}/*`]
-const layers = ['rpc', 'channels', 'framing', 'transports', 'kinds', 'placement', 'sdk', 'host', 'package', 'cli', 'manifest', 'registry', 'check', 'dashboard']
+const layers = ['rpc', 'errors', 'channels', 'framing', 'transports', 'kinds', 'placement', 'sdk', 'host', 'package', 'cli', 'manifest', 'registry', 'check', 'dashboard']
 /** Every layer but `allowed`; `typesOnly` layers may still be imported with `import type`. */
 function mayImport(row, allowed, { node = true, typesOnly = [], also = [] } = {}) {
   const message = `${row}: the README's layout table says this layer may import ${[...allowed, ...typesOnly.map((l) => `${l} (types)`)].join(', ') || 'nothing'} only.`
@@ -29,24 +29,26 @@ export default tseslint.config(
     },
   },
   mayImport('rpc', ['channels'], { node: false }),
+  // errors: the catalog of every layer's codes (the RPC core's own stay in rpc/errors).
+  mayImport('errors', [], { node: false, typesOnly: ['rpc'], also: ['**/rpc/errors.js'] }),
   // channels: rpc errors only (the other rpc modules are the Peer's).
   { ...mayImport('channels', [], { node: false, typesOnly: ['rpc'], also: ['**/rpc/errors.js'] }) },
-  mayImport('framing', [], { node: false, typesOnly: ['rpc'], also: ['**/rpc/errors.js'] }),
-  mayImport('transports', ['channels', 'framing', 'rpc'], { typesOnly: ['registry'] }),
-  mayImport('kinds', ['sdk', 'rpc'], { typesOnly: ['manifest', 'registry'] }),
-  mayImport('placement', ['registry', 'kinds', 'transports', 'sdk', 'manifest', 'channels', 'framing', 'rpc']),
-  mayImport('sdk', ['rpc', 'channels', 'transports']),
-  mayImport('host', ['placement', 'registry', 'kinds', 'transports', 'sdk', 'manifest', 'package', 'channels', 'framing', 'rpc', 'dashboard']),
-  mayImport('package', ['manifest', 'rpc']),
-  mayImport('check', ['host', 'manifest', 'registry', 'rpc']),
-  mayImport('cli', ['host', 'check', 'package', 'manifest', 'rpc']),
+  mayImport('framing', ['errors'], { node: false, typesOnly: ['rpc'], also: ['**/rpc/errors.js'] }),
+  mayImport('transports', ['errors', 'channels', 'framing', 'rpc'], { typesOnly: ['registry'] }),
+  mayImport('kinds', ['errors', 'sdk', 'rpc'], { typesOnly: ['manifest', 'registry'] }),
+  mayImport('placement', ['errors', 'registry', 'kinds', 'transports', 'sdk', 'manifest', 'channels', 'framing', 'rpc']),
+  mayImport('sdk', ['errors', 'rpc', 'channels', 'transports']),
+  mayImport('host', ['errors', 'placement', 'registry', 'kinds', 'transports', 'sdk', 'manifest', 'package', 'channels', 'framing', 'rpc', 'dashboard']),
+  mayImport('package', ['errors', 'manifest', 'rpc']),
+  mayImport('check', ['errors', 'host', 'manifest', 'registry', 'rpc']),
+  mayImport('cli', ['errors', 'host', 'check', 'package', 'manifest', 'rpc']),
   // dashboard: the public API (src/index.ts) only.
   mayImport('dashboard', []),
   {
     files: ['src/dashboard/client/**/*.ts', 'demo/workbench/client/**/*.ts'],
     languageOptions: { globals: { document: 'readonly', location: 'readonly', history: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', EventSource: 'readonly', MessageEvent: 'readonly', URLSearchParams: 'readonly' } },
   },
-  mayImport('manifest', ['registry', 'rpc']),
+  mayImport('manifest', ['errors', 'registry', 'rpc']),
   // registry: the built-in module lists; everything else it names only as types.
-  mayImport('registry', ['rpc'], { typesOnly: ['transports', 'kinds', 'channels', 'framing', 'manifest', 'sdk'], also: ['**/transports/modules.js', '**/kinds/modules.js'] }),
+  mayImport('registry', ['errors', 'rpc'], { typesOnly: ['transports', 'kinds', 'channels', 'framing', 'manifest', 'sdk'], also: ['**/transports/modules.js', '**/kinds/modules.js'] }),
 )

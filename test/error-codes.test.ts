@@ -2,17 +2,26 @@
  * One table of numeric JSON-RPC error codes (schema/error-codes.json): the Node host and SDK and
  * every kit carry exactly that table, so a code can never mean one thing in one language and
  * another elsewhere; and no polyplug-own code sits in a range JSON-RPC or LSP reserve.
+ * The same file is the catalog of every string code, grouped by layer and documented: each
+ * layer's code list matches it, and docs/errors.md is exactly what it renders.
  */
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
-import { ErrorCodes, PolyplugError } from '../src/rpc/errors.js'
-import { APPLICATION_ERROR, errorFromWire, errorToWire, numericCodes } from '../src/rpc/wire.js'
+import { pathToFileURL } from 'node:url'
+import { PolyplugError, RpcErrorCodes } from '../src/rpc/errors.js'
+import { errorLayer, ErrorCodes, ErrorLayers } from '../src/errors/index.js'
+import { StreamMethods } from '../src/rpc/stream.js'
+import { APPLICATION_ERROR, errorFromWire, errorToWire, numericCodes, Reserved } from '../src/rpc/wire.js'
 import { root } from './support/paths.js'
 
 interface Table {
   application: number
   codes: Record<string, number>
+  layers: Record<string, string>
+  errors: Record<string, { layer: string; meaning: string; cause: string; fix: string }>
+  methods: Record<string, string>
+  streamMethods: Record<string, string>
 }
 const table = JSON.parse(readFileSync(`${root}schema/error-codes.json`, 'utf8')) as Table
 
@@ -83,5 +92,46 @@ describe('one table of numeric error codes', () => {
     }
     const ours = errorFromWire({ code: -31000, message: 'm', data: { code: 'E_MINE', plugin: 'p', data: { n: 1 } } })
     assert.deepEqual([ours.code, ours.plugin, ours.data], ['E_MINE', 'p', { n: 1 }])
+  })
+})
+
+describe('the error catalog, grouped by layer and documented', () => {
+  it('each layer defines exactly the codes the catalog lists under it, and no code sits in two layers', () => {
+    assert.deepEqual(Object.keys(ErrorLayers), Object.keys(table.layers))
+    for (const [layer, codes] of Object.entries(ErrorLayers)) {
+      const listed = Object.entries(table.errors).filter(([, e]) => e.layer === layer).map(([code]) => code)
+      assert.deepEqual(Object.values(codes).sort(), listed.sort(), `the ${layer} layer's codes`)
+      for (const [name, code] of Object.entries(codes)) assert.equal(name, code, 'each constant is its own name')
+    }
+    const all = Object.values(ErrorLayers).flatMap((codes) => Object.values(codes))
+    assert.equal(new Set(all).size, all.length, 'no code is defined twice')
+    assert.deepEqual(Object.keys(ErrorCodes).sort(), Object.keys(table.errors).sort(), 'ErrorCodes is every layer together')
+    assert.equal(errorLayer('PACKAGE_CONFLICT'), 'package')
+    assert.equal(errorLayer('E_PLUGIN_OWN'), undefined)
+  })
+
+  it('the RPC core knows only its own layer: every numbered code is an rpc code', () => {
+    assert.deepEqual(RpcErrorCodes, ErrorLayers.rpc)
+    for (const code of Object.keys(table.codes)) assert.equal(table.errors[code]?.layer, 'rpc', `${code} has a wire number, so it is the protocol's`)
+  })
+
+  it('documents every code: meaning, typical cause and fix, none empty', () => {
+    for (const [code, entry] of Object.entries(table.errors)) {
+      assert.match(code, /^[A-Z][A-Z0-9_]*$/)
+      assert.ok(entry.layer in table.layers, `${code}: layer "${entry.layer}" is one of the layers`)
+      for (const field of ['meaning', 'cause', 'fix'] as const) assert.ok(entry[field]?.trim().length > 10, `${code} has a ${field}`)
+    }
+  })
+
+  it('docs/errors.md is exactly what the catalog renders (npm run errors:docs), so no code is missing from it', async () => {
+    const { renderErrorDocs } = (await import(pathToFileURL(`${root}scripts/error-docs.mjs`).href)) as { renderErrorDocs(t: Table): string }
+    const docs = readFileSync(`${root}docs/errors.md`, 'utf8')
+    assert.equal(docs, renderErrorDocs(table), 'docs/errors.md is stale: run npm run errors:docs')
+    for (const code of Object.keys(ErrorCodes)) assert.ok(docs.includes(`| \`${code}\` |`), `docs/errors.md lists ${code}`)
+  })
+
+  it('names the reserved protocol methods the SDK and host use, for the kits to carry', () => {
+    assert.deepEqual(table.methods, { ...Reserved })
+    assert.deepEqual(table.streamMethods, { ...StreamMethods })
   })
 })

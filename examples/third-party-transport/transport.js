@@ -3,8 +3,8 @@
 // Importing this module registers it; `url` lets polyplug's process carrier import it too, so a
 // js plugin placed in a process speaks it with no code of its own.
 import { createServer, connect } from 'node:net'
-import { registerTransport } from 'polyplug/registry'
-import { normalizeChannel, PolyplugError, ErrorCodes } from 'polyplug/rpc'
+import { ErrorCodes, PolyplugError, registerTransport } from 'polyplug/registry'
+import { normalizeChannel } from 'polyplug/rpc'
 
 const ADDRESS = 'POLYPLUG_LINES_ADDRESS'
 

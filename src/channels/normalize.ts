@@ -1,4 +1,4 @@
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { RpcErrorCodes, PolyplugError } from '../rpc/errors.js'
 import type { Channel, RawChannel } from './channel.js'
 
 /**
@@ -42,7 +42,7 @@ export function normalizeChannel(raw: RawChannel): Channel {
       return closed
     },
     send(message) {
-      if (closed) throw new PolyplugError(ErrorCodes.CHANNEL_CLOSED, 'send after the channel closed', { cause: closeError })
+      if (closed) throw new PolyplugError(RpcErrorCodes.CHANNEL_CLOSED, 'send after the channel closed', { cause: closeError })
       return raw.send(message)
     },
     onMessage(listener) {

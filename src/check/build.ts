@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process'
 import { readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { LoadedManifest } from '../manifest/load.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 
 const SKIPPED = new Set(['node_modules', 'target', 'dist', 'build', '__pycache__', '.git'])
 

@@ -2,7 +2,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateSigningKeys, installPackage, packPlugin, uninstallPlugin } from '../package/index.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { UsageError } from './output.js'
 
 export async function runPack(positionals: string[], options: { out?: string | undefined; sign?: string | undefined; json: boolean }): Promise<number> {

@@ -1,6 +1,7 @@
 import { createHost } from '../host/host.js'
 import { silentLogger } from '../host/log.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { formatTable } from './table.js'
 
 /**

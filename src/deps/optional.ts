@@ -5,7 +5,8 @@
  * PACKAGE_MISSING error naming the capability and the command that adds it.
  */
 import { createRequire } from 'node:module'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 
 const require = createRequire(import.meta.url)
 

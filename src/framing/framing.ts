@@ -9,7 +9,8 @@
  * The size limit is checked from the header, before any body is buffered, so a hostile
  * 2 GiB length costs nothing. Normative byte layouts: docs/protocol.md.
  */
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 
 export type FramingName = 'length' | 'content-length' | 'ndjson'
 

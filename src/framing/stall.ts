@@ -4,7 +4,8 @@
  * deadline (or never, for a channel that carries only notifications). Slow but steady frames
  * are fine: every chunk that arrives restarts the clock.
  */
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 
 /** Default longest pause inside one frame: 10 s. */
 export const DEFAULT_FRAME_READ_TIMEOUT_MS = 10_000

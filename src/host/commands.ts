@@ -1,6 +1,7 @@
 /** Commands: contributed in manifests, listed without running plugin code, run on demand. */
 import type { Manifest } from '../manifest/schema.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import type { Dispatch, Disposable } from './dispatch.js'
 
 export interface CommandInfo {

@@ -8,7 +8,8 @@
  * wait their turn (in order); a publish beyond that is refused at once with CHANNEL_FULL, so a
  * publisher that does not await cannot grow the host's memory or stall its event loop.
  */
-import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
+import { PolyplugError, toPolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { addToList, type Dispatch, type Disposable } from './dispatch.js'
 
 export interface EventMeta {

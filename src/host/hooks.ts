@@ -10,7 +10,8 @@
  * - `bail`: handlers in turn until one returns something other than undefined or null; resolves to it.
  * - `parallel`: every handler at once; resolves to their results in handler order.
  */
-import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
+import { PolyplugError, toPolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { addToList, type Dispatch, type Disposable } from './dispatch.js'
 
 export type HookKind = 'series' | 'waterfall' | 'bail' | 'parallel'

@@ -1,5 +1,6 @@
 /** PLUGIN_NOT_FOUND that names the fix: the invalid manifest that holds the id, a likely typo, or the ids there are. */
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { closest, listNames } from '../rpc/suggest.js'
 import type { InvalidPlugin } from './host.js'
 

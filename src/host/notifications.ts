@@ -3,7 +3,8 @@
  * `textDocument/publishDiagnostics`). They outlive sessions: each trusted session's peer (after the
  * token check, or a handshake-less sidecar once started) is given a handler per subscribed method.
  */
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import type { Peer } from '../rpc/peer.js'
 import type { Disposable } from './dispatch.js'
 

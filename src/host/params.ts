@@ -7,7 +7,8 @@
 import { Ajv, type ValidateFunction } from 'ajv'
 import { declaredMethods, paramName } from '../manifest/methods.js'
 import type { Manifest } from '../manifest/schema.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 
 const ajv = new Ajv({ allErrors: true, strict: false })
 

@@ -3,7 +3,8 @@
  * `host/...` call runs only if one of its granted scopes covers the scope the method needs.
  * A granted scope ending in `*` covers every scope with that prefix (`events.publish:*`, `*`).
  */
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 
 /** The scopes a plugin holds: what its manifest asks for, as narrowed (or widened) by the application. */
 export class Grants {

@@ -6,7 +6,8 @@
  */
 import semver from 'semver'
 import type { LoadedManifest } from '../manifest/load.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 
 export interface Resolution {
   /** Every kept plugin id, dependencies before dependants (broken ones included, in place). */

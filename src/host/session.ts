@@ -4,7 +4,8 @@
  * hook handlers) are tracked so the host releases them when the session ends.
  */
 import type { Peer } from '../rpc/peer.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import type { Commands } from './commands.js'
 import type { Dispatch, Disposable } from './dispatch.js'
 import type { Events } from './events.js'

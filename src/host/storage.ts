@@ -4,7 +4,8 @@
  * Every write is its own transaction, so a host killed mid-write loses at most that write.
  */
 import { openSqlite, type SqliteDatabase, type SqliteStatement } from './sqlite.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 
 export const DEFAULT_STORAGE_QUOTA = 1024 * 1024
 

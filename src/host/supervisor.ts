@@ -3,7 +3,8 @@
  * exponential backoff between restarts, and a circuit breaker that quarantines a plugin that
  * crashed more than `maxCrashes` times within `windowMs` until someone resets it.
  */
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 
 export interface RestartPolicyOptions {
   /** Crashes tolerated within `windowMs`; one more quarantines the plugin. Default 3. */

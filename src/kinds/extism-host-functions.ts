@@ -6,7 +6,8 @@
  * argument (JSON when it parses, else text); the answer is stored in a new block (strings as UTF-8,
  * bytes as is, anything else as JSON).
  */
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import type { ExtismKernel } from './extism-kernel.js'
 import type { Signature } from './wasm-signatures.js'
 import type { WasmBridge } from './wasm.js'

@@ -6,7 +6,8 @@
  */
 import { createSyncFn } from 'synckit'
 import type { Manifest } from '../manifest/schema.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 
 export interface HttpAsk {
   url: string

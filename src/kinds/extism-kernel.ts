@@ -9,7 +9,8 @@
  * counts against the same budget as the guest's linear memory: `alloc` answers 0 when it would
  * pass the budget, as Extism's kernel does when out of memory.
  */
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 
 const SHIFT = 48n
 const MASK = (1n << SHIFT) - 1n

@@ -5,7 +5,8 @@
  */
 import { createRequire, register } from 'node:module'
 import { pathToFileURL } from 'node:url'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { isPluginDefinition, type PluginDefinition } from '../sdk/define.js'
 import semver from 'semver'
 import { typescriptVersion } from './ts-cache.js'

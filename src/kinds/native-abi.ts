@@ -6,7 +6,8 @@
  */
 import { openSync, readSync, closeSync } from 'node:fs'
 import koffi from './koffi.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 
 export const ABI_VERSION = 1
 export const ENTRY_SYMBOL = 'polyplug_plugin_v1'

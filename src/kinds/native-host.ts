@@ -11,7 +11,8 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import koffi from './koffi.js'
-import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
+import { PolyplugError, toPolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { parse, stringify } from '../rpc/codec.js'
 import type { PluginContext } from '../sdk/define.js'
 

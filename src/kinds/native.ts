@@ -8,7 +8,8 @@
  * this thread answers. Each concurrent call holds one pool thread (UV_THREADPOOL_SIZE, default 4).
  */
 import koffi from './koffi.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { NO_STREAMS, type MethodContext, type PluginDefinition } from '../sdk/define.js'
 import { openNativeLibrary, type NativeLibrary } from './native-abi.js'
 import { encodeJson, NativeHostTable, readJson } from './native-host.js'

@@ -16,7 +16,8 @@ import { createRequire } from 'node:module'
 import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Manifest } from '../manifest/schema.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { privateCacheDir } from './ts-cache.js'
 
 /** The parts of Pyodide's API polyplug uses (its own types come with the optional package). */

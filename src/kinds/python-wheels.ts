@@ -6,7 +6,8 @@
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import type { Runtime } from './pyodide-runtime.js'
 
 async function wheelsIn(folder: string): Promise<string[]> {

@@ -5,7 +5,8 @@
  * a module that imports its memory gets one from the host with that maximum. Worker
  * `resourceLimits` cover only the JS heap, never WASM memory, so this is the cap that holds.
  */
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 
 /** Applied when the manifest sets no `limits.memoryMb`. */
 export const DEFAULT_WASM_MEMORY_MB = 256

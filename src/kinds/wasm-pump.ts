@@ -13,7 +13,8 @@
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import type { WasmBridge } from './wasm.js'
-import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
+import { PolyplugError, toPolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { invokeWithContext } from '../rpc/invoke.js'
 import { methodEntries } from '../rpc/peer.js'
 import { errorFromWire, errorToWire, isCancel, isRecord, Reserved, type RequestId, type WireError } from '../rpc/wire.js'

@@ -5,7 +5,8 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import semver from 'semver'
 import { defaultTransport, kindModule, missingProvisions, poolTransports, registryVersion, remoteSchemes, remoteTransports, transportsFor, transportsProviding } from '../registry/index.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { closest } from '../rpc/suggest.js'
 import {
   ACTIVATION_PATTERN,

@@ -4,7 +4,8 @@
  * keys installs only packages signed by one of them.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 
 export const PACKAGE_SIGNATURE = '.polyplug-signature.json'
 

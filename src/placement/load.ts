@@ -3,7 +3,8 @@
  * carriers all come here, so a kind registered once runs in every placement it supports.
  */
 import { kindModule, type LoadRequest } from '../registry/index.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import type { PluginDefinition } from '../sdk/define.js'
 
 export type { LoadRequest }

@@ -1,7 +1,8 @@
 /** The error for a plugin program the OS will not run: shared by the sandbox's program lookup and the spawn itself. */
 import { constants } from 'node:os'
 import { getSystemErrorMap } from 'node:util'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 
 /** An Error shaped as Node's spawn errors are, for a failure found before spawning (ENOENT, EACCES). */
 export function spawnError(command: string, code: 'ENOENT' | 'EACCES'): NodeJS.ErrnoException {

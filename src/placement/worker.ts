@@ -6,7 +6,8 @@
  */
 import { Worker } from 'node:worker_threads'
 import { kindModule, kindNeeds, modulesToImport, transportModule, type PortLike } from '../registry/index.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { Reserved } from '../rpc/wire.js'
 import type { Launched, LaunchSpec } from './placement.js'
 import type { CarrierData } from './worker-carrier.js'

@@ -4,7 +4,8 @@
  * and manifests naming them validate from then on.
  */
 import type { Manifest, PlacementName } from '../manifest/schema.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import type { KindModule, KindNeed, Provision, TransportModule, TransportNeed } from './types.js'
 
 const NAME = /^[a-z][a-z0-9-]*$/

@@ -5,7 +5,7 @@
  * `{"$bytes": "<base64>"}` (docs/protocol.md), through the one bytes codec in ./bytes.ts.
  */
 import { bytesToJson, jsonToBytes } from './bytes.js'
-import { ErrorCodes, PolyplugError } from './errors.js'
+import { RpcErrorCodes, PolyplugError } from './errors.js'
 
 export type CodecName = 'json' | 'msgpack'
 
@@ -32,12 +32,12 @@ export const jsonCodec: Codec = {
     try {
       text = decoder.decode(bytes)
     } catch (cause) {
-      throw new PolyplugError(ErrorCodes.PARSE_ERROR, 'message is not valid UTF-8', { cause })
+      throw new PolyplugError(RpcErrorCodes.PARSE_ERROR, 'message is not valid UTF-8', { cause })
     }
     try {
       return parse(text)
     } catch (cause) {
-      throw new PolyplugError(ErrorCodes.PARSE_ERROR, `message is not valid JSON: ${(cause as Error).message}`, { cause })
+      throw new PolyplugError(RpcErrorCodes.PARSE_ERROR, `message is not valid JSON: ${(cause as Error).message}`, { cause })
     }
   },
 }

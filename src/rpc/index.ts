@@ -1,7 +1,7 @@
 /** polyplug/rpc — the transport-independent RPC core. Imports nothing from Node. */
 export { Peer, DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES, type PeerOptions } from './peer.js'
-export { ErrorCodes, PolyplugError, isPolyplugError, toPolyplugError } from './errors.js'
-export type { AnyErrorCode, ErrorCode, PolyplugErrorOptions } from './errors.js'
+export { RpcErrorCodes, PolyplugError, isPolyplugError, toPolyplugError } from './errors.js'
+export type { AnyErrorCode, RpcErrorCode, PolyplugErrorOptions, ForeignErrorData } from './errors.js'
 export { jsonCodec, type Codec, type CodecName } from './codec.js'
 export { msgpackCodec } from './msgpack.js'
 export { createProxy } from './proxy.js'

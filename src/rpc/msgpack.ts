@@ -4,7 +4,7 @@
  */
 import { Packr } from 'msgpackr'
 import type { Codec } from './codec.js'
-import { ErrorCodes, PolyplugError } from './errors.js'
+import { RpcErrorCodes, PolyplugError } from './errors.js'
 
 const packr = new Packr({ useRecords: false, moreTypes: false, encodeUndefinedAsNil: true, mapsAsObjects: true })
 
@@ -15,7 +15,7 @@ export const msgpackCodec: Codec = {
     try {
       return packr.unpack(bytes)
     } catch (cause) {
-      throw new PolyplugError(ErrorCodes.PARSE_ERROR, `message is not valid MessagePack: ${(cause as Error).message}`, { cause })
+      throw new PolyplugError(RpcErrorCodes.PARSE_ERROR, `message is not valid MessagePack: ${(cause as Error).message}`, { cause })
     }
   },
 }

@@ -5,7 +5,7 @@
  */
 import type { Channel } from '../channels/channel.js'
 import { exceedsDepth, jsonCodec, parse, stringify, type Codec } from './codec.js'
-import { ErrorCodes, PolyplugError, toPolyplugError } from './errors.js'
+import { RpcErrorCodes, PolyplugError, toPolyplugError } from './errors.js'
 import { invokeWithContext } from './invoke.js'
 import { methodNotFoundMessage } from './suggest.js'
 import { createProxy } from './proxy.js'
@@ -109,7 +109,7 @@ export class Peer {
     this.#onProtocolError = options.onProtocolError
     this.#cancelMethod = options.cancelMethod ?? Reserved.cancel
     this.#badInput = new RateLimit(BAD_INPUT_PER_SECOND, 1000, (n) =>
-      this.#onProtocolError?.(this.#error(ErrorCodes.INVALID_REQUEST, `${n} more bad messages within a second were refused without an answer or a report each`)),
+      this.#onProtocolError?.(this.#error(RpcErrorCodes.INVALID_REQUEST, `${n} more bad messages within a second were refused without an answer or a report each`)),
     )
     this.#handlers.set(Reserved.ping, () => ({}))
     this.#streams = new Streams(
@@ -157,13 +157,13 @@ export class Peer {
 
   call<T = unknown>(method: string, params?: unknown[] | Record<string, unknown>, options: CallOptions = {}): Promise<T> {
     if (this.#closeReason) return Promise.reject(this.#closeReason.withContext(this.name, method))
-    if (options.signal?.aborted) return Promise.reject(this.#error(ErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', method))
+    if (options.signal?.aborted) return Promise.reject(this.#error(RpcErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', method))
     const id = this.#nextId++
     const streamed = this.#streams.produceParams(params, method)
     if (streamed) params = streamed.params
     return new Promise<T>((resolve, reject) => {
       const timeoutMs = options.timeout ?? this.#timeout
-      const onAbort = () => this.#abandon(id, ErrorCodes.RPC_CANCELLED, 'call cancelled by the caller')
+      const onAbort = () => this.#abandon(id, RpcErrorCodes.RPC_CANCELLED, 'call cancelled by the caller')
       const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity
       const pending: PendingCall = {
         method,
@@ -247,7 +247,7 @@ export class Peer {
     const now = Date.now()
     let next = Infinity
     for (const [id, pending] of this.#pending) {
-      if (pending.deadline <= now) this.#abandon(id, ErrorCodes.RPC_TIMEOUT, `no response within ${pending.timeoutMs} ms`)
+      if (pending.deadline <= now) this.#abandon(id, RpcErrorCodes.RPC_TIMEOUT, `no response within ${pending.timeoutMs} ms`)
       else if (pending.deadline < next) next = pending.deadline
     }
     if (next < Infinity && this.#pending.size > 0) this.#armSweep(next)
@@ -280,13 +280,13 @@ export class Peer {
       const bytes = channel.carries === 'text' ? stringify(message) : this.#codec.encode(message)
       size = typeof bytes === 'string' ? bytes.length : bytes.byteLength
       if (size > this.#maxBytes) {
-        throw this.#error(ErrorCodes.FRAME_TOO_LARGE, `message of ${size} bytes exceeds the limit of ${this.#maxBytes}`)
+        throw this.#error(RpcErrorCodes.FRAME_TOO_LARGE, `message of ${size} bytes exceeds the limit of ${this.#maxBytes}`)
       }
       encoded = bytes
     }
     if (this.#queued >= this.#maxQueued || (this.#queued > 0 && this.#queuedBytes + size > this.#maxQueuedBytes)) {
       throw this.#error(
-        ErrorCodes.CHANNEL_FULL,
+        RpcErrorCodes.CHANNEL_FULL,
         `${this.#queued} messages (${this.#queuedBytes} bytes) already wait for the other side to read; it is not keeping up (limits ${this.#maxQueued} messages, ${this.#maxQueuedBytes} bytes)`,
         'method' in message ? message.method : undefined,
       )
@@ -319,10 +319,10 @@ export class Peer {
   #decode(raw: unknown): unknown {
     if (this.#channel.carries === 'structured-clone') return raw
     const size = typeof raw === 'string' ? raw.length : raw instanceof Uint8Array ? raw.byteLength : -1
-    if (size < 0) throw this.#protocolError(ErrorCodes.INVALID_REQUEST, `expected ${this.#channel.carries}, got ${typeof raw}`)
+    if (size < 0) throw this.#protocolError(RpcErrorCodes.INVALID_REQUEST, `expected ${this.#channel.carries}, got ${typeof raw}`)
     if (size > this.#maxBytes) {
       // A stream that sent an oversized message cannot be trusted to continue: close this one channel.
-      const error = this.#protocolError(ErrorCodes.FRAME_TOO_LARGE, `incoming message of ${size} bytes exceeds the limit of ${this.#maxBytes}`)
+      const error = this.#protocolError(RpcErrorCodes.FRAME_TOO_LARGE, `incoming message of ${size} bytes exceeds the limit of ${this.#maxBytes}`)
       void this.#channel.close(error)
       throw error
     }
@@ -330,13 +330,13 @@ export class Peer {
       try {
         return parse(raw)
       } catch (cause) {
-        throw this.#protocolError(ErrorCodes.PARSE_ERROR, `message is not valid JSON: ${(cause as Error).message}`)
+        throw this.#protocolError(RpcErrorCodes.PARSE_ERROR, `message is not valid JSON: ${(cause as Error).message}`)
       }
     }
     try {
       return this.#codec.decode(raw as Uint8Array)
     } catch (cause) {
-      throw this.#protocolError(ErrorCodes.PARSE_ERROR, (cause as Error).message)
+      throw this.#protocolError(RpcErrorCodes.PARSE_ERROR, (cause as Error).message)
     }
   }
 
@@ -345,11 +345,11 @@ export class Peer {
     try {
       value = this.#decode(raw)
     } catch (error) {
-      if ((error as PolyplugError).code === ErrorCodes.PARSE_ERROR) this.#answerBadInput(null, error as PolyplugError)
+      if ((error as PolyplugError).code === RpcErrorCodes.PARSE_ERROR) this.#answerBadInput(null, error as PolyplugError)
       return
     }
     if (exceedsDepth(value, this.#maxDepth + 2)) {
-      const error = this.#protocolError(ErrorCodes.MESSAGE_TOO_DEEP, `message nests deeper than ${this.#maxDepth} levels`)
+      const error = this.#protocolError(RpcErrorCodes.MESSAGE_TOO_DEEP, `message nests deeper than ${this.#maxDepth} levels`)
       const shape = classify(value)
       if (shape.kind === 'request') this.#answerBadInput(shape.message.id, error)
       else if (shape.kind === 'response' && shape.message.id !== null) this.#settle(shape.message.id, error)
@@ -364,7 +364,7 @@ export class Peer {
       case 'response':
         return this.#onResponse(classified.message)
       case 'invalid': {
-        const error = this.#protocolError(ErrorCodes.INVALID_REQUEST, `invalid message: ${classified.reason}`)
+        const error = this.#protocolError(RpcErrorCodes.INVALID_REQUEST, `invalid message: ${classified.reason}`)
         if (classified.id === null) return
         // A malformed answer ends the call it answers, at once; a malformed request gets an error reply.
         if (classified.response) this.#settle(classified.id, error)
@@ -394,7 +394,7 @@ export class Peer {
     if (this.#streams.receive(method, params)) return
     if (isCancel(method)) {
       const id = (params as { id?: RequestId } | undefined)?.id
-      if (id !== undefined) this.#inflight.get(id)?.abort(this.#error(ErrorCodes.RPC_CANCELLED, 'cancelled by the caller'))
+      if (id !== undefined) this.#inflight.get(id)?.abort(this.#error(RpcErrorCodes.RPC_CANCELLED, 'cancelled by the caller'))
       return
     }
     if (method === Reserved.progress) {
@@ -420,12 +420,12 @@ export class Peer {
   #onRequest(message: RequestMessage): void {
     const { id, method } = message
     if (this.#inflight.has(id)) {
-      this.#answerBadInput(id, this.#protocolError(ErrorCodes.DUPLICATE_REQUEST_ID, `request id ${JSON.stringify(id)} is already in flight`))
+      this.#answerBadInput(id, this.#protocolError(RpcErrorCodes.DUPLICATE_REQUEST_ID, `request id ${JSON.stringify(id)} is already in flight`))
       return
     }
     const handler = this.#handlers.get(method)
     if (!handler) {
-      this.#respondError(id, this.#error(ErrorCodes.METHOD_NOT_FOUND, methodNotFoundMessage(method, this.#handlers.keys()), method))
+      this.#respondError(id, this.#error(RpcErrorCodes.METHOD_NOT_FOUND, methodNotFoundMessage(method, this.#handlers.keys()), method))
       return
     }
     const cancel = new LazyAbort()
@@ -468,7 +468,7 @@ export class Peer {
     const releaseArgs = () => argStreams?.forEach((stream) => stream.cancel())
     if (error === undefined && isStreamSource(result) && !this.#channel.closed) {
       result = this.#streams.produce(result, method, (cancelled) => {
-        if (cancelled) cancel?.abort(this.#error(ErrorCodes.RPC_CANCELLED, 'stream cancelled by the consumer', method))
+        if (cancelled) cancel?.abort(this.#error(RpcErrorCodes.RPC_CANCELLED, 'stream cancelled by the consumer', method))
         releaseArgs()
       })
     } else {
@@ -494,7 +494,7 @@ export class Peer {
     const reason =
       error instanceof PolyplugError
         ? error
-        : this.#error(ErrorCodes.CHANNEL_CLOSED, error ? `channel closed: ${error.message}` : 'channel closed', undefined, error)
+        : this.#error(RpcErrorCodes.CHANNEL_CLOSED, error ? `channel closed: ${error.message}` : 'channel closed', undefined, error)
     this.#closeReason = reason
     this.#badInput.dispose()
     this.#disarmSweep()

@@ -1,4 +1,4 @@
-import { ErrorCodes, PolyplugError } from './errors.js'
+import { RpcErrorCodes, PolyplugError } from './errors.js'
 import { isStreamSource } from './stream.js'
 import type { Remote } from './types.js'
 
@@ -27,7 +27,7 @@ export function iterable<T>(promise: Promise<T>): Promise<T> & AsyncIterable<unk
         if (inner) return inner
         const value = await promise
         if (!isStreamSource(value)) {
-          throw new PolyplugError(ErrorCodes.INVALID_PARAMS, 'the method returned a value, not a stream: await it instead of iterating it')
+          throw new PolyplugError(RpcErrorCodes.INVALID_PARAMS, 'the method returned a value, not a stream: await it instead of iterating it')
         }
         return (inner = value[Symbol.asyncIterator]())
       }

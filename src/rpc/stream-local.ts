@@ -4,7 +4,7 @@
  * and errors typed and naming the plugin and method. Flow control is the source's own: nothing
  * is pulled before the consumer asks for it.
  */
-import { ErrorCodes, PolyplugError, toPolyplugError } from './errors.js'
+import { RpcErrorCodes, PolyplugError, toPolyplugError } from './errors.js'
 import type { ConsumeOptions } from './stream.js'
 
 export function guardLocalStream<T>(source: AsyncIterable<T>, options: ConsumeOptions, plugin: string | undefined, method: string): AsyncIterableIterator<T> {
@@ -28,7 +28,7 @@ export function guardLocalStream<T>(source: AsyncIterable<T>, options: ConsumeOp
       if (finished) return { value: undefined, done: true }
       if (signal?.aborted) {
         stop()
-        throw typed(ErrorCodes.RPC_CANCELLED, 'stream cancelled by the caller')
+        throw typed(RpcErrorCodes.RPC_CANCELLED, 'stream cancelled by the caller')
       }
       const waitMs = deadline !== undefined ? deadline - Date.now() : timeout && timeout > 0 ? timeout : 0
       let timer: ReturnType<typeof setTimeout> | undefined
@@ -36,10 +36,10 @@ export function guardLocalStream<T>(source: AsyncIterable<T>, options: ConsumeOp
       const giveUp = new Promise<never>((_resolve, reject) => {
         if (waitMs !== 0 || deadline !== undefined) {
           const message = deadline !== undefined ? `stream did not end within ${timeout} ms` : `no stream item within ${timeout} ms`
-          timer = setTimeout(() => reject(typed(ErrorCodes.RPC_TIMEOUT, message)), Math.max(0, waitMs))
+          timer = setTimeout(() => reject(typed(RpcErrorCodes.RPC_TIMEOUT, message)), Math.max(0, waitMs))
         }
         if (signal) {
-          onAbort = () => reject(typed(ErrorCodes.RPC_CANCELLED, 'stream cancelled by the caller'))
+          onAbort = () => reject(typed(RpcErrorCodes.RPC_CANCELLED, 'stream cancelled by the caller'))
           signal.addEventListener('abort', onAbort, { once: true })
         }
       })

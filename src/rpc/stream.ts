@@ -7,7 +7,7 @@
  * `$/stream/cancel`. Each side numbers the streams it produces; the message tells whose id it is.
  * This module owns every stream of one Peer; the Peer calls it from a few hooks.
  */
-import { ErrorCodes, PolyplugError, toPolyplugError } from './errors.js'
+import { RpcErrorCodes, PolyplugError, toPolyplugError } from './errors.js'
 import type { StreamTimeoutCovers } from './types.js'
 import { errorFromWire, errorToWire, isRecord, type WireError } from './wire.js'
 
@@ -291,10 +291,10 @@ export class IncomingStream<T> implements AsyncIterableIterator<T> {
     const window = Math.floor(options.window ?? DEFAULT_WINDOW)
     this.#window = Math.min(MAX_WINDOW, Math.max(1, Number.isFinite(window) ? window : DEFAULT_WINDOW))
     if (options.timeoutCovers === 'stream' && options.deadline !== undefined && options.deadline < Infinity) {
-      this.#streamTimer = setTimeout(() => this.#giveUp(ErrorCodes.RPC_TIMEOUT, `stream did not end within ${options.timeout} ms`), Math.max(0, options.deadline - Date.now()))
+      this.#streamTimer = setTimeout(() => this.#giveUp(RpcErrorCodes.RPC_TIMEOUT, `stream did not end within ${options.timeout} ms`), Math.max(0, options.deadline - Date.now()))
     }
     if (options.signal) {
-      this.#onAbort = () => this.#giveUp(ErrorCodes.RPC_CANCELLED, 'stream cancelled by the caller')
+      this.#onAbort = () => this.#giveUp(RpcErrorCodes.RPC_CANCELLED, 'stream cancelled by the caller')
       if (options.signal.aborted) queueMicrotask(this.#onAbort)
       else options.signal.addEventListener('abort', this.#onAbort, { once: true })
     }
@@ -316,12 +316,12 @@ export class IncomingStream<T> implements AsyncIterableIterator<T> {
       return Promise.reject(error)
     }
     if (this.#finished) return Promise.resolve({ value: undefined, done: true })
-    if (this.#waiter) return Promise.reject(this.#hooks.error(ErrorCodes.INVALID_REQUEST, 'a stream has one reader: next() called while another next() waits', this.method))
+    if (this.#waiter) return Promise.reject(this.#hooks.error(RpcErrorCodes.INVALID_REQUEST, 'a stream has one reader: next() called while another next() waits', this.method))
     return new Promise((resolve, reject) => {
       this.#waiter = { resolve, reject }
       const { timeout, timeoutCovers } = this.#options
       if (timeout && timeout > 0 && timeoutCovers !== 'stream') {
-        this.#itemTimer = setTimeout(() => this.#giveUp(ErrorCodes.RPC_TIMEOUT, `no stream item within ${timeout} ms`), timeout)
+        this.#itemTimer = setTimeout(() => this.#giveUp(RpcErrorCodes.RPC_TIMEOUT, `no stream item within ${timeout} ms`), timeout)
       }
     })
   }
@@ -346,7 +346,7 @@ export class IncomingStream<T> implements AsyncIterableIterator<T> {
   push(value: unknown): void {
     if (this.#finished) return
     if (this.#outstanding <= 0) {
-      this.#giveUp(ErrorCodes.STREAM_OVERRUN, `the producer sent more items than the ${this.#window} it was granted`)
+      this.#giveUp(RpcErrorCodes.STREAM_OVERRUN, `the producer sent more items than the ${this.#window} it was granted`)
       return
     }
     this.#outstanding--

@@ -2,7 +2,7 @@
  * JSON-RPC 2.0 message shapes and the mapping between PolyplugError and the wire error object.
  * Spec: https://www.jsonrpc.org/specification — polyplug's additions are in docs/protocol.md.
  */
-import { ErrorCodes, PolyplugError, type AnyErrorCode } from './errors.js'
+import { RpcErrorCodes, PolyplugError, type AnyErrorCode } from './errors.js'
 
 export type RequestId = number | string
 
@@ -75,22 +75,22 @@ export function mustArrive(method: string): boolean {
  * codes keep their meanings; polyplug's own live in -31000..-31099, outside every reserved range.
  */
 export const numericCodes: Readonly<Record<string, number>> = {
-  [ErrorCodes.PARSE_ERROR]: -32700,
-  [ErrorCodes.INVALID_REQUEST]: -32600,
-  [ErrorCodes.METHOD_NOT_FOUND]: -32601,
-  [ErrorCodes.INVALID_PARAMS]: -32602,
-  [ErrorCodes.INTERNAL_ERROR]: -32603,
-  [ErrorCodes.SERVER_NOT_INITIALIZED]: -32002,
-  [ErrorCodes.UNKNOWN_ERROR_CODE]: -32001,
-  [ErrorCodes.RPC_CANCELLED]: -32800,
-  [ErrorCodes.CONTENT_MODIFIED]: -32801,
-  [ErrorCodes.SERVER_CANCELLED]: -32802,
-  [ErrorCodes.REQUEST_FAILED]: -32803,
-  [ErrorCodes.RPC_TIMEOUT]: -31001,
-  [ErrorCodes.PERMISSION_DENIED]: -31002,
-  [ErrorCodes.FRAME_TOO_LARGE]: -31003,
-  [ErrorCodes.MESSAGE_TOO_DEEP]: -31004,
-  [ErrorCodes.DUPLICATE_REQUEST_ID]: -31005,
+  [RpcErrorCodes.PARSE_ERROR]: -32700,
+  [RpcErrorCodes.INVALID_REQUEST]: -32600,
+  [RpcErrorCodes.METHOD_NOT_FOUND]: -32601,
+  [RpcErrorCodes.INVALID_PARAMS]: -32602,
+  [RpcErrorCodes.INTERNAL_ERROR]: -32603,
+  [RpcErrorCodes.SERVER_NOT_INITIALIZED]: -32002,
+  [RpcErrorCodes.UNKNOWN_ERROR_CODE]: -32001,
+  [RpcErrorCodes.RPC_CANCELLED]: -32800,
+  [RpcErrorCodes.CONTENT_MODIFIED]: -32801,
+  [RpcErrorCodes.SERVER_CANCELLED]: -32802,
+  [RpcErrorCodes.REQUEST_FAILED]: -32803,
+  [RpcErrorCodes.RPC_TIMEOUT]: -31001,
+  [RpcErrorCodes.PERMISSION_DENIED]: -31002,
+  [RpcErrorCodes.FRAME_TOO_LARGE]: -31003,
+  [RpcErrorCodes.MESSAGE_TOO_DEEP]: -31004,
+  [RpcErrorCodes.DUPLICATE_REQUEST_ID]: -31005,
 }
 /** Any other string code (a plugin's own, or one of polyplug's without a number of its own). */
 export const APPLICATION_ERROR = -31000
@@ -113,7 +113,7 @@ export function errorToWire(error: PolyplugError): WireError {
  */
 export function errorFromWire(wire: WireError): PolyplugError {
   const data = isPolyplugData(wire.data) ? wire.data : undefined
-  const code = data ? data.code : (codesByNumber.get(wire.code) ?? ErrorCodes.INTERNAL_ERROR)
+  const code = data ? data.code : (codesByNumber.get(wire.code) ?? RpcErrorCodes.INTERNAL_ERROR)
   return new PolyplugError(code, typeof wire.message === 'string' ? wire.message : 'error without message', {
     plugin: typeof data?.plugin === 'string' ? data.plugin : undefined,
     method: typeof data?.method === 'string' ? data.method : undefined,

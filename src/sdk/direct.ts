@@ -6,7 +6,8 @@
  * A method that returns synchronously costs one context object: deadlines and abort listeners
  * are only set up for calls that are still running when the method returns.
  */
-import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
+import { PolyplugError, toPolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { invokeWithContext } from '../rpc/invoke.js'
 import { methodEntries } from '../rpc/peer.js'
 import { isStreamSource } from '../rpc/stream.js'

@@ -6,6 +6,7 @@
 import type { Channel } from '../channels/channel.js'
 import { Peer, type PeerOptions } from '../rpc/peer.js'
 import { methodEntries } from '../rpc/peer.js'
+import { PolyplugError, RpcErrorCodes } from '../rpc/errors.js'
 import { Reserved } from '../rpc/wire.js'
 import { invokeWithContext } from '../rpc/invoke.js'
 import type { CallContext } from '../rpc/types.js'
@@ -55,7 +56,7 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
     const hello = (params ?? {}) as Partial<HelloParams>
     const versions = hello.protocol ?? [PROTOCOL_VERSION]
     if (!versions.includes(PROTOCOL_VERSION)) {
-      throw Object.assign(new Error(`host speaks protocol ${versions.join(', ')}, plugin speaks ${PROTOCOL_VERSION}`), { code: 'PROTOCOL_MISMATCH' })
+      throw new PolyplugError(RpcErrorCodes.PROTOCOL_MISMATCH, `host speaks protocol ${versions.join(', ')}, plugin speaks ${PROTOCOL_VERSION}`)
     }
     return {
       protocol: PROTOCOL_VERSION,

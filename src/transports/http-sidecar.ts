@@ -5,7 +5,8 @@
  * requires on every request). POLYPLUG_HTTP_CALLS=ws|post tells the host's side how calls go.
  */
 import { createInterface } from 'node:readline'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { connectHttp } from './http.js'
 import type { ChildStreams, SidecarContext, SidecarEndpoint, SidecarTransport } from './sidecar.js'
 

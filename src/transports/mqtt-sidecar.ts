@@ -12,7 +12,8 @@
  * `$/ready` so the host knows its `$/hello` will be heard.
  */
 import { randomBytes } from 'node:crypto'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { pluginPrefix, startEmbeddedBroker, type EmbeddedBroker } from './mqtt-broker.js'
 import { connectMqtt } from './mqtt.js'
 import type { SidecarContext, SidecarEndpoint, SidecarTransport } from './sidecar.js'

@@ -5,7 +5,8 @@
  */
 import type { Channel } from '../channels/channel.js'
 import type { PluginSide, PluginSideContext } from '../registry/types.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 
 export type Env = Record<string, string | undefined>
 

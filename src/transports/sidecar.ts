@@ -19,7 +19,8 @@ import { join } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import type { Channel } from '../channels/channel.js'
 import type { FramingName } from '../framing/framing.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 
 export interface SidecarContext {
   /** The plugin id, for error messages and file names. */

@@ -4,7 +4,8 @@
  */
 import { connect, type Socket } from 'node:net'
 import type { Channel } from '../channels/channel.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { streamChannel, type StreamChannelOptions } from './stream.js'
 
 export function socketChannel(socket: Socket, options: StreamChannelOptions): Channel {

@@ -9,7 +9,8 @@ import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel } from '../channels/channel.js'
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder, type FramingName } from '../framing/framing.js'
 import { DEFAULT_FRAME_READ_TIMEOUT_MS, FrameStallTimer } from '../framing/stall.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { WriteQueue } from './write-queue.js'
 
 /** Frames up to this size are copied into one buffer and written at once. */

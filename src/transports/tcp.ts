@@ -5,7 +5,8 @@
  * (src/host/plugin.ts); a wrong token fails the launch with PERMISSION_DENIED. Nagle is off.
  */
 import { createServer } from 'node:net'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { acceptOne, closeServer, type SidecarContext, type SidecarEndpoint, type SidecarTransport } from './sidecar.js'
 import type { Channel } from '../channels/channel.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'

@@ -6,7 +6,8 @@
 import { WebSocket } from 'ws'
 import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel, ChannelSink } from '../channels/channel.js'
-import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
+import { PolyplugError } from '../rpc/errors.js'
+import { ErrorCodes } from '../errors/index.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
 
 /** Default largest frame accepted, in bytes (matches the Peer's default message limit). */

@@ -11,7 +11,8 @@ import { connect, createServer, type AddressInfo } from 'node:net'
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { ErrorCodes, PolyplugError } from '../../src/rpc/errors.js'
+import { PolyplugError } from '../../src/rpc/errors.js'
+import { ErrorCodes } from '../../src/errors/index.js'
 import { TOPIC_ROOT } from '../../src/transports/mqtt.js'
 
 const run = promisify(execFile)

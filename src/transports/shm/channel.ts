@@ -13,7 +13,8 @@
  */
 import type { Channel, ChannelSink } from '../../channels/channel.js'
 import { normalizeChannel } from '../../channels/normalize.js'
-import { ErrorCodes, PolyplugError, toPolyplugError } from '../../rpc/errors.js'
+import { PolyplugError, toPolyplugError } from '../../rpc/errors.js'
+import { ErrorCodes } from '../../errors/index.js'
 import { checkRegion, Word, type Role } from './layout.js'
 import { nativeByteOps } from './native.js'
 import { ringsFor, type ByteOps } from './ring.js'

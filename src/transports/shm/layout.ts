@@ -2,7 +2,8 @@
  * The shared region's layout, version 1 (docs/shm.md is the normative description; the C side is
  * examples/shm-c/plugin.c). Pure: works over any ArrayBuffer or SharedArrayBuffer.
  */
-import { ErrorCodes, PolyplugError } from '../../rpc/errors.js'
+import { PolyplugError } from '../../rpc/errors.js'
+import { ErrorCodes } from '../../errors/index.js'
 
 export const SHM_MAGIC = 0x4d535050 // the bytes "PPSM", little-endian
 export const SHM_VERSION = 1

@@ -5,7 +5,8 @@
  * between processes, and plain (slower) copies in a worker.
  */
 import { createRequire } from 'node:module'
-import { ErrorCodes, PolyplugError } from '../../rpc/errors.js'
+import { PolyplugError } from '../../rpc/errors.js'
+import { ErrorCodes } from '../../errors/index.js'
 import { plainByteOps, type ByteOps } from './ring.js'
 
 interface Addon {

@@ -2,7 +2,8 @@
  * The manifest's `transportOptions` for `shm` (docs/shm.md, "Low-latency mode"), checked once at
  * launch so a typo is a clear MANIFEST_INVALID rather than a silently slow plugin.
  */
-import { ErrorCodes, PolyplugError } from '../../rpc/errors.js'
+import { PolyplugError } from '../../rpc/errors.js'
+import { ErrorCodes } from '../../errors/index.js'
 
 /** The longest poll we allow after a send: beyond this, sleeping on the doorbell costs less. */
 export const MAX_SPIN_MICROS = 10_000

@@ -4,7 +4,8 @@
  * (an mmap'd file exposed by the native addon). Every violation of the layout by the other side
  * becomes a PolyplugError with code SHM_CORRUPT; nothing else escapes.
  */
-import { ErrorCodes, PolyplugError } from '../../rpc/errors.js'
+import { PolyplugError } from '../../rpc/errors.js'
+import { ErrorCodes } from '../../errors/index.js'
 import { corrupt, Ctl, HEADER_SIZE, RING_A, RING_B, type Role } from './layout.js'
 
 export const MORE = 0x80000000

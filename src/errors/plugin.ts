@@ -1,0 +1,16 @@
+/** The plugin layer's error codes: starting, running and supervising one plugin: kinds, placements, sandbox, build (src/kinds, src/placement, src/host). Meanings, causes and fixes: docs/errors.md. */
+export const PluginErrorCodes = {
+  PLUGIN_CRASHED: 'PLUGIN_CRASHED',
+  PLUGIN_HUNG: 'PLUGIN_HUNG',
+  PLUGIN_START_TIMEOUT: 'PLUGIN_START_TIMEOUT',
+  PLUGIN_TRAPPED: 'PLUGIN_TRAPPED',
+  PLUGIN_MEMORY_LIMIT: 'PLUGIN_MEMORY_LIMIT',
+  HOST_CALL_UNAVAILABLE: 'HOST_CALL_UNAVAILABLE',
+  ACTIVATION_FAILED: 'ACTIVATION_FAILED',
+  PLUGIN_UNAVAILABLE: 'PLUGIN_UNAVAILABLE',
+  PLUGIN_QUARANTINED: 'PLUGIN_QUARANTINED',
+  PLUGIN_DISABLED: 'PLUGIN_DISABLED',
+  ABI_MISMATCH: 'ABI_MISMATCH',
+  SANDBOX_UNAVAILABLE: 'SANDBOX_UNAVAILABLE',
+  BUILD_FAILED: 'BUILD_FAILED',
+} as const
