@@ -199,6 +199,13 @@ describe('vscode-jsonrpc as the plugin, hosted by polyplug', () => {
         assert.equal(plugin.info().status, 'active')
       })
 
+      if (id === 'jsonrpc-lsp') {
+        it('initialize reaches the server with processId null: a confined server cannot watch the host with signal 0, and ends with it anyway', async () => {
+          const answer = await host.plugin(id).call<{ seen: { processId: unknown } }>('initialize', [{ processId: process.pid, rootUri: null, capabilities: {} }])
+          assert.deepEqual(answer.seen, { processId: null })
+        })
+      }
+
       it(`is cancelled with ${cancelName} when the application aborts a call`, async () => {
         const plugin = host.plugin(id)
         const before = (await plugin.call<{ cancelled: number }>('counts')).cancelled

@@ -291,7 +291,7 @@ export class PluginRuntime {
       const direct = session.launched.invoke
       const result = direct && counted
         ? ((await direct(method, args, options, options.timeout ?? this.#callTimeoutMs)) as T)
-        : await session.peer.call<T>(method, protocolOf(session).params(args), options)
+        : await session.peer.call<T>(method, protocolOf(session).params(args, method), options)
       if (counted) this.#stats.record(method, performance.now() - t0)
       return result
     } catch (error) {
@@ -317,7 +317,7 @@ export class PluginRuntime {
   /** Sends a notification (no answer), starting the plugin if needed: e.g. LSP's `textDocument/didOpen`. */
   async notify(method: string, args: unknown[] = []): Promise<void> {
     const session = await this.activate(`onMethod:${method}`)
-    await session.peer.notify(method, protocolOf(session).params(args))
+    await session.peer.notify(method, protocolOf(session).params(args, method))
   }
 
   /**
