@@ -69,7 +69,7 @@ describe('the Python kit over http and ws', () => {
       },
     })
     child.stderr!.on('data', (chunk: Buffer) => (stderrLines += chunk.toString().split('\n').length - 1))
-    url = await awaitListenLine(child, AbortSignal.timeout(10_000))
+    url = await awaitListenLine(child, AbortSignal.timeout(60_000))
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
   })
   after(() => {
@@ -83,7 +83,7 @@ describe('the Python kit over http and ws', () => {
       env: { PATH: process.env.PATH ?? '', POLYPLUG_TRANSPORT: 'http', POLYPLUG_HTTP_CALLS: 'post', POLYPLUG_PLUGIN_ID: manifest.id, POLYPLUG_TOKEN: TOKEN, POLYPLUG_HOST_PID: String(process.pid), POLYPLUG_MANIFEST: JSON.stringify(manifest) },
     })
     try {
-      const otherUrl = await awaitListenLine(other, AbortSignal.timeout(10_000))
+      const otherUrl = await awaitListenLine(other, AbortSignal.timeout(60_000))
       const served = await raw(otherUrl, { method: 'GET', path: '/manifest', headers: auth })
       assert.equal(served.status, 200)
       assert.deepEqual(JSON.parse(served.body), manifest)
