@@ -11,7 +11,7 @@ import { isDeepStrictEqual } from 'node:util'
 import type { Host, PluginHandle } from '../host/host.js'
 import type { LogEntry } from '../host/log.js'
 import type { Manifest } from '../manifest/schema.js'
-import { kindModule } from '../registry/index.js'
+import { blocksHostThread, crashContained } from '../registry/index.js'
 import { PolyplugError } from '../rpc/errors.js'
 
 export interface CheckContext {
@@ -88,11 +88,11 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number, what:
 // nothing can interrupt it and it cannot wait for the asynchronous host API (docs/wasm-abi.md,
 // docs/python.md); in a worker the same module does both.
 const blocksHost = (m: Manifest) =>
-  m.placement === 'inline' && kindModule(m.kind)?.inlineBlocksHost === true ? `an inline ${m.kind} plugin runs synchronously on the host thread; place it in a worker` : undefined
+  blocksHostThread(m) ? `an inline ${m.kind} plugin runs synchronously on the host thread; place it in a worker` : undefined
 
-// A native library in a worker shares the host's process: its segfault is not survivable there.
+// Inline, or a kind whose crash ends its process (a native library) in a worker: the crash is the host's.
 const notIsolated = (m: Manifest) =>
-  m.placement === 'inline' || (m.kind === 'native' && m.placement === 'worker') ? `placement "${m.placement}" shares the host's process: a crash there is not contained` : undefined
+  !crashContained(m) ? `placement "${m.placement}" shares the host's process: a crash there is not contained` : undefined
 
 // What a plugin that writes text where frames go leaves behind: a framing error on its channel
 // (the stream's bytes are not a frame), or the host's report of stray output.

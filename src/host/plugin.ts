@@ -10,6 +10,7 @@ import type { LoadedManifest } from '../manifest/load.js'
 import type { Manifest } from '../manifest/schema.js'
 import type { Launched } from '../placement/placement.js'
 import type { PoolView } from '../registry/types.js'
+import { placementTraits } from '../registry/index.js'
 import { polyplugProtocol } from '../placement/protocol.js'
 import { launcherFor } from '../placement/registry.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
@@ -401,7 +402,7 @@ export class PluginRuntime {
       this.#state = 'failed'
       this.#info = { ...this.#info, lastError: { code: e.code, message: e.message } }
       this.#options.onSessionEnd()
-      if (launched?.isolated ?? this.manifest.placement !== 'inline') this.#restart.recordCrash(e) // a failed start counts as a crash
+      if (launched?.isolated ?? placementTraits(this.manifest.placement).shares !== 'thread') this.#restart.recordCrash(e) // a failed start counts as a crash
       await launched?.kill(e).catch(() => {})
       throw e
     }

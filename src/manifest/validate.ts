@@ -4,7 +4,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import semver from 'semver'
-import { defaultTransport, kindModule, missingProvisions, poolTransports, registryVersion, remoteSchemes, remoteTransports, transportsFor, transportsProviding } from '../registry/index.js'
+import { defaultTransport, kindModule, missingProvisions, placementTraits, placementsWhere, poolTransports, registryVersion, remoteSchemes, remoteTransports, transportsFor, transportsProviding } from '../registry/index.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { closest } from '../rpc/suggest.js'
 import {
@@ -68,7 +68,7 @@ export function validateManifest(value: unknown, file: string): Manifest {
   if (!check(value)) throw new ManifestError(file, collapse(check.errors ?? [], value), id)
   const kind = kindModule(value.kind)
   const placement = value.placement ?? kind?.defaultPlacement ?? 'process'
-  const byScheme = placement === 'remote' && value.remote ? remoteTransports(schemeOf(value.remote.url)) : undefined
+  const byScheme = placementTraits(placement).dialed && value.remote ? remoteTransports(schemeOf(value.remote.url)) : undefined
   const transport = value.transport ?? byScheme?.[0] ?? defaultTransport(placement) ?? ''
   const problems: ManifestProblem[] = []
   if (isReservedId(value.id)) {
@@ -82,7 +82,8 @@ export function validateManifest(value: unknown, file: string): Manifest {
     problems.push({ path: '/transport', expected: `one of ${list(byScheme)} for remote url ${JSON.stringify(value.remote?.url)}`, found: JSON.stringify(transport) })
   }
   // A pool's replicas are loaded by `polyplug serve` in Node: any kind with a loader can be one.
-  const placements = value.scale && kind?.load && !kind.placements.includes('remote') ? [...kind.placements, 'remote' as const] : kind?.placements ?? []
+  const pooled = value.scale && kind?.load ? placementsWhere((t) => t.dialed) : []
+  const placements = [...new Set([...(kind?.placements ?? []), ...pooled])]
   if (!placements.includes(placement)) {
     problems.push({ path: '/placement', expected: `one of ${list(placements)} for kind "${value.kind}"`, found: JSON.stringify(placement) })
   } else if (!transportsFor(placement).includes(transport)) {
@@ -100,7 +101,7 @@ export function validateManifest(value: unknown, file: string): Manifest {
   }
   if (value.scale) {
     const pooled = poolTransports()
-    if (placement !== 'remote') problems.push({ path: '/scale', expected: 'placement "remote" (a pool of replicas is reached through its broker)', found: `placement ${JSON.stringify(placement)}` })
+    if (!placementTraits(placement).dialed) problems.push({ path: '/scale', expected: `placement ${list(placementsWhere((t) => t.dialed))} (a pool of replicas is reached through its broker)`, found: `placement ${JSON.stringify(placement)}` })
     else if (!pooled.includes(transport)) problems.push({ path: '/scale', expected: `a transport that reaches replica pools (${pooled.length ? list(pooled) : 'none registered'})`, found: `transport ${JSON.stringify(transport)}` })
   }
   problems.push(...semanticProblems(value))
