@@ -1,7 +1,7 @@
 /** PLUGIN_NOT_FOUND that names the fix: the invalid manifest that holds the id, a likely typo, or the ids there are. */
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { closest, listNames } from '../rpc/suggest.js'
-import type { InvalidPlugin } from './host.js'
+import type { InvalidPlugin } from './plugins.js'
 
 export function pluginNotFound(id: string, known: readonly string[], invalid: readonly InvalidPlugin[]): PolyplugError {
   const broken = invalid.find((p) => (p.error.plugin ?? '') === id || p.dir.endsWith(`/${id}`))
