@@ -7,7 +7,7 @@ import type { SandboxOptions } from '../placement/sandbox.js'
 import { watch, type FSWatcher } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { discoverPlugins, type LoadedManifest } from '../manifest/load.js'
-import { installPackage, uninstallPlugin, type InstallOptions, type InstallResult } from '../package/index.js'
+import type { InstallOptions, InstallResult } from '../package/index.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { createProxy } from '../rpc/proxy.js'
 import type { CallOptions, Remote } from '../rpc/types.js'
@@ -252,6 +252,7 @@ export class Host {
    */
   async install(file: string, options: InstallOptions = {}): Promise<InstallResult> {
     const trustedKeys = this.#options.trustedKeys
+    const { installPackage } = await import('../package/index.js') // tar and signing load only to install
     const result = await installPackage(file, this.#installDir(), { ...(trustedKeys ? { trustedKeys } : {}), ...options })
     await this.rescan()
     return result
@@ -265,6 +266,7 @@ export class Host {
       throw new PolyplugError(ErrorCodes.PERMISSION_DENIED, `plugin "${id}" lives in ${runtime.loaded.dir}, not in the install folder ${dir}; the host removes only what it installed`, { plugin: id })
     }
     await this.#stopWithDependants(id)
+    const { uninstallPlugin } = await import('../package/index.js')
     await uninstallPlugin(id, dir)
     await this.rescan()
   }

@@ -16,9 +16,8 @@ import type { Readable } from 'node:stream'
 import type { Channel } from '../channels/channel.js'
 import { normalizeChannel } from '../channels/normalize.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
-import { jsonCodec } from '../rpc/codec.js'
+import { jsonCodec, type Codec } from '../rpc/codec.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
-import { msgpackCodec } from '../rpc/msgpack.js'
 import { PROTOCOL_VERSION } from '../sdk/protocol.js'
 import { kindModule, kindNeeds, modulesToImport, transportModule, transportNeeds } from '../registry/index.js'
 import { SHARE_SDK_ENV } from '../kinds/sdk-share.js'
@@ -158,7 +157,9 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
     await endpoint.dispose().catch(() => {})
     throw error
   })
-  return supervise(spec.id, channel, child, exited, endpoint, token, encoding === 'msgpack', cleaned, protocol, tail)
+  // msgpackr loads only for plugins that speak MessagePack.
+  const codec = encoding === 'msgpack' ? (await import('../rpc/msgpack.js')).msgpackCodec : jsonCodec
+  return supervise(spec.id, channel, child, exited, endpoint, token, codec, cleaned, protocol, tail)
 }
 
 /** How long an exited process's stderr may take to drain before the crash is reported without its last lines. */
@@ -243,7 +244,7 @@ class StderrTail {
 }
 
 /** Wraps the transport's channel so that its close tells why the process went away. */
-function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: Promise<Exit>, endpoint: SidecarEndpoint, token: string, msgpack: boolean, cleaned: Promise<void>, protocol: MessageProtocol, tail: StderrTail): Launched {
+function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: Promise<Exit>, endpoint: SidecarEndpoint, token: string, codec: Codec, cleaned: Promise<void>, protocol: MessageProtocol, tail: StderrTail): Launched {
   let killing = false
   let exit: Exit | undefined
   void exited.then((e) => {
@@ -307,7 +308,7 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
     isolated: true,
     token,
     pid: child.pid,
-    codec: msgpack ? msgpackCodec : jsonCodec,
+    codec,
     protocol,
     async kill(reason) {
       killing = true
