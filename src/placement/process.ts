@@ -124,6 +124,7 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
           network: endpoint.network,
           addressSpaceMb: nodeCarrier ? undefined : memoryMb,
           hostPid: process.pid,
+          path: confinement.env.PATH,
         })
       : argv
   } catch (cause) {
