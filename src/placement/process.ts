@@ -9,11 +9,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createInterface } from 'node:readline'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Readable } from 'node:stream'
 import type { Channel } from '../channels/channel.js'
+import { captureLines } from './lines.js'
 import { normalizeChannel } from '../channels/normalize.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
 import { jsonCodec, type Codec } from '../rpc/codec.js'
@@ -332,11 +332,6 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     child.kill(signal)
   }
-}
-
-function captureLines(stream: Readable | null, onLine: (line: string) => void): void {
-  if (!stream) return
-  createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine)
 }
 
 /** The folder of a registered module (a file: URL or an absolute path), which its carrier must read. */
