@@ -14,6 +14,7 @@ import { run as pythonNet } from './cases/python-net.js'
 import { run as python } from './cases/python.js'
 import { run as net } from './cases/net.js'
 import { run as cmqtt } from './cases/c-mqtt.js'
+import { run as cli } from './cases/cli.js'
 import { run as extism } from './cases/extism.js'
 import { run as scale } from './cases/scale.js'
 import { run as shm } from './cases/shm.js'
@@ -23,7 +24,7 @@ import { run as stream } from './cases/stream.js'
 import { run as wasm } from './cases/wasm.js'
 
 /** Each case is a module under bench/cases/; add new transports and kinds here. */
-const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, shm, net, cmqtt, 'python-net': pythonNet, native, wasm, extism, python, startup, load, stream, faults, scale }
+const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, shm, net, cmqtt, 'python-net': pythonNet, native, wasm, extism, python, startup, cli, load, stream, faults, scale }
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string', multiple: true } } })
 const rows: BenchRow[] = []

@@ -3,7 +3,7 @@
  * which signatures it trusts, and the rule that it removes only what it installed.
  */
 import { join, resolve } from 'node:path'
-import { installPackage, uninstallPlugin, type InstallOptions, type InstallResult } from '../package/index.js'
+import type { InstallOptions, InstallResult } from '../package/index.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 
 export interface InstallerOptions {
@@ -25,6 +25,7 @@ export class Installer {
 
   async install(file: string, options: InstallOptions = {}): Promise<InstallResult> {
     const trustedKeys = this.options.trustedKeys
+    const { installPackage } = await import('../package/index.js') // tar and signing load only to install
     const result = await installPackage(file, this.#folder(), { ...(trustedKeys ? { trustedKeys } : {}), ...options })
     await this.options.rescan()
     return result
@@ -37,6 +38,7 @@ export class Installer {
       throw new PolyplugError(ErrorCodes.PERMISSION_DENIED, `plugin "${id}" lives in ${dir}, not in the install folder ${folder}; the host removes only what it installed`, { plugin: id })
     }
     await this.options.stop(id)
+    const { uninstallPlugin } = await import('../package/index.js')
     await uninstallPlugin(id, folder)
     await this.options.rescan()
   }

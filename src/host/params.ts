@@ -4,12 +4,18 @@
  * plugin is reached, and a mismatch is refused with INVALID_PARAMS naming the argument, the problem
  * and the fix. Methods declared without `params` (or not declared) are not checked.
  */
-import { Ajv, type ValidateFunction } from 'ajv'
+import { createRequire } from 'node:module'
+import type { Ajv, ValidateFunction } from 'ajv'
 import { declaredMethods, paramName } from '../manifest/methods.js'
 import type { Manifest } from '../manifest/schema.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 
-const ajv = new Ajv({ allErrors: true, strict: false })
+let ajv: Ajv | undefined
+/** Ajv loads on first use: only plugins with `validateParams` need it. */
+function paramsAjv(): Ajv {
+  ajv ??= new (createRequire(import.meta.url)('ajv') as typeof import('ajv')).Ajv({ allErrors: true, strict: false })
+  return ajv
+}
 
 interface Checker {
   names: string[]
@@ -25,7 +31,7 @@ function checkers(manifest: Manifest): Map<string, Checker> {
     for (const m of declaredMethods(manifest)) {
       if (!m.params) continue
       try {
-        map.set(m.name, { names: m.params.map((p, i) => paramName(p, i)), validators: m.params.map((p) => ajv.compile(p)) })
+        map.set(m.name, { names: m.params.map((p, i) => paramName(p, i)), validators: m.params.map((p) => paramsAjv().compile(p)) })
       } catch (error) {
         throw new PolyplugError(ErrorCodes.MANIFEST_INVALID, `the params schema of method "${m.name}" in contributes.methods is not a valid JSON Schema: ${(error as Error).message}`, { plugin: manifest.id })
       }

@@ -12,8 +12,17 @@ type OtelApi = typeof Otel
 
 let api: OtelApi | null | undefined
 
+/** Where @opentelemetry/api (1.x) keeps what an SDK registered: a tracer provider, a context manager, a propagator. */
+const OTEL_GLOBAL = Symbol.for('opentelemetry.js.api.1')
+
+/**
+ * The OpenTelemetry API, once something registered with it. Until then every span would be a
+ * no-op and the context would pass through unchanged, so the API is not loaded at all (it costs
+ * a start-up); the check is repeated on each call, so an SDK registered later is seen.
+ */
 function otel(): OtelApi | null {
   if (api === undefined) {
+    if ((globalThis as Record<symbol, unknown>)[OTEL_GLOBAL] === undefined) return null
     try {
       api = createRequire(import.meta.url)('@opentelemetry/api') as OtelApi
     } catch {
