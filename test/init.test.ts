@@ -21,6 +21,9 @@ const matrix: [lang: string, transports: string[], needs: Requirement[]][] = [
   ['go', ['stdio', 'fifo'], [tools.go]],
   ['c-native', ['direct', 'port', 'stdio'], [tools.gcc]],
   ['rust-native', ['direct', 'stdio'], [tools.cargo]],
+  ['c-wasm', ['port', 'direct'], [tools.clang]],
+  // npx fetches AssemblyScript from the npm registry into npm's cache on the first build only.
+  ['assemblyscript', ['port'], []],
 ]
 
 describe('polyplug init DIR --lang LANG: the scaffold passes polyplug check at once', () => {
