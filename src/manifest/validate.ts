@@ -7,6 +7,7 @@ import semver from 'semver'
 import { defaultTransport, kindModule, missingProvisions, placementTraits, placementsWhere, poolTransports, registryVersion, remoteSchemes, remoteTransports, transportsFor, transportsProviding } from '../registry/index.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { closest } from '../rpc/suggest.js'
+import { methodProblems } from './methods.js'
 import {
   ACTIVATION_PATTERN,
   DEPENDENCY_VERSION_PATTERN,
@@ -113,7 +114,7 @@ function schemeOf(url: string): string {
   return url.slice(0, Math.max(0, url.indexOf('://')))
 }
 
-/** What JSON Schema cannot say: semver ranges parse, ids are unique, configuration schemas compile. */
+/** What JSON Schema cannot say: semver ranges parse, ids are unique, configuration schemas compile, method signatures' $refs resolve. */
 function semanticProblems(m: ManifestInput): ManifestProblem[] {
   const problems: ManifestProblem[] = []
   const range = (path: string, value: string) => {
@@ -136,6 +137,7 @@ function semanticProblems(m: ManifestInput): ManifestProblem[] {
       problems.push({ path: `/contributes/configuration/${pointer(key)}`, expected: 'a valid JSON Schema', found: settingsAjv.errorsText(settingsAjv.errors) })
     }
   }
+  problems.push(...methodProblems(m))
   return problems
 }
 
