@@ -140,7 +140,7 @@ const go: Language = {
     sidecar: { command: ['./plugin'] },
     build: { command: ['go', 'build', '-o', 'plugin', '.'], inputs: ['go.mod', 'main.go', 'polyplug'], outputs: ['plugin'] },
   }),
-  edit: 'Add `p.Method("name", func(ctx *polyplug.Ctx, params []any) (any, error) { ... })` in main.go; `ctx.Sleep`, `ctx.Done()` and `ctx.Call` give cancellation and host calls.',
+  edit: 'Add `p.Method("name", func(ctx *polyplug.Ctx, params []any) (any, error) { ... })` in main.go; `ctx.Sleep`, `ctx.Done()` and `ctx.Call` give cancellation and host calls, `polyplug.Produce` a stream result (see count and sum).',
 }
 
 const cNative: Language = {
