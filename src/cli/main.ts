@@ -12,7 +12,7 @@ import { kitUsage, runKit } from './kit.js'
 const usage = `polyplug — a plugin host for Node.js
 
 Usage:
-  polyplug list --plugins DIR [--json]
+  polyplug list --plugins DIR [--json]      (exit 1 when a plugin is invalid; the others are still listed)
   polyplug call --plugins DIR ID METHOD [PARAMS_JSON] [--timeout MS]
   polyplug session --plugins DIR ID [--on METHOD]... [--timeout MS]
                                             (one session across many calls: JSON lines on stdin, e.g.
@@ -26,7 +26,7 @@ Usage:
   polyplug serve DIR --broker URL [--username U] [--password-env VAR] [--ca FILE] [--replica NAME]
                                             (run the plugin as one replica of its pool; docs/scale-out.md)
   polyplug replicas --plugins DIR ID [--json]   (the live replicas of a pool; exit 1 when none is alive)
-  polyplug validate DIR
+  polyplug validate DIR...                  (a plugin folder or a folder of them: each manifest, and that its program can run)
   polyplug check DIR... [--json]            (start each plugin and run the protocol and conformance checks; exit 1 on a failure)
   polyplug dev DIR [--on METHOD]... [--timeout MS]
                                             (run a plugin, or a folder of them: build when stale, reload on change, stream
@@ -47,7 +47,7 @@ Options for every command:
   -q, --quiet     only results and errors
 
 Exit codes: 0 success; 1 the command failed (an error from a plugin or the host, a failed check,
-an invalid plugin); 2 wrong usage (unknown command or option, missing argument, bad JSON).
+an invalid plugin, also when list or validate found one); 2 wrong usage (unknown command or option, missing argument, bad JSON).
 Errors go to stderr as \`CODE: message (plugin ID, method M)\`; when a plugin process died, its
 last stderr lines follow, each as \`  stderr| LINE\`.
 

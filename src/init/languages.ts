@@ -140,7 +140,7 @@ const go: Language = {
     sidecar: { command: ['./plugin'] },
     build: { command: ['go', 'build', '-o', 'plugin', '.'], inputs: ['go.mod', 'main.go', 'polyplug'], outputs: ['plugin'] },
   }),
-  edit: 'Add `p.Method("name", func(ctx *polyplug.Ctx, params []any) (any, error) { ... })` in main.go; `ctx.Sleep`, `ctx.Done()` and `ctx.Call` give cancellation and host calls.',
+  edit: 'Add `p.Method("name", func(ctx *polyplug.Ctx, params []any) (any, error) { ... })` in main.go; `ctx.Sleep`, `ctx.Done()` and `ctx.Call` give cancellation and host calls, `polyplug.Produce` a stream result (see count and sum).',
 }
 
 const cNative: Language = {
@@ -179,6 +179,64 @@ const rustNative: Language = {
   edit: 'Add a method to the dispatch in src/lib.rs; src/polyplug.rs (docs/native-abi.md) is the ABI.',
 }
 
+/** clang for wasm32-wasi: a reactor module (no main), its memory capped where the manifest's limit expects it. */
+const WASI_CLANG = ['clang', '--target=wasm32-wasi', '-O2', '-mexec-model=reactor', '-Wall', '-Wextra', '-Wno-unused-parameter', '-I.']
+
+const cWasm: Language = {
+  about: 'C compiled to WebAssembly (kind wasm, wasm32-wasi), built with clang; in a worker or inline',
+  kind: 'wasm',
+  // wasm runs on the host's side: a worker (host calls block only the worker) or the host thread.
+  transports: ['port', 'direct'],
+  toolchain: { command: 'clang and wasm-ld', install: 'apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32' },
+  async files() {
+    return { 'plugin.c': await source('kits/c/examples/conformance.c'), 'polyplug_wasm.h': await source('kits/c/include/polyplug_wasm.h') }
+  },
+  manifest: () => ({
+    kind: 'wasm',
+    entry: 'plugin.wasm',
+    limits: { memoryMb: 64 },
+    build: {
+      command: [...WASI_CLANG, '-Wl,--max-memory=67108864', '-Wl,--strip-all', '-o', 'plugin.wasm', 'plugin.c'],
+      inputs: ['plugin.c', 'polyplug_wasm.h'],
+      outputs: ['plugin.wasm'],
+    },
+  }),
+  edit: 'Add the method\'s name to `polyplug_plugin_methods` and a `pp_is(method, "name")` case to `polyplug_plugin_call` in plugin.c; polyplug_wasm.h (docs/wasm-abi.md) is the ABI and its JSON helpers.',
+}
+
+/** The AssemblyScript compiler the scaffold builds with: fetched from the npm registry into npm's cache on the first build, or the plugin's own `npm install`ed copy. */
+const ASSEMBLYSCRIPT = 'assemblyscript@0.28.20'
+
+const assemblyscript: Language = {
+  about: `AssemblyScript (kind wasm), built with asc (${ASSEMBLYSCRIPT}, via npx); in a worker or inline`,
+  kind: 'wasm',
+  transports: cWasm.transports,
+  toolchain: { command: 'npx', install: `Node.js with npm; the first build fetches ${ASSEMBLYSCRIPT} from the npm registry` },
+  async files() {
+    const [name, version] = ASSEMBLYSCRIPT.split('@')
+    const index = (await source('kits/assemblyscript/examples/conformance.ts')).replace(/"\.\.\/polyplug"/g, '"./polyplug"')
+    return {
+      'index.ts': index.replace(/^\/\/ Built by .*\n/m, ''),
+      'polyplug.ts': await source('kits/assemblyscript/polyplug.ts'),
+      // For an editor: `npm install` brings AssemblyScript's types, and the build then uses that copy.
+      'package.json': `${JSON.stringify({ private: true, type: 'module', devDependencies: { [name!]: version } }, null, 2)}\n`,
+      'tsconfig.json': `${JSON.stringify({ extends: 'assemblyscript/std/assembly.json', include: ['*.ts'] }, null, 2)}\n`,
+    }
+  },
+  manifest: () => ({
+    kind: 'wasm',
+    entry: 'plugin.wasm',
+    limits: { memoryMb: 64 },
+    build: {
+      // --maximumMemory 1024 pages = 64 MiB; --use abort= : no `env.abort` import (the ABI imports only module "polyplug").
+      command: ['npx', '--yes', '--prefer-offline', `--package=${ASSEMBLYSCRIPT}`, '--', 'asc', 'index.ts', '-O2', '--runtime', 'incremental', '--maximumMemory', '1024', '--use', 'abort=', '-o', 'plugin.wasm'],
+      inputs: ['index.ts', 'polyplug.ts'],
+      outputs: ['plugin.wasm'],
+    },
+  }),
+  edit: 'Add an `if (method.is("name")) return ...` line to `polyplug_call` in index.ts; polyplug.ts (docs/wasm-abi.md) is the ABI and its helpers (okText, okNumber, fail, callHost).',
+}
+
 /** Languages by the name `--lang` takes, most used first. */
 export const LANGUAGES: Record<string, Language> = {
   js: javascript,
@@ -189,6 +247,8 @@ export const LANGUAGES: Record<string, Language> = {
   go,
   'c-native': cNative,
   'rust-native': rustNative,
+  'c-wasm': cWasm,
+  assemblyscript,
 }
 
 /** `--lang c --kind native` means c-native, and so on. */

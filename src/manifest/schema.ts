@@ -83,7 +83,7 @@ export const MethodSchema = Type.Object(
     name: name('The method name.'),
     description: Type.Optional(Type.String({ description: 'What the method does (a doc comment in the emitted .d.ts).' })),
     params: Type.Optional(
-      Type.Array(JsonSchema('The JSON Schema of one positional argument; its `title` names the argument.'), {
+      Type.Array(JsonSchema('The JSON Schema of one positional argument; its `title` names the argument, and `"optional": true` lets a caller leave it out (trailing arguments only).'), {
         description: 'JSON Schema of each positional argument, in order.',
       }),
     ),
@@ -98,6 +98,11 @@ export const ContributesSchema = Type.Object(
     methods: Type.Optional(
       Type.Array(Type.Union([name('method name'), MethodSchema]), {
         description: 'Methods the plugin exports, listed without running its code: a name, or { name, params, result } with JSON Schemas (docs/manifest.md "Typed methods").',
+      }),
+    ),
+    $defs: Type.Optional(
+      Type.Record(Type.String(), JsonSchema('A named JSON Schema.'), {
+        description: 'Named JSON Schemas the methods\' params and results share: `{"$ref": "#/$defs/NAME"}` refers to one; `polyplug types` emits each as an exported type.',
       }),
     ),
     hooks: Type.Optional(Type.Array(HookHandlerSchema, { description: 'Handlers for hooks the application declares.' })),

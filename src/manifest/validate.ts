@@ -8,6 +8,7 @@ import { defaultTransport, kindModule, missingProvisions, placementTraits, place
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { closest } from '../rpc/suggest.js'
 import { manifestChecker } from './checker.js'
+import { methodProblems } from './methods.js'
 import { ACTIVATION_PATTERN, DEPENDENCY_VERSION_PATTERN, PLUGIN_ID_PATTERN, remoteUrlPattern, VERSION_PATTERN } from './patterns.js'
 import type { Manifest, ManifestInput } from './schema.js'
 
@@ -97,7 +98,7 @@ function schemeOf(url: string): string {
   return url.slice(0, Math.max(0, url.indexOf('://')))
 }
 
-/** What JSON Schema cannot say: semver ranges parse, ids are unique, configuration schemas compile. */
+/** What JSON Schema cannot say: semver ranges parse, ids are unique, configuration schemas compile, method signatures' $refs resolve. */
 function semanticProblems(m: ManifestInput): ManifestProblem[] {
   const problems: ManifestProblem[] = []
   const range = (path: string, value: string) => {
@@ -121,6 +122,7 @@ function semanticProblems(m: ManifestInput): ManifestProblem[] {
       problems.push({ path: `/contributes/configuration/${pointer(key)}`, expected: 'a valid JSON Schema', found: ajv.errorsText(ajv.errors) })
     }
   }
+  problems.push(...methodProblems(m))
   return problems
 }
 

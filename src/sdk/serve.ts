@@ -8,9 +8,11 @@ import { Peer, type PeerOptions } from '../rpc/peer.js'
 import { methodEntries } from '../rpc/peer.js'
 import { Reserved } from '../rpc/wire.js'
 import { invokeWithContext } from '../rpc/invoke.js'
+import { PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import type { CallContext } from '../rpc/types.js'
 import type { LogLevel, MethodContext, PluginContext, PluginDefinition, PluginLogger } from './define.js'
 import { createDirectInvoker, type DirectInvoke } from './direct.js'
+import { throwSite } from './throw-site.js'
 import { contextFor } from './trace.js'
 import { CONFIG_METHOD, PROTOCOL_VERSION, USAGE_METHOD, type ActivateParams, type HelloParams, type HelloResult, type UsageResult } from './protocol.js'
 
@@ -71,7 +73,11 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
     config = (activate.config ?? {}) as Record<string, unknown>
     previousState = activate.state
     logLevel = activate.logLevel ?? 'info'
-    await definition.activate?.(context)
+    try {
+      await definition.activate?.(context)
+    } catch (error) {
+      throw await locatedError(error)
+    }
     return {}
   })
   peer.handle(CONFIG_METHOD, async (params) => {
@@ -100,6 +106,14 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
     })
   }
   return peer
+}
+
+/** The error `activate` threw, its message ending with where in the plugin's files it was thrown; code and data kept. */
+async function locatedError(error: unknown): Promise<unknown> {
+  const site = await throwSite(error)
+  if (!site) return error
+  const e = toPolyplugError(error)
+  return new PolyplugError(e.code, `${e.message} (at ${site.file}:${site.line}:${site.column})`, { cause: error, data: e.data })
 }
 
 function createLogger(peer: Peer): PluginLogger {

@@ -45,12 +45,25 @@ function npmPackage(name: string): boolean {
   }
 }
 
+/** clang names the wasm32 builtins library it links; it exists only with libclang-rt-*-dev-wasm32. */
+function wasmRuntimePresent(): boolean {
+  try {
+    return existsSync(execFileSync('clang', ['--target=wasm32-wasi', '-print-libgcc-file-name'], { encoding: 'utf8' }).trim())
+  } catch {
+    return false
+  }
+}
+
 const cache = new Map<Requirement, boolean>()
 
 export const tools = {
   mosquitto: { name: 'mosquitto (the MQTT broker)', install: 'apt-get install -y mosquitto', present: () => onPath('mosquitto') || existsSync('/usr/sbin/mosquitto') },
   libmosquitto: { name: 'libmosquitto-dev (the C kit\'s mqtt transport)', install: 'apt-get install -y libmosquitto-dev', present: () => existsSync('/usr/include/mosquitto.h') },
-  clang: { name: 'clang and wasm-ld (C to WebAssembly)', install: 'apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32', present: () => onPath('clang') && onPath('wasm-ld') },
+  clang: {
+    name: 'clang, wasm-ld, wasi-libc and the wasm32 compiler runtime (C to WebAssembly)',
+    install: 'apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32',
+    present: () => onPath('clang') && onPath('wasm-ld') && existsSync('/usr/lib/wasm32-wasi/libc.a') && wasmRuntimePresent(),
+  },
   go: { name: 'go', install: 'apt-get install -y golang-go', present: () => onPath('go') },
   chromium: { name: 'chromium (headless browser tests)', install: 'apt-get install -y chromium', present: () => existsSync('/usr/bin/chromium') },
   cargo: { name: 'cargo (the Rust kits)', install: 'apt-get install -y cargo', present: () => onPath('cargo') },

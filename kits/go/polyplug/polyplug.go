@@ -1,7 +1,7 @@
 // Package polyplug is the polyplug sidecar kit for Go: standard library only, written from
 // docs/protocol.md (version 1). Transports stdio, fifo, unix and tcp; length framing; JSON
-// encoding with {"$bytes": base64} as []byte. Each request runs on its own goroutine; $/cancel
-// (and LSP's $/cancelRequest) closes the call's Ctx.Done channel.
+// encoding with {"$bytes": base64} as []byte; streams in both directions (stream.go). Each request
+// runs on its own goroutine; $/cancel (and LSP's $/cancelRequest) closes the call's Ctx.Done channel.
 //
 //	p := polyplug.New()
 //	p.Method("echo", func(ctx *polyplug.Ctx, params []any) (any, error) { return polyplug.Arg(params, 0), nil })
@@ -17,6 +17,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -67,6 +68,7 @@ type Plugin struct {
 	inFlight map[string]*Ctx
 	pending  map[string]chan response
 	nextID   int
+	streams  *streams
 }
 
 type response struct {
@@ -117,7 +119,9 @@ func (c *Ctx) Log(level, message string) { c.plugin.Log(level, message) }
 
 // New makes an empty plugin; add methods with Method, then Run.
 func New() *Plugin {
-	return &Plugin{methods: map[string]Handler{}, inFlight: map[string]*Ctx{}, pending: map[string]chan response{}, maxFrame: 16 << 20}
+	p := &Plugin{methods: map[string]Handler{}, inFlight: map[string]*Ctx{}, pending: map[string]chan response{}, maxFrame: 16 << 20}
+	p.streams = newStreams(p)
+	return p
 }
 
 // Method adds a callable method.
@@ -338,6 +342,10 @@ func fromWire(code int, msg string, data any) *Error {
 }
 
 func (p *Plugin) notification(method string, raw json.RawMessage) {
+	if strings.HasPrefix(method, "$/stream/") {
+		p.streams.receive(method, raw)
+		return
+	}
 	if method != "$/cancel" && method != "$/cancelRequest" {
 		return
 	}
@@ -432,7 +440,7 @@ func (p *Plugin) request(id any, method string, raw json.RawMessage) {
 				reply(nil, NewError("INTERNAL_ERROR", fmt.Sprintf("%s panicked: %v", method, r)))
 			}
 		}()
-		reply(h(ctx, params(raw)))
+		reply(p.streams.serve(h, ctx, params(raw)))
 	}()
 }
 
@@ -460,7 +468,7 @@ func (p *Plugin) hello(params any) (any, error) {
 	if id, ok := m["plugin"].(string); ok {
 		p.ID = id
 	}
-	return map[string]any{"protocol": 1, "id": p.ID, "methods": p.names(), "encodings": []string{"json"}, "token": os.Getenv("POLYPLUG_TOKEN")}, nil
+	return map[string]any{"protocol": 1, "id": p.ID, "methods": p.names(), "encodings": []string{"json"}, "capabilities": []string{"streams"}, "token": os.Getenv("POLYPLUG_TOKEN")}, nil
 }
 
 func (p *Plugin) errorFor(err error, method string) map[string]any {
