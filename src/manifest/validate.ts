@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module'
 import type { Ajv, ErrorObject } from 'ajv'
-import { defaultTransport, kindModule, missingProvisions, placementTraits, placementsWhere, poolTransports, registryVersion, remoteSchemes, remoteTransports, transportsFor, transportsProviding } from '../registry/index.js'
+import { defaultTransport, kindModule, missingProvisions, placementTraits, placementsWhere, poolTransports, remoteSchemes, remoteTransports, transportsFor, transportsProviding } from '../registry/index.js'
 import { ErrorCodes, PolyplugError } from '../rpc/errors.js'
 import { closest } from '../rpc/suggest.js'
 import { manifestChecker } from './checker.js'
