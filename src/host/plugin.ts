@@ -13,6 +13,8 @@ import type { PoolView } from '../registry/types.js'
 import { polyplugProtocol } from '../placement/protocol.js'
 import { launcherFor } from '../placement/registry.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
+import { BINARY_CAPABILITY, binaryJsonCodec, jsonReadingAttachments, mayAttach } from '../rpc/attachments.js'
+import { jsonCodec } from '../rpc/codec.js'
 import { Peer } from '../rpc/peer.js'
 import { isStreamSource } from '../rpc/stream.js'
 import type { CallOptions } from '../rpc/types.js'
@@ -368,9 +370,12 @@ export class PluginRuntime {
         log: (level, message) => this.#options.logger({ level, plugin: this.id, message }),
       })
       const t1 = performance.now()
-      const peer = this.#connect(launched)
-      if (!protocolOf({ launched }).handshake) return this.#startedWithoutHandshake(launched, peer, reason, t1 - t0)
-      const hello = await peer.call<HelloResult>(Reserved.hello, this.#helloParams() as unknown as Record<string, unknown>, {
+      const handshake = protocolOf({ launched }).handshake
+      // Bytes as attachments (docs/protocol.md §4.1): offered in $/hello, read from then on, sent once accepted.
+      const attach = handshake && mayAttach(launched.channel, launched.codec ?? jsonCodec)
+      const peer = this.#connect(launched, attach)
+      if (!handshake) return this.#startedWithoutHandshake(launched, peer, reason, t1 - t0)
+      const hello = await peer.call<HelloResult>(Reserved.hello, this.#helloParams(attach) as unknown as Record<string, unknown>, {
         timeout: startTimeout,
       }).catch((error: unknown) => {
         throw toPolyplugError(error).code === ErrorCodes.RPC_TIMEOUT
@@ -383,6 +388,7 @@ export class PluginRuntime {
       if (launched.token !== undefined && hello.token !== launched.token) {
         throw new PolyplugError(ErrorCodes.PERMISSION_DENIED, 'the plugin answered $/hello without the launch token', { plugin: this.id })
       }
+      if (attach && hello.capabilities?.includes(BINARY_CAPABILITY)) peer.setCodec(binaryJsonCodec)
       this.#serveHost(peer) // only now: nothing is served to a peer that has not proven itself
       const params = { config, reason, logLevel: this.#options.logLevel ?? 'info', ...(handoff === undefined ? {} : { state: handoff }) }
       await peer.call(Reserved.activate, params, { timeout: startTimeout }).catch((error: unknown) => {
@@ -419,16 +425,19 @@ export class PluginRuntime {
     return session
   }
 
-  #helloParams(): HelloParams {
-    return { protocol: [PROTOCOL_VERSION], plugin: this.id, host: { name: 'polyplug', version: HOST_VERSION, pid: process.pid }, encodings: ['json', 'msgpack'] }
+  #helloParams(attach: boolean): HelloParams {
+    const params: HelloParams = { protocol: [PROTOCOL_VERSION], plugin: this.id, host: { name: 'polyplug', version: HOST_VERSION, pid: process.pid }, encodings: ['json', 'msgpack'] }
+    if (attach) params.capabilities = [BINARY_CAPABILITY]
+    return params
   }
 
-  #connect(launched: Launched): Peer {
+  #connect(launched: Launched, attach: boolean): Peer {
     const timeout = this.#callTimeoutMs
+    const codec = attach ? jsonReadingAttachments : launched.codec
     const peer = new Peer(launched.channel, {
       name: this.id,
       timeout,
-      ...(launched.codec ? { codec: launched.codec } : {}),
+      ...(codec ? { codec } : {}),
       cancelMethod: protocolOf({ launched }).cancelMethod,
       onProtocolError: (error) => this.#options.logger({ level: 'warn', plugin: this.id, message: `protocol: ${error.code}: ${error.message}` }),
     })
