@@ -7,6 +7,7 @@
  * (ndjson framing) the host does not offer it and base64 `$bytes` still round-trips.
  */
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -27,7 +28,11 @@ const taps = new Map<string, WireLog>(TRANSPORTS.map((name) => [name, registerTa
 interface Kit {
   name: string
   requirement?: Parameters<typeof requires>[0]
-  manifest(dir: string): Record<string, unknown>
+  /** Transports the kit speaks; default all. */
+  transports?: readonly string[]
+  /** Builds what the plugins run, once, into `root`. */
+  build?(root: string): void
+  manifest(dir: string, root: string): Record<string, unknown>
 }
 
 const KITS: Kit[] = [
@@ -40,7 +45,16 @@ const KITS: Kit[] = [
     requirement: tools.python3,
     manifest: (dir) => ({ kind: 'exec', entry: relative(dir, join(shared, 'conformance.py')), sidecar: { command: ['python3', relative(dir, join(shared, 'conformance.py'))] } }),
   },
+  {
+    name: 'go',
+    requirement: tools.go,
+    transports: ['stdio', 'fifo', 'unix', 'tcp'],
+    build: (root) => void execFileSync('go', ['build', '-o', join(root, 'go-conformance'), './examples'], { cwd: join(examplesDir, '..', 'kits', 'go'), stdio: 'inherit' }),
+    manifest: (dir, root) => ({ kind: 'exec', entry: relative(dir, join(root, 'go-conformance')), sidecar: { command: [relative(dir, join(root, 'go-conformance'))] } }),
+  },
 ]
+
+const usable = (kit: Kit) => !kit.requirement || requires(kit.requirement) === false
 
 /** Head of a message with attachments: its JSON text and its attachment area; undefined for plain JSON. */
 function readAttached(body: Buffer): { json: string; area: Buffer } | undefined {
@@ -72,17 +86,18 @@ describe('binary payloads travel as bytes', () => {
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'polyplug-binary-'))
-    for (const kit of KITS) {
-      for (const transport of TRANSPORTS) {
+    for (const kit of KITS.filter(usable)) {
+      kit.build?.(root)
+      for (const transport of kit.transports ?? TRANSPORTS) {
         const id = `bin-${kit.name}-${transport}`
         const dir = join(root, id)
         await mkdir(dir)
-        await writeFile(join(dir, 'polyplug.json'), JSON.stringify({ id, version: '1.0.0', placement: 'process', transport: `tap-${transport}`, ...kit.manifest(dir) }))
+        await writeFile(join(dir, 'polyplug.json'), JSON.stringify({ id, version: '1.0.0', placement: 'process', transport: `tap-${transport}`, ...kit.manifest(dir, root) }))
       }
     }
     const dir = join(root, 'bin-js-ndjson')
     await mkdir(dir)
-    await writeFile(join(dir, 'polyplug.json'), JSON.stringify({ id: 'bin-js-ndjson', version: '1.0.0', placement: 'process', transport: 'tap-stdio', sidecar: { framing: 'ndjson' }, ...KITS[0]!.manifest(dir) }))
+    await writeFile(join(dir, 'polyplug.json'), JSON.stringify({ id: 'bin-js-ndjson', version: '1.0.0', placement: 'process', transport: 'tap-stdio', sidecar: { framing: 'ndjson' }, ...KITS[0]!.manifest(dir, root) }))
     host = await createHost({ plugins: [root], logger: () => {} })
   })
 
@@ -92,7 +107,7 @@ describe('binary payloads travel as bytes', () => {
   })
 
   for (const kit of KITS) {
-    for (const transport of TRANSPORTS) {
+    for (const transport of kit.transports ?? TRANSPORTS) {
       it(`${kit.name} kit over ${transport}: 0 B, 1 B, 64 KiB and 1 MiB echo exactly, as raw bytes both ways; 16 MiB is FRAME_TOO_LARGE`, { skip: kit.requirement ? requires(kit.requirement) : false, timeout: 120_000 }, async () => {
         const log = taps.get(transport)!
         const plugin = host.plugin(`bin-${kit.name}-${transport}`)
