@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node.js'
 import { createHost } from '../../src/host/host.js'
 import { silentLogger } from '../../src/host/log.js'
+import { encodeWithAttachments } from '../../src/rpc/attachments.js'
 import { jsonCodec } from '../../src/rpc/codec.js'
 import { msgpackCodec } from '../../src/rpc/msgpack.js'
 import { transportModule } from '../../src/registry/index.js'
@@ -69,7 +70,10 @@ export async function run(): Promise<BenchRow[]> {
   // What polyplug puts on the wire for echo(1): the raw child echoes the same number of bytes.
   const small = jsonCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
   const big = new Uint8Array(MiB).map((_, i) => i & 255)
-  const bigFrame = jsonCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [big] })
+  // The Node carrier agrees on attachments (docs/protocol.md §4.1): its frame is the JSON head and
+  // the raw MiB. The C and Rust kits still send base64 `$bytes`: their raw child echoes that frame.
+  const bigFrame = Buffer.concat(encodeWithAttachments({ jsonrpc: '2.0', id: 1, method: 'echo', params: [big] }))
+  const bigBase64Frame = jsonCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [big] })
   try {
     for (const name of TRANSPORTS) {
       const plugin = host.plugin(`echo-process-${name}`)
@@ -94,7 +98,7 @@ export async function run(): Promise<BenchRow[]> {
       try {
         const [p, b] = await compare([() => plugin.call('echo', [1]), () => raw.call(small)])
         rows.push(row({ name: `sidecar ${kind} stdio echo`, kind: `exec (${kind})`, placement: 'process', transport: 'stdio', polyplug: p!, baseline: b! }))
-        const [pb, bb] = await compare([() => plugin.call('echo', [big]), () => raw.call(bigFrame)], { batch: 5, rounds: 7, warmup: 5 })
+        const [pb, bb] = await compare([() => plugin.call('echo', [big]), () => raw.call(bigBase64Frame)], { batch: 5, rounds: 7, warmup: 5 })
         rows.push(row({ name: `sidecar ${kind} stdio 1 MiB echo`, kind: `exec (${kind})`, placement: 'process', transport: 'stdio', metric: '1MiB-echo', polyplug: pb!, baseline: bb! }))
       } finally {
         await raw.close()
