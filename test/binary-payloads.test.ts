@@ -46,6 +46,21 @@ const KITS: Kit[] = [
     manifest: (dir) => ({ kind: 'exec', entry: relative(dir, join(shared, 'conformance.py')), sidecar: { command: ['python3', relative(dir, join(shared, 'conformance.py'))] } }),
   },
   {
+    name: 'c',
+    requirement: tools.gcc,
+    transports: ['stdio', 'fifo', 'unix', 'tcp'],
+    manifest: (dir) => ({ kind: 'exec', entry: relative(dir, join(shared, 'bin', 'c-conformance')), sidecar: { command: [relative(dir, join(shared, 'bin', 'c-conformance'))] } }),
+  },
+  {
+    name: 'rust',
+    requirement: tools.cargo,
+    transports: ['stdio', 'fifo', 'unix', 'tcp'],
+    manifest: (dir) => {
+      const program = relative(dir, join(examplesDir, '..', 'kits', 'rust-sidecar', 'target', 'release', 'rust-conformance'))
+      return { kind: 'exec', entry: program, sidecar: { command: [program] } }
+    },
+  },
+  {
     name: 'go',
     requirement: tools.go,
     transports: ['stdio', 'fifo', 'unix', 'tcp'],

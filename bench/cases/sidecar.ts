@@ -70,10 +70,8 @@ export async function run(): Promise<BenchRow[]> {
   // What polyplug puts on the wire for echo(1): the raw child echoes the same number of bytes.
   const small = jsonCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
   const big = new Uint8Array(MiB).map((_, i) => i & 255)
-  // The Node carrier agrees on attachments (docs/protocol.md §4.1): its frame is the JSON head and
-  // the raw MiB. The C and Rust kits still send base64 `$bytes`: their raw child echoes that frame.
+  // Every kit here agrees on attachments (docs/protocol.md §4.1): the frame is the JSON head and the raw MiB.
   const bigFrame = Buffer.concat(encodeWithAttachments({ jsonrpc: '2.0', id: 1, method: 'echo', params: [big] }))
-  const bigBase64Frame = jsonCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [big] })
   try {
     for (const name of TRANSPORTS) {
       const plugin = host.plugin(`echo-process-${name}`)
@@ -98,7 +96,7 @@ export async function run(): Promise<BenchRow[]> {
       try {
         const [p, b] = await compare([() => plugin.call('echo', [1]), () => raw.call(small)])
         rows.push(row({ name: `sidecar ${kind} stdio echo`, kind: `exec (${kind})`, placement: 'process', transport: 'stdio', polyplug: p!, baseline: b! }))
-        const [pb, bb] = await compare([() => plugin.call('echo', [big]), () => raw.call(bigBase64Frame)], { batch: 5, rounds: 7, warmup: 5 })
+        const [pb, bb] = await compare([() => plugin.call('echo', [big]), () => raw.call(bigFrame)], { batch: 5, rounds: 7, warmup: 5 })
         rows.push(row({ name: `sidecar ${kind} stdio 1 MiB echo`, kind: `exec (${kind})`, placement: 'process', transport: 'stdio', metric: '1MiB-echo', polyplug: pb!, baseline: bb! }))
       } finally {
         await raw.close()
