@@ -18,6 +18,11 @@ import { rejectsWithCode } from './support/assert-code.js'
 import { examplesDir } from './support/paths.js'
 import { requires, tools } from './support/requires.js'
 import { registerTap, type WireLog } from './support/wire-tap.js'
+import { PassThrough } from 'node:stream'
+import { encodeFrame, FrameDecoder } from '../src/framing/framing.js'
+import { binaryJsonCodec, encodeWithAttachments, jsonReadingAttachments } from '../src/rpc/attachments.js'
+import { Peer } from '../src/rpc/peer.js'
+import { streamChannel } from '../src/transports/stream.js'
 
 const TRANSPORTS = ['stdio', 'fifo', 'unix', 'tcp', 'shm'] as const
 const SIZES = [0, 1, 64 * 1024, 1024 * 1024]
@@ -162,4 +167,59 @@ describe('binary payloads travel as bytes', () => {
     assert.equal(readAttached(request), undefined, 'a plain JSON frame')
     assert.ok(request.toString().includes(`{"$bytes":"${payload.toString('base64')}"}`), 'the payload is base64 inside $bytes')
   })
+})
+
+describe('messages with attachments, read by the Node peer', () => {
+  /** A peer reading attachments behind a length-framed stream; `answers()` decodes what it wrote back. */
+  function open() {
+    const incoming = new PassThrough()
+    const outgoing = new PassThrough()
+    const decoder = new FrameDecoder('length')
+    const written: unknown[] = []
+    outgoing.on('data', (chunk: Buffer) => written.push(...decoder.push(chunk).map((body) => binaryJsonCodec.decode(body))))
+    const peer = new Peer(streamChannel(incoming, outgoing), { codec: jsonReadingAttachments })
+    peer.handle('echo', (params) => params)
+    const send = (body: Uint8Array) => incoming.write(Buffer.concat(encodeFrame('length', body)))
+    return { peer, send, written }
+  }
+  const head = (json: string, area: Buffer) => {
+    const text = Buffer.from(json)
+    const out = Buffer.alloc(5 + text.length)
+    out.writeUInt32BE(text.length, 1)
+    text.copy(out, 5)
+    return Buffer.concat([out, area])
+  }
+  const until = async (test: () => boolean) => {
+    for (let i = 0; i < 500 && !test(); i++) await new Promise((resolve) => setImmediate(resolve))
+    assert.ok(test(), 'the peer answered')
+  }
+
+  it('a well-formed one is read, its bytes views of the frame; the answer goes back plain until attachments are agreed', async () => {
+    const { peer, send, written } = open()
+    send(Buffer.concat(encodeWithAttachments({ jsonrpc: '2.0', id: 1, method: 'echo', params: [new Uint8Array([1, 2, 3]), { b: new Uint8Array([4]) }] })))
+    await until(() => written.length === 1)
+    assert.deepEqual(written[0], { jsonrpc: '2.0', id: 1, result: [new Uint8Array([1, 2, 3]), { b: new Uint8Array([4]) }] })
+    await peer.close()
+  })
+
+  for (const [what, body] of [
+    ['a head shorter than 5 bytes', Buffer.from([0, 0, 0])],
+    ['a JSON length past the end', head('{}', Buffer.alloc(0)).fill(0xff, 1, 5)],
+    ['a reference past the attachment area', head('{"jsonrpc":"2.0","id":2,"method":"echo","params":[{"$bin":[2,5]}]}', Buffer.from([1, 2, 3]))],
+    ['a negative offset', head('{"jsonrpc":"2.0","id":3,"method":"echo","params":[{"$bin":[-1,1]}]}', Buffer.from([1]))],
+    ['a reference that is not [offset, length]', head('{"jsonrpc":"2.0","id":4,"method":"echo","params":[{"$bin":"AA"}]}', Buffer.from([1]))],
+    ['invalid UTF-8 in the JSON text', head('\u00ff', Buffer.alloc(0)).fill(0xff, 5)],
+  ] as const) {
+    it(`${what} is PARSE_ERROR, answered with id null, and the peer goes on`, async () => {
+      const { peer, send, written } = open()
+      send(body)
+      await until(() => written.length === 1)
+      assert.deepEqual((written[0] as { id: unknown; error: { code: number } }).id, null)
+      assert.equal((written[0] as { error: { code: number } }).error.code, -32700)
+      send(Buffer.from('{"jsonrpc":"2.0","id":9,"method":"echo","params":["after"]}'))
+      await until(() => written.length === 2)
+      assert.deepEqual(written[1], { jsonrpc: '2.0', id: 9, result: ['after'] })
+      await peer.close()
+    })
+  }
 })
