@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node.js'
 import { createHost } from '../../src/host/host.js'
 import { silentLogger } from '../../src/host/log.js'
+import { encodeWithAttachments } from '../../src/rpc/attachments.js'
 import { jsonCodec } from '../../src/rpc/codec.js'
 import { msgpackCodec } from '../../src/rpc/msgpack.js'
 import { transportModule } from '../../src/registry/index.js'
@@ -69,7 +70,8 @@ export async function run(): Promise<BenchRow[]> {
   // What polyplug puts on the wire for echo(1): the raw child echoes the same number of bytes.
   const small = jsonCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
   const big = new Uint8Array(MiB).map((_, i) => i & 255)
-  const bigFrame = jsonCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [big] })
+  // Every kit here agrees on attachments (docs/protocol.md §4.1): the frame is the JSON head and the raw MiB.
+  const bigFrame = Buffer.concat(encodeWithAttachments({ jsonrpc: '2.0', id: 1, method: 'echo', params: [big] }))
   try {
     for (const name of TRANSPORTS) {
       const plugin = host.plugin(`echo-process-${name}`)

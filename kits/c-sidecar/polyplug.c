@@ -466,7 +466,13 @@ static struct {
   pending calls[MAX_NESTING];
   int ncalls;
   long next_id;
+  int binary; /* $/hello agreed on bytes as attachments (docs/protocol.md §4.1) */
 } S;
+
+/* bytes as attachments (docs/protocol.md §4.1), at the end of this file */
+static int pp_attach_split(const char *body, size_t n, const char **json, size_t *json_n, const unsigned char **area, size_t *area_n);
+static pp_value *pp_attach_resolve(const pp_value *v, const unsigned char *area, size_t area_n);
+static char *pp_attach_serialize(const pp_value *msg, size_t *n);
 
 static void die(int status, const char *why) {
   if (why) fprintf(stderr, "polyplug: %s\n", why);
@@ -501,7 +507,7 @@ static void write_all(const char *p, size_t n) {
 /** Frames and writes one message. A message over the frame limit becomes an error answer instead. */
 static void send_value(const pp_value *msg) {
   size_t n;
-  char *body = pp_serialize(msg, &n);
+  char *body = S.binary ? pp_attach_serialize(msg, &n) : pp_serialize(msg, &n);
   if (!body) die(1, "out of memory");
   if (n > S.max_frame) {
     free(body);
@@ -750,7 +756,15 @@ static void handle_request(const pp_value *id, const char *method, const pp_valu
     pp_set(r, "id", pp_string(S.id));
     pp_set(r, "methods", names);
     pp_set(r, "encodings", pp_push(pp_array(), pp_string("json")));
-    pp_set(r, "capabilities", pp_push(pp_array(), pp_string("streams")));
+    pp_value *capabilities = pp_push(pp_array(), pp_string("streams"));
+    /* bytes as attachments: on a byte stream whose framing carries any byte */
+    const pp_value *offered = pp_get(params, "capabilities");
+    for (size_t i = 0; offered && offered->type == PP_ARRAY && i < offered->count; i++) {
+      const pp_value *c = offered->items[i];
+      if (c->type == PP_STRING && strcmp(c->str, "binary") == 0 && !S.mt && S.framing != F_NDJSON) S.binary = 1;
+    }
+    if (S.binary) pp_push(capabilities, pp_string("binary"));
+    pp_set(r, "capabilities", capabilities);
     pp_set(r, "token", pp_string(S.token));
     send_result(id, r);
     return;
@@ -805,9 +819,20 @@ static void handle_request(const pp_value *id, const char *method, const pp_valu
 
 static void dispatch(char *body, size_t n) {
   pp_value *msg;
-  int r = pp_parse(body, n, &msg);
+  const char *json;
+  size_t json_n, area_n;
+  const unsigned char *area;
+  int attached = pp_attach_split(body, n, &json, &json_n, &area, &area_n);
+  if (attached < 0) { send_error(NULL, "PARSE_ERROR", "malformed message with attachments", NULL); return; }
+  int r = pp_parse(json, json_n, &msg);
   if (r == PP_EDEPTH) { send_error(NULL, "MESSAGE_TOO_DEEP", "message nested deeper than 64 levels", NULL); return; }
   if (r != PP_OK) { send_error(NULL, "PARSE_ERROR", "the frame is not valid JSON", NULL); return; }
+  if (attached) {
+    pp_value *resolved = pp_attach_resolve(msg, area, area_n);
+    pp_free(msg);
+    if (!resolved) { send_error(NULL, "PARSE_ERROR", "an attachment reference lies outside the attachment area", NULL); return; }
+    msg = resolved;
+  }
   const pp_value *id = pp_get(msg, "id");
   const pp_value *method = pp_get(msg, "method");
   const pp_value *version = pp_get(msg, "jsonrpc");
@@ -1036,4 +1061,108 @@ int pp_run(const pp_plugin *plugin) {
     die(2, "unsupported POLYPLUG_TRANSPORT");
   }
   for (;;) pump(-1);
+}
+
+/* ------------------------------------------------------------------ bytes as attachments
+ * docs/protocol.md §4.1: once $/hello agreed on "binary", a message holding bytes is
+ *   0x00 | J (u32 big-endian) | J bytes of JSON | attachment area
+ * with every byte string {"$bin":[offset,length]} in the JSON. Built on the public value API. */
+
+static int pp_attach_split(const char *body, size_t n, const char **json, size_t *json_n, const unsigned char **area, size_t *area_n) {
+  *json = body;
+  *json_n = n;
+  *area = NULL;
+  *area_n = 0;
+  if (n == 0 || body[0] != 0x00) return 0;
+  if (n < 5) return -1;
+  const unsigned char *u = (const unsigned char *)body;
+  size_t j = (size_t)u[1] << 24 | (size_t)u[2] << 16 | (size_t)u[3] << 8 | (size_t)u[4];
+  if (j > n - 5) return -1;
+  *json = body + 5;
+  *json_n = j;
+  *area = u + 5 + j;
+  *area_n = n - 5 - j;
+  return 1;
+}
+
+static int is_ref(const pp_value *v) {
+  return v && v->type == PP_OBJECT && v->count == 1 && strcmp(v->keys[0], "$bin") == 0;
+}
+
+static int index_of(const pp_value *v, double *out) {
+  if (!v || v->type != PP_NUMBER || v->number < 0 || v->number != floor(v->number) || v->number > 9007199254740992.0) return 0;
+  *out = v->number;
+  return 1;
+}
+
+static pp_value *pp_attach_resolve(const pp_value *v, const unsigned char *area, size_t area_n) {
+  if (!v) return NULL;
+  if (is_ref(v)) {
+    const pp_value *ref = v->items[0];
+    double off, len;
+    if (!ref || ref->type != PP_ARRAY || ref->count != 2 || !index_of(ref->items[0], &off) || !index_of(ref->items[1], &len)) return NULL;
+    if (off + len > (double)area_n) return NULL;
+    return pp_bytes(area + (size_t)off, (size_t)len);
+  }
+  if (v->type != PP_ARRAY && v->type != PP_OBJECT) return pp_clone(v);
+  pp_value *c = v->type == PP_ARRAY ? pp_array() : pp_object();
+  for (size_t i = 0; c && i < v->count; i++) {
+    pp_value *item = pp_attach_resolve(v->items[i], area, area_n);
+    if (!item) { pp_free(c); return NULL; }
+    if (v->type == PP_ARRAY) pp_push(c, item);
+    else pp_set(c, v->keys[i], item);
+  }
+  return c;
+}
+
+typedef struct { const pp_value **items; size_t count, cap, bytes; int oom; } parts;
+
+/* A copy of `v` whose byte strings are {"$bin":[offset,length]}, their values listed in `p`. */
+static pp_value *refs(const pp_value *v, parts *p) {
+  if (!v) return pp_null();
+  if (v->type == PP_BYTES) {
+    if (p->count == p->cap) {
+      size_t cap = p->cap ? p->cap * 2 : 8;
+      const pp_value **items = realloc(p->items, cap * sizeof *items);
+      if (!items) { p->oom = 1; return NULL; }
+      p->items = items;
+      p->cap = cap;
+    }
+    p->items[p->count++] = v;
+    pp_value *ref = pp_push(pp_push(pp_array(), pp_number((double)p->bytes)), pp_number((double)v->len));
+    p->bytes += v->len;
+    return pp_set(pp_object(), "$bin", ref);
+  }
+  if (v->type != PP_ARRAY && v->type != PP_OBJECT) return pp_clone(v);
+  pp_value *c = v->type == PP_ARRAY ? pp_array() : pp_object();
+  for (size_t i = 0; c && i < v->count; i++) {
+    pp_value *item = refs(v->items[i], p);
+    if (v->type == PP_ARRAY) pp_push(c, item);
+    else pp_set(c, v->keys[i], item);
+  }
+  return c;
+}
+
+static char *pp_attach_serialize(const pp_value *msg, size_t *n) {
+  parts p = {0};
+  pp_value *shadow = refs(msg, &p);
+  if (!shadow || p.oom) { pp_free(shadow); free(p.items); return NULL; }
+  if (p.count == 0) { pp_free(shadow); free(p.items); return pp_serialize(msg, n); }
+  size_t j;
+  char *json = pp_serialize(shadow, &j);
+  pp_free(shadow);
+  char *body = json ? malloc(5 + j + p.bytes) : NULL;
+  if (!body) { free(json); free(p.items); return NULL; }
+  body[0] = 0x00;
+  body[1] = (char)(j >> 24); body[2] = (char)(j >> 16); body[3] = (char)(j >> 8); body[4] = (char)j;
+  memcpy(body + 5, json, j);
+  size_t at = 5 + j;
+  for (size_t i = 0; i < p.count; i++) {
+    memcpy(body + at, p.items[i]->str, p.items[i]->len);
+    at += p.items[i]->len;
+  }
+  free(json);
+  free(p.items);
+  *n = at;
+  return body;
 }

@@ -57,6 +57,7 @@ export function normalizeChannel(raw: RawChannel): Channel {
 
   const channel: Channel = {
     carries: raw.carries,
+    ...(raw.binary ? { binary: true } : {}),
     get closed() {
       return closed
     },

@@ -15,11 +15,13 @@ export interface HelloRequest {
   /** The secret the launcher gave the plugin; its answer must carry it. */
   token?: string | undefined
   timeoutMs: number
+  /** What the host offers (`binary`: bytes as attachments, docs/protocol.md §4.1). */
+  capabilities?: string[]
 }
 
 /** Sends `$/hello` and checks the answer: PLUGIN_START_TIMEOUT, PROTOCOL_MISMATCH, or PERMISSION_DENIED without the token. */
-export async function hello(peer: Peer, { id, token, timeoutMs }: HelloRequest): Promise<HelloResult> {
-  const answer = await peer.call<HelloResult>(Reserved.hello, helloParams(id) as unknown as Record<string, unknown>, { timeout: timeoutMs }).catch((error: unknown) => {
+export async function hello(peer: Peer, { id, token, timeoutMs, capabilities }: HelloRequest): Promise<HelloResult> {
+  const answer = await peer.call<HelloResult>(Reserved.hello, helloParams(id, capabilities) as unknown as Record<string, unknown>, { timeout: timeoutMs }).catch((error: unknown) => {
     throw toPolyplugError(error).code === ErrorCodes.RPC_TIMEOUT
       ? new PolyplugError(ErrorCodes.PLUGIN_START_TIMEOUT, `no handshake within ${timeoutMs} ms`, { plugin: id })
       : error
@@ -33,8 +35,8 @@ export async function hello(peer: Peer, { id, token, timeoutMs }: HelloRequest):
   return answer
 }
 
-function helloParams(id: string): HelloParams {
-  return { protocol: [PROTOCOL_VERSION], plugin: id, host: { name: 'polyplug', version: HOST_VERSION, pid: process.pid }, encodings: ['json', 'msgpack'] }
+function helloParams(id: string, capabilities: string[] | undefined): HelloParams {
+  return { protocol: [PROTOCOL_VERSION], plugin: id, host: { name: 'polyplug', version: HOST_VERSION, pid: process.pid }, encodings: ['json', 'msgpack'], ...(capabilities ? { capabilities } : {}) }
 }
 
 export interface ActivateRequest {

@@ -13,6 +13,8 @@ import { placementTraits } from '../registry/index.js'
 import { polyplugProtocol } from '../placement/protocol.js'
 import { launcherFor } from '../placement/registry.js'
 import { ErrorCodes, PolyplugError, toPolyplugError } from '../rpc/errors.js'
+import { BINARY_CAPABILITY, binaryJsonCodec, jsonReadingAttachments, mayAttach } from '../rpc/attachments.js'
+import { jsonCodec } from '../rpc/codec.js'
 import { Peer } from '../rpc/peer.js'
 import { isStreamSource } from '../rpc/stream.js'
 import type { CallOptions } from '../rpc/types.js'
@@ -283,9 +285,13 @@ export class PluginRuntime {
       const config = this.#options.config() // CONFIG_INVALID before anything is launched
       launched = await this.#launch()
       const loadMs = performance.now() - t0
-      const session = { launched, peer: this.#connect(launched) }
-      if (!protocolOf(session).handshake) return this.#startedWithoutHandshake(session, reason, loadMs)
-      const hello = await this.#hello(session)
+      const handshake = protocolOf({ launched }).handshake
+      // Bytes as attachments (docs/protocol.md §4.1): offered in $/hello, read from then on, sent once accepted.
+      const attach = handshake && mayAttach(launched.channel, launched.codec ?? jsonCodec)
+      const session = { launched, peer: this.#connect(launched, attach) }
+      if (!handshake) return this.#startedWithoutHandshake(session, reason, loadMs)
+      const hello = await this.#hello(session, attach)
+      if (attach && hello.capabilities?.includes(BINARY_CAPABILITY)) session.peer.setCodec(binaryJsonCodec)
       this.#serveHost(session.peer) // only now: nothing is served to a peer that has not proven itself
       await this.#activatePlugin(session, config, reason, handoff)
       const activateMs = performance.now() - t0 - loadMs
@@ -318,9 +324,9 @@ export class PluginRuntime {
     })
   }
 
-  /** `$/hello`: the protocol version, and the launch token where the launcher set one. */
-  #hello({ launched, peer }: Session): Promise<HelloResult> {
-    return hello(peer, { id: this.id, token: launched.token, timeoutMs: this.#startTimeoutMs })
+  /** `$/hello`: the protocol version, the launch token where the launcher set one, and the offer of attachments. */
+  #hello({ launched, peer }: Session, attach: boolean): Promise<HelloResult> {
+    return hello(peer, { id: this.id, token: launched.token, timeoutMs: this.#startTimeoutMs, ...(attach ? { capabilities: [BINARY_CAPABILITY] } : {}) })
   }
 
   /** `$/activate`: the plugin's settings, the activation event, the log level, and a reload's handoff. */
@@ -363,12 +369,13 @@ export class PluginRuntime {
     return this.manifest.limits?.startTimeoutMs ?? this.#options.startTimeoutMs
   }
 
-  #connect(launched: Launched): Peer {
+  #connect(launched: Launched, attach: boolean): Peer {
     const timeout = this.#callTimeoutMs
+    const codec = attach ? jsonReadingAttachments : launched.codec
     const peer = new Peer(launched.channel, {
       name: this.id,
       timeout,
-      ...(launched.codec ? { codec: launched.codec } : {}),
+      ...(codec ? { codec } : {}),
       cancelMethod: protocolOf({ launched }).cancelMethod,
       onProtocolError: (error) => this.#options.logger({ level: 'warn', plugin: this.id, message: `protocol: ${error.code}: ${error.message}` }),
     })

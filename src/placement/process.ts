@@ -254,6 +254,7 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
   })
   const channel = normalizeChannel({
     carries: inner.carries,
+    ...(inner.binary ? { binary: true } : {}),
     open(sink) {
       inner.onMessage((message) => sink.message(message))
       inner.onClose((error) => {

@@ -10,8 +10,17 @@ export type CodecName = 'json' | 'msgpack'
 
 export interface Codec {
   readonly name: CodecName
-  encode(message: unknown): Uint8Array
+  /**
+   * One message: its bytes, or parts whose concatenation is the message (JSON with attachments,
+   * src/rpc/attachments.ts; sent only to a channel that is `binary`, which writes them at once).
+   */
+  encode(message: unknown): Uint8Array | Uint8Array[]
   decode(bytes: Uint8Array): unknown
+}
+
+/** A codec that always encodes a message as one Uint8Array. */
+export interface WholeCodec extends Codec {
+  encode(message: unknown): Uint8Array
 }
 
 const BYTES_TAG = '$bytes'
@@ -61,6 +70,11 @@ function replacer(this: Record<string, unknown>, key: string, value: unknown): u
 }
 
 function reviver(_key: string, value: unknown): unknown {
+  return reviveBytes(value)
+}
+
+/** The bytes a `{"$bytes": "<base64>"}` object stands for; any other value as it is. */
+export function reviveBytes(value: unknown): unknown {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     const tagged = (value as Record<string, unknown>)[BYTES_TAG]
     if (typeof tagged === 'string' && Object.keys(value).length === 1) return base64ToBytes(tagged)
@@ -80,7 +94,7 @@ export function parse(text: string): unknown {
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
-export const jsonCodec: Codec = {
+export const jsonCodec: WholeCodec = {
   name: 'json',
   encode: (message) => encoder.encode(stringify(message)),
   decode(bytes) {

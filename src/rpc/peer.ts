@@ -278,7 +278,7 @@ export class Peer {
     let size = 0
     if (channel.carries !== 'structured-clone') {
       const bytes = channel.carries === 'text' ? stringify(message) : this.#codec.encode(message)
-      size = typeof bytes === 'string' ? bytes.length : bytes.byteLength
+      size = typeof bytes === 'string' ? bytes.length : Array.isArray(bytes) ? byteLength(bytes) : bytes.byteLength
       if (size > this.#maxBytes) {
         throw this.#error(ErrorCodes.FRAME_TOO_LARGE, `message of ${size} bytes exceeds the limit of ${this.#maxBytes}`)
       }
@@ -530,6 +530,12 @@ class LazyAbort {
     this.#reason = reason
     this.#controller?.abort(reason)
   }
+}
+
+function byteLength(parts: Uint8Array[]): number {
+  let size = 0
+  for (const part of parts) size += part.byteLength
+  return size
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

@@ -4,6 +4,8 @@
  * Placement-independent: inline, worker and process carriers all call `servePlugin`.
  */
 import type { Channel } from '../channels/channel.js'
+import { BINARY_CAPABILITY, binaryJsonCodec, jsonReadingAttachments, mayAttach } from '../rpc/attachments.js'
+import { jsonCodec } from '../rpc/codec.js'
 import { Peer, type PeerOptions } from '../rpc/peer.js'
 import { methodEntries } from '../rpc/peer.js'
 import { Reserved } from '../rpc/wire.js'
@@ -29,7 +31,9 @@ export interface ServeOptions extends Omit<PeerOptions, 'name'> {
 }
 
 export function servePlugin(channel: Channel, definition: PluginDefinition, options: ServeOptions): Peer {
-  const peer = new Peer(channel, { ...options, name: options.id })
+  // Bytes as attachments (docs/protocol.md §4.1): read in either form; sent once the host offered them.
+  const attach = mayAttach(channel, options.codec ?? jsonCodec)
+  const peer = new Peer(channel, { ...options, name: options.id, ...(attach ? { codec: jsonReadingAttachments } : {}) })
   let config: Record<string, unknown> = {}
   let previousState: unknown
   let logLevel: LogLevel = 'info'
@@ -59,12 +63,14 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
     if (!versions.includes(PROTOCOL_VERSION)) {
       throw Object.assign(new Error(`host speaks protocol ${versions.join(', ')}, plugin speaks ${PROTOCOL_VERSION}`), { code: 'PROTOCOL_MISMATCH' })
     }
+    const binary = attach && (hello.capabilities ?? []).includes(BINARY_CAPABILITY)
+    if (binary) peer.setCodec(binaryJsonCodec)
     return {
       protocol: PROTOCOL_VERSION,
       id: options.id,
       methods: methodEntries(definition.methods).map(([name]) => name),
       encodings: options.codec ? [options.codec.name] : ['json', 'msgpack'],
-      capabilities: [...(definition.capabilities ?? ['streams'])],
+      capabilities: [...(definition.capabilities ?? ['streams']), ...(binary ? [BINARY_CAPABILITY] : [])],
       ...(token ? { token } : {}),
     }
   })

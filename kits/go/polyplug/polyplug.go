@@ -1,6 +1,7 @@
 // Package polyplug is the polyplug sidecar kit for Go: standard library only, written from
 // docs/protocol.md (version 1). Transports stdio, fifo, unix and tcp; length framing; JSON
-// encoding with {"$bytes": base64} as []byte; streams in both directions (stream.go). Each request
+// encoding with {"$bytes": base64} as []byte, or []byte as attachments after the JSON once the
+// host offers the "binary" capability (§4.1); streams in both directions (stream.go). Each request
 // runs on its own goroutine; $/cancel (and LSP's $/cancelRequest) closes the call's Ctx.Done channel.
 //
 //	p := polyplug.New()
@@ -19,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -63,6 +65,8 @@ type Plugin struct {
 	out      io.Writer
 	writeMu  sync.Mutex
 	maxFrame uint32
+	// binary: $/hello agreed on bytes as attachments (docs/protocol.md §4.1).
+	binary atomic.Bool
 
 	mu       sync.Mutex
 	inFlight map[string]*Ctx
@@ -251,7 +255,13 @@ func (p *Plugin) readFrame(r *bufio.Reader) ([]byte, error) {
 }
 
 func (p *Plugin) send(message map[string]any) {
-	body, err := json.Marshal(toWire(message))
+	var body []byte
+	var err error
+	if p.binary.Load() {
+		body, err = encodeAttached(message)
+	} else {
+		body, err = json.Marshal(toWire(message))
+	}
 	if err != nil {
 		body, _ = json.Marshal(map[string]any{"jsonrpc": "2.0", "id": message["id"], "error": wireError(NewError("INTERNAL_ERROR", "cannot encode the result: "+err.Error()))})
 	}
@@ -274,14 +284,27 @@ type message struct {
 		Message string `json:"message"`
 		Data    any    `json:"data"`
 	} `json:"error"`
+	// area: the attachment area of a message with attachments (§4.1); nil for plain JSON.
+	area []byte
 }
 
 func (p *Plugin) receive(body []byte) {
 	var m message
-	if err := json.Unmarshal(body, &m); err != nil {
+	text, area, err := splitAttached(body)
+	if err == nil {
+		err = json.Unmarshal(text, &m)
+	}
+	if err == nil && area != nil {
+		var v any
+		if err = json.Unmarshal(text, &v); err == nil {
+			_, err = fromWireIn(v, area)
+		}
+	}
+	if err != nil {
 		p.send(map[string]any{"jsonrpc": "2.0", "id": nil, "error": wireError(NewError("PARSE_ERROR", err.Error()))})
 		return
 	}
+	m.area = area
 	var id any
 	if m.ID != nil {
 		if err := json.Unmarshal(*m.ID, &id); err != nil {
@@ -296,9 +319,9 @@ func (p *Plugin) receive(body []byte) {
 	case m.Method == "" && m.ID != nil:
 		p.answered(idKey(id), m)
 	case m.Method != "" && m.ID == nil:
-		p.notification(m.Method, m.Params)
+		p.notification(m.Method, m.Params, m.area)
 	case m.Method != "":
-		p.request(id, m.Method, m.Params)
+		p.request(id, m.Method, m.Params, m.area)
 	}
 }
 
@@ -324,7 +347,7 @@ func (p *Plugin) answered(key string, m message) {
 		ch <- response{err: fromWire(m.Error.Code, m.Error.Message, m.Error.Data)}
 		return
 	}
-	ch <- response{result: decode(m.Result)}
+	ch <- response{result: decode(m.Result, m.area)}
 }
 
 func fromWire(code int, msg string, data any) *Error {
@@ -341,9 +364,9 @@ func fromWire(code int, msg string, data any) *Error {
 	return e
 }
 
-func (p *Plugin) notification(method string, raw json.RawMessage) {
+func (p *Plugin) notification(method string, raw json.RawMessage, area []byte) {
 	if strings.HasPrefix(method, "$/stream/") {
-		p.streams.receive(method, raw)
+		p.streams.receive(method, raw, area)
 		return
 	}
 	if method != "$/cancel" && method != "$/cancelRequest" {
@@ -363,7 +386,8 @@ func (p *Plugin) notification(method string, raw json.RawMessage) {
 	}
 }
 
-func decode(raw json.RawMessage) any {
+// decode reads a value of a message; `area` is its attachment area (nil for plain JSON).
+func decode(raw json.RawMessage, area []byte) any {
 	if len(raw) == 0 {
 		return nil
 	}
@@ -371,11 +395,15 @@ func decode(raw json.RawMessage) any {
 	if json.Unmarshal(raw, &v) != nil {
 		return nil
 	}
+	if area != nil {
+		d, _ := fromWireIn(v, area) // checked in receive
+		return d
+	}
 	return fromWireValue(v)
 }
 
-func params(raw json.RawMessage) []any {
-	switch v := decode(raw).(type) {
+func params(raw json.RawMessage, area []byte) []any {
+	switch v := decode(raw, area).(type) {
 	case []any:
 		return v
 	case nil:
@@ -385,7 +413,7 @@ func params(raw json.RawMessage) []any {
 	}
 }
 
-func (p *Plugin) request(id any, method string, raw json.RawMessage) {
+func (p *Plugin) request(id any, method string, raw json.RawMessage, area []byte) {
 	reply := func(result any, err error) {
 		if err != nil {
 			p.send(map[string]any{"jsonrpc": "2.0", "id": id, "error": p.errorFor(err, method)})
@@ -395,12 +423,12 @@ func (p *Plugin) request(id any, method string, raw json.RawMessage) {
 	}
 	switch method {
 	case "$/hello":
-		reply(p.hello(decode(raw)))
+		reply(p.hello(decode(raw, area)))
 		return
 	case "$/activate":
 		if p.OnActivate != nil {
 			var config any
-			if m, ok := decode(raw).(map[string]any); ok {
+			if m, ok := decode(raw, area).(map[string]any); ok {
 				config = m["config"]
 			}
 			p.OnActivate(p, config)
@@ -440,7 +468,7 @@ func (p *Plugin) request(id any, method string, raw json.RawMessage) {
 				reply(nil, NewError("INTERNAL_ERROR", fmt.Sprintf("%s panicked: %v", method, r)))
 			}
 		}()
-		reply(p.streams.serve(h, ctx, params(raw)))
+		reply(p.streams.serve(h, ctx, params(raw, area)))
 	}()
 }
 
@@ -468,7 +496,22 @@ func (p *Plugin) hello(params any) (any, error) {
 	if id, ok := m["plugin"].(string); ok {
 		p.ID = id
 	}
-	return map[string]any{"protocol": 1, "id": p.ID, "methods": p.names(), "encodings": []string{"json"}, "capabilities": []string{"streams"}, "token": os.Getenv("POLYPLUG_TOKEN")}, nil
+	answer := map[string]any{"protocol": 1, "id": p.ID, "methods": p.names(), "encodings": []string{"json"}, "capabilities": []string{"streams"}, "token": os.Getenv("POLYPLUG_TOKEN")}
+	// Bytes as attachments (§4.1): the kit frames by length only, which carries any byte.
+	if offered, _ := m["capabilities"].([]any); contains(offered, binaryCapability) {
+		answer["capabilities"] = []string{"streams", binaryCapability}
+		p.binary.Store(true)
+	}
+	return answer, nil
+}
+
+func contains(values []any, want string) bool {
+	for _, v := range values {
+		if v == want {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *Plugin) errorFor(err error, method string) map[string]any {

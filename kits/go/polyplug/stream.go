@@ -263,10 +263,10 @@ func (s *streams) pump(id float64, state *outgoing, stream *Stream, finish func(
 	s.notify("$/stream/end", map[string]any{"stream": id})
 }
 
-// receive handles a $/stream/* notification: item and end for streams the host produces, credit
+// receive handles a $/stream/* notification (its bytes, if any, in the attachment area): item and end for streams the host produces, credit
 // and cancel for those this plugin produces. Anything for an unknown stream is ignored.
-func (s *streams) receive(method string, raw json.RawMessage) {
-	params, ok := decode(raw).(map[string]any)
+func (s *streams) receive(method string, raw json.RawMessage, area []byte) {
+	params, ok := decode(raw, area).(map[string]any)
 	if !ok {
 		return
 	}
