@@ -16,7 +16,7 @@ import { requires, tools, type Requirement } from './support/requires.js'
 
 const run = promisify(execFile)
 const guidesDir = join(root, 'docs/guides')
-const needs: Record<string, Requirement[]> = { js: [], python: [tools.python3], c: [tools.gcc], rust: [tools.cargo], go: [tools.go] }
+const needs: Record<string, Requirement[]> = { js: [], python: [tools.python3], c: [tools.gcc, tools.jansson], rust: [tools.cargo, tools.serdeJson], go: [tools.go] }
 
 interface Guide {
   script: string

@@ -16,11 +16,11 @@ const matrix: [lang: string, transports: string[], needs: Requirement[]][] = [
   ['js', ['direct', 'port', 'stdio', 'tcp'], []],
   ['ts', ['direct', 'port', 'stdio'], []],
   ['python', ['stdio', 'unix', 'http'], [tools.python3]],
-  ['c', ['stdio', 'tcp'], [tools.gcc]],
-  ['rust', ['stdio', 'unix'], [tools.cargo]],
+  ['c', ['stdio', 'tcp'], [tools.gcc, tools.jansson]],
+  ['rust', ['stdio', 'unix'], [tools.cargo, tools.serdeJson]],
   ['go', ['stdio', 'fifo'], [tools.go]],
   ['c-native', ['direct', 'port', 'stdio'], [tools.gcc]],
-  ['rust-native', ['direct', 'stdio'], [tools.cargo]],
+  ['rust-native', ['direct', 'stdio'], [tools.cargo, tools.serdeJson]],
 ]
 
 describe('polyplug init DIR --lang LANG: the scaffold passes polyplug check at once', () => {

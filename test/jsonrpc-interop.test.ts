@@ -40,7 +40,7 @@ const nodeManifest = readFileSync(`${examplesDir}/js-process-stdio/polyplug.json
 const kits: Kit[] = [
   { name: 'Python', command: ['python3', `${examplesDir}/shared/conformance.py`], skip: requires(tools.python3) },
   { name: 'C', command: [`${examplesDir}/shared/bin/c-conformance`], skip: false },
-  { name: 'Rust', command: [`${root}kits/rust-sidecar/target/release/rust-conformance`], skip: requires(tools.cargo) },
+  { name: 'Rust', command: [`${root}kits/rust-sidecar/target/release/rust-conformance`], skip: requires(tools.cargo, tools.serdeJson) },
   {
     name: 'Node',
     command: [process.execPath, `${root}dist/src/placement/process-carrier.js`, `${examplesDir}/js-process-stdio/index.js`, nodeManifest],

@@ -82,12 +82,15 @@ const python: Language = {
   edit: 'Add a function to main.py decorated with `@plugin.method`; a parameter named `ctx` receives the call context (cancellation, host calls).',
 }
 
+/** The C sidecar kit's sources (kits/c-sidecar) a plugin links, mqtt aside. */
+const cKit = ['polyplug.c', 'polyplug_json.c', 'polyplug_wire.c', 'polyplug_stream.c']
+
 const c: Language = {
-  about: 'C sidecar (kind exec) on the libc-only C kit, built with gcc',
+  about: 'C sidecar (kind exec) on the C kit (libc and jansson), built with gcc',
   kind: 'exec',
   transports: ['stdio', 'unix', 'tcp', 'fifo'],
   kit: 'c',
-  toolchain: { command: 'gcc', install: 'apt-get install -y gcc libc6-dev' },
+  toolchain: { command: 'gcc', install: 'apt-get install -y gcc libc6-dev libjansson-dev' },
   async files() {
     return { 'plugin.c': await source('examples/shared/conformance.c') }
   },
@@ -96,8 +99,8 @@ const c: Language = {
     entry: 'plugin',
     sidecar: { command: ['./plugin'] },
     build: {
-      command: ['gcc', '-std=c99', '-O2', '-Wall', '-Wextra', '-I.', '-o', 'plugin', 'plugin.c', 'polyplug.c', 'polyplug_stream.c', '-lm'],
-      inputs: ['plugin.c', 'polyplug.c', 'polyplug_stream.c', 'polyplug.h', 'polyplug_stream.h', 'polyplug_transport.h'],
+      command: ['gcc', '-std=c99', '-O2', '-Wall', '-Wextra', '-I.', '-o', 'plugin', 'plugin.c', ...cKit, '-ljansson', '-lm'],
+      inputs: ['plugin.c', ...cKit, 'polyplug.h', 'polyplug_stream.h', 'polyplug_transport.h'],
       outputs: ['plugin'],
     },
   }),
