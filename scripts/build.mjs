@@ -62,7 +62,8 @@ const pieces = [
     needs: [tools.cargo, tools.serdeJson],
     outputs: ['kits/rust-sidecar/target/release/rust-conformance'],
     build: () =>
-      run('cargo', ['build', '--release', '--offline', '--quiet', '--manifest-path', 'kits/rust-sidecar/Cargo.toml', '--target-dir', 'kits/rust-sidecar/target']),
+      // run in the kit's folder: cargo reads .cargo/config.toml (Debian's crate directory) from where it runs
+      run('cargo', ['build', '--release', '--offline', '--quiet'], { cwd: join(root, 'kits/rust-sidecar') }),
   },
 ]
 
