@@ -67,14 +67,13 @@ static void send_value(const pp_value *msg) {
     free(body);
     const pp_value *id = pp_get(msg, "id");
     if (!id || !pp_get(msg, "result")) return; /* a notification or request over the limit is dropped */
-    char *idtext = pp_serialize(id, NULL);
-    char small[256];
-    snprintf(small, sizeof small, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":-31003,\"message\":\"result over the frame limit\",\"data\":{\"code\":\"FRAME_TOO_LARGE\"}}}", idtext ? idtext : "null");
-    free(idtext);
-    body = malloc(strlen(small) + 1);
+    pp_value *e = pp_set(pp_object(), "code", pp_number(pp_numeric_code_("FRAME_TOO_LARGE")));
+    pp_set(e, "message", pp_string("result over the frame limit"));
+    pp_set(e, "data", pp_set(pp_object(), "code", pp_string("FRAME_TOO_LARGE")));
+    pp_value *answer = pp_set(pp_set(pp_set(pp_object(), "jsonrpc", pp_string("2.0")), "id", pp_clone(id)), "error", e);
+    body = pp_serialize(answer, &n);
+    pp_free(answer);
     if (!body) pp_die_(1, "out of memory");
-    strcpy(body, small);
-    n = strlen(body);
   }
   /* requests, responses, $/cancel and the stream messages must arrive (docs/protocol.md §2.7) */
   const pp_value *method = pp_get(msg, "method");
@@ -142,9 +141,13 @@ static pp_value *envelope(const pp_value *id) {
   return pp_set(m, "id", id ? pp_clone(id) : pp_null());
 }
 
+int pp_numeric_code_(const char *code) {
+  for (size_t i = 0; i < sizeof NUMERIC / sizeof *NUMERIC; i++) if (strcmp(NUMERIC[i].code, code) == 0) return NUMERIC[i].number;
+  return APPLICATION_ERROR;
+}
+
 static void send_error_data(const pp_value *id, const char *code, const char *message, const char *method, const pp_value *detail) {
-  int number = APPLICATION_ERROR;
-  for (size_t i = 0; i < sizeof NUMERIC / sizeof *NUMERIC; i++) if (strcmp(NUMERIC[i].code, code) == 0) number = NUMERIC[i].number;
+  int number = pp_numeric_code_(code);
   pp_value *data = pp_set(pp_object(), "code", pp_string(code));
   if (S.id) pp_set(data, "plugin", pp_string(S.id));
   if (method) pp_set(data, "method", pp_string(method));
