@@ -74,7 +74,7 @@ function table(observed: Map<string, Map<string, string>>): string {
   return lines.join('\n')
 }
 
-describe('the escape matrix: every probe is blocked for every process kind unless granted', { skip: requires(tools.python3, tools.gcc) || (landlockAbi() < 6 ? `this kernel's Landlock ABI is ${landlockAbi()}; the matrix needs 6` : false) }, () => {
+describe('the escape matrix: every probe is blocked for every process kind unless granted', { skip: requires(tools.python3, tools.gcc, tools.jansson) || (landlockAbi() < 6 ? `this kernel's Landlock ABI is ${landlockAbi()}; the matrix needs 6` : false) }, () => {
   let host: Host
   let parent: string
   let server: Server

@@ -17,7 +17,7 @@ import { requires, tools, type Requirement } from './support/requires.js'
 const run = promisify(execFile)
 const guidesDir = join(root, 'docs/guides')
 // assemblyscript: npx fetches the compiler from the npm registry into npm's cache on its first build.
-const needs: Record<string, Requirement[]> = { js: [], python: [tools.python3], c: [tools.gcc], rust: [tools.cargo], go: [tools.go], 'c-wasm': [tools.clang], assemblyscript: [] }
+const needs: Record<string, Requirement[]> = { js: [], python: [tools.python3], c: [tools.gcc, tools.jansson], rust: [tools.cargo, tools.serdeJson], go: [tools.go], 'c-wasm': [tools.clang], assemblyscript: [] }
 
 interface Guide {
   script: string

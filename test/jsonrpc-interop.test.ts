@@ -39,8 +39,8 @@ interface Kit {
 const nodeManifest = readFileSync(`${examplesDir}/js-process-stdio/polyplug.json`, 'utf8')
 const kits: Kit[] = [
   { name: 'Python', command: ['python3', `${examplesDir}/shared/conformance.py`], skip: requires(tools.python3) },
-  { name: 'C', command: [`${examplesDir}/shared/bin/c-conformance`], skip: false },
-  { name: 'Rust', command: [`${root}kits/rust-sidecar/target/release/rust-conformance`], skip: requires(tools.cargo) },
+  { name: 'C', command: [`${examplesDir}/shared/bin/c-conformance`], skip: requires(tools.gcc, tools.jansson) },
+  { name: 'Rust', command: [`${root}kits/rust-sidecar/target/release/rust-conformance`], skip: requires(tools.cargo, tools.serdeJson) },
   {
     name: 'Node',
     command: [process.execPath, `${root}dist/src/placement/process-carrier.js`, `${examplesDir}/js-process-stdio/index.js`, nodeManifest],

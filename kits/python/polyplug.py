@@ -634,6 +634,6 @@ class Plugin:
             try:
                 message = decode(body)
             except ValueError:
-                send({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "not JSON", "data": {"code": "PARSE_ERROR"}}})
+                send({"jsonrpc": "2.0", "id": None, "error": {"code": NUMERIC_CODES["PARSE_ERROR"], "message": "not JSON", "data": {"code": "PARSE_ERROR"}}})
                 continue
             session.dispatch(message)

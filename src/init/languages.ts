@@ -43,8 +43,9 @@ export function placementOf(transport: string): ScaffoldTarget['placement'] {
   return (['inline', 'process', 'worker'] as const).find((placement) => module !== undefined && sideFor(module, placement) !== undefined) ?? 'process'
 }
 
-const cargoToml = (id: string, extra: string) =>
-  `[package]\nname = "${id.replace(/[^a-z0-9_]/g, '_')}"\nversion = "0.1.0"\nedition = "2021"\npublish = false\n\n${extra}\n[profile.release]\nopt-level = 2\ndebug = false\n`
+/** The Rust kits read and write JSON with serde_json, from Debian's crate directory (their .cargo/config.toml). */
+const cargoToml = (id: string, extra: string, dependencies: string) =>
+  `[package]\nname = "${id.replace(/[^a-z0-9_]/g, '_')}"\nversion = "0.1.0"\nedition = "2021"\npublish = false\n\n[dependencies]\n${dependencies}\n${extra}\n[profile.release]\nopt-level = 2\ndebug = false\n`
 
 const javascript: Language = {
   about: 'JavaScript (kind js): inline, in a worker or in its own process; no build',
@@ -82,12 +83,15 @@ const python: Language = {
   edit: 'Add a function to main.py decorated with `@plugin.method`; a parameter named `ctx` receives the call context (cancellation, host calls).',
 }
 
+/** The C sidecar kit's sources (kits/c-sidecar) a plugin links, mqtt aside. */
+const cKit = ['polyplug.c', 'polyplug_json.c', 'polyplug_wire.c', 'polyplug_stream.c']
+
 const c: Language = {
-  about: 'C sidecar (kind exec) on the libc-only C kit, built with gcc',
+  about: 'C sidecar (kind exec) on the C kit (libc and jansson), built with gcc',
   kind: 'exec',
   transports: ['stdio', 'unix', 'tcp', 'fifo'],
   kit: 'c',
-  toolchain: { command: 'gcc', install: 'apt-get install -y gcc libc6-dev' },
+  toolchain: { command: 'gcc', install: 'apt-get install -y gcc libc6-dev libjansson-dev' },
   async files() {
     return { 'plugin.c': await source('examples/shared/conformance.c') }
   },
@@ -96,8 +100,8 @@ const c: Language = {
     entry: 'plugin',
     sidecar: { command: ['./plugin'] },
     build: {
-      command: ['gcc', '-std=c99', '-O2', '-Wall', '-Wextra', '-I.', '-o', 'plugin', 'plugin.c', 'polyplug.c', 'polyplug_stream.c', '-lm'],
-      inputs: ['plugin.c', 'polyplug.c', 'polyplug_stream.c', 'polyplug.h', 'polyplug_stream.h', 'polyplug_transport.h'],
+      command: ['gcc', '-std=c99', '-O2', '-Wall', '-Wextra', '-I.', '-o', 'plugin', 'plugin.c', ...cKit, '-ljansson', '-lm'],
+      inputs: ['plugin.c', ...cKit, 'polyplug.h', 'polyplug_stream.h', 'polyplug_transport.h'],
       outputs: ['plugin'],
     },
   }),
@@ -105,14 +109,14 @@ const c: Language = {
 }
 
 const rust: Language = {
-  about: 'Rust sidecar (kind exec) on the std-only Rust kit, built with cargo --offline',
+  about: 'Rust sidecar (kind exec) on the Rust kit (std and serde_json), built with cargo --offline',
   kind: 'exec',
   transports: ['stdio', 'unix', 'tcp', 'fifo'],
   kit: 'rust',
-  toolchain: { command: 'cargo', install: 'apt-get install -y cargo' },
+  toolchain: { command: 'cargo', install: 'apt-get install -y cargo librust-serde-json-dev' },
   async files(target) {
     return {
-      'Cargo.toml': cargoToml(target.id, '[lib]\nname = "polyplug"\npath = "src/lib.rs"\n\n[[bin]]\nname = "plugin"\npath = "src/main.rs"\n'),
+      'Cargo.toml': cargoToml(target.id, '[lib]\nname = "polyplug"\npath = "src/lib.rs"\n\n[[bin]]\nname = "plugin"\npath = "src/main.rs"\n', 'serde = "1"\nserde_json = "1"\n'),
       'src/main.rs': await source('examples/shared/conformance.rs'),
     }
   },
@@ -120,7 +124,7 @@ const rust: Language = {
     kind: 'exec',
     entry: 'target/release/plugin',
     sidecar: { command: ['./target/release/plugin'] },
-    build: { command: ['cargo', 'build', '--release', '--offline', '--quiet'], inputs: ['Cargo.toml', 'src'], outputs: ['target/release/plugin'] },
+    build: { command: ['cargo', 'build', '--release', '--offline', '--quiet'], inputs: ['Cargo.toml', '.cargo', 'src'], outputs: ['target/release/plugin'] },
   }),
   edit: 'Add `.method("name", |ctx, params| ...)` to the `Plugin::new()` chain in src/main.rs; src/lib.rs is the kit.',
 }
@@ -160,21 +164,22 @@ const cNative: Language = {
 }
 
 const rustNative: Language = {
-  about: 'Rust native plugin (kind native, a cdylib with no crates), built with cargo --offline',
+  about: 'Rust native plugin (kind native, a cdylib on serde_json), built with cargo --offline',
   kind: 'native',
   transports: cNative.transports,
   toolchain: rust.toolchain,
   async files(target) {
     return {
-      'Cargo.toml': cargoToml(target.id, '[lib]\nname = "plugin"\ncrate-type = ["cdylib"]\npath = "src/lib.rs"\n').replace('[profile.release]\n', '[profile.release]\npanic = "abort"\n'),
+      'Cargo.toml': cargoToml(target.id, '[lib]\nname = "plugin"\ncrate-type = ["cdylib"]\npath = "src/lib.rs"\n', 'serde_json = "1"\n').replace('[profile.release]\n', '[profile.release]\npanic = "abort"\n'),
       'src/lib.rs': await source('kits/rust/src/lib.rs'),
       'src/polyplug.rs': await source('kits/rust/src/polyplug.rs'),
+      '.cargo/config.toml': await source('kits/rust/.cargo/config.toml'),
     }
   },
   manifest: () => ({
     kind: 'native',
     entry: 'target/release/libplugin.so',
-    build: { command: ['cargo', 'build', '--release', '--offline', '--quiet'], inputs: ['Cargo.toml', 'src'], outputs: ['target/release/libplugin.so'] },
+    build: { command: ['cargo', 'build', '--release', '--offline', '--quiet'], inputs: ['Cargo.toml', '.cargo', 'src'], outputs: ['target/release/libplugin.so'] },
   }),
   edit: 'Add a method to the dispatch in src/lib.rs; src/polyplug.rs (docs/native-abi.md) is the ABI.',
 }

@@ -41,12 +41,19 @@ func (e *Error) Error() string { return e.Code + ": " + e.Message }
 // NewError makes an *Error with a code from docs/protocol.md §5.1 or one of the plugin's own.
 func NewError(code, message string) *Error { return &Error{Code: code, Message: message} }
 
-// numericCodes are the JSON-RPC numbers of the protocol's string codes (§5.1); others are -32000.
+// numericCodes are the JSON-RPC numbers of the protocol's string codes: schema/error-codes.json,
+// which test/error-codes.test.ts checks this table against (docs/protocol.md 5.1). Any other string
+// code is sent as applicationError.
 var numericCodes = map[string]int{
-	"PARSE_ERROR": -32700, "INVALID_REQUEST": -32600, "METHOD_NOT_FOUND": -32601, "INVALID_PARAMS": -32602,
-	"INTERNAL_ERROR": -32603, "RPC_CANCELLED": -32800, "RPC_TIMEOUT": -32001, "PERMISSION_DENIED": -32002,
-	"FRAME_TOO_LARGE": -32003, "MESSAGE_TOO_DEEP": -32004, "DUPLICATE_REQUEST_ID": -32005,
+	"PARSE_ERROR": -32700, "INVALID_REQUEST": -32600, "METHOD_NOT_FOUND": -32601,
+	"INVALID_PARAMS": -32602, "INTERNAL_ERROR": -32603,
+	"SERVER_NOT_INITIALIZED": -32002, "UNKNOWN_ERROR_CODE": -32001,
+	"RPC_CANCELLED": -32800, "CONTENT_MODIFIED": -32801, "SERVER_CANCELLED": -32802, "REQUEST_FAILED": -32803,
+	"RPC_TIMEOUT": -31001, "PERMISSION_DENIED": -31002, "FRAME_TOO_LARGE": -31003,
+	"MESSAGE_TOO_DEEP": -31004, "DUPLICATE_REQUEST_ID": -31005,
 }
+
+const applicationError = -31000
 
 var stringCodes = func() map[int]string {
 	m := map[int]string{}
@@ -525,7 +532,7 @@ func (p *Plugin) errorFor(err error, method string) map[string]any {
 func wireError(e *Error) map[string]any {
 	code, ok := numericCodes[e.Code]
 	if !ok {
-		code = -32000
+		code = applicationError
 	}
 	data := e.Data
 	if data == nil {

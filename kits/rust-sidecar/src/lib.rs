@@ -1,4 +1,4 @@
-//! polyplug sidecar plugin kit for Rust, std only (docs/protocol.md, version 1).
+//! polyplug sidecar plugin kit for Rust, on std and serde_json (docs/protocol.md, version 1).
 //!
 //! Transports stdio, fifo, unix, tcp; framings length, content-length, ndjson; encoding json;
 //! streams both ways (§7.1): [`Plugin::stream_method`] sends items through a [`Sink`] under the
