@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --json] [-- --only NAME]`: every transport and runtime against its raw
- * baseline (and a peer library where one exists), in the same run. Ratios matter, not absolute
- * times: these machines are shared and noisy.
+ * `npm run bench [-- --json] [-- --only NAME] [-- --quick] [-- --svg DIR]`: every transport and
+ * runtime against its raw baseline (and a peer library where one exists), in the same run. Ratios
+ * matter, not absolute times: these machines are shared and noisy. `--quick` shortens the
+ * throughput and footprint matrices; `--svg DIR` also draws the rows as charts into DIR.
  */
 import { parseArgs } from 'node:util'
 import { formatTable } from '../src/cli/table.js'
@@ -20,12 +21,14 @@ import { run as shm } from './cases/shm.js'
 import { run as sidecar } from './cases/sidecar.js'
 import { run as startup } from './cases/startup.js'
 import { run as stream } from './cases/stream.js'
+import { run as throughput, setQuick } from './cases/throughput.js'
 import { run as wasm } from './cases/wasm.js'
 
 /** Each case is a module under bench/cases/; add new transports and kinds here. */
-const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, shm, net, cmqtt, 'python-net': pythonNet, native, wasm, extism, python, startup, load, stream, faults, scale }
+const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, shm, net, cmqtt, 'python-net': pythonNet, native, wasm, extism, python, startup, load, stream, faults, scale, throughput }
 
-const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string', multiple: true } } })
+const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string', multiple: true }, quick: { type: 'boolean', default: false }, svg: { type: 'string' } } })
+setQuick(values.quick)
 const rows: BenchRow[] = []
 for (const [name, run] of Object.entries(cases)) {
   if (values.only && !values.only.includes(name)) continue
@@ -35,7 +38,7 @@ for (const [name, run] of Object.entries(cases)) {
 if (values.json) {
   process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)
 } else {
-  const cols = ['name', 'kind', 'placement', 'transport', 'metric', 'polyplug', 'baseline', 'ratio', 'peer', 'peer_value']
+  const cols = ['name', 'kind', 'placement', 'transport', 'metric', 'polyplug', 'baseline', 'ratio', 'p50', 'p99', 'baseline_p50', 'baseline_p99', 'peer', 'peer_value', 'peer_verdict']
   process.stdout.write(formatTable(cols, rows.map((r) => cols.map((c) => String((r as unknown as Record<string, unknown>)[c] ?? '')))))
-  process.stdout.write('times in µs per call (median of interleaved rounds); ratio = polyplug / baseline; stream rows in MiB/s\n')
+  process.stdout.write('times in µs per call (median of interleaved rounds); ratio = polyplug / baseline; stream rows in MiB/s; throughput rows in calls/s (ratio: higher is better); p50/p99 of single calls in µs\n')
 }
