@@ -22,13 +22,15 @@ import { run as sidecar } from './cases/sidecar.js'
 import { run as startup } from './cases/startup.js'
 import { run as stream } from './cases/stream.js'
 import { run as throughput, setQuick } from './cases/throughput.js'
+import { run as footprint, setQuick as setQuickFootprint } from './cases/footprint.js'
 import { run as wasm } from './cases/wasm.js'
 
 /** Each case is a module under bench/cases/; add new transports and kinds here. */
-const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, shm, net, cmqtt, 'python-net': pythonNet, native, wasm, extism, python, startup, load, stream, faults, scale, throughput }
+const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, shm, net, cmqtt, 'python-net': pythonNet, native, wasm, extism, python, startup, load, stream, faults, scale, throughput, footprint }
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string', multiple: true }, quick: { type: 'boolean', default: false }, svg: { type: 'string' } } })
 setQuick(values.quick)
+setQuickFootprint(values.quick)
 const rows: BenchRow[] = []
 for (const [name, run] of Object.entries(cases)) {
   if (values.only && !values.only.includes(name)) continue
