@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util'
 import { formatTable } from '../src/cli/table.js'
+import { machine, writeCharts } from './charts.js'
 import type { BenchRow } from './measure.js'
 import { run as faults } from './cases/faults.js'
 import { run as js } from './cases/js.js'
@@ -31,6 +32,7 @@ const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, shm, net
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string', multiple: true }, quick: { type: 'boolean', default: false }, svg: { type: 'string' } } })
 setQuick(values.quick)
 setQuickFootprint(values.quick)
+const started = machine()
 const rows: BenchRow[] = []
 for (const [name, run] of Object.entries(cases)) {
   if (values.only && !values.only.includes(name)) continue
@@ -43,4 +45,11 @@ if (values.json) {
   const cols = ['name', 'kind', 'placement', 'transport', 'metric', 'polyplug', 'baseline', 'ratio', 'p50', 'p99', 'baseline_p50', 'baseline_p99', 'peer', 'peer_value', 'peer_verdict']
   process.stdout.write(formatTable(cols, rows.map((r) => cols.map((c) => String((r as unknown as Record<string, unknown>)[c] ?? '')))))
   process.stdout.write('times in µs per call (median of interleaved rounds); ratio = polyplug / baseline; stream rows in MiB/s; throughput rows in calls/s (ratio: higher is better); p50/p99 of single calls in µs\n')
+}
+const ended = machine()
+const measuredOn = { ...started, load: `${started.load} at the start, ${ended.load} at the end` }
+if (!values.json) process.stdout.write(`measured on ${measuredOn.cpu}, ${measuredOn.cores} cores, Node ${measuredOn.node}, ${measuredOn.date}; load ${measuredOn.load}\n`)
+if (values.svg) {
+  const files = await writeCharts(rows, values.svg, measuredOn)
+  process.stderr.write(`bench: wrote ${files.join(', ')}\n`)
 }
