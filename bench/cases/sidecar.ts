@@ -26,7 +26,7 @@ interface RawEcho {
 }
 
 /** A raw child over the transport: the host end is the transport's framed channel, nothing else. */
-async function rawEcho(name: string): Promise<RawEcho> {
+export async function rawEcho(name: string): Promise<RawEcho> {
   const transport = await transportModule(name)?.sidecar?.host()
   if (!transport) throw new Error(`no transport ${name}`)
   const endpoint = await transport.prepare({ id: 'raw', framing: 'length', maxFrameBytes: 64 * MiB })
@@ -50,7 +50,7 @@ async function rawEcho(name: string): Promise<RawEcho> {
   }
 }
 
-async function vscodeJsonRpc() {
+export async function vscodeJsonRpc() {
   const child = spawn(process.execPath, [worker('vscode-jsonrpc-echo.js')], { stdio: ['pipe', 'pipe', 'inherit'] })
   const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin))
   connection.listen()

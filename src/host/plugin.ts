@@ -26,7 +26,7 @@ import type { PluginInfo, PluginMemory, PluginState, PluginStats } from './plugi
 import { CallStats } from './stats.js'
 import { PluginNotifications } from './notifications.js'
 import { Supervisor, type RestartPolicyOptions } from './supervisor.js'
-import { traced } from './tracing.js'
+import { traced, tracingOn } from './tracing.js'
 
 export type { PluginInfo, PluginMemory, PluginState, PluginStats }
 
@@ -205,7 +205,8 @@ export class PluginRuntime {
   }
 
   call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason = `onMethod:${method}`): Promise<T> {
-    if (method.startsWith('$/')) return this.#call(method, args, options, reason)
+    // Without a registered tracer the span's name and attributes are not even built.
+    if (method.startsWith('$/') || !tracingOn()) return this.#call(method, args, options, reason)
     return traced(`polyplug.call ${this.id}/${method}`, { 'polyplug.plugin': this.id, 'rpc.method': method }, options.traceparent, (traceparent) =>
       this.#call<T>(method, args, traceparent === options.traceparent ? options : { ...options, traceparent }, reason),
     )

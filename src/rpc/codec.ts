@@ -116,7 +116,11 @@ export const jsonCodec: WholeCodec = {
 export function exceedsDepth(value: unknown, max: number): boolean {
   if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return false
   if (max <= 0) return true
-  if (Array.isArray(value)) return value.some((item) => exceedsDepth(item, max - 1))
+  if (Array.isArray(value)) {
+    // A plain loop: `some` with a closure cost an allocation per array on every message received.
+    for (let i = 0; i < value.length; i++) if (exceedsDepth(value[i], max - 1)) return true
+    return false
+  }
   for (const key in value) {
     if (exceedsDepth((value as Record<string, unknown>)[key], max - 1)) return true
   }
