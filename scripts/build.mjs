@@ -12,10 +12,14 @@ const run = (command, args, options = {}) => execFileSync(command, args, { cwd: 
 
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'])
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.client.json']) // the dashboard's browser script
+run(process.execPath, ['scripts/manifest-validator.mjs']) // the manifest schema, compiled once here instead of at each start
 // One table of optional system tools, shared with the tests (test/support/requires.ts) and the demo.
 const { tools, requireAll } = await import(join(root, 'dist/test/support/requires.js'))
 
-const cargo = tools.cargo.present()
+// Without cargo and serde_json, make builds everything but the Rust examples (their own piece below);
+// without jansson, everything but the escape matrix's sidecar probe (on the C sidecar kit).
+const rustKits = tools.cargo.present() && tools.serdeJson.present()
+const jansson = tools.jansson.present()
 const pieces = [
   {
     name: 'the shm addon and the C shm examples (scripts/build-native.mjs)',
@@ -27,33 +31,39 @@ const pieces = [
     name: 'native C plugins, the host ABI shim and the test fixtures (make native)',
     needs: [tools.gcc],
     outputs: ['dist/src/kinds/libpolyplug_host.so', ...['inline', 'worker', 'process'].map((p) => `examples/native-c-${p}/libconformance.so`)],
-    // Without cargo, make builds everything but the Rust examples (their own piece below).
-    build: () => run('make', ['-s', 'native', ...(cargo ? [] : ['RUST_EXAMPLES='])]),
+    build: () => run('make', ['-s', 'native', ...(rustKits ? [] : ['RUST_EXAMPLES=']), ...(jansson ? [] : ['ESCAPE_SIDECAR='])]),
   },
   {
-    name: 'native Rust plugins (kits/rust, make native)',
-    needs: [tools.gcc, tools.cargo],
+    name: 'native Rust plugins (kits/rust on serde_json, make native)',
+    needs: [tools.gcc, tools.cargo, tools.serdeJson],
     outputs: ['inline', 'worker', 'process'].map((p) => `examples/native-rust-${p}/libconformance.so`),
-    build: () => {}, // built by the make run above when cargo is present
+    build: () => {}, // built by the make run above when cargo and serde_json are present
   },
   {
-    name: 'the C sidecar kit (kits/c-sidecar)',
-    needs: [tools.gcc],
+    name: "the escape matrix's sidecar probe (on the C sidecar kit, make native)",
+    needs: [tools.gcc, tools.jansson],
+    outputs: ['test/fixtures/escape/probe-sidecar'],
+    build: () => {}, // built by the make run above when jansson is present
+  },
+  {
+    name: 'the C sidecar kit (kits/c-sidecar on jansson)',
+    needs: [tools.gcc, tools.jansson],
     outputs: ['examples/shared/bin/c-conformance'],
     build: () => run('make', ['-s', '-C', 'kits/c-sidecar', '../../examples/shared/bin/c-conformance']),
   },
   {
     name: 'the C sidecar kit over mqtt (kits/c-sidecar with libmosquitto)',
-    needs: [tools.gcc, tools.libmosquitto],
+    needs: [tools.gcc, tools.jansson, tools.libmosquitto],
     outputs: ['examples/shared/bin/c-conformance-mqtt'],
     build: () => run('make', ['-s', '-C', 'kits/c-sidecar', '../../examples/shared/bin/c-conformance-mqtt']),
   },
   {
-    name: 'the Rust sidecar kit (kits/rust-sidecar)',
-    needs: [tools.cargo],
+    name: 'the Rust sidecar kit (kits/rust-sidecar on serde_json)',
+    needs: [tools.cargo, tools.serdeJson],
     outputs: ['kits/rust-sidecar/target/release/rust-conformance'],
     build: () =>
-      run('cargo', ['build', '--release', '--offline', '--quiet', '--manifest-path', 'kits/rust-sidecar/Cargo.toml', '--target-dir', 'kits/rust-sidecar/target']),
+      // run in the kit's folder: cargo reads .cargo/config.toml (Debian's crate directory) from where it runs
+      run('cargo', ['build', '--release', '--offline', '--quiet'], { cwd: join(root, 'kits/rust-sidecar') }),
   },
 ]
 

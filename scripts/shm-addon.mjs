@@ -1,8 +1,10 @@
 // The shm addon (src/native/polyplug_shm.c): Node-API, so one build serves every Node version, with
 // no node-gyp and nothing downloaded. `npm run build` builds it (scripts/build-native.mjs); the
-// published package carries the build for the platform it was packed on. Run as the package's
-// `install` script it builds the addon only where the shipped one does not load and a C compiler
-// is present; elsewhere it says once that the shm transport is unavailable, and the install goes on.
+// published package carries the build for the platform it was packed on, and has no install script
+// (npm would warn about it in every application, and nothing needs to run at install time): the
+// addon is loaded at run time, on first use of `shm`, and where it does not load the error names
+// this script. Run directly (`node node_modules/polyplug/scripts/shm-addon.mjs`), it builds the
+// addon for this machine unless the one in place already loads; `--force` builds it anyway.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -28,20 +30,32 @@ export function buildAddon() {
   compile(addonPath, [join(root, 'src/native/polyplug_shm.c')], ['-shared', '-fPIC', '-DNODE_GYP_MODULE_NAME=polyplug_shm', `-I${nodeInclude()}`])
 }
 
-function loads() {
+/** Why the addon in place does not load in this Node (undefined when it loads). */
+function loadError() {
   try {
     createRequire(import.meta.url)(addonPath)
-    return true
-  } catch {
-    return false
+    return undefined
+  } catch (error) {
+    return error.message.split('\n')[0]
   }
 }
 
-// As the install script: a checkout builds everything in `prepare` instead.
-if (process.argv[1] === fileURLToPath(import.meta.url) && !existsSync(join(root, 'tsconfig.json')) && !loads()) {
-  try {
-    buildAddon()
-  } catch (error) {
-    process.stderr.write(`polyplug: the shm addon could not be built here (${error.message.split('\n')[0]}); every transport but "shm" between processes works. Install a C compiler and Node's headers, then run \`npm rebuild polyplug\`.\n`)
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const why = process.argv.includes('--force') ? 'rebuilding (--force)' : loadError()
+  if (why === undefined) {
+    process.stdout.write(`polyplug: the shm addon loads (${addonPath}); nothing to build\n`)
+  } else {
+    try {
+      buildAddon()
+      const still = loadError()
+      if (still) throw new Error(`the build does not load either: ${still}`)
+      process.stdout.write(`polyplug: built the shm addon (${addonPath})\n`)
+    } catch (error) {
+      process.stderr.write(
+        `polyplug: the shm addon could not be built here (${why}; ${error.message.split('\n')[0]}). ` +
+          `Every transport but "shm" between processes works without it. Install a C compiler (CC, default gcc) and Node's headers, then run this again.\n`,
+      )
+      process.exitCode = 1
+    }
   }
 }

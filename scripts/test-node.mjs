@@ -24,7 +24,7 @@ const tests = files.length ? files : readdirSync(join(root, 'dist/test')).filter
 process.stdout.write(`node ${execFileSync(node, ['--version']).toString().trim()} (${node})\n`)
 try {
   // The suite starts Node children with process.execPath; PATH puts this node first for any `node` it runs by name.
-  execFileSync(node, ['--test', '--test-concurrency=2', ...tests], {
+  execFileSync(node, ['--test', '--test-concurrency=2', '--test-timeout=600000', '--test-force-exit', ...tests], {
     cwd: root,
     stdio: 'inherit',
     env: { ...process.env, PATH: `${dirname(node)}:${process.env.PATH ?? ''}` },

@@ -56,7 +56,7 @@ describe('polyplug check', { skip: requires(tools.python3) }, () => {
   })
 })
 
-describe('polyplug check runs a declared build when its output is missing or stale', { skip: requires(tools.gcc) }, () => {
+describe('polyplug check runs a declared build when its output is missing or stale', { skip: requires(tools.gcc, tools.jansson) }, () => {
   it('builds a C sidecar, skips the build when up to date, rebuilds after a change, and reports a failed build with the compiler output', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'polyplug-build-'))
     try {
@@ -65,7 +65,7 @@ describe('polyplug check runs a declared build when its output is missing or sta
       await copyFile(`${root}examples/shared/conformance.c`, join(dir, 'conformance.c'))
       const manifest = {
         id: 'c-built', version: '1.0.0', kind: 'exec', entry: 'plugin', sidecar: { command: ['./plugin'] },
-        build: { command: ['sh', '-c', 'gcc -std=c99 -O2 -I. -o plugin *.c -lm'], inputs: ['polyplug.c', 'conformance.c', 'polyplug.h'] },
+        build: { command: ['sh', '-c', 'gcc -std=c99 -O2 -I. -o plugin *.c -ljansson -lm'], inputs: ['polyplug.c', 'conformance.c', 'polyplug.h'] },
       }
       await writeFile(join(dir, 'polyplug.json'), JSON.stringify(manifest))
       const first = await checkPlugin(dir)

@@ -61,9 +61,9 @@ describe('polyplug CLI', () => {
     assert.equal(byId['echo-inline']?.placement, 'inline')
   })
 
-  it('list shows invalid plugins with their error', async () => {
+  it('list shows invalid plugins with their error, and exits 1', async () => {
     const { code, stdout } = await polyplug('list', '--plugins', fixturesDir, '--json')
-    assert.equal(code, 0)
+    assert.equal(code, 1)
     const invalid = (JSON.parse(stdout) as { status: string; error?: { code: string } }[]).filter((r) => r.status === 'invalid')
     assert.equal(invalid.length, 1)
     assert.equal(invalid[0]?.error?.code, 'MANIFEST_INVALID')

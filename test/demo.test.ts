@@ -30,7 +30,7 @@ function descendants(pid: number): number[] {
 const shmEntries = () => new Set(existsSync('/dev/shm') ? readdirSync('/dev/shm').filter((n) => n.startsWith('polyplug-')) : [])
 
 describe('the workbench demo (npm start)', { skip: requires(tools.python3, tools.gcc) }, () => {
-  it('serves its features from plugins of six kinds and placements; Ctrl-C stops every plugin process and removes its temporary files', { timeout: 180_000 }, async () => {
+  it('serves its features from plugins of six kinds and placements; Ctrl-C stops every plugin process and removes its temporary files', async () => {
     const shmBefore = shmEntries()
     const demo = await startDemo(['--serve'])
     try {
@@ -59,7 +59,7 @@ describe('the workbench demo (npm start)', { skip: requires(tools.python3, tools
     }
   })
 
-  it('without a terminal, runs every feature once, prints the results and exits 0', { timeout: 180_000 }, async () => {
+  it('without a terminal, runs every feature once, prints the results and exits 0', async () => {
     const child = spawn(process.execPath, [`${root}dist/demo/main.js`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))

@@ -1,12 +1,14 @@
 /**
  * One table of numeric JSON-RPC error codes (schema/error-codes.json): the Node host and SDK and
- * every kit carry exactly that table, so a code can never mean one thing in one language and
+ * every kit carry exactly that table (checked in beside each kit's code, compared here), and no kit
+ * spells a code anywhere else, so a code can never mean one thing in one language and
  * another elsewhere; and no polyplug-own code sits in a range JSON-RPC or LSP reserve.
  * The same file is the catalog of every string code, grouped by layer and documented: each
  * layer's code list matches it, and docs/errors.md is exactly what it renders.
  */
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { pathToFileURL } from 'node:url'
 import { PolyplugError, RpcErrorCodes } from '../src/rpc/errors.js'
@@ -44,7 +46,20 @@ const kits = [
   { kit: 'Python (kits/python)', path: 'kits/python/polyplug.py', start: 'NUMERIC_CODES = {', end: '}', application: /APPLICATION_ERROR = (-\d+)/ },
   { kit: 'Rust (kits/rust-sidecar)', path: 'kits/rust-sidecar/src/lib.rs', start: 'const NUMERIC:', end: '];', application: /const APPLICATION_ERROR: i32 = (-\d+);/ },
   { kit: 'C (kits/c-sidecar)', path: 'kits/c-sidecar/polyplug.c', start: 'NUMERIC[] = {', end: '};', application: /#define APPLICATION_ERROR \((-\d+)\)/ },
+  { kit: 'Go (kits/go)', path: 'kits/go/polyplug/polyplug.go', start: 'var numericCodes = map[string]int{', end: '\n}', application: /const applicationError = (-\d+)/ },
 ]
+
+/** Every source file of every kit (kits/, build outputs aside): the AssemblyScript and native kits carry no table, and must spell no code. */
+function kitSources(dir = `${root}kits`): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) return ['target', '__pycache__', 'node_modules'].includes(entry.name) ? [] : kitSources(path)
+    return /\.(py|c|h|rs|go|ts)$/.test(entry.name) ? [path] : []
+  })
+}
+
+/** A numeric code spelled out: -32768..-31000 as a literal. */
+const NUMERIC_LITERAL = /(?<![\w.])-3[12]\d{3}(?!\d)/g
 
 describe('one table of numeric error codes', () => {
   it('the Node host and SDK use exactly schema/error-codes.json', () => {
@@ -60,6 +75,20 @@ describe('one table of numeric error codes', () => {
       assert.equal(Number(application.exec(text)?.[1]), table.application, `${path} declares the application code`)
     })
   }
+
+  it('no kit spells a numeric code outside its table: each takes them from it', () => {
+    const tables = new Map(kits.map((k) => [`${root}${k.path}`, k]))
+    const strays: string[] = []
+    const files = kitSources()
+    assert.ok(files.length > 20, `found the kits' sources (${files.length} files)`)
+    for (const file of files) {
+      let text = readFileSync(file, 'utf8')
+      const table = tables.get(file)
+      if (table) text = text.replace(slice(table.path, table.start, table.end), '').replace(table.application, '')
+      for (const m of text.matchAll(NUMERIC_LITERAL)) strays.push(`${file.slice(root.length)}: ${m[0]}`)
+    }
+    assert.deepEqual(strays, [])
+  })
 
   it('maps each number to one string code and back', () => {
     const numbers = Object.values(table.codes)

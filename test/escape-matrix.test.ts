@@ -38,6 +38,8 @@ const probes: Probe[] = [
   { title: 'write a file in /tmp', name: 'write', arg: () => writeDir, grantTitle: '`fs` readwrite of that folder', grant: () => ({ fs: [{ path: writeDir, access: 'readwrite' }] }) },
   { title: "read a host environment variable", name: 'env', arg: () => SECRET, grantTitle: '`env` naming it', grant: () => ({ env: [SECRET] }) },
   { title: 'TCP connect to a loopback port', name: 'connect', arg: () => String(port), grantTitle: '`network.connect` `127.0.0.1:<port>`', grant: () => ({ network: { connect: [`127.0.0.1:${port}`] } }) },
+  { title: 'send a UDP datagram to loopback', name: 'udp', arg: () => String(port), grantTitle: 'any `network` grant (UDP is not filtered by address)', grant: () => ({ network: { connect: [`127.0.0.1:${port}`] } }) },
+  { title: 'a child leaves the process group (setsid)', name: 'setsid', arg: () => '', grantTitle: 'none: never allowed' },
   { title: 'spawn a program (/bin/echo)', name: 'spawn', arg: () => '', grantTitle: '`process: true`', grant: () => ({ process: true }) },
   { title: 'signal the host (SIGCONT)', name: 'signal', arg: () => String(process.pid), grantTitle: 'none: never allowed' },
   { title: 'call an ungranted host API', name: 'hostApi', arg: () => '', grantTitle: '`host` `api:probe`', grant: () => ({ host: ['api:probe'] }) },
@@ -72,7 +74,7 @@ function table(observed: Map<string, Map<string, string>>): string {
   return lines.join('\n')
 }
 
-describe('the escape matrix: every probe is blocked for every process kind unless granted', { skip: requires(tools.python3, tools.gcc) || (landlockAbi() < 6 ? `this kernel's Landlock ABI is ${landlockAbi()}; the matrix needs 6` : false) }, () => {
+describe('the escape matrix: every probe is blocked for every process kind unless granted', { skip: requires(tools.python3, tools.gcc, tools.jansson) || (landlockAbi() < 6 ? `this kernel's Landlock ABI is ${landlockAbi()}; the matrix needs 6` : false) }, () => {
   let host: Host
   let parent: string
   let server: Server

@@ -16,6 +16,7 @@ import { PolyplugError } from '../src/rpc/errors.js'
 import { Peer } from '../src/rpc/peer.js'
 import { streamChannel } from '../src/transports/stream.js'
 import { rejectsWithCode } from './support/assert-code.js'
+import { until } from './support/wait.js'
 
 const enc = new TextEncoder()
 
@@ -113,8 +114,19 @@ describe('the frame-read timeout', () => {
       channel.onClose((e) => (closedWith = e))
       const message = (await received) as Uint8Array
       assert.equal(new TextDecoder().decode(message), body)
-      // Idle between frames: the channel is still open after several timeout periods.
-      await new Promise((resolve) => setTimeout(resolve, 2000))
+      // Idle between frames. The witness that a whole timeout period has passed: a second channel
+      // with the same timeout, whose partial frame arrives only now, times out. Any timer the idle
+      // channel armed (at its last byte, before the witness started) would have fired first.
+      const witness = await writesThenStalls('\\000\\000\\000\\144abc')
+      try {
+        const witnessChannel = streamChannel(witness.stdout!, witness.stdin!, { frameTimeoutMs: 1500 })
+        let witnessClosed: unknown = 'open'
+        witnessChannel.onClose((e) => (witnessClosed = e))
+        await until(() => witnessClosed !== 'open', 30_000, 'the witness channel timed out')
+        assert.equal((witnessClosed as PolyplugError).code, 'FRAME_TIMEOUT')
+      } finally {
+        witness.kill('SIGKILL')
+      }
       assert.equal(closedWith, 'open')
       assert.equal(channel.closed, false)
     } finally {

@@ -4,7 +4,7 @@
  * Nothing restarts that did not change.
  */
 import assert from 'node:assert/strict'
-import { cp, mkdtemp, rename, rm } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -118,6 +118,25 @@ describe('installing into a running host', () => {
     const change = await host.rescan()
     assert.deepEqual(change.removed, ['base'])
     await rejectsWithCode(host.plugin('fan').call('greet', ['x']), 'DEPENDENCY_MISSING')
+  })
+
+  it('rescan compares manifests by content: the same keys in another order are no update, a changed value is', async () => {
+    const dir = join(installDir, 'reordered')
+    await cp(await writeGreeter(work, { id: 'reordered', version: '1.0.0', word: 'same' }), dir, { recursive: true })
+    await host.rescan()
+    assert.equal(await host.plugin('reordered').call('greet', ['x']), 'same, x')
+    const activations = () => host.stats().find((s) => s.id === 'reordered')!.activations
+    const file = join(dir, 'polyplug.json')
+    const manifest = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>
+    const reversed = Object.fromEntries(Object.entries(manifest).reverse())
+    assert.notEqual(JSON.stringify(reversed), JSON.stringify(manifest))
+    await writeFile(file, JSON.stringify(reversed, null, 2))
+    assert.deepEqual(await host.rescan(), { added: [], removed: [], updated: [] })
+    assert.equal(host.plugin('reordered').info().status, 'active', 'the running plugin was left alone')
+    assert.equal(activations(), 1)
+    await writeFile(file, JSON.stringify({ ...reversed, version: '1.0.1' }, null, 2))
+    assert.deepEqual(await host.rescan(), { added: [], removed: [], updated: ['reordered'] })
+    assert.equal(host.plugin('reordered').info().status, 'inactive', 'the changed plugin was stopped and replaced')
   })
 })
 

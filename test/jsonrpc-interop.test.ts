@@ -39,8 +39,8 @@ interface Kit {
 const nodeManifest = readFileSync(`${examplesDir}/js-process-stdio/polyplug.json`, 'utf8')
 const kits: Kit[] = [
   { name: 'Python', command: ['python3', `${examplesDir}/shared/conformance.py`], skip: requires(tools.python3) },
-  { name: 'C', command: [`${examplesDir}/shared/bin/c-conformance`], skip: false },
-  { name: 'Rust', command: [`${root}kits/rust-sidecar/target/release/rust-conformance`], skip: requires(tools.cargo) },
+  { name: 'C', command: [`${examplesDir}/shared/bin/c-conformance`], skip: requires(tools.gcc, tools.jansson) },
+  { name: 'Rust', command: [`${root}kits/rust-sidecar/target/release/rust-conformance`], skip: requires(tools.cargo, tools.serdeJson) },
   {
     name: 'Node',
     command: [process.execPath, `${root}dist/src/placement/process-carrier.js`, `${examplesDir}/js-process-stdio/index.js`, nodeManifest],
@@ -198,6 +198,13 @@ describe('vscode-jsonrpc as the plugin, hosted by polyplug', () => {
         assert.equal(plugin.pid(), pid)
         assert.equal(plugin.info().status, 'active')
       })
+
+      if (id === 'jsonrpc-lsp') {
+        it('initialize reaches the server with processId null: a confined server cannot watch the host with signal 0, and ends with it anyway', async () => {
+          const answer = await host.plugin(id).call<{ seen: { processId: unknown } }>('initialize', [{ processId: process.pid, rootUri: null, capabilities: {} }])
+          assert.deepEqual(answer.seen, { processId: null })
+        })
+      }
 
       it(`is cancelled with ${cancelName} when the application aborts a call`, async () => {
         const plugin = host.plugin(id)

@@ -17,8 +17,8 @@ import { describeRequiring } from './support/describe-requiring.js'
 import { tools } from './support/requires.js'
 
 const KITS = [
-  { name: 'c', binary: `${examplesDir}/shared/bin/c-conformance`, example: 'c-stdio', needs: [tools.gcc] },
-  { name: 'rust', binary: `${root}kits/rust-sidecar/target/release/rust-conformance`, example: 'rust-stdio', needs: [tools.cargo] },
+  { name: 'c', binary: `${examplesDir}/shared/bin/c-conformance`, example: 'c-stdio', needs: [tools.gcc, tools.jansson] },
+  { name: 'rust', binary: `${root}kits/rust-sidecar/target/release/rust-conformance`, example: 'rust-stdio', needs: [tools.cargo, tools.serdeJson] },
 ]
 const TOKEN = '0123456789abcdef0123456789abcdef'
 

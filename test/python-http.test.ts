@@ -53,7 +53,10 @@ describe('the Python kit over http and ws', () => {
   let child: ChildProcess
   let url: string
   let stderrLines = 0
-  const cancelCount = async () => JSON.parse(await postRpc(url, '{"jsonrpc":"2.0","id":"n","method":"cancelCount"}', { token: TOKEN })).result as number
+  const ask = async (method: string) => JSON.parse(await postRpc(url, `{"jsonrpc":"2.0","id":"n","method":"${method}"}`, { token: TOKEN })).result as number
+  const cancelCount = () => ask('cancelCount')
+  /** Resolves once the plugin has begun one more sleep than `before`: the call is in flight there. */
+  const sleepBegun = (before: number) => until(async () => (await ask('sleepsBegun')) > before, 10_000, 'the plugin began the sleep')
 
   before(async () => {
     child = spawn('python3', [`${pluginDir}/plugin.py`], {
@@ -69,7 +72,7 @@ describe('the Python kit over http and ws', () => {
       },
     })
     child.stderr!.on('data', (chunk: Buffer) => (stderrLines += chunk.toString().split('\n').length - 1))
-    url = await awaitListenLine(child, AbortSignal.timeout(10_000))
+    url = await awaitListenLine(child, AbortSignal.timeout(60_000))
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
   })
   after(() => {
@@ -83,7 +86,7 @@ describe('the Python kit over http and ws', () => {
       env: { PATH: process.env.PATH ?? '', POLYPLUG_TRANSPORT: 'http', POLYPLUG_HTTP_CALLS: 'post', POLYPLUG_PLUGIN_ID: manifest.id, POLYPLUG_TOKEN: TOKEN, POLYPLUG_HOST_PID: String(process.pid), POLYPLUG_MANIFEST: JSON.stringify(manifest) },
     })
     try {
-      const otherUrl = await awaitListenLine(other, AbortSignal.timeout(10_000))
+      const otherUrl = await awaitListenLine(other, AbortSignal.timeout(60_000))
       const served = await raw(otherUrl, { method: 'GET', path: '/manifest', headers: auth })
       assert.equal(served.status, 200)
       assert.deepEqual(JSON.parse(served.body), manifest)
@@ -148,9 +151,11 @@ describe('the Python kit over http and ws', () => {
       peer.handle('host/twice', (params) => (params as number[])[0]! * 2)
       assert.equal(await peer.call('callHost', ['host/twice', [21]]), 42)
       const before = await cancelCount()
+      const begun = await ask('sleepsBegun')
       const controller = new AbortController()
-      const call = peer.call('sleep', [5000], { signal: controller.signal })
-      setTimeout(() => controller.abort(), 50)
+      const call = peer.call('sleep', [60_000], { signal: controller.signal })
+      await sleepBegun(begun)
+      controller.abort()
       await rejectsWithCode(call, 'RPC_CANCELLED')
       const back = await peer.call('echo', [new Uint8Array([1, 2, 3])])
       assert.ok(back instanceof Uint8Array)
@@ -167,9 +172,10 @@ describe('the Python kit over http and ws', () => {
     try {
       for (const calls of ['ws', 'post'] as const) {
         const before = await cancelCount()
+        const begun = await ask('sleepsBegun')
         const peer = new Peer(await connectHttp({ url: cut.url, token: TOKEN, calls }))
-        const pending = peer.call('sleep', [5000])
-        await new Promise((r) => setTimeout(r, 100))
+        const pending = peer.call('sleep', [60_000])
+        await sleepBegun(begun)
         cut.drop()
         await rejectsWithCode(pending, 'TRANSPORT_UNAVAILABLE')
         assert.equal(peer.pendingCount, 0)
@@ -187,8 +193,9 @@ describe('the Python kit over http and ws', () => {
 
   it('a POST waiting in a session is answered with TRANSPORT_UNAVAILABLE when that session drops', async () => {
     const socket = await openSocket(`${url.replace('http', 'ws')}/ws?session=drop-me`, { token: TOKEN })
-    const answer = postRpc(url, '{"jsonrpc":"2.0","id":7,"method":"sleep","params":[5000]}', { token: TOKEN, session: 'drop-me' })
-    await new Promise((r) => setTimeout(r, 100))
+    const begun = await ask('sleepsBegun')
+    const answer = postRpc(url, '{"jsonrpc":"2.0","id":7,"method":"sleep","params":[60000]}', { token: TOKEN, session: 'drop-me' })
+    await sleepBegun(begun)
     socket.terminate()
     const reply = JSON.parse(await answer) as { id: number; error: { data: { code: string } } }
     assert.equal(reply.id, 7)

@@ -108,7 +108,7 @@ describe('remote placement', () => {
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const { port } = server.address() as AddressInfo
-    const folder = await remoteManifest('far-tcp', 'tcp', { url: `tcp://127.0.0.1:${port}`, tokenEnv: 'POLYPLUG_TEST_REMOTE_TOKEN', pingIntervalMs: 200 })
+    const folder = await remoteManifest('far-tcp', 'tcp', { url: `tcp://127.0.0.1:${port}`, tokenEnv: 'POLYPLUG_TEST_REMOTE_TOKEN', pingIntervalMs: 2000 })
     const host = await createHost({ plugins: [folder], logger: silentLogger })
     try {
       assert.equal(await host.plugin('far-tcp').call('echo', ['over tcp']), 'over tcp')
@@ -158,7 +158,7 @@ describe('remote placement', () => {
       const channel = await connectMqtt({ url: broker.url, pluginId: 'far-mqtt', side: 'plugin', username: 'far-mqtt', password: 'plugin-secret' })
       process.env.POLYPLUG_TOKEN = TOKEN
       servePlugin(channel, plugin, { id: 'far-mqtt' })
-      const folder = await remoteManifest('far-mqtt', 'mqtt', { url: `mqtt://polyplug-host@${broker.url.slice('mqtt://'.length)}`, tokenEnv: 'POLYPLUG_TEST_REMOTE_TOKEN', pingIntervalMs: 300 })
+      const folder = await remoteManifest('far-mqtt', 'mqtt', { url: `mqtt://polyplug-host@${broker.url.slice('mqtt://'.length)}`, tokenEnv: 'POLYPLUG_TEST_REMOTE_TOKEN', pingIntervalMs: 1500 })
       const host = await createHost({ plugins: [folder], logger: silentLogger })
       try {
         assert.equal(await host.plugin('far-mqtt').call('echo', ['via broker']), 'via broker')

@@ -4,14 +4,15 @@
  * `limits.memoryMb` binds an exec plugin's address space.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { createHost } from '../src/host/host.js'
 import { silentLogger } from '../src/host/log.js'
 import type { Manifest } from '../src/manifest/schema.js'
-import { checkSandbox, landlockAbi, unenforcedRules } from '../src/placement/sandbox.js'
+import { checkSandbox, landlockAbi, sandboxCommand, unenforcedRules } from '../src/placement/sandbox.js'
 import { PolyplugError } from '../src/rpc/errors.js'
 import { probeKinds, writeProbePlugin } from './support/escape-plugins.js'
 import { requires, tools } from './support/requires.js'
@@ -69,3 +70,43 @@ describe('limits.memoryMb binds an exec plugin (RLIMIT_AS)', { skip: requires(to
     }
   })
 })
+
+describe('a script as the command may run programs only when it is a shell script', { skip: requires(tools.python3) || (landlockAbi() < 1 ? 'needs the sandbox launcher' : false) }, () => {
+  /** Runs `script` (a fresh file with this `#!` line and body) under the launcher as polyplug would start it. */
+  function launch(line: string, body: string, path = process.env.PATH ?? ''): { status: number | null; stdout: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-script-'))
+    try {
+      const script = join(dir, 'plugin')
+      writeFileSync(script, `#!${line}\n${body}`, { mode: 0o755 })
+      const argv = sandboxCommand({ manifest, dir, cwd: dir, argv: [script], path })
+      const result = spawnSync(argv[0]!, argv.slice(1), { cwd: dir, encoding: 'utf8', env: { PATH: path } })
+      return { status: result.status, stdout: result.stdout }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  const trySpawn = 'import subprocess\ntry:\n    subprocess.run(["/bin/echo"], check=True, stdout=subprocess.DEVNULL)\n    print("allowed")\nexcept OSError as e:\n    print("blocked", e.errno)\n'
+
+  it('a #!/usr/bin/python3 script cannot spawn (its interpreter runs no other program)', () => {
+    assert.deepEqual(launch('/usr/bin/python3', trySpawn), { status: 0, stdout: 'blocked 13\n' })
+  })
+
+  it('a #!/usr/bin/env python3 script cannot spawn either, when python3 on PATH is no shell script', () => {
+    assert.deepEqual(launch('/usr/bin/env python3', trySpawn, '/usr/bin:/bin'), { status: 0, stdout: 'blocked 13\n' })
+  })
+
+  it('a #!/usr/bin/env python3 script whose python3 is a shell script (a pyenv shim) gets the program folders', () => {
+    const shims = mkdtempSync(join(tmpdir(), 'sandbox-shim-'))
+    try {
+      writeFileSync(join(shims, 'python3'), '#!/bin/sh\nexec /usr/bin/python3 "$@"\n', { mode: 0o755 })
+      assert.deepEqual(launch('/usr/bin/env python3', trySpawn, `${shims}:/usr/bin:/bin`), { status: 0, stdout: 'allowed\n' })
+    } finally {
+      rmSync(shims, { recursive: true, force: true })
+    }
+  })
+
+  it('a #!/bin/sh script gets the program folders (docs/confinement.md, Limits)', () => {
+    assert.deepEqual(launch('/bin/sh', '/bin/echo allowed\n'), { status: 0, stdout: 'allowed\n' })
+  })
+})
+

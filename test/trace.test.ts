@@ -26,8 +26,8 @@ describe('trace context through the kits: each passes the caller\'s traceparent 
   })
   after(() => host.close())
 
-  for (const [id, tool] of [['c-stdio', tools.gcc], ['rust-stdio', tools.cargo], ['python-stdio', tools.python3]] as const) {
-    it(`${id}: application -> plugin -> host API`, { skip: requires(tool) }, async () => {
+  for (const [id, needed] of [['c-stdio', [tools.gcc, tools.jansson]], ['rust-stdio', [tools.cargo, tools.serdeJson]], ['python-stdio', [tools.python3]]] as const) {
+    it(`${id}: application -> plugin -> host API`, { skip: requires(...needed) }, async () => {
       const sent = newTraceparent()
       assert.equal(await host.plugin(id).call('callHost', ['host/traceOf', []], { traceparent: sent }), sent)
       assert.equal(await host.plugin(id).call('callHost', ['host/traceOf', []]), null, 'and none when the call had none')

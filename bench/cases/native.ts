@@ -17,7 +17,7 @@ const examples = fileURLToPath(new URL('../../../examples', import.meta.url))
  * The raw ABI round trip: encode params, call, decode the answer, release it. `sync` runs on the
  * JS thread. The instance is NULL: the C example's echo touches no per-instance state.
  */
-function rawEcho(sync: boolean) {
+export function rawEcho(sync: boolean) {
   const lib = openNativeLibrary('bench', `${examples}/native-c-inline/libconformance.so`)
   const flag = koffi.alloc('int32_t', 1)
   koffi.encode(flag, 'int32_t', 0)

@@ -31,7 +31,7 @@ const small = stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
 const big = new Uint8Array(MiB).map((_, i) => i & 255)
 const bigText = new TextDecoder().decode(jsonCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [big] }))
 
-async function rawHttp(): Promise<{ call(body: string): Promise<string>; close(): Promise<void> }> {
+export async function rawHttp(): Promise<{ call(body: string): Promise<string>; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -63,7 +63,7 @@ async function rawHttp(): Promise<{ call(body: string): Promise<string>; close()
   }
 }
 
-async function rawWs(): Promise<{ call(text: string): Promise<unknown>; close(): Promise<void> }> {
+export async function rawWs(): Promise<{ call(text: string): Promise<unknown>; close(): Promise<void> }> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 64 * MiB })
   await new Promise((r) => wss.once('listening', r))
   wss.on('connection', (s) => s.on('message', (data, binary) => s.send(binary ? data : String(data))))

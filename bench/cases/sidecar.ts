@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node.js'
 import { createHost } from '../../src/host/host.js'
 import { silentLogger } from '../../src/host/log.js'
+import { encodeWithAttachments } from '../../src/rpc/attachments.js'
 import { jsonCodec } from '../../src/rpc/codec.js'
 import { msgpackCodec } from '../../src/rpc/msgpack.js'
 import { transportModule } from '../../src/registry/index.js'
@@ -25,7 +26,7 @@ interface RawEcho {
 }
 
 /** A raw child over the transport: the host end is the transport's framed channel, nothing else. */
-async function rawEcho(name: string): Promise<RawEcho> {
+export async function rawEcho(name: string): Promise<RawEcho> {
   const transport = await transportModule(name)?.sidecar?.host()
   if (!transport) throw new Error(`no transport ${name}`)
   const endpoint = await transport.prepare({ id: 'raw', framing: 'length', maxFrameBytes: 64 * MiB })
@@ -49,7 +50,7 @@ async function rawEcho(name: string): Promise<RawEcho> {
   }
 }
 
-async function vscodeJsonRpc() {
+export async function vscodeJsonRpc() {
   const child = spawn(process.execPath, [worker('vscode-jsonrpc-echo.js')], { stdio: ['pipe', 'pipe', 'inherit'] })
   const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin))
   connection.listen()
@@ -69,7 +70,8 @@ export async function run(): Promise<BenchRow[]> {
   // What polyplug puts on the wire for echo(1): the raw child echoes the same number of bytes.
   const small = jsonCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
   const big = new Uint8Array(MiB).map((_, i) => i & 255)
-  const bigFrame = jsonCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [big] })
+  // Every kit here agrees on attachments (docs/protocol.md §4.1): the frame is the JSON head and the raw MiB.
+  const bigFrame = Buffer.concat(encodeWithAttachments({ jsonrpc: '2.0', id: 1, method: 'echo', params: [big] }))
   try {
     for (const name of TRANSPORTS) {
       const plugin = host.plugin(`echo-process-${name}`)

@@ -13,15 +13,23 @@ export interface RawWasm {
   bare(): number
 }
 
-export function rawWasm(path: string): RawWasm {
-  const module = new WebAssembly.Module(readFileSync(path))
+/** Stub imports for the example module: WASI calls answer EBADF (8), so libc's start-up scan of preopens ends at once. */
+export function stubImports(module: WebAssembly.Module): WebAssembly.Imports {
   const imports: WebAssembly.Imports = {}
   for (const i of WebAssembly.Module.imports(module)) {
     imports[i.module] ??= {}
-    // WASI stubs answer EBADF (8), so libc's start-up scan of preopens ends at once.
     ;(imports[i.module] as Record<string, unknown>)[i.name] = i.module === 'polyplug' ? () => 0 : () => 8
   }
-  const instance = new WebAssembly.Instance(module, imports)
+  return imports
+}
+
+export function rawWasm(path: string): RawWasm {
+  const module = new WebAssembly.Module(readFileSync(path))
+  return rawWasmOf(new WebAssembly.Instance(module, stubImports(module)))
+}
+
+/** The ABI by hand over an instance made elsewhere (e.g. by `WebAssembly.instantiate`). */
+export function rawWasmOf(instance: WebAssembly.Instance): RawWasm {
   const e = instance.exports as Record<string, (...args: number[]) => number & bigint>
   const memory = instance.exports.memory as WebAssembly.Memory
   e._initialize?.()

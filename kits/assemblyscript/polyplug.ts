@@ -17,7 +17,7 @@ export function polyplug_abi_version(): i32 {
 }
 
 export function polyplug_alloc(size: u32): usize {
-  return heap.alloc(<usize>(size > 0 ? size : 1))
+  return heap.alloc(size > 0 ? <usize>size : 1)
 }
 
 export function polyplug_free(ptr: usize, size: u32): void {

@@ -1,5 +1,5 @@
 /*
- * polyplug C sidecar kit: write a polyplug plugin in C99, libc only.
+ * polyplug C sidecar kit: write a polyplug plugin in C99, on libc and jansson (libjansson-dev).
  * Implements docs/protocol.md version 1: transports stdio, fifo, unix, tcp; framings length,
  * content-length, ndjson; encoding json (bytes as {"$bytes": base64}); streams both ways.
  *

@@ -154,7 +154,10 @@ static void mqtt_wait(long ms) {
   }
 }
 
-static const pp_message_transport MQTT = {mqtt_send, mqtt_take, mqtt_wait};
+/* The host sends base64 over MQTT (its payloads are JSON text): no attachments. */
+static int mqtt_carries_binary(void) { return 0; }
+
+static const pp_message_transport MQTT = {mqtt_send, mqtt_take, mqtt_wait, mqtt_carries_binary};
 
 /** Runs the loop until `*flag` is nonzero or `timeout_ms` passes; exits when the connection fails. */
 static void loop_until(const int *flag, long timeout_ms, const char *what) {

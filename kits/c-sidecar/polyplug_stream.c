@@ -196,7 +196,7 @@ void pp_stream_release_(pp_ctx *ctx, const pp_value *params) {
       pp_value *end = sid_params(p->sid);
       if (ctx->error_code) {
         pp_value *data = pp_set(pp_set(pp_object(), "code", pp_string(ctx->error_code)), "plugin", pp_string(pp_plugin_id()));
-        pp_value *e = pp_set(pp_set(pp_object(), "code", pp_number(-32000)), "message", pp_string(ctx->error_message ? ctx->error_message : ctx->error_code));
+        pp_value *e = pp_set(pp_set(pp_object(), "code", pp_number(pp_numeric_code_(ctx->error_code))), "message", pp_string(ctx->error_message ? ctx->error_message : ctx->error_code));
         pp_set(end, "error", pp_set(e, "data", data));
       }
       pp_notify_("$/stream/end", end);

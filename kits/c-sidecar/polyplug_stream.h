@@ -31,6 +31,8 @@ struct pp_ctx {
 void pp_notify_(const char *method, pp_value *params);
 /** Answers request `id` with `result` (takes ownership). */
 void pp_answer_(const pp_value *id, pp_value *result);
+/** The JSON-RPC number of string code `code` (schema/error-codes.json; APPLICATION_ERROR for any other). */
+int pp_numeric_code_(const char *code);
 /** Serves one message, waiting up to `timeout_ms` (-1: no limit). Returns 1 when one was served. */
 int pp_pump_(long timeout_ms);
 

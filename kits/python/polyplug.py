@@ -3,7 +3,7 @@
 Implements the sidecar side of docs/protocol.md: the transports stdio, fifo, unix and tcp (here),
 shm (polyplug_shm.py), http and ws (polyplug_http.py: its own http.server and WebSocket, from
 polyplug_ws.py); the framings length, content-length and ndjson; the JSON encoding (Uint8Array <-> bytes as
-{"$bytes": base64}); the $/hello handshake with the launch token; $/activate, $/shutdown, $/ping,
+{"$bytes": base64}, or as attachments after the JSON once $/hello agreed on "binary"); the $/hello handshake with the launch token; $/activate, $/shutdown, $/ping,
 $/cancel (or LSP's $/cancelRequest), $/progress and $/log; calls to the host API; streams both ways
 (polyplug_stream.py: a method that returns a generator streams its items, a stream argument arrives
 as an iterator); exit when the host is gone.
@@ -102,7 +102,54 @@ def encode(message):
     return json.dumps(message, default=_default, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+# JSON with attachments (docs/protocol.md 4.1), once $/hello agreed on the "binary" capability:
+#   0x00 | J (u32 big-endian) | J bytes of JSON | attachment area
+# where every bytes value is {"$bin": [offset, length]} into the attachment area.
+BINARY_CAPABILITY = "binary"
+
+
+def encode_attached(message):
+    """The message as a list of parts whose concatenation is its body; bytes stay bytes."""
+    parts = []
+    offset = [0]
+
+    def default(value):
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            size = memoryview(value).nbytes
+            parts.append(value)
+            ref = {"$bin": [offset[0], size]}
+            offset[0] += size
+            return ref
+        raise TypeError("cannot encode %r" % type(value).__name__)
+
+    text = json.dumps(message, default=default, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    if not parts:
+        return [text]
+    return [b"\x00" + struct.pack(">I", len(text)) + text] + parts
+
+
+def _decode_attached(data):
+    if len(data) < 5:
+        raise ValueError("a message with attachments needs a 5-byte head")
+    (size,) = struct.unpack(">I", data[1:5])
+    if 5 + size > len(data):
+        raise ValueError("JSON text runs past the end of the message")
+    area = memoryview(data)[5 + size:]
+
+    def hook(obj):
+        ref = obj.get("$bin")
+        if ref is None or len(obj) != 1:
+            return _hook(obj)
+        if not (isinstance(ref, list) and len(ref) == 2 and all(type(n) is int and n >= 0 for n in ref)) or ref[0] + ref[1] > len(area):
+            raise ValueError("bad attachment reference %r" % (ref,))
+        return bytes(area[ref[0]:ref[0] + ref[1]])
+
+    return json.loads(bytes(data[5:5 + size]).decode("utf-8"), object_hook=hook)
+
+
 def decode(data):
+    if data[:1] == b"\x00":
+        return _decode_attached(data)
     return json.loads(data.decode("utf-8"), object_hook=_hook)
 
 
@@ -160,11 +207,14 @@ def read_frame(reader, framing, max_bytes):
 
 
 def frame(framing, body):
+    """One frame as one bytes value (one write); `body` is bytes or a list of parts (encode_attached)."""
+    parts = body if isinstance(body, list) else [body]
+    size = sum(memoryview(p).nbytes for p in parts)
     if framing == "length":
-        return struct.pack(">I", len(body)) + body
+        return b"".join([struct.pack(">I", size)] + parts)
     if framing == "content-length":
-        return b"Content-Length: %d\r\n\r\n" % len(body) + body
-    return body + b"\n"
+        return b"".join([b"Content-Length: %d\r\n\r\n" % size] + parts)
+    return b"".join(parts + [b"\n"])
 
 
 # ---- transports -----------------------------------------------------------------------------
@@ -483,6 +533,8 @@ class Plugin:
         self.on_activate = None
         self.on_deactivate = None
         self.session = None   # the byte stream's session, or the latest WebSocket session
+        self._binary_safe = False   # a byte stream with length or content-length framing
+        self.binary = False   # $/hello agreed on bytes as attachments
         self._lock = threading.Lock()   # serialises frames on a byte stream
 
     def method(self, fn=None, name=None):
@@ -516,6 +568,10 @@ class Plugin:
                 raise PolyplugError("PROTOCOL_MISMATCH", "host speaks %r, plugin speaks 1" % versions)
             answer = {"protocol": PROTOCOL_VERSION, "id": self.id, "methods": sorted(self.methods), "encodings": ["json"],
                       "capabilities": ["streams"]}
+            # Bytes as attachments: only on a byte stream whose framing carries any byte.
+            if self._binary_safe and BINARY_CAPABILITY in ((params or {}).get("capabilities") or []):
+                self.binary = True
+                answer["capabilities"].append(BINARY_CAPABILITY)
             if os.environ.get("POLYPLUG_TOKEN"):
                 answer["token"] = os.environ["POLYPLUG_TOKEN"]
             return answer
@@ -559,8 +615,10 @@ class Plugin:
     def _serve_stream(self):
         reader, write = connect()
 
+        self._binary_safe = self.framing in ("length", "content-length")
+
         def send(message):
-            body = frame(self.framing, encode(message))
+            body = frame(self.framing, encode_attached(message) if self.binary else encode(message))
             with self._lock:
                 write(body)
 
@@ -576,6 +634,6 @@ class Plugin:
             try:
                 message = decode(body)
             except ValueError:
-                send({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "not JSON", "data": {"code": "PARSE_ERROR"}}})
+                send({"jsonrpc": "2.0", "id": None, "error": {"code": NUMERIC_CODES["PARSE_ERROR"], "message": "not JSON", "data": {"code": "PARSE_ERROR"}}})
                 continue
             session.dispatch(message)

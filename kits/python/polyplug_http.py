@@ -28,7 +28,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from polyplug import DEFAULT_MAX_FRAME_BYTES, PolyplugError, Session, _usable_id, decode, encode
+from polyplug import DEFAULT_MAX_FRAME_BYTES, NUMERIC_CODES, PolyplugError, Session, _usable_id, decode, encode
 from polyplug_ws import Closed, WebSocket, accept_key, valid_key
 
 SESSION_HEADER = "x-polyplug-session"
@@ -232,7 +232,7 @@ def make_server(plugin, token, host="127.0.0.1", port=0, max_bytes=DEFAULT_MAX_F
                 value = decode(body)
             except ValueError as e:
                 return self._reply(200, {"jsonrpc": "2.0", "id": None, "error": {
-                    "code": -32700, "message": "body is not valid JSON: %s" % e, "data": {"code": "PARSE_ERROR"}}})
+                    "code": NUMERIC_CODES["PARSE_ERROR"], "message": "body is not valid JSON: %s" % e, "data": {"code": "PARSE_ERROR"}}})
             sid = self.headers.get(SESSION_HEADER)
             if sid is not None:
                 session = sessions.get(sid)

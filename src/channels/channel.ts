@@ -14,6 +14,12 @@ export type Carries = 'bytes' | 'text' | 'structured-clone'
 
 export interface Channel {
   readonly carries: Carries
+  /**
+   * A `bytes` channel that delivers any byte sequence unchanged (a length-framed stream, shared
+   * memory), and takes a message as parts too (an array of Uint8Array sent as their concatenation,
+   * in one write): the Peer may then send bytes as attachments (docs/protocol.md §4.1).
+   */
+  readonly binary?: boolean
   /** Throws (or rejects) with CHANNEL_CLOSED once the channel is closed. */
   send(message: unknown): void | Promise<void>
   /** Returns an unsubscribe function. Messages that arrive before the first listener are queued. */
@@ -38,6 +44,7 @@ export interface ChannelSink {
  */
 export interface RawChannel {
   readonly carries: Carries
+  readonly binary?: boolean
   /** Called once, synchronously, by `normalizeChannel`. */
   open(sink: ChannelSink): void
   send(message: unknown): void | Promise<void>

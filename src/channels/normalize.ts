@@ -1,10 +1,14 @@
 import { RpcErrorCodes, PolyplugError } from '../rpc/errors.js'
 import type { Channel, RawChannel } from './channel.js'
 
+/** Messages kept for a channel nobody listens to yet (the host subscribes right after connecting). */
+export const PRE_LISTENER_LIMIT = 4096
+
 /**
  * Wraps a transport so that every channel behaves the same: close is idempotent and awaits the
  * transport, close listeners fire exactly once, sends after close fail with CHANNEL_CLOSED, and
- * messages that arrive before anyone listens are kept, in order.
+ * messages that arrive before anyone listens are kept, in order — at most PRE_LISTENER_LIMIT of
+ * them: a party that sends more before the other side listens closes the channel with CHANNEL_FULL.
  */
 export function normalizeChannel(raw: RawChannel): Channel {
   const messageListeners = new Set<(message: unknown) => void>()
@@ -24,11 +28,26 @@ export function normalizeChannel(raw: RawChannel): Channel {
     messageListeners.clear()
   }
 
+  function shut(reason?: Error): Promise<void> {
+    if (closing) return closing
+    finish(reason)
+    closing = Promise.resolve()
+      .then(() => raw.close(reason))
+      .catch(() => {}) // the channel is closed either way; a failing release must not surface twice
+    return closing
+  }
+
   raw.open({
     message(message) {
       if (closed) return
-      if (queue) queue.push(message)
-      else for (const listener of messageListeners) listener(message)
+      if (!queue) {
+        for (const listener of messageListeners) listener(message)
+      } else if (queue.length < PRE_LISTENER_LIMIT) {
+        queue.push(message)
+      } else {
+        queue = undefined
+        shut(new PolyplugError(RpcErrorCodes.CHANNEL_FULL, `more than ${PRE_LISTENER_LIMIT} messages arrived before anyone listened: the other side sends before the handshake`))
+      }
     },
     closed(error) {
       closing ??= Promise.resolve()
@@ -38,6 +57,7 @@ export function normalizeChannel(raw: RawChannel): Channel {
 
   const channel: Channel = {
     carries: raw.carries,
+    ...(raw.binary ? { binary: true } : {}),
     get closed() {
       return closed
     },
@@ -71,12 +91,7 @@ export function normalizeChannel(raw: RawChannel): Channel {
       return () => closeListeners.delete(listener)
     },
     close(reason) {
-      if (closing) return closing
-      finish(reason)
-      closing = Promise.resolve()
-        .then(() => raw.close(reason))
-        .catch(() => {}) // the channel is closed either way; a failing release must not surface twice
-      return closing
+      return shut(reason)
     },
   }
   return channel

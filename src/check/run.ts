@@ -7,6 +7,8 @@
 import { createHost, type Host } from '../host/host.js'
 import type { LogEntry } from '../host/log.js'
 import { readManifest, type LoadedManifest } from '../manifest/load.js'
+import { runnableProblems } from '../manifest/runnable.js'
+import { formatProblem } from '../manifest/validate.js'
 import { buildNeeded, runBuild } from './build.js'
 import { conformanceChecks, protocolChecks, stopCheck, strayOutputCheck, streamChecks, CheckFailure, type Check, type CheckContext } from './checks.js'
 
@@ -96,6 +98,12 @@ export async function checkPlugin(dir: string, options: CheckOptions = {}): Prom
         return { dir, id: loaded.manifest.id, results, ok: false }
       }
     }
+  }
+  // What `polyplug validate` checks on disk, once the build made the program: a start failure then has its fix.
+  const unrunnable = await runnableProblems(loaded)
+  if (unrunnable.length > 0) {
+    record({ name: 'its program can run (entry, sidecar.command)', status: 'fail', reason: unrunnable.map(formatProblem).join('\n'), ms: 0 })
+    return { dir, id: loaded.manifest.id, results, ok: false }
   }
   const log: LogEntry[] = []
   let host: Host | undefined

@@ -13,8 +13,8 @@ const kitsRoot = fileURLToPath(new URL('../../../kits/', import.meta.url))
 export const KITS: Record<string, { folder: string; about: string; repositoryOnly: string[] }> = {
   // polyplug_pyodide.py runs on the host's side of the in-process `python` kind, never in a sidecar.
   python: { folder: 'python', about: 'Python sidecars (stdlib only): import polyplug', repositoryOnly: ['polyplug_pyodide.py'] },
-  c: { folder: 'c-sidecar', about: 'C sidecars (libc; mqtt with libmosquitto)', repositoryOnly: ['Makefile'] },
-  rust: { folder: 'rust-sidecar', about: 'Rust sidecars (std only)', repositoryOnly: ['Cargo.toml', 'Cargo.lock'] },
+  c: { folder: 'c-sidecar', about: 'C sidecars (libc and jansson; mqtt with libmosquitto)', repositoryOnly: ['Makefile'] },
+  rust: { folder: 'rust-sidecar', about: 'Rust sidecars (std and serde_json, offline from Debian\'s crates)', repositoryOnly: ['Cargo.toml', 'Cargo.lock'] },
   'c-native': { folder: 'c', about: 'native (in-process) and wasm plugins in C: polyplug.h', repositoryOnly: [] },
   'rust-native': { folder: 'rust', about: 'native (in-process) plugins in Rust', repositoryOnly: [] },
   go: { folder: 'go', about: 'Go sidecars (standard library only): package polyplug', repositoryOnly: ['examples'] },

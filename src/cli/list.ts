@@ -2,7 +2,12 @@ import { Host } from '../host/host.js'
 import { silentLogger } from '../host/log.js'
 import { formatTable } from './table.js'
 
-/** Lists discovered plugins, valid and invalid, without running any plugin code. */
+/**
+ * Lists discovered plugins, valid and invalid, without running any plugin code. Exits 1 when a
+ * folder holds a plugin that is invalid (its manifest cannot be read or fails validation), after
+ * listing every plugin; unavailable plugins (a dependency or package missing) are listed with their
+ * error and leave the exit code alone.
+ */
 export async function runList(plugins: string[], json: boolean): Promise<number> {
   // Discovery only: createHost would also start the onStartup plugins.
   const host = new Host({ plugins, logger: silentLogger })
@@ -31,6 +36,7 @@ export async function runList(plugins: string[], json: boolean): Promise<number>
     for (const bad of host.invalid()) process.stderr.write(`${bad.error.message}\n`)
     for (const p of host.list()) if (p.status === 'unavailable' && p.lastError) process.stderr.write(`${p.id}: ${p.lastError.code}: ${p.lastError.message}\n`)
   }
+  const invalid = host.invalid().length
   await host.close()
-  return 0
+  return invalid > 0 ? 1 : 0
 }

@@ -1,29 +1,18 @@
 /** `polyplug` command line: list, call, session, commands, exec, status, dashboard, validate, check, pack, install, uninstall, keygen, kit. */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { runCall } from './call.js'
-import { runCheck } from './check.js'
-import { runDev } from './dev.js'
-import { runTypes } from './types.js'
-import { runCommands, runExec } from './commands.js'
-import { runSession } from './session.js'
-import { runStatus } from './status.js'
-import { runDashboard } from './dashboard.js'
-import { runList } from './list.js'
-import { runInstall, runKeygen, runPack, runUninstall } from './package.js'
-import { runValidate } from './validate.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { formatError, UsageError } from './output.js'
-import { runReplicas } from './replicas.js'
-import { runServe } from './serve.js'
 import { setVerbosity } from './verbosity.js'
 import { kitUsage, runKit } from './kit.js'
-import { runInit } from './init.js'
+
+// Each command's module loads when it runs: `polyplug call` never loads the dashboard, the
+// packager, the checker or the scaffolder (docs/architecture.md, Start-up cost).
 
 const usage = `polyplug — a plugin host for Node.js
 
 Usage:
-  polyplug list --plugins DIR [--json]
+  polyplug list --plugins DIR [--json]      (exit 1 when a plugin is invalid; the others are still listed)
   polyplug call --plugins DIR ID METHOD [PARAMS_JSON] [--timeout MS]
   polyplug session --plugins DIR ID [--on METHOD]... [--timeout MS]
                                             (one session across many calls: JSON lines on stdin, e.g.
@@ -37,7 +26,7 @@ Usage:
   polyplug serve DIR --broker URL [--username U] [--password-env VAR] [--ca FILE] [--replica NAME]
                                             (run the plugin as one replica of its pool; docs/scale-out.md)
   polyplug replicas --plugins DIR ID [--json]   (the live replicas of a pool; exit 1 when none is alive)
-  polyplug validate DIR
+  polyplug validate DIR...                  (a plugin folder or a folder of them: each manifest, and that its program can run)
   polyplug check DIR... [--json]            (start each plugin and run the protocol and conformance checks; exit 1 on a failure)
   polyplug dev DIR [--on METHOD]... [--timeout MS]
                                             (run a plugin, or a folder of them: build when stale, reload on change, stream
@@ -58,7 +47,7 @@ Options for every command:
   -q, --quiet     only results and errors
 
 Exit codes: 0 success; 1 the command failed (an error from a plugin or the host, a failed check,
-an invalid plugin); 2 wrong usage (unknown command or option, missing argument, bad JSON).
+an invalid plugin, also when list or validate found one); 2 wrong usage (unknown command or option, missing argument, bad JSON).
 Errors go to stderr as \`CODE: message (plugin ID, method M)\`; when a plugin process died, its
 last stderr lines follow, each as \`  stderr| LINE\`.
 
@@ -117,43 +106,43 @@ async function main(argv: string[]): Promise<number> {
   const plugins = values.plugins ?? []
   switch (command) {
     case 'list':
-      return runList(requirePlugins(plugins), values.json ?? false)
+      return (await import('./list.js')).runList(requirePlugins(plugins), values.json ?? false)
     case 'call':
-      return runCall(requirePlugins(plugins), rest, values.timeout === undefined ? undefined : Number(values.timeout))
+      return (await import('./call.js')).runCall(requirePlugins(plugins), rest, values.timeout === undefined ? undefined : Number(values.timeout))
     case 'session':
-      return runSession(requirePlugins(plugins), rest, { on: values.on ?? [], ...(values.timeout === undefined ? {} : { timeout: Number(values.timeout) }) })
+      return (await import('./session.js')).runSession(requirePlugins(plugins), rest, { on: values.on ?? [], ...(values.timeout === undefined ? {} : { timeout: Number(values.timeout) }) })
     case 'commands':
-      return runCommands(requirePlugins(plugins), values.json ?? false)
+      return (await import('./commands.js')).runCommands(requirePlugins(plugins), values.json ?? false)
     case 'status':
-      return runStatus(requirePlugins(plugins), values.json ?? false, rest[0])
+      return (await import('./status.js')).runStatus(requirePlugins(plugins), values.json ?? false, rest[0])
     case 'exec':
-      return runExec(requirePlugins(plugins), rest)
+      return (await import('./commands.js')).runExec(requirePlugins(plugins), rest)
     case 'dashboard':
-      return runDashboard(requirePlugins(plugins), { port: values.port, host: values.host, token: values.token })
+      return (await import('./dashboard.js')).runDashboard(requirePlugins(plugins), { port: values.port, host: values.host, token: values.token })
     case 'serve':
-      return runServe(rest, { broker: values.broker, username: values.username, passwordEnv: values['password-env'], ca: values.ca, replica: values.replica })
+      return (await import('./serve.js')).runServe(rest, { broker: values.broker, username: values.username, passwordEnv: values['password-env'], ca: values.ca, replica: values.replica })
     case 'replicas':
-      return runReplicas(requirePlugins(plugins), rest[0], values.json ?? false)
+      return (await import('./replicas.js')).runReplicas(requirePlugins(plugins), rest[0], values.json ?? false)
     case 'validate':
-      return runValidate(rest)
+      return (await import('./validate.js')).runValidate(rest)
     case 'check':
-      return runCheck(rest, values.json ?? false)
+      return (await import('./check.js')).runCheck(rest, values.json ?? false)
     case 'dev':
-      return runDev(rest, { on: values.on ?? [], ...(values.timeout === undefined ? {} : { timeout: Number(values.timeout) }) })
+      return (await import('./dev.js')).runDev(rest, { on: values.on ?? [], ...(values.timeout === undefined ? {} : { timeout: Number(values.timeout) }) })
     case 'types':
-      return runTypes(rest, values.out)
+      return (await import('./types.js')).runTypes(rest, values.out)
     case 'pack':
-      return runPack(rest, { out: values.out, sign: values.sign, json: values.json ?? false })
+      return (await import('./package.js')).runPack(rest, { out: values.out, sign: values.sign, json: values.json ?? false })
     case 'install':
-      return runInstall(requirePlugins(plugins), rest, { force: values.force ?? false, trust: values.trust ?? [], json: values.json ?? false })
+      return (await import('./package.js')).runInstall(requirePlugins(plugins), rest, { force: values.force ?? false, trust: values.trust ?? [], json: values.json ?? false })
     case 'keygen':
-      return runKeygen(rest, values.json ?? false)
+      return (await import('./package.js')).runKeygen(rest, values.json ?? false)
     case 'init':
-      return runInit(rest, { lang: values.lang, kind: values.kind, transport: values.transport })
+      return (await import('./init.js')).runInit(rest, { lang: values.lang, kind: values.kind, transport: values.transport })
     case 'kit':
       return runKit(rest, values.force ?? false)
     case 'uninstall':
-      return runUninstall(requirePlugins(plugins), rest, values.json ?? false)
+      return (await import('./package.js')).runUninstall(requirePlugins(plugins), rest, values.json ?? false)
     default:
       throw new UsageError(`unknown command "${command}"`)
   }

@@ -29,23 +29,37 @@ export function isFramingName(value: unknown): value is FramingName {
   return typeof value === 'string' && (FRAMINGS as readonly string[]).includes(value)
 }
 
-/** The bytes to write for one message: a header (possibly empty) and the body, and a trailer. */
-export function encodeFrame(framing: FramingName, body: Uint8Array, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Uint8Array[] {
-  if (body.byteLength > maxFrameBytes) {
-    throw new PolyplugError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${body.byteLength} bytes exceeds the limit of ${maxFrameBytes}`)
+/**
+ * Framings that carry any byte sequence as a body. `ndjson` does not: a body must be one line of
+ * text. A channel over a binary-safe framing is `binary` (src/channels/channel.ts).
+ */
+export function isBinarySafe(framing: FramingName): boolean {
+  return framing !== 'ndjson'
+}
+
+/**
+ * The bytes to write for one message: a header (possibly empty), the body, and a trailer. The body
+ * may come as parts (their concatenation is the body); they are passed on uncopied.
+ */
+export function encodeFrame(framing: FramingName, body: Uint8Array | readonly Uint8Array[], maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Uint8Array[] {
+  const parts = body instanceof Uint8Array ? [body] : body
+  let size = 0
+  for (const part of parts) size += part.byteLength
+  if (size > maxFrameBytes) {
+    throw new PolyplugError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${size} bytes exceeds the limit of ${maxFrameBytes}`)
   }
   switch (framing) {
     case 'length': {
       const header = new Uint8Array(4)
-      new DataView(header.buffer).setUint32(0, body.byteLength, false)
-      return [header, body]
+      new DataView(header.buffer).setUint32(0, size, false)
+      return [header, ...parts]
     }
     case 'content-length':
-      return [encoder.encode(`Content-Length: ${body.byteLength}\r\n\r\n`), body]
+      return [encoder.encode(`Content-Length: ${size}\r\n\r\n`), ...parts]
     case 'ndjson':
       // JSON text never holds a raw newline; anything else (MessagePack) cannot be framed by lines.
-      if (body.includes(0x0a)) throw new PolyplugError(ErrorCodes.FRAME_INVALID, 'ndjson framing cannot carry a message containing a newline byte')
-      return [body, NEWLINE]
+      if (parts.some((part) => part.includes(0x0a))) throw new PolyplugError(ErrorCodes.FRAME_INVALID, 'ndjson framing cannot carry a message containing a newline byte')
+      return [...parts, NEWLINE]
   }
 }
 

@@ -3,12 +3,18 @@
  * contributed configuration, validated against the JSON Schema of each setting. Schemas compile
  * on first use, so discovering a thousand plugins compiles none.
  */
-import { Ajv, type ValidateFunction } from 'ajv'
+import { createRequire } from 'node:module'
+import type { Ajv, ValidateFunction } from 'ajv'
 import type { Manifest } from '../manifest/schema.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true })
+let ajv: Ajv | undefined
+/** Ajv loads on first use: a plugin without settings never needs it. */
+function settingsAjv(): Ajv {
+  ajv ??= new (createRequire(import.meta.url)('ajv') as typeof import('ajv')).Ajv({ allErrors: true, strict: false, useDefaults: true })
+  return ajv
+}
 
 export type Settings = Record<string, unknown>
 
@@ -38,7 +44,9 @@ export class PluginConfig {
 
   #check(values: Settings): Settings {
     const properties = this.manifest.contributes?.configuration ?? {}
-    this.#validate ??= ajv.compile({ type: 'object', properties, additionalProperties: false })
+    // No settings declared and none supplied: nothing to check (the schema would accept exactly {}).
+    if (Object.keys(properties).length === 0 && Object.keys(values).length === 0) return {}
+    this.#validate ??= settingsAjv().compile({ type: 'object', properties, additionalProperties: false })
     const copy = structuredClone(values)
     if (!this.#validate(copy)) {
       const problems = (this.#validate.errors ?? []).map((e) => `${e.instancePath || '(settings)'} ${e.message ?? ''}${e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty: string }).additionalProperty)})` : ''}`)

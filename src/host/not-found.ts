@@ -2,7 +2,7 @@
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
 import { closest, listNames } from '../rpc/suggest.js'
-import type { InvalidPlugin } from './host.js'
+import type { InvalidPlugin } from './plugins.js'
 
 export function pluginNotFound(id: string, known: readonly string[], invalid: readonly InvalidPlugin[]): PolyplugError {
   const broken = invalid.find((p) => (p.error.plugin ?? '') === id || p.dir.endsWith(`/${id}`))

@@ -4,17 +4,31 @@
  * plugin is reached, and a mismatch is refused with INVALID_PARAMS naming the argument, the problem
  * and the fix. Methods declared without `params` (or not declared) are not checked.
  */
-import { Ajv, type ValidateFunction } from 'ajv'
-import { declaredMethods, paramName } from '../manifest/methods.js'
+import { createRequire } from 'node:module'
+import type { Ajv, ValidateFunction } from 'ajv'
+import { declaredMethods, paramName, requiredCount, sharedDefinitions } from '../manifest/methods.js'
 import type { Manifest } from '../manifest/schema.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
 
-const ajv = new Ajv({ allErrors: true, strict: false })
+let ajv: Ajv | undefined
+/** Ajv loads on first use: only plugins with `validateParams` need it. */
+function paramsAjv(): Ajv {
+  ajv ??= new (createRequire(import.meta.url)('ajv') as typeof import('ajv')).Ajv({ allErrors: true, strict: false })
+  return ajv
+}
 
 interface Checker {
   names: string[]
   validators: ValidateFunction[]
+  /** Arguments before the first optional one. */
+  required: number
+}
+
+/** A param's schema as Ajv compiles it: `#/$defs/NAME` reaches the shared definitions (contributes.$defs) unless the schema defines NAME itself. */
+function withShared(schema: Record<string, unknown>, shared: Record<string, unknown>): Record<string, unknown> {
+  if (Object.keys(shared).length === 0) return schema
+  return { ...schema, $defs: { ...shared, ...(schema.$defs as Record<string, unknown> | undefined) } }
 }
 
 const compiled = new WeakMap<Manifest, Map<string, Checker>>()
@@ -23,10 +37,11 @@ function checkers(manifest: Manifest): Map<string, Checker> {
   let map = compiled.get(manifest)
   if (!map) {
     map = new Map()
+    const shared = sharedDefinitions(manifest)
     for (const m of declaredMethods(manifest)) {
       if (!m.params) continue
       try {
-        map.set(m.name, { names: m.params.map((p, i) => paramName(p, i)), validators: m.params.map((p) => ajv.compile(p)) })
+        map.set(m.name, { names: m.params.map((p, i) => paramName(p, i)), validators: m.params.map((p) => paramsAjv().compile(withShared(p, shared))), required: requiredCount(m.params) })
       } catch (error) {
         throw new PolyplugError(ErrorCodes.MANIFEST_INVALID, `the params schema of method "${m.name}" in contributes.methods is not a valid JSON Schema: ${(error as Error).message}`, { plugin: manifest.id })
       }
@@ -42,11 +57,16 @@ export function checkParams(manifest: Manifest, method: string, args: readonly u
   const checker = checkers(manifest).get(method)
   if (!checker) return
   const where = { plugin: manifest.id, method }
-  const expected = `${method}(${checker.names.join(', ')})`
-  if (args.length !== checker.validators.length) {
-    throw new PolyplugError(ErrorCodes.INVALID_PARAMS, `${method} takes ${checker.validators.length} argument${checker.validators.length === 1 ? '' : 's'}, ${expected}; it was given ${args.length}`, where)
+  const total = checker.validators.length
+  const expected = `${method}(${checker.names.map((n, i) => (i < checker.required ? n : `${n}?`)).join(', ')})`
+  // A trailing undefined is an argument left out (a JS caller's `f(a, undefined)`).
+  let given = args.length
+  while (given > 0 && args[given - 1] === undefined) given--
+  if (given < checker.required || given > total) {
+    const takes = checker.required === total ? `${total}` : `${checker.required} to ${total}`
+    throw new PolyplugError(ErrorCodes.INVALID_PARAMS, `${method} takes ${takes} argument${total === 1 ? '' : 's'}, ${expected}; it was given ${given}`, where)
   }
-  checker.validators.forEach((validate, i) => {
+  checker.validators.slice(0, given).forEach((validate, i) => {
     if (validate(args[i])) return
     const problems = (validate.errors ?? []).map((e) => `${checker.names[i]}${e.instancePath.replaceAll('/', '.')} ${e.message ?? 'is invalid'}`).join('; ')
     throw new PolyplugError(ErrorCodes.INVALID_PARAMS, `argument ${i + 1} of ${expected}, "${checker.names[i]}": ${problems} (the schema is in contributes.methods of the plugin's polyplug.json)`, {

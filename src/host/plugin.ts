@@ -9,93 +9,27 @@ import { checkParams } from './params.js'
 import type { LoadedManifest } from '../manifest/load.js'
 import type { Manifest } from '../manifest/schema.js'
 import type { Launched } from '../placement/placement.js'
-import type { PoolView } from '../registry/types.js'
+import { placementTraits } from '../registry/index.js'
 import { polyplugProtocol } from '../placement/protocol.js'
 import { launcherFor } from '../placement/registry.js'
 import { PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
+import { BINARY_CAPABILITY, binaryJsonCodec, jsonReadingAttachments, mayAttach } from '../rpc/attachments.js'
+import { jsonCodec } from '../rpc/codec.js'
 import { Peer } from '../rpc/peer.js'
 import { isStreamSource } from '../rpc/stream.js'
 import type { CallOptions } from '../rpc/types.js'
 import { Reserved } from '../rpc/wire.js'
-import { PROTOCOL_VERSION, type HelloParams, type HelloResult, type LogParams } from '../sdk/protocol.js'
-import { HOST_VERSION } from './host-api.js'
+import type { HelloResult, LogParams } from '../sdk/protocol.js'
+import { activate, hello } from './handshake.js'
 import type { HostLogger, LogLevel } from './log.js'
-import { CallStats, type MethodStats } from './stats.js'
+import type { PluginInfo, PluginMemory, PluginState, PluginStats } from './plugin-info.js'
+import { CallStats } from './stats.js'
 import { PluginNotifications } from './notifications.js'
-import { RestartPolicy, type RestartPolicyOptions } from './supervisor.js'
-import { traced } from './tracing.js'
+import { Supervisor, type RestartPolicyOptions } from './supervisor.js'
+import { traced, tracingOn } from './tracing.js'
 
-/**
- * `inactive` (resolved, not running) → `starting` → `active` → `stopping` → `inactive`; `failed`
- * after a failed start (the next call retries); `disabled` by the application; `unavailable` when
- * resolution refused it (the reason is in `lastError`).
- */
-export type PluginState = 'inactive' | 'starting' | 'active' | 'stopping' | 'failed' | 'disabled' | 'unavailable'
-
-export interface PluginInfo {
-  id: string
-  version: string
-  kind: Manifest['kind']
-  placement: Manifest['placement']
-  transport: Manifest['transport']
-  entry: string
-  dir: string
-  status: PluginState
-  /** The event that last activated the plugin, e.g. `onMethod:echo`. */
-  activationReason?: string
-  /** Milliseconds to launch (load the module, start the worker) and to run the handshake plus `activate`. */
-  loadMs?: number
-  activateMs?: number
-  /** Methods the plugin reported in its handshake. */
-  methods?: string[]
-  /** Protocol features it reported in its handshake, e.g. `streams`. */
-  capabilities?: string[]
-  lastError?: { code: string; message: string }
-  /** Resolved dependency plugin ids. */
-  dependencies?: string[]
-}
-
-/** `host.stats()`: one row per plugin. */
-export interface PluginStats {
-  id: string
-  status: PluginState
-  activationReason?: string
-  loadMs?: number
-  activateMs?: number
-  activations: number
-  /** Starts after the first (after a stop, a reload or a crash). */
-  restarts: number
-  /** Crashes (and failed starts, hangs) since the host started, and within the restart policy's window. */
-  crashes: number
-  recentCrashes: number
-  /** Set while the circuit breaker keeps the plugin from starting (`reset()` clears it). */
-  quarantine?: { code: string; message: string }
-  /** Milliseconds since the running instance became active. */
-  uptimeMs?: number
-  pid?: number
-  calls: number
-  errors: number
-  /** Failed calls by error code, over all methods. */
-  errorsByCode: Record<string, number>
-  /** Latency percentiles (ms) over the most recent calls of every method. */
-  p50: number
-  p99: number
-  methods: Record<string, MethodStats>
-  /** A pool of replicas (manifest `scale`, while active): its replicas and failover counts. */
-  pool?: PoolView
-}
-
-/** `host.memory()`: what one running plugin occupies, as far as its placement lets the host see. */
-export interface PluginMemory {
-  id: string
-  /** Resident set size of the plugin's own process. */
-  rssBytes?: number
-  /** V8 heap in use, for JS plugins in a worker (or what a plugin reports). */
-  heapBytes?: number
-  /** A WebAssembly plugin's linear memory. */
-  linearMemoryBytes?: number
-}
+export type { PluginInfo, PluginMemory, PluginState, PluginStats }
 
 export interface PluginRuntimeOptions {
   logger: HostLogger
@@ -139,7 +73,7 @@ export class PluginRuntime {
   readonly #stats = new CallStats()
   /** Resolved dependency ids, set by the host after resolution. */
   dependencies: string[] = []
-  readonly #restart: RestartPolicy
+  readonly #supervisor: Supervisor
   /** The application's subscriptions to this plugin's notifications; they survive restarts. */
   readonly notifications: PluginNotifications
 
@@ -147,7 +81,7 @@ export class PluginRuntime {
     this.id = loaded.manifest.id
     this.#loaded = loaded
     this.#options = options
-    this.#restart = new RestartPolicy(this.id, options.restart)
+    this.#supervisor = new Supervisor(this.id, { restart: options.restart, pingTimeoutMs: options.pingTimeoutMs })
     this.notifications = new PluginNotifications(this.id, (method, error) =>
       options.logger({ level: 'warn', plugin: this.id, message: `notification listener for ${method} threw: ${toPolyplugError(error).message}` }),
     )
@@ -155,7 +89,7 @@ export class PluginRuntime {
 
   /** Closes the circuit breaker after the plugin was quarantined for crashing too often. */
   reset(): void {
-    this.#restart.reset()
+    this.#supervisor.policy.reset()
     if (this.#state === 'failed') this.#state = 'inactive'
   }
 
@@ -183,7 +117,6 @@ export class PluginRuntime {
     return !this.#unavailable && !this.#disabled
   }
 
-  /** Marks the plugin as refused by resolution; it never starts. */
   /** Marks the plugin unable to start (a resolution problem), or, with undefined, able again. */
   setUnavailable(error: PolyplugError | undefined): void {
     this.#unavailable = error
@@ -214,7 +147,7 @@ export class PluginRuntime {
     const methods = this.#stats.summary()
     const overall = this.#stats.overall()
     const { activationReason, loadMs, activateMs } = this.#info
-    const quarantine = this.#restart.quarantined
+    const quarantine = this.#supervisor.policy.quarantined
     const pid = this.pid
     return {
       id: this.id,
@@ -224,8 +157,8 @@ export class PluginRuntime {
       ...(activateMs === undefined ? {} : { activateMs }),
       activations: this.#activations,
       restarts: Math.max(0, this.#activations - 1),
-      crashes: this.#restart.totalCrashes,
-      recentCrashes: this.#restart.recentCrashes,
+      crashes: this.#supervisor.policy.totalCrashes,
+      recentCrashes: this.#supervisor.policy.recentCrashes,
       ...(quarantine ? { quarantine: { code: quarantine.code, message: quarantine.message } } : {}),
       ...(this.running && this.#activeSince !== undefined ? { uptimeMs: Date.now() - this.#activeSince } : {}),
       ...(pid === undefined ? {} : { pid }),
@@ -273,7 +206,8 @@ export class PluginRuntime {
   }
 
   call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason = `onMethod:${method}`): Promise<T> {
-    if (method.startsWith('$/')) return this.#call(method, args, options, reason)
+    // Without a registered tracer the span's name and attributes are not even built.
+    if (method.startsWith('$/') || !tracingOn()) return this.#call(method, args, options, reason)
     return traced(`polyplug.call ${this.id}/${method}`, { 'polyplug.plugin': this.id, 'rpc.method': method }, options.traceparent, (traceparent) =>
       this.#call<T>(method, args, traceparent === options.traceparent ? options : { ...options, traceparent }, reason),
     )
@@ -292,12 +226,12 @@ export class PluginRuntime {
       const direct = session.launched.invoke
       const result = direct && counted
         ? ((await direct(method, args, options, options.timeout ?? this.#callTimeoutMs)) as T)
-        : await session.peer.call<T>(method, protocolOf(session).params(args), options)
+        : await session.peer.call<T>(method, protocolOf(session).params(args, method), options)
       if (counted) this.#stats.record(method, performance.now() - t0)
       return result
     } catch (error) {
       if (counted) this.#stats.record(method, performance.now() - t0, toPolyplugError(error).code)
-      if (error instanceof PolyplugError && error.code === ErrorCodes.RPC_TIMEOUT) this.#checkAlive(session)
+      if (error instanceof PolyplugError && error.code === ErrorCodes.RPC_TIMEOUT) this.#supervisor.checkAlive(session)
       throw error
     }
   }
@@ -318,7 +252,7 @@ export class PluginRuntime {
   /** Sends a notification (no answer), starting the plugin if needed: e.g. LSP's `textDocument/didOpen`. */
   async notify(method: string, args: unknown[] = []): Promise<void> {
     const session = await this.activate(`onMethod:${method}`)
-    await session.peer.notify(method, protocolOf(session).params(args))
+    await session.peer.notify(method, protocolOf(session).params(args, method))
   }
 
   /**
@@ -343,93 +277,107 @@ export class PluginRuntime {
     return answer?.state
   }
 
+  /** One start: wait for the supervisor's turn, launch, connect, handshake, serve the host API, activate. */
   async #start(reason: string, handoff: unknown): Promise<Session> {
-    const quarantined = this.#restart.quarantined
-    if (quarantined) {
-      this.#state = 'failed'
-      throw quarantined
-    }
-    const backoff = this.#restart.delayBeforeStart()
-    if (backoff > 0) await new Promise((r) => setTimeout(r, backoff))
+    await this.#awaitTurn()
     this.#state = 'starting'
-    const launcher = launcherFor(this.manifest.placement)
-    const startTimeout = this.manifest.limits?.startTimeoutMs ?? this.#options.startTimeoutMs
     const t0 = performance.now()
     let launched: Launched | undefined
     try {
-      const config = this.#options.config()
-      if (!launcher) {
-        throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `placement "${this.manifest.placement}" is not supported yet`, { plugin: this.id })
-      }
-      launched = await launcher({
-        id: this.id,
-        loaded: this.#loaded,
-        startTimeoutMs: startTimeout,
-        sandbox: this.#options.sandbox,
-        log: (level, message) => this.#options.logger({ level, plugin: this.id, message }),
-      })
-      const t1 = performance.now()
-      const peer = this.#connect(launched)
-      if (!protocolOf({ launched }).handshake) return this.#startedWithoutHandshake(launched, peer, reason, t1 - t0)
-      const hello = await peer.call<HelloResult>(Reserved.hello, this.#helloParams() as unknown as Record<string, unknown>, {
-        timeout: startTimeout,
-      }).catch((error: unknown) => {
-        throw toPolyplugError(error).code === ErrorCodes.RPC_TIMEOUT
-          ? new PolyplugError(ErrorCodes.PLUGIN_START_TIMEOUT, `no handshake within ${startTimeout} ms`, { plugin: this.id })
-          : error
-      })
-      if (hello?.protocol !== PROTOCOL_VERSION) {
-        throw new PolyplugError(ErrorCodes.PROTOCOL_MISMATCH, `the plugin answered $/hello with protocol ${JSON.stringify(hello?.protocol)}; this host speaks protocol ${PROTOCOL_VERSION} (docs/protocol.md §5)`, { plugin: this.id })
-      }
-      if (launched.token !== undefined && hello.token !== launched.token) {
-        throw new PolyplugError(ErrorCodes.PERMISSION_DENIED, 'the plugin answered $/hello without the launch token', { plugin: this.id })
-      }
-      this.#serveHost(peer) // only now: nothing is served to a peer that has not proven itself
-      const params = { config, reason, logLevel: this.#options.logLevel ?? 'info', ...(handoff === undefined ? {} : { state: handoff }) }
-      await peer.call(Reserved.activate, params, { timeout: startTimeout }).catch((error: unknown) => {
-        const e = toPolyplugError(error)
-        throw new PolyplugError(ErrorCodes.ACTIVATION_FAILED, `activate failed: ${e.message}`, { plugin: this.id, cause: e, data: { code: e.code } })
-      })
-      const session = { launched, peer }
-      this.#session = session
-      this.#state = 'active'
-      this.#activations++
-      this.#activeSince = Date.now()
-      this.#info = { activationReason: reason, loadMs: t1 - t0, activateMs: performance.now() - t1, methods: hello.methods, capabilities: hello.capabilities ?? [] }
-      return session
+      const config = this.#options.config() // CONFIG_INVALID before anything is launched
+      launched = await this.#launch()
+      const loadMs = performance.now() - t0
+      const handshake = protocolOf({ launched }).handshake
+      // Bytes as attachments (docs/protocol.md §4.1): offered in $/hello, read from then on, sent once accepted.
+      const attach = handshake && mayAttach(launched.channel, launched.codec ?? jsonCodec)
+      const session = { launched, peer: this.#connect(launched, attach) }
+      if (!handshake) return this.#startedWithoutHandshake(session, reason, loadMs)
+      const hello = await this.#hello(session, attach)
+      if (attach && hello.capabilities?.includes(BINARY_CAPABILITY)) session.peer.setCodec(binaryJsonCodec)
+      this.#serveHost(session.peer) // only now: nothing is served to a peer that has not proven itself
+      await this.#activatePlugin(session, config, reason, handoff)
+      const activateMs = performance.now() - t0 - loadMs
+      return this.#becomeActive(session, { activationReason: reason, loadMs, activateMs, methods: hello.methods, capabilities: hello.capabilities ?? [] })
     } catch (error) {
-      const e = toPolyplugError(error).withContext(this.id, undefined)
-      this.#state = 'failed'
-      this.#info = { ...this.#info, lastError: { code: e.code, message: e.message } }
-      this.#options.onSessionEnd()
-      if (launched?.isolated ?? this.manifest.placement !== 'inline') this.#restart.recordCrash(e) // a failed start counts as a crash
-      await launched?.kill(e).catch(() => {})
-      throw e
+      throw await this.#startFailed(error, launched)
     }
   }
 
+  /** The supervisor's turn: a quarantined plugin fails at once; one that crashed recently waits out its backoff. */
+  async #awaitTurn(): Promise<void> {
+    await this.#supervisor.awaitTurn().catch((quarantined: unknown) => {
+      this.#state = 'failed'
+      throw quarantined
+    })
+  }
+
+  /** Starts the plugin where its manifest places it. */
+  async #launch(): Promise<Launched> {
+    const launcher = launcherFor(this.manifest.placement)
+    if (!launcher) {
+      throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `placement "${this.manifest.placement}" is not supported yet`, { plugin: this.id })
+    }
+    return launcher({
+      id: this.id,
+      loaded: this.#loaded,
+      startTimeoutMs: this.#startTimeoutMs,
+      sandbox: this.#options.sandbox,
+      log: (level, message) => this.#options.logger({ level, plugin: this.id, message }),
+    })
+  }
+
+  /** `$/hello`: the protocol version, the launch token where the launcher set one, and the offer of attachments. */
+  #hello({ launched, peer }: Session, attach: boolean): Promise<HelloResult> {
+    return hello(peer, { id: this.id, token: launched.token, timeoutMs: this.#startTimeoutMs, ...(attach ? { capabilities: [BINARY_CAPABILITY] } : {}) })
+  }
+
+  /** `$/activate`: the plugin's settings, the activation event, the log level, and a reload's handoff. */
+  #activatePlugin({ peer }: Session, config: Record<string, unknown>, reason: string, handoff: unknown): Promise<void> {
+    return activate(peer, { id: this.id, config, reason, logLevel: this.#options.logLevel ?? 'info', handoff, timeoutMs: this.#startTimeoutMs })
+  }
+
   /** A protocol without polyplug's handshake (an LSP server) has no token or activate: it is active once connected. */
-  #startedWithoutHandshake(launched: Launched, peer: Peer, reason: string, loadMs: number): Session {
-    const session = { launched, peer }
-    this.notifications.attach(peer)
+  #startedWithoutHandshake(session: Session, reason: string, loadMs: number): Session {
+    this.notifications.attach(session.peer)
+    return this.#becomeActive(session, { activationReason: reason, loadMs, activateMs: 0 })
+  }
+
+  /** The session is the plugin's: it is active and counted. */
+  #becomeActive(session: Session, info: Partial<PluginInfo>): Session {
     this.#session = session
     this.#state = 'active'
     this.#activations++
     this.#activeSince = Date.now()
-    this.#info = { activationReason: reason, loadMs, activateMs: 0 }
+    this.#info = info
     return session
   }
 
-  #helloParams(): HelloParams {
-    return { protocol: [PROTOCOL_VERSION], plugin: this.id, host: { name: 'polyplug', version: HOST_VERSION, pid: process.pid }, encodings: ['json', 'msgpack'] }
+  /**
+   * A start failed: the plugin is `failed` (the next call retries), what it registered goes, the
+   * failure counts as a crash unless the plugin shares the host's thread, and whatever was
+   * launched is killed. Returns the error to throw, tagged with the plugin.
+   */
+  async #startFailed(error: unknown, launched: Launched | undefined): Promise<PolyplugError> {
+    const e = toPolyplugError(error).withContext(this.id, undefined)
+    this.#state = 'failed'
+    this.#info = { ...this.#info, lastError: { code: e.code, message: e.message } }
+    this.#options.onSessionEnd()
+    if (launched?.isolated ?? placementTraits(this.manifest.placement).shares !== 'thread') this.#supervisor.crashed(e)
+    await launched?.kill(e).catch(() => {})
+    return e
   }
 
-  #connect(launched: Launched): Peer {
+  get #startTimeoutMs(): number {
+    return this.manifest.limits?.startTimeoutMs ?? this.#options.startTimeoutMs
+  }
+
+  #connect(launched: Launched, attach: boolean): Peer {
     const timeout = this.#callTimeoutMs
+    const codec = attach ? jsonReadingAttachments : launched.codec
     const peer = new Peer(launched.channel, {
       name: this.id,
       timeout,
-      ...(launched.codec ? { codec: launched.codec } : {}),
+      ...(codec ? { codec } : {}),
       cancelMethod: protocolOf({ launched }).cancelMethod,
       onProtocolError: (error) => this.#options.logger({ level: 'warn', plugin: this.id, message: `protocol: ${error.code}: ${error.message}` }),
     })
@@ -453,8 +401,7 @@ export class PluginRuntime {
     if (error && !stopping) {
       const e = toPolyplugError(error)
       this.#info.lastError = { code: e.code, message: e.message }
-      this.#restart.recordCrash(e)
-      if (this.#restart.quarantined) this.#state = 'failed'
+      if (this.#supervisor.crashed(e)) this.#state = 'failed'
       this.#options.logger({ level: 'error', plugin: this.id, message: `${e.code}: ${e.message}` })
     }
   }
@@ -465,16 +412,6 @@ export class PluginRuntime {
     this.#session = undefined
     this.#state = 'inactive'
     this.#options.onSessionEnd()
-  }
-
-  /** After a timeout: a plugin that cannot answer a ping is hung, and is terminated. */
-  #checkAlive(session: Session): void {
-    if (!session.launched.isolated || session.peer.closed) return
-    session.peer.call(Reserved.ping, undefined, { timeout: this.#options.pingTimeoutMs }).catch((error: unknown) => {
-      if (toPolyplugError(error).code !== ErrorCodes.RPC_TIMEOUT) return
-      const reason = new PolyplugError(ErrorCodes.PLUGIN_HUNG, `no heartbeat within ${this.#options.pingTimeoutMs} ms after a call timed out; terminated`, { plugin: this.id })
-      void session.launched.kill(reason)
-    })
   }
 }
 

@@ -4,7 +4,7 @@
  * topological order (dependencies first) and, for each broken plugin, an error naming the
  * plugins involved. Pure: manifests in, verdicts out.
  */
-import semver from 'semver'
+import { createRequire } from 'node:module'
 import type { LoadedManifest } from '../manifest/load.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
@@ -22,12 +22,20 @@ export interface Resolution {
   plugins: Map<string, LoadedManifest>
 }
 
+type Semver = typeof import('semver')
+let semverModule: Semver | undefined
+/** semver loads on first use: plugins without dependencies or engines ranges never need it. */
+function semver(): Semver {
+  semverModule ??= createRequire(import.meta.url)('semver') as Semver
+  return semverModule
+}
+
 // Manifests repeat a few ranges many times; parsing each once keeps resolving a thousand plugins cheap.
 const verdicts = new Map<string, boolean>()
 function range(version: string, wanted: string): boolean {
   const key = `${version} ${wanted}`
   let ok = verdicts.get(key)
-  if (ok === undefined) verdicts.set(key, (ok = semver.satisfies(version, wanted, { includePrerelease: true })))
+  if (ok === undefined) verdicts.set(key, (ok = semver().satisfies(version, wanted, { includePrerelease: true })))
   return ok
 }
 
@@ -40,7 +48,7 @@ function provider(key: string, wanted: string, plugins: Map<string, LoadedManife
   for (const [id, loaded] of plugins) {
     const version = loaded.manifest.provides?.[key]
     if (version === undefined) continue
-    if (range(version, wanted) && (!best || semver.gt(version, best.version))) best = { id, version }
+    if (range(version, wanted) && (!best || semver().gt(version, best.version))) best = { id, version }
     else found ??= `${key}@${version} (provided by ${id})`
   }
   return best ? { id: best.id } : { found }

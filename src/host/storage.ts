@@ -76,3 +76,21 @@ export class StateStore {
     this.#open = false
   }
 }
+
+/** The application's view of one plugin's key-value storage. */
+export interface PluginStorage {
+  get<T = unknown>(key: string): T | undefined
+  set(key: string, value: unknown): void
+  delete(key: string): void
+  keys(): string[]
+}
+
+/** One plugin's storage in `store` (opened on first use), held to `quota` bytes. */
+export function pluginStorage(store: () => StateStore, plugin: string, quota: number): PluginStorage {
+  return {
+    get: <T>(key: string) => store().get(plugin, key) as T | undefined,
+    set: (key, value) => store().set(plugin, key, value, quota),
+    delete: (key) => store().delete(plugin, key),
+    keys: () => store().keys(plugin),
+  }
+}

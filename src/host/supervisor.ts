@@ -1,10 +1,14 @@
 /**
- * Restart policy for plugins that can die (worker, process, and later wasm/native/network):
- * exponential backoff between restarts, and a circuit breaker that quarantines a plugin that
- * crashed more than `maxCrashes` times within `windowMs` until someone resets it.
+ * Supervision of plugins that can die: a restart policy (exponential backoff between restarts,
+ * and a circuit breaker that quarantines a plugin that crashed more than `maxCrashes` times within
+ * `windowMs` until someone resets it), and the `Supervisor` that applies it to one plugin and
+ * sends the heartbeat after a call timed out.
  */
-import { PolyplugError } from '../rpc/errors.js'
+import type { Launched } from '../placement/placement.js'
+import { PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
+import type { Peer } from '../rpc/peer.js'
+import { Reserved } from '../rpc/wire.js'
 
 export interface RestartPolicyOptions {
   /** Crashes tolerated within `windowMs`; one more quarantines the plugin. Default 3. */
@@ -83,5 +87,58 @@ export class RestartPolicy {
 
   #prune(now: number): void {
     while (this.#crashes.length > 0 && (this.#crashes[0] as number) <= now - this.#window) this.#crashes.shift()
+  }
+}
+
+export interface SupervisorOptions {
+  restart?: RestartPolicyOptions | undefined
+  /** How long a plugin has to answer a heartbeat after a call timed out. */
+  pingTimeoutMs: number
+}
+
+/** What the supervisor watches of a running session. */
+export interface Supervised {
+  readonly launched: Pick<Launched, 'isolated' | 'kill'>
+  readonly peer: Pick<Peer, 'call' | 'closed'>
+}
+
+/**
+ * Supervision of one plugin: its turn before each start (refused while quarantined, after the
+ * backoff otherwise), crash accounting for failed starts and broken sessions, and the heartbeat
+ * that tells a slow plugin from a hung one.
+ */
+export class Supervisor {
+  readonly policy: RestartPolicy
+
+  constructor(
+    private readonly plugin: string,
+    private readonly options: SupervisorOptions,
+  ) {
+    this.policy = new RestartPolicy(plugin, options.restart)
+  }
+
+  /** Throws PLUGIN_QUARANTINED while the circuit is open; otherwise waits out the backoff after recent crashes. */
+  async awaitTurn(): Promise<void> {
+    const quarantined = this.policy.quarantined
+    if (quarantined) throw quarantined
+    const backoff = this.policy.delayBeforeStart()
+    if (backoff > 0) await new Promise((r) => setTimeout(r, backoff))
+  }
+
+  /** A crash, a hang or a failed start; returns whether it opened the circuit. */
+  crashed(cause: PolyplugError): boolean {
+    this.policy.recordCrash(cause)
+    return this.policy.quarantined !== undefined
+  }
+
+  /** After a call timed out: an isolated plugin that cannot answer a ping in time is hung, and is killed. */
+  checkAlive({ launched, peer }: Supervised): void {
+    if (!launched.isolated || peer.closed) return
+    const { pingTimeoutMs } = this.options
+    peer.call(Reserved.ping, undefined, { timeout: pingTimeoutMs }).catch((error: unknown) => {
+      if (toPolyplugError(error).code !== ErrorCodes.RPC_TIMEOUT) return
+      const reason = new PolyplugError(ErrorCodes.PLUGIN_HUNG, `no heartbeat within ${pingTimeoutMs} ms after a call timed out; terminated`, { plugin: this.plugin })
+      void launched.kill(reason)
+    })
   }
 }

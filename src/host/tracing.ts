@@ -12,7 +12,21 @@ type OtelApi = typeof Otel
 
 let api: OtelApi | null | undefined
 
+/** Where `@opentelemetry/api` (major 1) keeps what an application registered: tracer provider, context manager. */
+const OTEL_GLOBAL = Symbol.for('opentelemetry.js.api.1')
+
+/**
+ * True once an application registered an OpenTelemetry tracer provider. Until then every span
+ * would be a no-op, so the host neither loads the API (which costs a start-up) nor makes a no-op
+ * span per call: the caller's traceparent passes through as it would. Asked on each call, so an
+ * SDK registered later is seen.
+ */
+export function tracingOn(): boolean {
+  return (globalThis as Record<symbol, { trace?: unknown } | undefined>)[OTEL_GLOBAL]?.trace !== undefined
+}
+
 function otel(): OtelApi | null {
+  if (!tracingOn()) return null
   if (api === undefined) {
     try {
       api = createRequire(import.meta.url)('@opentelemetry/api') as OtelApi

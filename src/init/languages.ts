@@ -43,8 +43,9 @@ export function placementOf(transport: string): ScaffoldTarget['placement'] {
   return (['inline', 'process', 'worker'] as const).find((placement) => module !== undefined && sideFor(module, placement) !== undefined) ?? 'process'
 }
 
-const cargoToml = (id: string, extra: string) =>
-  `[package]\nname = "${id.replace(/[^a-z0-9_]/g, '_')}"\nversion = "0.1.0"\nedition = "2021"\npublish = false\n\n${extra}\n[profile.release]\nopt-level = 2\ndebug = false\n`
+/** The Rust kits read and write JSON with serde_json, from Debian's crate directory (their .cargo/config.toml). */
+const cargoToml = (id: string, extra: string, dependencies: string) =>
+  `[package]\nname = "${id.replace(/[^a-z0-9_]/g, '_')}"\nversion = "0.1.0"\nedition = "2021"\npublish = false\n\n[dependencies]\n${dependencies}\n${extra}\n[profile.release]\nopt-level = 2\ndebug = false\n`
 
 const javascript: Language = {
   about: 'JavaScript (kind js): inline, in a worker or in its own process; no build',
@@ -82,12 +83,15 @@ const python: Language = {
   edit: 'Add a function to main.py decorated with `@plugin.method`; a parameter named `ctx` receives the call context (cancellation, host calls).',
 }
 
+/** The C sidecar kit's sources (kits/c-sidecar) a plugin links, mqtt aside. */
+const cKit = ['polyplug.c', 'polyplug_json.c', 'polyplug_wire.c', 'polyplug_stream.c']
+
 const c: Language = {
-  about: 'C sidecar (kind exec) on the libc-only C kit, built with gcc',
+  about: 'C sidecar (kind exec) on the C kit (libc and jansson), built with gcc',
   kind: 'exec',
   transports: ['stdio', 'unix', 'tcp', 'fifo'],
   kit: 'c',
-  toolchain: { command: 'gcc', install: 'apt-get install -y gcc libc6-dev' },
+  toolchain: { command: 'gcc', install: 'apt-get install -y gcc libc6-dev libjansson-dev' },
   async files() {
     return { 'plugin.c': await source('examples/shared/conformance.c') }
   },
@@ -96,8 +100,8 @@ const c: Language = {
     entry: 'plugin',
     sidecar: { command: ['./plugin'] },
     build: {
-      command: ['gcc', '-std=c99', '-O2', '-Wall', '-Wextra', '-I.', '-o', 'plugin', 'plugin.c', 'polyplug.c', 'polyplug_stream.c', '-lm'],
-      inputs: ['plugin.c', 'polyplug.c', 'polyplug_stream.c', 'polyplug.h', 'polyplug_stream.h', 'polyplug_transport.h'],
+      command: ['gcc', '-std=c99', '-O2', '-Wall', '-Wextra', '-I.', '-o', 'plugin', 'plugin.c', ...cKit, '-ljansson', '-lm'],
+      inputs: ['plugin.c', ...cKit, 'polyplug.h', 'polyplug_stream.h', 'polyplug_transport.h'],
       outputs: ['plugin'],
     },
   }),
@@ -105,14 +109,14 @@ const c: Language = {
 }
 
 const rust: Language = {
-  about: 'Rust sidecar (kind exec) on the std-only Rust kit, built with cargo --offline',
+  about: 'Rust sidecar (kind exec) on the Rust kit (std and serde_json), built with cargo --offline',
   kind: 'exec',
   transports: ['stdio', 'unix', 'tcp', 'fifo'],
   kit: 'rust',
-  toolchain: { command: 'cargo', install: 'apt-get install -y cargo' },
+  toolchain: { command: 'cargo', install: 'apt-get install -y cargo librust-serde-json-dev' },
   async files(target) {
     return {
-      'Cargo.toml': cargoToml(target.id, '[lib]\nname = "polyplug"\npath = "src/lib.rs"\n\n[[bin]]\nname = "plugin"\npath = "src/main.rs"\n'),
+      'Cargo.toml': cargoToml(target.id, '[lib]\nname = "polyplug"\npath = "src/lib.rs"\n\n[[bin]]\nname = "plugin"\npath = "src/main.rs"\n', 'serde = "1"\nserde_json = "1"\n'),
       'src/main.rs': await source('examples/shared/conformance.rs'),
     }
   },
@@ -120,7 +124,7 @@ const rust: Language = {
     kind: 'exec',
     entry: 'target/release/plugin',
     sidecar: { command: ['./target/release/plugin'] },
-    build: { command: ['cargo', 'build', '--release', '--offline', '--quiet'], inputs: ['Cargo.toml', 'src'], outputs: ['target/release/plugin'] },
+    build: { command: ['cargo', 'build', '--release', '--offline', '--quiet'], inputs: ['Cargo.toml', '.cargo', 'src'], outputs: ['target/release/plugin'] },
   }),
   edit: 'Add `.method("name", |ctx, params| ...)` to the `Plugin::new()` chain in src/main.rs; src/lib.rs is the kit.',
 }
@@ -140,7 +144,7 @@ const go: Language = {
     sidecar: { command: ['./plugin'] },
     build: { command: ['go', 'build', '-o', 'plugin', '.'], inputs: ['go.mod', 'main.go', 'polyplug'], outputs: ['plugin'] },
   }),
-  edit: 'Add `p.Method("name", func(ctx *polyplug.Ctx, params []any) (any, error) { ... })` in main.go; `ctx.Sleep`, `ctx.Done()` and `ctx.Call` give cancellation and host calls.',
+  edit: 'Add `p.Method("name", func(ctx *polyplug.Ctx, params []any) (any, error) { ... })` in main.go; `ctx.Sleep`, `ctx.Done()` and `ctx.Call` give cancellation and host calls, `polyplug.Produce` a stream result (see count and sum).',
 }
 
 const cNative: Language = {
@@ -160,23 +164,82 @@ const cNative: Language = {
 }
 
 const rustNative: Language = {
-  about: 'Rust native plugin (kind native, a cdylib with no crates), built with cargo --offline',
+  about: 'Rust native plugin (kind native, a cdylib on serde_json), built with cargo --offline',
   kind: 'native',
   transports: cNative.transports,
   toolchain: rust.toolchain,
   async files(target) {
     return {
-      'Cargo.toml': cargoToml(target.id, '[lib]\nname = "plugin"\ncrate-type = ["cdylib"]\npath = "src/lib.rs"\n').replace('[profile.release]\n', '[profile.release]\npanic = "abort"\n'),
+      'Cargo.toml': cargoToml(target.id, '[lib]\nname = "plugin"\ncrate-type = ["cdylib"]\npath = "src/lib.rs"\n', 'serde_json = "1"\n').replace('[profile.release]\n', '[profile.release]\npanic = "abort"\n'),
       'src/lib.rs': await source('kits/rust/src/lib.rs'),
       'src/polyplug.rs': await source('kits/rust/src/polyplug.rs'),
+      '.cargo/config.toml': await source('kits/rust/.cargo/config.toml'),
     }
   },
   manifest: () => ({
     kind: 'native',
     entry: 'target/release/libplugin.so',
-    build: { command: ['cargo', 'build', '--release', '--offline', '--quiet'], inputs: ['Cargo.toml', 'src'], outputs: ['target/release/libplugin.so'] },
+    build: { command: ['cargo', 'build', '--release', '--offline', '--quiet'], inputs: ['Cargo.toml', '.cargo', 'src'], outputs: ['target/release/libplugin.so'] },
   }),
   edit: 'Add a method to the dispatch in src/lib.rs; src/polyplug.rs (docs/native-abi.md) is the ABI.',
+}
+
+/** clang for wasm32-wasi: a reactor module (no main), its memory capped where the manifest's limit expects it. */
+const WASI_CLANG = ['clang', '--target=wasm32-wasi', '-O2', '-mexec-model=reactor', '-Wall', '-Wextra', '-Wno-unused-parameter', '-I.']
+
+const cWasm: Language = {
+  about: 'C compiled to WebAssembly (kind wasm, wasm32-wasi), built with clang; in a worker or inline',
+  kind: 'wasm',
+  // wasm runs on the host's side: a worker (host calls block only the worker) or the host thread.
+  transports: ['port', 'direct'],
+  toolchain: { command: 'clang and wasm-ld', install: 'apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32' },
+  async files() {
+    return { 'plugin.c': await source('kits/c/examples/conformance.c'), 'polyplug_wasm.h': await source('kits/c/include/polyplug_wasm.h') }
+  },
+  manifest: () => ({
+    kind: 'wasm',
+    entry: 'plugin.wasm',
+    limits: { memoryMb: 64 },
+    build: {
+      command: [...WASI_CLANG, '-Wl,--max-memory=67108864', '-Wl,--strip-all', '-o', 'plugin.wasm', 'plugin.c'],
+      inputs: ['plugin.c', 'polyplug_wasm.h'],
+      outputs: ['plugin.wasm'],
+    },
+  }),
+  edit: 'Add the method\'s name to `polyplug_plugin_methods` and a `pp_is(method, "name")` case to `polyplug_plugin_call` in plugin.c; polyplug_wasm.h (docs/wasm-abi.md) is the ABI and its JSON helpers.',
+}
+
+/** The AssemblyScript compiler the scaffold builds with: fetched from the npm registry into npm's cache on the first build, or the plugin's own `npm install`ed copy. */
+const ASSEMBLYSCRIPT = 'assemblyscript@0.28.20'
+
+const assemblyscript: Language = {
+  about: `AssemblyScript (kind wasm), built with asc (${ASSEMBLYSCRIPT}, via npx); in a worker or inline`,
+  kind: 'wasm',
+  transports: cWasm.transports,
+  toolchain: { command: 'npx', install: `Node.js with npm; the first build fetches ${ASSEMBLYSCRIPT} from the npm registry` },
+  async files() {
+    const [name, version] = ASSEMBLYSCRIPT.split('@')
+    const index = (await source('kits/assemblyscript/examples/conformance.ts')).replace(/"\.\.\/polyplug"/g, '"./polyplug"')
+    return {
+      'index.ts': index.replace(/^\/\/ Built by .*\n/m, ''),
+      'polyplug.ts': await source('kits/assemblyscript/polyplug.ts'),
+      // For an editor: `npm install` brings AssemblyScript's types, and the build then uses that copy.
+      'package.json': `${JSON.stringify({ private: true, type: 'module', devDependencies: { [name!]: version } }, null, 2)}\n`,
+      'tsconfig.json': `${JSON.stringify({ extends: 'assemblyscript/std/assembly.json', include: ['*.ts'] }, null, 2)}\n`,
+    }
+  },
+  manifest: () => ({
+    kind: 'wasm',
+    entry: 'plugin.wasm',
+    limits: { memoryMb: 64 },
+    build: {
+      // --maximumMemory 1024 pages = 64 MiB; --use abort= : no `env.abort` import (the ABI imports only module "polyplug").
+      command: ['npx', '--yes', '--prefer-offline', `--package=${ASSEMBLYSCRIPT}`, '--', 'asc', 'index.ts', '-O2', '--runtime', 'incremental', '--maximumMemory', '1024', '--use', 'abort=', '-o', 'plugin.wasm'],
+      inputs: ['index.ts', 'polyplug.ts'],
+      outputs: ['plugin.wasm'],
+    },
+  }),
+  edit: 'Add an `if (method.is("name")) return ...` line to `polyplug_call` in index.ts; polyplug.ts (docs/wasm-abi.md) is the ABI and its helpers (okText, okNumber, fail, callHost).',
 }
 
 /** Languages by the name `--lang` takes, most used first. */
@@ -189,6 +252,8 @@ export const LANGUAGES: Record<string, Language> = {
   go,
   'c-native': cNative,
   'rust-native': rustNative,
+  'c-wasm': cWasm,
+  assemblyscript,
 }
 
 /** `--lang c --kind native` means c-native, and so on. */

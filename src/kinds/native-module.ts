@@ -7,6 +7,7 @@ export const nativeModule: KindModule = {
   placements: ['inline', 'worker', 'process'],
   defaultPlacement: 'process',
   needs: () => ['addon'],
+  crashesProcess: true,
   // Imported on first use: hosts without native plugins never load koffi.
   load: async () => {
     const { loadNativePlugin } = await import('./native.js')

@@ -7,6 +7,9 @@
  */
 import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox'
 import { kindNames, remoteSchemes, transportNames } from '../registry/index.js'
+import { ACTIVATION_PATTERN, DEPENDENCY_VERSION_PATTERN, PLUGIN_ID_PATTERN, remoteUrlPattern, VERSION_PATTERN } from './patterns.js'
+
+export { ACTIVATION_PATTERN, DEPENDENCY_VERSION_PATTERN, PLUGIN_ID_PATTERN, remoteUrlPattern, VERSION_PATTERN }
 
 export const PLACEMENTS = ['inline', 'worker', 'process', 'remote'] as const
 
@@ -38,15 +41,6 @@ export const LimitsSchema = Type.Object(
 
 const semverRange = (description: string) => Type.String({ minLength: 1, description })
 const name = (description: string) => Type.String({ minLength: 1, description })
-
-/** `onStartup`, `onDependent`, or `on<Command|Method|Hook|Event>:<name>`. */
-export const ACTIVATION_PATTERN = '^(onStartup|onDependent|on(Command|Method|Hook|Event):.+)$'
-/** A semver version, build metadata allowed (a plugin's own version). */
-export const VERSION_PATTERN = '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?(?:\\+[0-9A-Za-z.-]+)?$'
-/** A semver version without build metadata (a provided API's version). */
-export const DEPENDENCY_VERSION_PATTERN = '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?$'
-/** A remote url: one of the schemes the registered transports dial. */
-export const remoteUrlPattern = (schemes: readonly string[] = remoteSchemes()) => `^(${schemes.join('|')})://`
 
 export const ActivationEventSchema = Type.String({
   pattern: ACTIVATION_PATTERN,
@@ -89,7 +83,7 @@ export const MethodSchema = Type.Object(
     name: name('The method name.'),
     description: Type.Optional(Type.String({ description: 'What the method does (a doc comment in the emitted .d.ts).' })),
     params: Type.Optional(
-      Type.Array(JsonSchema('The JSON Schema of one positional argument; its `title` names the argument.'), {
+      Type.Array(JsonSchema('The JSON Schema of one positional argument; its `title` names the argument, and `"optional": true` lets a caller leave it out (trailing arguments only).'), {
         description: 'JSON Schema of each positional argument, in order.',
       }),
     ),
@@ -104,6 +98,11 @@ export const ContributesSchema = Type.Object(
     methods: Type.Optional(
       Type.Array(Type.Union([name('method name'), MethodSchema]), {
         description: 'Methods the plugin exports, listed without running its code: a name, or { name, params, result } with JSON Schemas (docs/manifest.md "Typed methods").',
+      }),
+    ),
+    $defs: Type.Optional(
+      Type.Record(Type.String(), JsonSchema('A named JSON Schema.'), {
+        description: 'Named JSON Schemas the methods\' params and results share: `{"$ref": "#/$defs/NAME"}` refers to one; `polyplug types` emits each as an exported type.',
       }),
     ),
     hooks: Type.Optional(Type.Array(HookHandlerSchema, { description: 'Handlers for hooks the application declares.' })),
@@ -229,9 +228,6 @@ const ScaleSchema = Type.Object(
   },
   { additionalProperties: false, description: 'Placement "remote" on a pool of replicas (`polyplug serve`) sharing one broker subscription (docs/scale-out.md).' },
 )
-
-/** What a plugin id may look like (also what keeps ids usable as folder names). */
-export const PLUGIN_ID_PATTERN = '^[a-z0-9][a-z0-9._-]*$'
 
 /** The manifest schema for the registry as it is now (built-ins plus what the application registered). */
 export const manifestSchema = () => Type.Object(

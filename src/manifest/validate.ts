@@ -2,40 +2,25 @@
  * Manifest validation: every problem at once, each naming the file, the JSON path, what was
  * expected and what was found.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
-import semver from 'semver'
-import { defaultTransport, kindModule, missingProvisions, poolTransports, registryVersion, remoteSchemes, remoteTransports, transportsFor, transportsProviding } from '../registry/index.js'
+import { createRequire } from 'node:module'
+import type { Ajv, ErrorObject } from 'ajv'
+import { defaultTransport, kindModule, missingProvisions, placementTraits, placementsWhere, poolTransports, remoteSchemes, remoteTransports, transportsFor, transportsProviding } from '../registry/index.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
 import { closest } from '../rpc/suggest.js'
-import {
-  ACTIVATION_PATTERN,
-  DEPENDENCY_VERSION_PATTERN,
-  manifestSchema,
-  PLUGIN_ID_PATTERN,
-  remoteUrlPattern,
-  VERSION_PATTERN,
-  type Manifest,
-  type ManifestInput,
-} from './schema.js'
+import { manifestChecker } from './checker.js'
+import { methodProblems } from './methods.js'
+import { ACTIVATION_PATTERN, DEPENDENCY_VERSION_PATTERN, PLUGIN_ID_PATTERN, remoteUrlPattern, VERSION_PATTERN } from './patterns.js'
+import type { Manifest, ManifestInput } from './schema.js'
+
+// Ajv and semver load on first use: most manifests declare no settings and no version ranges.
+const require = createRequire(import.meta.url)
 
 export interface ManifestProblem {
   /** JSON pointer into the manifest, e.g. `/placement`; `` for the whole document. */
   path: string
   expected: string
   found: string
-}
-
-let compiled: { version: number; check: ValidateFunction<ManifestInput> } | undefined
-
-/** The schema validator for the registry as it is now, compiled again only after a registration. */
-function checker(): ValidateFunction<ManifestInput> {
-  const version = registryVersion()
-  if (compiled?.version !== version) {
-    // verbose: errors carry their parent schema, whose property names feed "did you mean".
-    compiled = { version, check: new Ajv({ allErrors: true, strict: false, verbose: true }).compile<ManifestInput>(manifestSchema()) }
-  }
-  return compiled.check
 }
 
 export class ManifestError extends PolyplugError {
@@ -65,11 +50,11 @@ export function isReservedId(id: string): boolean {
 /** Validates a parsed manifest, applies defaults, and throws a ManifestError listing every problem. */
 export function validateManifest(value: unknown, file: string): Manifest {
   const id = typeof (value as { id?: unknown } | null)?.id === 'string' ? (value as { id: string }).id : undefined
-  const check = checker()
+  const check = manifestChecker()
   if (!check(value)) throw new ManifestError(file, collapse(check.errors ?? [], value), id)
   const kind = kindModule(value.kind)
   const placement = value.placement ?? kind?.defaultPlacement ?? 'process'
-  const byScheme = placement === 'remote' && value.remote ? remoteTransports(schemeOf(value.remote.url)) : undefined
+  const byScheme = placementTraits(placement).dialed && value.remote ? remoteTransports(schemeOf(value.remote.url)) : undefined
   const transport = value.transport ?? byScheme?.[0] ?? defaultTransport(placement) ?? ''
   const problems: ManifestProblem[] = []
   if (isReservedId(value.id)) {
@@ -83,7 +68,8 @@ export function validateManifest(value: unknown, file: string): Manifest {
     problems.push({ path: '/transport', expected: `one of ${list(byScheme)} for remote url ${JSON.stringify(value.remote?.url)}`, found: JSON.stringify(transport) })
   }
   // A pool's replicas are loaded by `polyplug serve` in Node: any kind with a loader can be one.
-  const placements = value.scale && kind?.load && !kind.placements.includes('remote') ? [...kind.placements, 'remote' as const] : kind?.placements ?? []
+  const pooled = value.scale && kind?.load ? placementsWhere((t) => t.dialed) : []
+  const placements = [...new Set([...(kind?.placements ?? []), ...pooled])]
   if (!placements.includes(placement)) {
     problems.push({ path: '/placement', expected: `one of ${list(placements)} for kind "${value.kind}"`, found: JSON.stringify(placement) })
   } else if (!transportsFor(placement).includes(transport)) {
@@ -101,7 +87,7 @@ export function validateManifest(value: unknown, file: string): Manifest {
   }
   if (value.scale) {
     const pooled = poolTransports()
-    if (placement !== 'remote') problems.push({ path: '/scale', expected: 'placement "remote" (a pool of replicas is reached through its broker)', found: `placement ${JSON.stringify(placement)}` })
+    if (!placementTraits(placement).dialed) problems.push({ path: '/scale', expected: `placement ${list(placementsWhere((t) => t.dialed))} (a pool of replicas is reached through its broker)`, found: `placement ${JSON.stringify(placement)}` })
     else if (!pooled.includes(transport)) problems.push({ path: '/scale', expected: `a transport that reaches replica pools (${pooled.length ? list(pooled) : 'none registered'})`, found: `transport ${JSON.stringify(transport)}` })
   }
   problems.push(...semanticProblems(value))
@@ -113,7 +99,7 @@ function schemeOf(url: string): string {
   return url.slice(0, Math.max(0, url.indexOf('://')))
 }
 
-/** What JSON Schema cannot say: semver ranges parse, ids are unique, configuration schemas compile. */
+/** What JSON Schema cannot say: semver ranges parse, ids are unique, configuration schemas compile, method signatures' $refs resolve. */
 function semanticProblems(m: ManifestInput): ManifestProblem[] {
   const problems: ManifestProblem[] = []
   const range = (path: string, value: string) => {
@@ -132,21 +118,27 @@ function semanticProblems(m: ManifestInput): ManifestProblem[] {
   // Checked against the meta-schema only (cheap); defaults are checked against their schema when
   // settings are first resolved, so discovering many plugins compiles nothing.
   for (const [key, schema] of Object.entries(m.contributes?.configuration ?? {})) {
-    if (!settingsAjv.validateSchema(schema)) {
-      problems.push({ path: `/contributes/configuration/${pointer(key)}`, expected: 'a valid JSON Schema', found: settingsAjv.errorsText(settingsAjv.errors) })
+    const ajv = settingsAjv()
+    if (!ajv.validateSchema(schema)) {
+      problems.push({ path: `/contributes/configuration/${pointer(key)}`, expected: 'a valid JSON Schema', found: ajv.errorsText(ajv.errors) })
     }
   }
+  problems.push(...methodProblems(m))
   return problems
 }
 
 const ranges = new Map<string, boolean>()
 function validRange(value: string): boolean {
   let ok = ranges.get(value)
-  if (ok === undefined) ranges.set(value, (ok = semver.validRange(value) !== null))
+  if (ok === undefined) ranges.set(value, (ok = (require('semver') as typeof import('semver')).validRange(value) !== null))
   return ok
 }
 
-const settingsAjv = new Ajv({ allErrors: true, strict: false })
+let settings: Ajv | undefined
+function settingsAjv(): Ajv {
+  settings ??= new (require('ajv') as typeof import('ajv')).Ajv({ allErrors: true, strict: false })
+  return settings
+}
 
 function pointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1')

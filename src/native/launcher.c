@@ -3,7 +3,7 @@
  * the host decided (docs/confinement.md). The host spawns it as
  *
  *   polyplug-launch [--parent PID] [--read P]... [--write P]... [--exec P]... [--connect PORT]...
- *                   [--bind PORT]... [--any-connect] [--any-bind] [--mem-mb N] -- /absolute/program args...
+ *                   [--bind PORT]... [--any-connect] [--any-bind] [--udp] [--mem-mb N] -- /absolute/program args...
  *   polyplug-launch --abi        prints the kernel's Landlock ABI version (0: none) and exits
  *
  * It knows nothing of polyplug's kinds or transports: only paths, ports and a memory bound.
@@ -21,7 +21,11 @@
  *      TCP bind/connect only to the granted ports (ABI >= 4), and signals and abstract UNIX
  *      sockets scoped to the sandbox (ABI >= 6). Rights the kernel does not know are left out:
  *      the host has already refused plugins that need them (src/placement/sandbox.ts);
- *   6. execs the program (the environment is the host's filtered one, passed through).
+ *   6. installs a seccomp filter for what Landlock does not cover: setsid and setpgid fail (no
+ *      descendant leaves the group the host and the watchdog kill), and so does creating a UDP
+ *      socket unless --udp (the manifest grants network access); system calls of another ABI
+ *      (x32, 32-bit) fail, so none of this can be sidestepped through them;
+ *   7. execs the program (the environment is the host's filtered one, passed through).
  * Failures print one line on stderr, "polyplug-launch: ...", and exit 126 (127: no program).
  */
 #define _GNU_SOURCE
@@ -30,6 +34,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/types.h>
 #include <signal.h>
 #include <stddef.h>
@@ -38,6 +45,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -276,10 +284,59 @@ static void sandbox(const char *program, int any_connect, int any_bind) {
   close(ruleset);
 }
 
+/* ---- seccomp ---- */
+
+#if defined(__x86_64__)
+#define NATIVE_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define NATIVE_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "polyplug-launch: no seccomp architecture for this CPU"
+#endif
+
+#define ARG0_LOW offsetof(struct seccomp_data, args[0]) /* little endian: the low 32 bits first */
+#define ARG1_LOW offsetof(struct seccomp_data, args[1])
+#define ERRNO(e) (SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
+
+/* setsid/setpgid fail with EPERM; socket(AF_INET or AF_INET6, SOCK_DGRAM) fails with EACCES
+ * unless `udp`; another ABI's system calls fail with ENOSYS. Everything else is allowed. */
+static void restrict_syscalls(int udp) {
+  struct sock_filter filter[] = {
+    /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+    /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),
+    /* 2 */ BPF_STMT(BPF_RET | BPF_K, ERRNO(ENOSYS)),
+    /* 3 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#ifdef __X32_SYSCALL_BIT
+    /* 4 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 0, 1),
+    /* 5 */ BPF_STMT(BPF_RET | BPF_K, ERRNO(ENOSYS)),
+#else
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#endif
+    /* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setsid, 2, 0),
+    /* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setpgid, 1, 0),
+    /* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 2, 1),
+    /* 9 */ BPF_STMT(BPF_RET | BPF_K, ERRNO(EPERM)),
+    /* 10 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    /* 11: socket(domain, type, protocol) */
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LOW),
+    /* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 1, 0),
+    /* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 0, 4),
+    /* 14 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG1_LOW),
+    /* 15 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf), /* the type without SOCK_NONBLOCK, SOCK_CLOEXEC */
+    /* 16 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_DGRAM, 0, 1),
+    /* 17 */ BPF_STMT(BPF_RET | BPF_K, udp ? SECCOMP_RET_ALLOW : ERRNO(EACCES)),
+    /* 18 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog program = {.len = sizeof filter / sizeof filter[0], .filter = filter};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(126, "PR_SET_NO_NEW_PRIVS", strerror(errno));
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0) fail(126, "seccomp", strerror(errno));
+}
+
 int main(int argc, char **argv) {
   pid_t parent = 0;
   long mem_mb = 0;
-  int any_connect = 0, any_bind = 0, i = 1;
+  int any_connect = 0, any_bind = 0, udp = 0, i = 1;
   if (argc == 3 && strcmp(argv[1], "--watch") == 0) return watch((pid_t)number(argv[2], argv[1]));
   if (argc == 2 && strcmp(argv[1], "--abi") == 0) {
     printf("%d\n", landlock_abi());
@@ -293,6 +350,10 @@ int main(int argc, char **argv) {
     }
     if (strcmp(flag, "--any-bind") == 0) {
       any_bind = 1;
+      continue;
+    }
+    if (strcmp(flag, "--udp") == 0) {
+      udp = 1;
       continue;
     }
     if (i + 1 >= argc) fail(126, "missing value after", flag);
@@ -316,6 +377,7 @@ int main(int argc, char **argv) {
     if (setrlimit(RLIMIT_AS, &limit) != 0) fail(126, "setrlimit(RLIMIT_AS)", strerror(errno));
   }
   sandbox(program[0], any_connect, any_bind);
+  restrict_syscalls(udp);
   execve(program[0], program, environ);
   int error = errno;
   fprintf(stderr, "polyplug-launch: cannot execute %s: %s\n", program[0], strerror(error));

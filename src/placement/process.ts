@@ -9,17 +9,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createInterface } from 'node:readline'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Readable } from 'node:stream'
 import type { Channel } from '../channels/channel.js'
+import { captureLines } from './lines.js'
 import { normalizeChannel } from '../channels/normalize.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
-import { jsonCodec } from '../rpc/codec.js'
+import { jsonCodec, type Codec } from '../rpc/codec.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
-import { msgpackCodec } from '../rpc/msgpack.js'
 import { PROTOCOL_VERSION } from '../sdk/protocol.js'
 import { kindModule, kindNeeds, modulesToImport, transportModule, transportNeeds } from '../registry/index.js'
 import { SHARE_SDK_ENV } from '../kinds/sdk-share.js'
@@ -126,6 +124,7 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
           network: endpoint.network,
           addressSpaceMb: nodeCarrier ? undefined : memoryMb,
           hostPid: process.pid,
+          path: confinement.env.PATH,
         })
       : argv
   } catch (cause) {
@@ -159,7 +158,9 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
     await endpoint.dispose().catch(() => {})
     throw error
   })
-  return supervise(spec.id, channel, child, exited, endpoint, token, encoding === 'msgpack', cleaned, protocol, tail)
+  // msgpackr loads only for plugins that speak MessagePack.
+  const codec = encoding === 'msgpack' ? (await import('../rpc/msgpack.js')).msgpackCodec : jsonCodec
+  return supervise(spec.id, channel, child, exited, endpoint, token, codec, cleaned, protocol, tail)
 }
 
 /** How long an exited process's stderr may take to drain before the crash is reported without its last lines. */
@@ -244,7 +245,7 @@ class StderrTail {
 }
 
 /** Wraps the transport's channel so that its close tells why the process went away. */
-function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: Promise<Exit>, endpoint: SidecarEndpoint, token: string, msgpack: boolean, cleaned: Promise<void>, protocol: MessageProtocol, tail: StderrTail): Launched {
+function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: Promise<Exit>, endpoint: SidecarEndpoint, token: string, codec: Codec, cleaned: Promise<void>, protocol: MessageProtocol, tail: StderrTail): Launched {
   let killing = false
   let exit: Exit | undefined
   void exited.then((e) => {
@@ -254,6 +255,7 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
   })
   const channel = normalizeChannel({
     carries: inner.carries,
+    ...(inner.binary ? { binary: true } : {}),
     open(sink) {
       inner.onMessage((message) => sink.message(message))
       inner.onClose((error) => {
@@ -308,7 +310,7 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
     isolated: true,
     token,
     pid: child.pid,
-    codec: msgpack ? msgpackCodec : jsonCodec,
+    codec,
     protocol,
     async kill(reason) {
       killing = true
@@ -331,11 +333,6 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     child.kill(signal)
   }
-}
-
-function captureLines(stream: Readable | null, onLine: (line: string) => void): void {
-  if (!stream) return
-  createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine)
 }
 
 /** The folder of a registered module (a file: URL or an absolute path), which its carrier must read. */

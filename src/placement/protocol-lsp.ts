@@ -5,6 +5,12 @@
  * `textDocument/...`), cancels with `$/cancelRequest`, and stops it the LSP way: `shutdown`
  * request, then `exit` notification. Its notifications reach the application's `onNotification`.
  * Such a plugin is never served the host API: it has not proven itself with the token.
+ *
+ * `initialize` reaches the server with `processId: null`. A server given a process id polls it with
+ * signal 0 and exits when that fails (vscode-languageserver does, every 3 s); the sandbox scopes
+ * signals to the plugin's own processes, so the poll fails although the host lives, and the server
+ * would exit 3 s after starting. Its lifetime is the host's business anyway: a process plugin ends
+ * with its host (docs/confinement.md), which is what the process id was for.
  */
 import type { Peer } from '../rpc/peer.js'
 import { Reserved } from '../rpc/wire.js'
@@ -20,11 +26,17 @@ async function stopLsp(peer: Peer): Promise<null> {
   return null
 }
 
-/** LSP passes params by name: `call('initialize', [params])` sends `params` itself; no argument sends none. */
-export function lspParams(args: unknown[]): unknown[] | Record<string, unknown> | undefined {
+/**
+ * LSP passes params by name: `call('initialize', [params])` sends `params` itself; no argument sends
+ * none. `initialize`'s `processId` becomes null (see above).
+ */
+export function lspParams(args: unknown[], method?: string): unknown[] | Record<string, unknown> | undefined {
   if (args.length === 0) return undefined
   const [only] = args
-  if (args.length === 1 && typeof only === 'object' && only !== null && !Array.isArray(only)) return only as Record<string, unknown>
+  if (args.length === 1 && typeof only === 'object' && only !== null && !Array.isArray(only)) {
+    const params = only as Record<string, unknown>
+    return method === 'initialize' && typeof params.processId === 'number' ? { ...params, processId: null } : params
+  }
   return args
 }
 

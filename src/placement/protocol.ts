@@ -21,8 +21,8 @@ export interface MessageProtocol {
   readonly handshake: boolean
   /** The notification that cancels a request the host gave up on (both names are always accepted). */
   readonly cancelMethod: string
-  /** How a call's arguments travel as JSON-RPC params. */
-  params(args: unknown[]): unknown[] | Record<string, unknown> | undefined
+  /** How a call's (or notification's) arguments travel as JSON-RPC params for `method`. */
+  params(args: unknown[], method: string): unknown[] | Record<string, unknown> | undefined
   /** Asks the plugin to stop; resolves to what it handed back (a reload's snapshot), if anything. */
   stop(peer: Peer): Promise<{ state?: unknown } | null>
 }

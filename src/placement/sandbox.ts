@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { accessSync, constants, existsSync, openSync, readSync, closeSync, realpathSync } from 'node:fs'
-import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path'
+import { basename, delimiter, dirname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Manifest } from '../manifest/schema.js'
 import { PolyplugError } from '../rpc/errors.js'
@@ -122,19 +122,40 @@ export function resolveProgram(id: string, command: string, path: string | undef
   throw spawnFailed(id, command, spawnError(command, code))
 }
 
-/** True when the file starts with `#!`: the program is a script run by an interpreter. */
-function isScript(path: string): boolean {
+/** The `#!` line of a script (without `#!`), or undefined for anything else. */
+function shebang(path: string): string | undefined {
   try {
     const fd = openSync(path, 'r')
     try {
-      const head = Buffer.alloc(2)
-      return readSync(fd, head, 0, 2, 0) === 2 && head.toString('latin1') === '#!'
+      const head = Buffer.alloc(256)
+      const text = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('latin1')
+      return text.startsWith('#!') ? text.slice(2).split('\n')[0] : undefined
     } finally {
       closeSync(fd)
     }
   } catch {
-    return false
+    return undefined
   }
+}
+
+/** Interpreters whose scripts are made of running other programs. */
+const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'busybox'])
+
+/**
+ * Whether starting `program` runs a shell script: the program is one, or its `#!` interpreter (or
+ * what `#!/usr/bin/env NAME` finds on PATH) is one, e.g. a pyenv shim standing for `python3`. Such
+ * a program only starts when it may run programs; a `#!/usr/bin/python3` script does not need to.
+ */
+function startsThroughShell(program: string, path: string | undefined, depth = 0): boolean {
+  const line = depth > 4 ? undefined : shebang(program)
+  if (!line) return false
+  const [interpreter = '', arg] = line.trim().split(/[ \t]+/)
+  const name = basename(interpreter)
+  if (SHELLS.has(name)) return true
+  if (name !== 'env' || !arg) return startsThroughShell(interpreter, path, depth + 1)
+  if (SHELLS.has(basename(arg))) return true
+  const target = (path ?? '').split(delimiter).filter(Boolean).map((d) => join(d, arg)).find((candidate) => existsSync(candidate))
+  return target !== undefined && startsThroughShell(target, path, depth + 1)
 }
 
 /** The installation a program belongs to (…/bin/prog → …), when that is not the root folder. */
@@ -162,6 +183,8 @@ export interface SandboxRequest {
   addressSpaceMb?: number
   /** The host's pid: the launcher leaves at once when its parent is already another process. */
   hostPid?: number
+  /** The plugin's PATH (what `#!/usr/bin/env NAME` looks NAME up on). */
+  path?: string
 }
 
 /** The launcher's command line for one plugin: `[launcher, ...options, '--', program, ...args]`. */
@@ -180,14 +203,17 @@ export function sandboxCommand(request: SandboxRequest): string[] {
   const prefix = programPrefix(program)
   add('--read', [...RUNTIME_READ, request.dir, ...argFolders, ...(request.read ?? []), ...grants.read, ...(request.files?.read ?? []), ...(connects.length > 0 ? NETWORK_READ : [])])
   add('--write', [...RUNTIME_DEVICES, request.cwd, ...grants.readwrite, ...(request.files?.write ?? [])])
-  // A script's interpreter runs other programs (a pyenv shim runs readlink, sed, ...): it can only
-  // start with the program folders executable, which lets it, and the plugin, spawn them.
-  const spawns = manifest.permissions?.process === true || isScript(program)
+  // A shell script runs other programs (a pyenv shim runs readlink, sed, ...): it can only start
+  // with the program folders executable, which lets it, and the plugin, spawn them.
+  const spawns = manifest.permissions?.process === true || startsThroughShell(program, request.path)
   if (spawns) add('--exec', [...PROGRAM_FOLDERS, ...(prefix ? [prefix] : [])])
   else if (prefix) add('--read', [prefix])
   if (connects.includes('*')) args.push('--any-connect')
   else add('--connect', connects.map((c) => Number(c.slice(c.lastIndexOf(':') + 1))).filter((p) => Number.isInteger(p) && p > 0 && p < 65536))
   if (network?.listen === true) args.push('--any-bind')
+  // UDP cannot be filtered by address or port (seccomp sees no socket address): any network grant
+  // allows it (name resolution needs it), none denies it.
+  if (connects.length > 0 || network?.listen === true) args.push('--udp')
   add('--connect', request.network?.connect ?? [])
   add('--bind', request.network?.bind ?? [])
   if (request.addressSpaceMb) add('--mem-mb', [request.addressSpaceMb])

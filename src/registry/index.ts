@@ -7,4 +7,5 @@ for (const module of builtinTransports) registerTransport(module)
 for (const module of builtinKinds) registerKind(module)
 
 export * from './registry.js'
+export * from './placements.js'
 export type * from './types.js'

@@ -206,6 +206,11 @@ export interface KindModule {
    */
   readonly inlineBlocksHost?: boolean
   /**
+   * Its crash (a segfault in native code) ends the whole process it runs in, not one thread: only a
+   * placement that shares nothing with the host contains it.
+   */
+  readonly crashesProcess?: boolean
+  /**
    * In a worker, the host writes 2 (SIGINT) into word 1 of the bridge's wake buffer when it
    * cancels a call, so a computing guest can be interrupted (Pyodide's interrupt buffer).
    */

@@ -11,9 +11,20 @@ export type CodecName = 'json' | 'msgpack'
 
 export interface Codec {
   readonly name: CodecName
-  encode(message: unknown): Uint8Array
+  /**
+   * One message: its bytes, or parts whose concatenation is the message (JSON with attachments,
+   * src/rpc/attachments.ts; sent only to a channel that is `binary`, which writes them at once).
+   */
+  encode(message: unknown): Uint8Array | Uint8Array[]
   decode(bytes: Uint8Array): unknown
 }
+
+/** A codec that always encodes a message as one Uint8Array. */
+export interface WholeCodec extends Codec {
+  encode(message: unknown): Uint8Array
+}
+
+export { containsBytes } from './bytes.js'
 
 /** JSON text with the `$bytes` convention (src/rpc/bytes.ts). */
 export const stringify: (message: unknown) => string = bytesToJson
@@ -24,7 +35,7 @@ export const parse: (text: string) => unknown = jsonToBytes
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
-export const jsonCodec: Codec = {
+export const jsonCodec: WholeCodec = {
   name: 'json',
   encode: (message) => encoder.encode(stringify(message)),
   decode(bytes) {
@@ -46,7 +57,11 @@ export const jsonCodec: Codec = {
 export function exceedsDepth(value: unknown, max: number): boolean {
   if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return false
   if (max <= 0) return true
-  if (Array.isArray(value)) return value.some((item) => exceedsDepth(item, max - 1))
+  if (Array.isArray(value)) {
+    // A plain loop: `some` with a closure cost an allocation per array on every message received.
+    for (let i = 0; i < value.length; i++) if (exceedsDepth(value[i], max - 1)) return true
+    return false
+  }
   for (const key in value) {
     if (exceedsDepth((value as Record<string, unknown>)[key], max - 1)) return true
   }

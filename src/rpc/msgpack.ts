@@ -3,12 +3,12 @@
  * MessagePack libraries in other languages read every message.
  */
 import { Packr } from 'msgpackr'
-import type { Codec } from './codec.js'
+import type { WholeCodec } from './codec.js'
 import { RpcErrorCodes, PolyplugError } from './errors.js'
 
 const packr = new Packr({ useRecords: false, moreTypes: false, encodeUndefinedAsNil: true, mapsAsObjects: true })
 
-export const msgpackCodec: Codec = {
+export const msgpackCodec: WholeCodec = {
   name: 'msgpack',
   encode: (message) => packr.pack(message),
   decode(bytes) {

@@ -60,7 +60,8 @@ interface PendingCall {
   options: CallOptions
   /** Streams this call passes as arguments: stopped if the call fails. */
   argStreams: number[] | undefined
-  cleanup(): void
+  /** The caller's abort listener, only when it passed a signal: no closure per call otherwise. */
+  onAbort: (() => void) | undefined
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
@@ -163,7 +164,8 @@ export class Peer {
     if (streamed) params = streamed.params
     return new Promise<T>((resolve, reject) => {
       const timeoutMs = options.timeout ?? this.#timeout
-      const onAbort = () => this.#abandon(id, RpcErrorCodes.RPC_CANCELLED, 'call cancelled by the caller')
+      const signal = options.signal
+      const onAbort = signal ? () => this.#abandon(id, RpcErrorCodes.RPC_CANCELLED, 'call cancelled by the caller') : undefined
       const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity
       const pending: PendingCall = {
         method,
@@ -174,16 +176,24 @@ export class Peer {
         onProgress: options.onProgress,
         options,
         argStreams: streamed?.ids,
-        cleanup: () => options.signal?.removeEventListener('abort', onAbort),
+        onAbort,
       }
       this.#pending.set(id, pending)
       if (deadline < this.#sweepAt) this.#armSweep(deadline)
       else if (this.#pending.size === 1) this.#holdProcess(true)
-      options.signal?.addEventListener('abort', onAbort, { once: true })
+      if (onAbort) signal?.addEventListener('abort', onAbort, { once: true })
       const message: RequestMessage = { jsonrpc: '2.0', id, method }
       if (params !== undefined) message.params = params
       if (options.traceparent !== undefined) message.traceparent = options.traceparent
-      this.#send(message).catch((error: unknown) => this.#settle(id, toPolyplugError(error)))
+      let sent: Promise<void> | undefined
+      try {
+        sent = this.#trySend(message)
+      } catch (error) {
+        this.#settle(id, toPolyplugError(error))
+        return
+      }
+      // A closure for the failure only when the channel pushed back (it answered with a promise).
+      sent?.catch((error: unknown) => this.#settle(id, toPolyplugError(error)))
     })
   }
 
@@ -257,7 +267,7 @@ export class Peer {
     const pending = this.#pending.get(id)
     if (!pending) return
     this.#pending.delete(id)
-    pending.cleanup()
+    if (pending.onAbort) pending.options.signal?.removeEventListener('abort', pending.onAbort)
     if (this.#pending.size === 0) this.#holdProcess(false)
 
     if (error) {
@@ -272,13 +282,22 @@ export class Peer {
   }
 
   async #send(message: Message): Promise<void> {
+    await this.#trySend(message)
+  }
+
+  /**
+   * Encodes and hands `message` to the channel. Throws at once (too large, channel full);
+   * returns a promise only when the channel did not take the message at once, so the common
+   * path makes no promise, async frame or closure per message.
+   */
+  #trySend(message: Message): Promise<void> | undefined {
     // Depth is checked by the receiver, which must not trust us anyway.
     const channel = this.#channel
     let encoded: unknown = message
     let size = 0
     if (channel.carries !== 'structured-clone') {
       const bytes = channel.carries === 'text' ? stringify(message) : this.#codec.encode(message)
-      size = typeof bytes === 'string' ? bytes.length : bytes.byteLength
+      size = typeof bytes === 'string' ? bytes.length : Array.isArray(bytes) ? byteLength(bytes) : bytes.byteLength
       if (size > this.#maxBytes) {
         throw this.#error(RpcErrorCodes.FRAME_TOO_LARGE, `message of ${size} bytes exceeds the limit of ${this.#maxBytes}`)
       }
@@ -292,15 +311,13 @@ export class Peer {
       )
     }
     const sent = channel.send(encoded)
-    if (!(sent instanceof Promise)) return
+    if (!(sent instanceof Promise)) return undefined
     this.#queued++
     this.#queuedBytes += size
-    try {
-      await sent
-    } finally {
+    return sent.finally(() => {
       this.#queued--
       this.#queuedBytes -= size
-    }
+    })
   }
 
   /** An error about bad input from the other side, reported within the bad-input budget. */
@@ -479,10 +496,12 @@ export class Peer {
       this.#respondError(id, toPolyplugError(error).withContext(this.name, method))
       return
     }
-    this.#send({ jsonrpc: '2.0', id, result: result === undefined ? null : result }).catch((sendError: unknown) => {
-      // e.g. the result is too large: the caller still gets an answer, as an error.
+    // e.g. the result is too large: the caller still gets an answer, as an error.
+    try {
+      this.#trySend({ jsonrpc: '2.0', id, result: result === undefined ? null : result })?.catch((sendError: unknown) => this.#respondError(id, toPolyplugError(sendError).withContext(this.name, method)))
+    } catch (sendError) {
       this.#respondError(id, toPolyplugError(sendError).withContext(this.name, method))
-    })
+    }
   }
 
   #respondError(id: RequestId | null, error: PolyplugError): void {
@@ -530,6 +549,12 @@ class LazyAbort {
     this.#reason = reason
     this.#controller?.abort(reason)
   }
+}
+
+function byteLength(parts: Uint8Array[]): number {
+  let size = 0
+  for (const part of parts) size += part.byteLength
+  return size
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

@@ -11,6 +11,8 @@ export interface HelloParams {
   plugin: string
   host: { name: 'polyplug'; version: string; pid?: number }
   encodings: CodecName[]
+  /** Optional protocol features the host offers; `"binary"`: bytes as attachments, §4.1 of docs/protocol.md. */
+  capabilities?: string[]
 }
 
 export interface HelloResult {
@@ -19,7 +21,7 @@ export interface HelloResult {
   /** Methods the plugin exports. */
   methods: string[]
   encodings: CodecName[]
-  /** Optional protocol features the plugin speaks; `"streams"`: §7.1 of docs/protocol.md. */
+  /** Optional protocol features the plugin speaks; `"streams"`: §7.1 of docs/protocol.md; `"binary"` (only when the host offered it): §4.1. */
   capabilities?: string[]
   /** The launch's POLYPLUG_TOKEN, echoed back so the host knows it launched this peer. */
   token?: string

@@ -4,14 +4,17 @@
  * Placement-independent: inline, worker and process carriers all call `servePlugin`.
  */
 import type { Channel } from '../channels/channel.js'
+import { BINARY_CAPABILITY, binaryJsonCodec, jsonReadingAttachments, mayAttach } from '../rpc/attachments.js'
+import { jsonCodec } from '../rpc/codec.js'
 import { Peer, type PeerOptions } from '../rpc/peer.js'
 import { methodEntries } from '../rpc/peer.js'
-import { PolyplugError, RpcErrorCodes } from '../rpc/errors.js'
+import { PolyplugError, RpcErrorCodes, toPolyplugError } from '../rpc/errors.js'
 import { Reserved } from '../rpc/wire.js'
 import { invokeWithContext } from '../rpc/invoke.js'
 import type { CallContext } from '../rpc/types.js'
 import type { LogLevel, MethodContext, PluginContext, PluginDefinition, PluginLogger } from './define.js'
 import { createDirectInvoker, type DirectInvoke } from './direct.js'
+import { throwSite } from './throw-site.js'
 import { contextFor } from './trace.js'
 import { PROTOCOL_VERSION, type ActivateParams, type HelloParams, type HelloResult, type UsageResult } from './protocol.js'
 
@@ -28,7 +31,9 @@ export interface ServeOptions extends Omit<PeerOptions, 'name'> {
 }
 
 export function servePlugin(channel: Channel, definition: PluginDefinition, options: ServeOptions): Peer {
-  const peer = new Peer(channel, { ...options, name: options.id })
+  // Bytes as attachments (docs/protocol.md §4.1): read in either form; sent once the host offered them.
+  const attach = mayAttach(channel, options.codec ?? jsonCodec)
+  const peer = new Peer(channel, { ...options, name: options.id, ...(attach ? { codec: jsonReadingAttachments } : {}) })
   let config: Record<string, unknown> = {}
   let previousState: unknown
   let logLevel: LogLevel = 'info'
@@ -58,12 +63,14 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
     if (!versions.includes(PROTOCOL_VERSION)) {
       throw new PolyplugError(RpcErrorCodes.PROTOCOL_MISMATCH, `host speaks protocol ${versions.join(', ')}, plugin speaks ${PROTOCOL_VERSION}`)
     }
+    const binary = attach && (hello.capabilities ?? []).includes(BINARY_CAPABILITY)
+    if (binary) peer.setCodec(binaryJsonCodec)
     return {
       protocol: PROTOCOL_VERSION,
       id: options.id,
       methods: methodEntries(definition.methods).map(([name]) => name),
       encodings: options.codec ? [options.codec.name] : ['json', 'msgpack'],
-      capabilities: [...(definition.capabilities ?? ['streams'])],
+      capabilities: [...(definition.capabilities ?? ['streams']), ...(binary ? [BINARY_CAPABILITY] : [])],
       ...(token ? { token } : {}),
     }
   })
@@ -72,7 +79,11 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
     config = (activate.config ?? {}) as Record<string, unknown>
     previousState = activate.state
     logLevel = activate.logLevel ?? 'info'
-    await definition.activate?.(context)
+    try {
+      await definition.activate?.(context)
+    } catch (error) {
+      throw await locatedError(error)
+    }
     return {}
   })
   peer.handle(Reserved.config, async (params) => {
@@ -101,6 +112,14 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
     })
   }
   return peer
+}
+
+/** The error `activate` threw, its message ending with where in the plugin's files it was thrown; code and data kept. */
+async function locatedError(error: unknown): Promise<unknown> {
+  const site = await throwSite(error)
+  if (!site) return error
+  const e = toPolyplugError(error)
+  return new PolyplugError(e.code, `${e.message} (at ${site.file}:${site.line}:${site.column})`, { cause: error, data: e.data })
 }
 
 function createLogger(peer: Peer): PluginLogger {

@@ -7,7 +7,7 @@
 import type { Readable, Writable } from 'node:stream'
 import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel } from '../channels/channel.js'
-import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder, type FramingName } from '../framing/framing.js'
+import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder, isBinarySafe, type FramingName } from '../framing/framing.js'
 import { DEFAULT_FRAME_READ_TIMEOUT_MS, FrameStallTimer } from '../framing/stall.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
@@ -61,6 +61,7 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
   }
   const channel = normalizeChannel({
     carries: 'bytes',
+    binary: isBinarySafe(framing),
     open(sink) {
       const fail = (error: Error) => {
         if (ended) return
@@ -112,7 +113,7 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
       }
     },
     send(message) {
-      if (!(message instanceof Uint8Array)) throw new PolyplugError(ErrorCodes.INVALID_REQUEST, 'a byte-stream channel sends Uint8Array messages')
+      if (!(message instanceof Uint8Array || isParts(message))) throw new PolyplugError(ErrorCodes.INVALID_REQUEST, 'a byte-stream channel sends Uint8Array messages (or arrays of them: one message in parts)')
       // Backpressure: past the writable's high-water mark the send waits in the queue, so a
       // caller that awaits cannot grow the buffer without bound.
       return queue.send(encodeFrame(framing, message, max))
@@ -123,4 +124,8 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
     },
   })
   return channel
+}
+
+function isParts(message: unknown): message is Uint8Array[] {
+  return Array.isArray(message) && message.every((part) => part instanceof Uint8Array)
 }

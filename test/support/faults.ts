@@ -8,6 +8,7 @@ import { createHost } from '../../src/host/host.js'
 import { streamChannel } from '../../src/transports/stream.js'
 import { fixturesDir } from './paths.js'
 import { loopDelayDuring, type LoopDelay } from './loop-delay.js'
+import { until } from './wait.js'
 
 /**
  * Writes `count` frames to a real process that never reads its stdin, then closes the channel
@@ -59,11 +60,7 @@ export async function floodEvents(count: number, yieldEvery = 1000): Promise<Flo
     let failed = 0
     let settled = 0
     const delay = await loopDelayDuring(async () => {
-      let allSettled = () => {}
-      const done = new Promise<void>((resolve) => (allSettled = resolve))
-      const settle = () => {
-        if (++settled === count) allSettled()
-      }
+      const settle = () => settled++
       for (let i = 0; i < count; i++) {
         host.events.publish('tick', { i }).then(
           () => {
@@ -81,10 +78,15 @@ export async function floodEvents(count: number, yieldEvery = 1000): Promise<Flo
           await new Promise((resolve) => setImmediate(resolve))
         }
       }
-      while (settled < count) {
-        peak = Math.max(peak, process.memoryUsage.rss())
-        await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 50))])
-      }
+      // Every publish settles (delivered or refused): a publish left hanging fails here, naming it.
+      await until(
+        () => {
+          peak = Math.max(peak, process.memoryUsage.rss())
+          return settled === count
+        },
+        300_000,
+        `all ${count} publishes settled`,
+      )
     })
     return { ...delay, published: count, delivered, full, failed, rssGrowthMiB: (peak - before) / 2 ** 20 }
   } finally {

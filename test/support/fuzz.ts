@@ -1,12 +1,13 @@
 /**
  * A seeded fuzzer for the byte-stream stack: every framing (length, content-length, ndjson) and
- * both decoders (JSON, MessagePack) behind a real Peer with handlers, fed valid messages, valid
+ * every decoder (JSON, JSON with attachments, MessagePack) behind a real Peer with handlers, fed valid messages, valid
  * frames around garbage bodies, mutated frames and raw garbage, split into random chunks. A frame
  * that breaks the framing closes its channel (as designed) and the fuzzer opens a new one. Used by
  * the suite (a fixed seed, a fixed frame count) and by `npm run fuzz -- --seconds N`.
  */
 import { PassThrough } from 'node:stream'
 import { encodeFrame, type FramingName } from '../../src/framing/framing.js'
+import { binaryJsonCodec } from '../../src/rpc/attachments.js'
 import { jsonCodec, type Codec } from '../../src/rpc/codec.js'
 import { msgpackCodec } from '../../src/rpc/msgpack.js'
 import { Peer } from '../../src/rpc/peer.js'
@@ -46,12 +47,14 @@ export interface FuzzResult {
   perTarget: Record<string, number>
 }
 
-const TARGETS: { framing: FramingName; codec: Codec }[] = [
-  { framing: 'length', codec: jsonCodec },
-  { framing: 'length', codec: msgpackCodec },
-  { framing: 'content-length', codec: jsonCodec },
-  { framing: 'content-length', codec: msgpackCodec },
-  { framing: 'ndjson', codec: jsonCodec },
+const TARGETS: { framing: FramingName; codec: Codec; label: string }[] = [
+  { framing: 'length', codec: jsonCodec, label: 'json' },
+  { framing: 'length', codec: binaryJsonCodec, label: 'json+attachments' },
+  { framing: 'length', codec: msgpackCodec, label: 'msgpack' },
+  { framing: 'content-length', codec: jsonCodec, label: 'json' },
+  { framing: 'content-length', codec: binaryJsonCodec, label: 'json+attachments' },
+  { framing: 'content-length', codec: msgpackCodec, label: 'msgpack' },
+  { framing: 'ndjson', codec: jsonCodec, label: 'json' },
 ]
 
 interface Target {
@@ -84,14 +87,14 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzResult> {
   process.on('unhandledRejection', onUncaught)
   const before = process.memoryUsage.rss()
   let peak = before
-  const targets = TARGETS.map((t) => ({ ...t, live: open(t.framing, t.codec), name: `${t.framing}/${t.codec.name}` }))
+  const targets = TARGETS.map((t) => ({ ...t, live: open(t.framing, t.codec), name: `${t.framing}/${t.label}` }))
   const perTarget: Record<string, number> = {}
   let frames = 0
   let bytes = 0
   let channelsClosed = 0
 
   const values = (): unknown => {
-    switch (int(9)) {
+    switch (int(10)) {
       case 0: return null
       case 1: return int(1e9) - 5e8
       case 2: return random()
@@ -100,6 +103,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzResult> {
       case 5: return { a: int(10), b: [true, false] }
       case 6: return nest(int(80))
       case 7: return new Uint8Array(int(40))
+      case 8: return pick([{ $bin: [int(64), int(64)] }, { $bin: [-1, 2] }, { $bin: 'x' }, { $bin: [0] }, { $bytes: 'AAEC' }])
       default: return true
     }
   }
@@ -123,7 +127,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzResult> {
   const body = (codec: Codec, framing: FramingName): Uint8Array => {
     let encoded: Uint8Array
     try {
-      encoded = framing === 'ndjson' || codec === jsonCodec ? new TextEncoder().encode(JSON.stringify(message()) ?? 'null') : codec.encode(message())
+      encoded = framing === 'ndjson' || codec === jsonCodec ? new TextEncoder().encode(JSON.stringify(message()) ?? 'null') : Buffer.concat([codec.encode(message())].flat())
     } catch {
       encoded = new TextEncoder().encode('{}')
     }

@@ -5,7 +5,7 @@
  * such skip into a failure: CI can never pass by skipping.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 
@@ -45,18 +45,47 @@ function npmPackage(name: string): boolean {
   }
 }
 
+/** clang names the wasm32 builtins library it links; it exists only with libclang-rt-*-dev-wasm32. */
+function wasmRuntimePresent(): boolean {
+  try {
+    return existsSync(execFileSync('clang', ['--target=wasm32-wasi', '-print-libgcc-file-name'], { encoding: 'utf8' }).trim())
+  } catch {
+    return false
+  }
+}
+
+/** Debian's crate directory: the Rust kits' .cargo/config.toml replaces crates.io with it (cargo --offline). */
+export const debianCrates = '/usr/share/cargo/registry'
+
+function debianCrate(name: string): boolean {
+  try {
+    return readdirSync(debianCrates).some((entry) => entry.startsWith(`${name}-`))
+  } catch {
+    return false
+  }
+}
+
 const cache = new Map<Requirement, boolean>()
 
 export const tools = {
   mosquitto: { name: 'mosquitto (the MQTT broker)', install: 'apt-get install -y mosquitto', present: () => onPath('mosquitto') || existsSync('/usr/sbin/mosquitto') },
   libmosquitto: { name: 'libmosquitto-dev (the C kit\'s mqtt transport)', install: 'apt-get install -y libmosquitto-dev', present: () => existsSync('/usr/include/mosquitto.h') },
-  clang: { name: 'clang and wasm-ld (C to WebAssembly)', install: 'apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32', present: () => onPath('clang') && onPath('wasm-ld') },
+  clang: {
+    name: 'clang, wasm-ld, wasi-libc and the wasm32 compiler runtime (C to WebAssembly)',
+    install: 'apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32',
+    present: () => onPath('clang') && onPath('wasm-ld') && existsSync('/usr/lib/wasm32-wasi/libc.a') && wasmRuntimePresent(),
+  },
   go: { name: 'go', install: 'apt-get install -y golang-go', present: () => onPath('go') },
   chromium: { name: 'chromium (headless browser tests)', install: 'apt-get install -y chromium', present: () => existsSync('/usr/bin/chromium') },
   cargo: { name: 'cargo (the Rust kits)', install: 'apt-get install -y cargo', present: () => onPath('cargo') },
   python3: { name: 'python3 (the Python kit)', install: 'apt-get install -y python3', present: () => onPath('python3') },
   gcc: { name: 'gcc and make (C kits and native plugins)', install: 'apt-get install -y gcc make libc6-dev', present: () => onPath('gcc') && onPath('make') },
-  cjson: { name: 'libcjson-dev (the C sidecar kit\'s JSON)', install: 'apt-get install -y libcjson-dev', present: () => existsSync('/usr/include/cjson/cJSON.h') },
+  jansson: { name: 'libjansson-dev (the C sidecar kit\'s JSON)', install: 'apt-get install -y libjansson-dev', present: () => existsSync('/usr/include/jansson.h') },
+  serdeJson: {
+    name: "serde_json from Debian's crate directory (the Rust kits' JSON, built offline)",
+    install: 'apt-get install -y librust-serde-json-dev',
+    present: () => debianCrate('serde_json'),
+  },
   promParser: { name: 'the Prometheus Python client\'s text parser (a /metrics oracle)', install: 'apt-get install -y python3-prometheus-client', present: () => debianPythonHas('prometheus_client') },
   nodeHeaders: {
     name: "Node's C headers (node_api.h, for the shm addon)",
@@ -94,9 +123,11 @@ export function requires(...needed: Requirement[]): string | false {
  * present: a test of one of them needs what built it.
  */
 const artefacts: [RegExp, Requirement[]][] = [
-  [/\/examples\/shared\/bin\/c-conformance-mqtt$/, [tools.gcc, tools.libmosquitto]],
-  [/\/kits\/rust-sidecar\/target\//, [tools.cargo]],
-  [/\/examples\/native-rust-[^/]+\/libconformance\.so$/, [tools.cargo]],
+  [/\/examples\/shared\/bin\/c-conformance$/, [tools.gcc, tools.jansson]],
+  [/\/examples\/shared\/bin\/c-conformance-mqtt$/, [tools.gcc, tools.jansson, tools.libmosquitto]],
+  [/\/test\/fixtures\/escape\/probe-sidecar$/, [tools.gcc, tools.jansson]],
+  [/\/kits\/rust-sidecar\/target\//, [tools.cargo, tools.serdeJson]],
+  [/\/examples\/native-rust-[^/]+\/libconformance\.so$/, [tools.cargo, tools.serdeJson]],
 ]
 
 /** What the file at `path` needs to have been built (nothing for sources and committed files). */

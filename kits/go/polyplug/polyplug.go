@@ -1,7 +1,8 @@
 // Package polyplug is the polyplug sidecar kit for Go: standard library only, written from
 // docs/protocol.md (version 1). Transports stdio, fifo, unix and tcp; length framing; JSON
-// encoding with {"$bytes": base64} as []byte. Each request runs on its own goroutine; $/cancel
-// (and LSP's $/cancelRequest) closes the call's Ctx.Done channel.
+// encoding with {"$bytes": base64} as []byte, or []byte as attachments after the JSON once the
+// host offers the "binary" capability (§4.1); streams in both directions (stream.go). Each request
+// runs on its own goroutine; $/cancel (and LSP's $/cancelRequest) closes the call's Ctx.Done channel.
 //
 //	p := polyplug.New()
 //	p.Method("echo", func(ctx *polyplug.Ctx, params []any) (any, error) { return polyplug.Arg(params, 0), nil })
@@ -17,7 +18,9 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -38,12 +41,19 @@ func (e *Error) Error() string { return e.Code + ": " + e.Message }
 // NewError makes an *Error with a code from docs/protocol.md §5.1 or one of the plugin's own.
 func NewError(code, message string) *Error { return &Error{Code: code, Message: message} }
 
-// numericCodes are the JSON-RPC numbers of the protocol's string codes (§5.1); others are -32000.
+// numericCodes are the JSON-RPC numbers of the protocol's string codes: schema/error-codes.json,
+// which test/error-codes.test.ts checks this table against (docs/protocol.md 5.1). Any other string
+// code is sent as applicationError.
 var numericCodes = map[string]int{
-	"PARSE_ERROR": -32700, "INVALID_REQUEST": -32600, "METHOD_NOT_FOUND": -32601, "INVALID_PARAMS": -32602,
-	"INTERNAL_ERROR": -32603, "RPC_CANCELLED": -32800, "RPC_TIMEOUT": -32001, "PERMISSION_DENIED": -32002,
-	"FRAME_TOO_LARGE": -32003, "MESSAGE_TOO_DEEP": -32004, "DUPLICATE_REQUEST_ID": -32005,
+	"PARSE_ERROR": -32700, "INVALID_REQUEST": -32600, "METHOD_NOT_FOUND": -32601,
+	"INVALID_PARAMS": -32602, "INTERNAL_ERROR": -32603,
+	"SERVER_NOT_INITIALIZED": -32002, "UNKNOWN_ERROR_CODE": -32001,
+	"RPC_CANCELLED": -32800, "CONTENT_MODIFIED": -32801, "SERVER_CANCELLED": -32802, "REQUEST_FAILED": -32803,
+	"RPC_TIMEOUT": -31001, "PERMISSION_DENIED": -31002, "FRAME_TOO_LARGE": -31003,
+	"MESSAGE_TOO_DEEP": -31004, "DUPLICATE_REQUEST_ID": -31005,
 }
+
+const applicationError = -31000
 
 var stringCodes = func() map[int]string {
 	m := map[int]string{}
@@ -62,11 +72,14 @@ type Plugin struct {
 	out      io.Writer
 	writeMu  sync.Mutex
 	maxFrame uint32
+	// binary: $/hello agreed on bytes as attachments (docs/protocol.md §4.1).
+	binary atomic.Bool
 
 	mu       sync.Mutex
 	inFlight map[string]*Ctx
 	pending  map[string]chan response
 	nextID   int
+	streams  *streams
 }
 
 type response struct {
@@ -117,7 +130,9 @@ func (c *Ctx) Log(level, message string) { c.plugin.Log(level, message) }
 
 // New makes an empty plugin; add methods with Method, then Run.
 func New() *Plugin {
-	return &Plugin{methods: map[string]Handler{}, inFlight: map[string]*Ctx{}, pending: map[string]chan response{}, maxFrame: 16 << 20}
+	p := &Plugin{methods: map[string]Handler{}, inFlight: map[string]*Ctx{}, pending: map[string]chan response{}, maxFrame: 16 << 20}
+	p.streams = newStreams(p)
+	return p
 }
 
 // Method adds a callable method.
@@ -247,7 +262,13 @@ func (p *Plugin) readFrame(r *bufio.Reader) ([]byte, error) {
 }
 
 func (p *Plugin) send(message map[string]any) {
-	body, err := json.Marshal(toWire(message))
+	var body []byte
+	var err error
+	if p.binary.Load() {
+		body, err = encodeAttached(message)
+	} else {
+		body, err = json.Marshal(toWire(message))
+	}
 	if err != nil {
 		body, _ = json.Marshal(map[string]any{"jsonrpc": "2.0", "id": message["id"], "error": wireError(NewError("INTERNAL_ERROR", "cannot encode the result: "+err.Error()))})
 	}
@@ -270,14 +291,27 @@ type message struct {
 		Message string `json:"message"`
 		Data    any    `json:"data"`
 	} `json:"error"`
+	// area: the attachment area of a message with attachments (§4.1); nil for plain JSON.
+	area []byte
 }
 
 func (p *Plugin) receive(body []byte) {
 	var m message
-	if err := json.Unmarshal(body, &m); err != nil {
+	text, area, err := splitAttached(body)
+	if err == nil {
+		err = json.Unmarshal(text, &m)
+	}
+	if err == nil && area != nil {
+		var v any
+		if err = json.Unmarshal(text, &v); err == nil {
+			_, err = fromWireIn(v, area)
+		}
+	}
+	if err != nil {
 		p.send(map[string]any{"jsonrpc": "2.0", "id": nil, "error": wireError(NewError("PARSE_ERROR", err.Error()))})
 		return
 	}
+	m.area = area
 	var id any
 	if m.ID != nil {
 		if err := json.Unmarshal(*m.ID, &id); err != nil {
@@ -292,9 +326,9 @@ func (p *Plugin) receive(body []byte) {
 	case m.Method == "" && m.ID != nil:
 		p.answered(idKey(id), m)
 	case m.Method != "" && m.ID == nil:
-		p.notification(m.Method, m.Params)
+		p.notification(m.Method, m.Params, m.area)
 	case m.Method != "":
-		p.request(id, m.Method, m.Params)
+		p.request(id, m.Method, m.Params, m.area)
 	}
 }
 
@@ -320,7 +354,7 @@ func (p *Plugin) answered(key string, m message) {
 		ch <- response{err: fromWire(m.Error.Code, m.Error.Message, m.Error.Data)}
 		return
 	}
-	ch <- response{result: decode(m.Result)}
+	ch <- response{result: decode(m.Result, m.area)}
 }
 
 func fromWire(code int, msg string, data any) *Error {
@@ -337,7 +371,11 @@ func fromWire(code int, msg string, data any) *Error {
 	return e
 }
 
-func (p *Plugin) notification(method string, raw json.RawMessage) {
+func (p *Plugin) notification(method string, raw json.RawMessage, area []byte) {
+	if strings.HasPrefix(method, "$/stream/") {
+		p.streams.receive(method, raw, area)
+		return
+	}
 	if method != "$/cancel" && method != "$/cancelRequest" {
 		return
 	}
@@ -355,7 +393,8 @@ func (p *Plugin) notification(method string, raw json.RawMessage) {
 	}
 }
 
-func decode(raw json.RawMessage) any {
+// decode reads a value of a message; `area` is its attachment area (nil for plain JSON).
+func decode(raw json.RawMessage, area []byte) any {
 	if len(raw) == 0 {
 		return nil
 	}
@@ -363,11 +402,15 @@ func decode(raw json.RawMessage) any {
 	if json.Unmarshal(raw, &v) != nil {
 		return nil
 	}
+	if area != nil {
+		d, _ := fromWireIn(v, area) // checked in receive
+		return d
+	}
 	return fromWireValue(v)
 }
 
-func params(raw json.RawMessage) []any {
-	switch v := decode(raw).(type) {
+func params(raw json.RawMessage, area []byte) []any {
+	switch v := decode(raw, area).(type) {
 	case []any:
 		return v
 	case nil:
@@ -377,7 +420,7 @@ func params(raw json.RawMessage) []any {
 	}
 }
 
-func (p *Plugin) request(id any, method string, raw json.RawMessage) {
+func (p *Plugin) request(id any, method string, raw json.RawMessage, area []byte) {
 	reply := func(result any, err error) {
 		if err != nil {
 			p.send(map[string]any{"jsonrpc": "2.0", "id": id, "error": p.errorFor(err, method)})
@@ -387,12 +430,12 @@ func (p *Plugin) request(id any, method string, raw json.RawMessage) {
 	}
 	switch method {
 	case "$/hello":
-		reply(p.hello(decode(raw)))
+		reply(p.hello(decode(raw, area)))
 		return
 	case "$/activate":
 		if p.OnActivate != nil {
 			var config any
-			if m, ok := decode(raw).(map[string]any); ok {
+			if m, ok := decode(raw, area).(map[string]any); ok {
 				config = m["config"]
 			}
 			p.OnActivate(p, config)
@@ -432,7 +475,7 @@ func (p *Plugin) request(id any, method string, raw json.RawMessage) {
 				reply(nil, NewError("INTERNAL_ERROR", fmt.Sprintf("%s panicked: %v", method, r)))
 			}
 		}()
-		reply(h(ctx, params(raw)))
+		reply(p.streams.serve(h, ctx, params(raw, area)))
 	}()
 }
 
@@ -460,7 +503,22 @@ func (p *Plugin) hello(params any) (any, error) {
 	if id, ok := m["plugin"].(string); ok {
 		p.ID = id
 	}
-	return map[string]any{"protocol": 1, "id": p.ID, "methods": p.names(), "encodings": []string{"json"}, "token": os.Getenv("POLYPLUG_TOKEN")}, nil
+	answer := map[string]any{"protocol": 1, "id": p.ID, "methods": p.names(), "encodings": []string{"json"}, "capabilities": []string{"streams"}, "token": os.Getenv("POLYPLUG_TOKEN")}
+	// Bytes as attachments (§4.1): the kit frames by length only, which carries any byte.
+	if offered, _ := m["capabilities"].([]any); contains(offered, binaryCapability) {
+		answer["capabilities"] = []string{"streams", binaryCapability}
+		p.binary.Store(true)
+	}
+	return answer, nil
+}
+
+func contains(values []any, want string) bool {
+	for _, v := range values {
+		if v == want {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *Plugin) errorFor(err error, method string) map[string]any {
@@ -474,7 +532,7 @@ func (p *Plugin) errorFor(err error, method string) map[string]any {
 func wireError(e *Error) map[string]any {
 	code, ok := numericCodes[e.Code]
 	if !ok {
-		code = -32000
+		code = applicationError
 	}
 	data := e.Data
 	if data == nil {

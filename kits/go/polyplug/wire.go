@@ -2,6 +2,8 @@ package polyplug
 
 import (
 	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -91,4 +93,106 @@ func fromWireValue(v any) any {
 		}
 	}
 	return v
+}
+
+// binaryCapability: bytes as attachments after the JSON text (docs/protocol.md §4.1), used once
+// the host offered it in $/hello and this kit answered it.
+const binaryCapability = "binary"
+
+// encodeAttached is a message with every []byte as {"$bin":[offset,length]} and the bytes after
+// the JSON text: 0x00, the JSON length (u32 big-endian), the JSON, the attachments. A message
+// without bytes is plain JSON.
+func encodeAttached(message any) ([]byte, error) {
+	var parts [][]byte
+	offset := 0
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case []byte:
+			parts = append(parts, x)
+			ref := map[string]any{"$bin": []int{offset, len(x)}}
+			offset += len(x)
+			return ref
+		case map[string]any:
+			out := make(map[string]any, len(x))
+			for k, e := range x {
+				out[k] = walk(e)
+			}
+			return out
+		case []any:
+			out := make([]any, len(x))
+			for i, e := range x {
+				out[i] = walk(e)
+			}
+			return out
+		}
+		return v
+	}
+	text, err := json.Marshal(walk(message))
+	if err != nil || len(parts) == 0 {
+		return text, err
+	}
+	body := make([]byte, 5+len(text), 5+len(text)+offset)
+	binary.BigEndian.PutUint32(body[1:5], uint32(len(text)))
+	copy(body[5:], text)
+	for _, part := range parts {
+		body = append(body, part...)
+	}
+	return body, nil
+}
+
+// splitAttached separates a message with attachments into its JSON text and attachment area; a
+// plain JSON message is all text.
+func splitAttached(body []byte) (text, area []byte, err error) {
+	if len(body) == 0 || body[0] != 0x00 {
+		return body, nil, nil
+	}
+	if len(body) < 5 {
+		return nil, nil, fmt.Errorf("a message with attachments needs a 5-byte head")
+	}
+	n := binary.BigEndian.Uint32(body[1:5])
+	if uint64(5)+uint64(n) > uint64(len(body)) {
+		return nil, nil, fmt.Errorf("its JSON text of %d bytes runs past the end of the message", n)
+	}
+	return body[5 : 5+n], body[5+n:], nil
+}
+
+// fromWireIn is fromWireValue for a message with attachments: {"$bin":[offset,length]} becomes
+// that slice of the area (no copy); a reference outside it is an error.
+func fromWireIn(v any, area []byte) (any, error) {
+	switch x := v.(type) {
+	case map[string]any:
+		if ref, ok := x["$bin"]; ok && len(x) == 1 {
+			r, ok := ref.([]any)
+			if !ok || len(r) != 2 {
+				return nil, fmt.Errorf("attachment reference %v is not [offset, length]", ref)
+			}
+			off, ok1 := r[0].(float64)
+			size, ok2 := r[1].(float64)
+			if !ok1 || !ok2 || off < 0 || size < 0 || off != float64(int(off)) || size != float64(int(size)) || off+size > float64(len(area)) {
+				return nil, fmt.Errorf("attachment reference %v lies outside the %d-byte attachment area", ref, len(area))
+			}
+			return area[int(off) : int(off)+int(size) : int(off)+int(size)], nil
+		}
+		if s, ok := x["$bytes"].(string); ok && len(x) == 1 {
+			_ = s
+			return fromWireValue(x), nil
+		}
+		for k, e := range x {
+			d, err := fromWireIn(e, area)
+			if err != nil {
+				return nil, err
+			}
+			x[k] = d
+		}
+	case []any:
+		for i, e := range x {
+			d, err := fromWireIn(e, area)
+			if err != nil {
+				return nil, err
+			}
+			x[i] = d
+		}
+	}
+	return v, nil
 }

@@ -1,4 +1,4 @@
-//! polyplug sidecar plugin kit for Rust, std only (docs/protocol.md, version 1).
+//! polyplug sidecar plugin kit for Rust, on std and serde_json (docs/protocol.md, version 1).
 //!
 //! Transports stdio, fifo, unix, tcp; framings length, content-length, ndjson; encoding json;
 //! streams both ways (§7.1): [`Plugin::stream_method`] sends items through a [`Sink`] under the
@@ -11,13 +11,14 @@
 //! Plugin::new().method("echo", |_ctx, params| Ok(params.at(0).cloned().unwrap_or(Value::Null))).run();
 //! ```
 
+mod attach;
 pub mod json;
 mod stream;
 mod wire;
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -76,6 +77,8 @@ struct Conn {
     calls: Mutex<HashMap<u64, mpsc::Sender<Value>>>,
     active: Mutex<HashMap<String, Arc<Cancel>>>,
     streams: stream::Streams,
+    /// `$/hello` agreed on bytes as attachments (docs/protocol.md §4.1).
+    binary: AtomicBool,
 }
 
 impl stream::Notify for Conn {
@@ -205,7 +208,7 @@ impl Ctx {
 impl Conn {
     /// Frames and writes one message; a result over the frame limit becomes FRAME_TOO_LARGE.
     fn send(&self, msg: &Value) {
-        let mut body = msg.to_json().into_bytes();
+        let mut body = if self.binary.load(Ordering::Relaxed) { attach::encode(msg) } else { msg.to_json().into_bytes() };
         if body.len() > self.max_frame {
             let Some(id) = msg.get("id").filter(|_| msg.get("result").is_some()) else { return };
             body = error_message(id, &Error::new("FRAME_TOO_LARGE", "result over the frame limit"), &self.plugin_id, None).to_json().into_bytes();
@@ -296,6 +299,7 @@ impl Plugin {
             calls: Mutex::new(HashMap::new()),
             active: Mutex::new(HashMap::new()),
             streams: stream::Streams::default(),
+            binary: AtomicBool::new(false),
         });
         let token = env("POLYPLUG_TOKEN", "");
         let plugin = Arc::new(self);
@@ -314,10 +318,21 @@ impl Plugin {
     }
 
     fn dispatch(self: &Arc<Self>, conn: &Arc<Conn>, token: &str, body: &[u8]) {
-        let msg = match json::parse(body) {
+        let (text, area) = match attach::split(body) {
+            Ok(parts) => parts,
+            Err(why) => return conn.answer(&Value::Null, Err(Error::new("PARSE_ERROR", why)), None),
+        };
+        let msg = match json::parse(text) {
             Ok(m) => m,
             Err(json::ParseError::TooDeep) => return conn.answer(&Value::Null, Err(Error::new("MESSAGE_TOO_DEEP", "message nested deeper than 64 levels")), None),
             Err(json::ParseError::Syntax) => return conn.answer(&Value::Null, Err(Error::new("PARSE_ERROR", "the frame is not valid JSON")), None),
+        };
+        let msg = match area {
+            None => msg,
+            Some(area) => match attach::resolve(msg, area) {
+                Ok(resolved) => resolved,
+                Err(why) => return conn.answer(&Value::Null, Err(Error::new("PARSE_ERROR", why)), None),
+            },
         };
         let id = msg.get("id");
         let id_ok = matches!(id, None | Some(Value::Number(_) | Value::String(_) | Value::Null));
@@ -365,7 +380,14 @@ impl Plugin {
                     return reply(Err(Error::new("PROTOCOL_MISMATCH", "this plugin speaks protocol 1")));
                 }
                 let methods = Value::Array(self.names.iter().map(|n| Value::str(n)).collect());
-                reply(Ok(Value::object(vec![("protocol", Value::Number(1.0)), ("id", Value::str(&conn.plugin_id)), ("methods", methods), ("encodings", Value::Array(vec![Value::str("json")])), ("capabilities", Value::Array(vec![Value::str("streams")])), ("token", Value::str(token))])))
+                // bytes as attachments: on a byte stream whose framing carries any byte
+                let offered = matches!(params.get("capabilities"), Some(Value::Array(v)) if v.contains(&Value::str(attach::CAPABILITY)));
+                let mut capabilities = vec![Value::str("streams")];
+                if offered && conn.framing != Framing::Ndjson {
+                    conn.binary.store(true, Ordering::Relaxed);
+                    capabilities.push(Value::str(attach::CAPABILITY));
+                }
+                reply(Ok(Value::object(vec![("protocol", Value::Number(1.0)), ("id", Value::str(&conn.plugin_id)), ("methods", methods), ("encodings", Value::Array(vec![Value::str("json")])), ("capabilities", Value::Array(capabilities)), ("token", Value::str(token))])))
             }
             "$/ping" => reply(Ok(Value::object(vec![]))),
             "$/shutdown" => {

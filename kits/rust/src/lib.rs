@@ -1,8 +1,8 @@
-//! The conformance interface (docs/conformance.md) as a native plugin in Rust, with no crates.
+//! The conformance interface (docs/conformance.md) as a native plugin in Rust, on serde_json.
 //! Built into examples/native-rust-inline and examples/native-rust-worker by `npm run build:native`.
 mod polyplug;
 
-use polyplug::{arg, error_body, give, number, number_json, Host, Plugin, ERROR, OK};
+use polyplug::{args, error_body, give, json, number, to_json, Host, Plugin, Value, ERROR, OK};
 use std::ffi::{c_char, c_void, CStr};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -25,8 +25,13 @@ unsafe extern "C" fn shutdown(instance: *mut c_void) {
     }
 }
 
-fn sleep(this: &Instance, input: &[u8], cancelled: *const i32) -> Result<Vec<u8>, Vec<u8>> {
-    let ms = number(input, 0);
+/// Argument `i` as a number (0 when absent or not a number).
+fn f64_at(args: &[Value], i: usize) -> f64 {
+    args.get(i).and_then(Value::as_f64).unwrap_or(0.0)
+}
+
+fn sleep(this: &Instance, args: &[Value], cancelled: *const i32) -> Result<Vec<u8>, Vec<u8>> {
+    let ms = f64_at(args, 0);
     let start = Instant::now();
     while start.elapsed().as_secs_f64() * 1000.0 < ms {
         // The host sets the flag from another thread: read it as volatile memory.
@@ -36,44 +41,43 @@ fn sleep(this: &Instance, input: &[u8], cancelled: *const i32) -> Result<Vec<u8>
         }
         std::thread::sleep(Duration::from_millis(1));
     }
-    Ok(number_json(ms))
+    Ok(to_json(&number(ms)))
 }
 
+/// `{"$bytes": base64}` of the bytes 0, 1, 2, ... (mod 256), `n` of them.
 fn bytes(n: usize) -> Vec<u8> {
     const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = b"{\"$bytes\":\"".to_vec();
+    let mut text = String::with_capacity(n.div_ceil(3) * 4);
     for i in (0..n).step_by(3) {
         let b = |k: usize| if i + k < n { ((i + k) & 255) as u32 } else { 0 };
         let v = (b(0) << 16) | (b(1) << 8) | b(2);
-        out.push(B64[(v >> 18) as usize & 63]);
-        out.push(B64[(v >> 12) as usize & 63]);
-        out.push(if i + 1 < n { B64[(v >> 6) as usize & 63] } else { b'=' });
-        out.push(if i + 2 < n { B64[v as usize & 63] } else { b'=' });
+        text.push(B64[(v >> 18) as usize & 63] as char);
+        text.push(B64[(v >> 12) as usize & 63] as char);
+        text.push(if i + 1 < n { B64[(v >> 6) as usize & 63] as char } else { '=' });
+        text.push(if i + 2 < n { B64[v as usize & 63] as char } else { '=' });
     }
-    out.extend_from_slice(b"\"}");
-    out
+    to_json(&json!({ "$bytes": text }))
 }
 
-fn call_host(this: &Instance, input: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
-    let method = arg(input, 0).filter(|m| m.len() >= 2 && m[0] == b'"').ok_or_else(|| error_body("INVALID_PARAMS", "callHost(method, args)"))?;
-    let method = std::str::from_utf8(&method[1..method.len() - 1]).map_err(|_| error_body("INVALID_PARAMS", "method is not UTF-8"))?;
-    let params = arg(input, 1).unwrap_or(b"[]");
-    polyplug::call_host(unsafe { &*this.host }, method, params)
+fn call_host(this: &Instance, args: &[Value]) -> Result<Vec<u8>, Vec<u8>> {
+    let method = args.first().and_then(Value::as_str).ok_or_else(|| error_body("INVALID_PARAMS", "callHost(method, args)"))?;
+    let params = args.get(1).cloned().unwrap_or_else(|| json!([]));
+    polyplug::call_host(unsafe { &*this.host }, method, &to_json(&params))
 }
 
 fn dispatch(this: &Instance, method: &str, input: &[u8], cancelled: *const i32) -> Result<Vec<u8>, Vec<u8>> {
+    let args = args(input);
     match method {
-        "echo" => Ok(arg(input, 0).unwrap_or(b"null").to_vec()),
-        "add" => Ok(number_json(number(input, 0) + number(input, 1))),
-        "fail" => match arg(input, 0) {
-            // The code is already a JSON string token: embed it as is.
-            Some(code) if code[0] == b'"' => Err([b"{\"code\":".as_slice(), code, b",\"message\":\"failed on request\"}"].concat()),
-            _ => Err(error_body("INVALID_PARAMS", "fail(code) needs a string")),
+        "echo" => Ok(to_json(args.first().unwrap_or(&Value::Null))),
+        "add" => Ok(to_json(&number(f64_at(&args, 0) + f64_at(&args, 1)))),
+        "fail" => match args.first().and_then(Value::as_str) {
+            Some(code) => Err(to_json(&json!({ "code": code, "message": "failed on request" }))),
+            None => Err(error_body("INVALID_PARAMS", "fail(code) needs a string")),
         },
-        "sleep" => sleep(this, input, cancelled),
-        "cancelCount" => Ok(number_json(this.cancelled.load(Ordering::SeqCst) as f64)),
-        "bytes" => Ok(bytes(number(input, 0) as usize)),
-        "callHost" => call_host(this, input),
+        "sleep" => sleep(this, &args, cancelled),
+        "cancelCount" => Ok(to_json(&number(this.cancelled.load(Ordering::SeqCst) as f64))),
+        "bytes" => Ok(bytes(f64_at(&args, 0) as usize)),
+        "callHost" => call_host(this, &args),
         "crash" => unsafe {
             // A real segfault: only isolated placements survive it.
             std::ptr::write_volatile(std::ptr::null_mut::<i32>(), 1);

@@ -1,9 +1,11 @@
 //! The polyplug native ABI, version 1, for Rust (the C original: kits/c/include/polyplug.h;
 //! normative text: docs/native-abi.md). Copy this file into a `cdylib` crate, build a static
 //! `Plugin` descriptor, and export it with `#[no_mangle] extern "C" fn polyplug_plugin_v1()`.
-//! Values cross the boundary as UTF-8 JSON; see the header for who frees what.
+//! Values cross the boundary as UTF-8 JSON, read and written with serde_json (Debian's
+//! librust-serde-json-dev, offline through .cargo/config.toml); see the header for who frees what.
 #![allow(dead_code)]
 
+pub use serde_json::{json, Value};
 use std::ffi::{c_char, c_void};
 
 pub const ABI_VERSION: u32 = 1;
@@ -61,9 +63,24 @@ pub unsafe extern "C" fn release(buffer: *mut u8, len: usize) {
     }
 }
 
-/// A `{"code":..,"message":..}` error body (code and message must need no JSON escaping).
+/// A `{"code":..,"message":..}` error body.
 pub fn error_body(code: &str, message: &str) -> Vec<u8> {
-    format!("{{\"code\":\"{}\",\"message\":\"{}\"}}", code, message).into_bytes()
+    to_json(&json!({ "code": code, "message": message }))
+}
+
+/// A call's positional arguments (the input is a JSON array; anything else reads as none).
+pub fn args(input: &[u8]) -> Vec<Value> {
+    serde_json::from_slice(input).unwrap_or_default()
+}
+
+/// JSON text of `value`, for a call's output or a host call's params.
+pub fn to_json(value: &Value) -> Vec<u8> {
+    serde_json::to_vec(value).expect("a serde_json::Value always serialises")
+}
+
+/// A number as JSON: integers without a fraction, like JavaScript prints them.
+pub fn number(value: f64) -> Value {
+    if value.fract() == 0.0 && value.abs() < 9.0e15 { Value::from(value as i64) } else { Value::from(value) }
 }
 
 /// Calls the host API: `method` with JSON `params` (an array). Ok(JSON result) or Err(JSON error).
@@ -84,49 +101,4 @@ pub fn log(host: &Host, level: i32, message: &str) {
     let mut text = message.replace('\0', " ").into_bytes();
     text.push(0);
     unsafe { (host.log)(host.ctx, level, text.as_ptr() as *const c_char) };
-}
-
-/// The `index`-th element of a compact JSON array, as its raw text.
-pub fn arg(input: &[u8], index: usize) -> Option<&[u8]> {
-    let start = input.iter().position(|&c| c == b'[')? + 1;
-    let (mut depth, mut current, mut in_string, mut escaped, mut begin) = (0i32, 0usize, false, false, start);
-    for i in start..input.len() {
-        let c = input[i];
-        if in_string {
-            if escaped { escaped = false } else if c == b'\\' { escaped = true } else if c == b'"' { in_string = false }
-            continue;
-        }
-        match c {
-            b'"' => in_string = true,
-            b'[' | b'{' => depth += 1,
-            b']' | b'}' if depth > 0 => depth -= 1,
-            b',' | b']' if depth == 0 => {
-                let item = trim(&input[begin..i]);
-                if current == index {
-                    return if item.is_empty() { None } else { Some(item) };
-                }
-                if c == b']' { return None }
-                current += 1;
-                begin = i + 1;
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-fn trim(bytes: &[u8]) -> &[u8] {
-    let s = bytes.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(bytes.len());
-    let e = bytes.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(s, |e| e + 1);
-    &bytes[s..e]
-}
-
-/// A JSON number argument (0 when absent or not a number).
-pub fn number(input: &[u8], index: usize) -> f64 {
-    arg(input, index).and_then(|t| std::str::from_utf8(t).ok()).and_then(|t| t.parse().ok()).unwrap_or(0.0)
-}
-
-/// A number as JSON: integers without a fraction, like JavaScript prints them.
-pub fn number_json(value: f64) -> Vec<u8> {
-    if value.fract() == 0.0 && value.abs() < 9.0e15 { format!("{}", value as i64) } else { format!("{}", value) }.into_bytes()
 }

@@ -186,6 +186,7 @@ export function shmChannel(options: ShmChannelOptions): Channel {
 
   return normalizeChannel({
     carries: 'bytes',
+    binary: true,
     open(s) {
       sink = s
       bell.start(pump, (error) => {
@@ -194,7 +195,9 @@ export function shmChannel(options: ShmChannelOptions): Channel {
         end(error)
       })
     },
-    send(message) {
+    send(parts) {
+      // A message in parts (attachments) is joined here: the ring takes one record.
+      const message = Array.isArray(parts) && parts.every((part) => part instanceof Uint8Array) ? Buffer.concat(parts) : parts
       if (!(message instanceof Uint8Array)) throw new PolyplugError(ErrorCodes.INVALID_PARAMS, 'shm channels carry Uint8Array messages')
       if (message.byteLength > maxMessage) {
         throw new PolyplugError(ErrorCodes.FRAME_TOO_LARGE, `message of ${message.byteLength} bytes exceeds the ${maxMessage} byte limit`)

@@ -1,10 +1,12 @@
 /**
  * Loads the polyplug_shm addon (src/native/polyplug_shm.c, built by scripts/build-native.mjs):
  * Node has no mmap of its own, and copies into a SharedArrayBuffer slowly. Loaded on first use,
- * so hosts that never use `shm` do not need it: a missing build is a clear TRANSPORT_UNAVAILABLE
- * between processes, and plain (slower) copies in a worker.
+ * so hosts that never use `shm` do not need it: a build that does not load (none for this platform)
+ * is a clear TRANSPORT_UNAVAILABLE between processes naming the script that builds it, and plain
+ * (slower) copies in a worker.
  */
 import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
 import { PolyplugError } from '../../rpc/errors.js'
 import { ErrorCodes } from '../../errors/index.js'
 import { plainByteOps, type ByteOps } from './ring.js'
@@ -14,6 +16,9 @@ interface Addon {
   copy(dst: Uint8Array, offset: number, src: Uint8Array): void
 }
 
+/** Builds the addon where the shipped one does not load (the package has no install script). */
+const buildScript = fileURLToPath(new URL('../../../../scripts/shm-addon.mjs', import.meta.url))
+
 let addon: Addon | undefined
 let ops: ByteOps | undefined | null
 
@@ -22,7 +27,12 @@ function load(): Addon {
     try {
       addon = createRequire(import.meta.url)('./polyplug_shm.node') as Addon
     } catch (cause) {
-      throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'the shm addon is not built (run npm run build; it needs gcc and Node headers)', { cause })
+      const why = (cause as Error).message.split('\n')[0]
+      throw new PolyplugError(
+        ErrorCodes.TRANSPORT_UNAVAILABLE,
+        `the shm addon does not load in this Node (${why}): build it for this machine with \`node ${buildScript}\` (needs a C compiler and Node's headers)`,
+        { cause },
+      )
     }
   }
   return addon

@@ -1,0 +1,123 @@
+/**
+ * Throughput under concurrency: for every transport, calls per second with 1, 16 and 256 calls in
+ * flight, against its raw echo driven the same way (same channel, same number in flight), with
+ * p50/p99 of single calls under that load. Ratio = polyplug / raw: here higher is better, and the
+ * goal is ≥ 0.8 at 256 in flight. Peer libraries (birpc, comlink, vscode-jsonrpc) are driven the
+ * same way where one exists for the channel. shm is left out: its raw ring echo carries one call
+ * at a time, so there is no raw figure to hold a concurrent one against.
+ */
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { createHost } from '../../src/host/host.js'
+import { silentLogger } from '../../src/host/log.js'
+import { jsonCodec, stringify } from '../../src/rpc/codec.js'
+import { Peer } from '../../src/rpc/peer.js'
+import { definePlugin } from '../../src/sdk/define.js'
+import { serveHttpPlugin } from '../../src/sdk/serve-http.js'
+import { connectHttp } from '../../src/transports/http.js'
+import { row, throughput, type BenchRow, type Op } from '../measure.js'
+import { birpcPort, comlinkPort, rawPort } from '../port-peers.js'
+import { rawWasm } from '../workers/raw-wasm.js'
+import { rawHttp, rawWs } from './net.js'
+import { rawEcho as rawKoffi } from './native.js'
+import { rawEcho as rawFrames, vscodeJsonRpc } from './sidecar.js'
+
+const examples = fileURLToPath(new URL('../../../examples', import.meta.url))
+const TOKEN = 'bench-token-0123456789abcdef'
+export const IN_FLIGHT = [1, 16, 256] as const
+
+interface Subject {
+  name: string
+  kind: string
+  placement: string
+  transport: string
+  polyplug: Op
+  raw: Op
+  peers?: { name: string; op: Op }[]
+}
+
+/** Quick mode (`--quick`): fewer calls per round and fewer rounds. */
+let quick = false
+export function setQuick(on: boolean): void {
+  quick = on
+}
+
+async function rowsFor(subject: Subject): Promise<BenchRow[]> {
+  const rows: BenchRow[] = []
+  const peers = subject.peers ?? []
+  for (const inFlight of IN_FLIGHT) {
+    const [p, b, ...v] = await throughput([subject.polyplug, subject.raw, ...peers.map((peer) => peer.op)], inFlight, quick ? { ms: 80, rounds: 3 } : { ms: 150, rounds: 5 })
+    const fields = { name: `${subject.name} throughput`, kind: subject.kind, placement: subject.placement, transport: subject.transport, metric: `${inFlight} in flight`, unit: 'calls/s', polyplug: p!, baseline: b! }
+    if (peers.length === 0) rows.push(row(fields))
+    for (const [i, peer] of peers.entries()) rows.push(row({ ...fields, peer: peer.name, peer_value: v[i]! }))
+  }
+  return rows
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const host = await createHost({ plugins: [examples], logger: silentLogger })
+  const closers: (() => Promise<unknown> | void)[] = [() => host.close()]
+  const rows: BenchRow[] = []
+  const subjects: Subject[] = []
+  try {
+    const p = async (id: string) => {
+      const plugin = host.plugin(id)
+      await plugin.activate()
+      return () => plugin.call('echo', [1])
+    }
+    const plain = { echo: async (x: unknown) => x }
+    subjects.push({ name: 'js inline echo', kind: 'js', placement: 'inline', transport: 'direct', polyplug: await p('echo-inline'), raw: () => plain.echo(1) })
+
+    const raw = rawPort()
+    const birpc = birpcPort()
+    const comlink = comlinkPort()
+    closers.push(raw.close, birpc.close, comlink.close)
+    const worker = await p('echo-worker')
+    const peers = [{ name: 'birpc', op: () => birpc.echo(1) }, { name: 'comlink', op: () => comlink.echo(1) }]
+    subjects.push({ name: 'js worker echo', kind: 'js', placement: 'worker', transport: 'port', polyplug: worker, raw: () => raw.echo(1), peers })
+
+    const small = jsonCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
+    const vscode = await vscodeJsonRpc()
+    closers.push(() => vscode.close())
+    for (const name of ['stdio', 'fifo', 'unix', 'tcp']) {
+      const frames = await rawFrames(name)
+      closers.push(frames.close)
+      const peer = name === 'stdio' ? { peers: [{ name: 'vscode-jsonrpc', op: () => vscode.echo(1) }] } : {}
+      subjects.push({ name: `sidecar ${name} echo`, kind: 'js', placement: 'process', transport: name, polyplug: await p(`echo-process-${name}`), raw: () => frames.call(small), ...peer })
+    }
+
+    const echoPlugin = definePlugin({ methods: { echo: (v: unknown) => v } })
+    const server = await serveHttpPlugin(echoPlugin, { id: 'bench', token: TOKEN })
+    const overPost = new Peer(await connectHttp({ url: server.url, token: TOKEN, calls: 'post' }))
+    const overWs = new Peer(await connectHttp({ url: server.url, token: TOKEN, calls: 'ws' }))
+    const http = await rawHttp()
+    const ws = await rawWs()
+    closers.push(() => overPost.close(), () => overWs.close(), http.close, ws.close, () => server.close())
+    const text = stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
+    subjects.push({ name: 'http POST echo', kind: 'js', placement: 'process', transport: 'http', polyplug: () => overPost.call('echo', [1]), raw: () => http.call(text) })
+    subjects.push({ name: 'ws echo', kind: 'js', placement: 'process', transport: 'ws', polyplug: () => overWs.call('echo', [1]), raw: () => ws.call(text) })
+
+    const koffi = rawKoffi(false)
+    subjects.push({ name: 'native inline echo', kind: 'native', placement: 'inline', transport: 'direct', polyplug: await p('native-c-inline'), raw: () => koffi(1) })
+    subjects.push({ name: 'native worker echo', kind: 'native', placement: 'worker', transport: 'port', polyplug: await p('native-c-worker'), raw: () => koffi(1) })
+
+    const wasmPath = `${examples}/wasm-c-inline/plugin.wasm`
+    const wasmInput = new TextEncoder().encode(`echo${stringify([1])}`)
+    const byHand = rawWasm(wasmPath)
+    subjects.push({ name: 'wasm inline echo', kind: 'wasm', placement: 'inline', transport: 'direct', polyplug: await p('wasm-c-inline'), raw: () => byHand.call(wasmInput, 4) })
+    const rawWasmWorker = new Worker(new URL('../workers/raw-wasm.js', import.meta.url), { workerData: { wasm: wasmPath } })
+    closers.push(() => rawWasmWorker.terminate())
+    const waiters: ((v: unknown) => void)[] = []
+    rawWasmWorker.on('message', (m) => waiters.shift()?.(m))
+    const rawRemote = () => new Promise((resolve) => {
+      waiters.push(resolve)
+      rawWasmWorker.postMessage(wasmInput)
+    })
+    subjects.push({ name: 'wasm worker echo', kind: 'wasm', placement: 'worker', transport: 'port', polyplug: await p('wasm-c-worker'), raw: rawRemote })
+
+    for (const subject of subjects) rows.push(...(await rowsFor(subject)))
+  } finally {
+    for (const close of closers.reverse()) await close()
+  }
+  return rows
+}
