@@ -42,7 +42,8 @@ export function normalizeChannel(raw: RawChannel): Channel {
       if (closed) return
       if (!queue) {
         for (const listener of messageListeners) listener(message)
-      } else if (queue.length < PRE_LISTENER_LIMIT) {
+      } else if (flushing || queue.length < PRE_LISTENER_LIMIT) {
+        // Once someone listens (`flushing`), the queue drains on the next microtask whatever its size.
         queue.push(message)
       } else {
         queue = undefined
