@@ -42,7 +42,7 @@ describe('polyplug CLI', () => {
       assert.match(again.stderr, /exists; pass --force/)
       const rust = await polyplug('kit', 'rust', join(dir, 'rs'))
       assert.equal(rust.code, 0, rust.stderr)
-      assert.deepEqual((await readdir(join(dir, 'rs'))).sort(), ['README.md', 'src'])
+      assert.deepEqual((await readdir(join(dir, 'rs'))).sort(), ['.cargo', 'README.md', 'src']) // .cargo: serde_json from Debian's crate directory
       assert.equal((await polyplug('kit', 'cobol', dir)).code, 2)
     } finally {
       await rm(dirname(dir), { recursive: true, force: true })
