@@ -40,6 +40,8 @@ describe('TypeScript plugins across typescript versions', () => {
     await mkdir(join(modules, 'polyplug'), { recursive: true })
     await cp(join(root, 'package.json'), join(modules, 'polyplug', 'package.json'))
     await cp(join(root, 'dist', 'src'), join(modules, 'polyplug', 'dist', 'src'), { recursive: true })
+    // The manifest schema ships in the package (package.json files): the manifest checker reads it.
+    await cp(join(root, 'schema'), join(modules, 'polyplug', 'schema'), { recursive: true })
     for (const dep of await readdir(join(root, 'node_modules'))) {
       if (dep !== 'typescript' && !dep.startsWith('.')) await symlink(join(root, 'node_modules', dep), join(modules, dep))
     }
