@@ -68,7 +68,8 @@ export function describeChannel(name: string, open: () => Promise<ChannelPair>):
         await host.close()
         await until(() => pluginCloses > 0)
         await plugin.close()
-        await new Promise((r) => setTimeout(r, 20)) // room for a second, wrong close report to arrive
+        // Two turns of the event loop (I/O callbacks included) for a second, wrong close report to arrive.
+        for (let turn = 0; turn < 2; turn++) await new Promise((r) => setImmediate(r))
         assert.equal(hostCloses, 1)
         assert.equal(pluginCloses, 1)
         assert.ok(host.closed && plugin.closed)

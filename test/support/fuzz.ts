@@ -171,7 +171,8 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzResult> {
       }
       if (frames % 5000 === 0) peak = Math.max(peak, process.memoryUsage.rss())
     }
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    // Closes still queued settle on the next turn before the last sample.
+    await new Promise((resolve) => setImmediate(resolve))
     peak = Math.max(peak, process.memoryUsage.rss())
     // Alive: a fresh pair of peers over every framing still completes a call.
     let aliveAfter = true

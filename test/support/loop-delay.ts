@@ -1,4 +1,5 @@
 /** Event-loop delay while some work runs, as `perf_hooks.monitorEventLoopDelay` sees it. */
+import { until } from './wait.js'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 export interface LoopDelay {
@@ -33,8 +34,9 @@ export async function loopDelayDuring(work: () => Promise<void>): Promise<LoopDe
   const t0 = performance.now()
   try {
     await work()
-    // One more turn, so a stall at the very end is sampled too.
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // One more histogram sample, so a stall at the very end is recorded too.
+    const samples = histogram.count
+    await until(() => histogram.count > samples)
   } finally {
     histogram.disable()
     running = false
