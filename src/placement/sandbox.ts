@@ -7,7 +7,7 @@
  * program and its arguments; the transport's endpoint says what its own channel needs.
  */
 import { execFileSync } from 'node:child_process'
-import { accessSync, constants, existsSync, openSync, readSync, closeSync, realpathSync } from 'node:fs'
+import { accessSync, constants, existsSync, openSync, readSync, closeSync, realpathSync, statSync } from 'node:fs'
 import { basename, delimiter, dirname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Manifest } from '../manifest/schema.js'
@@ -165,6 +165,33 @@ function programPrefix(program: string): string | undefined {
   return prefix === '/' || prefix === '.' ? undefined : prefix
 }
 
+/**
+ * The `package.json` Node reads above a folder it loads code from: the nearest one in the folder or
+ * its ancestors (Node's package scope lookup stops at the first it finds, at a `node_modules`
+ * folder, and before `/`), or none. Node 24 fails with ERR_INVALID_PACKAGE_CONFIG where that read is
+ * denied (20 and 22 took a denial for no file), so the sandbox grants reading this one file — not
+ * its folder. A lookup that finds no file needs no grant: Landlock does not hide a missing file.
+ */
+export function packageScopeFile(path: string): string | undefined {
+  let folder: string
+  try {
+    const real = realpathSync(path) // Node looks up from the real path of a module
+    folder = statSync(real).isDirectory() ? real : dirname(real)
+  } catch {
+    return undefined // not there: nothing is loaded from it
+  }
+  for (;;) {
+    if (basename(folder) === 'node_modules' || dirname(folder) === folder) return undefined
+    const file = join(folder, 'package.json')
+    try {
+      if (statSync(file).isFile()) return file
+    } catch {
+      // none here: one folder up
+    }
+    folder = dirname(folder)
+  }
+}
+
 export interface SandboxRequest {
   manifest: Manifest
   /** The plugin folder: readable. */
@@ -201,7 +228,9 @@ export function sandboxCommand(request: SandboxRequest): string[] {
   const connects = network?.connect ?? []
   const argFolders = argv.slice(1).filter((a) => isAbsolute(a) && existsSync(a)).map((a) => dirname(a))
   const prefix = programPrefix(program)
-  add('--read', [...RUNTIME_READ, request.dir, ...argFolders, ...(request.read ?? []), ...grants.read, ...(request.files?.read ?? []), ...(connects.length > 0 ? NETWORK_READ : [])])
+  const codeFolders = [request.dir, ...argFolders, ...(request.read ?? []), ...grants.read, ...grants.readwrite]
+  const packageFiles = new Set(codeFolders.map(packageScopeFile).filter((file): file is string => file !== undefined))
+  add('--read', [...RUNTIME_READ, request.dir, ...argFolders, ...(request.read ?? []), ...grants.read, ...(request.files?.read ?? []), ...packageFiles, ...(connects.length > 0 ? NETWORK_READ : [])])
   add('--write', [...RUNTIME_DEVICES, request.cwd, ...grants.readwrite, ...(request.files?.write ?? [])])
   // A shell script runs other programs (a pyenv shim runs readlink, sed, ...): it can only start
   // with the program folders executable, which lets it, and the plugin, spawn them.
