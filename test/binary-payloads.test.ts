@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test'
 import { createHost, type Host } from '../src/host/host.js'
 import { rejectsWithCode } from './support/assert-code.js'
 import { examplesDir } from './support/paths.js'
-import { requires, tools } from './support/requires.js'
+import { type Requirement, requires, tools } from './support/requires.js'
 import { registerTap, type WireLog } from './support/wire-tap.js'
 import { PassThrough } from 'node:stream'
 import { encodeFrame, FrameDecoder } from '../src/framing/framing.js'
@@ -32,7 +32,8 @@ const taps = new Map<string, WireLog>(TRANSPORTS.map((name) => [name, registerTa
 
 interface Kit {
   name: string
-  requirement?: Parameters<typeof requires>[0]
+  /** What the kit's program needs to have been built. */
+  requirements?: Requirement[]
   /** Transports the kit speaks; default all. */
   transports?: readonly string[]
   /** Builds what the plugins run, once, into `root`. */
@@ -47,18 +48,18 @@ const KITS: Kit[] = [
   },
   {
     name: 'python',
-    requirement: tools.python3,
+    requirements: [tools.python3],
     manifest: (dir) => ({ kind: 'exec', entry: relative(dir, join(shared, 'conformance.py')), sidecar: { command: ['python3', relative(dir, join(shared, 'conformance.py'))] } }),
   },
   {
     name: 'c',
-    requirement: tools.gcc,
+    requirements: [tools.gcc, tools.jansson],
     transports: ['stdio', 'fifo', 'unix', 'tcp'],
     manifest: (dir) => ({ kind: 'exec', entry: relative(dir, join(shared, 'bin', 'c-conformance')), sidecar: { command: [relative(dir, join(shared, 'bin', 'c-conformance'))] } }),
   },
   {
     name: 'rust',
-    requirement: tools.cargo,
+    requirements: [tools.cargo, tools.serdeJson],
     transports: ['stdio', 'fifo', 'unix', 'tcp'],
     manifest: (dir) => {
       const program = relative(dir, join(examplesDir, '..', 'kits', 'rust-sidecar', 'target', 'release', 'rust-conformance'))
@@ -67,14 +68,14 @@ const KITS: Kit[] = [
   },
   {
     name: 'go',
-    requirement: tools.go,
+    requirements: [tools.go],
     transports: ['stdio', 'fifo', 'unix', 'tcp'],
     build: (root) => void execFileSync('go', ['build', '-o', join(root, 'go-conformance'), './examples'], { cwd: join(examplesDir, '..', 'kits', 'go'), stdio: 'inherit' }),
     manifest: (dir, root) => ({ kind: 'exec', entry: relative(dir, join(root, 'go-conformance')), sidecar: { command: [relative(dir, join(root, 'go-conformance'))] } }),
   },
 ]
 
-const usable = (kit: Kit) => !kit.requirement || requires(kit.requirement) === false
+const usable = (kit: Kit) => requires(...(kit.requirements ?? [])) === false
 
 /** Head of a message with attachments: its JSON text and its attachment area; undefined for plain JSON. */
 function readAttached(body: Buffer): { json: string; area: Buffer } | undefined {
@@ -128,7 +129,7 @@ describe('binary payloads travel as bytes', () => {
 
   for (const kit of KITS) {
     for (const transport of kit.transports ?? TRANSPORTS) {
-      it(`${kit.name} kit over ${transport}: 0 B, 1 B, 64 KiB and 1 MiB echo exactly, as raw bytes both ways; 16 MiB is FRAME_TOO_LARGE`, { skip: kit.requirement ? requires(kit.requirement) : false, timeout: 120_000 }, async () => {
+      it(`${kit.name} kit over ${transport}: 0 B, 1 B, 64 KiB and 1 MiB echo exactly, as raw bytes both ways; 16 MiB is FRAME_TOO_LARGE`, { skip: requires(...(kit.requirements ?? [])), timeout: 120_000 }, async () => {
         const log = taps.get(transport)!
         const plugin = host.plugin(`bin-${kit.name}-${transport}`)
         const start = log.sent.length

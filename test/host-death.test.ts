@@ -47,7 +47,7 @@ function groupMembers(groups: readonly number[]): number[] {
 
 const kind = (slug: string) => probeKinds.find((k) => k.slug === slug)!
 
-describe('process plugins die with their host', { skip: requires(tools.python3, tools.gcc) || (landlockAbi() < 1 ? 'needs the sandbox launcher (Landlock)' : false) }, () => {
+describe('process plugins die with their host', { skip: requires(tools.python3, tools.gcc, tools.jansson, tools.cargo, tools.serdeJson) || (landlockAbi() < 1 ? 'needs the sandbox launcher (Landlock)' : false) }, () => {
   let parent: string
   const ids: Record<string, string> = {}
 
