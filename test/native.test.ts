@@ -17,6 +17,7 @@ import type { PolyplugError } from '../src/rpc/errors.js'
 import { rejectsWithCode } from './support/assert-code.js'
 import { until } from './support/wait.js'
 import { examplesDir, fixturesDir } from './support/paths.js'
+import { requires, tools } from './support/requires.js'
 
 const fixtures = `${fixturesDir}/native`
 const cPlugin = `${examplesDir}/native-c-inline/libconformance.so`
@@ -147,7 +148,7 @@ describe('native: shutdown', () => {
   })
 })
 
-describe('native: process placement isolates a crashing library', () => {
+describe('native: process placement isolates a crashing library', { skip: requires(tools.cargo, tools.serdeJson) }, () => {
   it('a segfault ends the call with PLUGIN_CRASHED; the host and its other plugins keep serving', async () => {
     const host = await createHost({
       plugins: [`${examplesDir}/native-c-process`, `${examplesDir}/native-rust-process`, `${examplesDir}/native-c-inline`],
