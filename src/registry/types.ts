@@ -106,6 +106,8 @@ export interface PoolView {
   retried: number
   /** Calls failed with PLUGIN_CRASHED (non-idempotent, their replica died). */
   crashed: number
+  /** Non-idempotent calls failed with TRANSPORT_UNAVAILABLE: granted when the broker restarted, they may or may not have run. */
+  interrupted: number
   /** Answers dropped because their call was already answered. */
   duplicateAnswers: number
 }

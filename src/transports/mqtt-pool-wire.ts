@@ -37,12 +37,12 @@ export interface CallEnvelope {
   attempt: number
 }
 
-/** replica -> host. */
+/** replica -> host. `attempt`: the attempt accepted or answered (older replicas leave it out of answers). */
 export type ReplyEnvelope =
   | { accepted: number | string; replica: string; attempt: number }
-  | { answer: { jsonrpc: '2.0'; id: number | string; result?: unknown; error?: unknown }; replica: string }
+  | { answer: { jsonrpc: '2.0'; id: number | string; result?: unknown; error?: unknown }; replica: string; attempt?: number }
 
-/** host -> replica: go ahead (or not: another replica has the call, or it is over). */
+/** host -> replica: go ahead (or not: another replica or attempt has the call, or it is over). */
 export interface GrantEnvelope {
   grant: number | string
   reply: string

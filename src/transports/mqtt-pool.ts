@@ -4,14 +4,23 @@
  *
  * - Lifecycle (`$/hello`, `$/activate`, `$/ping`, `$/shutdown`) is answered here: each replica
  *   activated its own copy when it joined.
+ * - Every send of a call is an *attempt* (`attempt` in the envelopes). Only the current attempt
+ *   counts: an acceptance or answer of an older one is stale.
  * - Idempotent methods (`scale.idempotent`) run as soon as a replica takes them; the first answer
  *   wins, later ones are dropped. Other methods are *claimed*: the replica announces it took the
- *   call and runs it only when this host grants it, which the host does once per call — so a call
- *   sent twice (below) still runs at most once.
+ *   call and runs it only when this host grants it. The host grants a call once, ever, and only to
+ *   an acceptance of its current attempt; every other acceptance is declined — so a call sent
+ *   several times still runs at most once.
  * - A replica whose presence turns `dead` (its will) and stays dead for `graceMs` is gone: its
  *   idempotent calls are sent again, the others fail with PLUGIN_CRASHED. Calls no replica took
- *   yet are sent again after such a death, after this host reconnects to the broker, and when a
- *   replica (re)joins (a call published while no replica was subscribed is dropped by the broker).
+ *   yet are sent again after such a death and when a replica (re)joins (a call published while no
+ *   replica was subscribed is dropped by the broker).
+ * - When this host loses the broker (a restart, a network cut), at that moment every call not
+ *   granted to a replica (and every idempotent call) is superseded by a new attempt, sent once the
+ *   host is back — acceptances from before the cut are then declined, since a grant to a replica
+ *   that has not re-subscribed yet would be lost. A claimed call already granted may have run and
+ *   its grant or answer may be lost: once back, the host waits one round trip through its own
+ *   session (answers queued there arrive first) and then fails it with TRANSPORT_UNAVAILABLE.
  * - The session is persistent (MQTT 5, clean start off, session expiry) and everything is QoS 1:
  *   answers published while the host is cut off wait at the broker.
  */
@@ -48,7 +57,12 @@ type ReplicaView = PoolReplica
 interface Pending {
   envelope: CallEnvelope
   idempotent: boolean
+  /** The replica that accepted the current attempt (claimed calls: the one granted it). */
   replica: string | undefined
+  /** Claimed calls: granted to `replica`, which may run it — never offered or granted again. */
+  granted: boolean
+  /** Granted before this host lost the broker: its grant or its answer may be lost. */
+  inDoubt: boolean
   sentAt: number
 }
 
@@ -94,6 +108,9 @@ export async function connectPool(options: PoolOptions): Promise<Pool> {
   let retried = 0
   let crashed = 0
   let duplicateAnswers = 0
+  let interrupted = 0
+  /** The probe this host waits for after its latest reconnection. */
+  let reconnectProbe: string | undefined
   let sink!: ChannelSink
   let closing = false
 
@@ -102,11 +119,29 @@ export async function connectPool(options: PoolOptions): Promise<Pool> {
     p.sentAt = Date.now()
     publish(topics.calls, p.envelope)
   }
-  const resend = (p: Pending) => {
+  /** A new attempt replaces the current one: acceptances of older attempts are declined from now on. */
+  const supersede = (p: Pending) => {
     p.replica = undefined
     p.envelope = { ...p.envelope, attempt: p.envelope.attempt + 1 }
     retried++
+  }
+  const resend = (p: Pending) => {
+    supersede(p)
     send(p)
+  }
+  const fail = (id: RequestId, error: PolyplugError) => {
+    pending.delete(id)
+    sink.message({ jsonrpc: '2.0', id, error: errorToWire(error) })
+  }
+  const brokerLost = (p: Pending) => {
+    const method = p.envelope.call.method
+    interrupted++
+    return new PolyplugError(
+      ErrorCodes.TRANSPORT_UNAVAILABLE,
+      `${options.id}: the broker restarted (or the connection to it was cut) while ${method} was granted to replica ${p.replica}, so the call may or may not have run; ` +
+        `${method} is not idempotent (scale.idempotent), so polyplug did not send it again. Make ${method} idempotent and list it in scale.idempotent, or check and retry at the application level.`,
+      { plugin: options.id, method },
+    )
   }
   /** Calls no replica has taken and that were sent before the last disruption: they may be lost. */
   const resendUntaken = () => {
@@ -121,11 +156,11 @@ export async function connectPool(options: PoolOptions): Promise<Pool> {
       if (p.replica !== replica) continue
       if (p.idempotent) {
         resend(p)
+      } else if (p.inDoubt) {
+        fail(id, brokerLost(p)) // the broker's restart reported the replica dead: that is the cause
       } else {
-        pending.delete(id)
         crashed++
-        const error = new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `replica ${replica} died while running ${p.envelope.call.method}, which is not idempotent (scale.idempotent), so it was not retried`, { plugin: options.id, method: p.envelope.call.method })
-        sink.message({ jsonrpc: '2.0', id, error: errorToWire(error) })
+        fail(id, new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `${options.id}: replica ${replica} died while running ${p.envelope.call.method}, which is not idempotent (scale.idempotent), so it was not retried and may or may not have run`, { plugin: options.id, method: p.envelope.call.method }))
       }
     }
     resendUntaken()
@@ -151,18 +186,55 @@ export async function connectPool(options: PoolOptions): Promise<Pool> {
   const onReply = (reply: ReplyEnvelope) => {
     if ('accepted' in reply) {
       const p = pending.get(reply.accepted)
-      const first = p !== undefined && p.replica === undefined
-      if (first) p.replica = reply.replica
-      if (!p?.idempotent) {
-        const grant: GrantEnvelope = { grant: reply.accepted, reply: replyTopic, attempt: reply.attempt, ok: first }
-        publish(topics.replica(reply.replica), grant)
+      const current = p !== undefined && reply.attempt === p.envelope.attempt
+      if (p?.idempotent) {
+        if (current && p.replica === undefined) p.replica = reply.replica
+        return
       }
+      // The same acceptance delivered twice (QoS 1): the replica has its grant already.
+      if (p?.granted && current && p.replica === reply.replica) return
+      const ok = p !== undefined && current && !p.granted
+      if (ok) {
+        p.granted = true
+        p.replica = reply.replica
+      }
+      const grant: GrantEnvelope = { grant: reply.accepted, reply: replyTopic, attempt: reply.attempt, ok }
+      publish(topics.replica(reply.replica), grant)
       return
     }
     const p = pending.get(reply.answer.id)
-    if (!p) return void duplicateAnswers++
+    // A claimed call runs only in the attempt it was granted; any other answer is not its own.
+    const stale = p !== undefined && !p.idempotent && reply.attempt !== undefined && reply.attempt !== p.envelope.attempt
+    if (!p || stale) return void duplicateAnswers++
     pending.delete(reply.answer.id)
     sink.message(reply.answer)
+  }
+  /**
+   * This host lost the broker (each failed reconnection too): decided now, before anything from the
+   * next connection arrives. A superseded attempt waits (`sentAt` 0) until the host is back.
+   */
+  const onDisconnect = () => {
+    lastDisruption = Date.now()
+    reconnectProbe = undefined
+    for (const p of pending.values()) {
+      if (p.granted) p.inDoubt = true
+      else if (p.sentAt !== 0) supersede(p)
+      if (!p.granted) p.sentAt = 0
+    }
+  }
+  /** Back and subscribed: send the superseded attempts, then probe the session for queued answers. */
+  const onReconnect = () => {
+    lastDisruption = Date.now()
+    for (const p of pending.values()) if (!p.granted && p.sentAt === 0) send(p)
+    if ([...pending.values()].some((p) => p.inDoubt)) {
+      reconnectProbe = `probe-${randomBytes(4).toString('hex')}`
+      publish(replyTopic, { probe: reconnectProbe })
+    }
+  }
+  /** The probe came back: answers the broker held for this host have all arrived; the rest are lost or not yet sent. */
+  const settleInDoubt = () => {
+    reconnectProbe = undefined
+    for (const [id, p] of pending) if (p.inDoubt) fail(id, brokerLost(p))
   }
 
   // The broker sends retained presence right after the subscription: one round trip through our own
@@ -172,6 +244,7 @@ export async function connectPool(options: PoolOptions): Promise<Pool> {
   const settled = new Promise<void>((resolve) => (probed = resolve))
   client.on('message', (topic, payload) => {
     if (topic === replyTopic && payload.toString() === JSON.stringify({ probe })) return probed()
+    if (topic === replyTopic && reconnectProbe !== undefined && payload.toString() === JSON.stringify({ probe: reconnectProbe })) return settleInDoubt()
     let value: unknown
     try {
       value = JSON.parse(payload.toString('utf8'))
@@ -181,10 +254,10 @@ export async function connectPool(options: PoolOptions): Promise<Pool> {
     if (topic === replyTopic) onReply(value as ReplyEnvelope)
     else if (topic.startsWith(topics.presence(''))) onPresence(value as Presence)
   })
-  client.on('offline', () => (lastDisruption = Date.now()))
+  client.on('close', onDisconnect)
   client.on('connect', () => {
     lastDisruption = Date.now()
-    void client.subscribeAsync({ [replyTopic]: { qos: 1 }, [topics.allPresence]: { qos: 1 } }).then(resendUntaken, () => {})
+    void client.subscribeAsync({ [replyTopic]: { qos: 1 }, [topics.allPresence]: { qos: 1 } }).then(onReconnect, () => {})
   })
 
   const answerLocally = (id: RequestId, method: string) => {
@@ -206,6 +279,8 @@ export async function connectPool(options: PoolOptions): Promise<Pool> {
         envelope: { call: { jsonrpc: '2.0', id: m.id, method: m.method, ...(m.params === undefined ? {} : { params: m.params }) }, reply: replyTopic, claim: !idempotent.has(m.method), attempt: 1 },
         idempotent: idempotent.has(m.method),
         replica: undefined,
+        granted: false,
+        inDoubt: false,
         sentAt: 0,
       }
       pending.set(m.id, p)
@@ -235,6 +310,7 @@ export async function connectPool(options: PoolOptions): Promise<Pool> {
         replicas: [...replicas.values()].map((r) => ({ ...r, inFlight: inFlight.get(r.replica) ?? 0 })),
         retried,
         crashed,
+        interrupted,
         duplicateAnswers,
       }
     },

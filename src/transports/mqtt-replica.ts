@@ -62,13 +62,13 @@ export async function joinMqttPool(options: ReplicaRequest): Promise<RunningRepl
   await join()
 
   const run = async (envelope: CallEnvelope) => {
-    const { call, reply } = envelope
+    const { call, reply, attempt } = envelope
     let answer: ReplyEnvelope
     try {
       const result = await options.run(call.method, call.params)
-      answer = { answer: { jsonrpc: '2.0', id: call.id, result: result ?? null }, replica }
+      answer = { answer: { jsonrpc: '2.0', id: call.id, result: result ?? null }, replica, attempt }
     } catch (error) {
-      answer = { answer: { jsonrpc: '2.0', id: call.id, error: errorToWire(toPolyplugError(error)) }, replica }
+      answer = { answer: { jsonrpc: '2.0', id: call.id, error: errorToWire(toPolyplugError(error)) }, replica, attempt }
     }
     publish(reply, answer)
   }

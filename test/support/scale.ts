@@ -17,6 +17,9 @@ export interface PoolBroker {
   broker: RunningMosquitto
   /** SIGTERM, then the same broker again on the same port (sessions kept by persistence). */
   restart(): Promise<void>
+  /** `restart` in two halves, for what happens while the broker is away. */
+  stop(): Promise<void>
+  start(): Promise<void>
 }
 
 export const replicaUser = (n: number) => ({ username: `replica-${n}`, password: `replica-secret-${n}` })
@@ -36,7 +39,11 @@ export async function startPoolBroker(dir: string, counts: { hosts: number; repl
     files,
     broker: await startMosquitto(files.config, port),
     async restart() {
-      await pool.broker.stop()
+      await pool.stop()
+      await pool.start()
+    },
+    stop: () => pool.broker.stop(),
+    async start() {
       pool.broker = await startMosquitto(files.config, port)
     },
   }
