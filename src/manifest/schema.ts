@@ -221,7 +221,7 @@ const ScaleSchema = Type.Object(
     idempotent: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), {
         uniqueItems: true,
-        description: 'Methods safe to run twice: retried on another replica when theirs dies. Any other method runs at most once and fails with PLUGIN_CRASHED when its replica dies.',
+        description: 'Methods safe to run twice: retried on another replica when theirs dies or the broker restarts. Any other method runs at most once: it fails with PLUGIN_CRASHED when its replica dies, and with TRANSPORT_UNAVAILABLE when the broker restarts after it was granted.',
       }),
     ),
     graceMs: Type.Optional(Type.Integer({ minimum: 100, description: 'How long a replica reported dead may take to say it is alive again (a broker restart) before its calls fail over. Default 1500.' })),
