@@ -1,7 +1,8 @@
 /**
  * Queues that a slow or stalled plugin could grow without bound are bounded: the Peer's outgoing
  * queue and event publishing refuse with CHANNEL_FULL past their documented limits, keeping the
- * host's memory and event loop in bounds. Precise figures: `npm run bench -- --only faults`.
+ * host's memory and event loop in bounds. The tests check the bounds by count; the event-loop delay
+ * they keep is measured by `npm run bench -- --only faults`.
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -52,14 +53,14 @@ describe('events.publish', () => {
     }
   })
 
-  it('200,000 events published without awaiting: the excess is refused with CHANNEL_FULL, host memory and event loop stay bounded', async () => {
+  it('200,000 events published without awaiting: the excess is refused with CHANNEL_FULL, no more than the limits wait, host memory stays bounded', async () => {
     const result = await floodEvents(200_000)
     assert.equal(result.failed, 0)
     assert.equal(result.delivered + result.full, 200_000)
     assert.ok(result.delivered >= EVENTS_IN_FLIGHT + EVENTS_QUEUED, `delivered ${result.delivered}`)
     assert.ok(result.full > 0)
     assert.ok(result.rssGrowthMiB <= 64, `RSS grew ${result.rssGrowthMiB.toFixed(1)} MiB (bound 64 MiB)`)
-    // The issue's bound is 50 ms (see bench); this shared machine adds its own delay.
-    assert.ok(result.p99 < 1000, `event-loop delay p99 ${result.p99.toFixed(1)} ms`)
+    // Unbounded, this would be the ~1000 publishes of every slice, piling up slice after slice.
+    assert.ok(result.maxOutstanding <= EVENTS_IN_FLIGHT + EVENTS_QUEUED, `${result.maxOutstanding} publishes waited at once (limits ${EVENTS_IN_FLIGHT} + ${EVENTS_QUEUED})`)
   })
 })

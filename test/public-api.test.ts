@@ -34,7 +34,7 @@ const PINNED: Record<string, { values: string[]; types: string[] }> = {
   './registry': {
     values: ['ErrorCodes', 'PolyplugError', 'kindNames', 'registerKind', 'registerTransport', 'transportNames'],
     types: [
-      'ChildStreams', 'DialRequest', 'KindLoader', 'KindModule', 'KindNeed', 'LoadRequest', 'PluginSide', 'PluginSideContext', 'PoolHandle', 'PoolReplica', 'PoolRequest', 'PoolView', 'PortLike', 'Provision',
+      'ChildStreams', 'DialRequest', 'KindLoader', 'KindModule', 'KindNeed', 'LoadRequest', 'PlacementTraits', 'PluginSide', 'PluginSideContext', 'PoolHandle', 'PoolReplica', 'PoolRequest', 'PoolView', 'PortLike', 'Provision',
       'RemoteSide', 'ReplicaRequest', 'RunningReplica', 'ServeSessions', 'SidecarContext', 'SidecarEndpoint', 'SidecarSide', 'SidecarTransport', 'SyncBridge', 'SyncBridgeFactory', 'TransportModule', 'TransportNeed', 'WorkerLink', 'WorkerSide',
     ],
   },

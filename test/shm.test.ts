@@ -17,7 +17,7 @@ import { Ctl, initRegion, RING_A, RING_B, regionSize, Word } from '../src/transp
 import { shmPluginChannel, shmRegionOf, shmTransport } from '../src/transports/shm/sidecar.js'
 import { rejectsWithCode } from './support/assert-code.js'
 import { describeChannel } from './support/channel-suite.js'
-import { until } from './support/wait.js'
+import { PATIENCE_MS, until } from './support/wait.js'
 import { examplesDir } from './support/paths.js'
 
 /** Both ends of the process flavour in one process: two mappings of one file, two FIFOs. */
@@ -45,7 +45,7 @@ describe('shm backpressure', () => {
     const host = shmChannel({ role: 'host', buffer, doorbell: atomicsDoorbell(buffer, 'host'), sendTimeoutMs: 150, maxQueuedBytes: 8192 })
     const message = new Uint8Array(1000)
     let accepted = 0
-    while ((await Promise.race([Promise.resolve(host.send(message)).then(() => true), new Promise((r) => setTimeout(() => r(false), 5))])) === true) accepted++
+    while ((await Promise.race([Promise.resolve(host.send(message)).then(() => true), new Promise((r) => setImmediate(() => r(false)))])) === true) accepted++
     assert.ok(accepted >= 2 && accepted <= 4, `a 4 KiB ring took ${accepted} messages of 1000 bytes`)
     // One is waiting already (the race above); fill the bounded queue, then one more is refused at once.
     const waiting: Promise<void>[] = []
@@ -63,7 +63,9 @@ describe('shm backpressure', () => {
     const host = shmChannel({ role: 'host', buffer, doorbell: atomicsDoorbell(buffer, 'host') })
     const big = new Uint8Array(3 << 20).map((_, i) => i % 251)
     const sent = host.send(big)
-    await new Promise((r) => setTimeout(r, 20))
+    // The reader attaches only once the writer has filled what it could and waits for space.
+    const ringA = new Int32Array(buffer, RING_A, 32)
+    await until(() => ((Atomics.load(ringA, Ctl.tail) - Atomics.load(ringA, Ctl.head)) >>> 0) > 0, 0, 'the writer started the message')
     const plugin = shmChannel({ role: 'plugin', buffer, doorbell: atomicsDoorbell(buffer, 'plugin') })
     const got = new Promise<Uint8Array>((resolve) => plugin.onMessage((m) => resolve(m as Uint8Array)))
     await sent
@@ -148,7 +150,7 @@ for (const id of ['echo-shm-c', 'echo-process-shm']) {
       const started = Date.now()
       const capacity = new Int32Array(region, 0, 8)[Word.capacity]!
       while (((Atomics.load(ringB, Ctl.tail) - Atomics.load(ringB, Ctl.head)) >>> 0) < capacity / 4) {
-        assert.ok(Date.now() - started < 20_000, 'the plugin started its answer')
+        assert.ok(Date.now() - started < PATIENCE_MS, 'the plugin started its answer')
       }
       process.kill(proc.pid, 'SIGKILL')
       const error = await rejectsWithCode(big, 'PLUGIN_CRASHED')

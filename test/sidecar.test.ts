@@ -102,12 +102,11 @@ describe('supervisor', () => {
       const pid = await plugin.call<number>('pid')
       // One channel, in order: the plugin has all three waits before it reads the crash.
       const inflight = [plugin.call('wait'), plugin.call('wait'), plugin.call('wait')]
-      const started = Date.now()
+      // PLUGIN_CRASHED is the proof: the 30 s call deadline would end them with RPC_TIMEOUT.
       await rejectsWithCode(plugin.call('crash'), 'PLUGIN_CRASHED')
       for (const call of inflight) await rejectsWithCode(call, 'PLUGIN_CRASHED')
       const crash = await rejectsWithCode(plugin.call('crash'), 'PLUGIN_CRASHED')
       assert.deepEqual(crash.data, { exitCode: 3, signal: null })
-      assert.ok(Date.now() - started < 20_000, 'the crash ended the calls, not the 30 s call deadline')
       assert.ok(!alive(pid))
     })
   })

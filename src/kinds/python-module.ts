@@ -13,7 +13,8 @@ export const pythonModule: KindModule = {
   description: 'a Python module (kits/python) run in-process by Pyodide',
   placements: ['inline', 'worker'],
   defaultPlacement: 'worker',
-  needs: (manifest) => (manifest.placement === 'worker' ? ['sync-bridge'] : []),
+  // On a thread of the host's process (a worker): the bridge its transport provides.
+  needs: (_manifest, _dir, placement) => (placement.shares === 'process' ? ['sync-bridge'] : []),
   inlineBlocksHost: true,
   interrupt: true,
   load: async () => {

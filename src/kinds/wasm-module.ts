@@ -14,11 +14,12 @@ export const wasmModule: KindModule = {
   placements: ['inline', 'worker', 'process'],
   defaultPlacement: 'worker',
   inlineBlocksHost: true,
-  needs: (manifest) => [
+  needs: (manifest, _dir, placement) => [
     'wasi',
-    ...(manifest.placement === 'worker' ? (['sync-bridge'] as const) : []),
-    // In a process, the carrier's own worker (carrier-relay.ts).
-    ...(manifest.placement === 'process' ? (['threads'] as const) : []),
+    // On a thread of the host's process (a worker): the bridge its transport provides.
+    ...(placement.shares === 'process' ? (['sync-bridge'] as const) : []),
+    // In a process of its own, the carrier's own worker (carrier-relay.ts).
+    ...(placement.shares === 'none' ? (['threads'] as const) : []),
     // Extism's http_request fetches in a helper thread (extism-http.ts) once network hosts are granted.
     ...(manifest.wasm?.abi === 'extism' && (manifest.permissions?.network?.connect?.length ?? 0) > 0 ? (['threads'] as const) : []),
   ],

@@ -8,6 +8,7 @@
 import { constants } from 'node:fs'
 import { access, open, stat } from 'node:fs/promises'
 import { delimiter, extname, join, relative, resolve } from 'node:path'
+import { spawnsEntry } from '../registry/placements.js'
 import type { LoadedManifest } from './load.js'
 import type { ManifestProblem } from './validate.js'
 
@@ -51,7 +52,7 @@ export async function runnableProblems(loaded: LoadedManifest): Promise<Manifest
     const found = `${JSON.stringify(manifest.entry)} (${entryPath} ${entryStat ? 'is not a file' : 'does not exist'})`
     return [{ path: '/entry', expected: 'an existing file', found: entryStat ? found : `${found}: ${missingFix(loaded, entryPath)}` }]
   }
-  if (manifest.kind !== 'exec' || manifest.placement !== 'process') return []
+  if (!spawnsEntry(manifest)) return []
   const command = manifest.sidecar?.command
   if (!command) {
     // The host executes the entry itself.

@@ -5,16 +5,9 @@
  */
 import type { Manifest, PlacementName } from '../manifest/schema.js'
 import { kindModule } from './registry.js'
+import type { PlacementTraits } from './types.js'
 
-export interface PlacementTraits {
-  /**
-   * `thread`: the host's own thread (a plugin's calls run on it); `process`: the host's process on
-   * a thread of its own; `none`: a process of its own, or another machine.
-   */
-  readonly shares: 'thread' | 'process' | 'none'
-  /** Reached at the manifest's `remote.url` (already running), not started by the host. */
-  readonly dialed: boolean
-}
+export type { PlacementTraits }
 
 const traits: Record<PlacementName, PlacementTraits> = {
   inline: { shares: 'thread', dialed: false },
@@ -39,6 +32,16 @@ export function placementsWhere(trait: (traits: PlacementTraits) => boolean): Pl
 export function crashContained(manifest: Pick<Manifest, 'kind' | 'placement'>): boolean {
   const { shares } = placementTraits(manifest.placement)
   return shares === 'none' || (shares === 'process' && kindModule(manifest.kind)?.crashesProcess !== true)
+}
+
+/**
+ * Whether the host starts this plugin's entry (or its sidecar.command) as a program of its own: a
+ * kind with no in-process loader, in a placement the host starts that shares nothing with it.
+ */
+export function spawnsEntry(manifest: Pick<Manifest, 'kind' | 'placement'>): boolean {
+  const { shares, dialed } = placementTraits(manifest.placement)
+  const kind = kindModule(manifest.kind)
+  return shares === 'none' && !dialed && kind !== undefined && kind.load === undefined
 }
 
 /** Whether this plugin's calls run synchronously on the host's thread (nothing interrupts them, they cannot wait for the host). */

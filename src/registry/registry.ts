@@ -6,6 +6,7 @@
 import type { Manifest, PlacementName } from '../manifest/schema.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
+import { placementTraits } from './placements.js'
 import type { KindModule, KindNeed, Provision, TransportModule, TransportNeed } from './types.js'
 
 const NAME = /^[a-z][a-z0-9-]*$/
@@ -106,7 +107,7 @@ export function remoteTransports(scheme: string): string[] {
 
 /** What a plugin's kind needs, for its manifest (defaults applied) and, when known, its folder. */
 export function kindNeeds(manifest: Manifest, dir?: string): readonly KindNeed[] {
-  return kindModule(manifest.kind)?.needs?.(manifest, dir) ?? []
+  return kindModule(manifest.kind)?.needs?.(manifest, dir, placementTraits(manifest.placement)) ?? []
 }
 
 /** What the transport side a plugin uses needs. */

@@ -193,13 +193,24 @@ export interface SyncBridge {
 
 export type SyncBridgeFactory = (port: import('node:worker_threads').MessagePort, wake: Int32Array, pluginId: string) => SyncBridge
 
+/** What a placement shares with the host (src/registry/placements.ts), given to kinds so they never test a placement's name. */
+export interface PlacementTraits {
+  /**
+   * `thread`: the host's own thread (a plugin's calls run on it); `process`: the host's process on
+   * a thread of its own; `none`: a process of its own, or another machine.
+   */
+  readonly shares: 'thread' | 'process' | 'none'
+  /** Reached at the manifest's `remote.url` (already running), not started by the host. */
+  readonly dialed: boolean
+}
+
 export interface KindModule {
   readonly name: string
   readonly description?: string
   readonly placements: readonly PlacementName[]
   readonly defaultPlacement: PlacementName
-  /** What a plugin of this kind needs, given its manifest (placement and entry applied). */
-  needs?(manifest: Manifest, dir?: string): readonly KindNeed[]
+  /** What a plugin of this kind needs, given its manifest (placement and entry applied) and what its placement shares with the host. */
+  needs?(manifest: Manifest, dir: string | undefined, placement: PlacementTraits): readonly KindNeed[]
   /** Turns the entry into a PluginDefinition in a Node thread; none for a kind that is its own executable. */
   load?(): Promise<KindLoader>
   /**

@@ -11,7 +11,7 @@
 import type { Writable } from 'node:stream'
 
 /** Waiting sends resolved per event-loop turn once the channel closed. */
-const RELEASE_BATCH = 2048
+export const RELEASE_BATCH = 2048
 
 interface Waiting {
   frame: Uint8Array[]

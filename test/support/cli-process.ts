@@ -21,7 +21,7 @@ export class CliProcess {
   }
 
   /** Waits until `stream`'s output, from `from` on, matches; returns the index after the match. */
-  async waitFor(stream: 'stdout' | 'stderr', pattern: RegExp, from = 0, timeoutMs = 30_000): Promise<number> {
+  async waitFor(stream: 'stdout' | 'stderr', pattern: RegExp, from = 0, timeoutMs = 0): Promise<number> {
     let end = -1
     await until(
       () => {

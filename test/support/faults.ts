@@ -10,11 +10,21 @@ import { fixturesDir } from './paths.js'
 import { loopDelayDuring, type LoopDelay } from './loop-delay.js'
 import { until } from './wait.js'
 
+export interface QueuedWritesResult extends LoopDelay {
+  /** Sends that had to wait behind the full pipe. */
+  queued: number
+  /** Waiting sends that settled once the channel closed. */
+  released: number
+  /** Most waiting sends settled between two turns of the event loop (a setImmediate each). */
+  maxReleasedPerTurn: number
+}
+
 /**
  * Writes `count` frames to a real process that never reads its stdin, then closes the channel
- * and kills the process: the event-loop delay while the queued writes are released.
+ * and kills the process: the event-loop delay while the queued writes are released, and how many
+ * were released per event-loop turn (a count, which a loaded machine does not change).
  */
-export async function stopWithQueuedWrites(count: number): Promise<LoopDelay & { queued: number }> {
+export async function stopWithQueuedWrites(count: number): Promise<QueuedWritesResult> {
   const child = spawn('sleep', ['60'], { stdio: ['pipe', 'pipe', 'ignore'] })
   await once(child, 'spawn')
   const channel = streamChannel(child.stdout!, child.stdin!)
@@ -25,13 +35,26 @@ export async function stopWithQueuedWrites(count: number): Promise<LoopDelay & {
     if (sent) sends.push(sent)
   }
   const queued = sends.length
+  let released = 0
+  let thisTurn = 0
+  let maxReleasedPerTurn = 0
+  for (const sent of sends) void sent.then(() => (released++, thisTurn++))
+  let turning = true
+  const turn = () => {
+    maxReleasedPerTurn = Math.max(maxReleasedPerTurn, thisTurn)
+    thisTurn = 0
+    if (turning) setImmediate(turn)
+  }
+  setImmediate(turn)
   const delay = await loopDelayDuring(async () => {
     await channel.close()
     child.kill('SIGKILL')
     await Promise.all(sends)
     if (child.exitCode === null && child.signalCode === null) await once(child, 'exit')
   })
-  return { ...delay, queued }
+  turning = false
+  turn()
+  return { ...delay, queued, released, maxReleasedPerTurn }
 }
 
 export interface FloodResult extends LoopDelay {
@@ -43,6 +66,8 @@ export interface FloodResult extends LoopDelay {
   failed: number
   /** Highest RSS seen during the flood minus RSS before it, in MiB. */
   rssGrowthMiB: number
+  /** Most publishes not yet settled at any yield to the event loop (refusals settle at once). */
+  maxOutstanding: number
 }
 
 /**
@@ -59,6 +84,7 @@ export async function floodEvents(count: number, yieldEvery = 1000): Promise<Flo
     let full = 0
     let failed = 0
     let settled = 0
+    let maxOutstanding = 0
     const delay = await loopDelayDuring(async () => {
       const settle = () => settled++
       for (let i = 0; i < count; i++) {
@@ -76,6 +102,7 @@ export async function floodEvents(count: number, yieldEvery = 1000): Promise<Flo
         if (i % 10_000 === 0) peak = Math.max(peak, process.memoryUsage.rss())
         if (i % yieldEvery === yieldEvery - 1) {
           await new Promise((resolve) => setImmediate(resolve))
+          maxOutstanding = Math.max(maxOutstanding, i + 1 - settled)
         }
       }
       // Every publish settles (delivered or refused): a publish left hanging fails here, naming it.
@@ -88,7 +115,7 @@ export async function floodEvents(count: number, yieldEvery = 1000): Promise<Flo
         `all ${count} publishes settled`,
       )
     })
-    return { ...delay, published: count, delivered, full, failed, rssGrowthMiB: (peak - before) / 2 ** 20 }
+    return { ...delay, published: count, delivered, full, failed, rssGrowthMiB: (peak - before) / 2 ** 20, maxOutstanding }
   } finally {
     await host.close()
   }

@@ -14,6 +14,7 @@ import { promisify } from 'node:util'
 import { PolyplugError } from '../../src/rpc/errors.js'
 import { ErrorCodes } from '../../src/errors/index.js'
 import { TOPIC_ROOT } from '../../src/transports/mqtt.js'
+import { until } from './wait.js'
 
 const run = promisify(execFile)
 
@@ -123,15 +124,16 @@ export async function startMosquitto(config: string, port: number): Promise<Runn
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()))
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const spawnError = new Promise<never>((_, reject) => child.once('error', reject))
-  const deadline = Date.now() + 5000
-  for (;;) {
-    const up = await Promise.race([canConnect(port), spawnError, exited.then(() => 'exited' as const)])
-    if (up === true) break
-    if (up === 'exited' || Date.now() > deadline) {
-      child.kill('SIGKILL')
-      throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `mosquitto did not start: ${stderr.trim()}`)
-    }
-    await new Promise((r) => setTimeout(r, 20))
+  // Polls until the broker accepts a connection; one that exits (or never listens) is reported with its stderr.
+  let gone = false
+  void exited.then(() => (gone = true))
+  const listening = until(async () => gone || (await canConnect(port)), 0, `mosquitto listening on port ${port}`)
+  try {
+    await Promise.race([listening, spawnError])
+    if (gone) throw new Error('mosquitto exited')
+  } catch {
+    child.kill('SIGKILL')
+    throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `mosquitto did not start: ${stderr.trim()}`)
   }
   return {
     url: `mqtt://127.0.0.1:${port}`,

@@ -15,6 +15,7 @@ import type { LogEntry } from '../../src/host/log.js'
 import type { LoadedManifest } from '../../src/manifest/load.js'
 import { describeRequiring } from './describe-requiring.js'
 import { builtWith, type Requirement } from './requires.js'
+import { PATIENCE_MS } from './wait.js'
 
 /** Runs the suite against one plugin folder; `label` tells apart runs of the same plugin (e.g. another broker). */
 export function describePluginConformance(loaded: LoadedManifest, label = '', needs: Requirement[] = []): void {
@@ -25,7 +26,7 @@ export function describePluginConformance(loaded: LoadedManifest, label = '', ne
     let ctx: CheckContext
     const log: LogEntry[] = []
     before(async () => {
-      host = await createHost({ plugins: [loaded.dir], logger: (e) => void log.push(e), callTimeoutMs: 10_000 })
+      host = await createHost({ plugins: [loaded.dir], logger: (e) => void log.push(e), callTimeoutMs: PATIENCE_MS })
       ctx = { host, plugin: host.plugin(id), manifest: loaded.manifest, log }
     })
     after(() => host.close())
