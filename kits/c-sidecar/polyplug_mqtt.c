@@ -2,7 +2,8 @@
  * polyplug C sidecar kit: the `mqtt` transport (docs/protocol.md §2.7) on libmosquitto.
  *
  * The plugin listens on polyplug/<id>/to-plugin and answers on polyplug/<id>/to-host, one
- * JSON-RPC message per MQTT message, over MQTT 3.1.1 (the id is the correlation id, the opposite
+ * JSON-RPC message per MQTT message (JSON, or JSON with attachments once $/hello agreed on
+ * "binary", docs/protocol.md §4.1), over MQTT 3.1.1 (the id is the correlation id, the opposite
  * topic the reply topic; the host speaks 3.1.1 to aedes and Mosquitto alike). Single-threaded
  * like the rest of the kit: mosquitto_loop runs inside the kit's message loop (wait), and the
  * message callback only queues, so handlers never run inside a libmosquitto callback.
@@ -154,8 +155,8 @@ static void mqtt_wait(long ms) {
   }
 }
 
-/* The host sends base64 over MQTT (its payloads are JSON text): no attachments. */
-static int mqtt_carries_binary(void) { return 0; }
+/* An MQTT payload is any byte sequence: bytes as attachments once $/hello agreed on them. */
+static int mqtt_carries_binary(void) { return 1; }
 
 static const pp_message_transport MQTT = {mqtt_send, mqtt_take, mqtt_wait, mqtt_carries_binary};
 

@@ -16,7 +16,7 @@ typedef struct {
   char *(*take)(size_t *n);
   /** Waits up to `ms` for traffic, queuing the messages that arrive. */
   void (*wait)(long ms);
-  /** Whether a message may hold any byte (bytes as attachments, docs/protocol.md §4.1): not ndjson, not mqtt. */
+  /** Whether a message may hold any byte (bytes as attachments, docs/protocol.md §4.1): every transport but ndjson. */
   int (*carries_binary)(void);
 } pp_message_transport;
 

@@ -362,6 +362,11 @@ class Session:
     its own thread. Request ids are the session's own, so sessions never see each other's calls.
     """
 
+    # A session whose messages may hold any byte (an HTTP/WebSocket session: binary frames,
+    # octet-stream bodies) may agree on bytes as attachments; `binary` once its $/hello did.
+    binary_safe = False
+    binary = False
+
     def __init__(self, plugin, send):
         self.plugin = plugin
         self._send_message = send
@@ -568,9 +573,15 @@ class Plugin:
                 raise PolyplugError("PROTOCOL_MISMATCH", "host speaks %r, plugin speaks 1" % versions)
             answer = {"protocol": PROTOCOL_VERSION, "id": self.id, "methods": sorted(self.methods), "encodings": ["json"],
                       "capabilities": ["streams"]}
-            # Bytes as attachments: only on a byte stream whose framing carries any byte.
-            if self._binary_safe and BINARY_CAPABILITY in ((params or {}).get("capabilities") or []):
-                self.binary = True
+            # Bytes as attachments: only on a byte stream whose framing carries any byte, or on a
+            # session that carries them (http, ws); agreed per session there.
+            session = getattr(_current, "session", None)
+            per_session = session is not None and session.binary_safe
+            if (self._binary_safe or per_session) and BINARY_CAPABILITY in ((params or {}).get("capabilities") or []):
+                if per_session:
+                    session.binary = True
+                else:
+                    self.binary = True
                 answer["capabilities"].append(BINARY_CAPABILITY)
             if os.environ.get("POLYPLUG_TOKEN"):
                 answer["token"] = os.environ["POLYPLUG_TOKEN"]

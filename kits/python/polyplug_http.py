@@ -6,7 +6,7 @@ announces it on stdout as `POLYPLUG_LISTEN http://HOST:PORT`:
     POST /rpc            one JSON-RPC message or a batch; the answers come back in the response
     GET  /health         {"status":"ok","id":...,"sessions":N}
     GET  /manifest       the plugin's manifest (Plugin.manifest, else POLYPLUG_MANIFEST, else polyplug.json beside the script)
-    GET  /ws?session=S   WebSocket upgrade (polyplug_ws.py): one JSON-RPC message per text frame
+    GET  /ws?session=S   WebSocket upgrade (polyplug_ws.py): one JSON-RPC message per frame
 
 Every request and the upgrade need `Authorization: Bearer <POLYPLUG_TOKEN>` (else 401, logged
 on stderr); a body over POLYPLUG_MAX_BODY_BYTES gets 413 before it is read. One WebSocket is one
@@ -16,6 +16,10 @@ while a `$/cancel` over the socket reaches it and its host calls go over the soc
 without the header share one socket-less session: calls work, host calls fail with
 TRANSPORT_UNAVAILABLE. A dropped socket cancels its session's calls, fails its host calls and
 answers its waiting POSTs with TRANSPORT_UNAVAILABLE; the server goes on serving.
+
+Messages are JSON text until a session's $/hello agrees on "binary" (docs/protocol.md 4.1); then
+a message holding bytes is JSON with attachments: a binary frame, or an application/octet-stream
+body. Both forms are read from the start; one that cannot be read is answered with PARSE_ERROR.
 """
 import hmac
 import json
@@ -28,11 +32,12 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from polyplug import DEFAULT_MAX_FRAME_BYTES, NUMERIC_CODES, PolyplugError, Session, _usable_id, decode, encode
+from polyplug import DEFAULT_MAX_FRAME_BYTES, NUMERIC_CODES, PolyplugError, Session, _usable_id, decode, encode, encode_attached
 from polyplug_ws import Closed, WebSocket, accept_key, valid_key
 
 SESSION_HEADER = "x-polyplug-session"
 LISTEN_PREFIX = "POLYPLUG_LISTEN "
+ATTACHMENTS_MEDIA_TYPE = "application/octet-stream"
 # A refused body up to this size is read and thrown away so the connection stays usable (and the
 # client sees the status instead of a reset); a larger one closes the connection.
 DRAIN_LIMIT = 64 * 1024 * 1024
@@ -59,6 +64,8 @@ class HttpSession(Session):
     (notifications, the plugin's host calls, answers to calls that came over the socket) goes
     over its WebSocket, when it has one."""
 
+    binary_safe = True   # binary frames and octet-stream bodies carry any byte
+
     def __init__(self, plugin, ws=None):
         super().__init__(plugin, self._route)
         self.ws = ws
@@ -78,11 +85,21 @@ class HttpSession(Session):
             if message.get("method") == "$/log":   # a notification without a socket: the log still reaches the host via stderr
                 sys.stderr.write("%s\n" % (message.get("params") or {}).get("message", ""))
             return
-        body = encode(message)
+        binary, body = self.encode(message)
         try:
-            self.ws.send_text(body)
+            if binary:
+                self.ws.send_binary(body)
+            else:
+                self.ws.send_text(body)
         except Closed as e:
             raise PolyplugError("TRANSPORT_UNAVAILABLE", str(e)) from None
+
+    def encode(self, message):
+        """(binary, body): JSON text, or once agreed and when it holds bytes, the parts of JSON with attachments."""
+        if not self.binary:
+            return False, encode(message)
+        parts = encode_attached(message)
+        return (True, parts) if parts[0][:1] == b"\x00" else (False, parts[0])
 
     def post(self, value):
         """Delivers a POSTed message or batch; returns the JSON body to answer with, or None (204)."""
@@ -152,6 +169,10 @@ def _manifest(plugin):
         return None
 
 
+def _parse_error(message):
+    return {"jsonrpc": "2.0", "id": None, "error": {"code": NUMERIC_CODES["PARSE_ERROR"], "message": message, "data": {"code": "PARSE_ERROR"}}}
+
+
 def make_server(plugin, token, host="127.0.0.1", port=0, max_bytes=DEFAULT_MAX_FRAME_BYTES):
     """Binds the plugin's HTTP server (not yet serving); returns (server, url)."""
     sessions = {}
@@ -168,15 +189,23 @@ def make_server(plugin, token, host="127.0.0.1", port=0, max_bytes=DEFAULT_MAX_F
         def log_message(self, format, *args):   # noqa: A002 - the base class's name
             pass   # one line per request would flood the host's log; refusals are logged below
 
-        def _reply(self, status, body=None):
-            data = b"" if status == 204 else encode(body)
+        def _reply(self, status, body=None, session=None):
+            binary, data = (False, b"") if status == 204 else session.encode(body) if session else (False, encode(body))
+            parts = data if binary else [data]
             head = ["HTTP/1.1 %d %s" % (status, self.responses.get(status, ("",))[0])]
             if status != 204:
-                head += ["Content-Type: application/json", "Content-Length: %d" % len(data)]
+                size = sum(memoryview(p).nbytes for p in parts)
+                head += ["Content-Type: %s" % (ATTACHMENTS_MEDIA_TYPE if binary else "application/json"), "Content-Length: %d" % size]
             if self.close_connection:
                 head.append("Connection: close")
-            # One write for head and body: with TCP_NODELAY, one segment for a small answer.
-            self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data)
+            head = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
+            if len(parts) == 1 and len(parts[0]) < 65536:
+                # One write for head and body: with TCP_NODELAY, one segment for a small answer.
+                self.wfile.write(head + parts[0])
+                return
+            self.wfile.write(head)
+            for part in parts:   # a large body or attachments: written as they are, no join
+                self.wfile.write(part)
 
         def _refuse(self, status, body):
             sys.stderr.write("polyplug: refused %s %s from %s: HTTP %d\n" % (self.command, self.path, self.client_address[0], status))
@@ -230,9 +259,8 @@ def make_server(plugin, token, host="127.0.0.1", port=0, max_bytes=DEFAULT_MAX_F
                 return self._refuse(413, {"error": "body larger than %d bytes" % max_bytes})
             try:
                 value = decode(body)
-            except ValueError as e:
-                return self._reply(200, {"jsonrpc": "2.0", "id": None, "error": {
-                    "code": NUMERIC_CODES["PARSE_ERROR"], "message": "body is not valid JSON: %s" % e, "data": {"code": "PARSE_ERROR"}}})
+            except (ValueError, UnicodeDecodeError) as e:
+                return self._reply(200, _parse_error("body is not valid JSON or JSON with attachments: %s" % e))
             sid = self.headers.get(SESSION_HEADER)
             if sid is not None:
                 session = sessions.get(sid)
@@ -244,7 +272,7 @@ def make_server(plugin, token, host="127.0.0.1", port=0, max_bytes=DEFAULT_MAX_F
                         stateless.append(HttpSession(plugin))
                 session = stateless[0]
             answer = session.post(value)
-            self._reply(200 if answer is not None else 204, answer)
+            self._reply(200 if answer is not None else 204, answer, session)
 
         def _read_body(self):
             """The request body, or None when it is over the limit (nothing of it read yet, or it is
@@ -300,13 +328,18 @@ def make_server(plugin, token, host="127.0.0.1", port=0, max_bytes=DEFAULT_MAX_F
                 self.end_headers()
                 self.wfile.flush()
                 while True:
-                    text = ws.receive()
-                    if text is None:
+                    received = ws.receive_message()
+                    if received is None:
                         break
                     try:
-                        message = decode(text.encode("utf-8"))
-                    except ValueError:
-                        continue   # garbage over its own socket gets nothing back (as on the Node side)
+                        message = decode(received[1])
+                    except (ValueError, UnicodeDecodeError) as e:
+                        # answered with PARSE_ERROR (id null), as the Node side does; the session goes on
+                        try:
+                            session.send(_parse_error("frame is not valid JSON or JSON with attachments: %s" % e))
+                        except PolyplugError:
+                            pass   # the socket is going
+                        continue
                     for item in message if isinstance(message, list) else [message]:
                         try:
                             session.dispatch(item)

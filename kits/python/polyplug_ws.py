@@ -1,8 +1,8 @@
 """A minimal RFC 6455 WebSocket endpoint (server side), standard library only.
 
 Enough for the polyplug `http`/`ws` transport (docs/protocol.md, 2.6): the opening handshake,
-text frames (binary frames are read as UTF-8 text, as the Node side does), masked client frames,
-fragmented messages, ping/pong, the close handshake and a message size limit. No extensions are
+text and binary frames (a binary frame carries JSON with attachments, docs/protocol.md 4.1),
+masked client frames, fragmented messages, ping/pong, the close handshake and a message size limit. No extensions are
 ever accepted (so no permessage-deflate): a frame with an RSV bit set is a protocol error.
 
     ws = WebSocket(rfile, sock, max_bytes)    # after answering the upgrade with accept_key(key)
@@ -95,6 +95,17 @@ class WebSocket:
 
     def receive(self):
         """The next message as text; None after a clean close. Raises Closed when it drops or breaks."""
+        message = self.receive_message()
+        if message is None:
+            return None
+        try:
+            return message[1].decode("utf-8")
+        except UnicodeDecodeError:
+            self._fail(INVALID_DATA, "not UTF-8")
+
+    def receive_message(self):
+        """The next message as (binary, bytes): a text frame's UTF-8 (checked) or a binary frame's
+        bytes as they are; None after a clean close. Raises Closed when it drops or breaks."""
         parts, size, first = [], 0, None
         while True:
             try:
@@ -124,10 +135,13 @@ class WebSocket:
                     self._fail(TOO_BIG, "message over %d bytes" % self.max_bytes)
                 parts.append(payload)
                 if fin:
-                    try:
-                        return b"".join(parts).decode("utf-8")
-                    except UnicodeDecodeError:
-                        self._fail(INVALID_DATA, "not UTF-8")
+                    payload = b"".join(parts)
+                    if first == OP_TEXT:
+                        try:
+                            payload.decode("utf-8")
+                        except UnicodeDecodeError:
+                            self._fail(INVALID_DATA, "not UTF-8")
+                    return first == OP_BINARY, payload
             else:
                 self._fail(PROTOCOL_ERROR, "unknown opcode %d" % opcode)
 
@@ -137,7 +151,9 @@ class WebSocket:
 
     # -- writing --
     def _send(self, opcode, payload):
-        n = len(payload)
+        """One unfragmented frame; `payload` is bytes, or a list of parts sent as their concatenation."""
+        parts = payload if isinstance(payload, list) else [payload]
+        n = sum(memoryview(p).nbytes for p in parts)
         if n < 126:
             header = struct.pack(">BB", 0x80 | opcode, n)
         elif n < 65536:
@@ -146,10 +162,11 @@ class WebSocket:
             header = struct.pack(">BBQ", 0x80 | opcode, 127, n)
         with self._write_lock:
             if n < 65536:
-                self.sock.sendall(header + payload)   # one segment for a small frame (TCP_NODELAY)
+                self.sock.sendall(header + b"".join(parts))   # one segment for a small frame (TCP_NODELAY)
             else:
                 self.sock.sendall(header)   # no copy of a large payload
-                self.sock.sendall(payload)
+                for part in parts:
+                    self.sock.sendall(part)
 
     def send_text(self, text):
         """Sends one text message (str, or UTF-8 bytes), unfragmented and unmasked (a server's
@@ -158,6 +175,17 @@ class WebSocket:
             raise Closed(1006, "WebSocket is not open")
         try:
             self._send(OP_TEXT, text.encode("utf-8") if isinstance(text, str) else text)
+        except OSError:
+            self.closed = True
+            raise Closed(1006, "connection dropped") from None
+
+    def send_binary(self, parts):
+        """Sends one binary message: bytes, or a list of parts sent as their concatenation without
+        joining them. Raises Closed when the socket is gone."""
+        if self.closed:
+            raise Closed(1006, "WebSocket is not open")
+        try:
+            self._send(OP_BINARY, parts)
         except OSError:
             self.closed = True
             raise Closed(1006, "connection dropped") from None

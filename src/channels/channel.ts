@@ -1,3 +1,5 @@
+import type { Codec } from '../rpc/codec.js'
+
 /**
  * The one interface every transport implements. A channel moves whole messages and reports its
  * closure; ids, timeouts and errors belong to the RPC Peer. A channel does not own the worker,
@@ -20,6 +22,13 @@ export interface Channel {
    * in one write): the Peer may then send bytes as attachments (docs/protocol.md §4.1).
    */
   readonly binary?: boolean
+  /**
+   * Present on a `structured-clone` channel that writes messages to a byte-carrying wire itself
+   * (http, ws, mqtt: they route by message shape, so they encode after routing) and is `binary`:
+   * the Peer hands it the codec `$/hello` settled on, and it encodes with it from then on — JSON
+   * with attachments once both sides agreed on them (docs/protocol.md §4.1). It reads both forms.
+   */
+  useCodec?(codec: Codec): void
   /** Throws (or rejects) with CHANNEL_CLOSED once the channel is closed. */
   send(message: unknown): void | Promise<void>
   /** Returns an unsubscribe function. Messages that arrive before the first listener are queued. */
@@ -45,6 +54,7 @@ export interface ChannelSink {
 export interface RawChannel {
   readonly carries: Carries
   readonly binary?: boolean
+  useCodec?(codec: Codec): void
   /** Called once, synchronously, by `normalizeChannel`. */
   open(sink: ChannelSink): void
   send(message: unknown): void | Promise<void>

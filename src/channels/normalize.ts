@@ -59,6 +59,7 @@ export function normalizeChannel(raw: RawChannel): Channel {
   const channel: Channel = {
     carries: raw.carries,
     ...(raw.binary ? { binary: true } : {}),
+    ...(raw.useCodec ? { useCodec: raw.useCodec.bind(raw) } : {}),
     get closed() {
       return closed
     },

@@ -256,6 +256,7 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
   const channel = normalizeChannel({
     carries: inner.carries,
     ...(inner.binary ? { binary: true } : {}),
+    ...(inner.useCodec ? { useCodec: inner.useCodec.bind(inner) } : {}),
     open(sink) {
       inner.onMessage((message) => sink.message(message))
       inner.onClose((error) => {

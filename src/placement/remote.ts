@@ -13,6 +13,7 @@ import { resolve } from 'node:path'
 import type { Channel } from '../channels/channel.js'
 import { normalizeChannel } from '../channels/normalize.js'
 import { jsonCodec } from '../rpc/codec.js'
+import { hasAttachments } from '../rpc/attachments.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
 import { Reserved } from '../rpc/wire.js'
@@ -80,6 +81,8 @@ function withHeartbeat(plugin: string, inner: Channel, intervalMs: number): Chan
     if (bytes) {
       // Every incoming frame passes here: look for the ping id in the raw bytes before decoding.
       const b = m as Uint8Array
+      // A message with attachments is never a ping's answer: its payload is not searched.
+      if (hasAttachments(b)) return undefined
       if (Buffer.from(b.buffer, b.byteOffset, b.byteLength).indexOf(PING_PREFIX_BYTES) < 0) return undefined
     }
     if (text || bytes) {
@@ -95,6 +98,9 @@ function withHeartbeat(plugin: string, inner: Channel, intervalMs: number): Chan
   }
   return normalizeChannel({
     carries: inner.carries,
+    // Bytes as attachments pass through: the wrapper's pings are plain JSON either way.
+    ...(inner.binary ? { binary: true } : {}),
+    ...(inner.useCodec ? { useCodec: inner.useCodec.bind(inner) } : {}),
     open(sink) {
       inner.onMessage((message) => {
         const id = idOf(message)

@@ -103,9 +103,11 @@ export const jsonReadingAttachments: Codec = { name: 'json', encode: jsonCodec.e
 export const binaryJsonCodec: Codec = { name: 'json', encode: encodeWithAttachments, decode }
 
 /**
- * Whether a side may offer BINARY_CAPABILITY: JSON on a channel that carries any byte sequence.
- * (MessagePack carries bytes natively already; a text or cloning channel never sees attachments.)
+ * Whether a side may offer BINARY_CAPABILITY: JSON on a channel that carries any byte sequence,
+ * either one the Peer encodes for (`bytes`) or one that encodes itself with the Peer's codec
+ * (`useCodec`: http, ws, mqtt). MessagePack carries bytes natively already; a text or cloning
+ * channel never sees attachments.
  */
 export function mayAttach(channel: Channel, codec: Codec): boolean {
-  return channel.binary === true && channel.carries === 'bytes' && codec.name === 'json'
+  return channel.binary === true && (channel.carries === 'bytes' || channel.useCodec !== undefined) && codec.name === 'json'
 }

@@ -136,9 +136,10 @@ export class Peer {
     return this.#closeReason !== undefined
   }
 
-  /** Switches the byte encoding, e.g. after `$/hello` negotiated MessagePack. */
+  /** Switches the byte encoding, e.g. after `$/hello` negotiated attachments; a channel that encodes by itself learns it too. */
   setCodec(codec: Codec): void {
     this.#codec = codec
+    this.#channel.useCodec?.(codec)
   }
 
   /** Registers a handler for requests and notifications named `method`. Returns an unregister function. */

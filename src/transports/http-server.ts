@@ -12,6 +12,9 @@
  * the same Channel, so a `$/cancel` sent over the socket reaches the call that came by POST.
  * POSTs without a session go to one socket-less session, where the plugin can answer but not call
  * the host (its requests fail with TRANSPORT_UNAVAILABLE): the mode for clients without WebSocket.
+ * Messages are JSON until the session's `$/hello` agrees on bytes as attachments; then a message
+ * holding bytes is a binary frame, or an `application/octet-stream` body (transports/message-wire.ts).
+ * A body or frame that cannot be read is answered with PARSE_ERROR; the session goes on.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
@@ -20,12 +23,12 @@ import { timingSafeEqual } from 'node:crypto'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel, ChannelSink } from '../channels/channel.js'
-import { parse, stringify } from '../rpc/codec.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
 import { errorToWire, type RequestId } from '../rpc/wire.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
 import { attachSocket, closeSocket, sendFrame, SESSION_HEADER } from './ws.js'
+import { ATTACHMENTS_MEDIA_TYPE, decodeWire, malformedAnswer, MessageWire, wireLength, type WireForm } from './message-wire.js'
 
 export { SESSION_HEADER } from './ws.js'
 
@@ -68,13 +71,16 @@ interface PostWaiter {
 class Session {
   sink!: ChannelSink
   readonly waiting = new Map<RequestId, PostWaiter>()
+  readonly wire = new MessageWire()
   readonly channel: Channel
   constructor(readonly socket: WebSocket | undefined) {
     this.channel = normalizeChannel({
-      carries: 'structured-clone', // this module encodes JSON itself, to route answers by id
+      carries: 'structured-clone', // this module encodes itself, to route answers by id
+      binary: true,
+      useCodec: (codec) => this.wire.use(codec),
       open: (sink) => {
         this.sink = sink
-        if (socket) attachSocket(socket, sink, (text) => this.receive(text))
+        if (socket) attachSocket(socket, sink, (data) => this.receive(data))
       },
       send: (message) => this.send(message),
       close: () => {
@@ -87,12 +93,14 @@ class Session {
     })
   }
 
-  receive(text: string): void {
+  /** A frame from the socket; one that cannot be read is answered with PARSE_ERROR (id null), as a Peer would. */
+  receive(data: Buffer): void {
     let value: unknown
     try {
-      value = parse(text)
-    } catch {
-      return // a peer that sends garbage over its own socket gets nothing back; the Peer would do the same
+      value = decodeWire(data)
+    } catch (error) {
+      if (this.socket) sendFrame(this.socket, this.wire.encode(malformedAnswer(error))).catch(() => {})
+      return
     }
     this.sink.message(value)
   }
@@ -105,14 +113,14 @@ class Session {
         this.waiting.delete(m.id)
         waiter.ids.delete(m.id)
         waiter.results.push(message)
-        if (waiter.ids.size === 0) reply(waiter.res, 200, waiter.batch ? waiter.results : waiter.results[0])
+        if (waiter.ids.size === 0) reply(waiter.res, 200, waiter.batch ? waiter.results : waiter.results[0], this.wire)
         return
       }
     }
     if (!this.socket) {
       throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'this session has no WebSocket: the plugin cannot call or notify the host')
     }
-    return sendFrame(this.socket, stringify(message))
+    return sendFrame(this.socket, this.wire.encode(message))
   }
 
   /** Delivers a POSTed message or batch; the answers go into `res`. */
@@ -136,10 +144,16 @@ class Session {
   }
 }
 
-function reply(res: ServerResponse, status: number, body: unknown): void {
+const plainWire = new MessageWire()
+
+/** Answers with `body` as the session's wire encodes it: JSON, or JSON with attachments (its parts written as they are). */
+function reply(res: ServerResponse, status: number, body: unknown, wire: MessageWire = plainWire): void {
   if (res.headersSent || res.destroyed) return
-  const text = typeof body === 'string' ? body : stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text)
+  const form: WireForm = wire.encode(body)
+  res.writeHead(status, { 'content-type': form.binary ? ATTACHMENTS_MEDIA_TYPE : 'application/json', 'content-length': wireLength(form) })
+  if (!form.binary) return void res.end(form.data)
+  for (const part of form.data) res.write(part)
+  res.end()
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -169,13 +183,13 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpPluginSe
     if (req.method === 'GET' && path === '/manifest') return reply(res, 200, options.manifest ?? null)
     if (req.method !== 'POST' || path !== '/rpc') return reply(res, 404, { error: 'not found' })
     readBody(req, maxBody).then(
-      (text) => {
+      (body) => {
         let value: unknown
         try {
-          value = parse(text)
+          value = decodeWire(body)
         } catch (cause) {
-          const error = new PolyplugError(ErrorCodes.PARSE_ERROR, `body is not valid JSON: ${(cause as Error).message}`)
-          return reply(res, 200, { jsonrpc: '2.0', id: null, error: errorToWire(error) })
+          const error = new PolyplugError(ErrorCodes.PARSE_ERROR, `body cannot be read: ${(cause as Error).message}`)
+          return reply(res, 200, malformedAnswer(error))
         }
         const sid = req.headers[SESSION_HEADER]
         let session: Session | undefined
@@ -241,7 +255,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpPluginSe
   }
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<string> {
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0)
     if (declared > max) return reject(new Error('too large'))
@@ -256,7 +270,7 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
       }
       chunks.push(chunk)
     })
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('end', () => resolve(Buffer.concat(chunks)))
     req.on('error', reject)
   })
 }

@@ -8,6 +8,8 @@
  * gives plain request/response semantics (proxies, load balancers, logs) at some cost per call.
  * `websocket: false` is the POST-only mode for plugins that cannot speak WebSocket: calls work,
  * but the plugin cannot call the host, and cancellation is local only.
+ * Messages are JSON until `$/hello` agrees on bytes as attachments; then a message holding bytes
+ * is a binary frame or an `application/octet-stream` body (transports/message-wire.ts).
  */
 import { Agent as HttpAgent, request as httpRequest } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
@@ -15,12 +17,12 @@ import { randomUUID } from 'node:crypto'
 import type { WebSocket } from 'ws'
 import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel, ChannelSink } from '../channels/channel.js'
-import { parse, stringify } from '../rpc/codec.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
 import type { DialRequest } from '../registry/types.js'
 import { attachSocket, closeSocket, openSocket, sendFrame, SESSION_HEADER } from './ws.js'
+import { ATTACHMENTS_MEDIA_TYPE, decodeWire, malformedAnswer, MessageWire, wireLength, type WireForm } from './message-wire.js'
 
 export interface HttpConnectOptions {
   /** The plugin's base URL, http://host:port or https://. */
@@ -58,23 +60,31 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
   const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' }
   if (socket) headers[SESSION_HEADER] = session
   let sink!: ChannelSink
-  const deliver = (text: string) => {
-    let value: unknown
-    try {
-      value = parse(text)
-    } catch {
-      return
-    }
+  const wire = new MessageWire()
+  const deliverValue = (value: unknown) => {
     if (Array.isArray(value)) for (const item of value) sink.message(item)
     else sink.message(value)
+  }
+  // A frame the plugin sent that cannot be read is answered with PARSE_ERROR, as a Peer would.
+  const onFrame = (data: Buffer) => {
+    let value: unknown
+    try {
+      value = decodeWire(data)
+    } catch (error) {
+      if (socket) sendFrame(socket, wire.encode(malformedAnswer(error))).catch(() => {})
+      return
+    }
+    deliverValue(value)
   }
 
   return normalizeChannel({
     carries: 'structured-clone', // encoded here: requests are routed by shape
+    binary: true,
+    useCodec: (codec) => wire.use(codec),
     open(s) {
       sink = s
       if (socket) {
-        attachSocket(socket, sink, deliver)
+        attachSocket(socket, sink, onFrame)
         // The session is over: POSTs still in flight would only wait on a connection nobody answers.
         socket.once('close', () => agent.destroy())
       }
@@ -83,12 +93,13 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
       const m = message as { id?: unknown; method?: unknown }
       const isRequest = typeof m.method === 'string' && m.id !== undefined
       if (calls === 'post' && (isRequest || !socket)) {
-        return post(base, secure, agent, headers, stringify(message)).then((text) => {
-          if (text) deliver(text)
+        // An answer that cannot be read rejects this send: the call fails with PARSE_ERROR.
+        return post(base, secure, agent, headers, wire.encode(message)).then((body) => {
+          if (body.byteLength) deliverValue(decodeWire(body))
         })
       }
       if (!socket) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'no WebSocket session')
-      return sendFrame(socket as WebSocket, stringify(message))
+      return sendFrame(socket as WebSocket, wire.encode(message))
     },
     async close() {
       if (socket) await closeSocket(socket)
@@ -97,7 +108,7 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
   })
 }
 
-/** One POST to /rpc; resolves with the response body ('' for 204). Errors carry stable codes. */
+/** One POST of JSON text to /rpc; resolves with the response body ('' for 204). Errors carry stable codes. */
 export function postRpc(
   base: string,
   body: string,
@@ -107,22 +118,24 @@ export function postRpc(
   if (options.session) headers[SESSION_HEADER] = options.session
   const secure = base.startsWith('https:')
   const agent = options.agent ?? (secure ? new HttpsAgent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) }) : new HttpAgent({ keepAlive: true }))
-  return post(base, secure, agent, headers, body)
+  return post(base, secure, agent, headers, { binary: false, data: body }).then((answer) => answer.toString('utf8'))
 }
 
-function post(base: string, secure: boolean, agent: HttpAgent, headers: Record<string, string>, body: string): Promise<string> {
+/** POSTs one message (its parts written as they are, no copy); resolves with the response body. */
+function post(base: string, secure: boolean, agent: HttpAgent, headers: Record<string, string>, body: WireForm): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const request = secure ? httpsRequest : httpRequest
+    const typed = body.binary ? { ...headers, 'content-type': ATTACHMENTS_MEDIA_TYPE } : headers
     const req = request(
       `${base}/rpc`,
-      { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+      { method: 'POST', agent, headers: { ...typed, 'content-length': String(wireLength(body)) } },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('error', (error) => reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, error.message, { cause: error })))
         res.on('end', () => {
           const status = res.statusCode ?? 0
-          if (status === 200 || status === 204) return resolve(Buffer.concat(chunks).toString('utf8'))
+          if (status === 200 || status === 204) return resolve(Buffer.concat(chunks))
           // 404 to a POST naming a session: the plugin closed that session while this POST was on its
           // way (the socket's close frame may still be in flight), so the call met a closed channel.
           if (status === 404 && headers[SESSION_HEADER]) {
@@ -135,7 +148,9 @@ function post(base: string, secure: boolean, agent: HttpAgent, headers: Record<s
       },
     )
     req.on('error', (error) => reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `POST ${base}/rpc failed: ${error.message}`, { cause: error })))
-    req.end(body)
+    if (!body.binary) return void req.end(body.data)
+    for (const part of body.data) req.write(part)
+    req.end()
   })
 }
 

@@ -4,7 +4,9 @@
  *   polyplug/<plugin-id>/to-plugin   host -> plugin (requests, notifications, responses)
  *   polyplug/<plugin-id>/to-host     plugin -> host
  *
- * The payload is one JSON-RPC message. Its `id` is the correlation id and the reply topic is the
+ * The payload is one JSON-RPC message: JSON text, or — once `$/hello` agreed on bytes as
+ * attachments — JSON with attachments when the message holds bytes (transports/message-wire.ts;
+ * a payload that cannot be read is answered with PARSE_ERROR). Its `id` is the correlation id and the reply topic is the
  * opposite topic of the pair, so request/response works on any MQTT 3.1.1 broker (aedes 1.x).
  * On an MQTT 5 connection requests also carry the standard Response Topic and Correlation Data
  * properties, and the answering side replies to the Response Topic it was given.
@@ -24,11 +26,11 @@ import type { IClientOptions, MqttClient, IPublishPacket } from 'mqtt'
 import { importOptional } from '../deps/optional.js'
 import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel, ChannelSink } from '../channels/channel.js'
-import { parse, stringify } from '../rpc/codec.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
 import type { DialRequest } from '../registry/types.js'
 import { errorToWire, mustArrive, type RequestId } from '../rpc/wire.js'
+import { decodeWire, malformedAnswer, MessageWire, wireBuffer } from './message-wire.js'
 
 export type MqttSide = 'host' | 'plugin'
 
@@ -135,6 +137,7 @@ export function mqttChannel(client: MqttClient, pluginId: string, side: MqttSide
   // MQTT 5: where the other side asked for each answer to go.
   const replyTo = new Map<RequestId, { topic: string; correlation: Buffer | undefined }>()
   let sink!: ChannelSink
+  const wire = new MessageWire()
 
   const failAwaiting = (why: string) => {
     for (const id of awaiting) {
@@ -147,8 +150,9 @@ export function mqttChannel(client: MqttClient, pluginId: string, side: MqttSide
     if (topic !== inbox) return
     let value: unknown
     try {
-      value = parse(payload.toString('utf8'))
-    } catch {
+      value = decodeWire(payload)
+    } catch (error) {
+      if (client.connected) client.publish(outbox, wireBuffer(wire.encode(malformedAnswer(error))), { qos: 1 }, () => {})
       return
     }
     const m = value as { id?: RequestId; method?: string; params?: { clean?: boolean } }
@@ -187,6 +191,8 @@ export function mqttChannel(client: MqttClient, pluginId: string, side: MqttSide
 
   return normalizeChannel({
     carries: 'structured-clone', // encoded here: request ids are tracked by shape
+    binary: true, // a payload is any byte sequence
+    useCodec: (codec) => wire.use(codec),
     open(s) {
       sink = s
       client.on('message', onMessage)
@@ -218,7 +224,8 @@ export function mqttChannel(client: MqttClient, pluginId: string, side: MqttSide
         }
       }
       return new Promise<void>((resolve, reject) => {
-        client.publish(topic, stringify(message), { qos, ...(v5 ? { properties } : {}) }, (error) => {
+        const form = wire.encode(message)
+        client.publish(topic, typeof form.data === 'string' ? form.data : wireBuffer(form), { qos, ...(v5 ? { properties } : {}) }, (error) => {
           if (!error) return resolve()
           if (isRequest) awaiting.delete(m.id!)
           reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `MQTT publish failed: ${error.message}`, { cause: error }))

@@ -1,6 +1,8 @@
 /**
- * `ws` transport: one WebSocket, one JSON-RPC message per text frame. Used alone (a Channel
- * over a socket) and as the two-way half of the `http` transport (see http.ts).
+ * `ws` transport: one WebSocket, one JSON-RPC message per frame: a text frame of JSON, or — once
+ * `$/hello` agreed on bytes as attachments — a binary frame of JSON with attachments
+ * (docs/protocol.md §4.1, transports/message-wire.ts). Used alone (a Channel over a socket) and
+ * as the two-way half of the `http` transport (see http.ts).
  * Compression is always off: `ws` would otherwise deflate every small frame (~10x slower).
  */
 import { WebSocket } from 'ws'
@@ -9,16 +11,25 @@ import type { Channel, ChannelSink } from '../channels/channel.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
+import { wireBuffer, type WireForm } from './message-wire.js'
 
 /** Default largest frame accepted, in bytes (matches the Peer's default message limit). */
 /** The header that ties a POST to a WebSocket session (docs/protocol.md §2.6); client and server both use it. */
 export const SESSION_HEADER = 'x-polyplug-session'
 
-/** Wires a socket's events to a sink; returns a detach function. A drop is reported as TRANSPORT_UNAVAILABLE. */
-export function attachSocket(socket: WebSocket, sink: ChannelSink, onText: (text: string) => void): () => void {
-  const onMessage = (data: WebSocket.RawData, isBinary: boolean) => {
-    onText(isBinary ? Buffer.from(data as Buffer).toString('utf8') : String(data))
-  }
+/** A frame's payload as one Buffer (`ws` hands out a Buffer, an ArrayBuffer or fragments, by its binaryType). */
+function frameBytes(data: WebSocket.RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
+}
+
+/**
+ * Wires a socket's events to a sink; returns a detach function. Every frame reaches `onFrame` as
+ * its bytes, text or binary alike (the first byte tells JSON from JSON with attachments). A drop
+ * is reported as TRANSPORT_UNAVAILABLE.
+ */
+export function attachSocket(socket: WebSocket, sink: ChannelSink, onFrame: (data: Buffer) => void): () => void {
+  const onMessage = (data: WebSocket.RawData) => onFrame(frameBytes(data))
   const onClose = (code: number, reason: Buffer) => {
     // 1000 is a clean close by the other side; anything else (1006: dropped) is a transport failure.
     if (code === 1000) sink.closed()
@@ -34,13 +45,18 @@ export function attachSocket(socket: WebSocket, sink: ChannelSink, onText: (text
   }
 }
 
-/** Sends one frame, resolving when `ws` has written it (rejects with TRANSPORT_UNAVAILABLE). */
-export function sendFrame(socket: WebSocket, text: string): Promise<void> {
+/**
+ * Sends one message as one frame — text for JSON, binary for JSON with attachments — resolving
+ * when `ws` has written it (rejects with TRANSPORT_UNAVAILABLE).
+ */
+export function sendFrame(socket: WebSocket, message: string | WireForm): Promise<void> {
   if (socket.readyState !== WebSocket.OPEN) {
     return Promise.reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'WebSocket is not open'))
   }
+  const form: WireForm = typeof message === 'string' ? { binary: false, data: message } : message
+  const data = typeof form.data === 'string' ? form.data : wireBuffer(form)
   return new Promise((resolve, reject) => {
-    socket.send(text, (error) => (error ? reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, error.message, { cause: error })) : resolve()))
+    socket.send(data, { binary: form.binary }, (error) => (error ? reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, error.message, { cause: error })) : resolve()))
   })
 }
 
@@ -50,7 +66,7 @@ export function wsChannel(socket: WebSocket): Channel {
   return normalizeChannel({
     carries: 'text',
     open(sink) {
-      detach = attachSocket(socket, sink, (text) => sink.message(text))
+      detach = attachSocket(socket, sink, (data) => sink.message(data.toString('utf8')))
     },
     send(message) {
       return sendFrame(socket, message as string)

@@ -58,6 +58,7 @@ function tap(inner: Channel, log: WireLog): Channel {
   return {
     carries: inner.carries,
     ...(inner.binary ? { binary: true } : {}),
+    ...(inner.useCodec ? { useCodec: inner.useCodec.bind(inner) } : {}),
     get closed() {
       return inner.closed
     },

@@ -1,0 +1,62 @@
+/**
+ * The wire form of the transports that encode messages themselves (http, ws, mqtt: they route by
+ * message shape, so they encode after routing). A message is JSON text; once `$/hello` agreed on
+ * bytes as attachments (docs/protocol.md §4.1) a message holding bytes is JSON with attachments,
+ * encoded by the one codec in src/rpc/attachments.ts, which these transports mark as binary: a
+ * binary WebSocket frame, an `application/octet-stream` body (MQTT payloads are bytes either way).
+ * Both forms are read from the start: no JSON text begins with the attachment mark.
+ */
+import { hasAttachments, jsonReadingAttachments } from '../rpc/attachments.js'
+import { stringify, type Codec } from '../rpc/codec.js'
+import { PolyplugError, RpcErrorCodes, toPolyplugError } from '../rpc/errors.js'
+import { errorToWire } from '../rpc/wire.js'
+
+/** The media type of a body with attachments; a plain JSON body stays application/json. */
+export const ATTACHMENTS_MEDIA_TYPE = 'application/octet-stream'
+
+/** One encoded message: JSON text (a string or its UTF-8), or the parts of a message with attachments. */
+export type WireForm = { readonly binary: false; readonly data: string | Uint8Array } | { readonly binary: true; readonly data: readonly Uint8Array[] }
+
+/** One channel's encoder: JSON text until the Peer hands it the codec `$/hello` settled on. */
+export class MessageWire {
+  #codec: Codec | undefined
+
+  /** Channel.useCodec: a JSON codec (with or without attachments) applies here; any other is ignored. */
+  use(codec: Codec): void {
+    this.#codec = codec.name === 'json' ? codec : undefined
+  }
+
+  encode(message: unknown): WireForm {
+    if (!this.#codec) return { binary: false, data: stringify(message) }
+    const encoded = this.#codec.encode(message)
+    const parts = Array.isArray(encoded) ? encoded : [encoded]
+    if (parts.length > 1 || (parts[0] !== undefined && hasAttachments(parts[0]))) return { binary: true, data: parts }
+    return { binary: false, data: parts[0] ?? new Uint8Array(0) }
+  }
+}
+
+/** Total length of an encoded message in bytes. */
+export function wireLength(form: WireForm): number {
+  if (form.binary) return form.data.reduce((sum, part) => sum + part.byteLength, 0)
+  return typeof form.data === 'string' ? Buffer.byteLength(form.data) : form.data.byteLength
+}
+
+/** An encoded message as one Buffer (a WebSocket frame or an MQTT payload takes one). */
+export function wireBuffer(form: WireForm): Buffer {
+  if (!form.binary) return typeof form.data === 'string' ? Buffer.from(form.data) : Buffer.from(form.data.buffer, form.data.byteOffset, form.data.byteLength)
+  return form.data.length === 1 ? Buffer.from(form.data[0]!.buffer, form.data[0]!.byteOffset, form.data[0]!.byteLength) : Buffer.concat(form.data)
+}
+
+/** Reads one message in either form; throws PARSE_ERROR (a PolyplugError) when it is malformed. */
+export function decodeWire(data: Uint8Array): unknown {
+  return jsonReadingAttachments.decode(data)
+}
+
+/**
+ * The answer to a message that could not be read (JSON-RPC: id null, PARSE_ERROR), which a
+ * self-encoding transport sends back the way an answer goes, as the Peer does on a byte stream.
+ */
+export function malformedAnswer(cause: unknown): { jsonrpc: '2.0'; id: null; error: ReturnType<typeof errorToWire> } {
+  const error = cause instanceof PolyplugError ? cause : new PolyplugError(RpcErrorCodes.PARSE_ERROR, toPolyplugError(cause).message, { cause })
+  return { jsonrpc: '2.0', id: null, error: errorToWire(error) }
+}
