@@ -3,7 +3,8 @@
  * libmosquitto) in its own process, called by a polyplug peer through the embedded aedes broker
  * and through Mosquitto (when the `mosquitto` binary exists), against the hand-written raw `mqtt`
  * request/response pair of bench/cases/net.ts over the same broker. Small-call round trip and a
- * 1 MiB binary echo.
+ * 1 MiB binary echo (bytes as attachments agreed in `$/hello`, as a host does; the raw pair
+ * echoes the same payload: the MiB after a small head).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
@@ -11,20 +12,20 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { jsonCodec, stringify } from '../../src/rpc/codec.js'
-import { Peer } from '../../src/rpc/peer.js'
+import { stringify } from '../../src/rpc/codec.js'
 import { pluginPrefix, startEmbeddedBroker } from '../../src/transports/mqtt-broker.js'
 import { connectMqtt } from '../../src/transports/mqtt.js'
 import { freePort, policyUsers, startMosquitto, writeMosquittoConfig } from '../../test/support/mosquitto.js'
 import { compare, row, type BenchRow } from '../measure.js'
 import { hasMosquitto, rawMqtt } from './net.js'
+import { agreedPeer, attachedFrame } from '../attach.js'
 
 const binary = fileURLToPath(new URL('../../../examples/shared/bin/c-conformance-mqtt', import.meta.url))
 const ID = 'c-bench'
 const MiB = 1 << 20
 const small = stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
 const big = new Uint8Array(MiB).map((_, i) => i & 255)
-const bigText = new TextDecoder().decode(jsonCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [big] }))
+const bigFrame = attachedFrame(big)
 
 type Auth = { username: string; password: string }
 
@@ -39,9 +40,9 @@ async function rows(label: string, url: string, host: Auth, plugin: Auth): Promi
   const raw = await rawMqtt(url, host)
   try {
     await Promise.race([ready, exited.then(() => Promise.reject(new Error('the C plugin exited before $/ready')))])
-    const peer = new Peer(channel, { name: ID })
+    const peer = await agreedPeer(channel, ID)
     const [p, b] = await compare([() => peer.call('echo', [1]), () => raw.call(small)], { batch: 200, rounds: 9, warmup: 300 })
-    const [pb, bb] = await compare([() => peer.call('echo', [big]), () => raw.call(bigText)], { batch: 5, rounds: 7, warmup: 5 })
+    const [pb, bb] = await compare([() => peer.call('echo', [big]), () => raw.call(bigFrame)], { batch: 5, rounds: 7, warmup: 5 })
     return [
       row({ name: `mqtt ${label} C plugin echo`, kind: 'exec', placement: 'process', transport: 'mqtt', polyplug: p!, baseline: b! }),
       row({ name: `mqtt ${label} C plugin 1 MiB echo`, kind: 'exec', placement: 'process', transport: 'mqtt', metric: '1MiB-echo', polyplug: pb!, baseline: bb! }),

@@ -3,7 +3,10 @@
  * over http (POST), over the WebSocket session, and over MQTT (embedded aedes; Mosquitto when
  * the `mosquitto` binary exists), each against a hand-written raw echo over the same channel: a
  * plain keep-alive `http` echo server, a plain `ws` echo (compression off), a plain `mqtt`
- * request/response pair. Small-call round trip and a 1 MiB binary echo.
+ * request/response pair. Small-call round trip and a 1 MiB binary echo: the polyplug side agrees
+ * on bytes as attachments in `$/hello` as a host does (a binary frame, an octet-stream body, a
+ * binary MQTT payload), and the raw echo carries the same bytes, the MiB itself after a small head.
+ * The `JSON-only` rows are a peer that offers nothing, so the MiB goes as base64 `$bytes`.
  */
 import { createServer, request, Agent, type Server } from 'node:http'
 import { mkdtemp } from 'node:fs/promises'
@@ -13,7 +16,7 @@ import type { AddressInfo } from 'node:net'
 import { execFileSync } from 'node:child_process'
 import { connectAsync, type MqttClient } from 'mqtt'
 import { WebSocket, WebSocketServer } from 'ws'
-import { jsonCodec, stringify } from '../../src/rpc/codec.js'
+import { stringify } from '../../src/rpc/codec.js'
 import { Peer } from '../../src/rpc/peer.js'
 import { definePlugin } from '../../src/sdk/define.js'
 import { serveHttpPlugin } from '../../src/sdk/serve-http.js'
@@ -23,15 +26,16 @@ import { connectMqtt } from '../../src/transports/mqtt.js'
 import { freePort, policyUsers, startMosquitto, writeMosquittoConfig } from '../../test/support/mosquitto.js'
 import { servePlugin } from '../../src/sdk/serve.js'
 import { compare, row, type BenchRow } from '../measure.js'
+import { agreedPeer, attachedFrame } from '../attach.js'
 
 const MiB = 1 << 20
 const TOKEN = 'bench-token-0123456789abcdef'
 const echoPlugin = definePlugin({ methods: { echo: (v: unknown) => v } })
 const small = stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
 const big = new Uint8Array(MiB).map((_, i) => i & 255)
-const bigText = new TextDecoder().decode(jsonCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [big] }))
+const bigFrame = attachedFrame(big)
 
-export async function rawHttp(): Promise<{ call(body: string): Promise<string>; close(): Promise<void> }> {
+export async function rawHttp(): Promise<{ call(body: string | Buffer): Promise<Buffer>; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -50,7 +54,7 @@ export async function rawHttp(): Promise<{ call(body: string): Promise<string>; 
         const req = request({ host: '127.0.0.1', port, path: '/', method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
           const chunks: Buffer[] = []
           res.on('data', (c: Buffer) => chunks.push(c))
-          res.on('end', () => resolve(Buffer.concat(chunks).toString()))
+          res.on('end', () => resolve(Buffer.concat(chunks)))
         })
         req.on('error', reject)
         req.end(body)
@@ -63,16 +67,16 @@ export async function rawHttp(): Promise<{ call(body: string): Promise<string>; 
   }
 }
 
-export async function rawWs(): Promise<{ call(text: string): Promise<unknown>; close(): Promise<void> }> {
+export async function rawWs(): Promise<{ call(data: string | Buffer): Promise<unknown>; close(): Promise<void> }> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 64 * MiB })
   await new Promise((r) => wss.once('listening', r))
-  wss.on('connection', (s) => s.on('message', (data, binary) => s.send(binary ? data : String(data))))
+  wss.on('connection', (s) => s.on('message', (data, binary) => s.send(data, { binary })))
   const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, { perMessageDeflate: false, maxPayload: 64 * MiB })
   await new Promise((r) => ws.once('open', r))
   const waiters: ((m: unknown) => void)[] = []
-  ws.on('message', (m) => waiters.shift()?.(String(m)))
+  ws.on('message', (m) => waiters.shift()?.(m))
   return {
-    call: (text) => new Promise((resolve) => (waiters.push(resolve), ws.send(text))),
+    call: (data) => new Promise((resolve) => (waiters.push(resolve), ws.send(data, { binary: typeof data !== 'string' }))),
     async close() {
       ws.terminate()
       await new Promise((r) => wss.close(r))
@@ -80,7 +84,7 @@ export async function rawWs(): Promise<{ call(text: string): Promise<unknown>; c
   }
 }
 
-export async function rawMqtt(url: string, auth: { username: string; password: string }): Promise<{ call(text: string): Promise<unknown>; close(): Promise<void> }> {
+export async function rawMqtt(url: string, auth: { username: string; password: string }): Promise<{ call(payload: string | Buffer): Promise<unknown>; close(): Promise<void> }> {
   const requester: MqttClient = await connectAsync(url, { ...auth, reconnectPeriod: 0 })
   const responder: MqttClient = await connectAsync(url, { ...auth, reconnectPeriod: 0 })
   // The same TCP_NODELAY polyplug's mqtt transport sets: without it each round trip waits ~40 ms.
@@ -91,7 +95,7 @@ export async function rawMqtt(url: string, auth: { username: string; password: s
   const waiters: ((m: unknown) => void)[] = []
   requester.on('message', (_t, payload) => waiters.shift()?.(payload))
   return {
-    call: (text) => new Promise((resolve) => (waiters.push(resolve), requester.publish('polyplug/raw/req', text, { qos: 1 }))),
+    call: (payload) => new Promise((resolve) => (waiters.push(resolve), requester.publish('polyplug/raw/req', payload, { qos: 1 }))),
     async close() {
       await requester.endAsync(true)
       await responder.endAsync(true)
@@ -105,11 +109,11 @@ async function mqttRows(label: string, url: string, host: { username: string; pa
     connectMqtt({ url, pluginId: 'bench', side: 'plugin', ...host }),
   ])
   servePlugin(pluginSide, echoPlugin, { id: 'bench' })
-  const peer = new Peer(hostSide)
+  const peer = await agreedPeer(hostSide, 'bench')
   const raw = await rawMqtt(url, host)
   try {
     const [p, b] = await compare([() => peer.call('echo', [1]), () => raw.call(small)], { batch: 200, rounds: 9, warmup: 300 })
-    const [pb, bb] = await compare([() => peer.call('echo', [big]), () => raw.call(bigText)], { batch: 5, rounds: 7, warmup: 5 })
+    const [pb, bb] = await compare([() => peer.call('echo', [big]), () => raw.call(bigFrame)], { batch: 5, rounds: 7, warmup: 5 })
     return [
       row({ name: `mqtt ${label} echo`, kind: 'js', placement: 'process', transport: 'mqtt', polyplug: p!, baseline: b! }),
       row({ name: `mqtt ${label} 1 MiB echo`, kind: 'js', placement: 'process', transport: 'mqtt', metric: '1MiB-echo', polyplug: pb!, baseline: bb! }),
@@ -133,8 +137,10 @@ export function hasMosquitto(): boolean {
 export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = []
   const server = await serveHttpPlugin(echoPlugin, { id: 'bench', token: TOKEN })
-  const overPost = new Peer(await connectHttp({ url: server.url, token: TOKEN, calls: 'post' }))
-  const overWs = new Peer(await connectHttp({ url: server.url, token: TOKEN, calls: 'ws' }))
+  const overPost = await agreedPeer(await connectHttp({ url: server.url, token: TOKEN, calls: 'post' }), 'bench')
+  const overWs = await agreedPeer(await connectHttp({ url: server.url, token: TOKEN, calls: 'ws' }), 'bench')
+  const postJsonOnly = new Peer(await connectHttp({ url: server.url, token: TOKEN, calls: 'post' }))
+  const wsJsonOnly = new Peer(await connectHttp({ url: server.url, token: TOKEN, calls: 'ws' }))
   const http = await rawHttp()
   const ws = await rawWs()
   try {
@@ -143,12 +149,19 @@ export async function run(): Promise<BenchRow[]> {
     rows.push(row({ name: 'ws echo', kind: 'js', placement: 'process', transport: 'ws', polyplug: pw!, baseline: bw! }))
     rows.push(row({ name: 'http POST vs raw ws', kind: 'js', placement: 'process', transport: 'http', polyplug: p!, baseline: bw! }))
     const opts = { batch: 5, rounds: 7, warmup: 5 }
-    const [pb, pwb, bb, bwb] = await compare([() => overPost.call('echo', [big]), () => overWs.call('echo', [big]), () => http.call(bigText), () => ws.call(bigText)], opts)
+    const [pb, pwb, pjb, wjb, bb, bwb] = await compare(
+      [() => overPost.call('echo', [big]), () => overWs.call('echo', [big]), () => postJsonOnly.call('echo', [big]), () => wsJsonOnly.call('echo', [big]), () => http.call(bigFrame), () => ws.call(bigFrame)],
+      opts,
+    )
     rows.push(row({ name: 'http POST 1 MiB echo', kind: 'js', placement: 'process', transport: 'http', metric: '1MiB-echo', polyplug: pb!, baseline: bb! }))
     rows.push(row({ name: 'ws 1 MiB echo', kind: 'js', placement: 'process', transport: 'ws', metric: '1MiB-echo', polyplug: pwb!, baseline: bwb! }))
+    rows.push(row({ name: 'http POST 1 MiB echo, JSON-only peer (base64)', kind: 'js', placement: 'process', transport: 'http', metric: '1MiB-echo', polyplug: pjb!, baseline: bb! }))
+    rows.push(row({ name: 'ws 1 MiB echo, JSON-only peer (base64)', kind: 'js', placement: 'process', transport: 'ws', metric: '1MiB-echo', polyplug: wjb!, baseline: bwb! }))
   } finally {
     await overPost.close()
     await overWs.close()
+    await postJsonOnly.close()
+    await wsJsonOnly.close()
     await http.close()
     await ws.close()
     await server.close()

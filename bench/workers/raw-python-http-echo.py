@@ -35,10 +35,14 @@ class Handler(BaseHTTPRequestHandler):
         ws = WebSocket(self.rfile, self.connection, 64 << 20)
         try:
             while True:
-                text = ws.receive()
-                if text is None:
+                message = ws.receive_message()
+                if message is None:
                     break
-                ws.send_text(text)
+                binary, data = message
+                if binary:
+                    ws.send_binary(data)
+                else:
+                    ws.send_text(data)
         except Closed:
             pass
 
