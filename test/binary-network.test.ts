@@ -15,9 +15,11 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { connectAsync, type MqttClient } from 'mqtt'
-import { WebSocket } from 'ws'
+import { WebSocket, WebSocketServer } from 'ws'
 import { createHost, type Host } from '../src/host/host.js'
 import { decodeWithAttachments, encodeWithAttachments } from '../src/rpc/attachments.js'
 import { definePlugin } from '../src/sdk/define.js'
@@ -150,6 +152,91 @@ describeRequiring('bytes as attachments through the host, over mqtt via Mosquitt
     it(`${p.id}: 0 B, 64 KiB of NUL and 1 MiB echo exactly, as attachments`, { timeout: 120_000 }, async (t) => {
       if (p.skip) return t.skip(p.skip)
       await assertEchoesAsBytes(host, p.id)
+    })
+  }
+})
+
+/**
+ * A plugin server written by hand that knows nothing of attachments (a kit that has not followed):
+ * it answers `$/hello` without "binary" and reads every frame and body as JSON text. It records what
+ * the host sent it.
+ */
+async function jsonOnlyServer(): Promise<{ url: string; seen: { binary: boolean; text: string }[]; close(): Promise<void> }> {
+  const seen: { binary: boolean; text: string }[] = []
+  const answer = (text: string): string | undefined => {
+    const m = JSON.parse(text) as { id?: unknown; method: string; params?: unknown[] }
+    if (m.id === undefined) return undefined
+    const result = m.method === '$/hello' ? { protocol: 1, id: 'json-only', methods: ['echo'], capabilities: ['streams'], token: TOKEN } : m.method === 'echo' ? m.params?.[0] : {}
+    return JSON.stringify({ jsonrpc: '2.0', id: m.id, result })
+  }
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8')
+      seen.push({ binary: req.headers['content-type'] !== 'application/json', text })
+      const reply = answer(text)
+      if (reply === undefined) return void res.writeHead(204).end()
+      res.writeHead(200, { 'content-type': 'application/json' }).end(reply)
+    })
+  })
+  const wss = new WebSocketServer({ server, path: '/ws', perMessageDeflate: false, maxPayload: 64 * MiB })
+  wss.on('connection', (socket) =>
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      seen.push({ binary: isBinary, text: data.toString('utf8') })
+      const reply = answer(data.toString('utf8'))
+      if (reply !== undefined) socket.send(reply)
+    }),
+  )
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    async close() {
+      for (const client of wss.clients) client.terminate()
+      wss.close()
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    },
+  }
+}
+
+describe('a plugin server that does not know attachments', () => {
+  let root: string
+  let host: Host
+  let server: Awaited<ReturnType<typeof jsonOnlyServer>>
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'polyplug-json-only-'))
+    server = await jsonOnlyServer()
+    for (const transport of ['ws', 'http']) {
+      await writePlugin(root, `json-only-${transport}`, () => ({ kind: 'exec', entry: 'elsewhere', placement: 'remote', transport, remote: { url: server.url, token: TOKEN } }))
+    }
+    host = await createHost({ plugins: [root], logger: () => {} })
+  })
+
+  after(async () => {
+    await host?.close()
+    await server?.close()
+    await rm(root, { recursive: true, force: true })
+  })
+
+  for (const transport of ['ws', 'http']) {
+    it(`over ${transport}: the host offers "binary", is not answered with it, and sends bytes as $bytes JSON text; 1 MiB and NUL round-trip`, async () => {
+      const id = `json-only-${transport}`
+      const from = server.seen.length
+      await host.plugin(id).activate()
+      assert.ok(!host.list().find((p) => p.id === id)?.capabilities?.includes('binary'), 'not agreed')
+      const offered = server.seen.slice(from).find((f) => f.text.includes('"$/hello"'))
+      assert.match(offered?.text ?? '', /"capabilities":\["binary"\]/, 'the host offered it')
+      for (const [what, make] of PAYLOADS) {
+        const payload = make()
+        const echoed = (await host.plugin(id).call('echo', [payload])) as Uint8Array
+        assert.ok(Buffer.from(echoed.buffer, echoed.byteOffset, echoed.byteLength).equals(payload), `${what} round-trips`)
+      }
+      const sent = server.seen.slice(from)
+      assert.ok(sent.every((f) => !f.binary), 'every frame and body the host sent was JSON text')
+      assert.ok(sent.some((f) => f.text.includes(`"$bytes"`)), 'bytes went as $bytes')
     })
   }
 })
