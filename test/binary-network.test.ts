@@ -26,6 +26,7 @@ import { definePlugin } from '../src/sdk/define.js'
 import { servePlugin } from '../src/sdk/serve.js'
 import { serveHttpPlugin } from '../src/sdk/serve-http.js'
 import type { HttpPluginServer } from '../src/transports/http-server.js'
+import { connectHttp } from '../src/transports/http.js'
 import { awaitListenLine } from '../src/transports/http-sidecar.js'
 import { pluginPrefix, startEmbeddedBroker, type EmbeddedBroker } from '../src/transports/mqtt-broker.js'
 import { connectMqtt, inboxTopic } from '../src/transports/mqtt.js'
@@ -239,6 +240,43 @@ describe('a plugin server that does not know attachments', () => {
       assert.ok(sent.some((f) => f.text.includes(`"$bytes"`)), 'bytes went as $bytes')
     })
   }
+})
+
+describe('the host end of a WebSocket session', () => {
+  it('answers a malformed binary frame from the plugin with PARSE_ERROR and goes on reading, attachments included', async () => {
+    const http = createServer((_req, res) => res.writeHead(404).end())
+    const wss = new WebSocketServer({ server: http, path: '/ws', perMessageDeflate: false })
+    const fromHost = inbox()
+    const plugin = new Promise<WebSocket>((resolve) => wss.on('connection', (socket) => {
+      socket.on('message', (data: Buffer, isBinary: boolean) => fromHost.push({ binary: isBinary, data }))
+      resolve(socket)
+    }))
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
+    const channel = await connectHttp({ url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, token: TOKEN, calls: 'ws' })
+    const delivered: unknown[] = []
+    channel.onMessage((m) => delivered.push(m))
+    try {
+      const socket = await plugin
+      for (const [what, body] of MALFORMED) {
+        socket.send(body, { binary: true })
+        const answer = JSON.parse((await fromHost.next()).data.toString()) as { id: unknown; error: { code: number } }
+        assert.equal(answer.id, null, what)
+        assert.equal(answer.error.code, -32700, what)
+      }
+      socket.send(attached({ jsonrpc: '2.0', method: 'note', params: [Buffer.from([0, 0, 7])] }), { binary: true })
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('nothing delivered')), 20_000)
+        const check = () => (delivered.length ? (clearTimeout(timer), resolve()) : setImmediate(check))
+        check()
+      })
+      assert.deepEqual(delivered, [{ jsonrpc: '2.0', method: 'note', params: [new Uint8Array([0, 0, 7])] }], 'only the well-formed message reached the Peer, its bytes as bytes')
+    } finally {
+      await channel.close()
+      wss.close()
+      http.closeAllConnections()
+      await new Promise((resolve) => http.close(resolve))
+    }
+  })
 })
 
 // ---- at the wire ---------------------------------------------------------------------------
