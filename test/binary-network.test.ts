@@ -470,10 +470,15 @@ function describePost(name: string, url: () => string): void {
         let id = 2
         for (const [, make] of PAYLOADS) {
           const payload = make()
-          const answer = await rawPost(url(), attached(request(id, 'echo', [payload])), { 'content-type': 'application/octet-stream', 'x-polyplug-session': 'post-binary' })
+          const answer = await rawPost(url(), attached(request(id, 'echo', [payload])), { 'content-type': 'application/octet-stream', accept: 'application/json, application/octet-stream', 'x-polyplug-session': 'post-binary' })
           assert.equal(answer.type, 'application/octet-stream')
           assertAttachedAnswer({ binary: true, data: answer.body }, id++, payload)
         }
+        // The same session, a POST that does not accept attachments: JSON text with $bytes.
+        const payload = Buffer.from([0, 9, 0])
+        const plain = await rawPost(url(), attached(request(id, 'echo', [payload])), { 'content-type': 'application/octet-stream', 'x-polyplug-session': 'post-binary' })
+        assert.match(plain.type, /^application\/json/)
+        assert.deepEqual(JSON.parse(plain.body.toString()), { jsonrpc: '2.0', id, result: { $bytes: payload.toString('base64') } })
       } finally {
         await wire.close()
       }

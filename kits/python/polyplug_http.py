@@ -94,9 +94,10 @@ class HttpSession(Session):
         except Closed as e:
             raise PolyplugError("TRANSPORT_UNAVAILABLE", str(e)) from None
 
-    def encode(self, message):
-        """(binary, body): JSON text, or once agreed and when it holds bytes, the parts of JSON with attachments."""
-        if not self.binary:
+    def encode(self, message, attach=True):
+        """(binary, body): JSON text, or once agreed (and `attach`) and when it holds bytes, the parts
+        of JSON with attachments."""
+        if not (self.binary and attach):
             return False, encode(message)
         parts = encode_attached(message)
         return (True, parts) if parts[0][:1] == b"\x00" else (False, parts[0])
@@ -169,6 +170,10 @@ def _manifest(plugin):
         return None
 
 
+def _accepts_attachments(accept):
+    return any(t.split(";")[0].strip().lower() == ATTACHMENTS_MEDIA_TYPE for t in accept.split(","))
+
+
 def _parse_error(message):
     return {"jsonrpc": "2.0", "id": None, "error": {"code": NUMERIC_CODES["PARSE_ERROR"], "message": message, "data": {"code": "PARSE_ERROR"}}}
 
@@ -190,7 +195,10 @@ def make_server(plugin, token, host="127.0.0.1", port=0, max_bytes=DEFAULT_MAX_F
             pass   # one line per request would flood the host's log; refusals are logged below
 
         def _reply(self, status, body=None, session=None):
-            binary, data = (False, b"") if status == 204 else session.encode(body) if session else (False, encode(body))
+            # An answer with attachments only to a POST that accepts them: clients without WebSocket
+            # share one session, and one of them agreeing must not change what the others read.
+            attach = session is not None and _accepts_attachments(self.headers.get("Accept", ""))
+            binary, data = (False, b"") if status == 204 else session.encode(body, attach) if session else (False, encode(body))
             parts = data if binary else [data]
             head = ["HTTP/1.1 %d %s" % (status, self.responses.get(status, ("",))[0])]
             if status != 204:

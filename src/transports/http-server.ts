@@ -28,7 +28,7 @@ import { ErrorCodes } from '../errors/index.js'
 import { errorToWire, type RequestId } from '../rpc/wire.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
 import { attachSocket, closeSocket, sendFrame, SESSION_HEADER } from './ws.js'
-import { ATTACHMENTS_MEDIA_TYPE, decodeWire, malformedAnswer, MessageWire, wireLength, type WireForm } from './message-wire.js'
+import { acceptsAttachments, ATTACHMENTS_MEDIA_TYPE, decodeWire, malformedAnswer, MessageWire, wireLength, type WireForm } from './message-wire.js'
 
 export { SESSION_HEADER } from './ws.js'
 
@@ -66,6 +66,8 @@ interface PostWaiter {
   results: unknown[]
   batch: boolean
   res: ServerResponse
+  /** The POST accepts an answer with attachments (its `Accept` header). */
+  attach: boolean
 }
 
 class Session {
@@ -113,7 +115,7 @@ class Session {
         this.waiting.delete(m.id)
         waiter.ids.delete(m.id)
         waiter.results.push(message)
-        if (waiter.ids.size === 0) reply(waiter.res, 200, waiter.batch ? waiter.results : waiter.results[0], this.wire)
+        if (waiter.ids.size === 0) reply(waiter.res, 200, waiter.batch ? waiter.results : waiter.results[0], this.wire, waiter.attach)
         return
       }
     }
@@ -124,10 +126,10 @@ class Session {
   }
 
   /** Delivers a POSTed message or batch; the answers go into `res`. */
-  post(value: unknown, res: ServerResponse): void {
+  post(value: unknown, res: ServerResponse, attach: boolean): void {
     const batch = Array.isArray(value)
     const items = batch ? (value as unknown[]) : [value]
-    const waiter: PostWaiter = { ids: new Set(), results: [], batch, res }
+    const waiter: PostWaiter = { ids: new Set(), results: [], batch, res, attach }
     for (const item of items) {
       const id = (item as { id?: RequestId } | null)?.id
       const isRequest = typeof (item as { method?: unknown } | null)?.method === 'string' && id !== undefined && id !== null
@@ -147,9 +149,9 @@ class Session {
 const plainWire = new MessageWire()
 
 /** Answers with `body` as the session's wire encodes it: JSON, or JSON with attachments (its parts written as they are). */
-function reply(res: ServerResponse, status: number, body: unknown, wire: MessageWire = plainWire): void {
+function reply(res: ServerResponse, status: number, body: unknown, wire: MessageWire = plainWire, attach = false): void {
   if (res.headersSent || res.destroyed) return
-  const form: WireForm = wire.encode(body)
+  const form: WireForm = wire.encode(body, attach)
   res.writeHead(status, { 'content-type': form.binary ? ATTACHMENTS_MEDIA_TYPE : 'application/json', 'content-length': wireLength(form) })
   if (!form.binary) return void res.end(form.data)
   for (const part of form.data) res.write(part)
@@ -199,7 +201,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpPluginSe
         } else {
           session = stateless ??= newStateless()
         }
-        session.post(value, res)
+        session.post(value, res, acceptsAttachments(req.headers.accept))
       },
       () => {
         refuse(req, 413)

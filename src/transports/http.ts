@@ -22,7 +22,7 @@ import { ErrorCodes } from '../errors/index.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
 import type { DialRequest } from '../registry/types.js'
 import { attachSocket, closeSocket, openSocket, sendFrame, SESSION_HEADER } from './ws.js'
-import { ATTACHMENTS_MEDIA_TYPE, decodeWire, malformedAnswer, MessageWire, wireLength, type WireForm } from './message-wire.js'
+import { ACCEPT_BOTH, ATTACHMENTS_MEDIA_TYPE, decodeWire, malformedAnswer, MessageWire, wireLength, type WireForm } from './message-wire.js'
 
 export interface HttpConnectOptions {
   /** The plugin's base URL, http://host:port or https://. */
@@ -57,7 +57,8 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
   const agent = secure
     ? new HttpsAgent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) })
     : new HttpAgent({ keepAlive: true })
-  const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' }
+  // This end reads both forms from the start: a session that agreed on attachments may answer with them.
+  const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, 'content-type': 'application/json', accept: ACCEPT_BOTH }
   if (socket) headers[SESSION_HEADER] = session
   let sink!: ChannelSink
   const wire = new MessageWire()

@@ -14,6 +14,18 @@ import { errorToWire } from '../rpc/wire.js'
 /** The media type of a body with attachments; a plain JSON body stays application/json. */
 export const ATTACHMENTS_MEDIA_TYPE = 'application/octet-stream'
 
+/**
+ * What a client that reads both forms sends as `Accept` with every POST. A POST answer carries
+ * attachments only when its session agreed on them and the POST accepts them: several clients may
+ * share one socket-less session, and one of them agreeing must not change what the others read.
+ */
+export const ACCEPT_BOTH = `application/json, ${ATTACHMENTS_MEDIA_TYPE}`
+
+/** Whether a request's `Accept` header takes a body with attachments. */
+export function acceptsAttachments(accept: string | undefined): boolean {
+  return accept !== undefined && accept.split(',').some((type) => type.split(';')[0]!.trim().toLowerCase() === ATTACHMENTS_MEDIA_TYPE)
+}
+
 /** One encoded message: JSON text (a string or its UTF-8), or the parts of a message with attachments. */
 export type WireForm = { readonly binary: false; readonly data: string | Uint8Array } | { readonly binary: true; readonly data: readonly Uint8Array[] }
 
@@ -26,8 +38,9 @@ export class MessageWire {
     this.#codec = codec.name === 'json' ? codec : undefined
   }
 
-  encode(message: unknown): WireForm {
-    if (!this.#codec) return { binary: false, data: stringify(message) }
+  /** `attach: false` keeps JSON text whatever was agreed (a POST that does not accept attachments). */
+  encode(message: unknown, attach = true): WireForm {
+    if (!this.#codec || !attach) return { binary: false, data: stringify(message) }
     const encoded = this.#codec.encode(message)
     const parts = Array.isArray(encoded) ? encoded : [encoded]
     if (parts.length > 1 || (parts[0] !== undefined && hasAttachments(parts[0]))) return { binary: true, data: parts }
