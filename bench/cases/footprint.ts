@@ -2,12 +2,26 @@
  * The cost of a plugin at start and at rest, per kind and placement: the time from asking for a
  * plugin to its first echo answered, and the RSS it adds once idle (with any process it started),
  * each subject in a fresh process (bench/workers/footprint.ts), against the bare cost of the same
- * thing without polyplug: the module imported by hand (js inline), a bare `Worker` and a bare
+ * program without polyplug: the module imported by hand (js inline), a bare `Worker` and a bare
  * `child_process.spawn` running the same plugin module with a hand-written echo, a bare
  * `WebAssembly.instantiate` of the same .wasm with the ABI called by hand, a bare koffi load of
- * the same library. Medians of interleaved runs. Goal: within 1.2× of the bare cost.
+ * the same library (on the thread, in a Worker, in a spawned node), a bare spawn of python3
+ * importing the same plugin file, a bare `loadPyodide()` running it. Medians of interleaved runs.
+ * Goal: within 1.2× of the bare cost.
+ *
+ * Two rows per subject and measure (docs/performance.md, "Footprint"):
+ * - `first …` (cold): the first plugin of its kind in a process whose host is up. Besides the
+ *   plugin, this pays what the host loads once per kind and placement (the kind's loader, the
+ *   carrier's code); the bare side pays its own first-use loads (e.g. koffi, Pyodide).
+ * - `second …` (marginal): a second plugin of the same program once the first answered, against
+ *   a second bare instance of it (a second Worker, spawn, instantiate, koffi load, import): what
+ *   each further plugin costs.
+ * The host's own start (createHost) is its own row in the `startup` case.
  */
 import { execFile } from 'node:child_process'
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { median, row, type BenchRow } from '../measure.js'
@@ -24,34 +38,100 @@ export function setQuick(on: boolean): void {
 interface Sample { ms: number; rssMiB: number }
 
 async function sample(args: string[]): Promise<Sample> {
-  const { stdout } = await execFileAsync(process.execPath, ['--expose-gc', child, ...args])
+  const { stdout } = await execFileAsync(process.execPath, ['--expose-gc', child, ...args], { maxBuffer: 1 << 24 })
   return JSON.parse(stdout.trim().split('\n').pop() ?? '') as Sample
 }
 
-const SUBJECTS = [
-  { kind: 'js', placement: 'inline', transport: 'direct', polyplug: ['js-inline', 'echo-inline'], bare: ['import', 'js-inline/index.js'], label: 'import()' },
-  { kind: 'js', placement: 'worker', transport: 'port', polyplug: ['js-worker', 'echo-worker'], bare: ['worker', 'js-worker/index.js'], label: 'bare Worker' },
-  { kind: 'js', placement: 'process', transport: 'stdio', polyplug: ['js-process-stdio', 'echo-process-stdio'], bare: ['spawn', 'js-process-stdio/index.js'], label: 'bare spawn' },
-  { kind: 'wasm', placement: 'inline', transport: 'direct', polyplug: ['wasm-c-inline', 'wasm-c-inline'], bare: ['wasm', 'wasm-c-inline/plugin.wasm'], label: 'WebAssembly.instantiate' },
-  { kind: 'wasm', placement: 'worker', transport: 'port', polyplug: ['wasm-c-worker', 'wasm-c-worker'], bare: ['wasm-worker', 'wasm-c-worker/plugin.wasm'], label: 'bare Worker + instantiate' },
-  { kind: 'native', placement: 'inline', transport: 'direct', polyplug: ['native-c-inline', 'native-c-inline'], bare: ['koffi'], label: 'koffi load' },
-] as const
+interface Subject {
+  kind: string
+  placement: string
+  transport: string
+  /** The example folder and its plugin id. */
+  folder: string
+  id: string
+  /** The bare mode of bench/workers/footprint.ts, its target, and (marginal) its second target. */
+  bare: string
+  target: string
+  second?: string
+  label: string
+  /** A second plugin of this program: the entry its copy uses, when not the same file. */
+  secondEntry?: string
+}
+
+const SUBJECTS: Subject[] = [
+  { kind: 'js', placement: 'inline', transport: 'direct', folder: 'js-inline', id: 'echo-inline', bare: 'import', target: 'js-inline/index.js', second: 'shared/conformance.js', secondEntry: 'shared/conformance.js', label: 'import()' },
+  { kind: 'js', placement: 'worker', transport: 'port', folder: 'js-worker', id: 'echo-worker', bare: 'worker', target: 'js-worker/index.js', label: 'bare Worker' },
+  { kind: 'js', placement: 'process', transport: 'stdio', folder: 'js-process-stdio', id: 'echo-process-stdio', bare: 'spawn', target: 'js-process-stdio/index.js', label: 'bare spawn' },
+  { kind: 'wasm', placement: 'inline', transport: 'direct', folder: 'wasm-c-inline', id: 'wasm-c-inline', bare: 'wasm', target: 'wasm-c-inline/plugin.wasm', label: 'WebAssembly.instantiate' },
+  { kind: 'wasm', placement: 'worker', transport: 'port', folder: 'wasm-c-worker', id: 'wasm-c-worker', bare: 'wasm-worker', target: 'wasm-c-worker/plugin.wasm', label: 'bare Worker + instantiate' },
+  { kind: 'native', placement: 'inline', transport: 'direct', folder: 'native-c-inline', id: 'native-c-inline', bare: 'koffi', target: 'native-c-inline/libconformance.so', label: 'koffi load' },
+  { kind: 'native', placement: 'worker', transport: 'port', folder: 'native-c-worker', id: 'native-c-worker', bare: 'koffi-worker', target: 'native-c-worker/libconformance.so', label: 'bare Worker + koffi load' },
+  { kind: 'native', placement: 'process', transport: 'stdio', folder: 'native-c-process', id: 'native-c-process', bare: 'koffi-spawn', target: 'native-c-process/libconformance.so', label: 'bare spawn + koffi load' },
+  { kind: 'python', placement: 'process', transport: 'stdio', folder: 'python-stdio', id: 'python-stdio', bare: 'python-spawn', target: 'shared/conformance.py', label: 'bare spawn of python3' },
+  { kind: 'python', placement: 'inline', transport: 'direct', folder: 'python-inline', id: 'python-inline', bare: 'pyodide', target: 'shared/conformance.py', label: 'loadPyodide()' },
+]
+
+/** Relative paths in a manifest, made absolute against its folder, so a copy elsewhere runs the same files. */
+function absolute(manifest: Record<string, unknown>, dir: string): Record<string, unknown> {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(dir, p))
+  const out: Record<string, unknown> = { ...manifest, entry: abs(manifest.entry as string) }
+  delete out.$schema
+  const permissions = manifest.permissions as { fs?: { path: string }[] } | undefined
+  if (permissions?.fs) out.permissions = { ...permissions, fs: permissions.fs.map((g) => ({ ...g, path: abs(g.path) })) }
+  const sidecar = manifest.sidecar as { command?: string[] } | undefined
+  if (sidecar?.command) out.sidecar = { ...sidecar, command: sidecar.command.map((a) => (a.startsWith('.') ? abs(a) : a)) }
+  return out
+}
+
+/** A second plugin of the same program: the example's manifest under another id, in `root`. */
+async function secondPlugin(root: string, s: Subject): Promise<string> {
+  const dir = join(examples, s.folder)
+  const manifest = JSON.parse(await readFile(join(dir, 'polyplug.json'), 'utf8')) as Record<string, unknown>
+  const copy = absolute({ ...manifest, id: `${s.id}-2`, ...(s.secondEntry ? { entry: join(examples, s.secondEntry) } : {}) }, dir)
+  const folder = join(root, s.folder)
+  await mkdir(folder)
+  await writeFile(join(folder, 'polyplug.json'), JSON.stringify(copy, null, 2))
+  return `${folder}#${s.id}-2`
+}
 
 export async function run(): Promise<BenchRow[]> {
-  const samples = SUBJECTS.map(() => ({ polyplug: [] as Sample[], bare: [] as Sample[] }))
-  const at = (rel: string) => `${examples}/${rel}`
-  for (let r = 0; r < rounds; r++) {
-    for (const [i, s] of SUBJECTS.entries()) {
-      samples[i]!.polyplug.push(await sample(['plugin', at(s.polyplug[0]), s.polyplug[1]]))
-      samples[i]!.bare.push(await sample(s.bare[0] === 'koffi' ? ['koffi'] : [s.bare[0], at(s.bare[1])]))
+  const root = await mkdtemp(join(tmpdir(), 'polyplug-footprint-'))
+  const at = (rel: string) => join(examples, rel)
+  try {
+    const plans = await Promise.all(
+      SUBJECTS.map(async (s) => {
+        const first = `${at(s.folder)}#${s.id}`
+        return {
+          s,
+          runs: {
+            first: { polyplug: ['plugin', first], bare: [s.bare, at(s.target)] },
+            second: { polyplug: ['plugin', first, await secondPlugin(root, s)], bare: [s.bare, at(s.target), at(s.second ?? s.target)] },
+          },
+        }
+      }),
+    )
+    const samples = plans.map(() => ({ first: { polyplug: [] as Sample[], bare: [] as Sample[] }, second: { polyplug: [] as Sample[], bare: [] as Sample[] } }))
+    for (let r = 0; r < rounds; r++) {
+      for (const [i, { runs }] of plans.entries()) {
+        for (const which of ['first', 'second'] as const) {
+          samples[i]![which].polyplug.push(await sample(runs[which].polyplug))
+          samples[i]![which].bare.push(await sample(runs[which].bare))
+        }
+      }
     }
+    const rows: BenchRow[] = []
+    for (const [i, { s }] of plans.entries()) {
+      const fields = { kind: s.kind, placement: s.placement, transport: s.transport, peer: `baseline = ${s.label}` }
+      for (const which of ['first', 'second'] as const) {
+        const { polyplug, bare } = samples[i]![which]
+        const label = which === 'first' ? 'first call' : 'second plugin, first call'
+        const rss = which === 'first' ? 'idle RSS' : 'second plugin, idle RSS'
+        rows.push(row({ name: `${label}, ${s.kind} ${s.placement}`, ...fields, metric: 'time to first call', unit: 'ms', polyplug: median(polyplug.map((x) => x.ms)), baseline: median(bare.map((x) => x.ms)) }))
+        rows.push(row({ name: `${rss}, ${s.kind} ${s.placement}`, ...fields, metric: 'RSS per idle plugin', unit: 'MiB', polyplug: median(polyplug.map((x) => x.rssMiB)), baseline: median(bare.map((x) => x.rssMiB)) }))
+      }
+    }
+    return rows
+  } finally {
+    await rm(root, { recursive: true, force: true })
   }
-  const rows: BenchRow[] = []
-  for (const [i, s] of SUBJECTS.entries()) {
-    const { polyplug, bare } = samples[i]!
-    const fields = { kind: s.kind, placement: s.placement, transport: s.transport, peer: `baseline = ${s.label}` }
-    rows.push(row({ name: `first call, ${s.kind} ${s.placement}`, ...fields, metric: 'time to first call', unit: 'ms', polyplug: median(polyplug.map((x) => x.ms)), baseline: median(bare.map((x) => x.ms)) }))
-    rows.push(row({ name: `idle RSS, ${s.kind} ${s.placement}`, ...fields, metric: 'RSS per idle plugin', unit: 'MiB', polyplug: median(polyplug.map((x) => x.rssMiB)), baseline: median(bare.map((x) => x.rssMiB)) }))
-  }
-  return rows
 }

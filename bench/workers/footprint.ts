@@ -3,28 +3,34 @@
  * from asking for a plugin to its first echo answered, and the RSS it adds once idle (this process
  * and every process it started). Prints `{"ms": …, "rssMiB": …}`.
  *
- *   plugin FOLDER ID        polyplug: a host over FOLDER (made before the clock starts), call ID.echo
- *   import ENTRY            bare inline js: import the module, call its echo
- *   worker ENTRY            bare Worker running bench/workers/bare-plugin.js over ENTRY
- *   spawn ENTRY             bare child_process.spawn of node bare-plugin.js ENTRY, one line echoed
- *   wasm FILE               bare WebAssembly.instantiate of FILE, the ABI called by hand
- *   wasm-worker FILE        bare Worker instantiating FILE (bench/workers/raw-wasm.js)
- *   koffi                   bare koffi load of the native example library, one call
+ *   MODE TARGET              cold: the first plugin of its kind in this process
+ *   MODE TARGET0 TARGET      marginal: TARGET0 is started and called before the clock, then TARGET
+ *
+ * Modes (each imports only what it uses, so a bare subject never loads polyplug's host, and a
+ * polyplug subject never finds the bare side's packages already loaded):
+ *
+ *   plugin FOLDER#ID         polyplug: a host over every FOLDER (made before the clock), call ID.echo
+ *   import ENTRY             bare inline js: import the module, call its echo (polyplug/sdk, which the
+ *                            plugin imports and the host has loaded, is loaded before the clock)
+ *   worker ENTRY             bare Worker running bench/workers/bare-plugin.js over ENTRY
+ *   spawn ENTRY              bare child_process.spawn of node bare-plugin.js ENTRY, one line echoed
+ *   wasm FILE                bare WebAssembly.instantiate of FILE, the ABI called by hand
+ *   wasm-worker FILE         bare Worker instantiating FILE (bench/workers/raw-wasm.js)
+ *   koffi LIB                bare koffi load of LIB on this thread, the ABI called by hand (bare-native.js)
+ *   koffi-worker LIB         the same in a bare Worker
+ *   koffi-spawn LIB          the same in a bare spawned node process
+ *   python-spawn FILE        bare spawn of python3 bare-plugin.py FILE (the plugin module, a line echo)
+ *   pyodide FILE             bare loadPyodide(), the kit and FILE written into its file system, echo called
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { createHost, type Host } from '../../src/host/host.js'
-import { silentLogger } from '../../src/host/log.js'
-import { stringify } from '../../src/rpc/codec.js'
-import { rawEcho as rawKoffi } from '../cases/native.js'
-import { rawWasmOf, stubImports } from './raw-wasm.js'
 
-const [mode = '', arg = '', id = ''] = process.argv.slice(2)
-const barePlugin = fileURLToPath(new URL('./bare-plugin.js', import.meta.url))
-const wasmInput = new TextEncoder().encode(`echo${stringify([1])}`)
+const [mode = '', ...targets] = process.argv.slice(2)
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
 
 /** RSS of this process and all its descendants, bytes. */
 function treeRss(pid = process.pid): number {
@@ -41,61 +47,101 @@ function treeRss(pid = process.pid): number {
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300))
 const gc = () => (globalThis as { gc?: () => void }).gc?.()
 
-let host: Host | undefined
-if (mode === 'plugin') host = await createHost({ plugins: [arg], logger: silentLogger })
+/** What a started subject leaves behind: something to keep alive, and how to end it. */
+interface Started {
+  keep?: unknown
+  stop?: () => unknown
+}
+
+/** Starts a worker or a child and waits for its first echo. */
+async function firstEcho(send: (value: unknown) => void, reply: Promise<unknown>): Promise<void> {
+  send(1)
+  await reply
+}
+
+function inWorker(script: string, workerData: unknown, message: unknown): Promise<Started> {
+  const worker = new Worker(script, { workerData })
+  return firstEcho(() => worker.postMessage(message), new Promise((resolve) => worker.once('message', resolve))).then(() => ({ stop: () => worker.terminate() }))
+}
+
+function inChild(command: string, args: string[]): Promise<Started> {
+  const child: ChildProcess = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] })
+  return firstEcho(() => child.stdin!.write('1\n'), new Promise((resolve) => child.stdout!.once('data', resolve))).then(() => ({ stop: () => child.kill() }))
+}
+
+type Py = { FS: { mkdirTree(p: string): void; writeFile(p: string, d: Uint8Array | string): void }; runPython(code: string): unknown }
+let interpreter: Promise<Py> | undefined
+let pyModules = 0
+
+/** Bare Pyodide: one interpreter per process (a second plugin file is a second module in it, as polyplug shares one between inline plugins with the same grants). */
+async function pyodideEcho(file: string): Promise<Started> {
+  interpreter ??= (async () => {
+    const { loadPyodide } = (await import('pyodide')) as unknown as { loadPyodide: (o?: object) => Promise<Py> }
+    const py = await loadPyodide()
+    const kit = here('../../../kits/python/')
+    py.FS.mkdirTree('/bare/kits/python')
+    for (const f of readdirSync(kit)) if (f.endsWith('.py')) py.FS.writeFile(`/bare/kits/python/${f}`, readFileSync(join(kit, f)))
+    py.runPython('import sys; sys.path.insert(0, "/bare/kits/python"); sys.path.insert(0, "/bare")')
+    return py
+  })()
+  const py = await interpreter
+  const name = `plugin${pyModules++}`
+  py.FS.writeFile(`/bare/${name}.py`, readFileSync(file))
+  return { keep: py.runPython(`import ${name}; ${name}.echo(1)`) }
+}
+
+let host: import('../../src/host/host.js').Host | undefined
+const subjects: Record<string, (target: string) => Promise<Started>> = {
+  plugin: async (target) => {
+    await host!.plugin(target.slice(target.lastIndexOf('#') + 1)).call('echo', [1])
+    return {}
+  },
+  import: async (entry) => {
+    const plugin = (await import(entry)) as { default: { methods: { echo(v: unknown): unknown } } }
+    return { keep: plugin.default.methods.echo(1) }
+  },
+  worker: (entry) => inWorker(here('./bare-plugin.js'), { entry }, 1),
+  spawn: (entry) => inChild(process.execPath, [here('./bare-plugin.js'), entry]),
+  wasm: async (file) => {
+    const { rawWasmOf, stubImports } = await import('./raw-wasm.js')
+    const bytes = await readFile(file)
+    const { instance } = await WebAssembly.instantiate(bytes, stubImports(new WebAssembly.Module(bytes)))
+    const raw = rawWasmOf(instance)
+    return { keep: [raw, raw.call(new TextEncoder().encode('echo[1]'), 4)] }
+  },
+  'wasm-worker': (file) => inWorker(here('./raw-wasm.js'), { wasm: file }, new TextEncoder().encode('echo[1]')),
+  koffi: async (lib) => {
+    const { bareNative } = await import('./bare-native.js')
+    const echo = bareNative(lib)
+    return { keep: [echo, echo(1)] }
+  },
+  'koffi-worker': (lib) => inWorker(here('./bare-native.js'), { native: lib }, 1),
+  'koffi-spawn': (lib) => inChild(process.execPath, [here('./bare-native.js'), lib]),
+  'python-spawn': (file) => inChild('python3', [here('../../../bench/workers/bare-plugin.py'), file]),
+  pyodide: pyodideEcho,
+}
+const start = subjects[mode]
+if (!start || targets.length === 0) throw new Error(`footprint: usage MODE TARGET [TARGET]; unknown mode ${mode}`)
+
+// A js plugin imports polyplug/sdk, which the host has loaded with itself before the clock: the bare
+// import finds it loaded too, so both sides load only the plugin's own modules.
+if (mode === 'import') await import('polyplug/sdk')
+if (mode === 'plugin') {
+  const [{ createHost }, { silentLogger }] = await Promise.all([import('../../src/host/host.js'), import('../../src/host/log.js')])
+  host = await createHost({ plugins: targets.map((t) => t.slice(0, t.lastIndexOf('#'))), logger: silentLogger, callTimeoutMs: 120_000 })
+}
+const started: Started[] = []
+if (targets.length > 1) started.push(await start(targets[0]!))
 await settle()
 gc()
 const rss0 = treeRss()
-const keep: unknown[] = []
-let child: ChildProcess | undefined
-let worker: Worker | undefined
 const t0 = performance.now()
-switch (mode) {
-  case 'plugin':
-    await host!.plugin(id).call('echo', [1])
-    break
-  case 'import': {
-    const plugin = (await import(arg)) as { default: { methods: { echo(v: unknown): unknown } } }
-    keep.push(plugin.default.methods.echo(1))
-    break
-  }
-  case 'worker':
-  case 'wasm-worker': {
-    worker = mode === 'worker' ? new Worker(barePlugin, { workerData: { entry: arg } }) : new Worker(new URL('./raw-wasm.js', import.meta.url), { workerData: { wasm: arg } })
-    const reply = new Promise((resolve) => worker!.once('message', resolve))
-    worker.postMessage(mode === 'worker' ? 1 : wasmInput)
-    await reply
-    break
-  }
-  case 'spawn': {
-    const c = spawn(process.execPath, [barePlugin, arg], { stdio: ['pipe', 'pipe', 'inherit'] })
-    child = c
-    const reply = new Promise((resolve) => c.stdout.once('data', resolve))
-    c.stdin.write('1\n')
-    await reply
-    break
-  }
-  case 'wasm': {
-    const bytes = await readFile(arg)
-    const { instance } = await WebAssembly.instantiate(bytes, stubImports(new WebAssembly.Module(bytes)))
-    const raw = rawWasmOf(instance)
-    keep.push(raw, raw.call(wasmInput, 4))
-    break
-  }
-  case 'koffi': {
-    const raw = rawKoffi(true)
-    keep.push(raw, raw(1))
-    break
-  }
-  default:
-    throw new Error(`footprint: unknown mode ${mode}`)
-}
+started.push(await start(targets.at(-1)!))
 const ms = performance.now() - t0
 await settle()
 gc()
 const rssMiB = (treeRss() - rss0) / 2 ** 20
 process.stdout.write(`${JSON.stringify({ ms, rssMiB })}\n`)
-child?.kill()
-await worker?.terminate()
+for (const s of started) await s.stop?.()
 await host?.close()
 process.exit(0)

@@ -3,7 +3,7 @@
  * (a crash rejects in-flight calls at once; a call timeout on an isolated plugin triggers a
  * heartbeat, and a plugin that cannot answer it is terminated as hung).
  */
-import pidusage from 'pidusage'
+import { createRequire } from 'node:module'
 import type { SandboxOptions } from '../placement/sandbox.js'
 import { checkParams } from './params.js'
 import type { LoadedManifest } from '../manifest/load.js'
@@ -28,6 +28,11 @@ import { CallStats } from './stats.js'
 import { PluginNotifications } from './notifications.js'
 import { Supervisor, type RestartPolicyOptions } from './supervisor.js'
 import { traced, tracingOn } from './tracing.js'
+
+type Pidusage = typeof import('pidusage')
+let pidusageModule: Pidusage | undefined
+/** pidusage, loaded when memory is first asked for: a host that never asks does not load it. */
+const pidusage = (): Pidusage => (pidusageModule ??= createRequire(import.meta.url)('pidusage') as Pidusage)
 
 export type { PluginInfo, PluginMemory, PluginState, PluginStats }
 
@@ -242,7 +247,7 @@ export class PluginRuntime {
     if (!session || this.#state !== 'active') return undefined
     const pid = session.launched.pid
     const [rss, reported] = await Promise.all([
-      pid === undefined ? undefined : pidusage(pid).then((u) => u.memory, () => undefined),
+      pid === undefined ? undefined : pidusage()(pid).then((u) => u.memory, () => undefined),
       !protocolOf(session).handshake ? undefined : session.peer.call<Record<string, unknown>>(Reserved.usage, undefined, { timeout: 1000 }).catch(() => undefined),
     ])
     const bytes = (key: string) => (typeof reported?.[key] === 'number' ? { [key]: reported[key] as number } : {})

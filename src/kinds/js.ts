@@ -8,8 +8,6 @@ import { pathToFileURL } from 'node:url'
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
 import { isPluginDefinition, type PluginDefinition } from '../sdk/define.js'
-import semver from 'semver'
-import { typescriptVersion } from './ts-cache.js'
 import { findsHostSdk, SHARE_SDK_ENV } from './sdk-share.js'
 
 /**
@@ -41,6 +39,10 @@ async function enableTypeScript(entryPath: string, id: string): Promise<void> {
   } catch (cause) {
     throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `${entryPath} is TypeScript: install the typescript package next to polyplug to load it (or point entry at compiled JavaScript)`, { plugin: id, cause })
   }
+  // Loaded here, for TypeScript entries only: semver alone is ~125 CommonJS modules, which a
+  // JavaScript plugin's first call should not wait for.
+  const { typescriptVersion } = await import('./ts-cache.js')
+  const semver = createRequire(import.meta.url)('semver') as typeof import('semver')
   const version = typescriptVersion()
   if (!semver.satisfies(version, TYPESCRIPT_RANGE)) {
     throw new PolyplugError(

@@ -23,12 +23,11 @@ export const wasmModule: KindModule = {
     // Extism's http_request fetches in a helper thread (extism-http.ts) once network hosts are granted.
     ...(manifest.wasm?.abi === 'extism' && (manifest.permissions?.network?.connect?.length ?? 0) > 0 ? (['threads'] as const) : []),
   ],
-  load: async () => {
-    const [{ loadWasmPlugin }, { loadExtismPlugin }] = await Promise.all([import('./wasm.js'), import('./wasm-extism.js')])
-    return ({ bridge, ...request }) =>
-      request.manifest.wasm?.abi === 'extism'
-        ? loadExtismPlugin({ ...request, bridge: bridge as WasmBridge | undefined })
-        : loadWasmPlugin({ ...request, bridge: bridge as WasmBridge | undefined })
-  },
+  // Each ABI's loader is imported when a plugin on that ABI loads: a polyplug-ABI plugin does not
+  // wait for Extism's kernel and its HTTP helper (synckit), nor the other way round.
+  load: async () => async ({ bridge, ...request }) =>
+    request.manifest.wasm?.abi === 'extism'
+      ? (await import('./wasm-extism.js')).loadExtismPlugin({ ...request, bridge: bridge as WasmBridge | undefined })
+      : (await import('./wasm.js')).loadWasmPlugin({ ...request, bridge: bridge as WasmBridge | undefined }),
   bridge: async () => (await import('./wasm-pump.js')).createWasmPump,
 }

@@ -1,0 +1,66 @@
+/**
+ * A plugin's first call loads only what that plugin's kind needs: a JavaScript plugin does not
+ * wait for the TypeScript support (semver, the transpile cache), a plugin on the polyplug WASM ABI
+ * does not load the Extism ABI (its kernel and its HTTP helper thread's synckit), and a host whose
+ * plugin memory nobody asks for does not load pidusage. Every module the host's process loads is
+ * recorded (test/support/load-log.ts). How long a first call takes is measured by
+ * `npm run bench -- --only footprint`.
+ */
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { after, before, describe, it } from 'node:test'
+import { examplesDir, root } from './support/paths.js'
+
+const preload = fileURLToPath(new URL('./support/load-log.js', import.meta.url))
+
+/** What a first call to a JS or polyplug-ABI wasm plugin must not load, and why it would be there. */
+const NOT_LOADED: [RegExp, string][] = [
+  [/node_modules\/semver\//, 'semver (checks the typescript version, for .ts entries only)'],
+  [/node_modules\/typescript\//, 'the TypeScript compiler'],
+  [/dist\/src\/kinds\/ts-cache\.js/, 'the transpile cache'],
+  [/node_modules\/synckit\//, 'synckit (Extism\'s http_request helper thread)'],
+  [/dist\/src\/kinds\/(wasm-extism|extism-[a-z-]+)\.js/, 'the Extism ABI'],
+  [/node_modules\/pidusage\//, 'pidusage (only for host.memory())'],
+  [/node_modules\/ajv\/(?!dist\/runtime\/)/, 'the JSON Schema compiler'],
+  [/node_modules\/@sinclair\/typebox\//, 'the manifest schema builder'],
+]
+
+/** Creates a host over `folders`, calls `id`.echo for each id, prints the answers; returns what the process loaded. */
+async function firstCalls(dir: string, folders: string[], ids: string[]): Promise<{ stdout: string; loaded: string[] }> {
+  const log = join(dir, `loads-${ids.join('-')}.txt`)
+  const script = `
+    const { createHost } = await import(${JSON.stringify(`${root}dist/src/index.js`)})
+    const host = await createHost({ plugins: ${JSON.stringify(folders)}, logger: () => {} })
+    const answers = []
+    for (const id of ${JSON.stringify(ids)}) answers.push(await host.plugin(id).call('echo', [id]))
+    await host.close()
+    process.stdout.write(JSON.stringify(answers))`
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--import', preload, '--input-type=module', '-e', script], { timeout: 60_000, env: { ...process.env, POLYPLUG_LOAD_LOG: log } }, (error, out, stderr) =>
+      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(out),
+    )
+  })
+  return { stdout, loaded: (await readFile(log, 'utf8')).split('\n').filter(Boolean) }
+}
+
+describe('a first call loads only what its kind needs', { timeout: 120_000 }, () => {
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'polyplug-first-call-loads-'))
+  })
+  after(() => rm(dir, { recursive: true, force: true }))
+
+  it('an inline JavaScript plugin and an inline polyplug-ABI wasm plugin: answered, without TypeScript support, the Extism ABI or pidusage', async () => {
+    const { stdout, loaded } = await firstCalls(dir, [`${examplesDir}/js-inline`, `${examplesDir}/wasm-c-inline`], ['echo-inline', 'wasm-c-inline'])
+    assert.deepEqual(JSON.parse(stdout), ['echo-inline', 'wasm-c-inline'])
+    // The log really records: both kinds' loaders are in it.
+    assert.ok(loaded.some((file) => file.endsWith('/dist/src/kinds/js.js')), 'the load log lists the js kind')
+    assert.ok(loaded.some((file) => file.endsWith('/dist/src/kinds/wasm.js')), 'the load log lists the wasm kind')
+    const wrong = NOT_LOADED.flatMap(([pattern, what]) => loaded.filter((file) => pattern.test(file)).slice(0, 1).map((file) => `${what}: ${file}`))
+    assert.deepEqual(wrong, [], 'modules these first calls do not need')
+  })
+})
