@@ -9,7 +9,9 @@
  * importing the same plugin file, a bare `loadPyodide()` running it. Medians of interleaved runs.
  * Goal: within 1.2× of the bare cost.
  *
- * Two rows per subject and measure (docs/performance.md, "Footprint"):
+ * Per subject: the wall time to the first answer, the CPU time it took (every thread and process
+ * involved; steadier than wall time on a loaded machine), and the idle RSS added; each twice
+ * (docs/performance.md, "Footprint"):
  * - `first …` (cold): the first plugin of its kind in a process whose host is up. Besides the
  *   plugin, this pays what the host loads once per kind and placement (the kind's loader, the
  *   carrier's code); the bare side pays its own first-use loads (e.g. koffi, Pyodide).
@@ -35,7 +37,7 @@ export function setQuick(on: boolean): void {
   rounds = on ? 3 : 5
 }
 
-interface Sample { ms: number; rssMiB: number }
+interface Sample { ms: number; cpuMs: number; rssMiB: number }
 
 async function sample(args: string[]): Promise<Sample> {
   const { stdout } = await execFileAsync(process.execPath, ['--expose-gc', child, ...args], { maxBuffer: 1 << 24 })
@@ -127,6 +129,7 @@ export async function run(): Promise<BenchRow[]> {
         const label = which === 'first' ? 'first call' : 'second plugin, first call'
         const rss = which === 'first' ? 'idle RSS' : 'second plugin, idle RSS'
         rows.push(row({ name: `${label}, ${s.kind} ${s.placement}`, ...fields, metric: 'time to first call', unit: 'ms', polyplug: median(polyplug.map((x) => x.ms)), baseline: median(bare.map((x) => x.ms)) }))
+        rows.push(row({ name: `${label} CPU, ${s.kind} ${s.placement}`, ...fields, metric: 'CPU to first call', unit: 'ms', polyplug: median(polyplug.map((x) => x.cpuMs)), baseline: median(bare.map((x) => x.cpuMs)) }))
         rows.push(row({ name: `${rss}, ${s.kind} ${s.placement}`, ...fields, metric: 'RSS per idle plugin', unit: 'MiB', polyplug: median(polyplug.map((x) => x.rssMiB)), baseline: median(bare.map((x) => x.rssMiB)) }))
       }
     }

@@ -1,7 +1,9 @@
 /**
  * Child for the footprint bench, one subject per fresh process (run with --expose-gc): the time
  * from asking for a plugin to its first echo answered, and the RSS it adds once idle (this process
- * and every process it started). Prints `{"ms": …, "rssMiB": …}`.
+ * and every process it started), with the CPU time the start took (this process's threads and every
+ * process it started; wall time on a loaded machine is mostly waiting). Prints
+ * `{"ms": …, "cpuMs": …, "rssMiB": …}`.
  *
  *   MODE TARGET              cold: the first plugin of its kind in this process
  *   MODE TARGET0 TARGET      marginal: TARGET0 is started and called before the clock, then TARGET
@@ -42,6 +44,33 @@ function treeRss(pid = process.pid): number {
     // the process ended between the listing and the read
   }
   return total
+}
+
+/** The process ids below this one, from /proc (any depth). */
+function descendants(pid = process.pid): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+    return children.flatMap((child) => [child, ...descendants(child)])
+  } catch {
+    return []
+  }
+}
+
+/** CPU time (user + system, every thread) of this process and its descendants, ms; a child's to the clock tick (10 ms). */
+function treeCpuMs(): number {
+  const own = process.cpuUsage()
+  let ticks = 0
+  for (const pid of descendants()) {
+    try {
+      // Fields after the command's closing parenthesis: state is the 3rd field, utime the 14th, stime the 15th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return (own.user + own.system) / 1000 + ticks * 10
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300))
@@ -90,7 +119,7 @@ async function pyodideEcho(file: string): Promise<Started> {
   return { keep: py.runPython(`import ${name}; ${name}.echo(1)`) }
 }
 
-let host: import('../../src/host/host.js').Host | undefined
+let host: import('polyplug').Host | undefined
 const subjects: Record<string, (target: string) => Promise<Started>> = {
   plugin: async (target) => {
     await host!.plugin(target.slice(target.lastIndexOf('#') + 1)).call('echo', [1])
@@ -127,7 +156,9 @@ if (!start || targets.length === 0) throw new Error(`footprint: usage MODE TARGE
 // import finds it loaded too, so both sides load only the plugin's own modules.
 if (mode === 'import') await import('polyplug/sdk')
 if (mode === 'plugin') {
-  const [{ createHost }, { silentLogger }] = await Promise.all([import('../../src/host/host.js'), import('../../src/host/log.js')])
+  // As an application imports it: by its package name (the first package resolution in a process
+  // has a one-time cost of its own, which an application pays here, not at a plugin's first call).
+  const { createHost, silentLogger } = await import('polyplug')
   host = await createHost({ plugins: targets.map((t) => t.slice(0, t.lastIndexOf('#'))), logger: silentLogger, callTimeoutMs: 120_000 })
 }
 const started: Started[] = []
@@ -135,13 +166,15 @@ if (targets.length > 1) started.push(await start(targets[0]!))
 await settle()
 gc()
 const rss0 = treeRss()
+const cpu0 = treeCpuMs()
 const t0 = performance.now()
 started.push(await start(targets.at(-1)!))
 const ms = performance.now() - t0
+const cpuMs = treeCpuMs() - cpu0
 await settle()
 gc()
 const rssMiB = (treeRss() - rss0) / 2 ** 20
-process.stdout.write(`${JSON.stringify({ ms, rssMiB })}\n`)
+process.stdout.write(`${JSON.stringify({ ms, cpuMs, rssMiB })}\n`)
 for (const s of started) await s.stop?.()
 await host?.close()
 process.exit(0)
