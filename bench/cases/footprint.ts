@@ -18,7 +18,8 @@
  * - `second …` (marginal): a second plugin of the same program once the first answered, against
  *   a second bare instance of it (a second Worker, spawn, instantiate, koffi load, import): what
  *   each further plugin costs.
- * The host's own start (createHost) is its own row in the `startup` case.
+ * The host's own one-time cost is its own row: a process that imported polyplug and created a host,
+ * against a bare node process (the `startup` case has host start against plugin count).
  */
 import { execFile } from 'node:child_process'
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -113,7 +114,10 @@ export async function run(): Promise<BenchRow[]> {
       }),
     )
     const samples = plans.map(() => ({ first: { polyplug: [] as Sample[], bare: [] as Sample[] }, second: { polyplug: [] as Sample[], bare: [] as Sample[] } }))
+    const hostStart = { polyplug: [] as Sample[], bare: [] as Sample[] }
     for (let r = 0; r < rounds; r++) {
+      hostStart.polyplug.push(await sample(['host', `${at('js-inline')}#echo-inline`]))
+      hostStart.bare.push(await sample(['node']))
       for (const [i, { runs }] of plans.entries()) {
         for (const which of ['first', 'second'] as const) {
           samples[i]![which].polyplug.push(await sample(runs[which].polyplug))
@@ -122,6 +126,13 @@ export async function run(): Promise<BenchRow[]> {
       }
     }
     const rows: BenchRow[] = []
+    // The host's one-time cost, paid once per application process whatever its plugins: a process
+    // that imported polyplug and created a host (one plugin found, none started), against a bare node.
+    const hostFields = { kind: 'host', placement: 'in process', transport: '-', peer: 'baseline = a bare node process' }
+    const m = (xs: Sample[], k: keyof Sample) => median(xs.map((x) => x[k]))
+    rows.push(row({ name: 'host start (process start to createHost done)', ...hostFields, metric: 'time to host', unit: 'ms', polyplug: m(hostStart.polyplug, 'ms'), baseline: m(hostStart.bare, 'ms') }))
+    rows.push(row({ name: 'host start CPU', ...hostFields, metric: 'CPU to host', unit: 'ms', polyplug: m(hostStart.polyplug, 'cpuMs'), baseline: m(hostStart.bare, 'cpuMs') }))
+    rows.push(row({ name: 'host start RSS (whole process)', ...hostFields, metric: 'RSS of the process', unit: 'MiB', polyplug: m(hostStart.polyplug, 'rssMiB'), baseline: m(hostStart.bare, 'rssMiB') }))
     for (const [i, { s }] of plans.entries()) {
       const fields = { kind: s.kind, placement: s.placement, transport: s.transport, peer: `baseline = ${s.label}` }
       for (const which of ['first', 'second'] as const) {

@@ -23,6 +23,7 @@
  *   koffi-spawn LIB          the same in a bare spawned node process
  *   python-spawn FILE        bare spawn of python3 bare-plugin.py FILE (the plugin module, a line echo)
  *   pyodide FILE             bare loadPyodide(), the kit and FILE written into its file system, echo called
+ *   host FOLDER#ID / node    the host's one-time cost against a bare node process (below)
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -149,6 +150,25 @@ const subjects: Record<string, (target: string) => Promise<Started>> = {
   'python-spawn': (file) => inChild('python3', [here('../../../bench/workers/bare-plugin.py'), file]),
   pyodide: pyodideEcho,
 }
+/**
+ * The host's own one-time cost: `host FOLDER#ID` imports polyplug and creates a host over FOLDER
+ * (its plugin not started); `node` does nothing. Both report the time and CPU since the process
+ * began and its whole RSS, so the host row is a node process with a host against a bare one.
+ */
+if (mode === 'host' || mode === 'node') {
+  if (mode === 'host') {
+    const { createHost, silentLogger } = await import('polyplug')
+    host = await createHost({ plugins: targets.map((t) => t.slice(0, t.lastIndexOf('#'))), logger: silentLogger })
+  }
+  const ms = performance.now()
+  const cpuMs = treeCpuMs()
+  await settle()
+  gc()
+  process.stdout.write(`${JSON.stringify({ ms, cpuMs, rssMiB: treeRss() / 2 ** 20 })}\n`)
+  await host?.close()
+  process.exit(0)
+}
+
 const start = subjects[mode]
 if (!start || targets.length === 0) throw new Error(`footprint: usage MODE TARGET [TARGET]; unknown mode ${mode}`)
 

@@ -10,10 +10,8 @@ import { importModules, kindModule, transportModule } from '../registry/index.js
 import { jsonCodec } from '../rpc/codec.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
-import { msgpackCodec } from '../rpc/msgpack.js'
 import type { PluginDefinition } from '../sdk/define.js'
 import { serveLoadError, servePlugin } from '../sdk/serve.js'
-import { relayThroughWorker } from './carrier-relay.js'
 import { loadPlugin } from './load.js'
 
 /** How often the carrier checks that its host still lives. */
@@ -47,9 +45,12 @@ async function main(): Promise<void> {
   if (!isFramingName(framing)) throw new PolyplugError(ErrorCodes.FRAME_INVALID, `unknown POLYPLUG_FRAMING ${JSON.stringify(framing)}`)
   const maxFrameBytes = Number(env.POLYPLUG_MAX_FRAME_BYTES) || DEFAULT_MAX_FRAME_BYTES
   const serveSessions = await (await side.plugin()).open({ id, env, framing, maxFrameBytes, manifest, exit })
-  const codec = env.POLYPLUG_ENCODING === 'msgpack' ? msgpackCodec : jsonCodec
+  // MessagePack (msgpackr) and the worker relay load only for the plugins that use them: a carrier
+  // starts with the modules its plugin needs.
+  const codec = env.POLYPLUG_ENCODING === 'msgpack' ? (await import('../rpc/msgpack.js')).msgpackCodec : jsonCodec
   if (kindModule(manifest.kind)?.bridge) {
     // Its guest blocks on host calls: it runs in a worker of this process (carrier-relay.ts).
+    const { relayThroughWorker } = await import('./carrier-relay.js')
     await serveSessions((channel) => void relayThroughWorker(channel, { id, entryPath, manifest, codec, exit: (code) => process.exit(code) }))
     return
   }
