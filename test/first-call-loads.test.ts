@@ -3,8 +3,9 @@
  * wait for the TypeScript support (semver, the transpile cache), a plugin on the polyplug WASM ABI
  * does not load the Extism ABI (its kernel and its HTTP helper thread's synckit), and a host whose
  * plugin memory nobody asks for does not load pidusage. Every module the host's process loads is
- * recorded (test/support/load-log.ts). How long a first call takes is measured by
- * `npm run bench -- --only footprint`.
+ * recorded (test/support/load-log.ts). A worker carrier registers only its plugin's kind and
+ * transport, through a table of the built-ins by name that must list the same modules as the
+ * host's. How long a first call takes is measured by `npm run bench -- --only footprint`.
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
@@ -13,6 +14,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
+import { builtinKinds } from '../src/kinds/modules.js'
+import { builtinKindLoaders, builtinTransportLoaders } from '../src/registry/builtins.js'
+import { builtinTransports } from '../src/transports/modules.js'
 import { examplesDir, root } from './support/paths.js'
 
 const preload = fileURLToPath(new URL('./support/load-log.js', import.meta.url))
@@ -63,4 +67,16 @@ describe('a first call loads only what its kind needs', { timeout: 120_000 }, ()
     const wrong = NOT_LOADED.flatMap(([pattern, what]) => loaded.filter((file) => pattern.test(file)).slice(0, 1).map((file) => `${what}: ${file}`))
     assert.deepEqual(wrong, [], 'modules these first calls do not need')
   })
+})
+
+describe('the built-ins by name (what a worker carrier registers) are the host\'s built-ins', () => {
+  for (const [what, modules, loaders] of [
+    ['kind', builtinKinds, builtinKindLoaders],
+    ['transport', builtinTransports, builtinTransportLoaders],
+  ] as const) {
+    it(`every built-in ${what}, and nothing else, loads by its name as the same module`, async () => {
+      assert.deepEqual(Object.keys(loaders).sort(), modules.map((m) => m.name).sort())
+      for (const module of modules) assert.equal(await loaders[module.name]!(), module, `${what} ${module.name}`)
+    })
+  }
 })

@@ -1,8 +1,11 @@
 /**
  * Loads a plugin's code through its kind's module: inline placement and the worker and process
- * carriers all come here, so a kind registered once runs in every placement it supports.
+ * carriers all come here, so a kind registered once runs in every placement it supports. The
+ * kind is looked up in the registry as it stands: the host and the process carrier register every
+ * built-in (registry/index.ts), the worker carrier its plugin's own (registry/builtins.ts).
  */
-import { kindModule, type LoadRequest } from '../registry/index.js'
+import { kindModule } from '../registry/registry.js'
+import type { LoadRequest } from '../registry/types.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
 import type { PluginDefinition } from '../sdk/define.js'

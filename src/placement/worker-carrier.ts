@@ -2,7 +2,8 @@
 import { getHeapStatistics } from 'node:v8'
 import { parentPort, workerData } from 'node:worker_threads'
 import type { Manifest } from '../manifest/schema.js'
-import { importModules, kindModule, transportModule } from '../registry/index.js'
+import { registerBuiltinsFor } from '../registry/builtins.js'
+import { importModules, kindModule, transportModule } from '../registry/registry.js'
 import { serveLoadError, servePlugin } from '../sdk/serve.js'
 import { loadPlugin } from './load.js'
 
@@ -23,6 +24,9 @@ export interface CarrierData {
 if (parentPort) {
   const data = workerData as CarrierData
   const port = parentPort
+  // Only this plugin's kind and transport: a worker serves one plugin, and every other built-in
+  // module would be loaded and compiled again in each worker's own isolate.
+  await registerBuiltinsFor(data.manifest)
   await importModules(data.modules)
   const link = await transportModule(data.manifest.transport)?.worker?.load()
   const makeBridge = data.wake ? await kindModule(data.manifest.kind)?.bridge?.() : undefined
