@@ -6,7 +6,8 @@
  */
 import { DEFAULT_MAX_FRAME_BYTES, isFramingName } from '../framing/framing.js'
 import type { Manifest } from '../manifest/schema.js'
-import { importModules, kindModule, transportModule } from '../registry/index.js'
+import { registerBuiltinsFor } from '../registry/builtins.js'
+import { importModules, kindModule, transportModule } from '../registry/registry.js'
 import { jsonCodec } from '../rpc/codec.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
@@ -37,8 +38,11 @@ async function main(): Promise<void> {
   if (hostPid > 0) watchHost(hostPid, exit)
   const manifest = JSON.parse(manifestJson) as Manifest
   const id = env.POLYPLUG_PLUGIN_ID ?? manifest.id
-  await importModules(env.POLYPLUG_MODULES ? (JSON.parse(env.POLYPLUG_MODULES) as string[]) : [])
   const name = env.POLYPLUG_TRANSPORT ?? manifest.transport
+  // Only this plugin's kind and transport among the built-ins (registry/builtins.ts), then the
+  // modules the application registered them from.
+  await registerBuiltinsFor({ kind: manifest.kind, transport: name })
+  await importModules(env.POLYPLUG_MODULES ? (JSON.parse(env.POLYPLUG_MODULES) as string[]) : [])
   const side = transportModule(name)?.sidecar
   if (!side) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `transport ${JSON.stringify(name)} is not one this carrier speaks`)
   const framing = env.POLYPLUG_FRAMING ?? 'length'
