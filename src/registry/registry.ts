@@ -1,7 +1,8 @@
 /**
- * The one place to look up a transport or a kind. Built-ins are registered by `./index.ts`; an
- * application registers its own with `registerTransport` / `registerKind` before creating the host,
- * and manifests naming them validate from then on.
+ * The one place to look up a transport or a kind. Built-ins are registered by `./index.ts` (a
+ * worker or process carrier registers only its plugin's, by `./builtins.ts`); an application
+ * registers its own with `registerTransport` / `registerKind` before creating the host, and
+ * manifests naming them validate from then on.
  */
 import type { Manifest, PlacementName } from '../manifest/schema.js'
 import { PolyplugError } from '../rpc/errors.js'
