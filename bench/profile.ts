@@ -3,22 +3,34 @@
  * sequential awaited calls and exits. Run it under `valgrind --tool=callgrind` (or `node
  * --cpu-prof`) with N and with 0: the difference divided by N is the cost of one call in
  * instructions, which — unlike wall-clock time — the load of a shared machine does not move.
- * Cases: plain, inline, worker, worker-raw, and SIDECAR / SIDECAR-raw for stdio, fifo, unix, tcp.
- * A third argument BYTES echoes a Uint8Array of that size instead of the number 1 (sidecar cases).
+ * Cases: plain, inline, worker, worker-raw, SIDECAR / SIDECAR-raw for stdio, fifo, unix, tcp,
+ * http / http-raw and ws / ws-raw (both ends in this process), and `plugin:ID` for any example.
+ * A third argument BYTES echoes a Uint8Array of that size instead of the number 1 (sidecar cases);
+ * a fourth, IN_FLIGHT, keeps that many calls outstanding (each lane awaits its call, then starts
+ * the next, as the throughput bench does). It prints this process's CPU per call, its children's
+ * (a sidecar, a broker), and the wall-clock rate.
  */
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { createHost } from '../src/host/host.js'
 import { silentLogger } from '../src/host/log.js'
 import { binaryJsonCodec as frameCodec } from '../src/rpc/attachments.js'
 import { transportModule } from '../src/registry/index.js'
+import { stringify } from '../src/rpc/codec.js'
+import { Peer } from '../src/rpc/peer.js'
+import { definePlugin } from '../src/sdk/define.js'
+import { serveHttpPlugin } from '../src/sdk/serve-http.js'
+import { connectHttp } from '../src/transports/http.js'
+import { rawHttp, rawWs } from './cases/net.js'
 
 const examples = fileURLToPath(new URL('../../examples', import.meta.url))
 const workerPath = (name: string) => fileURLToPath(new URL(`./workers/${name}`, import.meta.url))
 const [name = 'inline', count = '10000'] = process.argv.slice(2)
 const n = Number(count)
 const bytes = Number(process.argv[4] ?? 0)
+const inFlight = Math.max(1, Number(process.argv[5] ?? 1))
 const arg: unknown = bytes > 0 ? new Uint8Array(bytes).map((_, i) => i & 255) : 1
 
 type Op = () => Promise<unknown>
@@ -37,6 +49,24 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
       raw.postMessage(1)
     })
     return { op, close: async () => void (await raw.terminate()) }
+  }
+  if (name.startsWith('carrier-')) {
+    // The Node process carrier serving the conformance plugin, spawned straight (no sandbox, no
+    // host), so that PROFILE_CHILD_ARGS (e.g. "--cpu-prof --cpu-prof-dir=prof") reach it.
+    const transportName = name.slice('carrier-'.length)
+    const transport = await transportModule(transportName)?.sidecar?.host()
+    if (!transport) throw new Error(`no transport ${transportName}`)
+    const endpoint = await transport.prepare({ id: 'carrier', framing: 'length', maxFrameBytes: 1 << 26 })
+    const manifest = JSON.parse(readFileSync(`${examples}/js-process-${transportName}/polyplug.json`, 'utf8')) as { id: string }
+    const childArgs = (process.env.PROFILE_CHILD_ARGS ?? '').split(' ').filter(Boolean)
+    const carrier = fileURLToPath(new URL('../src/placement/process-carrier.js', import.meta.url))
+    const child = spawn(process.execPath, [...childArgs, carrier, `${examples}/js-process-${transportName}/index.js`, JSON.stringify(manifest)], {
+      env: { ...process.env, POLYPLUG_TRANSPORT: transportName, POLYPLUG_PLUGIN_ID: manifest.id, POLYPLUG_FRAMING: 'length', POLYPLUG_ENCODING: 'json', ...endpoint.env },
+      stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', endpoint.usesStdio ? 'pipe' : 'ignore', 'inherit'],
+    })
+    const peer = new Peer(await endpoint.connect({ stdin: child.stdin, stdout: child.stdout }, new AbortController().signal), { codec: frameCodec })
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    return { op: () => peer.call('echo', [arg]), close: async () => { await peer.close(); await exited; await endpoint.dispose() } }
   }
   if (name.endsWith('-raw')) {
     const transportName = name.slice(0, -'-raw'.length)
@@ -58,19 +88,70 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
     })
     return { op, close: async () => { await channel.close(); child.kill(); await endpoint.dispose() } }
   }
+  if (name === 'http' || name === 'ws') {
+    const token = 'bench-token-0123456789abcdef'
+    const server = await serveHttpPlugin(definePlugin({ methods: { echo: (v: unknown) => v } }), { id: 'bench', token })
+    const peer = new Peer(await connectHttp({ url: server.url, token, calls: name === 'http' ? 'post' : 'ws' }))
+    return { op: () => peer.call('echo', [arg]), close: async () => { await peer.close(); await server.close() } }
+  }
+  if (name === 'http-raw' || name === 'ws-raw') {
+    const raw = name === 'http-raw' ? await rawHttp() : await rawWs()
+    const text = stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: [arg] })
+    return { op: () => raw.call(text), close: () => raw.close() }
+  }
   const host = await createHost({ plugins: [examples], logger: silentLogger })
-  const id = name === 'inline' ? 'echo-inline' : name === 'worker' ? 'echo-worker' : `echo-process-${name}`
+  const id = name.startsWith('plugin:') ? name.slice('plugin:'.length) : name === 'inline' ? 'echo-inline' : name === 'worker' ? 'echo-worker' : `echo-process-${name}`
   const plugin = host.plugin(id)
   await plugin.activate()
   return { op: () => plugin.call('echo', [arg]), close: () => host.close() }
 }
 
+/** User+system CPU µs of every descendant of this process (a sidecar, its children), from /proc. */
+function childrenCpu(pid = process.pid): number {
+  let total = 0
+  let tasks: string[] = []
+  try {
+    tasks = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean)
+  } catch {
+    return 0
+  }
+  for (const child of tasks) {
+    try {
+      const fields = readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      total += ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100 // utime, stime in clock ticks
+    } catch {
+      // gone
+    }
+    total += childrenCpu(Number(child))
+  }
+  return total
+}
+
+async function drive(op: Op, count: number): Promise<void> {
+  let left = count
+  const lane = async () => {
+    while (left-- > 0) await op()
+  }
+  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, lane))
+}
+
 const { op, close } = await setup()
-for (let i = 0; i < (bytes > 0 ? 20 : 2000); i++) await op()
+await drive(op, bytes > 0 ? 20 : 2000)
 const cpu0 = process.cpuUsage()
-for (let i = 0; i < n; i++) await op()
+const child0 = childrenCpu()
+const t0 = performance.now()
+await drive(op, n)
+const wall = performance.now() - t0
 const cpu = process.cpuUsage(cpu0)
+const child = childrenCpu() - child0
 // CPU time of this process (all its threads) per call: steadier than wall-clock on a loaded machine.
-if (n > 0) process.stderr.write(`${name}: ${((cpu.user + cpu.system) / n).toFixed(3)} µs CPU per call over ${n}\n`)
-await close()
+if (n > 0) {
+  const perCall = (us: number) => (us / n).toFixed(3)
+  process.stderr.write(
+    `${name} x${inFlight}: ${perCall(cpu.user + cpu.system)} µs CPU per call here, ${perCall(child)} in children, ${Math.round((n * 1000) / wall)} calls/s over ${n}\n`,
+  )
+}
+// PROFILE_EXIT=1: exit without closing, so that children see their channel end and exit by
+// themselves — a child started with --cpu-prof then writes its profile (a signal would lose it).
+if (process.env.PROFILE_EXIT !== '1') await close()
 process.exit(0)

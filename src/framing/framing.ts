@@ -51,8 +51,12 @@ export function encodeFrame(framing: FramingName, body: Uint8Array | readonly Ui
   switch (framing) {
     case 'length': {
       const header = new Uint8Array(4)
-      new DataView(header.buffer).setUint32(0, size, false)
-      return [header, ...parts]
+      // Byte by byte: a DataView over `header.buffer` would move the small array's bytes off V8's heap first.
+      header[0] = size >>> 24
+      header[1] = (size >>> 16) & 0xff
+      header[2] = (size >>> 8) & 0xff
+      header[3] = size & 0xff
+      return parts.length === 1 ? [header, parts[0] as Uint8Array] : [header, ...parts]
     }
     case 'content-length':
       return [encoder.encode(`Content-Length: ${size}\r\n\r\n`), ...parts]
@@ -74,6 +78,8 @@ export class FrameDecoder {
   readonly framing: FramingName
   readonly maxFrameBytes: number
   #chunks: Uint8Array[] = []
+  /** Bytes of `#chunks[0]` already taken: a frame is cut out without re-slicing what remains. */
+  #offset = 0
   #buffered = 0
   /** Body length of the frame being read, once its header is known. */
   #need = -1
@@ -107,6 +113,7 @@ export class FrameDecoder {
     } catch (error) {
       this.#failed = error as PolyplugError
       this.#chunks = []
+      this.#offset = 0
       this.#buffered = 0
       throw error
     }
@@ -129,9 +136,15 @@ export class FrameDecoder {
   #nextLength(): Uint8Array | undefined {
     if (this.#need < 0) {
       if (this.#buffered < 4) return undefined
-      const header = this.#take(4)
-      const size = new DataView(header.buffer, header.byteOffset, 4).getUint32(0, false)
-      if (size > this.maxFrameBytes) throw isText(header) ? strayText(concat(header, this.#peek(Math.min(this.#buffered, STRAY_SHOWN)))) : this.#tooLarge(size)
+      const first = this.#chunks[0] as Uint8Array
+      const header = first.byteLength - this.#offset >= 4 ? first : this.#peek(4)
+      const at = header === first ? this.#offset : 0
+      const size = (header[at] as number) * 0x1000000 + (((header[at + 1] as number) << 16) | ((header[at + 2] as number) << 8) | (header[at + 3] as number))
+      if (size > this.maxFrameBytes) {
+        const shown = this.#peek(Math.min(this.#buffered, 4 + STRAY_SHOWN))
+        throw isText(shown.subarray(0, 4)) ? strayText(shown) : this.#tooLarge(size)
+      }
+      this.#skip(4)
       this.#need = size
     }
     return this.#body()
@@ -200,7 +213,7 @@ export class FrameDecoder {
 
   /** Index of `byte` in the buffered bytes, skipping the first `from`; -1 if absent. */
   #indexOf(byte: number, from: number): number {
-    let base = 0
+    let base = -this.#offset
     for (const chunk of this.#chunks) {
       if (base + chunk.byteLength > from) {
         const at = chunk.indexOf(byte, Math.max(0, from - base))
@@ -221,38 +234,46 @@ export class FrameDecoder {
 
   #peek(n: number): Uint8Array {
     const first = this.#chunks[0]
-    if (first && first.byteLength >= n) return first.subarray(0, n)
+    if (first && first.byteLength - this.#offset >= n) return first.subarray(this.#offset, this.#offset + n)
     const out = new Uint8Array(n)
     let at = 0
+    let skip = this.#offset
     for (const chunk of this.#chunks) {
       if (at >= n) break
-      const part = chunk.subarray(0, n - at)
+      const part = chunk.subarray(skip, skip + n - at)
+      skip = 0
       out.set(part, at)
       at += part.byteLength
     }
     return out
   }
 
+  /** Drops the first `n` buffered bytes. */
+  #skip(n: number): void {
+    this.#buffered -= n
+    while (n > 0) {
+      const first = this.#chunks[0] as Uint8Array
+      const left = first.byteLength - this.#offset
+      if (left > n) {
+        this.#offset += n
+        return
+      }
+      n -= left
+      this.#chunks.shift()
+      this.#offset = 0
+    }
+  }
+
   /** Removes and returns the first `n` buffered bytes; copies only when they span chunks. */
   #take(n: number): Uint8Array {
     const first = this.#chunks[0]
-    if (first && first.byteLength >= n) {
-      if (first.byteLength === n) this.#chunks.shift()
-      else this.#chunks[0] = first.subarray(n)
-      this.#buffered -= n
-      return first.subarray(0, n)
+    if (first && first.byteLength - this.#offset >= n) {
+      const out = first.subarray(this.#offset, this.#offset + n)
+      this.#skip(n)
+      return out
     }
-    const out = new Uint8Array(n)
-    let at = 0
-    while (at < n) {
-      const chunk = this.#chunks[0] as Uint8Array
-      const part = chunk.subarray(0, n - at)
-      out.set(part, at)
-      at += part.byteLength
-      if (part.byteLength === chunk.byteLength) this.#chunks.shift()
-      else this.#chunks[0] = chunk.subarray(part.byteLength)
-    }
-    this.#buffered -= n
+    const out = this.#peek(n)
+    this.#skip(n)
     return out
   }
 }
@@ -268,13 +289,6 @@ function strayText(bytes: Uint8Array): PolyplugError {
     `the plugin wrote text where frames were expected: ${JSON.stringify(`${text}…`)} (stdout carries frames: log with ctx.log or to stderr)`,
     { data: { stray: text } },
   )
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength)
-  out.set(a)
-  out.set(b, a.byteLength)
-  return out
 }
 
 /** How many leading bytes of stray text an error shows. */

@@ -11,7 +11,7 @@
  * are, by one writev); decoding hands out views of the received frame.
  */
 import type { Channel } from '../channels/channel.js'
-import { fromBytesTag } from './bytes.js'
+import { fromBytesTag, utf8Bytes } from './bytes.js'
 import { containsBytes, jsonCodec, type Codec } from './codec.js'
 import { RpcErrorCodes, PolyplugError } from './errors.js'
 
@@ -23,7 +23,6 @@ export const ATTACHMENT_MARK = 0x00
 const HEAD_BYTES = 5
 const BIN_TAG = '$bin'
 
-const encoder = new TextEncoder()
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** True when `bytes` is a message with attachments rather than plain JSON text. */
@@ -36,7 +35,7 @@ export function hasAttachments(bytes: Uint8Array): boolean {
  * then every attachment as it is. A message without bytes is one part, plain JSON.
  */
 export function encodeWithAttachments(message: unknown): Uint8Array[] {
-  if (!containsBytes(message)) return [encoder.encode(JSON.stringify(message))]
+  if (!containsBytes(message)) return [utf8Bytes(JSON.stringify(message))]
   const parts: Uint8Array[] = []
   let offset = 0
   const text = JSON.stringify(message, function (this: Record<string, unknown>, key: string, value: unknown) {
@@ -48,10 +47,15 @@ export function encodeWithAttachments(message: unknown): Uint8Array[] {
     offset += original.byteLength
     return ref
   })
-  const json = encoder.encode(text)
+  const json = utf8Bytes(text)
   const head = new Uint8Array(HEAD_BYTES + json.byteLength)
   head[0] = ATTACHMENT_MARK
-  new DataView(head.buffer).setUint32(1, json.byteLength, false)
+  // Byte by byte, not through a DataView: that would move `head` off V8's heap first.
+  const length = json.byteLength
+  head[1] = length >>> 24
+  head[2] = (length >>> 16) & 0xff
+  head[3] = (length >>> 8) & 0xff
+  head[4] = length & 0xff
   head.set(json, HEAD_BYTES)
   return [head, ...parts]
 }
@@ -59,7 +63,7 @@ export function encodeWithAttachments(message: unknown): Uint8Array[] {
 /** Reads a message with attachments; its Uint8Arrays are views of `bytes` (no copy). Throws PARSE_ERROR when malformed. */
 export function decodeWithAttachments(bytes: Uint8Array): unknown {
   if (bytes.byteLength < HEAD_BYTES) throw malformed(`${bytes.byteLength} bytes are too few for its head`)
-  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1, false)
+  const length = (bytes[1] as number) * 0x1000000 + (((bytes[2] as number) << 16) | ((bytes[3] as number) << 8) | (bytes[4] as number))
   if (HEAD_BYTES + length > bytes.byteLength) throw malformed(`its JSON text of ${length} bytes runs past the end of the ${bytes.byteLength}-byte message`)
   const area = bytes.subarray(HEAD_BYTES + length)
   let text: string

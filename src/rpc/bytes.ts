@@ -23,6 +23,17 @@ interface NodeBufferLike {
 // The core imports nothing from Node; where Node's Buffer exists it is used for speed.
 const NodeBuffer = (globalThis as { Buffer?: NodeBufferLike }).Buffer
 
+const textEncoder = new TextEncoder()
+
+/**
+ * UTF-8 bytes of `text`. Node's `Buffer.from` slices small results out of a shared pool, where
+ * TextEncoder makes a new ArrayBuffer per call — for a small message the allocation and its
+ * collection cost more than the encoding.
+ */
+export function utf8Bytes(text: string): Uint8Array {
+  return NodeBuffer ? NodeBuffer.from(text, 'utf8') : textEncoder.encode(text)
+}
+
 export function bytesToBase64(bytes: Uint8Array): string {
   if (NodeBuffer) return NodeBuffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength).toString('base64')
   let binary = ''
@@ -60,7 +71,11 @@ export function fromBytesTag(value: Record<string, unknown>): Uint8Array | undef
 export function containsBytes(value: unknown, depth = 0): boolean {
   if (value instanceof Uint8Array) return true
   if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return false
-  if (Array.isArray(value)) return value.some((item) => containsBytes(item, depth + 1))
+  if (Array.isArray(value)) {
+    // A loop, not `some` with a closure: this runs on every message sent.
+    for (let i = 0; i < value.length; i++) if (containsBytes(value[i], depth + 1)) return true
+    return false
+  }
   for (const key in value) {
     if (containsBytes((value as Record<string, unknown>)[key], depth + 1)) return true
   }

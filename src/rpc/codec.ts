@@ -4,7 +4,7 @@
  * Both carry `Uint8Array` values losslessly: MessagePack natively as `bin`, JSON as
  * `{"$bytes": "<base64>"}` (docs/protocol.md), through the one bytes codec in ./bytes.ts.
  */
-import { bytesToJson, jsonToBytes } from './bytes.js'
+import { bytesToJson, jsonToBytes, utf8Bytes } from './bytes.js'
 import { RpcErrorCodes, PolyplugError } from './errors.js'
 
 export type CodecName = 'json' | 'msgpack'
@@ -32,12 +32,11 @@ export const stringify: (message: unknown) => string = bytesToJson
 /** Parses JSON text, reviving `$bytes` tags. */
 export const parse: (text: string) => unknown = jsonToBytes
 
-const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
 export const jsonCodec: WholeCodec = {
   name: 'json',
-  encode: (message) => encoder.encode(stringify(message)),
+  encode: (message) => utf8Bytes(stringify(message)),
   decode(bytes) {
     let text: string
     try {

@@ -13,9 +13,6 @@ import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
 import { WriteQueue } from './write-queue.js'
 
-/** Frames up to this size are copied into one buffer and written at once. */
-const COPY_BELOW = 64 * 1024
-
 export interface StreamChannelOptions {
   framing?: FramingName
   /** Largest frame body accepted or sent. Default 16 MiB. */
@@ -33,17 +30,7 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
   let detach = () => {}
   let ended = false
   let stall: FrameStallTimer | undefined
-  const queue = new WriteQueue(writable, (frame) => {
-    if (frame.reduce((n, part) => n + part.byteLength, 0) <= COPY_BELOW) {
-      // One small write beats writev of two buffers: a copy of a few KiB costs less than the syscall setup.
-      return writable.write(Buffer.concat(frame))
-    }
-    let ok = true
-    writable.cork()
-    for (const part of frame) ok = writable.write(part)
-    process.nextTick(() => writable.uncork())
-    return ok
-  })
+  const queue = new WriteQueue(writable)
   writable.once('close', () => queue.close())
   const release = () => {
     detach()

@@ -1,17 +1,28 @@
 /**
- * The outgoing side of a byte-stream channel under backpressure. While the writable is below its
- * high-water mark a frame is written at once; after that, frames wait here, in order, and are
- * written as the writable drains. Each costs O(1): one `drain` listener serves the whole queue,
- * and the writable's own buffer stays near its high-water mark however many frames wait.
+ * The outgoing side of a byte-stream channel: batching and backpressure.
  *
- * A send that had to wait resolves once its frame was handed to the writable. When the channel
- * closes, waiting frames are dropped and their sends resolve in batches, so releasing a queue of
- * 100,000 frames from a plugin that stopped reading never blocks the event loop.
+ * Batching: small frames sent in the same tick (e.g. the answers to every request one chunk
+ * brought, or the next call of every caller awaiting one) are gathered and handed to the
+ * writable in **one** write — one syscall, one write request — on `process.nextTick`,
+ * after the current callback and its microtasks; a batch that reaches BATCH_BYTES is written at
+ * once. A frame larger than that goes in a corked write of its parts, so its payload is not
+ * copied. Order is kept throughout.
+ *
+ * Backpressure: while the writable is below its high-water mark, a frame is taken at once; after
+ * that, frames wait here, in order, and are written as the writable drains. Each costs O(1): one
+ * `drain` listener serves the whole queue, and the writable's own buffer stays near its
+ * high-water mark however many frames wait. A send that had to wait resolves once its frame was
+ * handed to the writable. When the channel closes, the batch is written (the last answers of a
+ * closing channel still leave), waiting frames are dropped and their sends resolve in batches,
+ * so releasing a queue of 100,000 frames from a plugin that stopped reading never blocks the
+ * event loop.
  */
 import type { Writable } from 'node:stream'
 
 /** Waiting sends resolved per event-loop turn once the channel closed. */
 export const RELEASE_BATCH = 2048
+/** Frames are gathered up to this many bytes per write; a larger frame is written in its parts. */
+export const BATCH_BYTES = 64 * 1024
 
 interface Waiting {
   frame: Uint8Array[]
@@ -20,17 +31,22 @@ interface Waiting {
 
 export class WriteQueue {
   readonly #writable: Writable
-  readonly #write: (frame: Uint8Array[]) => boolean
   #waiting: Waiting[] = []
   #head = 0
   #full = false
   #open = true
+  /** Parts of the frames taken this tick and not yet written. */
+  #batch: Uint8Array[] = []
+  #batchBytes = 0
+  #scheduled = false
   readonly #onDrain = () => this.#flush()
+  readonly #onTick = () => {
+    this.#scheduled = false
+    if (this.#open) this.#writeBatch()
+  }
 
-  /** `write` hands one frame to `writable` and returns what `writable.write` returned. */
-  constructor(writable: Writable, write: (frame: Uint8Array[]) => boolean) {
+  constructor(writable: Writable) {
     this.#writable = writable
-    this.#write = write
     writable.on('drain', this.#onDrain)
   }
 
@@ -42,16 +58,21 @@ export class WriteQueue {
   send(frame: Uint8Array[]): void | Promise<void> {
     if (!this.#open) return
     if (!this.#full && this.length === 0) {
-      if (!this.#write(frame)) this.#full = true
+      this.#take(frame)
       return
     }
     return new Promise<void>((resolve) => this.#waiting.push({ frame, resolve }))
   }
 
-  /** Drops the frames still waiting; their sends resolve (the channel's close tells why they went nowhere). */
+  /**
+   * Writes what this tick gathered, then drops the frames still waiting for a drain; their sends
+   * resolve (the channel's close tells why they went nowhere).
+   */
   close(): void {
     if (!this.#open) return
+    if (!this.#writable.destroyed) this.#writeBatch()
     this.#open = false
+    this.#batch = []
     this.#writable.off('drain', this.#onDrain)
     const dropped = this.#waiting
     let at = this.#head
@@ -65,12 +86,46 @@ export class WriteQueue {
     release()
   }
 
+  /** Adds a frame to this tick's batch, or writes it in parts when it is large. */
+  #take(frame: Uint8Array[]): void {
+    let size = 0
+    for (const part of frame) size += part.byteLength
+    if (size > BATCH_BYTES) {
+      this.#writeBatch()
+      const writable = this.#writable
+      let ok = true
+      writable.cork()
+      for (const part of frame) ok = writable.write(part)
+      process.nextTick(() => writable.uncork())
+      if (!ok) this.#full = true
+      return
+    }
+    // Copied now, as a write would have: the caller may reuse its bytes once `send` returned.
+    this.#batch.push(frame.length === 1 ? Buffer.from(frame[0] as Uint8Array) : Buffer.concat(frame, size))
+    this.#batchBytes += size
+    if (this.#batchBytes >= BATCH_BYTES) this.#writeBatch()
+    else if (!this.#scheduled) {
+      this.#scheduled = true
+      process.nextTick(this.#onTick)
+    }
+  }
+
+  #writeBatch(): void {
+    const batch = this.#batch
+    if (batch.length === 0) return
+    // One write of a copy: copying a few KiB costs less than a syscall (or writev's setup) per frame.
+    const chunk = batch.length === 1 ? (batch[0] as Uint8Array) : Buffer.concat(batch, this.#batchBytes)
+    this.#batch = []
+    this.#batchBytes = 0
+    if (!this.#writable.write(chunk)) this.#full = true
+  }
+
   #flush(): void {
     this.#full = false
     while (this.#open && !this.#full && this.length > 0) {
       const next = this.#waiting[this.#head] as Waiting
       this.#waiting[this.#head++] = undefined as unknown as Waiting
-      if (!this.#write(next.frame)) this.#full = true
+      this.#take(next.frame)
       next.resolve()
     }
     if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
