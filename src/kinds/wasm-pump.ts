@@ -125,6 +125,8 @@ export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: st
 
   return {
     port: {
+      // The pump posts on this port too (host calls, nested answers): the channel's posts keep their order with those.
+      unbatched: true,
       postMessage: (value) => port.postMessage(value),
       on(event, fn) {
         if (event === 'message') listener = fn

@@ -57,6 +57,8 @@ export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
 /** The worker as a port whose every post also bumps and notifies `wake` (and a cancel sets the interrupt word). */
 function wakingPort(worker: Worker, wake: Int32Array, interrupts: boolean): PortLike {
   return {
+    // The bridge reads each post by itself while its guest blocks: a batch would hide a cancel from it.
+    unbatched: true,
     postMessage(value) {
       if (interrupts && (value as { method?: unknown } | null)?.method === Reserved.cancel) Atomics.store(wake, 1, 2) // SIGINT
       worker.postMessage(value)

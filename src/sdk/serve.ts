@@ -98,20 +98,33 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
     return state === undefined ? {} : { state }
   })
   for (const [name, fn] of methodEntries(definition.methods)) {
-    peer.handle(name, (params, call: CallContext) => {
-      const methodContext: MethodContext = {
-        get signal() {
-          return call.signal // read lazily: most methods never need one
-        },
-        method: call.method,
-        progress: call.progress,
-        traceparent: call.traceparent,
-        plugin: contextFor(context, call.traceparent),
-      }
-      return invokeWithContext(fn, definition.methods, params, methodContext)
-    })
+    peer.handle(name, (params, call: CallContext) => invokeWithContext(fn, definition.methods, params, new MethodCall(call, contextFor(context, call.traceparent))))
   }
   return peer
+}
+
+/** A method's context: a class, since an object literal with a getter cost V8 microseconds per call to create. */
+class MethodCall implements MethodContext {
+  readonly #call: CallContext
+  readonly method: string
+  readonly traceparent: string | undefined
+
+  constructor(
+    call: CallContext,
+    readonly plugin: PluginContext,
+  ) {
+    this.#call = call
+    this.method = call.method
+    this.traceparent = call.traceparent
+  }
+
+  get signal(): AbortSignal {
+    return this.#call.signal // read lazily: most methods never need one
+  }
+
+  progress(value: unknown): void {
+    this.#call.progress(value)
+  }
 }
 
 /** The error `activate` threw, its message ending with where in the plugin's files it was thrown; code and data kept. */

@@ -2,10 +2,21 @@
  * `port` transport: a MessagePort, a Worker, or a worker's parentPort. Messages are structured
  * clones, so no codec runs. The channel does not own the worker: whoever started it decides when
  * the channel ends (see placement/worker.ts), except that a MessagePort's own `close` ends it.
+ *
+ * Messages sent in the same tick go as one post of an array (on `process.nextTick`, after the
+ * current callback and its microtasks): one clone, one wake-up of the other thread and one
+ * callback there for the whole batch, instead of one each. A message is never an array itself
+ * (the Peer sends objects), so an array received is always a batch, delivered in order. A port
+ * whose other end reads messages one at a time (a sync bridge) says `unbatched`.
  */
 import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel } from '../channels/channel.js'
 import type { WorkerLink } from '../registry/types.js'
+import { PolyplugError, RpcErrorCodes, toPolyplugError } from '../rpc/errors.js'
+import { errorToWire, isRecord } from '../rpc/wire.js'
+
+/** Messages per post: a full batch goes at once, so the other thread starts on it while this one makes the next. */
+const MAX_BATCH = 64
 
 export interface PortLike {
   postMessage(value: unknown): void
@@ -13,14 +24,53 @@ export interface PortLike {
   off(event: 'message' | 'close', listener: (value: unknown) => void): unknown
   /** MessagePort has it; a Worker or parentPort is ended by its owner instead. */
   close?(): void
+  /**
+   * Post every message on its own, at once: the other end may read them one by one outside its
+   * event loop (`receiveMessageOnPort` in a sync bridge), or this port is also posted to directly.
+   */
+  readonly unbatched?: boolean
 }
 
 export function portChannel(port: PortLike): Channel {
   let detach = () => {}
+  let deliver: (message: unknown) => void = () => {}
+  let batch: unknown[] | undefined
+  const flush = () => {
+    const messages = batch
+    batch = undefined
+    if (!messages) return
+    try {
+      port.postMessage(messages.length === 1 ? messages[0] : messages)
+    } catch {
+      // One message would not clone (a function in a result...): post the rest, answer for that one.
+      for (const message of messages) {
+        try {
+          port.postMessage(message)
+        } catch (error) {
+          unsent(message, error)
+        }
+      }
+    }
+  }
+  /**
+   * What a send that threw at once used to tell its caller, told now: a request fails with the
+   * clone error (answered to this side's own Peer), a response is answered with it instead.
+   */
+  const unsent = (message: unknown, error: unknown) => {
+    if (!isRecord(message) || (typeof message.id !== 'string' && typeof message.id !== 'number')) return
+    const wire = errorToWire(new PolyplugError(RpcErrorCodes.INTERNAL_ERROR, `message could not be sent: ${toPolyplugError(error).message}`, { cause: error }))
+    const answer = { jsonrpc: '2.0', id: message.id, error: wire }
+    if (typeof message.method === 'string') deliver(answer)
+    else if (!('error' in message)) port.postMessage(answer)
+  }
   return normalizeChannel({
     carries: 'structured-clone',
     open(sink) {
-      const onMessage = (value: unknown) => sink.message(value)
+      deliver = (message) => sink.message(message)
+      const onMessage = (value: unknown) => {
+        if (!Array.isArray(value)) return sink.message(value)
+        for (const message of value) sink.message(message)
+      }
       const onClose = () => sink.closed()
       port.on('message', onMessage)
       port.on('close', onClose)
@@ -30,9 +80,16 @@ export function portChannel(port: PortLike): Channel {
       }
     },
     send(message) {
-      port.postMessage(message)
+      if (port.unbatched) return port.postMessage(message)
+      if (batch) {
+        if (batch.push(message) >= MAX_BATCH) flush()
+      } else {
+        batch = [message]
+        process.nextTick(flush)
+      }
     },
     close() {
+      flush()
       detach()
       port.close?.()
     },
