@@ -4,7 +4,9 @@
  * --cpu-prof`) with N and with 0: the difference divided by N is the cost of one call in
  * instructions, which — unlike wall-clock time — the load of a shared machine does not move.
  * Cases: plain, inline, worker, worker-raw, SIDECAR / SIDECAR-raw for stdio, fifo, unix, tcp,
- * http / http-raw and ws / ws-raw (both ends in this process), and `plugin:ID` for any example.
+ * http / http-raw, ws / ws-raw and mqtt / mqtt-raw (both ends in this process; mqtt through
+ * Mosquitto when installed, else aedes), carrier-TRANSPORT (the Node carrier spawned without the
+ * sandbox, so that PROFILE_CHILD_ARGS reach it), and `plugin:ID` for any example.
  * A third argument BYTES echoes a Uint8Array of that size instead of the number 1 (sidecar cases);
  * a fourth, IN_FLIGHT, keeps that many calls outstanding (each lane awaits its call, then starts
  * the next, as the throughput bench does). It prints this process's CPU per call, its children's
@@ -22,8 +24,10 @@ import { stringify } from '../src/rpc/codec.js'
 import { Peer } from '../src/rpc/peer.js'
 import { definePlugin } from '../src/sdk/define.js'
 import { serveHttpPlugin } from '../src/sdk/serve-http.js'
+import { servePlugin } from '../src/sdk/serve.js'
+import { connectMqtt } from '../src/transports/mqtt.js'
 import { connectHttp } from '../src/transports/http.js'
-import { rawHttp, rawWs } from './cases/net.js'
+import { mqttBroker, rawHttp, rawMqtt, rawWs } from './cases/net.js'
 
 const examples = fileURLToPath(new URL('../../examples', import.meta.url))
 const workerPath = (name: string) => fileURLToPath(new URL(`./workers/${name}`, import.meta.url))
@@ -68,6 +72,32 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
     const exited = new Promise((resolve) => child.once('exit', resolve))
     return { op: () => peer.call('echo', [arg]), close: async () => { await peer.close(); await exited; await endpoint.dispose() } }
   }
+  if (name === 'http' || name === 'ws') {
+    const token = 'bench-token-0123456789abcdef'
+    const server = await serveHttpPlugin(definePlugin({ methods: { echo: (v: unknown) => v } }), { id: 'bench', token })
+    const peer = new Peer(await connectHttp({ url: server.url, token, calls: name === 'http' ? 'post' : 'ws' }))
+    return { op: () => peer.call('echo', [arg]), close: async () => { await peer.close(); await server.close() } }
+  }
+  if (name === 'mqtt' || name === 'mqtt-raw') {
+    const broker = await mqttBroker()
+    if (name === 'mqtt-raw') {
+      const raw = await rawMqtt(broker.url, broker.user)
+      const text = stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: [arg] })
+      return { op: () => raw.call(text), close: async () => { await raw.close(); await broker.close() } }
+    }
+    const [host, plugin] = await Promise.all([
+      connectMqtt({ url: broker.url, pluginId: 'bench', side: 'host', ...broker.user }),
+      connectMqtt({ url: broker.url, pluginId: 'bench', side: 'plugin', ...broker.user }),
+    ])
+    servePlugin(plugin, definePlugin({ methods: { echo: (v: unknown) => v } }), { id: 'bench' })
+    const peer = new Peer(host)
+    return { op: () => peer.call('echo', [arg]), close: async () => { await peer.close(); await plugin.close(); await broker.close() } }
+  }
+  if (name === 'http-raw' || name === 'ws-raw') {
+    const raw = name === 'http-raw' ? await rawHttp() : await rawWs()
+    const text = stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: [arg] })
+    return { op: () => raw.call(text), close: () => raw.close() }
+  }
   if (name.endsWith('-raw')) {
     const transportName = name.slice(0, -'-raw'.length)
     const transport = await transportModule(transportName)?.sidecar?.host()
@@ -87,17 +117,6 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
       void channel.send(small)
     })
     return { op, close: async () => { await channel.close(); child.kill(); await endpoint.dispose() } }
-  }
-  if (name === 'http' || name === 'ws') {
-    const token = 'bench-token-0123456789abcdef'
-    const server = await serveHttpPlugin(definePlugin({ methods: { echo: (v: unknown) => v } }), { id: 'bench', token })
-    const peer = new Peer(await connectHttp({ url: server.url, token, calls: name === 'http' ? 'post' : 'ws' }))
-    return { op: () => peer.call('echo', [arg]), close: async () => { await peer.close(); await server.close() } }
-  }
-  if (name === 'http-raw' || name === 'ws-raw') {
-    const raw = name === 'http-raw' ? await rawHttp() : await rawWs()
-    const text = stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: [arg] })
-    return { op: () => raw.call(text), close: () => raw.close() }
   }
   const host = await createHost({ plugins: [examples], logger: silentLogger })
   const id = name.startsWith('plugin:') ? name.slice('plugin:'.length) : name === 'inline' ? 'echo-inline' : name === 'worker' ? 'echo-worker' : `echo-process-${name}`

@@ -134,6 +134,21 @@ export function hasMosquitto(): boolean {
   }
 }
 
+/** Mosquitto in a process of its own when installed, else the embedded aedes broker. */
+export async function mqttBroker(): Promise<{ name: string; url: string; user: { username: string; password: string }; close(): Promise<void> }> {
+  if (hasMosquitto()) {
+    const dir = await mkdtemp(join(tmpdir(), 'polyplug-bench-'))
+    const port = await freePort()
+    const user = { username: 'bench-host', password: 'bench' }
+    const files = await writeMosquittoConfig(dir, { port, users: policyUsers(user, []) })
+    const mosquitto = await startMosquitto(files.config, port)
+    return { name: 'mosquitto', url: mosquitto.url, user, close: () => mosquitto.stop() }
+  }
+  const broker = await startEmbeddedBroker()
+  const user = { username: 'bench-host', password: broker.addUser('bench-host', 'polyplug/') }
+  return { name: 'aedes', url: broker.url, user, close: () => broker.close() }
+}
+
 export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = []
   const server = await serveHttpPlugin(echoPlugin, { id: 'bench', token: TOKEN })

@@ -3,8 +3,10 @@
  * flight, against its raw echo driven the same way (same channel, same number in flight), with
  * p50/p99 of single calls under that load. Ratio = polyplug / raw: here higher is better, and the
  * goal is ≥ 0.8 at 256 in flight. Peer libraries (birpc, comlink, vscode-jsonrpc) are driven the
- * same way where one exists for the channel. shm is left out: its raw ring echo carries one call
- * at a time, so there is no raw figure to hold a concurrent one against.
+ * same way where one exists for the channel. mqtt runs through Mosquitto when it is installed (a
+ * broker process of its own, as deployed), else the embedded aedes broker; its raw echo is a
+ * hand-written request/response pair of MQTT clients on the same broker. shm is left out: its raw
+ * ring echo carries one call at a time, so there is no raw figure to hold a concurrent one against.
  */
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
@@ -13,12 +15,14 @@ import { silentLogger } from '../../src/host/log.js'
 import { jsonCodec, stringify } from '../../src/rpc/codec.js'
 import { Peer } from '../../src/rpc/peer.js'
 import { definePlugin } from '../../src/sdk/define.js'
+import { servePlugin } from '../../src/sdk/serve.js'
 import { serveHttpPlugin } from '../../src/sdk/serve-http.js'
 import { connectHttp } from '../../src/transports/http.js'
+import { connectMqtt } from '../../src/transports/mqtt.js'
 import { row, throughput, type BenchRow, type Op } from '../measure.js'
 import { birpcPort, comlinkPort, rawPort } from '../port-peers.js'
 import { rawWasm } from '../workers/raw-wasm.js'
-import { rawHttp, rawWs } from './net.js'
+import { mqttBroker, rawHttp, rawMqtt, rawWs } from './net.js'
 import { rawEcho as rawKoffi } from './native.js'
 import { rawEcho as rawFrames, vscodeJsonRpc } from './sidecar.js'
 
@@ -96,6 +100,18 @@ export async function run(): Promise<BenchRow[]> {
     const text = stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
     subjects.push({ name: 'http POST echo', kind: 'js', placement: 'process', transport: 'http', polyplug: () => overPost.call('echo', [1]), raw: () => http.call(text) })
     subjects.push({ name: 'ws echo', kind: 'js', placement: 'process', transport: 'ws', polyplug: () => overWs.call('echo', [1]), raw: () => ws.call(text) })
+
+    const broker = await mqttBroker()
+    closers.push(broker.close)
+    const [mqttHost, mqttPlugin] = await Promise.all([
+      connectMqtt({ url: broker.url, pluginId: 'bench', side: 'host', ...broker.user }),
+      connectMqtt({ url: broker.url, pluginId: 'bench', side: 'plugin', ...broker.user }),
+    ])
+    servePlugin(mqttPlugin, echoPlugin, { id: 'bench' })
+    const overMqtt = new Peer(mqttHost)
+    const mqtt = await rawMqtt(broker.url, broker.user)
+    closers.push(() => overMqtt.close(), () => mqttPlugin.close(), mqtt.close)
+    subjects.push({ name: `mqtt ${broker.name} echo`, kind: 'js', placement: 'process', transport: 'mqtt', polyplug: () => overMqtt.call('echo', [1]), raw: () => mqtt.call(text) })
 
     const koffi = rawKoffi(false)
     subjects.push({ name: 'native inline echo', kind: 'native', placement: 'inline', transport: 'direct', polyplug: await p('native-c-inline'), raw: () => koffi(1) })
