@@ -101,7 +101,7 @@ class Session {
     try {
       value = decodeWire(data)
     } catch (error) {
-      if (this.socket) sendFrame(this.socket, this.wire.encode(malformedAnswer(error))).catch(() => {})
+      if (this.socket) sendFrame(this.socket, this.wire.encode(malformedAnswer(error)))?.catch(() => {})
       return
     }
     this.sink.message(value)

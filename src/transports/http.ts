@@ -72,7 +72,7 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
     try {
       value = decodeWire(data)
     } catch (error) {
-      if (socket) sendFrame(socket, wire.encode(malformedAnswer(error))).catch(() => {})
+      if (socket) sendFrame(socket, wire.encode(malformedAnswer(error)))?.catch(() => {})
       return
     }
     deliverValue(value)

@@ -45,18 +45,40 @@ export function attachSocket(socket: WebSocket, sink: ChannelSink, onFrame: (dat
   }
 }
 
+/** Past this many bytes waiting in `ws`'s buffer, a send returns a promise that settles once written: the Peer's backpressure. */
+const BUFFERED_LIMIT = 1024 * 1024
+
 /**
- * Sends one message as one frame — text for JSON, binary for JSON with attachments — resolving
- * when `ws` has written it (rejects with TRANSPORT_UNAVAILABLE).
+ * Sends one message as one frame — text for JSON, binary for JSON with attachments. Frames sent
+ * in the same tick leave in one write: the socket under `ws` is corked until `process.nextTick`.
+ * A send is taken at once while little waits to be written (its failure closes the socket, and
+ * the channel with it); past BUFFERED_LIMIT it returns a promise that resolves once `ws` has
+ * written the frame (rejects with TRANSPORT_UNAVAILABLE).
  */
-export function sendFrame(socket: WebSocket, message: string | WireForm): Promise<void> {
+export function sendFrame(socket: WebSocket, message: string | WireForm): void | Promise<void> {
   if (socket.readyState !== WebSocket.OPEN) {
     return Promise.reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'WebSocket is not open'))
   }
   const form: WireForm = typeof message === 'string' ? { binary: false, data: message } : message
   const data = typeof form.data === 'string' ? form.data : wireBuffer(form)
+  corkForTick(socket)
+  if (socket.bufferedAmount < BUFFERED_LIMIT) return socket.send(data, { binary: form.binary })
   return new Promise((resolve, reject) => {
     socket.send(data, { binary: form.binary }, (error) => (error ? reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, error.message, { cause: error })) : resolve()))
+  })
+}
+
+const corked = new WeakSet<object>()
+
+/** Corks the TCP socket under `socket` (ws keeps it as `_socket`) until the end of this tick. */
+function corkForTick(socket: WebSocket): void {
+  const stream = (socket as unknown as { _socket?: { cork?: () => void; uncork(): void } })._socket
+  if (!stream?.cork || corked.has(stream)) return
+  corked.add(stream)
+  stream.cork()
+  process.nextTick(() => {
+    corked.delete(stream)
+    stream.uncork()
   })
 }
 
