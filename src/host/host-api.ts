@@ -6,6 +6,7 @@
  */
 import type { Peer } from '../rpc/peer.js'
 import { invokeWithContext } from '../rpc/invoke.js'
+import { PluginCall } from '../rpc/plugin-call.js'
 import type { CallContext } from '../rpc/types.js'
 import { toPolyplugError } from '../rpc/errors.js'
 import type { Grants } from './permissions.js'
@@ -78,33 +79,9 @@ export interface HostApiRegistration {
   onDenied(scope: string, method: string): void
 }
 
-/** A host call's context: a class, since an object literal with a getter cost V8 microseconds per call to create. */
-class HostCall implements HostCallContext {
-  readonly #call: CallContext
-  readonly method: string
-  readonly traceparent: string | undefined
-
-  constructor(
-    call: CallContext,
-    readonly plugin: string,
-  ) {
-    this.#call = call
-    this.method = call.method
-    this.traceparent = call.traceparent
-  }
-
-  get signal(): AbortSignal {
-    return this.#call.signal
-  }
-
-  progress(value: unknown): void {
-    this.#call.progress(value)
-  }
-}
-
 /** Registers the built-in and application host API on one plugin's peer, as `host/<name>`. */
 export function registerHostApi(peer: Peer, plugin: string, r: HostApiRegistration): void {
-  const context = (call: CallContext): HostCallContext => new HostCall(call, plugin)
+  const context = (call: CallContext): HostCallContext => new PluginCall(call, plugin)
   const guard = (scope: string | undefined, method: string) => {
     if (scope === undefined || r.grants.allows(scope)) return
     r.onDenied(scope, method)

@@ -11,6 +11,7 @@ import { methodEntries } from '../rpc/peer.js'
 import { PolyplugError, RpcErrorCodes, toPolyplugError } from '../rpc/errors.js'
 import { Reserved } from '../rpc/wire.js'
 import { invokeWithContext } from '../rpc/invoke.js'
+import { PluginCall } from '../rpc/plugin-call.js'
 import type { CallContext } from '../rpc/types.js'
 import type { LogLevel, MethodContext, PluginContext, PluginDefinition, PluginLogger } from './define.js'
 import { createDirectInvoker, type DirectInvoke } from './direct.js'
@@ -98,33 +99,12 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
     return state === undefined ? {} : { state }
   })
   for (const [name, fn] of methodEntries(definition.methods)) {
-    peer.handle(name, (params, call: CallContext) => invokeWithContext(fn, definition.methods, params, new MethodCall(call, contextFor(context, call.traceparent))))
+    peer.handle(name, (params, call: CallContext) => {
+      const methodContext: MethodContext = new PluginCall(call, contextFor(context, call.traceparent))
+      return invokeWithContext(fn, definition.methods, params, methodContext)
+    })
   }
   return peer
-}
-
-/** A method's context: a class, since an object literal with a getter cost V8 microseconds per call to create. */
-class MethodCall implements MethodContext {
-  readonly #call: CallContext
-  readonly method: string
-  readonly traceparent: string | undefined
-
-  constructor(
-    call: CallContext,
-    readonly plugin: PluginContext,
-  ) {
-    this.#call = call
-    this.method = call.method
-    this.traceparent = call.traceparent
-  }
-
-  get signal(): AbortSignal {
-    return this.#call.signal // read lazily: most methods never need one
-  }
-
-  progress(value: unknown): void {
-    this.#call.progress(value)
-  }
 }
 
 /** The error `activate` threw, its message ending with where in the plugin's files it was thrown; code and data kept. */
