@@ -11,6 +11,10 @@
  * a fourth, IN_FLIGHT, keeps that many calls outstanding (each lane awaits its call, then starts
  * the next, as the throughput bench does). It prints this process's CPU per call, its children's
  * (a sidecar, a broker), and the wall-clock rate.
+ * The latency rows of issue 17 beyond these, each with a `-raw` twin that is the bench's baseline
+ * for that row: wasm (the ABI by hand), native and native-worker (both against native-raw, raw
+ * koffi `.async`), shm-c and shm-c-ll (the raw ring echo child, default and low-latency mode),
+ * unix-msgpack (the raw frame echo child sending the MessagePack frame back).
  */
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -28,6 +32,11 @@ import { servePlugin } from '../src/sdk/serve.js'
 import { connectMqtt } from '../src/transports/mqtt.js'
 import { connectHttp } from '../src/transports/http.js'
 import { mqttBroker, rawHttp, rawMqtt, rawWs } from './cases/net.js'
+import { rawEcho as rawKoffiEcho } from './cases/native.js'
+import { rawEcho } from './cases/sidecar.js'
+import { startRawProcessEcho } from './shm-raw.js'
+import { rawWasm } from './workers/raw-wasm.js'
+import { msgpackCodec } from '../src/rpc/msgpack.js'
 
 const examples = fileURLToPath(new URL('../../examples', import.meta.url))
 const workerPath = (name: string) => fileURLToPath(new URL(`./workers/${name}`, import.meta.url))
@@ -37,7 +46,43 @@ const bytes = Number(process.argv[4] ?? 0)
 const inFlight = Math.max(1, Number(process.argv[5] ?? 1))
 const arg: unknown = bytes > 0 ? new Uint8Array(bytes).map((_, i) => i & 255) : 1
 
-type Op = () => Promise<unknown>
+type Op = () => Promise<unknown> | unknown
+
+/** The plugins behind the named latency rows (bench/cases/wasm, native, shm, sidecar). */
+const rowPlugins: Record<string, string> = {
+  wasm: 'wasm-c-inline',
+  native: 'native-c-inline',
+  'native-worker': 'native-c-worker',
+  'shm-c': 'echo-shm-c',
+  'shm-c-ll': 'echo-shm-c-lowlatency',
+  'unix-msgpack': 'echo-process-unix-msgpack',
+}
+
+/** The raw twins of those rows, as the bench measures them; undefined for any other case. */
+async function rawRowSetup(): Promise<{ op: Op; close(): Promise<void> } | undefined> {
+  const none = async () => {}
+  if (name === 'wasm-raw') {
+    const raw = rawWasm(`${examples}/wasm-c-inline/plugin.wasm`)
+    const input = new TextEncoder().encode(`echo${stringify([arg])}`)
+    return { op: () => raw.call(input, 4), close: none }
+  }
+  if (name === 'native-raw') {
+    const raw = rawKoffiEcho(false)
+    return { op: () => raw(arg), close: none }
+  }
+  if (name === 'shm-c-raw' || name === 'shm-c-ll-raw') {
+    const rawEchoC = fileURLToPath(new URL('./shm-raw-echo', import.meta.url))
+    const raw = name === 'shm-c-raw' ? startRawProcessEcho(rawEchoC) : startRawProcessEcho(rawEchoC, 4 << 20, 200)
+    const payload = bytes > 0 ? (arg as Uint8Array) : new Uint8Array([1])
+    return { op: () => raw.ring.roundTrip(payload), close: () => raw.stop() }
+  }
+  if (name === 'unix-msgpack-raw') {
+    const raw = await rawEcho('unix')
+    const frame = msgpackCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [arg] })
+    return { op: () => raw.call(frame), close: () => raw.close() }
+  }
+  return undefined
+}
 
 async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
   if (name === 'plain') {
@@ -98,6 +143,8 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
     const text = stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: [arg] })
     return { op: () => raw.call(text), close: () => raw.close() }
   }
+  const rawRow = await rawRowSetup()
+  if (rawRow) return rawRow
   if (name.endsWith('-raw')) {
     const transportName = name.slice(0, -'-raw'.length)
     const transport = await transportModule(transportName)?.sidecar?.host()
@@ -119,7 +166,7 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
     return { op, close: async () => { await channel.close(); child.kill(); await endpoint.dispose() } }
   }
   const host = await createHost({ plugins: [examples], logger: silentLogger })
-  const id = name.startsWith('plugin:') ? name.slice('plugin:'.length) : name === 'inline' ? 'echo-inline' : name === 'worker' ? 'echo-worker' : `echo-process-${name}`
+  const id = name.startsWith('plugin:') ? name.slice('plugin:'.length) : rowPlugins[name] ? rowPlugins[name] : name === 'inline' ? 'echo-inline' : name === 'worker' ? 'echo-worker' : `echo-process-${name}`
   const plugin = host.plugin(id)
   await plugin.activate()
   return { op: () => plugin.call('echo', [arg]), close: () => host.close() }

@@ -92,12 +92,13 @@ function pluginError(body: unknown, method: string, plugin: string): PolyplugErr
 }
 
 /** Calls one plugin method: JSON array in, JSON value (or a typed error) out. */
-async function invoke(lib: NativeLibrary, instance: unknown, flags: CancelFlags, plugin: string, method: string, args: unknown[], context: MethodContext): Promise<unknown> {
-  const input = encodeJson(args)
-  const out: unknown[] = [null]
-  const outLen: number[] = [0]
-  const running = flags.start(context)
+async function invoke(lib: NativeLibrary, instance: unknown, flags: CancelFlags, plugin: string, method: string, args: unknown[], context: MethodContext, done: () => void): Promise<unknown> {
+  let running: Running | undefined
   try {
+    const input = encodeJson(args)
+    const out: unknown[] = [null]
+    const outLen: number[] = [0]
+    running = flags.start(context)
     const status = await callAsync<number>(lib.call, instance, method, input, input.byteLength, out, outLen, running.flag)
     const len = Number(outLen[0])
     let body: unknown
@@ -109,7 +110,8 @@ async function invoke(lib: NativeLibrary, instance: unknown, flags: CancelFlags,
     if (status !== 0) throw pluginError(body, method, plugin)
     return body === undefined ? null : body
   } finally {
-    flags.finish(running)
+    if (running) flags.finish(running)
+    done()
   }
 }
 
@@ -122,15 +124,15 @@ export async function loadNativePlugin(entryPath: string, id: string): Promise<P
   let running = 0
   let onIdle: (() => void) | undefined
   const methods: Record<string, (...args: unknown[]) => Promise<unknown>> = Object.create(null)
+  const done = () => {
+    if (--running === 0) onIdle?.()
+  }
   for (const name of lib.methods) {
-    methods[name] = async (...args: unknown[]) => {
+    // Not an async frame of its own: the call's one async frame is `invoke`'s.
+    methods[name] = (...args: unknown[]) => {
       const context = args.pop() as MethodContext // invokeWithContext always appends it last
       running++
-      try {
-        return await invoke(lib, instance, flags, id, name, args, context)
-      } finally {
-        if (--running === 0) onIdle?.()
-      }
+      return invoke(lib, instance, flags, id, name, args, context, done)
     }
   }
   // Each method takes the context off the end of its arguments itself: it is variadic by design,

@@ -58,18 +58,6 @@ const decoder = new TextDecoder()
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 const NEVER = new AbortController().signal
 
-// A Buffer over each memory's current ArrayBuffer (replaced when the memory grows): Buffer's
-// UTF-8 write/toString are the fastest way between JS strings and guest memory.
-const views = new WeakMap<WebAssembly.Memory, Buffer>()
-function guestBytes(memory: WebAssembly.Memory): Buffer {
-  let view = views.get(memory)
-  if (view?.buffer !== memory.buffer) {
-    view = Buffer.from(memory.buffer)
-    views.set(memory, view)
-  }
-  return view
-}
-
 // JSON with the wire's `$bytes` convention, through the one bytes codec (rpc/bytes.ts).
 const BYTES_PREFIX = Buffer.from(`{"${BYTES_TAG}":"`)
 
@@ -93,6 +81,11 @@ class WasmPlugin {
   #call: MethodContext | undefined
   #context: PluginContext | undefined
   readonly #sleeper = new Int32Array(new SharedArrayBuffer(4))
+  /**
+   * A Buffer over the memory's current ArrayBuffer (replaced when the memory grows): Buffer's
+   * UTF-8 write/toString are the fastest way between JS strings and guest memory.
+   */
+  #view: Buffer | undefined
 
   constructor(
     readonly id: string,
@@ -121,35 +114,46 @@ class WasmPlugin {
     return names as string[]
   }
 
-  /** Encodes the call straight into guest memory, runs it, and decodes the result. */
-  call(method: string, params: unknown[], context: MethodContext | undefined): unknown {
+  #guestBytes(memory: WebAssembly.Memory): Buffer {
+    const buffer = memory.buffer
+    if (this.#view?.buffer !== buffer) this.#view = Buffer.from(buffer)
+    return this.#view
+  }
+
+  /**
+   * Encodes the call straight into guest memory, runs it, and decodes the result. `methodLen` is
+   * the UTF-8 length of `method` (each method's wrapper measures its name once).
+   */
+  call(method: string, methodLen: number, params: unknown[], context: MethodContext | undefined): unknown {
     const args = stringify(params)
-    const methodLen = Buffer.byteLength(method)
-    const total = methodLen + Buffer.byteLength(args)
+    // Room for the worst case (3 bytes per UTF-16 unit) when that is small, so that the text is not
+    // measured before it is written; the exact length otherwise. Freed with the same size.
+    const room = args.length <= 4096 ? methodLen + args.length * 3 : methodLen + Buffer.byteLength(args)
     // Held locally: a nested call that traps replaces the instance while this one finishes.
     const exports = this.#exports
     const memory = this.#memory
-    const input = exports.polyplug_alloc(total)
-    if (input === 0) throw new PolyplugError(ErrorCodes.PLUGIN_MEMORY_LIMIT, `no guest memory for ${total} argument bytes`, { plugin: this.id, method })
+    const input = exports.polyplug_alloc(room)
+    if (input === 0) throw new PolyplugError(ErrorCodes.PLUGIN_MEMORY_LIMIT, `no guest memory for ${room} argument bytes`, { plugin: this.id, method })
     // One copy: the UTF-8 encoder writes straight into guest memory.
-    const bytes = guestBytes(memory)
+    const bytes = this.#guestBytes(memory)
     bytes.write(method, input, 'utf8')
-    bytes.write(args, input + methodLen, 'utf8')
-    const outer = { call: this.#call, error: this.#error }
+    const argsLen = bytes.write(args, input + methodLen, 'utf8')
+    const outerCall = this.#call
+    const outerError = this.#error
     this.#error = undefined
     this.#call = context
     let packed: bigint
     let error = undefined as PolyplugError | undefined
     try {
-      packed = exports.polyplug_call(input, methodLen, input + methodLen, total - methodLen)
+      packed = exports.polyplug_call(input, methodLen, input + methodLen, argsLen)
       error = this.#pendingError()
     } catch (thrown) {
       throw this.#failed(thrown, method)
     } finally {
-      this.#call = outer.call
-      this.#error = outer.error
+      this.#call = outerCall
+      this.#error = outerError
     }
-    exports.polyplug_free(input, total)
+    exports.polyplug_free(input, room)
     if (error) throw error.withContext(this.id, method)
     const ptr = Number(packed >> 32n)
     const len = Number(packed & 0xffffffffn)
@@ -158,7 +162,7 @@ class WasmPlugin {
       if (ptr !== 0) exports.polyplug_free(ptr, 0)
       return null
     }
-    const result = readResult(guestBytes(memory), ptr, len)
+    const result = readResult(this.#guestBytes(memory), ptr, len)
     exports.polyplug_free(ptr, len)
     return result
   }
@@ -325,9 +329,10 @@ export async function loadWasmPlugin(request: WasmLoadRequest): Promise<PluginDe
   const plugin = new WasmPlugin(id, module, bytes, request)
   const methods: Record<string, (...params: unknown[]) => unknown> = Object.create(null) as Record<string, never>
   for (const name of plugin.methods()) {
+    const nameLen = Buffer.byteLength(name)
     methods[name] = (...params: unknown[]) => {
       const context = params.pop() as MethodContext | undefined
-      return plugin.call(name, params, context)
+      return plugin.call(name, nameLen, params, context)
     }
   }
   return {

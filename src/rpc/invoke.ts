@@ -10,6 +10,13 @@ export function invokeWithContext(
   params: unknown[] | Record<string, unknown> | undefined,
   context: unknown,
 ): unknown {
+  // Up to three positional params that fill the declared arity: called straight, no array copied.
+  if (Array.isArray(params) && params.length <= 3 && params.length >= fn.length - 1) {
+    if (params.length === 0) return fn.call(thisArg, context)
+    if (params.length === 1) return fn.call(thisArg, params[0], context)
+    if (params.length === 2) return fn.call(thisArg, params[0], params[1], context)
+    return fn.call(thisArg, params[0], params[1], params[2], context)
+  }
   const args = Array.isArray(params) ? params.slice() : params === undefined ? [] : [params]
   while (args.length < fn.length - 1) args.push(undefined)
   args.push(context)

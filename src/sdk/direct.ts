@@ -54,10 +54,106 @@ class DirectCall implements MethodContext {
   }
 }
 
+type Fail = (error: unknown, method: string) => PolyplugError
+type Streamed = (value: unknown, options: CallOptions, timeout: number, started: number, method: string) => unknown
+
+/**
+ * The calls of one invoker whose methods are still running. One timer serves all their
+ * deadlines, armed for the earliest: a timer per call costs more than a short call.
+ */
+/** A call whose method is still running: how its promise ends, and its deadline (ms since the epoch; Infinity for none). */
+interface Pending {
+  call: DirectCall
+  resolve(value: unknown): void
+  reject(error: PolyplugError): void
+  deadline: number
+  timeoutMs: number
+  signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
+}
+
+class RunningCalls {
+  readonly #calls = new Set<Pending>()
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #timerAt = Infinity
+
+  constructor(readonly plugin: string) {}
+
+  add(call: DirectCall, result: PromiseLike<unknown>, options: CallOptions, timeout: number, started: number, fail: Fail, streamed: Streamed): Promise<unknown> {
+    const pending = { call, deadline: timeout > 0 ? started + timeout : Infinity, timeoutMs: timeout, signal: options.signal, onAbort: undefined } as Pending
+    const promise = new Promise<unknown>((resolve, reject) => {
+      pending.resolve = resolve
+      pending.reject = reject
+    })
+    this.#calls.add(pending)
+    if (pending.deadline < this.#timerAt) this.#arm(pending.deadline)
+    else if (this.#calls.size === 1) this.#hold(true)
+    // A listener only for a caller that passed a signal.
+    if (pending.signal) {
+      pending.onAbort = () => this.#abandon(pending, ErrorCodes.RPC_CANCELLED, 'call cancelled by the caller')
+      pending.signal.addEventListener('abort', pending.onAbort, { once: true })
+    }
+    result.then(
+      (value) => this.#finish(pending, undefined, isStreamSource(value) ? streamed(value, options, timeout, started, call.method) : value),
+      (error: unknown) => this.#finish(pending, fail(error, call.method)),
+    )
+    return promise
+  }
+
+  #finish(pending: Pending, error: PolyplugError | undefined, value?: unknown): void {
+    if (pending.call.settled) return
+    pending.call.settled = true
+    this.#calls.delete(pending)
+    if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort)
+    if (this.#calls.size === 0) this.#hold(false)
+    if (error) pending.reject(error)
+    else pending.resolve(value)
+  }
+
+  #abandon(pending: Pending, code: string, message: string): void {
+    const reason = new PolyplugError(code, message, { plugin: this.plugin, method: pending.call.method })
+    pending.call.abort(reason)
+    this.#finish(pending, reason)
+  }
+
+  #arm(at: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#timerAt = at
+    this.#timer = setTimeout(() => this.#sweep(), Math.max(0, at - Date.now()))
+    this.#hold(this.#calls.size > 0)
+  }
+
+  /**
+   * The timer stays armed between calls (sequential calls then arm none), but it keeps the
+   * process alive only while calls are running, as a timer per call would.
+   */
+  #hold(hold: boolean): void {
+    const timer = this.#timer as { ref?: () => void; unref?: () => void } | undefined
+    if (hold) timer?.ref?.()
+    else timer?.unref?.()
+  }
+
+  /** Times out every call past its deadline and re-arms for the next one. */
+  #sweep(): void {
+    this.#timer = undefined
+    this.#timerAt = Infinity
+    const now = Date.now()
+    let next = Infinity
+    for (const pending of this.#calls) {
+      if (pending.deadline <= now) this.#abandon(pending, ErrorCodes.RPC_TIMEOUT, `no response within ${pending.timeoutMs} ms`)
+      else if (pending.deadline < next) next = pending.deadline
+    }
+    if (next < Infinity && this.#calls.size > 0) this.#arm(next)
+  }
+}
+
 export function createDirectInvoker(methods: object, plugin: PluginContext): DirectInvoke {
   const table = new Map(methodEntries(methods))
   const id = plugin.id
   const fail = (error: unknown, method: string) => toPolyplugError(error ?? new Error('rejected')).withContext(id, method)
+  const running = new RunningCalls(id)
+  const streamed = (value: unknown, options: CallOptions, timeout: number, started: number, method: string) =>
+    guardLocalStream(value as Parameters<typeof guardLocalStream>[0], { ...options, timeout, deadline: timeout > 0 ? started + timeout : undefined }, id, method)
   return (method, args, options, timeout) => {
     const fn = table.get(method)
     if (!fn) return Promise.reject(new PolyplugError(ErrorCodes.METHOD_NOT_FOUND, methodNotFoundMessage(method, table.keys()), { plugin: id, method }))
@@ -65,12 +161,6 @@ export function createDirectInvoker(methods: object, plugin: PluginContext): Dir
       return Promise.reject(new PolyplugError(ErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', { plugin: id, method }))
     }
     const call = new DirectCall(method, contextFor(plugin, options.traceparent), options.onProgress, options.traceparent)
-    const started = Date.now()
-    // A stream result keeps the caller's deadline (per item or whole stream) and cancellation.
-    const streamed = (value: unknown) =>
-      isStreamSource(value)
-        ? guardLocalStream(value, { ...options, timeout, deadline: timeout > 0 ? started + timeout : undefined }, id, method)
-        : value
     let result: unknown
     try {
       result = invokeWithContext(fn, methods, args, call)
@@ -80,30 +170,11 @@ export function createDirectInvoker(methods: object, plugin: PluginContext): Dir
     }
     if (typeof (result as PromiseLike<unknown> | null)?.then !== 'function') {
       call.settled = true
-      return Promise.resolve(streamed(result))
+      // A stream result keeps the caller's deadline (per item or whole stream) and cancellation;
+      // the clock is read only then, so a plain result costs no clock read and no closure.
+      return Promise.resolve(isStreamSource(result) ? streamed(result, options, timeout, Date.now(), method) : result)
     }
-    return new Promise((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const finish = (error: PolyplugError | undefined, value?: unknown) => {
-        if (call.settled) return
-        call.settled = true
-        if (timer !== undefined) clearTimeout(timer)
-        options.signal?.removeEventListener('abort', onAbort)
-        if (error) reject(error)
-        else resolve(value)
-      }
-      const abandon = (code: string, message: string) => {
-        const reason = new PolyplugError(code, message, { plugin: id, method })
-        call.abort(reason)
-        finish(reason)
-      }
-      const onAbort = () => abandon(ErrorCodes.RPC_CANCELLED, 'call cancelled by the caller')
-      if (timeout > 0) timer = setTimeout(() => abandon(ErrorCodes.RPC_TIMEOUT, `no response within ${timeout} ms`), timeout)
-      options.signal?.addEventListener('abort', onAbort, { once: true })
-      ;(result as PromiseLike<unknown>).then(
-        (value) => finish(undefined, streamed(value)),
-        (error: unknown) => finish(fail(error, method)),
-      )
-    })
+    const started = Date.now()
+    return running.add(call, result as PromiseLike<unknown>, options, timeout, started, fail, streamed)
   }
 }

@@ -60,6 +60,7 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
   // This end reads both forms from the start: a session that agreed on attachments may answer with them.
   const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, 'content-type': 'application/json', accept: ACCEPT_BOTH }
   if (socket) headers[SESSION_HEADER] = session
+  const target = rpcTarget(base)
   let sink!: ChannelSink
   const wire = new MessageWire()
   const deliverValue = (value: unknown) => {
@@ -95,7 +96,7 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
       const isRequest = typeof m.method === 'string' && m.id !== undefined
       if (calls === 'post' && (isRequest || !socket)) {
         // An answer that cannot be read rejects this send: the call fails with PARSE_ERROR.
-        return post(base, secure, agent, headers, wire.encode(message)).then((body) => {
+        return post(target, secure, agent, headers, wire.encode(message)).then((body) => {
           if (body.byteLength) deliverValue(decodeWire(body))
         })
       }
@@ -119,17 +120,31 @@ export function postRpc(
   if (options.session) headers[SESSION_HEADER] = options.session
   const secure = base.startsWith('https:')
   const agent = options.agent ?? (secure ? new HttpsAgent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) }) : new HttpAgent({ keepAlive: true }))
-  return post(base, secure, agent, headers, { binary: false, data: body }).then((answer) => answer.toString('utf8'))
+  return post(rpcTarget(base), secure, agent, headers, { binary: false, data: body }).then((answer) => answer.toString('utf8'))
+}
+
+/** Where POSTs go, parsed once: a URL string per request would be parsed again on every call. */
+interface RpcTarget {
+  readonly url: string
+  readonly protocol: string
+  readonly hostname: string
+  readonly port: string
+  readonly path: string
+}
+
+function rpcTarget(base: string): RpcTarget {
+  const url = new URL(`${base}/rpc`)
+  // URL keeps an IPv6 host in brackets; http.request wants it bare.
+  return { url: url.href, protocol: url.protocol, hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port, path: `${url.pathname}${url.search}` }
 }
 
 /** POSTs one message (its parts written as they are, no copy); resolves with the response body. */
-function post(base: string, secure: boolean, agent: HttpAgent, headers: Record<string, string>, body: WireForm): Promise<Buffer> {
+function post(target: RpcTarget, secure: boolean, agent: HttpAgent, headers: Record<string, string>, body: WireForm): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const request = secure ? httpsRequest : httpRequest
     const typed = body.binary ? { ...headers, 'content-type': ATTACHMENTS_MEDIA_TYPE } : headers
     const req = request(
-      `${base}/rpc`,
-      { method: 'POST', agent, headers: { ...typed, 'content-length': String(wireLength(body)) } },
+      { protocol: target.protocol, hostname: target.hostname, port: target.port, path: target.path, method: 'POST', agent, headers: { ...typed, 'content-length': String(wireLength(body)) } },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
@@ -140,15 +155,15 @@ function post(base: string, secure: boolean, agent: HttpAgent, headers: Record<s
           // 404 to a POST naming a session: the plugin closed that session while this POST was on its
           // way (the socket's close frame may still be in flight), so the call met a closed channel.
           if (status === 404 && headers[SESSION_HEADER]) {
-            return reject(new PolyplugError(ErrorCodes.CHANNEL_CLOSED, `POST ${base}/rpc: the plugin closed session ${headers[SESSION_HEADER]}`, { data: { status } }))
+            return reject(new PolyplugError(ErrorCodes.CHANNEL_CLOSED, `POST ${target.url}: the plugin closed session ${headers[SESSION_HEADER]}`, { data: { status } }))
           }
           const code =
             status === 401 ? ErrorCodes.PERMISSION_DENIED : status === 413 ? ErrorCodes.FRAME_TOO_LARGE : ErrorCodes.TRANSPORT_UNAVAILABLE
-          reject(new PolyplugError(code, `POST ${base}/rpc answered HTTP ${status}`, { data: { status } }))
+          reject(new PolyplugError(code, `POST ${target.url} answered HTTP ${status}`, { data: { status } }))
         })
       },
     )
-    req.on('error', (error) => reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `POST ${base}/rpc failed: ${error.message}`, { cause: error })))
+    req.on('error', (error) => reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `POST ${target.url} failed: ${error.message}`, { cause: error })))
     if (!body.binary) return void req.end(body.data)
     for (const part of body.data) req.write(part)
     req.end()
