@@ -55,6 +55,12 @@ const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024 + 64 * 1024
 /** Longest stretch of back-to-back spins before the event loop gets a turn. */
 const SPIN_BUDGET_MS = 2
 
+function joinParts(parts: unknown[]): unknown {
+  if (parts.length === 1 && parts[0] instanceof Uint8Array) return parts[0]
+  for (const part of parts) if (!(part instanceof Uint8Array)) return parts
+  return Buffer.concat(parts as Uint8Array[])
+}
+
 /** A channel over a shared region; throws SHM_CORRUPT at once when the header is wrong. */
 export function shmChannel(options: ShmChannelOptions): Channel {
   const capacity = checkRegion(options.buffer)
@@ -196,8 +202,9 @@ export function shmChannel(options: ShmChannelOptions): Channel {
       })
     },
     send(parts) {
-      // A message in parts (attachments) is joined here: the ring takes one record.
-      const message = Array.isArray(parts) && parts.every((part) => part instanceof Uint8Array) ? Buffer.concat(parts) : parts
+      // A message in parts (attachments) is joined here: the ring takes one record. One part (a
+      // message without attachments) goes as it is: no copy.
+      const message = Array.isArray(parts) ? joinParts(parts) : parts
       if (!(message instanceof Uint8Array)) throw new PolyplugError(ErrorCodes.INVALID_PARAMS, 'shm channels carry Uint8Array messages')
       if (message.byteLength > maxMessage) {
         throw new PolyplugError(ErrorCodes.FRAME_TOO_LARGE, `message of ${message.byteLength} bytes exceeds the ${maxMessage} byte limit`)
