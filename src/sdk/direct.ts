@@ -4,7 +4,8 @@
  * deadline (RPC_TIMEOUT), cancellation reaching `ctx.signal`, progress — but without encoding,
  * message shapes or channel hops. Lifecycle and the plugin's own host calls still use the Peer.
  * A method that returns synchronously costs one context object: deadlines and abort listeners
- * are only set up for calls that are still running when the method returns.
+ * are only set up for calls that are still running when the method returns, and one timer per
+ * invoker serves the deadlines of all of them.
  */
 import { PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
@@ -57,10 +58,6 @@ class DirectCall implements MethodContext {
 type Fail = (error: unknown, method: string) => PolyplugError
 type Streamed = (value: unknown, options: CallOptions, timeout: number, started: number, method: string) => unknown
 
-/**
- * The calls of one invoker whose methods are still running. One timer serves all their
- * deadlines, armed for the earliest: a timer per call costs more than a short call.
- */
 /** A call whose method is still running: how its promise ends, and its deadline (ms since the epoch; Infinity for none). */
 interface Pending {
   call: DirectCall
@@ -72,6 +69,10 @@ interface Pending {
   onAbort: (() => void) | undefined
 }
 
+/**
+ * The calls of one invoker whose methods are still running. One timer serves all their
+ * deadlines, armed for the earliest: a timer per call costs more than a short call.
+ */
 class RunningCalls {
   readonly #calls = new Set<Pending>()
   #timer: ReturnType<typeof setTimeout> | undefined
