@@ -51,27 +51,33 @@ function checkers(manifest: Manifest): Map<string, Checker> {
   return map
 }
 
+/** `method(a, b?)`: the signature an INVALID_PARAMS message shows. */
+function signature(method: string, checker: { names: string[]; required: number }): string {
+  return `${method}(${checker.names.map((n, i) => (i < checker.required ? n : `${n}?`)).join(', ')})`
+}
+
 /** Throws INVALID_PARAMS when the manifest asks for checks and `args` do not match `method`'s declared params. */
 export function checkParams(manifest: Manifest, method: string, args: readonly unknown[]): void {
   if (!manifest.validateParams) return
   const checker = checkers(manifest).get(method)
   if (!checker) return
-  const where = { plugin: manifest.id, method }
   const total = checker.validators.length
-  const expected = `${method}(${checker.names.map((n, i) => (i < checker.required ? n : `${n}?`)).join(', ')})`
+  // The messages (and the signature they show) are built only for a call that fails.
+  const where = { plugin: manifest.id, method }
   // A trailing undefined is an argument left out (a JS caller's `f(a, undefined)`).
   let given = args.length
   while (given > 0 && args[given - 1] === undefined) given--
   if (given < checker.required || given > total) {
     const takes = checker.required === total ? `${total}` : `${checker.required} to ${total}`
-    throw new PolyplugError(ErrorCodes.INVALID_PARAMS, `${method} takes ${takes} argument${total === 1 ? '' : 's'}, ${expected}; it was given ${given}`, where)
+    throw new PolyplugError(ErrorCodes.INVALID_PARAMS, `${method} takes ${takes} argument${total === 1 ? '' : 's'}, ${signature(method, checker)}; it was given ${given}`, where)
   }
-  checker.validators.slice(0, given).forEach((validate, i) => {
-    if (validate(args[i])) return
+  for (let i = 0; i < given; i++) {
+    const validate = checker.validators[i]!
+    if (validate(args[i])) continue
     const problems = (validate.errors ?? []).map((e) => `${checker.names[i]}${e.instancePath.replaceAll('/', '.')} ${e.message ?? 'is invalid'}`).join('; ')
-    throw new PolyplugError(ErrorCodes.INVALID_PARAMS, `argument ${i + 1} of ${expected}, "${checker.names[i]}": ${problems} (the schema is in contributes.methods of the plugin's polyplug.json)`, {
+    throw new PolyplugError(ErrorCodes.INVALID_PARAMS, `argument ${i + 1} of ${signature(method, checker)}, "${checker.names[i]}": ${problems} (the schema is in contributes.methods of the plugin's polyplug.json)`, {
       ...where,
       data: { argument: i, name: checker.names[i], errors: validate.errors },
     })
-  })
+  }
 }
