@@ -8,10 +8,13 @@
  * - throughput.svg: calls/s over 1, 16 and 256 calls in flight, polyplug / raw / peer, per transport
  * - footprint.svg: time and CPU to first call and idle RSS against the bare cost, per kind and
  *   placement, first and second plugin
+ *
+ * `node dist/bench/charts.js RUN/rows.json DIR` draws a run's charts again from its rows.json.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import * as vega from 'vega'
 import { compile, type TopLevelSpec } from 'vega-lite'
 import type { BenchRow } from './measure.js'
@@ -43,22 +46,37 @@ async function render(spec: TopLevelSpec): Promise<string> {
   return view.toSVG()
 }
 
+/** One row per name and metric: a row measured against two peers appears twice in the run. */
+function roundTrips(rows: BenchRow[]): BenchRow[] {
+  const seen = new Set<string>()
+  return rows.filter(isRoundTrip).filter((r) => {
+    const key = label(r)
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}
+
+/** Row labels in full (Vega-Lite cuts them at 180 px by default). */
+const rowAxis = { field: 'row', type: 'nominal', sort: null, title: null, axis: { labelLimit: 400 } } as const
+
 function ratioChart(rows: BenchRow[], m: Machine): TopLevelSpec | undefined {
-  const values = rows.filter(isRoundTrip).map((r) => ({ row: label(r), ratio: r.ratio, transport: r.transport }))
+  const values = roundTrips(rows).map((r) => ({ row: label(r), ratio: r.ratio, transport: r.transport }))
   if (values.length === 0) return undefined
   return {
     title: { text: 'polyplug / raw, per round trip (1 = as fast as raw; lower is better)', subtitle: caption(m) },
     data: { values },
     width: 520,
     layer: [
-      { mark: 'bar', encoding: { y: { field: 'row', type: 'nominal', sort: null, title: null }, x: { field: 'ratio', type: 'quantitative', scale: { type: 'log', domainMin: 0.5 }, title: 'ratio (log scale)' }, color: { field: 'transport', type: 'nominal' } } },
+      // Each bar runs from 1 (as fast as raw) to the row's ratio: on a log scale a bar from 0 has no start.
+      { mark: 'bar', encoding: { y: rowAxis, x: { field: 'ratio', type: 'quantitative', scale: { type: 'log' }, title: 'ratio (log scale)', stack: null }, x2: { datum: 1 }, color: { field: 'transport', type: 'nominal', scale: { scheme: 'tableau20' } } } },
       { mark: { type: 'rule', color: 'black' }, encoding: { x: { datum: 1 } } },
     ],
   }
 }
 
 function latencyChart(rows: BenchRow[], m: Machine): TopLevelSpec | undefined {
-  const values = rows.filter(isRoundTrip).flatMap((r) => [
+  const values = roundTrips(rows).flatMap((r) => [
     { row: label(r), series: 'polyplug p50', us: r.p50 },
     { row: label(r), series: 'polyplug p99', us: r.p99 },
     { row: label(r), series: 'raw p50', us: r.baseline_p50 },
@@ -71,7 +89,7 @@ function latencyChart(rows: BenchRow[], m: Machine): TopLevelSpec | undefined {
     width: 520,
     mark: { type: 'point', filled: true, size: 60 },
     encoding: {
-      y: { field: 'row', type: 'nominal', sort: null, title: null },
+      y: rowAxis,
       x: { field: 'us', type: 'quantitative', scale: { type: 'log' }, title: 'µs (log scale)' },
       color: { field: 'series', type: 'nominal', scale: { range: ['#1f77b4', '#0b3c61', '#ff7f0e', '#8c4300'] } },
       shape: { field: 'series', type: 'nominal' },
@@ -146,4 +164,11 @@ export async function writeCharts(rows: BenchRow[], dir: string, m: Machine = ma
   await writeFile(join(dir, 'rows.json'), `${JSON.stringify({ machine: m, rows }, null, 2)}\n`)
   written.push(join(dir, 'rows.json'))
   return written
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const [from, dir] = process.argv.slice(2)
+  if (!from || !dir) throw new Error('usage: node dist/bench/charts.js RUN/rows.json DIR')
+  const run = JSON.parse(await readFile(from, 'utf8')) as { machine: Machine; rows: BenchRow[] }
+  process.stderr.write(`charts: wrote ${(await writeCharts(run.rows, dir, run.machine)).join(', ')}\n`)
 }
