@@ -69,6 +69,22 @@ describe('npm run bench -- --svg DIR', () => {
     }
   })
 
+  it('draws one bar per round-trip row in the ratio chart, from 1 to its ratio, even where two peers share the row', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'polyplug-bench-svg-'))
+    const worker = { name: 'js worker echo', kind: 'js', placement: 'worker', transport: 'port', polyplug: timing(40, 30, 90), baseline: timing(80, 60, 200) }
+    try {
+      // A ratio above 1, one below 1, and the worker row twice (measured against birpc and against comlink).
+      await writeCharts([rows[0]!, row({ ...worker, peer: 'birpc', peer_value: 50 }), row({ ...worker, peer: 'comlink', peer_value: 60 })], dir, machine)
+      const svg = await readFile(join(dir, 'ratio.svg'), 'utf8')
+      const bars = svg.slice(svg.indexOf('mark-rect'), svg.indexOf('</g>', svg.indexOf('mark-rect')))
+      const widths = [...bars.matchAll(/d="M[-\d.]+,[-\d.]+h([-\d.]+)v/g)].map((m) => Number(m[1]))
+      assert.equal(widths.length, 2, 'one bar per row')
+      assert.ok(widths.every((w) => Math.abs(w) > 1), `every bar has a length: ${widths.join(', ')}`)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
   it('leaves out a chart that no row feeds', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'polyplug-bench-svg-'))
     try {
