@@ -14,6 +14,7 @@ export const wasmModule: KindModule = {
   placements: ['inline', 'worker', 'process'],
   defaultPlacement: 'worker',
   inlineBlocksHost: true,
+  ownsMemoryLimit: true,
   needs: (manifest, _dir, placement) => [
     'wasi',
     // On a thread of the host's process (a worker): the bridge its transport provides.

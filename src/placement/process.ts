@@ -106,8 +106,9 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
       },
     })
     const memoryMb = manifest.limits?.memoryMb
-    // V8 reserves far more address space than it uses: a Node carrier's memory bound is its heap.
-    const heap = nodeCarrier && memoryMb ? [`--max-old-space-size=${memoryMb}`] : []
+    // V8 reserves far more address space than it uses: a Node carrier's memory bound is its heap,
+    // unless the kind holds the plugin to the limit itself.
+    const heap = nodeCarrier && memoryMb && !kindModule(manifest.kind)?.ownsMemoryLimit ? [`--max-old-space-size=${memoryMb}`] : []
     const argv = nodeCarrier
       ? [process.execPath, ...heap, ...confinement.nodeArgs, carrier, entryPath, manifestJson]
       : resolveArgv(manifest.sidecar?.command ?? [entryPath], dir)

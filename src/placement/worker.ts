@@ -29,7 +29,7 @@ export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
   const wake = bridged ? new Int32Array(new SharedArrayBuffer(8)) : undefined
   const interrupts = kindModule(manifest.kind)?.interrupt === true
   const data: CarrierData = { id: spec.id, entryPath, dir: spec.loaded.dir, manifest, link: linkData, modules: modulesToImport(manifest), ...(wake ? { wake: wake.buffer as SharedArrayBuffer } : {}) }
-  const memoryMb = manifest.limits?.memoryMb
+  const memoryMb = kindModule(manifest.kind)?.ownsMemoryLimit ? undefined : manifest.limits?.memoryMb
   const worker = new Worker(carrier, {
     workerData: data,
     ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),

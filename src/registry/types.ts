@@ -228,6 +228,12 @@ export interface KindModule {
    * cancels a call, so a computing guest can be interrupted (Pyodide's interrupt buffer).
    */
   readonly interrupt?: boolean
+  /**
+   * It holds its plugin to `limits.memoryMb` itself (WebAssembly: guest and kernel memory, which a
+   * V8 heap limit never counts), so the placement does not also cap the JS heap around it at that
+   * size: the carrier's own JavaScript would then compete with the guest for the same few MiB.
+   */
+  readonly ownsMemoryLimit?: boolean
   /** For a kind that needs `sync-bridge`: how a worker builds it. */
   bridge?(): Promise<SyncBridgeFactory>
   /** As TransportModule.url. */
