@@ -1,62 +1,28 @@
 /**
- * `polyplug init`: for every language × kind (and each placement, and the transports its kit speaks),
- * the scaffold passes `polyplug check` at once — the real CLI, in a fresh temporary folder, with the
- * declared build run by check. The time of each init + check goes to the test's diagnostics.
+ * `polyplug init`: what it refuses, and that it never overwrites. The scaffold matrix (every
+ * language's scaffold passes `polyplug check` at once) is in test/init-*.test.ts.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { polyplug } from './support/cli.js'
-import { requires, tools, type Requirement } from './support/requires.js'
+import { matrix } from './support/init-matrix.js'
 
-/** [--lang, transports to scaffold and check, what it needs] */
-const matrix: [lang: string, transports: string[], needs: Requirement[]][] = [
-  ['js', ['direct', 'port', 'stdio', 'tcp'], []],
-  ['ts', ['direct', 'port', 'stdio'], []],
-  ['python', ['stdio', 'unix', 'http'], [tools.python3]],
-  ['c', ['stdio', 'tcp'], [tools.gcc, tools.jansson]],
-  ['rust', ['stdio', 'unix'], [tools.cargo, tools.serdeJson]],
-  ['go', ['stdio', 'fifo'], [tools.go]],
-  ['c-native', ['direct', 'port', 'stdio'], [tools.gcc]],
-  ['rust-native', ['direct', 'stdio'], [tools.cargo, tools.serdeJson]],
-  ['c-wasm', ['port', 'direct'], [tools.clang]],
-  // npx fetches AssemblyScript from the npm registry into npm's cache on the first build only.
-  ['assemblyscript', ['port'], []],
-]
-
-/** Scaffolds whose kit speaks streams ($/stream/*): their stream checks must pass, not be skipped. */
-const streaming = new Set(['js', 'ts', 'python', 'go'])
-
-describe('polyplug init DIR --lang LANG: the scaffold passes polyplug check at once', () => {
+describe('polyplug init: refusals', () => {
   let work: string
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'polyplug-init-'))
   })
   after(() => rm(work, { recursive: true, force: true }))
 
-  for (const [lang, transports, needs] of matrix) {
-    for (const transport of transports) {
-      it(`${lang} over ${transport}`, { skip: requires(...needs) }, async (t) => {
-        const dir = join(work, `${lang}-${transport}`)
-        const t0 = performance.now()
-        const made = await polyplug(['init', dir, '--lang', lang, '--transport', transport])
-        assert.equal(made.code, 0, made.stderr)
-        const manifest = JSON.parse(await readFile(join(dir, 'polyplug.json'), 'utf8')) as { transport: string }
-        assert.equal(manifest.transport, transport)
-        const t1 = performance.now()
-        const checked = await polyplug(['check', dir])
-        const t2 = performance.now()
-        assert.equal(checked.code, 0, `${checked.stdout}\n${checked.stderr}`)
-        assert.match(checked.stdout, /[1-9]\d* passed, 0 failed/)
-        assert.match(checked.stdout, /✓ echo returns its argument/)
-        // Kits that speak streams (the Go kit since polyplug/stream.go) pass the stream checks rather than skip them.
-        if (streaming.has(lang)) assert.match(checked.stdout, /✓ streams: count\(n\) yields 0\.\.n-1[^\n]*\n {2}✓ streams: sum\(stream\)/)
-        t.diagnostic(`timing ${lang}/${transport}: init ${Math.round(t1 - t0)} ms, check (with build) ${Math.round(t2 - t1)} ms`)
-      })
-    }
-  }
+  it('the scaffold matrix runs every language, across test/init-*.test.ts', async () => {
+    const here = new URL('.', import.meta.url)
+    let covered = ''
+    for (const file of (await readdir(here)).filter((f) => /^init-.+\.test\.js$/.test(f))) covered += await readFile(new URL(file, here), 'utf8')
+    for (const [lang] of matrix) assert.match(covered, new RegExp(`'${lang}'`), `no test/init-*.test.ts runs --lang ${lang}`)
+  })
 
   it('--lang c --kind native makes the C native plugin; a kind the language cannot make is refused, naming the kinds it can', async () => {
     const dir = join(work, 'kind-native')
