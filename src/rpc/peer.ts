@@ -10,6 +10,7 @@ import { invokeWithContext } from './invoke.js'
 import { methodNotFoundMessage } from './suggest.js'
 import { createProxy } from './proxy.js'
 import { isStreamSource, StreamMethods, streamRefId, Streams, type IncomingStream } from './stream.js'
+import { DeadlineTimer } from './deadline-timer.js'
 import { RateLimit } from './rate-limit.js'
 import type { CallContext, CallOptions, Handler, Remote } from './types.js'
 import {
@@ -95,8 +96,7 @@ export class Peer {
   #nextId = 1
   #closeReason: PolyplugError | undefined
   // One timer for all deadlines, armed for the earliest: a timer per call costs more than the call.
-  #sweepTimer: ReturnType<typeof setTimeout> | undefined
-  #sweepAt = Infinity
+  readonly #deadlines = new DeadlineTimer(() => this.#sweep())
 
   constructor(channel: Channel, options: PeerOptions = {}) {
     this.name = options.name
@@ -180,8 +180,7 @@ export class Peer {
         onAbort,
       }
       this.#pending.set(id, pending)
-      if (deadline < this.#sweepAt) this.#armSweep(deadline)
-      else if (this.#pending.size === 1) this.#holdProcess(true)
+      this.#deadlines.add(deadline)
       if (onAbort) signal?.addEventListener('abort', onAbort, { once: true })
       const message: RequestMessage = { jsonrpc: '2.0', id, method }
       if (params !== undefined) message.params = params
@@ -228,40 +227,15 @@ export class Peer {
     if (!this.#channel.closed) this.#send({ jsonrpc: '2.0', method: this.#cancelMethod, params: { id } }).catch(() => {})
   }
 
-  #armSweep(at: number): void {
-    if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer)
-    this.#sweepAt = at
-    this.#sweepTimer = setTimeout(() => this.#sweep(), Math.max(0, at - Date.now()))
-    this.#holdProcess(this.#pending.size > 0)
-  }
-
-  /**
-   * Where timers can be unref'd (Node), the deadline timer keeps the process alive only while
-   * calls are pending, as a timer per call would; an idle peer never holds the process open.
-   */
-  #holdProcess(hold: boolean): void {
-    const timer = this.#sweepTimer as { ref?: () => void; unref?: () => void } | undefined
-    if (hold) timer?.ref?.()
-    else timer?.unref?.()
-  }
-
-  #disarmSweep(): void {
-    if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer)
-    this.#sweepTimer = undefined
-    this.#sweepAt = Infinity
-  }
-
   /** Times out every call past its deadline and re-arms for the next one. */
   #sweep(): void {
-    this.#sweepTimer = undefined
-    this.#sweepAt = Infinity
     const now = Date.now()
     let next = Infinity
     for (const [id, pending] of this.#pending) {
       if (pending.deadline <= now) this.#abandon(id, RpcErrorCodes.RPC_TIMEOUT, `no response within ${pending.timeoutMs} ms`)
       else if (pending.deadline < next) next = pending.deadline
     }
-    if (next < Infinity && this.#pending.size > 0) this.#armSweep(next)
+    if (next < Infinity && this.#pending.size > 0) this.#deadlines.add(next)
   }
 
   #settle(id: RequestId, error: PolyplugError | undefined, result?: unknown): void {
@@ -269,7 +243,7 @@ export class Peer {
     if (!pending) return
     this.#pending.delete(id)
     if (pending.onAbort) pending.options.signal?.removeEventListener('abort', pending.onAbort)
-    if (this.#pending.size === 0) this.#holdProcess(false)
+    if (this.#pending.size === 0) this.#deadlines.idle()
 
     if (error) {
       for (const stream of pending.argStreams ?? []) this.#streams.cancelProduced(stream)
@@ -506,7 +480,7 @@ export class Peer {
         : this.#error(RpcErrorCodes.CHANNEL_CLOSED, error ? `channel closed: ${error.message}` : 'channel closed', undefined, error)
     this.#closeReason = reason
     this.#badInput.dispose()
-    this.#disarmSweep()
+    this.#deadlines.disarm()
     for (const id of [...this.#pending.keys()]) this.#settle(id, reason)
     for (const controller of this.#inflight.values()) controller.abort(reason)
     this.#inflight.clear()

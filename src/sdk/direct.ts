@@ -7,6 +7,7 @@
  * are only set up for calls that are still running when the method returns, and one timer per
  * invoker serves the deadlines of all of them.
  */
+import { DeadlineTimer } from '../rpc/deadline-timer.js'
 import { PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
 import { invokeWithContext } from '../rpc/invoke.js'
@@ -75,8 +76,7 @@ interface Pending {
  */
 class RunningCalls {
   readonly #calls = new Set<Pending>()
-  #timer: ReturnType<typeof setTimeout> | undefined
-  #timerAt = Infinity
+  readonly #deadlines = new DeadlineTimer(() => this.#sweep())
 
   constructor(readonly plugin: string) {}
 
@@ -87,8 +87,7 @@ class RunningCalls {
       pending.reject = reject
     })
     this.#calls.add(pending)
-    if (pending.deadline < this.#timerAt) this.#arm(pending.deadline)
-    else if (this.#calls.size === 1) this.#hold(true)
+    this.#deadlines.add(pending.deadline)
     // A listener only for a caller that passed a signal.
     if (pending.signal) {
       pending.onAbort = () => this.#abandon(pending, ErrorCodes.RPC_CANCELLED, 'call cancelled by the caller')
@@ -106,7 +105,7 @@ class RunningCalls {
     pending.call.settled = true
     this.#calls.delete(pending)
     if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort)
-    if (this.#calls.size === 0) this.#hold(false)
+    if (this.#calls.size === 0) this.#deadlines.idle()
     if (error) pending.reject(error)
     else pending.resolve(value)
   }
@@ -117,34 +116,15 @@ class RunningCalls {
     this.#finish(pending, reason)
   }
 
-  #arm(at: number): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
-    this.#timerAt = at
-    this.#timer = setTimeout(() => this.#sweep(), Math.max(0, at - Date.now()))
-    this.#hold(this.#calls.size > 0)
-  }
-
-  /**
-   * The timer stays armed between calls (sequential calls then arm none), but it keeps the
-   * process alive only while calls are running, as a timer per call would.
-   */
-  #hold(hold: boolean): void {
-    const timer = this.#timer as { ref?: () => void; unref?: () => void } | undefined
-    if (hold) timer?.ref?.()
-    else timer?.unref?.()
-  }
-
   /** Times out every call past its deadline and re-arms for the next one. */
   #sweep(): void {
-    this.#timer = undefined
-    this.#timerAt = Infinity
     const now = Date.now()
     let next = Infinity
     for (const pending of this.#calls) {
       if (pending.deadline <= now) this.#abandon(pending, ErrorCodes.RPC_TIMEOUT, `no response within ${pending.timeoutMs} ms`)
       else if (pending.deadline < next) next = pending.deadline
     }
-    if (next < Infinity && this.#calls.size > 0) this.#arm(next)
+    if (next < Infinity && this.#calls.size > 0) this.#deadlines.add(next)
   }
 }
 
