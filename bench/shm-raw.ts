@@ -96,8 +96,66 @@ export class RawRing {
   }
 }
 
+/**
+ * Many messages in flight over the rings, for the throughput matrix: a send is written at once
+ * when the ring has room (else queued), and replies are matched to sends in order, as the raw
+ * echoes answer in order. One reader loop runs while anything is outstanding; it sleeps on the
+ * doorbell only with requests in the ring, so a reply always wakes it.
+ */
+export class RawRingPipeline {
+  readonly #writer: RingWriter
+  readonly #reader: RingReader
+  readonly #queue: Uint8Array[] = []
+  readonly #waiting: ((reply: Uint8Array) => void)[] = []
+  #running = false
+
+  constructor(buffer: ArrayBufferLike, readonly wakes: Wakes) {
+    const rings = ringsFor('host', buffer, checkRegion(buffer), { maxMessageBytes: 1 << 30, bytes: nativeByteOps() })
+    this.#writer = rings.writer
+    this.#reader = rings.reader
+  }
+
+  call(message: Uint8Array): Promise<Uint8Array> {
+    const reply = new Promise<Uint8Array>((resolve) => this.#waiting.push(resolve))
+    if (this.#writer.busy || this.#queue.length > 0) this.#queue.push(message)
+    else {
+      this.#writer.begin(message)
+      this.#writer.pump()
+      if (this.#writer.takeConsumerWaiting()) this.wakes.ring()
+    }
+    if (!this.#running) void this.#run()
+    return reply
+  }
+
+  async #run(): Promise<void> {
+    this.#running = true
+    const writer = this.#writer
+    const reader = this.#reader
+    while (this.#waiting.length > 0) {
+      const seen = this.wakes.seen()
+      while (writer.pump()) {
+        const next = this.#queue.shift()
+        if (!next) break
+        writer.begin(next)
+      }
+      if (writer.takeConsumerWaiting()) this.wakes.ring()
+      let got = false
+      for (let reply = reader.read(); reply; reply = reader.read()) {
+        got = true
+        this.#waiting.shift()!(reply)
+      }
+      if (reader.takeProducerWaiting()) this.wakes.ring()
+      if (got) continue
+      const readerSleeps = reader.prepareSleep()
+      const writerSleeps = !writer.busy || writer.prepareSleep()
+      if (readerSleeps && writerSleeps) await this.wakes.wait(seen)
+    }
+    this.#running = false
+  }
+}
+
 /** A region in a private /dev/shm directory with FIFO doorbells, and the C raw echo mapped onto it. */
-export function startRawProcessEcho(executable: string, capacity = 4 << 20, spinMicros = 0): { ring: RawRing; stop(): Promise<void> } {
+export function startRawProcessEcho(executable: string, capacity = 4 << 20, spinMicros = 0): { ring: RawRing; pipeline(): RawRingPipeline; stop(): Promise<void> } {
   const dir = mkdtempSync('/dev/shm/polyplug-bench-')
   const path = join(dir, 'region')
   const size = regionSize(capacity)
@@ -117,6 +175,7 @@ export function startRawProcessEcho(executable: string, capacity = 4 << 20, spin
   const wakes = fdWakes(readFd, writeFd)
   return {
     ring: new RawRing(buffer, wakes, spinMicros),
+    pipeline: () => new RawRingPipeline(buffer, wakes),
     async stop() {
       Atomics.store(new Int32Array(buffer, 0, 8), Word.hostState, 1)
       wakes.close()

@@ -22,11 +22,14 @@ import { connectMqtt } from '../../src/transports/mqtt.js'
 import { row, throughput, type BenchRow, type Op } from '../measure.js'
 import { birpcPort, comlinkPort, rawPort } from '../port-peers.js'
 import { rawWasm } from '../workers/raw-wasm.js'
+import { atomicsWakes, RawRingPipeline, startRawProcessEcho } from '../shm-raw.js'
+import { createWorkerRegion } from '../../src/transports/shm/worker.js'
 import { mqttBroker, rawHttp, rawMqtt, rawWs } from './net.js'
 import { rawEcho as rawKoffi } from './native.js'
 import { rawEcho as rawFrames, vscodeJsonRpc } from './sidecar.js'
 
 const examples = fileURLToPath(new URL('../../../examples', import.meta.url))
+const rawEchoC = fileURLToPath(new URL('../shm-raw-echo', import.meta.url))
 const TOKEN = 'bench-token-0123456789abcdef'
 export const IN_FLIGHT = [1, 16, 256] as const
 
@@ -130,6 +133,20 @@ export async function run(): Promise<BenchRow[]> {
       rawWasmWorker.postMessage(wasmInput)
     })
     subjects.push({ name: 'wasm worker echo', kind: 'wasm', placement: 'worker', transport: 'port', polyplug: await p('wasm-c-worker'), raw: rawRemote })
+
+    const one = new Uint8Array([1])
+    const region = createWorkerRegion()
+    const rawShmWorker = new Worker(new URL('../workers/shm-raw-echo.js', import.meta.url), { workerData: region })
+    closers.push(async () => {
+      Atomics.store(new Int32Array(region, 0, 8), 4, 1)
+      await rawShmWorker.terminate()
+    })
+    const shmWorker = new RawRingPipeline(region, atomicsWakes(region))
+    subjects.push({ name: 'shm worker echo', kind: 'js', placement: 'worker', transport: 'shm', polyplug: await p('echo-worker-shm'), raw: () => shmWorker.call(one) })
+    const rawShmProcess = startRawProcessEcho(rawEchoC)
+    closers.push(rawShmProcess.stop)
+    const shmProcess = rawShmProcess.pipeline()
+    subjects.push({ name: 'shm process echo (C)', kind: 'exec', placement: 'process', transport: 'shm', polyplug: await p('echo-shm-c'), raw: () => shmProcess.call(one) })
 
     for (const subject of subjects) rows.push(...(await rowsFor(subject)))
   } finally {
