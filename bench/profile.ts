@@ -14,7 +14,8 @@
  * The latency rows of issue 17 beyond these, each with a `-raw` twin that is the bench's baseline
  * for that row: wasm (the ABI by hand), native and native-worker (both against native-raw, raw
  * koffi `.async`), shm-c and shm-c-ll (the raw ring echo child, default and low-latency mode),
- * unix-msgpack (the raw frame echo child sending the MessagePack frame back).
+ * unix-msgpack (the raw frame echo child sending the MessagePack frame back). With IN_FLIGHT > 1
+ * the shm raw cases drive the ring through `RawRingPipeline`, as the throughput bench does.
  */
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -74,7 +75,9 @@ async function rawRowSetup(): Promise<{ op: Op; close(): Promise<void> } | undef
     const rawEchoC = fileURLToPath(new URL('./shm-raw-echo', import.meta.url))
     const raw = name === 'shm-c-raw' ? startRawProcessEcho(rawEchoC) : startRawProcessEcho(rawEchoC, 4 << 20, 200)
     const payload = bytes > 0 ? (arg as Uint8Array) : new Uint8Array([1])
-    return { op: () => raw.ring.roundTrip(payload), close: () => raw.stop() }
+    if (inFlight === 1) return { op: () => raw.ring.roundTrip(payload), close: () => raw.stop() }
+    const pipeline = raw.pipeline()
+    return { op: () => pipeline.call(payload), close: () => raw.stop() }
   }
   if (name === 'unix-msgpack-raw') {
     const raw = await rawEcho('unix')
