@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, it } from 'node:test'
 import { createMemoryPair } from '../src/channels/memory.js'
-import type { DirectInvoke } from '../src/sdk/direct.js'
+import { createDirectInvoker, type DirectInvoke } from '../src/sdk/direct.js'
 import { definePlugin, type MethodContext } from '../src/sdk/define.js'
 import { servePlugin } from '../src/sdk/serve.js'
 import { rejectsWithCode } from './support/assert-code.js'
@@ -29,7 +29,7 @@ function invoker() {
   })
   let invoke: DirectInvoke | undefined
   const [, pluginSide] = createMemoryPair()
-  servePlugin(pluginSide, plugin, { id: 'deadlines', exposeDirect: (fn) => (invoke = fn) })
+  servePlugin(pluginSide, plugin, { id: 'deadlines', exposeDirect: (methods, context) => (invoke = createDirectInvoker(methods, context)) })
   assert.ok(invoke, 'servePlugin exposes the direct invoker')
   return { invoke: invoke, open: (name: string) => gates.get(name)?.(), aborted }
 }

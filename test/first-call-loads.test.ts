@@ -5,13 +5,16 @@
  * plugin memory nobody asks for does not load pidusage. Every module the host's process loads is
  * recorded (test/support/load-log.ts). A worker carrier registers only its plugin's kind and
  * transport, through a table of the built-ins by name that must list the same modules as the
- * host's. How long a first call takes is measured by `npm run bench -- --only footprint`.
+ * host's. What a worker or process carrier imports statically leaves out what only the host or an
+ * inline plugin uses (every module costs its own resolve, read and compile in each fresh isolate).
+ * How long a first call takes is measured by `npm run bench -- --only footprint`.
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
 import { builtinKinds } from '../src/kinds/modules.js'
@@ -79,4 +82,38 @@ describe('the built-ins by name (what a worker carrier registers) are the host\'
       for (const module of modules) assert.equal(await loaders[module.name]!(), module, `${what} ${module.name}`)
     })
   }
+})
+
+/** Every module `files` import statically (import / export … from), transitively, each with the module that imports it. */
+function staticGraph(files: string[]): Map<string, string> {
+  const importer = new Map<string, string>()
+  const walk = (file: string, from: string) => {
+    if (importer.has(file)) return
+    importer.set(file, from)
+    for (const m of readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s[^;'"]*?from\s+['"](\.[^'"]+)['"]|^import\s+['"](\.[^'"]+)['"]/gm)) {
+      walk(resolve(dirname(file), m[1] ?? m[2]!), file)
+    }
+  }
+  for (const file of files) walk(file, '(start)')
+  return importer
+}
+
+describe('what a worker or process carrier loads before its plugin answers', () => {
+  const dist = (file: string) => `${root}dist/src/${file}`
+  /** The carriers, and the built-in kinds and transports they load for a plugin. */
+  const carrierSide = ['placement/worker-carrier.js', 'placement/process-carrier.js', 'placement/carrier-relay.js', 'kinds/js.js', 'kinds/wasm.js', 'kinds/wasm-pump.js', 'kinds/native.js', 'transports/port.js', 'transports/stdio.js'].map(dist)
+  /** Host- or inline-only modules, and why a carrier must not import them. */
+  const HOST_ONLY: [string, string][] = [
+    ['errors/index.js', 'the whole error catalog (host, package and manifest layers): a carrier imports its layer\'s codes'],
+    ['sdk/direct.js', 'the inline placement\'s direct calls'],
+    ['sdk/throw-site.js', 'where an activate threw: imported when one does'],
+  ]
+
+  it('the static import graph reaches the RPC core and the kinds, not the host-only modules', () => {
+    const graph = staticGraph(carrierSide)
+    // The walk really follows imports: the serving side and the Peer are in it.
+    assert.ok(graph.has(dist('sdk/serve.js')) && graph.has(dist('rpc/peer.js')), 'the graph lists the serving side')
+    const wrong = HOST_ONLY.filter(([file]) => graph.has(dist(file))).map(([file, what]) => `${file} (${what}), imported by ${graph.get(dist(file))}`)
+    assert.deepEqual(wrong, [], 'host-only modules a carrier imports')
+  })
 })

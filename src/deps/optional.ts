@@ -6,12 +6,12 @@
  */
 import { createRequire } from 'node:module'
 import { PolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { PackageErrorCodes } from '../errors/package.js'
 
 const require = createRequire(import.meta.url)
 
 function missing(name: string, capability: string, cause: unknown): PolyplugError {
-  return new PolyplugError(ErrorCodes.PACKAGE_MISSING, `${capability} needs the npm package ${name}, which is not installed: run \`npm install ${name}\``, {
+  return new PolyplugError(PackageErrorCodes.PACKAGE_MISSING, `${capability} needs the npm package ${name}, which is not installed: run \`npm install ${name}\``, {
     cause,
     data: { package: name },
   })

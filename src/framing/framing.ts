@@ -9,8 +9,8 @@
  * The size limit is checked from the header, before any body is buffered, so a hostile
  * 2 GiB length costs nothing. Normative byte layouts: docs/protocol.md.
  */
-import { PolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { PolyplugError, RpcErrorCodes } from '../rpc/errors.js'
+import { TransportErrorCodes } from '../errors/transport.js'
 
 export type FramingName = 'length' | 'content-length' | 'ndjson'
 
@@ -46,7 +46,7 @@ export function encodeFrame(framing: FramingName, body: Uint8Array | readonly Ui
   let size = 0
   for (const part of parts) size += part.byteLength
   if (size > maxFrameBytes) {
-    throw new PolyplugError(ErrorCodes.FRAME_TOO_LARGE, `frame of ${size} bytes exceeds the limit of ${maxFrameBytes}`)
+    throw new PolyplugError(RpcErrorCodes.FRAME_TOO_LARGE, `frame of ${size} bytes exceeds the limit of ${maxFrameBytes}`)
   }
   switch (framing) {
     case 'length': {
@@ -62,7 +62,7 @@ export function encodeFrame(framing: FramingName, body: Uint8Array | readonly Ui
       return [encoder.encode(`Content-Length: ${size}\r\n\r\n`), ...parts]
     case 'ndjson':
       // JSON text never holds a raw newline; anything else (MessagePack) cannot be framed by lines.
-      if (parts.some((part) => part.includes(0x0a))) throw new PolyplugError(ErrorCodes.FRAME_INVALID, 'ndjson framing cannot carry a message containing a newline byte')
+      if (parts.some((part) => part.includes(0x0a))) throw new PolyplugError(TransportErrorCodes.FRAME_INVALID, 'ndjson framing cannot carry a message containing a newline byte')
       return [...parts, NEWLINE]
   }
 }
@@ -88,7 +88,7 @@ export class FrameDecoder {
   #scanned = 0
 
   constructor(framing: FramingName = 'length', maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
-    if (!isFramingName(framing)) throw new PolyplugError(ErrorCodes.FRAME_INVALID, `unknown framing ${JSON.stringify(framing)}`)
+    if (!isFramingName(framing)) throw new PolyplugError(TransportErrorCodes.FRAME_INVALID, `unknown framing ${JSON.stringify(framing)}`)
     this.framing = framing
     this.maxFrameBytes = maxFrameBytes
   }
@@ -130,7 +130,7 @@ export class FrameDecoder {
   }
 
   #tooLarge(size: number): PolyplugError {
-    return new PolyplugError(ErrorCodes.FRAME_TOO_LARGE, `incoming frame of ${size} bytes exceeds the limit of ${this.maxFrameBytes}`, { data: { size, limit: this.maxFrameBytes } })
+    return new PolyplugError(RpcErrorCodes.FRAME_TOO_LARGE, `incoming frame of ${size} bytes exceeds the limit of ${this.maxFrameBytes}`, { data: { size, limit: this.maxFrameBytes } })
   }
 
   #nextLength(): Uint8Array | undefined {
@@ -285,7 +285,7 @@ export class FrameDecoder {
 function strayText(bytes: Uint8Array): PolyplugError {
   const text = printable(bytes.subarray(0, STRAY_SHOWN))
   return new PolyplugError(
-    ErrorCodes.FRAME_INVALID,
+    TransportErrorCodes.FRAME_INVALID,
     `the plugin wrote text where frames were expected: ${JSON.stringify(`${text}…`)} (stdout carries frames: log with ctx.log or to stderr)`,
     { data: { stray: text } },
   )
@@ -311,5 +311,5 @@ function printable(bytes: Uint8Array): string {
 }
 
 function invalid(message: string): PolyplugError {
-  return new PolyplugError(ErrorCodes.FRAME_INVALID, message)
+  return new PolyplugError(TransportErrorCodes.FRAME_INVALID, message)
 }

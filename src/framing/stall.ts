@@ -5,7 +5,7 @@
  * are fine: every chunk that arrives restarts the clock.
  */
 import { PolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { TransportErrorCodes } from '../errors/transport.js'
 
 /** Default longest pause inside one frame: 10 s. */
 export const DEFAULT_FRAME_READ_TIMEOUT_MS = 10_000
@@ -34,7 +34,7 @@ export class FrameStallTimer {
     this.#timer = setTimeout(() => {
       this.#timer = undefined
       this.#onStall(
-        new PolyplugError(ErrorCodes.FRAME_TIMEOUT, `a partial frame (${this.#buffered} bytes so far) received nothing more for ${this.#ms} ms`, {
+        new PolyplugError(TransportErrorCodes.FRAME_TIMEOUT, `a partial frame (${this.#buffered} bytes so far) received nothing more for ${this.#ms} ms`, {
           data: { buffered: this.#buffered, timeoutMs: this.#ms },
         }),
       )

@@ -6,7 +6,7 @@
 import { createRequire, register } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { PolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { PluginErrorCodes } from '../errors/plugin.js'
 import { isPluginDefinition, type PluginDefinition } from '../sdk/define.js'
 import { findsHostSdk, SHARE_SDK_ENV } from './sdk-share.js'
 
@@ -37,7 +37,7 @@ async function enableTypeScript(entryPath: string, id: string): Promise<void> {
     // Only whether it is there: the hooks load it, in their own thread.
     createRequire(import.meta.url).resolve('typescript')
   } catch (cause) {
-    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `${entryPath} is TypeScript: install the typescript package next to polyplug to load it (or point entry at compiled JavaScript)`, { plugin: id, cause })
+    throw new PolyplugError(PluginErrorCodes.PLUGIN_UNAVAILABLE, `${entryPath} is TypeScript: install the typescript package next to polyplug to load it (or point entry at compiled JavaScript)`, { plugin: id, cause })
   }
   // Loaded here, for TypeScript entries only: semver alone is ~125 CommonJS modules, which a
   // JavaScript plugin's first call should not wait for.
@@ -46,7 +46,7 @@ async function enableTypeScript(entryPath: string, id: string): Promise<void> {
   const version = typescriptVersion()
   if (!semver.satisfies(version, TYPESCRIPT_RANGE)) {
     throw new PolyplugError(
-      ErrorCodes.PLUGIN_UNAVAILABLE,
+      PluginErrorCodes.PLUGIN_UNAVAILABLE,
       `${entryPath} is TypeScript, and the typescript package found is ${version}, which has no transpileModule API (polyplug supports typescript ${TYPESCRIPT_RANGE}): run \`npm install typescript@5\` (or typescript@6)`,
       { plugin: id, data: { typescript: version, supported: TYPESCRIPT_RANGE } },
     )
@@ -76,12 +76,12 @@ export async function loadJsPlugin(entryPath: string, id: string): Promise<Plugi
   try {
     module = (await import(entryUrl(entryPath))) as typeof module
   } catch (cause) {
-    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot load ${entryPath}: ${(cause as Error).message}`, { plugin: id, cause })
+    throw new PolyplugError(PluginErrorCodes.PLUGIN_UNAVAILABLE, `cannot load ${entryPath}: ${(cause as Error).message}`, { plugin: id, cause })
   }
   const definition = module.default ?? module.plugin
   if (!isPluginDefinition(definition)) {
     throw new PolyplugError(
-      ErrorCodes.PLUGIN_UNAVAILABLE,
+      PluginErrorCodes.PLUGIN_UNAVAILABLE,
       `${entryPath} must export a plugin as its default export: export default definePlugin({ methods: {...} })`,
       { plugin: id },
     )

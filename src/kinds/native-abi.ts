@@ -7,7 +7,7 @@
 import { openSync, readSync, closeSync } from 'node:fs'
 import koffi from './koffi.js'
 import { PolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { PluginErrorCodes } from '../errors/plugin.js'
 
 export const ABI_VERSION = 1
 export const ENTRY_SYMBOL = 'polyplug_plugin_v1'
@@ -47,7 +47,7 @@ export interface NativeLibrary {
 }
 
 const unavailable = (id: string, path: string, reason: string, message: string, cause?: unknown) =>
-  new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `${path}: ${message}`, { plugin: id, cause, data: { reason, path } })
+  new PolyplugError(PluginErrorCodes.PLUGIN_UNAVAILABLE, `${path}: ${message}`, { plugin: id, cause, data: { reason, path } })
 
 // ELF e_machine values for the architectures Node runs on (Linux); elsewhere dlopen's own message decides.
 const ELF_MACHINE: Record<string, number> = { x64: 62, arm64: 183, ia32: 3, arm: 40, riscv64: 243, ppc64: 21, s390x: 22, loong64: 258 }
@@ -103,19 +103,19 @@ export function openNativeLibrary(id: string, path: string): NativeLibrary {
   const version = koffi.decode(descriptor, 0, 'uint32_t') as number
   const size = koffi.decode(descriptor, 4, 'uint32_t') as number
   if (version !== ABI_VERSION) {
-    throw new PolyplugError(ErrorCodes.ABI_MISMATCH, `${path}: plugin ABI version ${version}, host speaks ${ABI_VERSION}`, {
+    throw new PolyplugError(PluginErrorCodes.ABI_MISMATCH, `${path}: plugin ABI version ${version}, host speaks ${ABI_VERSION}`, {
       plugin: id,
       data: { path, pluginAbi: version, hostAbi: ABI_VERSION },
     })
   }
   if (size < PLUGIN_V1_SIZE) {
-    throw new PolyplugError(ErrorCodes.ABI_MISMATCH, `${path}: descriptor is ${size} bytes, ABI version 1 needs at least ${PLUGIN_V1_SIZE}`, {
+    throw new PolyplugError(PluginErrorCodes.ABI_MISMATCH, `${path}: descriptor is ${size} bytes, ABI version 1 needs at least ${PLUGIN_V1_SIZE}`, {
       plugin: id,
       data: { path, size, expected: PLUGIN_V1_SIZE },
     })
   }
   const d = koffi.decode(descriptor, PluginV1) as Record<string, unknown>
-  if (!d.call || !d.release) throw new PolyplugError(ErrorCodes.ABI_MISMATCH, `${path}: descriptor has no call or release function`, { plugin: id })
+  if (!d.call || !d.release) throw new PolyplugError(PluginErrorCodes.ABI_MISMATCH, `${path}: descriptor has no call or release function`, { plugin: id })
   return {
     name: String(d.name ?? id),
     methods: String(d.methods ?? '')

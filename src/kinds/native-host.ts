@@ -11,8 +11,8 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import koffi from './koffi.js'
-import { PolyplugError, toPolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { PolyplugError, toPolyplugError, RpcErrorCodes } from '../rpc/errors.js'
+import { PluginErrorCodes } from '../errors/plugin.js'
 import { parse, stringify } from '../rpc/codec.js'
 import type { PluginContext } from '../sdk/define.js'
 
@@ -33,7 +33,7 @@ let shim: Shim | undefined
 function loadShim(plugin: string): Shim {
   if (shim) return shim
   if (!existsSync(shimPath)) {
-    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `the native host shim ${shimPath} is missing: run \`npm run build:native\``, { plugin })
+    throw new PolyplugError(PluginErrorCodes.PLUGIN_UNAVAILABLE, `the native host shim ${shimPath} is missing: run \`npm run build:native\``, { plugin })
   }
   const lib = koffi.load(shimPath)
   shim = {
@@ -91,7 +91,7 @@ export class NativeHostTable {
       params = readJson(input, Number(len)) ?? []
     } catch (error) {
       this.#pending.add(ticket)
-      this.#complete(ticket, 1, toPolyplugError(error, ErrorCodes.PARSE_ERROR))
+      this.#complete(ticket, 1, toPolyplugError(error, RpcErrorCodes.PARSE_ERROR))
       return 1
     }
     this.#pending.add(ticket)
@@ -130,7 +130,7 @@ export class NativeHostTable {
     this.#closed = true
     for (const ticket of [...this.#pending]) {
       this.#pending.delete(ticket)
-      const bytes = encodeJson({ code: ErrorCodes.CHANNEL_CLOSED, message: 'the plugin is shutting down' })
+      const bytes = encodeJson({ code: RpcErrorCodes.CHANNEL_CLOSED, message: 'the plugin is shutting down' })
       this.#shim.complete(ticket, 1, bytes, bytes.byteLength)
     }
   }

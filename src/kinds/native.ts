@@ -8,8 +8,8 @@
  * this thread answers. Each concurrent call holds one pool thread (UV_THREADPOOL_SIZE, default 4).
  */
 import koffi from './koffi.js'
-import { PolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { PolyplugError, RpcErrorCodes } from '../rpc/errors.js'
+import { PluginErrorCodes } from '../errors/plugin.js'
 import { NO_STREAMS, type MethodContext, type PluginDefinition } from '../sdk/define.js'
 import { openNativeLibrary, type NativeLibrary } from './native-abi.js'
 import { encodeJson, NativeHostTable, readJson } from './native-host.js'
@@ -84,7 +84,7 @@ class CancelFlags {
 /** Turns the plugin's error buffer into a typed error; a plugin that wrote nothing gets INTERNAL_ERROR. */
 function pluginError(body: unknown, method: string, plugin: string): PolyplugError {
   const { code, message, data } = (typeof body === 'object' && body !== null ? body : {}) as { code?: unknown; message?: unknown; data?: unknown }
-  return new PolyplugError(typeof code === 'string' ? code : ErrorCodes.INTERNAL_ERROR, typeof message === 'string' ? message : `${method} failed`, {
+  return new PolyplugError(typeof code === 'string' ? code : RpcErrorCodes.INTERNAL_ERROR, typeof message === 'string' ? message : `${method} failed`, {
     plugin,
     method,
     data,
@@ -147,7 +147,7 @@ export async function loadNativePlugin(entryPath: string, id: string): Promise<P
       const slot: unknown[] = [null]
       const status = await callAsync<number>(lib.init, host.pointer, config, config.byteLength, slot)
       instance = slot[0]
-      if (status !== 0) throw new PolyplugError(ErrorCodes.ACTIVATION_FAILED, `${lib.name}: init returned ${status}`, { plugin: id })
+      if (status !== 0) throw new PolyplugError(PluginErrorCodes.ACTIVATION_FAILED, `${lib.name}: init returned ${status}`, { plugin: id })
     },
     async deactivate() {
       // Ask running calls to stop, release threads blocked in host->call, then let the plugin clean up.

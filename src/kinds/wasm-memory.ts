@@ -6,7 +6,7 @@
  * `resourceLimits` cover only the JS heap, never WASM memory, so this is the cap that holds.
  */
 import { PolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { PluginErrorCodes } from '../errors/plugin.js'
 
 /** Applied when the manifest sets no `limits.memoryMb`. */
 export const DEFAULT_WASM_MEMORY_MB = 256
@@ -94,10 +94,10 @@ export function memoryForModule(bytes: Uint8Array, limitMb: number, plugin: stri
   try {
     declared = declaredMemory(bytes)
   } catch (cause) {
-    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `not a readable WebAssembly module: ${(cause as Error).message}`, { plugin, cause })
+    throw new PolyplugError(PluginErrorCodes.PLUGIN_UNAVAILABLE, `not a readable WebAssembly module: ${(cause as Error).message}`, { plugin, cause })
   }
   const refuse = (what: string) =>
-    new PolyplugError(ErrorCodes.PLUGIN_MEMORY_LIMIT, `${what}; the plugin's limit is ${limitMb} MiB (limits.memoryMb)`, {
+    new PolyplugError(PluginErrorCodes.PLUGIN_MEMORY_LIMIT, `${what}; the plugin's limit is ${limitMb} MiB (limits.memoryMb)`, {
       plugin,
       data: { limitMb, declared },
     })

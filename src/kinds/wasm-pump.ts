@@ -13,8 +13,7 @@
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import type { WasmBridge } from './wasm.js'
-import { PolyplugError, toPolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { PolyplugError, toPolyplugError, RpcErrorCodes } from '../rpc/errors.js'
 import { invokeWithContext } from '../rpc/invoke.js'
 import { methodEntries } from '../rpc/peer.js'
 import { errorFromWire, errorToWire, isCancel, isRecord, Reserved, type RequestId, type WireError } from '../rpc/wire.js'
@@ -109,7 +108,7 @@ export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: st
       const response = pump(Infinity, () => signal.aborted, id)
       if (!response) {
         port.postMessage({ jsonrpc: '2.0', method: Reserved.cancel, params: { id } })
-        return { ok: false, error: new PolyplugError(ErrorCodes.RPC_CANCELLED, `host call ${method} abandoned: the plugin call was cancelled`, { method }) }
+        return { ok: false, error: new PolyplugError(RpcErrorCodes.RPC_CANCELLED, `host call ${method} abandoned: the plugin call was cancelled`, { method }) }
       }
       if (response.error) return { ok: false, error: errorFromWire(response.error as WireError) }
       return { ok: true, value: response.result }

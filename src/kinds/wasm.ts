@@ -10,8 +10,8 @@ import { dirname } from 'node:path'
 import type { Manifest } from '../manifest/schema.js'
 import { base64ToBytes, BYTES_TAG } from '../rpc/bytes.js'
 import { parse, stringify } from '../rpc/codec.js'
-import { PolyplugError, toPolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { PolyplugError, toPolyplugError, RpcErrorCodes } from '../rpc/errors.js'
+import { PluginErrorCodes } from '../errors/plugin.js'
 import { NO_STREAMS, type MethodContext, type PluginContext, type PluginDefinition } from '../sdk/define.js'
 import { DEFAULT_WASM_MEMORY_MB, memoryForModule } from './wasm-memory.js'
 import { createWasi, prepareWasi, WASI_MODULE, type WasiSetup } from './wasm-wasi.js'
@@ -109,7 +109,7 @@ class WasmPlugin {
     const packed = this.#exports.polyplug_describe()
     const names = parse(this.#read(packed)) as unknown
     if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) {
-      throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, 'polyplug_describe must return a JSON array of method names', { plugin: this.id })
+      throw new PolyplugError(PluginErrorCodes.PLUGIN_UNAVAILABLE, 'polyplug_describe must return a JSON array of method names', { plugin: this.id })
     }
     return names as string[]
   }
@@ -133,7 +133,7 @@ class WasmPlugin {
     const exports = this.#exports
     const memory = this.#memory
     const input = exports.polyplug_alloc(room)
-    if (input === 0) throw new PolyplugError(ErrorCodes.PLUGIN_MEMORY_LIMIT, `no guest memory for ${room} argument bytes`, { plugin: this.id, method })
+    if (input === 0) throw new PolyplugError(PluginErrorCodes.PLUGIN_MEMORY_LIMIT, `no guest memory for ${room} argument bytes`, { plugin: this.id, method })
     // One copy: the UTF-8 encoder writes straight into guest memory.
     const bytes = this.#guestBytes(memory)
     bytes.write(method, input, 'utf8')
@@ -183,7 +183,7 @@ class WasmPlugin {
     if (error instanceof GuestExit) {
       if (this.request.bridge) this.request.bridge.exit(error.exitCode)
       this.#instantiate()
-      return new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `the guest exited with code ${error.exitCode}; its instance was re-created`, {
+      return new PolyplugError(PluginErrorCodes.PLUGIN_CRASHED, `the guest exited with code ${error.exitCode}; its instance was re-created`, {
         plugin: this.id,
         method,
         data: { exitCode: error.exitCode },
@@ -192,7 +192,7 @@ class WasmPlugin {
     const trap = error instanceof WebAssembly.RuntimeError || error instanceof RangeError // RangeError: stack overflow
     if (!trap) return toPolyplugError(error).withContext(this.id, method)
     this.#instantiate()
-    return new PolyplugError(ErrorCodes.PLUGIN_TRAPPED, `${method} trapped: ${(error as Error).message}; the instance was re-created`, {
+    return new PolyplugError(PluginErrorCodes.PLUGIN_TRAPPED, `${method} trapped: ${(error as Error).message}; the instance was re-created`, {
       plugin: this.id,
       method,
       cause: error,
@@ -222,21 +222,21 @@ class WasmPlugin {
     try {
       instance = new WebAssembly.Instance(this.module, importObject)
     } catch (cause) {
-      throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot instantiate: ${(cause as Error).message}`, { plugin: this.id, cause })
+      throw new PolyplugError(PluginErrorCodes.PLUGIN_UNAVAILABLE, `cannot instantiate: ${(cause as Error).message}`, { plugin: this.id, cause })
     }
     const exports = instance.exports as unknown as Exports
     for (const name of ['polyplug_abi_version', 'polyplug_alloc', 'polyplug_free', 'polyplug_describe', 'polyplug_call'] as const) {
       if (typeof exports[name] !== 'function') {
-        throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `not a polyplug module: no export "${name}" (docs/wasm-abi.md)`, { plugin: this.id })
+        throw new PolyplugError(PluginErrorCodes.PLUGIN_UNAVAILABLE, `not a polyplug module: no export "${name}" (docs/wasm-abi.md)`, { plugin: this.id })
       }
     }
     const version = exports.polyplug_abi_version()
     if (version !== WASM_ABI_VERSION) {
-      throw new PolyplugError(ErrorCodes.PROTOCOL_MISMATCH, `module speaks polyplug WASM ABI ${version}, host speaks ${WASM_ABI_VERSION}`, { plugin: this.id })
+      throw new PolyplugError(RpcErrorCodes.PROTOCOL_MISMATCH, `module speaks polyplug WASM ABI ${version}, host speaks ${WASM_ABI_VERSION}`, { plugin: this.id })
     }
     const memory = imported ?? exports.memory
     if (!(memory instanceof WebAssembly.Memory)) {
-      throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, 'the module neither exports nor imports a memory', { plugin: this.id })
+      throw new PolyplugError(PluginErrorCodes.PLUGIN_UNAVAILABLE, 'the module neither exports nor imports a memory', { plugin: this.id })
     }
     this.#exports = exports
     this.#memory = memory
@@ -260,7 +260,7 @@ class WasmPlugin {
   #writeOut(out: number, json: string): void {
     const bytes = encoder.encode(json)
     const ptr = this.#exports.polyplug_alloc(bytes.length)
-    if (ptr === 0) throw new PolyplugError(ErrorCodes.PLUGIN_MEMORY_LIMIT, 'no guest memory for a host answer', { plugin: this.id })
+    if (ptr === 0) throw new PolyplugError(PluginErrorCodes.PLUGIN_MEMORY_LIMIT, 'no guest memory for a host answer', { plugin: this.id })
     new Uint8Array(this.#memory.buffer, ptr, bytes.length).set(bytes)
     const view = new DataView(this.#memory.buffer)
     view.setUint32(out, ptr, true)
@@ -276,14 +276,14 @@ class WasmPlugin {
         try {
           params = parse(this.#text(aPtr, aLen))
         } catch {
-          this.#writeOut(out, stringify({ code: ErrorCodes.INVALID_PARAMS, message: 'host_call arguments are not JSON' }))
+          this.#writeOut(out, stringify({ code: RpcErrorCodes.INVALID_PARAMS, message: 'host_call arguments are not JSON' }))
           return 1
         }
         const answer = bridge
           ? bridge.callHost(method, params, this.#signal())
           : {
               ok: false as const,
-              error: new PolyplugError(ErrorCodes.HOST_CALL_UNAVAILABLE, 'an inline wasm plugin cannot call the host synchronously; place it in a worker', { plugin: this.id }),
+              error: new PolyplugError(PluginErrorCodes.HOST_CALL_UNAVAILABLE, 'an inline wasm plugin cannot call the host synchronously; place it in a worker', { plugin: this.id }),
             }
         this.#writeOut(out, answer.ok ? stringify(answer.value ?? null) : stringify({ code: answer.error.code, message: answer.error.message }))
         return answer.ok ? 0 : 1
@@ -305,7 +305,7 @@ class WasmPlugin {
       },
       cancelled: (): number => (bridge ? (bridge.wait(0, this.#signal()) ? 1 : 0) : this.#signal().aborted ? 1 : 0),
       error: (cPtr: number, cLen: number, mPtr: number, mLen: number) => {
-        this.#error = new PolyplugError(this.#text(cPtr, cLen) || ErrorCodes.INTERNAL_ERROR, this.#text(mPtr, mLen), { plugin: this.id })
+        this.#error = new PolyplugError(this.#text(cPtr, cLen) || RpcErrorCodes.INTERNAL_ERROR, this.#text(mPtr, mLen), { plugin: this.id })
       },
       abort: (code: number): never => {
         throw new GuestExit(code)
@@ -324,7 +324,7 @@ export async function loadWasmPlugin(request: WasmLoadRequest): Promise<PluginDe
     module = await WebAssembly.compile(bytes)
     if (WebAssembly.Module.imports(module).some((i) => i.module === WASI_MODULE)) await prepareWasi()
   } catch (cause) {
-    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `cannot load ${entryPath}: ${(cause as Error).message}`, { plugin: id, cause })
+    throw new PolyplugError(PluginErrorCodes.PLUGIN_UNAVAILABLE, `cannot load ${entryPath}: ${(cause as Error).message}`, { plugin: id, cause })
   }
   const plugin = new WasmPlugin(id, module, bytes, request)
   const methods: Record<string, (...params: unknown[]) => unknown> = Object.create(null) as Record<string, never>

@@ -10,8 +10,7 @@ import { dirname } from 'node:path'
 import type { Channel } from '../channels/channel.js'
 import type { Manifest } from '../manifest/schema.js'
 import { parse, stringify, type Codec } from '../rpc/codec.js'
-import { PolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { PolyplugError, RpcErrorCodes } from '../rpc/errors.js'
 import { errorToWire, Reserved } from '../rpc/wire.js'
 import { launchWorker } from './worker.js'
 
@@ -40,7 +39,7 @@ export async function relayThroughWorker(outer: Channel, request: RelayRequest):
     try {
       message = decode(raw)
     } catch (cause) {
-      const error = new PolyplugError(ErrorCodes.PARSE_ERROR, `message is not valid ${codec.name}: ${(cause as Error).message}`, { plugin: id })
+      const error = new PolyplugError(RpcErrorCodes.PARSE_ERROR, `message is not valid ${codec.name}: ${(cause as Error).message}`, { plugin: id })
       void outer.send(encode({ jsonrpc: '2.0', id: null, error: errorToWire(error) }))
       return
     }

@@ -4,7 +4,7 @@
  */
 import { createMemoryPair } from '../channels/memory.js'
 import { loadPlugin } from './load.js'
-import type { DirectInvoke } from '../sdk/direct.js'
+import { createDirectInvoker, type DirectInvoke } from '../sdk/direct.js'
 import { servePlugin } from '../sdk/serve.js'
 import type { Launched, LaunchSpec } from './placement.js'
 
@@ -13,7 +13,7 @@ export async function launchInline(spec: LaunchSpec): Promise<Launched> {
   const definition = await loadPlugin({ id: spec.id, entryPath, manifest, dir: spec.loaded.dir })
   const [hostSide, pluginSide] = createMemoryPair()
   let invoke: DirectInvoke | undefined
-  servePlugin(pluginSide, definition, { id: spec.id, exposeDirect: (fn) => (invoke = fn) })
+  servePlugin(pluginSide, definition, { id: spec.id, exposeDirect: (methods, context) => (invoke = createDirectInvoker(methods, context)) })
   return {
     channel: hostSide,
     invoke,

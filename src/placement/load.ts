@@ -7,7 +7,7 @@
 import { kindModule } from '../registry/registry.js'
 import type { LoadRequest } from '../registry/types.js'
 import { PolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { PluginErrorCodes } from '../errors/plugin.js'
 import type { PluginDefinition } from '../sdk/define.js'
 
 export type { LoadRequest }
@@ -15,7 +15,7 @@ export type { LoadRequest }
 export async function loadPlugin(request: LoadRequest): Promise<PluginDefinition> {
   const kind = kindModule(request.manifest.kind)
   if (!kind?.load) {
-    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `kind "${request.manifest.kind}" cannot be loaded in-process`, { plugin: request.id })
+    throw new PolyplugError(PluginErrorCodes.PLUGIN_UNAVAILABLE, `kind "${request.manifest.kind}" cannot be loaded in-process`, { plugin: request.id })
   }
   return (await kind.load())(request)
 }

@@ -10,7 +10,7 @@ import { registerBuiltinsFor } from '../registry/builtins.js'
 import { importModules, kindModule, transportModule } from '../registry/registry.js'
 import { jsonCodec } from '../rpc/codec.js'
 import { PolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { TransportErrorCodes } from '../errors/transport.js'
 import type { PluginDefinition } from '../sdk/define.js'
 import { serveLoadError, servePlugin } from '../sdk/serve.js'
 import { loadPlugin } from './load.js'
@@ -44,9 +44,9 @@ async function main(): Promise<void> {
   await registerBuiltinsFor({ kind: manifest.kind, transport: name })
   await importModules(env.POLYPLUG_MODULES ? (JSON.parse(env.POLYPLUG_MODULES) as string[]) : [])
   const side = transportModule(name)?.sidecar
-  if (!side) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `transport ${JSON.stringify(name)} is not one this carrier speaks`)
+  if (!side) throw new PolyplugError(TransportErrorCodes.TRANSPORT_UNAVAILABLE, `transport ${JSON.stringify(name)} is not one this carrier speaks`)
   const framing = env.POLYPLUG_FRAMING ?? 'length'
-  if (!isFramingName(framing)) throw new PolyplugError(ErrorCodes.FRAME_INVALID, `unknown POLYPLUG_FRAMING ${JSON.stringify(framing)}`)
+  if (!isFramingName(framing)) throw new PolyplugError(TransportErrorCodes.FRAME_INVALID, `unknown POLYPLUG_FRAMING ${JSON.stringify(framing)}`)
   const maxFrameBytes = Number(env.POLYPLUG_MAX_FRAME_BYTES) || DEFAULT_MAX_FRAME_BYTES
   const serveSessions = await (await side.plugin()).open({ id, env, framing, maxFrameBytes, manifest, exit })
   // MessagePack (msgpackr) and the worker relay load only for the plugins that use them: a carrier

@@ -7,7 +7,8 @@
 import { Worker } from 'node:worker_threads'
 import { kindModule, kindNeeds, modulesToImport, transportModule, type PortLike } from '../registry/index.js'
 import { PolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { PluginErrorCodes } from '../errors/plugin.js'
+import { TransportErrorCodes } from '../errors/transport.js'
 import { Reserved } from '../rpc/wire.js'
 import type { Launched, LaunchSpec } from './placement.js'
 import type { CarrierData } from './worker-carrier.js'
@@ -17,11 +18,11 @@ const carrier = new URL('./worker-carrier.js', import.meta.url)
 export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
   const { manifest, entryPath } = spec.loaded
   const side = transportModule(manifest.transport)?.worker
-  if (!side) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `transport "${manifest.transport}" cannot reach a worker`, { plugin: spec.id })
+  if (!side) throw new PolyplugError(TransportErrorCodes.TRANSPORT_UNAVAILABLE, `transport "${manifest.transport}" cannot reach a worker`, { plugin: spec.id })
   const bridged = kindNeeds(manifest).includes('sync-bridge')
   if (bridged && !side.provides?.includes('sync-bridge')) {
     // Validation refuses this combination; a manifest built by hand still gets a clear error.
-    throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `kind "${manifest.kind}" needs a sync-bridge that transport "${manifest.transport}" does not provide in a worker`, { plugin: spec.id })
+    throw new PolyplugError(PluginErrorCodes.PLUGIN_UNAVAILABLE, `kind "${manifest.kind}" needs a sync-bridge that transport "${manifest.transport}" does not provide in a worker`, { plugin: spec.id })
   }
   const link = await side.load()
   const linkData = link.prepare({ id: spec.id, options: manifest.transportOptions })
@@ -37,11 +38,11 @@ export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
   const channel = link.host(linkData, wake ? wakingPort(worker, wake, interrupts) : worker)
   let cause: PolyplugError | undefined
   worker.on('error', (error) => {
-    cause ??= new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `worker crashed: ${error.message}`, { plugin: spec.id, cause: error })
+    cause ??= new PolyplugError(PluginErrorCodes.PLUGIN_CRASHED, `worker crashed: ${error.message}`, { plugin: spec.id, cause: error })
   })
   worker.on('exit', (code) => {
     // A worker that exits on its own before the host closed the channel has crashed, whatever its code.
-    void channel.close(cause ?? new PolyplugError(ErrorCodes.PLUGIN_CRASHED, `worker exited with code ${code}`, { plugin: spec.id, data: { exitCode: code } }))
+    void channel.close(cause ?? new PolyplugError(PluginErrorCodes.PLUGIN_CRASHED, `worker exited with code ${code}`, { plugin: spec.id, data: { exitCode: code } }))
   })
   return {
     channel,

@@ -5,8 +5,7 @@
  * manifests naming them validate from then on.
  */
 import type { Manifest, PlacementName } from '../manifest/schema.js'
-import { PolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { PolyplugError, RpcErrorCodes } from '../rpc/errors.js'
 import { placementTraits } from './placements.js'
 import type { KindModule, KindNeed, Provision, TransportModule, TransportNeed } from './types.js'
 
@@ -16,10 +15,10 @@ const kindModules = new Map<string, KindModule>()
 let version = 0
 
 function add<T extends { name: string }>(table: Map<string, T>, what: string, module: T): void {
-  if (!NAME.test(module.name)) throw new PolyplugError(ErrorCodes.INVALID_PARAMS, `${what} name ${JSON.stringify(module.name)} must match ${NAME}`)
+  if (!NAME.test(module.name)) throw new PolyplugError(RpcErrorCodes.INVALID_PARAMS, `${what} name ${JSON.stringify(module.name)} must match ${NAME}`)
   const existing = table.get(module.name)
   if (existing === module) return
-  if (existing) throw new PolyplugError(ErrorCodes.INVALID_PARAMS, `a ${what} named "${module.name}" is already registered: choose another name`)
+  if (existing) throw new PolyplugError(RpcErrorCodes.INVALID_PARAMS, `a ${what} named "${module.name}" is already registered: choose another name`)
   table.set(module.name, module)
   version++
 }
@@ -27,7 +26,7 @@ function add<T extends { name: string }>(table: Map<string, T>, what: string, mo
 /** Adds a transport. Throws (INVALID_PARAMS) when the name is taken by another module or malformed. */
 export function registerTransport(module: TransportModule): void {
   if (!module.inline && !module.worker && !module.sidecar && !module.remote) {
-    throw new PolyplugError(ErrorCodes.INVALID_PARAMS, `transport "${module.name}" has no side (inline, worker, sidecar or remote): it could serve no placement`)
+    throw new PolyplugError(RpcErrorCodes.INVALID_PARAMS, `transport "${module.name}" has no side (inline, worker, sidecar or remote): it could serve no placement`)
   }
   add(transportModules, 'transport', module)
 }
@@ -35,7 +34,7 @@ export function registerTransport(module: TransportModule): void {
 /** Adds a kind. Throws (INVALID_PARAMS) when the name is taken by another module or malformed. */
 export function registerKind(module: KindModule): void {
   if (!module.placements.includes(module.defaultPlacement)) {
-    throw new PolyplugError(ErrorCodes.INVALID_PARAMS, `kind "${module.name}": its default placement "${module.defaultPlacement}" is not among its placements`)
+    throw new PolyplugError(RpcErrorCodes.INVALID_PARAMS, `kind "${module.name}": its default placement "${module.defaultPlacement}" is not among its placements`)
   }
   add(kindModules, 'kind', module)
 }

@@ -14,8 +14,6 @@ import { invokeWithContext } from '../rpc/invoke.js'
 import { PluginCall } from '../rpc/plugin-call.js'
 import type { CallContext } from '../rpc/types.js'
 import type { LogLevel, MethodContext, PluginContext, PluginDefinition, PluginLogger } from './define.js'
-import { createDirectInvoker, type DirectInvoke } from './direct.js'
-import { throwSite } from './throw-site.js'
 import { contextFor } from './trace.js'
 import { PROTOCOL_VERSION, type ActivateParams, type HelloParams, type HelloResult, type UsageResult } from './protocol.js'
 
@@ -25,8 +23,11 @@ export interface ServeOptions extends Omit<PeerOptions, 'name'> {
   token?: string
   /** Called after `$/shutdown` has run `deactivate` and answered; carriers exit here. */
   onShutdown?: () => void
-  /** Inline placement: receives a function that calls the plugin's methods directly (src/sdk/direct.ts). */
-  exposeDirect?: (invoke: DirectInvoke) => void
+  /**
+   * Inline placement: receives the plugin's methods and context, to call them directly
+   * (src/sdk/direct.ts, which the inline placement imports: a worker or process carrier never loads it).
+   */
+  exposeDirect?: (methods: PluginDefinition['methods'], context: PluginContext) => void
   /** What the carrier can tell about the plugin's resources (e.g. a worker's heap), merged into `$/usage`. */
   usage?: () => UsageResult
 }
@@ -56,7 +57,7 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
     host: () => peer.proxy(),
   }
 
-  options.exposeDirect?.(createDirectInvoker(definition.methods, context))
+  options.exposeDirect?.(definition.methods, context)
 
   peer.handle(Reserved.hello, (params): HelloResult => {
     const hello = (params ?? {}) as Partial<HelloParams>
@@ -109,6 +110,8 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
 
 /** The error `activate` threw, its message ending with where in the plugin's files it was thrown; code and data kept. */
 async function locatedError(error: unknown): Promise<unknown> {
+  // Loaded only when an activate throws: a plugin that starts cleanly never loads it.
+  const { throwSite } = await import('./throw-site.js')
   const site = await throwSite(error)
   if (!site) return error
   const e = toPolyplugError(error)

@@ -6,14 +6,14 @@
 import type { Channel } from '../channels/channel.js'
 import type { PluginSide, PluginSideContext } from '../registry/types.js'
 import { PolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { TransportErrorCodes } from '../errors/transport.js'
 
 export type Env = Record<string, string | undefined>
 
 /** The variable `name`, or TRANSPORT_UNAVAILABLE naming it. */
 export function requireEnv(env: Env, name: string): string {
   const value = env[name]
-  if (!value) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `${name} is not set`)
+  if (!value) throw new PolyplugError(TransportErrorCodes.TRANSPORT_UNAVAILABLE, `${name} is not set`)
   return value
 }
 

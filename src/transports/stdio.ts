@@ -11,7 +11,7 @@ import { Console } from 'node:console'
 import type { Readable, Writable } from 'node:stream'
 import type { PluginSide } from '../registry/types.js'
 import { PolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { TransportErrorCodes } from '../errors/transport.js'
 import type { SidecarContext, SidecarEndpoint, SidecarTransport } from './sidecar.js'
 import { channelPluginSide } from './sidecar-plugin.js'
 import { streamChannel } from './stream.js'
@@ -23,7 +23,7 @@ export const stdioTransport: SidecarTransport = {
       env: {},
       usesStdio: true,
       async connect(child) {
-        if (!child.stdin || !child.stdout) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'the child has no stdin/stdout pipes', { plugin: context.id })
+        if (!child.stdin || !child.stdout) throw new PolyplugError(TransportErrorCodes.TRANSPORT_UNAVAILABLE, 'the child has no stdin/stdout pipes', { plugin: context.id })
         return streamChannel(child.stdout, child.stdin, { framing: context.framing, maxFrameBytes: context.maxFrameBytes })
       },
       async dispose() {},

@@ -9,8 +9,7 @@ import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel } from '../channels/channel.js'
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder, isBinarySafe, type FramingName } from '../framing/framing.js'
 import { DEFAULT_FRAME_READ_TIMEOUT_MS, FrameStallTimer } from '../framing/stall.js'
-import { PolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { PolyplugError, RpcErrorCodes } from '../rpc/errors.js'
 import { WriteQueue } from './write-queue.js'
 
 export interface StreamChannelOptions {
@@ -80,7 +79,7 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
         sink.closed()
         release()
       }
-      const onError = (error: Error) => fail(new PolyplugError(ErrorCodes.CHANNEL_CLOSED, `stream error: ${error.message}`, { cause: error }))
+      const onError = (error: Error) => fail(new PolyplugError(RpcErrorCodes.CHANNEL_CLOSED, `stream error: ${error.message}`, { cause: error }))
       // EPIPE and friends on the write side mean the other end is gone.
       const onWriteError = (error: Error) => onError(error)
       readable.on('data', onData)
@@ -100,7 +99,7 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
       }
     },
     send(message) {
-      if (!(message instanceof Uint8Array || isParts(message))) throw new PolyplugError(ErrorCodes.INVALID_REQUEST, 'a byte-stream channel sends Uint8Array messages (or arrays of them: one message in parts)')
+      if (!(message instanceof Uint8Array || isParts(message))) throw new PolyplugError(RpcErrorCodes.INVALID_REQUEST, 'a byte-stream channel sends Uint8Array messages (or arrays of them: one message in parts)')
       // Backpressure: past the writable's high-water mark the send waits in the queue, so a
       // caller that awaits cannot grow the buffer without bound.
       return queue.send(encodeFrame(framing, message, max))

@@ -3,7 +3,7 @@
  * once (on a later tick); the process must then exit by itself, the deadline timer notwithstanding.
  */
 import { createMemoryPair } from '../../src/channels/memory.js'
-import type { DirectInvoke } from '../../src/sdk/direct.js'
+import { createDirectInvoker, type DirectInvoke } from '../../src/sdk/direct.js'
 import { definePlugin } from '../../src/sdk/define.js'
 import { servePlugin } from '../../src/sdk/serve.js'
 
@@ -11,7 +11,7 @@ let invoke: DirectInvoke | undefined
 const [hostSide, pluginSide] = createMemoryPair()
 servePlugin(pluginSide, definePlugin({ methods: { later: () => new Promise((resolve) => setImmediate(() => resolve('answered'))) } }), {
   id: 'idle-child',
-  exposeDirect: (fn) => (invoke = fn),
+  exposeDirect: (methods, context) => (invoke = createDirectInvoker(methods, context)),
 })
 process.stdout.write(`${String(await invoke!('later', [], {}, 3_600_000))}\n`)
 // The memory pair would keep nothing alive, but close it as a host would.
