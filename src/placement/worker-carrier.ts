@@ -1,5 +1,4 @@
 /** Runs inside the worker thread: loads the plugin and serves it over the transport's worker link. */
-import { getHeapStatistics } from 'node:v8'
 import { parentPort, workerData } from 'node:worker_threads'
 import type { Manifest } from '../manifest/schema.js'
 import { registerBuiltinsFor } from '../registry/builtins.js'
@@ -37,7 +36,9 @@ if (parentPort) {
   try {
     const definition = await loadPlugin({ id: data.id, entryPath: data.entryPath, dir: data.dir, manifest: data.manifest, ...(bridge ? { bridge: bridge.bridge } : {}) })
     bridge?.serve(definition)
-    servePlugin(channel, definition, { id: data.id, codec, onShutdown: () => process.exit(0), usage: () => ({ heapBytes: getHeapStatistics().used_heap_size }) })
+    // The worker's own heap: process.memoryUsage() reads the calling isolate's heap (the same figure
+    // as node:v8's used_heap_size), without loading node:v8 and its five internal modules here.
+    servePlugin(channel, definition, { id: data.id, codec, onShutdown: () => process.exit(0), usage: () => ({ heapBytes: process.memoryUsage().heapUsed }) })
   } catch (error) {
     serveLoadError(channel, data.id, error, codec)
   }
