@@ -17,6 +17,11 @@ export interface Codec {
    */
   encode(message: unknown): Uint8Array | Uint8Array[]
   decode(bytes: Uint8Array): unknown
+  /**
+   * The same wire, encoded as parts where that saves copying a payload (MessagePack's large `bin`
+   * values, src/rpc/msgpack.ts): what a Peer uses on a `binary` channel, which writes parts at once.
+   */
+  readonly parts?: Codec
 }
 
 /** A codec that always encodes a message as one Uint8Array. */

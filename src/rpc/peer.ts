@@ -101,7 +101,7 @@ export class Peer {
   constructor(channel: Channel, options: PeerOptions = {}) {
     this.name = options.name
     this.#channel = channel
-    this.#codec = options.codec ?? jsonCodec
+    this.#codec = onChannel(channel, options.codec ?? jsonCodec)
     this.#timeout = options.timeout ?? 0
     this.#maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
     this.#maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH
@@ -138,7 +138,7 @@ export class Peer {
 
   /** Switches the byte encoding, e.g. after `$/hello` negotiated attachments; a channel that encodes by itself learns it too. */
   setCodec(codec: Codec): void {
-    this.#codec = codec
+    this.#codec = onChannel(this.#channel, codec)
     this.#channel.useCodec?.(codec)
   }
 
@@ -535,6 +535,11 @@ class RequestContext implements CallContext {
 
 function releaseArgs(argStreams: IncomingStream<unknown>[] | undefined): void {
   if (argStreams) for (const stream of argStreams) stream.cancel()
+}
+
+/** The codec's parts form where the channel writes parts at once (Channel.binary); else the codec. */
+function onChannel(channel: Channel, codec: Codec): Codec {
+  return channel.binary === true && channel.carries === 'bytes' && codec.parts ? codec.parts : codec
 }
 
 function byteLength(parts: Uint8Array[]): number {
