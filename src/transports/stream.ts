@@ -20,6 +20,8 @@ export interface StreamChannelOptions {
   frameTimeoutMs?: number
   /** Called once after the channel closed, e.g. to destroy a socket shared by both directions. */
   onDispose?: () => void
+  /** Told the size of each frame that crosses: pipes grow once a large one did (src/transports/pipe-size.ts). */
+  onFrameBytes?: (bytes: number) => void
 }
 
 export function streamChannel(readable: Readable, writable: Writable, options: StreamChannelOptions = {}): Channel {
@@ -57,6 +59,7 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
       }
       stall = new FrameStallTimer(options.frameTimeoutMs ?? DEFAULT_FRAME_READ_TIMEOUT_MS, fail)
       const onData = (chunk: Buffer) => {
+        options.onFrameBytes?.(decoder.buffered + chunk.byteLength)
         let frames: Uint8Array[]
         try {
           frames = decoder.push(chunk)
@@ -102,7 +105,9 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
       if (!(message instanceof Uint8Array || isParts(message))) throw new PolyplugError(RpcErrorCodes.INVALID_REQUEST, 'a byte-stream channel sends Uint8Array messages (or arrays of them: one message in parts)')
       // Backpressure: past the writable's high-water mark the send waits in the queue, so a
       // caller that awaits cannot grow the buffer without bound.
-      return queue.send(encodeFrame(framing, message, max))
+      const frame = encodeFrame(framing, message, max)
+      if (options.onFrameBytes) options.onFrameBytes(frameLength(frame))
+      return queue.send(frame)
     },
     close() {
       ended = true
@@ -110,6 +115,12 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
     },
   })
   return channel
+}
+
+function frameLength(parts: readonly Uint8Array[]): number {
+  let size = 0
+  for (const part of parts) size += part.byteLength
+  return size
 }
 
 function isParts(message: unknown): message is Uint8Array[] {
