@@ -16,7 +16,7 @@ import { streamChannel, type StreamChannelOptions } from './stream.js'
 import type { Channel } from '../channels/channel.js'
 import type { PluginSide } from '../registry/types.js'
 import { channelPluginSide, requireEnv } from './sidecar-plugin.js'
-import { pipeGrower } from './pipe-size.js'
+import { pipeGrower } from './buffer-size.js'
 import { makeFifoPair, openPluginEnds, openWriterWhenReaderArrives } from './fifo-pair.js'
 
 export const fifoTransport: SidecarTransport = {
@@ -40,7 +40,7 @@ export const fifoTransport: SidecarTransport = {
       async connect(_child, signal) {
         const writeFd = await openWriterWhenReaderArrives(inPath, signal)
         taken = true
-        // The host grows both pipes once a large frame crosses (pipe-size.ts); the plugin side need not.
+        // The host grows both pipes once a large frame crosses (buffer-size.ts); the plugin side need not.
         return fdChannel(readFd as number, writeFd, { framing: context.framing, maxFrameBytes: context.maxFrameBytes, onFrameBytes: pipeGrower([readFd, writeFd]) })
       },
       async dispose() {

@@ -6,11 +6,14 @@ import { connect, type Socket } from 'node:net'
 import type { Channel } from '../channels/channel.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
+import { sendBufferGrower } from './buffer-size.js'
 import { streamChannel, type StreamChannelOptions } from './stream.js'
 
-export function socketChannel(socket: Socket, options: StreamChannelOptions): Channel {
+/** `growSendBuffer`: a Unix socket's send buffer grows once a large frame crosses (buffer-size.ts); not TCP, whose buffers the kernel tunes. */
+export function socketChannel(socket: Socket, options: StreamChannelOptions & { growSendBuffer?: boolean }): Channel {
   socket.setNoDelay?.(true)
-  return streamChannel(socket, socket, options)
+  const { growSendBuffer, ...rest } = options
+  return streamChannel(socket, socket, growSendBuffer ? { ...rest, onFrameBytes: sendBufferGrower(socket) } : rest)
 }
 
 /** Plugin side (unix path or tcp host:port): connect, then frame over the socket. */
@@ -20,7 +23,7 @@ export function connectSocket(target: { path: string } | { host: string; port: n
     socket.once('error', reject)
     socket.once('connect', () => {
       socket.off('error', reject)
-      resolve(socketChannel(socket, options))
+      resolve(socketChannel(socket, { ...options, growSendBuffer: 'path' in target }))
     })
   })
 }

@@ -14,6 +14,7 @@ import { PolyplugError } from '../rpc/errors.js'
 import { TransportErrorCodes } from '../errors/transport.js'
 import type { SidecarContext, SidecarEndpoint, SidecarTransport } from './sidecar.js'
 import { channelPluginSide } from './sidecar-plugin.js'
+import { sendBufferGrower } from './buffer-size.js'
 import { streamChannel } from './stream.js'
 
 export const stdioTransport: SidecarTransport = {
@@ -24,7 +25,8 @@ export const stdioTransport: SidecarTransport = {
       usesStdio: true,
       async connect(child) {
         if (!child.stdin || !child.stdout) throw new PolyplugError(TransportErrorCodes.TRANSPORT_UNAVAILABLE, 'the child has no stdin/stdout pipes', { plugin: context.id })
-        return streamChannel(child.stdout, child.stdin, { framing: context.framing, maxFrameBytes: context.maxFrameBytes })
+        // The child's stdio are Unix socketpairs (libuv), not pipes: this end's send buffer grows once a large frame crosses.
+        return streamChannel(child.stdout, child.stdin, { framing: context.framing, maxFrameBytes: context.maxFrameBytes, onFrameBytes: sendBufferGrower(child.stdin) })
       },
       async dispose() {},
     }
@@ -46,5 +48,5 @@ function guardStdout(): void {
 
 export const stdioPluginSide: PluginSide = channelPluginSide(async ({ framing, maxFrameBytes }) => {
   const { readable, writable } = stdioStreams()
-  return streamChannel(readable, writable, { framing, maxFrameBytes })
+  return streamChannel(readable, writable, { framing, maxFrameBytes, onFrameBytes: sendBufferGrower(writable) })
 }, guardStdout)

@@ -20,7 +20,7 @@ export interface StreamChannelOptions {
   frameTimeoutMs?: number
   /** Called once after the channel closed, e.g. to destroy a socket shared by both directions. */
   onDispose?: () => void
-  /** Told the size of each frame that crosses: pipes grow once a large one did (src/transports/pipe-size.ts). */
+  /** Told the size of each frame that crosses: pipes grow once a large one did (src/transports/buffer-size.ts). */
   onFrameBytes?: (bytes: number) => void
 }
 

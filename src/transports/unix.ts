@@ -45,7 +45,7 @@ export const unixTransport: SidecarTransport = {
       usesStdio: false,
       async connect(_child, signal) {
         const socket = await acceptOne(server, signal)
-        return socketChannel(socket, { framing: context.framing, maxFrameBytes: context.maxFrameBytes })
+        return socketChannel(socket, { framing: context.framing, maxFrameBytes: context.maxFrameBytes, growSendBuffer: true })
       },
       async dispose() {
         // Remove the path first: closing the server waits for its connection to end.
