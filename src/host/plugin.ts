@@ -218,13 +218,28 @@ export class PluginRuntime {
     )
   }
 
-  async #call<T>(method: string, args: unknown[], options: CallOptions, reason: string): Promise<T> {
+  /**
+   * A call to a running inline plugin goes to its direct invoker without an async frame or a
+   * promise of its own: the invoker tells the statistics when the call ends (`ended`), and its
+   * promise is the caller's. Every other call goes over the plugin's Peer (`#callOverPeer`).
+   */
+  #call<T>(method: string, args: unknown[], options: CallOptions, reason: string): Promise<T> {
+    const direct = this.#session?.launched.invoke
+    if (direct === undefined || this.#state !== 'active' || method.startsWith('$/')) return this.#callOverPeer(method, args, options, reason)
+    try {
+      checkParams(this.manifest, method, args) // before the plugin is reached; a rejection, not a throw
+      this.#checkStreams(method, args)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return direct(method, args, options, options.timeout ?? this.#callTimeoutMs, this.#stats.begin(method)) as Promise<T>
+  }
+
+  async #callOverPeer<T>(method: string, args: unknown[], options: CallOptions, reason: string): Promise<T> {
     checkParams(this.manifest, method, args) // before the plugin is started or reached; a rejection, not a throw
     // A running plugin is called without awaiting `activate`'s already-resolved promise (a hop per call).
     const session = this.#session !== undefined && this.#state === 'active' ? this.#session : await this.activate(reason)
-    if (args.some(isStreamSource) && !this.#info.capabilities?.includes('streams')) {
-      throw new PolyplugError(ErrorCodes.STREAMS_UNSUPPORTED, `plugin "${this.id}" does not speak streams (no "streams" capability in its $/hello answer); pass the values as an array instead`, { plugin: this.id, method })
-    }
+    this.#checkStreams(method, args)
     const t0 = performance.now()
     const counted = !method.startsWith('$/')
     try {
@@ -239,6 +254,12 @@ export class PluginRuntime {
       if (error instanceof PolyplugError && error.code === ErrorCodes.RPC_TIMEOUT) this.#supervisor.checkAlive(session)
       throw error
     }
+  }
+
+  /** STREAMS_UNSUPPORTED for a stream argument to a plugin without the "streams" capability; no walk of the arguments for one with it. */
+  #checkStreams(method: string, args: unknown[]): void {
+    if (this.#info.capabilities?.includes('streams') || !args.some(isStreamSource)) return
+    throw new PolyplugError(ErrorCodes.STREAMS_UNSUPPORTED, `plugin "${this.id}" does not speak streams (no "streams" capability in its $/hello answer); pass the values as an array instead`, { plugin: this.id, method })
   }
 
   /** What the running plugin occupies: its process's RSS, and what its side reports through `$/usage` (heap, linear memory). */
