@@ -36,7 +36,7 @@ describe('host observability', () => {
     for (let i = 0; i < calls; i++) assert.equal(await p.call('echo', [i]), i)
     await assert.rejects(p.call('fail', ['E_INLINE']))
     await assert.rejects(p.call('nope'))
-    assert.equal(await p.call('sleep', [2]), 2)
+    assert.equal(await p.call('sleep', [20]), 20)
     const s = stats('echo-inline')
     assert.equal(s.calls, calls + 3)
     assert.deepEqual(s.errorsByCode, { E_INLINE: 1, METHOD_NOT_FOUND: 1 })
@@ -45,7 +45,8 @@ describe('host observability', () => {
     assert.equal(echo.latency.counts.reduce((a, b) => a + b, 0), calls)
     assert.ok(echo.latency.sumMs > 0)
     const sleep = s.methods.sleep!
-    assert.ok(sleep.latency.sumMs >= 2, `the async call was timed until it ended: ${sleep.latency.sumMs} ms`)
+    // A timer may fire a little early against performance.now(); a call timed only to its first return would show ~0.
+    assert.ok(sleep.latency.sumMs >= 10, `the async call was timed until it ended: ${sleep.latency.sumMs} ms`)
     await p.stop() // the memory test below counts on it being inactive
   })
 

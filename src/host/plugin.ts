@@ -210,7 +210,8 @@ export class PluginRuntime {
     return this.manifest.limits?.callTimeoutMs ?? this.#options.callTimeoutMs
   }
 
-  call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason = `onMethod:${method}`): Promise<T> {
+  /** `reason` (default `onMethod:METHOD`, built only then) is the activation reason if the call has to start the plugin. */
+  call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason?: string): Promise<T> {
     // Without a registered tracer the span's name and attributes are not even built.
     if (method.startsWith('$/') || !tracingOn()) return this.#call(method, args, options, reason)
     return traced(`polyplug.call ${this.id}/${method}`, { 'polyplug.plugin': this.id, 'rpc.method': method }, options.traceparent, (traceparent) =>
@@ -223,7 +224,7 @@ export class PluginRuntime {
    * promise of its own: the invoker tells the statistics when the call ends (`ended`), and its
    * promise is the caller's. Every other call goes over the plugin's Peer (`#callOverPeer`).
    */
-  #call<T>(method: string, args: unknown[], options: CallOptions, reason: string): Promise<T> {
+  #call<T>(method: string, args: unknown[], options: CallOptions, reason: string | undefined): Promise<T> {
     const direct = this.#session?.launched.invoke
     if (direct === undefined || this.#state !== 'active' || method.startsWith('$/')) return this.#callOverPeer(method, args, options, reason)
     try {
@@ -235,10 +236,10 @@ export class PluginRuntime {
     return direct(method, args, options, options.timeout ?? this.#callTimeoutMs, this.#stats.begin(method)) as Promise<T>
   }
 
-  async #callOverPeer<T>(method: string, args: unknown[], options: CallOptions, reason: string): Promise<T> {
+  async #callOverPeer<T>(method: string, args: unknown[], options: CallOptions, reason: string | undefined): Promise<T> {
     checkParams(this.manifest, method, args) // before the plugin is started or reached; a rejection, not a throw
     // A running plugin is called without awaiting `activate`'s already-resolved promise (a hop per call).
-    const session = this.#session !== undefined && this.#state === 'active' ? this.#session : await this.activate(reason)
+    const session = this.#session !== undefined && this.#state === 'active' ? this.#session : await this.activate(reason ?? `onMethod:${method}`)
     this.#checkStreams(method, args)
     const t0 = performance.now()
     const counted = !method.startsWith('$/')

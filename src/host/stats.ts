@@ -99,10 +99,16 @@ class MeteredRecord extends MethodRecord {
 export class CallStats {
   readonly #methods = new Map<string, MeteredRecord>()
   readonly #all = new MethodRecord()
+  /** The method called last: calls in a row to one method skip the map. */
+  #lastName: string | undefined
+  #last: MeteredRecord | undefined
 
   #method(method: string): MeteredRecord {
+    if (method === this.#lastName) return this.#last!
     let record = this.#methods.get(method)
     if (!record) this.#methods.set(method, (record = new MeteredRecord(this.#all)))
+    this.#lastName = method
+    this.#last = record
     return record
   }
 
