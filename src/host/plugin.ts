@@ -76,6 +76,8 @@ export class PluginRuntime {
   #activations = 0
   #activeSince: number | undefined
   readonly #stats = new CallStats()
+  /** Its $/hello answer listed the "streams" capability: no call needs its arguments walked for a stream. */
+  #speaksStreams = false
   /** Resolved dependency ids, set by the host after resolution. */
   dependencies: string[] = []
   readonly #supervisor: Supervisor
@@ -259,7 +261,7 @@ export class PluginRuntime {
 
   /** STREAMS_UNSUPPORTED for a stream argument to a plugin without the "streams" capability; no walk of the arguments for one with it. */
   #checkStreams(method: string, args: unknown[]): void {
-    if (this.#info.capabilities?.includes('streams') || !args.some(isStreamSource)) return
+    if (this.#speaksStreams || !args.some(isStreamSource)) return
     throw new PolyplugError(ErrorCodes.STREAMS_UNSUPPORTED, `plugin "${this.id}" does not speak streams (no "streams" capability in its $/hello answer); pass the values as an array instead`, { plugin: this.id, method })
   }
 
@@ -371,6 +373,7 @@ export class PluginRuntime {
 
   /** The session is the plugin's: it is active and counted. */
   #becomeActive(session: Session, info: Partial<PluginInfo>): Session {
+    this.#speaksStreams = info.capabilities?.includes('streams') === true
     this.#session = session
     this.#state = 'active'
     this.#activations++
