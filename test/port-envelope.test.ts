@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { MessageChannel } from 'node:worker_threads'
+import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { Peer } from '../src/rpc/peer.js'
 import { compact, expand, isCompact } from '../src/transports/port-envelope.js'
 import { portChannel, type PortLike } from '../src/transports/port.js'
@@ -15,6 +15,20 @@ const cloned = (value: unknown) => structuredClone(value)
 const roundTrip = (message: unknown) => {
   const sent = cloned(compact(message))
   return isCompact(sent) ? expand(sent) : sent
+}
+
+/** `port`, recording every value posted on it; `unbatched` as a sync bridge's port says. */
+function recordingPort(port: MessagePort, posts: unknown[], unbatched = false): PortLike {
+  return {
+    unbatched,
+    postMessage(value) {
+      posts.push(value)
+      port.postMessage(value)
+    },
+    on: (event, listener) => port.on(event, listener),
+    off: (event, listener) => port.off(event, listener),
+    close: () => port.close(),
+  }
 }
 
 const shapes: Record<string, unknown> = {
@@ -61,28 +75,10 @@ describe('the compact form of a message on a port', () => {
   it('a Peer over a batched port posts compact messages, and a plain (unbatched) sender is still read', async () => {
     const { port1, port2 } = new MessageChannel()
     const posts: unknown[] = []
-    const recording: PortLike = {
-      postMessage(value) {
-        posts.push(value)
-        port1.postMessage(value)
-      },
-      on: (event, listener) => port1.on(event, listener),
-      off: (event, listener) => port1.off(event, listener),
-      close: () => port1.close(),
-    }
-    const host = new Peer(portChannel(recording))
+    const host = new Peer(portChannel(recordingPort(port1, posts)))
     // The plugin side says unbatched, as a sync bridge's port does: it posts plain envelopes.
     const plain: unknown[] = []
-    const pluginPort: PortLike = {
-      unbatched: true,
-      postMessage(value) {
-        plain.push(value)
-        port2.postMessage(value)
-      },
-      on: (event, listener) => port2.on(event, listener),
-      off: (event, listener) => port2.off(event, listener),
-      close: () => port2.close(),
-    }
+    const pluginPort = recordingPort(port2, plain, true)
     const plugin = new Peer(portChannel(pluginPort))
     plugin.handle('add', (params) => (params as number[])[0]! + (params as number[])[1]!)
     assert.deepEqual(await Promise.all([host.call('add', [1, 2]), host.call('add', [3, 4])]), [3, 7])
