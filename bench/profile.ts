@@ -3,7 +3,8 @@
  * sequential awaited calls and exits. Run it under `valgrind --tool=callgrind` (or `node
  * --cpu-prof`) with N and with 0: the difference divided by N is the cost of one call in
  * instructions, which — unlike wall-clock time — the load of a shared machine does not move.
- * Cases: plain, inline, worker, worker-raw, SIDECAR / SIDECAR-raw for stdio, fifo, unix, tcp,
+ * Cases: plain, inline, worker, worker-raw, port-pair / port-pair-raw (a Peer pair, or a raw echo, over one
+ * MessageChannel in this thread), SIDECAR / SIDECAR-raw for stdio, fifo, unix, tcp,
  * http / http-raw, ws / ws-raw and mqtt / mqtt-raw (both ends in this process; mqtt through
  * Mosquitto when installed, else aedes), carrier-TRANSPORT (the Node carrier spawned without the
  * sandbox, so that PROFILE_CHILD_ARGS reach it), and `plugin:ID` for any example.
@@ -20,7 +21,7 @@
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import { MessageChannel, Worker } from 'node:worker_threads'
 import { createHost } from '../src/host/host.js'
 import { silentLogger } from '../src/host/log.js'
 import { binaryJsonCodec as frameCodec } from '../src/rpc/attachments.js'
@@ -32,6 +33,7 @@ import { serveHttpPlugin } from '../src/sdk/serve-http.js'
 import { servePlugin } from '../src/sdk/serve.js'
 import { connectMqtt } from '../src/transports/mqtt.js'
 import { connectHttp } from '../src/transports/http.js'
+import { portChannel } from '../src/transports/port.js'
 import { mqttBroker, rawHttp, rawMqtt, rawWs } from './cases/net.js'
 import { rawEcho as rawKoffiEcho } from './cases/native.js'
 import { rawEcho } from './cases/sidecar.js'
@@ -91,6 +93,24 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
   if (name === 'plain') {
     const plain = { echo: async (x: unknown) => x }
     return { op: () => plain.echo(1), close: async () => {} }
+  }
+  if (name === 'port-pair' || name === 'port-pair-raw') {
+    // Both ends in this thread over one MessageChannel: a host Peer and a served plugin over port
+    // channels (the worker's path without a second thread), or a raw echo of the number.
+    const { port1, port2 } = new MessageChannel()
+    if (name === 'port-pair') {
+      servePlugin(portChannel(port2), definePlugin({ methods: { echo: (v: unknown) => v } }), { id: 'bench' })
+      const peer = new Peer(portChannel(port1), { name: 'bench', timeout: 30_000 })
+      return { op: () => peer.call('echo', [arg]), close: () => peer.close() }
+    }
+    const waiters: ((v: unknown) => void)[] = []
+    port1.on('message', (m) => waiters.shift()?.(m))
+    port2.on('message', (m) => port2.postMessage(m))
+    const op = () => new Promise((resolve) => {
+      waiters.push(resolve)
+      port1.postMessage(arg)
+    })
+    return { op, close: async () => port1.close() }
   }
   if (name === 'worker-raw') {
     const raw = new Worker(workerPath('raw-echo.js'))

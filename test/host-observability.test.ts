@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createHost, type Host } from '../src/host/host.js'
-import { LATENCY_BUCKETS_MS } from '../src/host/stats.js'
+import { LATENCY_BUCKETS_MS, SAMPLE_EVERY, TIMED_FIRST } from '../src/host/stats.js'
 import { until } from './support/wait.js'
 import { examplesDir } from './support/paths.js'
 
@@ -28,6 +28,26 @@ describe('host observability', () => {
     assert.equal(echo.latency.counts.reduce((a, b) => a + b, 0), 5)
     assert.ok(echo.latency.sumMs > 0)
     assert.ok((s.uptimeMs ?? -1) >= 0)
+  })
+
+  it('counts every call of an inline plugin, sync or async, failed or not, in a histogram that adds up to the calls', async () => {
+    const p = host.plugin('echo-inline')
+    const calls = TIMED_FIRST + 3 * SAMPLE_EVERY
+    for (let i = 0; i < calls; i++) assert.equal(await p.call('echo', [i]), i)
+    await assert.rejects(p.call('fail', ['E_INLINE']))
+    await assert.rejects(p.call('nope'))
+    assert.equal(await p.call('sleep', [20]), 20)
+    const s = stats('echo-inline')
+    assert.equal(s.calls, calls + 3)
+    assert.deepEqual(s.errorsByCode, { E_INLINE: 1, METHOD_NOT_FOUND: 1 })
+    const echo = s.methods.echo!
+    assert.equal(echo.calls, calls)
+    assert.equal(echo.latency.counts.reduce((a, b) => a + b, 0), calls)
+    assert.ok(echo.latency.sumMs > 0)
+    const sleep = s.methods.sleep!
+    // A timer may fire a little early against performance.now(); a call timed only to its first return would show ~0.
+    assert.ok(sleep.latency.sumMs >= 10, `the async call was timed until it ended: ${sleep.latency.sumMs} ms`)
+    await p.stop() // the memory test below counts on it being inactive
   })
 
   it('counts restarts, crashes and the quarantine until reset', async () => {

@@ -206,14 +206,15 @@ export class Host {
     return {
       id,
       info: () => runtime.info(),
-      call: (method, args, options) => lifecycle.call(id, method, args ?? [], options ?? {}, `onMethod:${method}`),
+      // No reason: `onMethod:METHOD` is built only when the call has to start the plugin.
+      call: (method, args, options) => lifecycle.call(id, method, args ?? [], options ?? {}),
       notify: async (method, args) => {
         await lifecycle.activate(id, `onMethod:${method}`)
         await runtime.notify(method, args ?? [])
       },
       onNotification: (method, listener) => runtime.notifications.on(method, listener),
       proxy: <Api>(options: CallOptions = {}) =>
-        createProxy<Api>((method, args) => lifecycle.call(id, method, args, options, `onMethod:${method}`)),
+        createProxy<Api>((method, args) => lifecycle.call(id, method, args, options)),
       activate: (reason) => lifecycle.activate(id, reason ?? 'explicit'),
       stop: () => lifecycle.stopWithDependants(id).then(() => {}),
       pid: () => runtime.pid,

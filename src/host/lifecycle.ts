@@ -41,15 +41,15 @@ export class Lifecycle {
     await runtime.activate(reason, handoff)
   }
 
-  /** Calls `method`, activating the plugin (and its dependencies) first if it is not running. */
-  call<T>(id: string, method: string, args: unknown[], options: CallOptions, reason: string): Promise<T> {
+  /** Calls `method`, activating the plugin (and its dependencies) first if it is not running; `reason` defaults to `onMethod:METHOD`. */
+  call<T>(id: string, method: string, args: unknown[], options: CallOptions, reason?: string): Promise<T> {
     // A running plugin needs no activation step: calling it straight saves an async frame and two promise hops per call.
     const runtime = this.plugins.get(id)?.runtime
     if (runtime?.running) return runtime.call<T>(method, args, options, reason)
     return this.#activateAndCall(id, method, args, options, reason)
   }
 
-  async #activateAndCall<T>(id: string, method: string, args: unknown[], options: CallOptions, reason: string): Promise<T> {
+  async #activateAndCall<T>(id: string, method: string, args: unknown[], options: CallOptions, reason = `onMethod:${method}`): Promise<T> {
     await this.activate(id, reason)
     return this.plugins.runtime(id).call<T>(method, args, options, reason)
   }

@@ -76,6 +76,8 @@ export class PluginRuntime {
   #activations = 0
   #activeSince: number | undefined
   readonly #stats = new CallStats()
+  /** Its $/hello answer listed the "streams" capability: no call needs its arguments walked for a stream. */
+  #speaksStreams = false
   /** Resolved dependency ids, set by the host after resolution. */
   dependencies: string[] = []
   readonly #supervisor: Supervisor
@@ -210,7 +212,8 @@ export class PluginRuntime {
     return this.manifest.limits?.callTimeoutMs ?? this.#options.callTimeoutMs
   }
 
-  call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason = `onMethod:${method}`): Promise<T> {
+  /** `reason` (default `onMethod:METHOD`, built only then) is the activation reason if the call has to start the plugin. */
+  call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason?: string): Promise<T> {
     // Without a registered tracer the span's name and attributes are not even built.
     if (method.startsWith('$/') || !tracingOn()) return this.#call(method, args, options, reason)
     return traced(`polyplug.call ${this.id}/${method}`, { 'polyplug.plugin': this.id, 'rpc.method': method }, options.traceparent, (traceparent) =>
@@ -218,13 +221,28 @@ export class PluginRuntime {
     )
   }
 
-  async #call<T>(method: string, args: unknown[], options: CallOptions, reason: string): Promise<T> {
+  /**
+   * A call to a running inline plugin goes to its direct invoker without an async frame or a
+   * promise of its own: the invoker tells the statistics when the call ends (`ended`), and its
+   * promise is the caller's. Every other call goes over the plugin's Peer (`#callOverPeer`).
+   */
+  #call<T>(method: string, args: unknown[], options: CallOptions, reason: string | undefined): Promise<T> {
+    const direct = this.#session?.launched.invoke
+    if (direct === undefined || this.#state !== 'active' || method.startsWith('$/')) return this.#callOverPeer(method, args, options, reason)
+    try {
+      checkParams(this.manifest, method, args) // before the plugin is reached; a rejection, not a throw
+      this.#checkStreams(method, args)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return direct(method, args, options, options.timeout ?? this.#callTimeoutMs, this.#stats.begin(method)) as Promise<T>
+  }
+
+  async #callOverPeer<T>(method: string, args: unknown[], options: CallOptions, reason: string | undefined): Promise<T> {
     checkParams(this.manifest, method, args) // before the plugin is started or reached; a rejection, not a throw
     // A running plugin is called without awaiting `activate`'s already-resolved promise (a hop per call).
-    const session = this.#session !== undefined && this.#state === 'active' ? this.#session : await this.activate(reason)
-    if (args.some(isStreamSource) && !this.#info.capabilities?.includes('streams')) {
-      throw new PolyplugError(ErrorCodes.STREAMS_UNSUPPORTED, `plugin "${this.id}" does not speak streams (no "streams" capability in its $/hello answer); pass the values as an array instead`, { plugin: this.id, method })
-    }
+    const session = this.#session !== undefined && this.#state === 'active' ? this.#session : await this.activate(reason ?? `onMethod:${method}`)
+    this.#checkStreams(method, args)
     const t0 = performance.now()
     const counted = !method.startsWith('$/')
     try {
@@ -239,6 +257,12 @@ export class PluginRuntime {
       if (error instanceof PolyplugError && error.code === ErrorCodes.RPC_TIMEOUT) this.#supervisor.checkAlive(session)
       throw error
     }
+  }
+
+  /** STREAMS_UNSUPPORTED for a stream argument to a plugin without the "streams" capability; no walk of the arguments for one with it. */
+  #checkStreams(method: string, args: unknown[]): void {
+    if (this.#speaksStreams || !args.some(isStreamSource)) return
+    throw new PolyplugError(ErrorCodes.STREAMS_UNSUPPORTED, `plugin "${this.id}" does not speak streams (no "streams" capability in its $/hello answer); pass the values as an array instead`, { plugin: this.id, method })
   }
 
   /** What the running plugin occupies: its process's RSS, and what its side reports through `$/usage` (heap, linear memory). */
@@ -349,6 +373,7 @@ export class PluginRuntime {
 
   /** The session is the plugin's: it is active and counted. */
   #becomeActive(session: Session, info: Partial<PluginInfo>): Session {
+    this.#speaksStreams = info.capabilities?.includes('streams') === true
     this.#session = session
     this.#state = 'active'
     this.#activations++

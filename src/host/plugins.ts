@@ -18,13 +18,21 @@ export class PluginSet {
   #order: string[] = []
   #rank = new Map<string, number>()
   #invalid: InvalidPlugin[] = []
+  /** The entry asked for last; forgotten whenever an entry is added or removed. */
+  #lastId: string | undefined
+  #last: PluginEntry | undefined
 
   has(id: string): boolean {
     return this.#entries.has(id)
   }
 
   get(id: string): PluginEntry | undefined {
-    return this.#entries.get(id)
+    // Calls in a row to one plugin skip the map (it holds every plugin found).
+    if (id === this.#lastId) return this.#last
+    const entry = this.#entries.get(id)
+    this.#lastId = id
+    this.#last = entry
+    return entry
   }
 
   /** The entry of `id`; PLUGIN_NOT_FOUND (naming an invalid manifest or a likely typo) when there is none. */
@@ -43,12 +51,14 @@ export class PluginSet {
   }
 
   add(entry: PluginEntry): void {
+    this.#lastId = undefined
     this.#entries.set(entry.id, entry)
   }
 
   /** Forgets `id` (the caller disposes the entry). */
   remove(id: string): PluginEntry | undefined {
     const entry = this.#entries.get(id)
+    this.#lastId = undefined
     this.#entries.delete(id)
     return entry
   }

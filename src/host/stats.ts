@@ -1,7 +1,22 @@
-/** Per-plugin, per-method call counts, errors by code, latency percentiles and a latency histogram. */
+/**
+ * Per-plugin, per-method call counts, errors by code, latency percentiles and a latency histogram.
+ * A call over a channel is timed in full (`record`). A direct call to an inline plugin costs about
+ * as much as the two clock reads that would time it, so it is metered (`begin`): every call and
+ * error is counted, the first TIMED_FIRST calls of a method are timed, then one call in
+ * SAMPLE_EVERY; a call not timed enters the histogram, the sum and the percentile window with the
+ * latency of the method's latest timed call. The buckets still add up to the calls.
+ */
 
 /** Latency samples kept per method: the most recent ones, so percentiles follow current behaviour. */
 const WINDOW = 1024
+
+/** Metered calls of a method that are all timed, before sampling starts. */
+export const TIMED_FIRST = 64
+/** After TIMED_FIRST, one metered call in this many is timed. */
+export const SAMPLE_EVERY = 8
+
+/** How a metered call ends: with the error it failed with, if any. */
+export type CallEnd = (error?: { code: string }) => void
 
 /** Upper bounds (ms) of the latency histogram's buckets; one more bucket counts everything slower. */
 export const LATENCY_BUCKETS_MS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
@@ -34,6 +49,9 @@ class MethodRecord {
   readonly samples = new Float64Array(WINDOW)
   readonly buckets = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0)
   sumMs = 0
+  /** Metered calls begun, and the latency of the latest timed one. */
+  begun = 0
+  heldMs = 0
   #next = 0
 
   add(ms: number, errorCode: string | undefined): void {
@@ -65,16 +83,53 @@ class MethodRecord {
   }
 }
 
+/** A method's record with the end of an untimed metered call made once, not per call. */
+class MeteredRecord extends MethodRecord {
+  readonly untimed: CallEnd
+
+  constructor(all: MethodRecord) {
+    super()
+    this.untimed = (error) => {
+      this.add(this.heldMs, error?.code)
+      all.add(this.heldMs, error?.code)
+    }
+  }
+}
+
 export class CallStats {
-  readonly #methods = new Map<string, MethodRecord>()
+  readonly #methods = new Map<string, MeteredRecord>()
   readonly #all = new MethodRecord()
+  /** The method called last: calls in a row to one method skip the map. */
+  #lastName: string | undefined
+  #last: MeteredRecord | undefined
+
+  #method(method: string): MeteredRecord {
+    if (method === this.#lastName) return this.#last!
+    let record = this.#methods.get(method)
+    if (!record) this.#methods.set(method, (record = new MeteredRecord(this.#all)))
+    this.#lastName = method
+    this.#last = record
+    return record
+  }
 
   /** One finished call: its duration, and the error code if it failed. */
   record(method: string, ms: number, errorCode?: string): void {
-    let record = this.#methods.get(method)
-    if (!record) this.#methods.set(method, (record = new MethodRecord()))
+    const record = this.#method(method)
+    record.heldMs = ms
     record.add(ms, errorCode)
     this.#all.add(ms, errorCode)
+  }
+
+  /**
+   * A metered call begins; call what this returns once when it ends. Sampled (see above): an
+   * untimed call reads no clock and allocates nothing.
+   */
+  begin(method: string): CallEnd {
+    const record = this.#method(method)
+    const n = record.begun++
+    if (n >= TIMED_FIRST && n % SAMPLE_EVERY !== 0) return record.untimed
+    const t0 = performance.now()
+    return (error) => this.record(method, performance.now() - t0, error?.code)
   }
 
   /** Every method together. */

@@ -19,11 +19,16 @@ import { methodNotFoundMessage } from '../rpc/suggest.js'
 import type { MethodContext, PluginContext } from './define.js'
 import { contextFor } from './trace.js'
 
+/** Told once that a call ended, before its promise settles: with its error if it failed (the host's statistics). */
+export type DirectCallEnd = (error?: PolyplugError) => void
+
 /**
  * Calls one method of an inline plugin; `timeout` is the effective deadline in ms (0 for none),
- * passed apart from `options` so that a call does not copy its options to add it.
+ * passed apart from `options` so that a call does not copy its options to add it. `ended` is
+ * called when the call ends — at once for a method that returned synchronously — so that the
+ * caller needs no promise of its own to learn it.
  */
-export type DirectInvoke = (method: string, args: unknown[], options: CallOptions, timeout: number) => Promise<unknown>
+export type DirectInvoke = (method: string, args: unknown[], options: CallOptions, timeout: number, ended?: DirectCallEnd) => Promise<unknown>
 
 /** One call's context; the AbortController is made only if the method reads `signal`. */
 class DirectCall implements MethodContext {
@@ -68,6 +73,7 @@ interface Pending {
   timeoutMs: number
   signal: AbortSignal | undefined
   onAbort: (() => void) | undefined
+  ended: DirectCallEnd | undefined
 }
 
 /**
@@ -80,8 +86,8 @@ class RunningCalls {
 
   constructor(readonly plugin: string) {}
 
-  add(call: DirectCall, result: PromiseLike<unknown>, options: CallOptions, timeout: number, started: number, fail: Fail, streamed: Streamed): Promise<unknown> {
-    const pending = { call, deadline: timeout > 0 ? started + timeout : Infinity, timeoutMs: timeout, signal: options.signal, onAbort: undefined } as Pending
+  add(call: DirectCall, result: PromiseLike<unknown>, options: CallOptions, timeout: number, started: number, fail: Fail, streamed: Streamed, ended: DirectCallEnd | undefined): Promise<unknown> {
+    const pending = { call, deadline: timeout > 0 ? started + timeout : Infinity, timeoutMs: timeout, signal: options.signal, onAbort: undefined, ended } as Pending
     const promise = new Promise<unknown>((resolve, reject) => {
       pending.resolve = resolve
       pending.reject = reject
@@ -106,6 +112,7 @@ class RunningCalls {
     this.#calls.delete(pending)
     if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort)
     if (this.#calls.size === 0) this.#deadlines.idle()
+    pending.ended?.(error)
     if (error) pending.reject(error)
     else pending.resolve(value)
   }
@@ -135,27 +142,37 @@ export function createDirectInvoker(methods: object, plugin: PluginContext): Dir
   const running = new RunningCalls(id)
   const streamed = (value: unknown, options: CallOptions, timeout: number, started: number, method: string) =>
     guardLocalStream(value as Parameters<typeof guardLocalStream>[0], { ...options, timeout, deadline: timeout > 0 ? started + timeout : undefined }, id, method)
-  return (method, args, options, timeout) => {
+  const refuse = (error: PolyplugError, ended: DirectCallEnd | undefined) => {
+    ended?.(error)
+    return Promise.reject(error)
+  }
+  return (method, args, options, timeout, ended) => {
     const fn = table.get(method)
-    if (!fn) return Promise.reject(new PolyplugError(ErrorCodes.METHOD_NOT_FOUND, methodNotFoundMessage(method, table.keys()), { plugin: id, method }))
-    if (options.signal?.aborted) {
-      return Promise.reject(new PolyplugError(ErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', { plugin: id, method }))
-    }
+    if (!fn) return refuse(new PolyplugError(ErrorCodes.METHOD_NOT_FOUND, methodNotFoundMessage(method, table.keys()), { plugin: id, method }), ended)
+    if (options.signal?.aborted) return refuse(new PolyplugError(ErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', { plugin: id, method }), ended)
     const call = new DirectCall(method, contextFor(plugin, options.traceparent), options.onProgress, options.traceparent)
     let result: unknown
     try {
       result = invokeWithContext(fn, methods, args, call)
     } catch (error) {
       call.settled = true
-      return Promise.reject(fail(error, method))
+      return refuse(fail(error, method), ended)
     }
     if (typeof (result as PromiseLike<unknown> | null)?.then !== 'function') {
       call.settled = true
       // A stream result keeps the caller's deadline (per item or whole stream) and cancellation;
       // the clock is read only then, so a plain result costs no clock read and no closure.
-      return Promise.resolve(isStreamSource(result) ? streamed(result, options, timeout, Date.now(), method) : result)
+      if (isStreamSource(result)) {
+        try {
+          result = streamed(result, options, timeout, Date.now(), method)
+        } catch (error) {
+          return refuse(fail(error, method), ended)
+        }
+      }
+      ended?.()
+      return Promise.resolve(result)
     }
     const started = Date.now()
-    return running.add(call, result as PromiseLike<unknown>, options, timeout, started, fail, streamed)
+    return running.add(call, result as PromiseLike<unknown>, options, timeout, started, fail, streamed, ended)
   }
 }

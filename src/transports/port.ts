@@ -8,12 +8,17 @@
  * callback there for the whole batch, instead of one each. A message is never an array itself
  * (the Peer sends objects), so an array received is always a batch, delivered in order. A port
  * whose other end reads messages one at a time (a sync bridge) says `unbatched`.
+ *
+ * Between two port channels a message of one of the Peer's shapes travels in a compact form
+ * (./port-envelope.ts): an array led by a number tag, which a batch never is. Both forms are read
+ * on arrival; an unbatched port sends the plain form, which a bridge reads.
  */
 import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel } from '../channels/channel.js'
 import type { WorkerLink } from '../registry/types.js'
 import { PolyplugError, RpcErrorCodes, toPolyplugError } from '../rpc/errors.js'
 import { errorToWire, isRecord } from '../rpc/wire.js'
+import { compact, expand, isCompact } from './port-envelope.js'
 
 /** Messages per post: a full batch goes at once, so the other thread starts on it while this one makes the next. */
 const MAX_BATCH = 64
@@ -39,6 +44,7 @@ export function portChannel(port: PortLike): Channel {
     const messages = batch
     batch = undefined
     if (!messages) return
+    for (let i = 0; i < messages.length; i++) messages[i] = compact(messages[i])
     try {
       port.postMessage(messages.length === 1 ? messages[0] : messages)
     } catch {
@@ -47,7 +53,7 @@ export function portChannel(port: PortLike): Channel {
         try {
           port.postMessage(message)
         } catch (error) {
-          unsent(message, error)
+          unsent(isCompact(message) ? expand(message) : message, error)
         }
       }
     }
@@ -69,7 +75,8 @@ export function portChannel(port: PortLike): Channel {
       deliver = (message) => sink.message(message)
       const onMessage = (value: unknown) => {
         if (!Array.isArray(value)) return sink.message(value)
-        for (const message of value) sink.message(message)
+        if (typeof value[0] === 'number') return sink.message(expand(value))
+        for (const message of value) sink.message(isCompact(message) ? expand(message) : message)
       }
       const onClose = () => sink.closed()
       port.on('message', onMessage)
