@@ -49,6 +49,9 @@ const arg: unknown = bytes > 0 ? new Uint8Array(bytes).map((_, i) => i & 255) : 
 
 type Op = () => Promise<unknown> | unknown
 
+/** Node flags for the child processes this harness spawns itself (carrier-TRANSPORT, TRANSPORT-raw), e.g. "--cpu-prof --cpu-prof-dir=prof". */
+const childArgs = () => (process.env.PROFILE_CHILD_ARGS ?? '').split(' ').filter(Boolean)
+
 /** The plugins behind the named latency rows (bench/cases/wasm, native, shm, sidecar). */
 const rowPlugins: Record<string, string> = {
   wasm: 'wasm-c-inline',
@@ -110,9 +113,8 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
     if (!transport) throw new Error(`no transport ${transportName}`)
     const endpoint = await transport.prepare({ id: 'carrier', framing: 'length', maxFrameBytes: 1 << 26 })
     const manifest = JSON.parse(readFileSync(`${examples}/js-process-${transportName}/polyplug.json`, 'utf8')) as { id: string }
-    const childArgs = (process.env.PROFILE_CHILD_ARGS ?? '').split(' ').filter(Boolean)
     const carrier = fileURLToPath(new URL('../src/placement/process-carrier.js', import.meta.url))
-    const child = spawn(process.execPath, [...childArgs, carrier, `${examples}/js-process-${transportName}/index.js`, JSON.stringify(manifest)], {
+    const child = spawn(process.execPath, [...childArgs(), carrier, `${examples}/js-process-${transportName}/index.js`, JSON.stringify(manifest)], {
       env: { ...process.env, POLYPLUG_TRANSPORT: transportName, POLYPLUG_PLUGIN_ID: manifest.id, POLYPLUG_FRAMING: 'length', POLYPLUG_ENCODING: 'json', ...endpoint.env },
       stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', endpoint.usesStdio ? 'pipe' : 'ignore', 'inherit'],
     })
@@ -153,7 +155,7 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
     const transport = await transportModule(transportName)?.sidecar?.host()
     if (!transport) throw new Error(`no transport ${transportName}`)
     const endpoint = await transport.prepare({ id: 'raw', framing: 'length', maxFrameBytes: 1 << 26 })
-    const child = spawn(process.execPath, [workerPath('raw-frame-echo.js')], {
+    const child = spawn(process.execPath, [...childArgs(), workerPath('raw-frame-echo.js')], {
       env: { ...process.env, POLYPLUG_TRANSPORT: transportName, ...endpoint.env },
       stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', endpoint.usesStdio ? 'pipe' : 'ignore', 'inherit'],
     })
@@ -166,7 +168,16 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
       waiters.push(resolve)
       void channel.send(small)
     })
-    return { op, close: async () => { await channel.close(); child.kill(); await endpoint.dispose() } }
+    // The child exits when its input ends (so that a --cpu-prof in PROFILE_CHILD_ARGS is written); killed if it does not.
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    const close = async () => {
+      await channel.close()
+      const kill = setTimeout(() => child.kill(), 2000)
+      await exited
+      clearTimeout(kill)
+      await endpoint.dispose()
+    }
+    return { op, close }
   }
   const host = await createHost({ plugins: [examples], logger: silentLogger })
   const id = name.startsWith('plugin:') ? name.slice('plugin:'.length) : rowPlugins[name] ? rowPlugins[name] : name === 'inline' ? 'echo-inline' : name === 'worker' ? 'echo-worker' : `echo-process-${name}`
