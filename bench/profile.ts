@@ -19,6 +19,7 @@
  */
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { PassThrough, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { createHost } from '../src/host/host.js'
@@ -32,6 +33,8 @@ import { serveHttpPlugin } from '../src/sdk/serve-http.js'
 import { servePlugin } from '../src/sdk/serve.js'
 import { connectMqtt } from '../src/transports/mqtt.js'
 import { connectHttp } from '../src/transports/http.js'
+import { streamChannel } from '../src/transports/stream.js'
+import { encodeFrame } from '../src/framing/framing.js'
 import { mqttBroker, rawHttp, rawMqtt, rawWs } from './cases/net.js'
 import { rawEcho as rawKoffiEcho } from './cases/native.js'
 import { rawEcho } from './cases/sidecar.js'
@@ -90,7 +93,35 @@ async function rawRowSetup(): Promise<{ op: Op; close(): Promise<void> } | undef
   return undefined
 }
 
+/**
+ * `serve` / `serve-raw`: a plugin's side of a byte-stream sidecar alone, in this process and
+ * without syscalls — request frames pushed into the stream channel `servePlugin` answers on, each
+ * answer taken from a Writable; `serve-raw` pipes the same frames through to the Writable, as the
+ * raw echo child does. CPU per call is then polyplug's JavaScript per request (and its garbage).
+ */
+function serveSetup(): { op: Op; close(): Promise<void> } {
+  const input = new PassThrough()
+  let answered: (() => void) | undefined
+  const output = new Writable({
+    write(_chunk, _encoding, done) {
+      done()
+      answered?.()
+    },
+  })
+  if (name === 'serve') servePlugin(streamChannel(input, output), definePlugin({ methods: { echo: (v: unknown) => v } }), { id: 'bench' })
+  else input.pipe(output)
+  const frames = Array.from({ length: 1024 }, (_, i) => Buffer.concat(encodeFrame('length', frameCodec.encode({ jsonrpc: '2.0', id: i + 1, method: 'echo', params: [arg] }))))
+  let next = 0
+  const op = () =>
+    new Promise<void>((resolve) => {
+      answered = resolve
+      input.write(frames[next++ & 1023])
+    })
+  return { op, close: async () => void input.end() }
+}
+
 async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
+  if (name === 'serve' || name === 'serve-raw') return serveSetup()
   if (name === 'plain') {
     const plain = { echo: async (x: unknown) => x }
     return { op: () => plain.echo(1), close: async () => {} }
