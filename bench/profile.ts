@@ -20,6 +20,7 @@
  */
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { PassThrough, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { MessageChannel, Worker } from 'node:worker_threads'
 import { createHost } from '../src/host/host.js'
@@ -34,6 +35,8 @@ import { servePlugin } from '../src/sdk/serve.js'
 import { connectMqtt } from '../src/transports/mqtt.js'
 import { connectHttp } from '../src/transports/http.js'
 import { portChannel } from '../src/transports/port.js'
+import { streamChannel } from '../src/transports/stream.js'
+import { encodeFrame } from '../src/framing/framing.js'
 import { mqttBroker, rawHttp, rawMqtt, rawWs } from './cases/net.js'
 import { rawEcho as rawKoffiEcho } from './cases/native.js'
 import { rawEcho } from './cases/sidecar.js'
@@ -50,6 +53,9 @@ const inFlight = Math.max(1, Number(process.argv[5] ?? 1))
 const arg: unknown = bytes > 0 ? new Uint8Array(bytes).map((_, i) => i & 255) : 1
 
 type Op = () => Promise<unknown> | unknown
+
+/** Node flags for the child processes this harness spawns itself (carrier-TRANSPORT, TRANSPORT-raw), e.g. "--cpu-prof --cpu-prof-dir=prof". */
+const childArgs = () => (process.env.PROFILE_CHILD_ARGS ?? '').split(' ').filter(Boolean)
 
 /** The plugins behind the named latency rows (bench/cases/wasm, native, shm, sidecar). */
 const rowPlugins: Record<string, string> = {
@@ -89,7 +95,35 @@ async function rawRowSetup(): Promise<{ op: Op; close(): Promise<void> } | undef
   return undefined
 }
 
+/**
+ * `serve` / `serve-raw`: a plugin's side of a byte-stream sidecar alone, in this process and
+ * without syscalls — request frames pushed into the stream channel `servePlugin` answers on, each
+ * answer taken from a Writable; `serve-raw` pipes the same frames through to the Writable, as the
+ * raw echo child does. CPU per call is then polyplug's JavaScript per request (and its garbage).
+ */
+function serveSetup(): { op: Op; close(): Promise<void> } {
+  const input = new PassThrough()
+  let answered: (() => void) | undefined
+  const output = new Writable({
+    write(_chunk, _encoding, done) {
+      done()
+      answered?.()
+    },
+  })
+  if (name === 'serve') servePlugin(streamChannel(input, output), definePlugin({ methods: { echo: (v: unknown) => v } }), { id: 'bench' })
+  else input.pipe(output)
+  const frames = Array.from({ length: 1024 }, (_, i) => Buffer.concat(encodeFrame('length', frameCodec.encode({ jsonrpc: '2.0', id: i + 1, method: 'echo', params: [arg] }))))
+  let next = 0
+  const op = () =>
+    new Promise<void>((resolve) => {
+      answered = resolve
+      input.write(frames[next++ & 1023])
+    })
+  return { op, close: async () => void input.end() }
+}
+
 async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
+  if (name === 'serve' || name === 'serve-raw') return serveSetup()
   if (name === 'plain') {
     const plain = { echo: async (x: unknown) => x }
     return { op: () => plain.echo(1), close: async () => {} }
@@ -130,9 +164,8 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
     if (!transport) throw new Error(`no transport ${transportName}`)
     const endpoint = await transport.prepare({ id: 'carrier', framing: 'length', maxFrameBytes: 1 << 26 })
     const manifest = JSON.parse(readFileSync(`${examples}/js-process-${transportName}/polyplug.json`, 'utf8')) as { id: string }
-    const childArgs = (process.env.PROFILE_CHILD_ARGS ?? '').split(' ').filter(Boolean)
     const carrier = fileURLToPath(new URL('../src/placement/process-carrier.js', import.meta.url))
-    const child = spawn(process.execPath, [...childArgs, carrier, `${examples}/js-process-${transportName}/index.js`, JSON.stringify(manifest)], {
+    const child = spawn(process.execPath, [...childArgs(), carrier, `${examples}/js-process-${transportName}/index.js`, JSON.stringify(manifest)], {
       env: { ...process.env, POLYPLUG_TRANSPORT: transportName, POLYPLUG_PLUGIN_ID: manifest.id, POLYPLUG_FRAMING: 'length', POLYPLUG_ENCODING: 'json', ...endpoint.env },
       stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', endpoint.usesStdio ? 'pipe' : 'ignore', 'inherit'],
     })
@@ -173,7 +206,7 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
     const transport = await transportModule(transportName)?.sidecar?.host()
     if (!transport) throw new Error(`no transport ${transportName}`)
     const endpoint = await transport.prepare({ id: 'raw', framing: 'length', maxFrameBytes: 1 << 26 })
-    const child = spawn(process.execPath, [workerPath('raw-frame-echo.js')], {
+    const child = spawn(process.execPath, [...childArgs(), workerPath('raw-frame-echo.js')], {
       env: { ...process.env, POLYPLUG_TRANSPORT: transportName, ...endpoint.env },
       stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', endpoint.usesStdio ? 'pipe' : 'ignore', 'inherit'],
     })
@@ -186,7 +219,16 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
       waiters.push(resolve)
       void channel.send(small)
     })
-    return { op, close: async () => { await channel.close(); child.kill(); await endpoint.dispose() } }
+    // The child exits when its input ends (so that a --cpu-prof in PROFILE_CHILD_ARGS is written); killed if it does not.
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    const close = async () => {
+      await channel.close()
+      const kill = setTimeout(() => child.kill(), 2000)
+      await exited
+      clearTimeout(kill)
+      await endpoint.dispose()
+    }
+    return { op, close }
   }
   const host = await createHost({ plugins: [examples], logger: silentLogger })
   const id = name.startsWith('plugin:') ? name.slice('plugin:'.length) : rowPlugins[name] ? rowPlugins[name] : name === 'inline' ? 'echo-inline' : name === 'worker' ? 'echo-worker' : `echo-process-${name}`

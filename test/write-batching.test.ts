@@ -75,6 +75,26 @@ describe('a byte-stream channel', () => {
     await channel.close()
   })
 
+  it('never writes over bytes it already handed to the writable, and writes each tick once even where its buffer fills mid-tick', async () => {
+    // The writable keeps every chunk it was handed (no copy), as a socket does while a write is pending.
+    const { writable, writes } = recordingWritable()
+    const channel = streamChannel(new PassThrough(), writable)
+    const expected: string[] = []
+    const ticks = 40
+    for (let t = 0; t < ticks; t++) {
+      // 7 frames of 1-9 KiB per tick: about 35 KiB a tick, so the queue's buffer fills inside many ticks.
+      for (let i = 0; i < 7; i++) {
+        const body = `${t}.${i}:`.padEnd(1024 * (1 + ((t + i) % 9)), String.fromCharCode(97 + ((t * 7 + i) % 26)))
+        expected.push(body)
+        void channel.send(Buffer.from(body))
+      }
+      await nextTurn()
+      assert.equal(writes.length, t + 1, `tick ${t} is one write`)
+    }
+    assert.deepEqual(bodies(writes), expected)
+    await channel.close()
+  })
+
   it('still writes what the tick gathered when the channel closes in it', async () => {
     const { writable, writes } = recordingWritable()
     const channel = streamChannel(new PassThrough(), writable)

@@ -45,17 +45,11 @@ export function encodeFrame(framing: FramingName, body: Uint8Array | readonly Ui
   const parts = body instanceof Uint8Array ? [body] : body
   let size = 0
   for (const part of parts) size += part.byteLength
-  if (size > maxFrameBytes) {
-    throw new PolyplugError(RpcErrorCodes.FRAME_TOO_LARGE, `frame of ${size} bytes exceeds the limit of ${maxFrameBytes}`)
-  }
+  if (size > maxFrameBytes) throw frameTooLarge(size, maxFrameBytes)
   switch (framing) {
     case 'length': {
       const header = new Uint8Array(4)
-      // Byte by byte: a DataView over `header.buffer` would move the small array's bytes off V8's heap first.
-      header[0] = size >>> 24
-      header[1] = (size >>> 16) & 0xff
-      header[2] = (size >>> 8) & 0xff
-      header[3] = size & 0xff
+      putLength(header, 0, size)
       return parts.length === 1 ? [header, parts[0] as Uint8Array] : [header, ...parts]
     }
     case 'content-length':
@@ -68,6 +62,20 @@ export function encodeFrame(framing: FramingName, body: Uint8Array | readonly Ui
 }
 
 const NEWLINE = new Uint8Array([0x0a])
+
+/** The error for a frame of `size` bytes over the limit, before anything of it is written. */
+export function frameTooLarge(size: number, maxFrameBytes: number): PolyplugError {
+  return new PolyplugError(RpcErrorCodes.FRAME_TOO_LARGE, `frame of ${size} bytes exceeds the limit of ${maxFrameBytes}`)
+}
+
+/** Writes `size` as the 4-byte big-endian header of a `length` frame at `at` of `target`. */
+export function putLength(target: Uint8Array, at: number, size: number): void {
+  // Byte by byte: a DataView over `target.buffer` would move a small on-heap array's bytes off V8's heap first.
+  target[at] = size >>> 24
+  target[at + 1] = (size >>> 16) & 0xff
+  target[at + 2] = (size >>> 8) & 0xff
+  target[at + 3] = size & 0xff
+}
 
 /**
  * Cuts frames out of chunks as they arrive. `push` returns the complete frame bodies found so far

@@ -37,6 +37,15 @@ export function isStreamSource(value: unknown): value is AsyncIterable<unknown> 
   )
 }
 
+/** Whether any top-level param is a stream source. */
+function hasStreamSource(params: unknown[] | Record<string, unknown>): boolean {
+  if (Array.isArray(params)) {
+    for (let i = 0; i < params.length; i++) if (isStreamSource(params[i])) return true
+    return false
+  }
+  return Object.values(params).some(isStreamSource)
+}
+
 /** The stream id of a `{"$stream": ID}` marker, or undefined for any other value. */
 export function streamRefId(value: unknown): number | undefined {
   if (!isRecord(value)) return undefined
@@ -110,36 +119,34 @@ export class Streams {
 
   /** Replaces top-level stream sources in `params` with markers; undefined when there are none. */
   produceParams(params: unknown[] | Record<string, unknown> | undefined, method: string): { params: unknown[] | Record<string, unknown>; ids: number[] } | undefined {
-    if (params === undefined) return undefined
-    let ids: number[] | undefined
+    // Checked with plain loops first: this runs on every call, and almost none passes a stream.
+    if (params === undefined || !hasStreamSource(params)) return undefined
+    const ids: number[] = []
     const swap = (value: unknown): unknown => {
       if (!isStreamSource(value)) return value // an IncomingStream too: a stream received is relayed
       const ref = this.produce(value, method)
-      ;(ids ??= []).push(ref[STREAM_TAG])
+      ids.push(ref[STREAM_TAG])
       return ref
     }
-    let out: unknown[] | Record<string, unknown>
-    if (Array.isArray(params)) {
-      if (!params.some(isStreamSource)) return undefined
-      out = params.map(swap)
-    } else {
-      if (!Object.values(params).some(isStreamSource)) return undefined
-      out = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, swap(v)]))
-    }
-    return ids ? { params: out, ids } : undefined
+    const out = Array.isArray(params) ? params.map(swap) : Object.fromEntries(Object.entries(params).map(([k, v]) => [k, swap(v)]))
+    return { params: out, ids }
   }
 
   /** Replaces top-level markers in received params with consumers. */
   consumeParams(params: unknown[] | Record<string, unknown> | undefined, method: string): IncomingStream<unknown>[] | undefined {
     if (params === undefined) return undefined
     let opened: IncomingStream<unknown>[] | undefined
-    const keys: (number | string)[] = Array.isArray(params) ? [...params.keys()] : Object.keys(params)
-    for (const key of keys) {
-      const id = streamRefId((params as Record<string | number, unknown>)[key])
-      if (id === undefined) continue
-      const stream = this.consume<unknown>(id, method)
-      ;(params as Record<string | number, unknown>)[key] = stream
-      ;(opened ??= []).push(stream)
+    // Array params in a plain loop (no key array, no closure): this runs on every request received.
+    if (Array.isArray(params)) {
+      for (let i = 0; i < params.length; i++) {
+        const id = streamRefId(params[i])
+        if (id !== undefined) (opened ??= []).push((params[i] = this.consume<unknown>(id, method)))
+      }
+      return opened
+    }
+    for (const key of Object.keys(params)) {
+      const id = streamRefId(params[key])
+      if (id !== undefined) (opened ??= []).push((params[key] = this.consume<unknown>(id, method)))
     }
     return opened
   }

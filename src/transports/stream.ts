@@ -7,7 +7,7 @@
 import type { Readable, Writable } from 'node:stream'
 import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel } from '../channels/channel.js'
-import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder, isBinarySafe, type FramingName } from '../framing/framing.js'
+import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder, frameTooLarge, isBinarySafe, type FramingName } from '../framing/framing.js'
 import { DEFAULT_FRAME_READ_TIMEOUT_MS, FrameStallTimer } from '../framing/stall.js'
 import { PolyplugError, RpcErrorCodes } from '../rpc/errors.js'
 import { WriteQueue } from './write-queue.js'
@@ -105,6 +105,11 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
       if (!(message instanceof Uint8Array || isParts(message))) throw new PolyplugError(RpcErrorCodes.INVALID_REQUEST, 'a byte-stream channel sends Uint8Array messages (or arrays of them: one message in parts)')
       // Backpressure: past the writable's high-water mark the send waits in the queue, so a
       // caller that awaits cannot grow the buffer without bound.
+      if (framing === 'length' && message instanceof Uint8Array) {
+        if (message.byteLength > max) throw frameTooLarge(message.byteLength, max)
+        if (options.onFrameBytes) options.onFrameBytes(4 + message.byteLength)
+        return queue.sendLengthPrefixed(message)
+      }
       const frame = encodeFrame(framing, message, max)
       if (options.onFrameBytes) options.onFrameBytes(frameLength(frame))
       return queue.send(frame)

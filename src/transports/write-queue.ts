@@ -8,6 +8,13 @@
  * once. A frame larger than that goes in a corked write of its parts, so its payload is not
  * copied. Order is kept throughout.
  *
+ * A small frame is copied, when it is taken, into a slab of BATCH_BYTES that this queue fills
+ * front to back (the way Node's Buffer pool is cut): a batch is the slab's next stretch, written
+ * as one view of it; bytes handed to the writable are never written over (the slab is only ever
+ * appended to, and a full one is left to the writes that still hold it). So a message costs a
+ * copy of its bytes and no allocation of its own; a `length` frame's header is written straight
+ * into the slab (`sendLengthPrefixed`).
+ *
  * Backpressure: while the writable is below its high-water mark, a frame is taken at once; after
  * that, frames wait here, in order, and are written as the writable drains. Each costs O(1): one
  * `drain` listener serves the whole queue, and the writable's own buffer stays near its
@@ -18,6 +25,7 @@
  * event loop.
  */
 import type { Writable } from 'node:stream'
+import { encodeFrame, putLength } from '../framing/framing.js'
 
 /** Waiting sends resolved per event-loop turn once the channel closed. */
 export const RELEASE_BATCH = 2048
@@ -35,9 +43,13 @@ export class WriteQueue {
   #head = 0
   #full = false
   #open = true
-  /** Parts of the frames taken this tick and not yet written. */
+  /** Stretches of earlier slabs that this tick's batch began in (rare: a slab filled up mid-batch). */
   #batch: Uint8Array[] = []
   #batchBytes = 0
+  /** The slab small frames are copied into; `#start`..`#end` is this tick's batch in it. */
+  #slab: Buffer | undefined
+  #start = 0
+  #end = 0
   #scheduled = false
   readonly #onDrain = () => this.#flush()
   readonly #onTick = () => {
@@ -65,6 +77,21 @@ export class WriteQueue {
   }
 
   /**
+   * Sends one `length` frame: a 4-byte big-endian length, then `body`. A small frame is written
+   * into the slab header and all, with no header array or parts list made for it.
+   */
+  sendLengthPrefixed(body: Uint8Array): void | Promise<void> {
+    const size = body.byteLength
+    if (!this.#open || this.#full || this.length > 0 || size + 4 > BATCH_BYTES) return this.send(encodeFrame('length', body, Infinity))
+    const slab = this.#room(size + 4)
+    const at = this.#end
+    putLength(slab, at, size)
+    slab.set(body, at + 4)
+    this.#end = at + 4 + size
+    this.#added(size + 4)
+  }
+
+  /**
    * Writes what this tick gathered, then drops the frames still waiting for a drain; their sends
    * resolve (the channel's close tells why they went nowhere).
    */
@@ -73,6 +100,7 @@ export class WriteQueue {
     if (!this.#writable.destroyed) this.#writeBatch()
     this.#open = false
     this.#batch = []
+    this.#slab = undefined
     this.#writable.off('drain', this.#onDrain)
     const dropped = this.#waiting
     let at = this.#head
@@ -101,7 +129,28 @@ export class WriteQueue {
       return
     }
     // Copied now, as a write would have: the caller may reuse its bytes once `send` returned.
-    this.#batch.push(frame.length === 1 ? Buffer.from(frame[0] as Uint8Array) : Buffer.concat(frame, size))
+    const slab = this.#room(size)
+    let at = this.#end
+    for (const part of frame) {
+      slab.set(part, at)
+      at += part.byteLength
+    }
+    this.#end = at
+    this.#added(size)
+  }
+
+  /** The slab, with room for `size` more bytes after this tick's batch (`size` ≤ BATCH_BYTES). */
+  #room(size: number): Buffer {
+    const slab = this.#slab
+    if (slab && this.#end + size <= slab.byteLength) return slab
+    // Full: this tick's stretch of it joins the batch as it is, and a fresh slab takes the rest.
+    if (slab && this.#end > this.#start) this.#batch.push(slab.subarray(this.#start, this.#end))
+    this.#start = this.#end = 0
+    return (this.#slab = Buffer.allocUnsafeSlow(BATCH_BYTES))
+  }
+
+  /** `size` bytes joined this tick's batch: written now if it reached BATCH_BYTES, else at the end of the tick. */
+  #added(size: number): void {
     this.#batchBytes += size
     if (this.#batchBytes >= BATCH_BYTES) this.#writeBatch()
     else if (!this.#scheduled) {
@@ -111,11 +160,16 @@ export class WriteQueue {
   }
 
   #writeBatch(): void {
-    const batch = this.#batch
-    if (batch.length === 0) return
-    // One write of a copy: copying a few KiB costs less than a syscall (or writev's setup) per frame.
-    const chunk = batch.length === 1 ? (batch[0] as Uint8Array) : Buffer.concat(batch, this.#batchBytes)
-    this.#batch = []
+    if (this.#batchBytes === 0) return
+    const slab = this.#slab as Buffer
+    let chunk: Uint8Array = slab.subarray(this.#start, this.#end)
+    if (this.#batch.length > 0) {
+      // The batch began in an earlier slab: one write of a copy still costs less than a syscall per part.
+      this.#batch.push(chunk)
+      chunk = Buffer.concat(this.#batch, this.#batchBytes)
+      this.#batch = []
+    }
+    this.#start = this.#end
     this.#batchBytes = 0
     if (!this.#writable.write(chunk)) this.#full = true
   }
@@ -134,3 +188,4 @@ export class WriteQueue {
     }
   }
 }
+
