@@ -22,7 +22,7 @@ export const nativeModule: KindModule = {
     return ({ entryPath, id, bridge }) => loadNativePlugin(entryPath, id, bridge as NativeBridge | undefined)
   },
   bridge: async () => {
-    const [{ createWasmPump }, { CancelSlots }] = await Promise.all([import('./wasm-pump.js'), import('../placement/cancel-slots.js')])
+    const [{ createWasmPump }, { CancelSlots }] = await Promise.all([import('./wasm-pump.js'), import('./cancel-slots.js')])
     return (port, wake, pluginId) => {
       const pump = createWasmPump(port, wake, pluginId)
       const bridge: NativeBridge = { ...pump.bridge, currentRequest: pump.currentRequest, slots: new CancelSlots(wake.buffer as SharedArrayBuffer) }

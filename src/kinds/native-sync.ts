@@ -9,14 +9,14 @@
  *    prove itself twice as long before it returns (a method that is sometimes long settles on the pool);
  *  - a request that arrives while a call waits for the host (the bridge serves it nested) runs
  *    there whatever its method: the pool's answer could not arrive while this thread waits.
- * The host raises the cancel flag of a call running here in shared memory (placement/cancel-slots.ts);
+ * The host raises the cancel flag of a call running here in shared memory (cancel-slots.ts);
  * its host calls wait on the worker's sync bridge (wasm-pump.ts).
  * POLYPLUG_NATIVE_SYNC=never keeps every call on the pool (a plugin whose short methods are
  * sometimes long); =always runs every call here from the first (the tests pin the mechanism with it).
  */
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
-import { CANCEL_SLOTS, CancelSlots, requestKey } from '../placement/cancel-slots.js'
+import { CANCEL_SLOTS, CancelSlots, requestKey } from './cancel-slots.js'
 import type { RequestId } from '../rpc/wire.js'
 import type { WasmBridge } from './wasm.js'
 import type { MethodContext } from '../sdk/define.js'

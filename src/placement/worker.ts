@@ -4,7 +4,7 @@
  * worker link (its module's `worker` side) makes both ends of the channel; a kind that needs a
  * `sync-bridge` (or takes one where offered) gets a wake word the host bumps on every post (its
  * bridge waits on it), and a kind whose calls block the worker's thread gets cancel slots the host
- * raises itself (cancel-slots.ts).
+ * raises itself (kinds/cancel-slots.ts).
  */
 import { Worker } from 'node:worker_threads'
 import { kindModule, kindNeeds, modulesToImport, transportModule, type PortLike } from '../registry/index.js'
@@ -14,7 +14,7 @@ import { TransportErrorCodes } from '../errors/transport.js'
 import { isCancel, Reserved } from '../rpc/wire.js'
 import type { Launched, LaunchSpec } from './placement.js'
 import type { CarrierData } from './worker-carrier.js'
-import { CANCEL_SLOTS_BYTES, CANCEL_SLOTS_OFFSET, CancelSlots } from './cancel-slots.js'
+import { CANCEL_SLOTS_BYTES, CANCEL_SLOTS_OFFSET, CancelSlots } from '../kinds/cancel-slots.js'
 
 const carrier = new URL('./worker-carrier.js', import.meta.url)
 

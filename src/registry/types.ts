@@ -241,7 +241,7 @@ export interface KindModule {
   readonly takesBridge?: boolean
   /**
    * With a bridge, its calls run synchronously on the worker's thread, where no message is read
-   * until they return: the host raises their cancel flags in shared memory (placement/cancel-slots.ts).
+   * until they return: the host raises their cancel flags in shared memory (kinds/cancel-slots.ts).
    */
   readonly blocksWorker?: boolean
   /** For a kind that needs (or takes) a `sync-bridge`: how a worker builds it. */
