@@ -34,6 +34,8 @@ interface Running {
   readonly context: { readonly signal: AbortSignal }
   signal?: AbortSignal
   raise?: () => void
+  /** The flag was set: it is cleared before it is reused (a flag in the free list reads 0). */
+  raised?: boolean
 }
 
 /**
@@ -48,8 +50,7 @@ class CancelFlags {
   #timer: ReturnType<typeof setInterval> | undefined
 
   start(context: Running['context']): Running {
-    const flag = this.#free.pop() ?? koffi.alloc('int32_t', 1)
-    koffi.encode(flag, 'int32_t', 0)
+    const flag = this.#free.pop() ?? CancelFlags.#cleared(koffi.alloc('int32_t', 1))
     const running: Running = { flag, context }
     this.#running.add(running)
     this.#timer ??= setInterval(() => this.#sweep(), WATCH_AFTER_MS).unref()
@@ -59,12 +60,22 @@ class CancelFlags {
   finish(running: Running): void {
     this.#running.delete(running)
     if (running.raise) running.signal?.removeEventListener('abort', running.raise)
-    this.#free.push(running.flag)
+    this.#free.push(running.raised ? CancelFlags.#cleared(running.flag) : running.flag)
   }
 
   /** Asks every running call to stop (shutdown). */
   raiseAll(): void {
-    for (const running of this.#running) koffi.encode(running.flag, 'int32_t', 1)
+    for (const running of this.#running) CancelFlags.#raise(running)
+  }
+
+  static #cleared(flag: unknown): unknown {
+    koffi.encode(flag, 'int32_t', 0)
+    return flag
+  }
+
+  static #raise(running: Running): void {
+    running.raised = true
+    koffi.encode(running.flag, 'int32_t', 1)
   }
 
   #sweep(): void {
@@ -76,7 +87,7 @@ class CancelFlags {
     for (const running of this.#running) {
       if (running.signal) continue
       const signal = (running.signal = running.context.signal)
-      const raise = () => koffi.encode(running.flag, 'int32_t', 1)
+      const raise = () => CancelFlags.#raise(running)
       if (signal.aborted) raise()
       else {
         running.raise = raise
