@@ -14,8 +14,7 @@
  * POLYPLUG_NATIVE_SYNC=never keeps every call on the pool (a plugin whose short methods are
  * sometimes long); =always runs every call here from the first (the tests pin the mechanism with it).
  */
-import { PolyplugError } from '../rpc/errors.js'
-import { ErrorCodes } from '../errors/index.js'
+import { PolyplugError, RpcErrorCodes } from '../rpc/errors.js'
 import { CANCEL_SLOTS, CancelSlots, requestKey } from './cancel-slots.js'
 import type { RequestId } from '../rpc/wire.js'
 import type { WasmBridge } from './wasm.js'
@@ -83,7 +82,7 @@ export class SyncCalls {
   enter(id: RequestId, context: MethodContext, method: string): number {
     const depth = this.#depth
     if (depth >= CANCEL_SLOTS) {
-      throw new PolyplugError(ErrorCodes.INTERNAL_ERROR, `${method}: host and plugin calls nested more than ${CANCEL_SLOTS} deep`, { plugin: this.plugin, method })
+      throw new PolyplugError(RpcErrorCodes.INTERNAL_ERROR, `${method}: host and plugin calls nested more than ${CANCEL_SLOTS} deep`, { plugin: this.plugin, method })
     }
     this.bridge.slots.claim(depth, requestKey(id))
     this.#contexts[depth] = context
