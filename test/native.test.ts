@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
+import { after, before, describe, it } from 'node:test'
 import koffi from 'koffi'
 import { createHost } from '../src/host/host.js'
 import { silentLogger } from '../src/host/log.js'
@@ -186,5 +186,66 @@ describe('native: instances', () => {
     await until(async () => (await host.plugin('twin-a').call('cancelCount')) === 1, 10_000, 'the cancel flag reached the sleep')
     assert.equal(await host.plugin('twin-a').call('cancelCount'), 1)
     assert.equal(await host.plugin('twin-b').call('cancelCount'), 0)
+  })
+})
+
+describe('native in a worker: calls on the worker thread (POLYPLUG_NATIVE_SYNC=always)', () => {
+  // Every call runs synchronously on the worker's thread, as a method does once its calls have
+  // proved short; the host raises its cancel flag in shared memory and its host calls wait on the
+  // worker's sync bridge.
+  const saved = process.env.POLYPLUG_NATIVE_SYNC
+  before(() => (process.env.POLYPLUG_NATIVE_SYNC = 'always')) // the worker copies the environment when it starts
+  after(() => (saved === undefined ? delete process.env.POLYPLUG_NATIVE_SYNC : (process.env.POLYPLUG_NATIVE_SYNC = saved)))
+
+  /** A host with one worker plugin on its own copy of the C library. */
+  async function workerHost(id: string, options: Partial<Parameters<typeof createHost>[0]> = {}) {
+    const copy = join(scratch, `${id}.so`)
+    copyFileSync(cPlugin, copy)
+    const host = await createHost({ plugins: [pluginDir(id, copy, 'worker')], logger: silentLogger, ...options })
+    after(() => host.close())
+    return { host, plugin: host.plugin(id) }
+  }
+
+  it('a blocked call whose deadline passes ends with RPC_TIMEOUT: the plugin sees its flag and serves on', async () => {
+    const { plugin } = await workerHost('sync-deadline')
+    const before = await plugin.call<number>('cancelCount')
+    await rejectsWithCode(plugin.call('sleep', [600_000], { timeout: 50 }), 'RPC_TIMEOUT')
+    // Read after the sleep returned (the worker's thread was in it): the flag reached the C code, not a message.
+    assert.equal(await plugin.call('cancelCount'), before + 1)
+    assert.equal(await plugin.call('add', [20, 22]), 42)
+  })
+
+  it("a caller's abort ends a blocked call with RPC_CANCELLED and reaches the plugin", async () => {
+    const { plugin } = await workerHost('sync-cancel')
+    const before = await plugin.call<number>('cancelCount')
+    const stop = new AbortController()
+    const call = plugin.call('sleep', [600_000], { signal: stop.signal })
+    // Queued behind the sleep on the worker's thread: answered only once the sleep has seen the cancel.
+    const count = plugin.call<number>('cancelCount')
+    stop.abort()
+    await rejectsWithCode(call, 'RPC_CANCELLED')
+    assert.equal(await count, before + 1)
+  })
+
+  it('host calls from a call on the worker thread reach the host API and return its answers', async () => {
+    const { plugin } = await workerHost('sync-host-calls')
+    assert.deepEqual(await plugin.call('callHost', ['host/echo', [{ n: 1 }]]), { n: 1 })
+    assert.equal((await plugin.call<{ plugin: string }>('callHost', ['host/info', []])).plugin, 'sync-host-calls')
+    await rejectsWithCode(plugin.call('callHost', ['host/does-not-exist', []]), 'METHOD_NOT_FOUND')
+  })
+
+  it('the host may call the plugin back while a host call waits (the request runs nested)', async () => {
+    const started: { host?: Awaited<ReturnType<typeof workerHost>>['host'] } = {}
+    const { host, plugin } = await workerHost('sync-nested', { api: { back: (a: number, b: number) => started.host!.plugin('sync-nested').call('add', [a, b]) }, publicApi: true })
+    started.host = host
+    assert.equal(await plugin.call('callHost', ['host/back', [40, 2]]), 42)
+  })
+
+  it('closing the host ends a blocked call and returns promptly', async () => {
+    const { host, plugin } = await workerHost('sync-closing')
+    await plugin.call('echo', [0])
+    const call = plugin.call('sleep', [600_000])
+    call.catch(() => {})
+    await within(host.close(), 'close raises the blocked call\'s flag instead of waiting for it')
   })
 })

@@ -5,6 +5,10 @@
  * foreign thread by itself. host_call hands the request to JavaScript (koffi queues the callback
  * onto the JS thread and returns at once), then waits on a condition variable that
  * pp_complete (called from JavaScript when the answer arrives) signals.
+ *
+ * A host made with pp_host_new_sync also accepts host calls on its JS thread: there the plugin
+ * runs synchronously (a worker, whose thread may block), and `begin` answers before it returns,
+ * by blocking that thread on the worker's sync bridge; the wait below then finds the ticket done.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,6 +24,7 @@ typedef struct pp_shim {
   pp_begin_fn begin;
   pp_log_fn log;
   pthread_t js_thread;
+  int sync_on_js_thread; /* begin completes the ticket itself when called on js_thread */
 } pp_shim;
 
 typedef struct pp_ticket {
@@ -48,7 +53,7 @@ static int32_t host_call(void *ctx, const char *method, const uint8_t *in, size_
   *out = NULL;
   *out_len = 0;
   /* Waiting on the JS thread would deadlock it: the answer needs that thread's event loop. */
-  if (pthread_equal(pthread_self(), shim->js_thread)) {
+  if (!shim->sync_on_js_thread && pthread_equal(pthread_self(), shim->js_thread)) {
     return fail("{\"code\":\"HOST_CALL_UNAVAILABLE\",\"message\":\"host->call is only available inside call/init\"}", out, out_len);
   }
   pp_ticket ticket;
@@ -93,6 +98,13 @@ POLYPLUG_EXPORT polyplug_host *pp_host_new(pp_begin_fn begin, pp_log_fn log) {
   shim->log = log;
   shim->js_thread = pthread_self();
   return &shim->host;
+}
+
+/* As pp_host_new, for a JS thread that may block (a worker): host calls made on it are answered synchronously by begin. */
+POLYPLUG_EXPORT polyplug_host *pp_host_new_sync(pp_begin_fn begin, pp_log_fn log) {
+  polyplug_host *host = pp_host_new(begin, log);
+  if (host) ((pp_shim *)host->ctx)->sync_on_js_thread = 1;
+  return host;
 }
 
 POLYPLUG_EXPORT void pp_host_free(polyplug_host *host) { free(host); }

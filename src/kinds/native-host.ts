@@ -6,7 +6,9 @@
  * queues the request onto this JS thread through a koffi callback (`begin`, which only starts
  * the call) and blocks the plugin's thread on a condition variable until `complete` — called
  * here when the host's answer arrives — wakes it. That works because the host always runs
- * plugin code on libuv pool threads (koffi `.async`), never on the JS thread itself.
+ * plugin code on libuv pool threads (koffi `.async`), never on the JS thread itself — except in
+ * a worker, where a call may run on the worker's thread (native-sync.ts): a host call from it is
+ * answered before `begin` returns, by blocking that thread on the worker's sync bridge.
  */
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -15,6 +17,7 @@ import { PolyplugError, toPolyplugError, RpcErrorCodes } from '../rpc/errors.js'
 import { PluginErrorCodes } from '../errors/plugin.js'
 import { parse, stringify } from '../rpc/codec.js'
 import type { PluginContext } from '../sdk/define.js'
+import type { SyncCalls } from './native-sync.js'
 
 const shimPath = fileURLToPath(new URL('./libpolyplug_host.so', import.meta.url))
 
@@ -24,6 +27,7 @@ const LogFn = koffi.proto('void pp_log_fn(int32_t level, const char *message)')
 interface Shim {
   lib: koffi.IKoffiLib
   hostNew: koffi.KoffiFunction
+  hostNewSync: koffi.KoffiFunction
   hostFree: koffi.KoffiFunction
   complete: koffi.KoffiFunction
 }
@@ -39,6 +43,7 @@ function loadShim(plugin: string): Shim {
   shim = {
     lib,
     hostNew: lib.func('void *pp_host_new(pp_begin_fn *begin, pp_log_fn *log)'),
+    hostNewSync: lib.func('void *pp_host_new_sync(pp_begin_fn *begin, pp_log_fn *log)'),
     hostFree: lib.func('void pp_host_free(void *host)'),
     complete: lib.func('void pp_complete(void *ticket, int32_t status, const uint8_t *data, size_t len)'),
   }
@@ -70,12 +75,18 @@ export class NativeHostTable {
   readonly #shim: Shim
   readonly #callbacks: koffi.IKoffiRegisteredCallback[]
 
-  constructor(readonly plugin: string) {
+  readonly #sync: SyncCalls | undefined
+
+  constructor(
+    readonly plugin: string,
+    sync?: SyncCalls,
+  ) {
     this.#shim = loadShim(plugin)
+    this.#sync = sync
     const begin = koffi.register((ticket: unknown, method: string, input: unknown, len: number) => this.#begin(ticket, method, input, len), koffi.pointer(BeginFn))
     const log = koffi.register((level: number, message: string) => this.#log(level, message), koffi.pointer(LogFn))
     this.#callbacks = [begin, log]
-    this.pointer = this.#shim.hostNew(begin, log)
+    this.pointer = (sync ? this.#shim.hostNewSync : this.#shim.hostNew)(begin, log)
   }
 
   /** Host calls are served once the plugin is activated (its context knows the way to the host). */
@@ -95,6 +106,12 @@ export class NativeHostTable {
       return 1
     }
     this.#pending.add(ticket)
+    if (this.#sync?.active) {
+      // From a call on this thread: answered now, before the plugin's host->call returns.
+      const answer = this.#sync.callHost(method, Array.isArray(params) ? params : [params])
+      this.#complete(ticket, answer.ok ? 0 : 1, answer.ok ? answer.value : answer.error)
+      return 1
+    }
     context
       .call(method, Array.isArray(params) ? params : [params])
       .then(

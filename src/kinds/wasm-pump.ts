@@ -10,6 +10,8 @@
  *  - a request for a plugin method runs at once, nested in the waiting call (the guest is re-entered,
  *    as in a message pump), so a sleeping plugin keeps serving;
  *  - anything else is kept and replayed, in order, once the current call has returned.
+ * While a request is being handed to a method (by the channel or nested here), `currentRequest()`
+ * names it: a kind whose calls block this thread files their cancel flags under it (native).
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import type { WasmBridge } from './wasm.js'
@@ -26,12 +28,16 @@ export interface WasmPump {
   readonly bridge: WasmBridge
   /** The loaded plugin, whose methods nested requests call. */
   serve(definition: PluginDefinition): void
+  /** The id of the request being dispatched right now, synchronously; undefined outside a dispatch. */
+  currentRequest(): RequestId | undefined
 }
 
 type Listener = (value: unknown) => void
 
 export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: string): WasmPump {
   let listener: Listener | undefined
+  let registered: Listener | undefined
+  let current: RequestId | undefined
   let methods: Map<string, (...args: unknown[]) => unknown> | undefined
   let api: object | undefined
   const held: unknown[] = []
@@ -72,6 +78,8 @@ export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: st
     const controller = new AbortController()
     nested.set(id, controller)
     const context = { signal: controller.signal, method, progress() {} }
+    const outer = current
+    current = id
     try {
       // The same argument rules as a call through the Peer (positional params, context last).
       const result = invokeWithContext(fn, api, params as unknown[] | Record<string, unknown> | undefined, context)
@@ -80,6 +88,7 @@ export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: st
       const e = toPolyplugError(error).withContext(pluginId, method)
       port.postMessage({ jsonrpc: '2.0', id, error: errorToWire(e) })
     } finally {
+      current = outer
       nested.delete(id)
     }
   }
@@ -128,12 +137,24 @@ export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: st
       unbatched: true,
       postMessage: (value) => port.postMessage(value),
       on(event, fn) {
-        if (event === 'message') listener = fn
-        return port.on(event, fn)
+        if (event !== 'message') return port.on(event, fn)
+        registered = fn
+        listener = (message) => {
+          const outer = current
+          current = isRecord(message) && typeof message.method === 'string' && (typeof message.id === 'number' || typeof message.id === 'string') ? message.id : undefined
+          try {
+            fn(message)
+          } finally {
+            current = outer
+          }
+        }
+        return port.on(event, listener)
       },
       off(event, fn) {
-        if (event === 'message' && listener === fn) listener = undefined
-        return port.off(event, fn)
+        if (event !== 'message' || registered !== fn || !listener) return port.off(event, fn)
+        const wrapped = listener
+        listener = registered = undefined
+        return port.off(event, wrapped)
       },
     },
     bridge,
@@ -141,5 +162,6 @@ export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: st
       api = definition.methods
       methods = new Map(methodEntries(definition.methods))
     },
+    currentRequest: () => current,
   }
 }

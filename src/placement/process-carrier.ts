@@ -52,8 +52,10 @@ async function main(): Promise<void> {
   // MessagePack (msgpackr) and the worker relay load only for the plugins that use them: a carrier
   // starts with the modules its plugin needs.
   const codec = env.POLYPLUG_ENCODING === 'msgpack' ? (await import('../rpc/msgpack.js')).msgpackCodec : jsonCodec
-  if (kindModule(manifest.kind)?.bridge) {
-    // Its guest blocks on host calls: it runs in a worker of this process (carrier-relay.ts).
+  const kind = kindModule(manifest.kind)
+  if (kind?.bridge && !kind.takesBridge) {
+    // Its guest blocks on host calls: it runs in a worker of this process (carrier-relay.ts). A kind
+    // that only takes a bridge where one is offered runs here without one.
     const { relayThroughWorker } = await import('./carrier-relay.js')
     await serveSessions((channel) => void relayThroughWorker(channel, { id, entryPath, manifest, codec, exit: (code) => process.exit(code) }))
     return

@@ -2,16 +2,19 @@
  * `worker`: the plugin runs in a worker thread started with the carrier script. A crash ends
  * only the worker; `kill` terminates it. The channel ends when the worker does. The transport's
  * worker link (its module's `worker` side) makes both ends of the channel; a kind that needs a
- * `sync-bridge` gets a wake word the host bumps on every post (its bridge waits on it).
+ * `sync-bridge` (or takes one where offered) gets a wake word the host bumps on every post (its
+ * bridge waits on it), and a kind whose calls block the worker's thread gets cancel slots the host
+ * raises itself (kinds/cancel-slots.ts).
  */
 import { Worker } from 'node:worker_threads'
 import { kindModule, kindNeeds, modulesToImport, transportModule, type PortLike } from '../registry/index.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { PluginErrorCodes } from '../errors/plugin.js'
 import { TransportErrorCodes } from '../errors/transport.js'
-import { Reserved } from '../rpc/wire.js'
+import { isCancel, Reserved } from '../rpc/wire.js'
 import type { Launched, LaunchSpec } from './placement.js'
 import type { CarrierData } from './worker-carrier.js'
+import { CANCEL_SLOTS_BYTES, CANCEL_SLOTS_OFFSET, CancelSlots } from '../kinds/cancel-slots.js'
 
 const carrier = new URL('./worker-carrier.js', import.meta.url)
 
@@ -19,23 +22,26 @@ export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
   const { manifest, entryPath } = spec.loaded
   const side = transportModule(manifest.transport)?.worker
   if (!side) throw new PolyplugError(TransportErrorCodes.TRANSPORT_UNAVAILABLE, `transport "${manifest.transport}" cannot reach a worker`, { plugin: spec.id })
-  const bridged = kindNeeds(manifest).includes('sync-bridge')
+  const kind = kindModule(manifest.kind)
+  const bridged = kindNeeds(manifest).includes('sync-bridge') || (kind?.takesBridge === true && side.provides?.includes('sync-bridge') === true)
   if (bridged && !side.provides?.includes('sync-bridge')) {
     // Validation refuses this combination; a manifest built by hand still gets a clear error.
     throw new PolyplugError(PluginErrorCodes.PLUGIN_UNAVAILABLE, `kind "${manifest.kind}" needs a sync-bridge that transport "${manifest.transport}" does not provide in a worker`, { plugin: spec.id })
   }
   const link = await side.load()
   const linkData = link.prepare({ id: spec.id, options: manifest.transportOptions })
-  // Word 0 wakes a waiting guest; word 1 interrupts a computing one, for a kind that asks.
-  const wake = bridged ? new Int32Array(new SharedArrayBuffer(8)) : undefined
-  const interrupts = kindModule(manifest.kind)?.interrupt === true
+  // Word 0 wakes a waiting guest; word 1 interrupts a computing one, for a kind that asks; the cancel slots follow.
+  const slotted = bridged && kind?.blocksWorker === true
+  const wake = bridged ? new Int32Array(new SharedArrayBuffer(slotted ? CANCEL_SLOTS_OFFSET + CANCEL_SLOTS_BYTES : 8)) : undefined
+  const slots = wake && slotted ? new CancelSlots(wake.buffer as SharedArrayBuffer) : undefined
+  const interrupts = kind?.interrupt === true
   const data: CarrierData = { id: spec.id, entryPath, dir: spec.loaded.dir, manifest, link: linkData, modules: modulesToImport(manifest), ...(wake ? { wake: wake.buffer as SharedArrayBuffer } : {}) }
-  const memoryMb = kindModule(manifest.kind)?.ownsMemoryLimit ? undefined : manifest.limits?.memoryMb
+  const memoryMb = kind?.ownsMemoryLimit ? undefined : manifest.limits?.memoryMb
   const worker = new Worker(carrier, {
     workerData: data,
     ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),
   })
-  const channel = link.host(linkData, wake ? wakingPort(worker, wake, interrupts) : worker)
+  const channel = link.host(linkData, wake ? wakingPort(worker, wake, interrupts, slots) : worker)
   let cause: PolyplugError | undefined
   worker.on('error', (error) => {
     cause ??= new PolyplugError(PluginErrorCodes.PLUGIN_CRASHED, `worker crashed: ${error.message}`, { plugin: spec.id, cause: error })
@@ -49,19 +55,28 @@ export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
     isolated: true,
     ...(link.codec ? { codec: link.codec } : {}),
     async kill(reason) {
+      slots?.raiseAll() // a call blocking the worker's thread returns once it sees its flag; terminate cannot stop it
       await channel.close(reason)
       await worker.terminate()
     },
   }
 }
 
-/** The worker as a port whose every post also bumps and notifies `wake` (and a cancel sets the interrupt word). */
-function wakingPort(worker: Worker, wake: Int32Array, interrupts: boolean): PortLike {
+/**
+ * The worker as a port whose every post also bumps and notifies `wake`; a cancel sets the interrupt
+ * word and raises the call's cancel slot, a shutdown raises every slot.
+ */
+function wakingPort(worker: Worker, wake: Int32Array, interrupts: boolean, slots: CancelSlots | undefined): PortLike {
   return {
     // The bridge reads each post by itself while its guest blocks: a batch would hide a cancel from it.
     unbatched: true,
     postMessage(value) {
-      if (interrupts && (value as { method?: unknown } | null)?.method === Reserved.cancel) Atomics.store(wake, 1, 2) // SIGINT
+      const method = (value as { method?: unknown } | null)?.method
+      if (typeof method === 'string' && isCancel(method)) {
+        if (interrupts) Atomics.store(wake, 1, 2) // SIGINT
+        const id = ((value as { params?: { id?: unknown } }).params as { id?: unknown } | undefined)?.id
+        if (slots && (typeof id === 'number' || typeof id === 'string')) slots.raise(id)
+      } else if (method === Reserved.shutdown) slots?.raiseAll()
       worker.postMessage(value)
       Atomics.add(wake, 0, 1)
       Atomics.notify(wake, 0)

@@ -234,7 +234,17 @@ export interface KindModule {
    * size: the carrier's own JavaScript would then compete with the guest for the same few MiB.
    */
   readonly ownsMemoryLimit?: boolean
-  /** For a kind that needs `sync-bridge`: how a worker builds it. */
+  /**
+   * In a worker whose transport provides a `sync-bridge`, it takes one though it does not need one
+   * (it runs without, as in a worker over another transport).
+   */
+  readonly takesBridge?: boolean
+  /**
+   * With a bridge, its calls run synchronously on the worker's thread, where no message is read
+   * until they return: the host raises their cancel flags in shared memory (kinds/cancel-slots.ts).
+   */
+  readonly blocksWorker?: boolean
+  /** For a kind that needs (or takes) a `sync-bridge`: how a worker builds it. */
   bridge?(): Promise<SyncBridgeFactory>
   /** As TransportModule.url. */
   readonly url?: string

@@ -82,8 +82,8 @@ typedef struct polyplug_plugin {
      host table above all — belongs in the instance, not in globals.
      Returns POLYPLUG_OK, or POLYPLUG_ERROR (activation fails). May be NULL. */
   int32_t (*init)(const polyplug_host *host, const uint8_t *config, size_t config_len, void **instance);
-  /* Runs `method` with JSON params `in` (an array). Called from host pool threads, possibly
-     several at once: it must be thread-safe. `cancelled` points at a flag the host sets to
+  /* Runs `method` with JSON params `in` (an array). Called from host pool threads (in a worker,
+     also from the worker's own thread), possibly several at once: it must be thread-safe. `cancelled` points at a flag the host sets to
      non-zero when the caller cancels or times out; long calls should poll it and return an
      RPC_CANCELLED error. On return *out (may be NULL when *out_len is 0) is released later
      through `release`. */

@@ -1,0 +1,116 @@
+/**
+ * Native calls on a worker's own thread. In a worker the plugin's library can be called
+ * synchronously (blocking the worker is allowed), which saves the round trip through the libuv
+ * pool — two thread wake-ups per call — that koffi `.async` costs. But while a call runs there the
+ * worker reads no messages, so a method runs there only once its calls have proved short:
+ *  - a method's calls start on the pool; after PROVEN consecutive calls each answered within
+ *    SHORT_MS, its calls run on the worker's thread;
+ *  - a call there that takes longer than LONG_MS sends its method back to the pool, and it must
+ *    prove itself twice as long before it returns (a method that is sometimes long settles on the pool);
+ *  - a request that arrives while a call waits for the host (the bridge serves it nested) runs
+ *    there whatever its method: the pool's answer could not arrive while this thread waits.
+ * The host raises the cancel flag of a call running here in shared memory (cancel-slots.ts);
+ * its host calls wait on the worker's sync bridge (wasm-pump.ts).
+ * POLYPLUG_NATIVE_SYNC=never keeps every call on the pool (a plugin whose short methods are
+ * sometimes long); =always runs every call here from the first (the tests pin the mechanism with it).
+ */
+import { PolyplugError, RpcErrorCodes } from '../rpc/errors.js'
+import { CANCEL_SLOTS, CancelSlots, requestKey } from './cancel-slots.js'
+import type { RequestId } from '../rpc/wire.js'
+import type { WasmBridge } from './wasm.js'
+import type { MethodContext } from '../sdk/define.js'
+
+/** What the worker carrier lends a native plugin (native-module.ts builds it from the sync bridge). */
+export interface NativeBridge extends WasmBridge {
+  /** The request being handed to a method right now (undefined when the call did not come from a message). */
+  currentRequest(): RequestId | undefined
+  /** The shared cancel slots the host raises (the bridge's wake buffer). */
+  readonly slots: CancelSlots
+}
+
+const PROVEN = 8
+const SHORT_MS = 2
+const LONG_MS = 10
+const MAX_PROOF = 1024
+
+interface Proof {
+  streak: number
+  needed: number
+}
+
+export type SyncMode = 'proven' | 'always' | 'never'
+
+/** The mode POLYPLUG_NATIVE_SYNC asks for; `proven` when unset or unknown. */
+export function syncMode(value = process.env.POLYPLUG_NATIVE_SYNC): SyncMode {
+  return value === 'always' || value === 'never' ? value : 'proven'
+}
+
+export class SyncCalls {
+  #depth = 0
+  readonly #contexts: MethodContext[] = []
+  readonly #methods = new Map<string, Proof>()
+
+  constructor(
+    readonly bridge: NativeBridge,
+    private readonly plugin: string,
+    private readonly mode: SyncMode = syncMode(),
+  ) {}
+
+  /** True while a call runs on this thread (a host call made now comes from it). */
+  get active(): boolean {
+    return this.#depth > 0
+  }
+
+  /** The request to run `method` for on this thread now, or undefined to use the pool. */
+  runHere(method: string): RequestId | undefined {
+    const id = this.bridge.currentRequest()
+    if (id === undefined) return undefined
+    if (this.#depth > 0 || this.mode === 'always') return id
+    if (this.mode === 'never') return undefined
+    const record = this.#methods.get(method)
+    return record && record.streak >= record.needed ? id : undefined
+  }
+
+  /** A call on the pool took `ms`, from its start to its answer. */
+  pooled(method: string, ms: number): void {
+    let record = this.#methods.get(method)
+    if (!record) this.#methods.set(method, (record = { streak: 0, needed: PROVEN }))
+    record.streak = ms <= SHORT_MS ? record.streak + 1 : 0
+  }
+
+  /** Starts a call here: returns its depth, whose flag goes to the plugin. */
+  enter(id: RequestId, context: MethodContext, method: string): number {
+    const depth = this.#depth
+    if (depth >= CANCEL_SLOTS) {
+      throw new PolyplugError(RpcErrorCodes.INTERNAL_ERROR, `${method}: host and plugin calls nested more than ${CANCEL_SLOTS} deep`, { plugin: this.plugin, method })
+    }
+    this.bridge.slots.claim(depth, requestKey(id))
+    this.#contexts[depth] = context
+    this.#depth++
+    return depth
+  }
+
+  /** The int32 cancel flag of the call at `depth`, as the plugin's `cancelled` pointer. */
+  flag(depth: number): Int32Array {
+    return this.bridge.slots.flags[depth] as Int32Array
+  }
+
+  /** The call at `depth` returned after `ms`. */
+  leave(depth: number, method: string, ms: number): void {
+    this.#depth = depth
+    this.#contexts.length = depth
+    this.bridge.slots.release(depth)
+    if (ms <= LONG_MS) return
+    const record = this.#methods.get(method)
+    if (record && record.streak >= record.needed) {
+      record.streak = 0
+      record.needed = Math.min(record.needed * 2, MAX_PROOF)
+    }
+  }
+
+  /** A host call from the running call: blocks this thread on the bridge until the host answers. */
+  callHost(method: string, params: unknown): ReturnType<WasmBridge['callHost']> {
+    const context = this.#contexts[this.#depth - 1] as MethodContext
+    return this.bridge.callHost(method, params, context.signal)
+  }
+}
