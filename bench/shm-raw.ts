@@ -58,14 +58,23 @@ export function fdWakes(readFd: number, writeFd: number): Wakes & { close(): voi
   }
 }
 
+/** The host's ends of the rings in `buffer`, with the same copies as the transport (the addon's memcpy when built). */
+function hostRings(buffer: ArrayBufferLike): { writer: RingWriter; reader: RingReader } {
+  return ringsFor('host', buffer, checkRegion(buffer), { maxMessageBytes: 1 << 30, bytes: nativeByteOps() })
+}
+
+/** Tells a raw echo worker on `region` to stop (it reads the host state word between messages). */
+export function stopRawWorker(region: SharedArrayBuffer): void {
+  Atomics.store(new Int32Array(region, 0, 8), Word.hostState, 1)
+}
+
 /** One message out, one back, over the rings; no queue, one call at a time. */
 export class RawRing {
   readonly #writer: RingWriter
   readonly #reader: RingReader
   /** `spinMicros` > 0: poll for the reply that long before sleeping, as the low-latency mode does. */
   constructor(buffer: ArrayBufferLike, readonly wakes: Wakes, readonly spinMicros = 0) {
-    // The same copies as the transport: the addon's memcpy when it is built.
-    const rings = ringsFor('host', buffer, checkRegion(buffer), { maxMessageBytes: 1 << 30, bytes: nativeByteOps() })
+    const rings = hostRings(buffer)
     this.#writer = rings.writer
     this.#reader = rings.reader
   }
@@ -110,7 +119,7 @@ export class RawRingPipeline {
   #running = false
 
   constructor(buffer: ArrayBufferLike, readonly wakes: Wakes) {
-    const rings = ringsFor('host', buffer, checkRegion(buffer), { maxMessageBytes: 1 << 30, bytes: nativeByteOps() })
+    const rings = hostRings(buffer)
     this.#writer = rings.writer
     this.#reader = rings.reader
   }

@@ -11,7 +11,7 @@ import { createHost } from '../../src/host/host.js'
 import { silentLogger } from '../../src/host/log.js'
 import { createWorkerRegion } from '../../src/transports/shm/worker.js'
 import { compare, row, type BenchRow } from '../measure.js'
-import { atomicsWakes, RawRing, startRawProcessEcho } from '../shm-raw.js'
+import { atomicsWakes, RawRing, startRawProcessEcho, stopRawWorker } from '../shm-raw.js'
 
 const examples = fileURLToPath(new URL('../../../examples', import.meta.url))
 const benchPlugins = fileURLToPath(new URL('../../../bench/plugins', import.meta.url))
@@ -54,7 +54,7 @@ async function lowLatencyRows(p: (id: string) => { call(method: string, args: un
     rows.push(row({ name: 'shm worker echo, low-latency', kind: 'js', placement: 'worker', transport: 'shm', polyplug: w!, baseline: rw!, peer: 'shm default mode', peer_value: wDefault! }))
   } finally {
     await rawProcess.stop()
-    Atomics.store(new Int32Array(region, 0, 8), 4, 1)
+    stopRawWorker(region)
     await worker.terminate()
   }
   // Not polyplug: the hardware's floor for a cross-process round trip, spinning vs blocking on a pipe.
@@ -119,7 +119,7 @@ export async function run(): Promise<BenchRow[]> {
   } finally {
     await host.close()
     await rawProcess.stop()
-    Atomics.store(new Int32Array(rawRegion, 0, 8), 4, 1)
+    stopRawWorker(rawRegion)
     await rawWorker.terminate()
   }
   return rows

@@ -22,7 +22,7 @@ import { connectMqtt } from '../../src/transports/mqtt.js'
 import { row, throughput, type BenchRow, type Op } from '../measure.js'
 import { birpcPort, comlinkPort, rawPort } from '../port-peers.js'
 import { rawWasm } from '../workers/raw-wasm.js'
-import { atomicsWakes, RawRingPipeline, startRawProcessEcho } from '../shm-raw.js'
+import { atomicsWakes, RawRingPipeline, startRawProcessEcho, stopRawWorker } from '../shm-raw.js'
 import { createWorkerRegion } from '../../src/transports/shm/worker.js'
 import { mqttBroker, rawHttp, rawMqtt, rawWs } from './net.js'
 import { rawEcho as rawKoffi } from './native.js'
@@ -138,7 +138,7 @@ export async function run(): Promise<BenchRow[]> {
     const region = createWorkerRegion()
     const rawShmWorker = new Worker(new URL('../workers/shm-raw-echo.js', import.meta.url), { workerData: region })
     closers.push(async () => {
-      Atomics.store(new Int32Array(region, 0, 8), 4, 1)
+      stopRawWorker(region)
       await rawShmWorker.terminate()
     })
     const shmWorker = new RawRingPipeline(region, atomicsWakes(region))

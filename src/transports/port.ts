@@ -75,7 +75,7 @@ export function portChannel(port: PortLike): Channel {
       deliver = (message) => sink.message(message)
       const onMessage = (value: unknown) => {
         if (!Array.isArray(value)) return sink.message(value)
-        if (typeof value[0] === 'number') return sink.message(expand(value))
+        if (isCompact(value)) return sink.message(expand(value))
         for (const message of value) sink.message(isCompact(message) ? expand(message) : message)
       }
       const onClose = () => sink.closed()
