@@ -50,6 +50,21 @@ async function latencies(op: Op, count: number, into: number[]): Promise<void> {
 }
 
 /**
+ * Warm-up of each op before it is measured: at least `calls` calls and at least WARMUP_MS of them.
+ * A call count alone left a deep call path half-tiered: 2000 calls of a sub-µs op take a
+ * millisecond, while V8 is still compiling it in the background, so the rounds after it measured
+ * the JIT's progress (js inline: 1.3–2.5 µs per call after 2000 calls, 0.18–0.28 µs after 30 000;
+ * an awaited plain function is optimized after a few hundred). The floor is the same for every op
+ * of a comparison, and a slow op (a 1 MiB echo) reaches it in a few calls.
+ */
+export const WARMUP_MS = 250
+
+async function warmUp(op: Op, calls: number, ms = WARMUP_MS): Promise<void> {
+  const until = performance.now() + ms
+  for (let i = 0; i < calls || performance.now() < until; i++) await op()
+}
+
+/**
  * Measures several ops against each other, interleaving their rounds so that machine noise
  * falls on all of them alike. Returns µs per op (median of round means) in the order given, each
  * with p50/p99 of single calls from a separate, also interleaved, pass.
@@ -57,7 +72,7 @@ async function latencies(op: Op, count: number, into: number[]): Promise<void> {
 export async function compare(ops: Op[], options: { batch?: number; rounds?: number; warmup?: number } = {}): Promise<Timing[]> {
   const batch = options.batch ?? 500
   const rounds = options.rounds ?? 15
-  for (const op of ops) for (let i = 0; i < (options.warmup ?? 2000); i++) await op()
+  for (const op of ops) await warmUp(op, options.warmup ?? 2000)
   const samples: number[][] = ops.map(() => [])
   for (let r = 0; r < rounds; r++) {
     for (const [i, op] of ops.entries()) samples[i]?.push(await sample(op, batch))
@@ -79,7 +94,7 @@ export async function throughput(ops: Op[], inFlight: number, options: { ms?: nu
   const rounds = options.rounds ?? 5
   const rates: number[][] = ops.map(() => [])
   const single: number[][] = ops.map(() => [])
-  for (const op of ops) await drive(op, inFlight, ms / 2, []) // warm up
+  for (const op of ops) await drive(op, inFlight, Math.max(ms / 2, WARMUP_MS), []) // warm up, as compare does
   for (let r = 0; r < rounds; r++) {
     for (const [i, op] of ops.entries()) rates[i]!.push(await drive(op, inFlight, ms, single[i]!))
   }
