@@ -13,7 +13,9 @@
  * the next, as the throughput bench does). It prints this process's CPU per call, its children's
  * (a sidecar, a broker), and the wall-clock rate.
  * The latency rows of issue 17 beyond these, each with a `-raw` twin that is the bench's baseline
- * for that row: wasm (the ABI by hand), native and native-worker (both against native-raw, raw
+ * for that row: wasm (the ABI by hand; wasm-adapter is the kind's adapter alone, no RPC, and
+ * wasm-floor the hand call plus only the JSON a method call cannot avoid; wasm-worker against
+ * wasm-worker-raw, the hand call in a worker echoing over its port), native and native-worker (both against native-raw, raw
  * koffi `.async`), shm-c and shm-c-ll (the raw ring echo child, default and low-latency mode),
  * unix-msgpack (the raw frame echo child sending the MessagePack frame back). With IN_FLIGHT > 1
  * the shm raw cases drive the ring through `RawRingPipeline`, as the throughput bench does.
@@ -42,6 +44,8 @@ import { rawEcho as rawKoffiEcho } from './cases/native.js'
 import { rawEcho } from './cases/sidecar.js'
 import { startRawProcessEcho } from './shm-raw.js'
 import { rawWasm } from './workers/raw-wasm.js'
+import { loadWasmPlugin } from '../src/kinds/wasm.js'
+import type { MethodContext } from '../src/sdk/define.js'
 import { msgpackCodec } from '../src/rpc/msgpack.js'
 
 const examples = fileURLToPath(new URL('../../examples', import.meta.url))
@@ -60,6 +64,7 @@ const childArgs = () => (process.env.PROFILE_CHILD_ARGS ?? '').split(' ').filter
 /** The plugins behind the named latency rows (bench/cases/wasm, native, shm, sidecar). */
 const rowPlugins: Record<string, string> = {
   wasm: 'wasm-c-inline',
+  'wasm-worker': 'wasm-c-worker',
   native: 'native-c-inline',
   'native-worker': 'native-c-worker',
   'shm-c': 'echo-shm-c',
@@ -70,10 +75,19 @@ const rowPlugins: Record<string, string> = {
 /** The raw twins of those rows, as the bench measures them; undefined for any other case. */
 async function rawRowSetup(): Promise<{ op: Op; close(): Promise<void> } | undefined> {
   const none = async () => {}
-  if (name === 'wasm-raw') {
+  if (name === 'wasm-raw' || name === 'wasm-floor') {
     const raw = rawWasm(`${examples}/wasm-c-inline/plugin.wasm`)
     const input = new TextEncoder().encode(`echo${stringify([arg])}`)
-    return { op: () => raw.call(input, 4), close: none }
+    const echo = new TextEncoder().encode('echo')
+    const params = [arg]
+    return { op: name === 'wasm-raw' ? () => raw.call(input, 4) : () => raw.json(echo, params), close: none }
+  }
+  if (name === 'wasm-adapter') {
+    const path = `${examples}/wasm-c-inline/plugin.wasm`
+    const adapter = await loadWasmPlugin({ id: 'bench', entryPath: path, manifest: { id: 'bench', version: '1.0.0', kind: 'wasm', entry: 'plugin.wasm', placement: 'inline', transport: 'direct' } })
+    const echo = (adapter.methods as Record<string, (v: unknown, ctx: MethodContext) => unknown>).echo!
+    const noContext = {} as MethodContext
+    return { op: () => echo(arg, noContext), close: none }
   }
   if (name === 'native-raw') {
     const raw = rawKoffiEcho(false)
@@ -145,6 +159,18 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
       port1.postMessage(arg)
     })
     return { op, close: async () => port1.close() }
+  }
+  if (name === 'wasm-worker-raw') {
+    // The wasm worker row's baseline: the raw ABI echo in a worker, driven over its port.
+    const raw = new Worker(workerPath('raw-wasm.js'), { workerData: { wasm: `${examples}/wasm-c-inline/plugin.wasm` } })
+    const input = new TextEncoder().encode(`echo${stringify([arg])}`)
+    const waiters: ((v: unknown) => void)[] = []
+    raw.on('message', (m) => waiters.shift()?.(m))
+    const op = () => new Promise((resolve) => {
+      waiters.push(resolve)
+      raw.postMessage(input)
+    })
+    return { op, close: async () => void (await raw.terminate()) }
   }
   if (name === 'worker-raw') {
     const raw = new Worker(workerPath('raw-echo.js'))

@@ -1,7 +1,8 @@
 /**
  * `wasm` plugins (the C conformance module) inline and in a worker, against the ABI called by hand
  * (the same argument bytes copied into guest memory, `polyplug_call`, the result copied out), with
- * the bare export call for scale, and a 1 MiB argument round trip.
+ * the bare export call for scale, and a 1 MiB argument round trip. Beside the inline row, the kind
+ * adapter alone and the JSON floor (the hand call plus only the JSON a method call cannot avoid).
  */
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
@@ -37,15 +38,24 @@ export async function run(): Promise<BenchRow[]> {
     await inline.activate()
     await worker.activate()
     const small = input(1)
-    const [viaInline, byHand, bare] = await compare([() => inline.call('echo', [1]), () => raw.call(small, 4), () => raw.bare()])
-    rows.push(row({ name: 'wasm inline echo', kind: 'wasm', placement: 'inline', transport: 'direct', polyplug: viaInline!, baseline: byHand!, peer: 'bare export', peer_value: bare! }))
-
-    // The kind adapter alone (JSON in and out of guest memory, no RPC): where the inline cost goes.
+    // The kind adapter alone (JSON in and out of guest memory, no RPC), and the floor of any JSON
+    // ABI (the raw call plus JSON.stringify of the params into guest memory and JSON.parse of the
+    // result, nothing else), measured in the same interleaved rounds: inline / adapter / floor / raw
+    // split the inline ratio into the host's call path, the adapter, and the JSON contract itself.
     const adapter = await loadWasmPlugin({ id: 'bench', entryPath: wasmPath, manifest: { id: 'bench', version: '1.0.0', kind: 'wasm', entry: 'plugin.wasm', placement: 'inline', transport: 'direct' } })
     const echo = (adapter.methods as Record<string, (v: unknown, ctx: MethodContext) => unknown>).echo!
     const noContext = {} as MethodContext
-    const [viaAdapter, byHand2] = await compare([() => echo(1, noContext), () => raw.call(small, 4)])
-    rows.push(row({ name: 'wasm adapter echo (no RPC)', kind: 'wasm', placement: 'inline', transport: 'none', polyplug: viaAdapter!, baseline: byHand2! }))
+    const echoName = encoder.encode('echo')
+    const [viaInline, viaAdapter, floor, byHand, bare] = await compare([
+      () => inline.call('echo', [1]),
+      () => echo(1, noContext),
+      () => raw.json(echoName, [1]),
+      () => raw.call(small, 4),
+      () => raw.bare(),
+    ])
+    rows.push(row({ name: 'wasm inline echo', kind: 'wasm', placement: 'inline', transport: 'direct', polyplug: viaInline!, baseline: byHand!, peer: 'bare export', peer_value: bare! }))
+    rows.push(row({ name: 'wasm adapter echo (no RPC)', kind: 'wasm', placement: 'inline', transport: 'none', polyplug: viaAdapter!, baseline: byHand! }))
+    rows.push(row({ name: 'wasm JSON ABI floor echo', kind: 'wasm', placement: 'inline', transport: 'none', polyplug: floor!, baseline: byHand! }))
 
     const [viaWorker, byHandWorker] = await compare([() => worker.call('echo', [1]), () => rawRemote(small)])
     rows.push(row({ name: 'wasm worker echo', kind: 'wasm', placement: 'worker', transport: 'port', polyplug: viaWorker!, baseline: byHandWorker! }))

@@ -8,11 +8,11 @@
 import { readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Manifest } from '../manifest/schema.js'
-import { base64ToBytes, BYTES_TAG } from '../rpc/bytes.js'
 import { parse, stringify } from '../rpc/codec.js'
 import { PolyplugError, toPolyplugError, RpcErrorCodes } from '../rpc/errors.js'
 import { PluginErrorCodes } from '../errors/plugin.js'
 import { NO_STREAMS, type MethodContext, type PluginContext, type PluginDefinition } from '../sdk/define.js'
+import { GuestCalls, MethodName } from './wasm-call.js'
 import { DEFAULT_WASM_MEMORY_MB, memoryForModule } from './wasm-memory.js'
 import { createWasi, prepareWasi, WASI_MODULE, type WasiSetup } from './wasm-wasi.js'
 
@@ -58,19 +58,6 @@ const decoder = new TextDecoder()
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 const NEVER = new AbortController().signal
 
-// JSON with the wire's `$bytes` convention, through the one bytes codec (rpc/bytes.ts).
-const BYTES_PREFIX = Buffer.from(`{"${BYTES_TAG}":"`)
-
-/** Reads a JSON result from guest memory; a bare `{"$bytes":"..."}` is decoded without JSON.parse. */
-function readResult(bytes: Buffer, ptr: number, len: number): unknown {
-  const start = ptr + BYTES_PREFIX.length
-  const end = ptr + len - 2
-  if (len >= BYTES_PREFIX.length + 2 && bytes.indexOf(34, start) === end && bytes[end + 1] === 125 && bytes.compare(BYTES_PREFIX, 0, BYTES_PREFIX.length, ptr, start) === 0) {
-    return base64ToBytes(bytes.toString('latin1', start, end))
-  }
-  return parse(bytes.toString('utf8', ptr, ptr + len))
-}
-
 /** One live instance plus everything needed to replace it after a trap. */
 class WasmPlugin {
   #exports!: Exports
@@ -81,11 +68,8 @@ class WasmPlugin {
   #call: MethodContext | undefined
   #context: PluginContext | undefined
   readonly #sleeper = new Int32Array(new SharedArrayBuffer(4))
-  /**
-   * A Buffer over the memory's current ArrayBuffer (replaced when the memory grows): Buffer's
-   * UTF-8 write/toString are the fastest way between JS strings and guest memory.
-   */
-  #view: Buffer | undefined
+  /** The input buffer, the result split and the memory views of the live instance (./wasm-call.ts). */
+  #io!: GuestCalls
 
   constructor(
     readonly id: string,
@@ -114,57 +98,37 @@ class WasmPlugin {
     return names as string[]
   }
 
-  #guestBytes(memory: WebAssembly.Memory): Buffer {
-    const buffer = memory.buffer
-    if (this.#view?.buffer !== buffer) this.#view = Buffer.from(buffer)
-    return this.#view
-  }
-
   /**
-   * Encodes the call straight into guest memory, runs it, and decodes the result. `methodLen` is
-   * the UTF-8 length of `method` (each method's wrapper measures its name once).
+   * Runs one method: the JSON argument array goes straight into guest memory, the JSON result
+   * comes back as a value (./wasm-call.ts). A method's name comes with its UTF-8 bytes, made once.
    */
-  call(method: string, methodLen: number, params: unknown[], context: MethodContext | undefined): unknown {
+  call(method: MethodName, params: unknown[], context: MethodContext | undefined): unknown {
     const args = stringify(params)
-    // Room for the worst case (3 bytes per UTF-16 unit) when that is small, so that the text is not
-    // measured before it is written; the exact length otherwise. Freed with the same size.
-    const room = args.length <= 4096 ? methodLen + args.length * 3 : methodLen + Buffer.byteLength(args)
     // Held locally: a nested call that traps replaces the instance while this one finishes.
-    const exports = this.#exports
-    const memory = this.#memory
-    const input = exports.polyplug_alloc(room)
-    if (input === 0) throw new PolyplugError(PluginErrorCodes.PLUGIN_MEMORY_LIMIT, `no guest memory for ${room} argument bytes`, { plugin: this.id, method })
-    // One copy: the UTF-8 encoder writes straight into guest memory.
-    const bytes = this.#guestBytes(memory)
-    bytes.write(method, input, 'utf8')
-    const argsLen = bytes.write(args, input + methodLen, 'utf8')
+    const io = this.#io
     const outerCall = this.#call
     const outerError = this.#error
     this.#error = undefined
     this.#call = context
-    let packed: bigint
+    let len: number
     let error = undefined as PolyplugError | undefined
     try {
-      packed = exports.polyplug_call(input, methodLen, input + methodLen, argsLen)
+      len = io.call(method, args)
       error = this.#pendingError()
     } catch (thrown) {
-      throw this.#failed(thrown, method)
+      throw this.#failed(thrown, method.name)
     } finally {
       this.#call = outerCall
       this.#error = outerError
     }
-    exports.polyplug_free(input, room)
-    if (error) throw error.withContext(this.id, method)
-    const ptr = Number(packed >> 32n)
-    const len = Number(packed & 0xffffffffn)
+    const ptr = io.resultPtr
+    if (error) throw error.withContext(this.id, method.name)
     // An empty result (0 bytes; ptr 0 when nothing was allocated) means "no result": null (docs/wasm-abi.md).
     if (len === 0) {
-      if (ptr !== 0) exports.polyplug_free(ptr, 0)
+      if (ptr !== 0) io.exports.polyplug_free(ptr, 0)
       return null
     }
-    const result = readResult(this.#guestBytes(memory), ptr, len)
-    exports.polyplug_free(ptr, len)
-    return result
+    return io.read(ptr, len, method.name)
   }
 
   /** Set by the guest's `error` import during the call (a method, so TS does not narrow the field). */
@@ -240,6 +204,7 @@ class WasmPlugin {
     }
     this.#exports = exports
     this.#memory = memory
+    this.#io = new GuestCalls(exports, memory, this.id)
     if (this.#wasi) this.#wasi.wasi.initialize(imported ? { exports: { ...instance.exports, memory } } : instance)
     else exports._initialize?.()
   }
@@ -329,10 +294,10 @@ export async function loadWasmPlugin(request: WasmLoadRequest): Promise<PluginDe
   const plugin = new WasmPlugin(id, module, bytes, request)
   const methods: Record<string, (...params: unknown[]) => unknown> = Object.create(null) as Record<string, never>
   for (const name of plugin.methods()) {
-    const nameLen = Buffer.byteLength(name)
+    const method = new MethodName(name)
     methods[name] = (...params: unknown[]) => {
       const context = params.pop() as MethodContext | undefined
-      return plugin.call(name, nameLen, params, context)
+      return plugin.call(method, params, context)
     }
   }
   return {
