@@ -4,7 +4,7 @@
  * This shim — a wasm module of 100 bytes — calls the guest's export from wasm instead, stores the
  * i64 in its own one-page memory and returns the low half; JS reads the high half from that
  * memory, which never grows, so the view over it is made once. Its source (kept byte for byte
- * equal to SPLIT_WASM by test/wasm-split.test.ts, which compiles it with wabt):
+ * equal to SPLIT_WASM by test/wasm-call.test.ts, which compiles it with wabt):
  *
  * ```wat
  * (module
