@@ -1,5 +1,5 @@
 /**
- * The compact form of the Peer's messages between two port channels (src/transports/port-envelope.ts):
+ * The compact form of the Peer's messages between two port channels (src/rpc/port-envelope.ts):
  * each shape comes back with exactly its keys and values, anything else travels as itself, and a
  * plain sender (a sync bridge's port) and a compact one are both read.
  */
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { Peer } from '../src/rpc/peer.js'
-import { compact, expand, isCompact } from '../src/transports/port-envelope.js'
+import { compact, expand, isCompact } from '../src/rpc/port-envelope.js'
 import { portChannel, type PortLike } from '../src/transports/port.js'
 
 /** What a structured clone makes of `value` (as a post does). */

@@ -7,7 +7,7 @@
  * keys and values; any other value travels as itself. A port a sync bridge reads message by
  * message (`unbatched`) keeps the plain form: the bridge reads envelopes.
  */
-import type { Message } from '../rpc/wire.js'
+import type { Message } from './wire.js'
 
 const REQUEST = 0
 const NOTIFICATION = 1
@@ -35,6 +35,25 @@ export function compact(value: unknown): unknown {
   if ('result' in m) return [RESULT, m.id, m.result]
   if ('error' in m) return [ERROR, m.id, m.error]
   return value
+}
+
+/** The messages one post carries, each in its plain form: a batch's in order, or the one message. */
+export function messagesOf(value: unknown): unknown[] {
+  if (!Array.isArray(value)) return [value]
+  if (isCompact(value)) return [expand(value)]
+  return value.map((message) => (isCompact(message) ? expand(message) : message))
+}
+
+/** The method a request or notification names, in either form; undefined for anything else. */
+export function methodOf(value: unknown): string | undefined {
+  const method = Array.isArray(value) ? (value[0] === REQUEST ? value[2] : value[0] === NOTIFICATION ? value[1] : undefined) : (value as { method?: unknown } | null)?.method
+  return typeof method === 'string' ? method : undefined
+}
+
+/** The params of a request or notification, in either form. */
+export function paramsOf(value: unknown): unknown {
+  if (!Array.isArray(value)) return (value as { params?: unknown } | null)?.params
+  return value[0] === REQUEST ? value[3] : value[0] === NOTIFICATION ? value[2] : undefined
 }
 
 /** The message a compact form stands for; an array with an unknown tag is returned as it came, for the Peer to refuse. */
