@@ -12,7 +12,7 @@ import { PolyplugError } from '../rpc/errors.js'
 import { PluginErrorCodes } from '../errors/plugin.js'
 import { TransportErrorCodes } from '../errors/transport.js'
 import { isCancel, Reserved } from '../rpc/wire.js'
-import { isCompact, methodOf, paramsOf } from '../rpc/port-envelope.js'
+import { eachCall } from '../rpc/port-envelope.js'
 import type { Launched, LaunchSpec } from './placement.js'
 import type { CarrierData } from './worker-carrier.js'
 import { CANCEL_SLOTS_BYTES, CANCEL_SLOTS_OFFSET, CancelSlots } from '../kinds/cancel-slots.js'
@@ -70,19 +70,16 @@ export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
  * the guest is woken once per post, not once per message.
  */
 function wakingPort(worker: Worker, wake: Int32Array, interrupts: boolean, slots: CancelSlots | undefined): PortLike {
-  const notice = (message: unknown) => {
-    const method = methodOf(message)
-    if (method === undefined) return
+  const notice = (method: string, params: unknown) => {
     if (isCancel(method)) {
       if (interrupts) Atomics.store(wake, 1, 2) // SIGINT
-      const id = (paramsOf(message) as { id?: unknown } | undefined)?.id
+      const id = (params as { id?: unknown } | undefined)?.id
       if (slots && (typeof id === 'number' || typeof id === 'string')) slots.raise(id)
     } else if (method === Reserved.shutdown) slots?.raiseAll()
   }
   return {
     postMessage(value) {
-      if (Array.isArray(value) && !isCompact(value)) for (const message of value) notice(message)
-      else notice(value)
+      eachCall(value, notice)
       worker.postMessage(value)
       Atomics.add(wake, 0, 1)
       Atomics.notify(wake, 0)

@@ -4,17 +4,23 @@
  * `{jsonrpc, id, method, params}` costs about twice the clone of `[tag, id, method, params]`
  * (Node 20: 1.4 against 0.8 µs to post and receive one). A message of exactly one of the Peer's
  * shapes travels as a small array led by a number tag, and is rebuilt on arrival with the same
- * keys and values; any other value travels as itself. A port a sync bridge reads message by
- * message (`unbatched`) keeps the plain form: the bridge reads envelopes.
+ * keys and values; any other value travels as itself. The messages of one post (a batch) travel as
+ * one flat array of such entries one after the other, a message of any other shape as the entry
+ * `[PLAIN, message]`: a clone of one flat array costs half that of an array of small arrays (Node 20,
+ * 64 requests: 0.24 against 0.49 µs per message to make, post and receive). A port whose other end
+ * reads message by message (`unbatched`) keeps the plain form.
  */
 import type { Message } from './wire.js'
 
-const REQUEST = 0
-const NOTIFICATION = 1
-const RESULT = 2
-const ERROR = 3
+/** Entry tags, each followed by its fields; WIDTH[tag] is the entry's length, its tag included. */
+const REQUEST = 0 // id, method, params, traceparent
+const NOTIFICATION = 1 // method, params, traceparent
+const RESULT = 2 // id, result
+const ERROR = 3 // id, error
+const PLAIN = 4 // message (a batch's message of any other shape)
+const WIDTH = [5, 4, 3, 3, 2]
 
-/** A compact message: an array led by its tag (a batch is an array of messages, never led by a number). */
+/** A compact message or a packed batch: an array led by an entry tag (an old-style batch is an array of messages, never led by a number). */
 export function isCompact(value: unknown): value is unknown[] {
   return Array.isArray(value) && typeof value[0] === 'number'
 }
@@ -37,42 +43,84 @@ export function compact(value: unknown): unknown {
   return value
 }
 
-/** The messages one post carries, each in its plain form: a batch's in order, or the one message. */
+/** What one post of `messages` carries: the one message compact, or every message's entry in one flat array. */
+export function pack(messages: readonly unknown[]): unknown {
+  if (messages.length === 1) return compact(messages[0])
+  const out: unknown[] = []
+  for (const message of messages) {
+    const entry = compact(message)
+    if (entry === message) out.push(PLAIN, message)
+    else for (const field of entry as unknown[]) out.push(field)
+  }
+  return out
+}
+
+/**
+ * Hands each message one post carries to `each`, in its plain form and in order: the entries of a
+ * packed array, the messages of an old-style batch, or the value itself. An entry with an unknown
+ * tag ends the walk: the rest is handed on as it came, for the Peer to refuse.
+ */
+export function unpack(value: unknown, each: (message: unknown) => void): void {
+  if (!Array.isArray(value)) return each(value)
+  if (!isCompact(value)) {
+    for (const message of value) each(isCompact(message) ? expand(message) : message)
+    return
+  }
+  for (let at = 0; at < value.length; ) {
+    const width = WIDTH[value[at] as number]
+    if (width === undefined) return each(at === 0 ? value : value.slice(at))
+    each(entryAt(value, at))
+    at += width
+  }
+}
+
+/** The messages one post carries, each in its plain form (see `unpack`). */
 export function messagesOf(value: unknown): unknown[] {
-  if (!Array.isArray(value)) return [value]
-  if (isCompact(value)) return [expand(value)]
-  return value.map((message) => (isCompact(message) ? expand(message) : message))
+  const messages: unknown[] = []
+  unpack(value, (message) => messages.push(message))
+  return messages
 }
 
-/** The method a request or notification names, in either form; undefined for anything else. */
-export function methodOf(value: unknown): string | undefined {
-  const method = Array.isArray(value) ? (value[0] === REQUEST ? value[2] : value[0] === NOTIFICATION ? value[1] : undefined) : (value as { method?: unknown } | null)?.method
-  return typeof method === 'string' ? method : undefined
-}
-
-/** The params of a request or notification, in either form. */
-export function paramsOf(value: unknown): unknown {
-  if (!Array.isArray(value)) return (value as { params?: unknown } | null)?.params
-  return value[0] === REQUEST ? value[3] : value[0] === NOTIFICATION ? value[2] : undefined
+/** Calls `each` with the method and params of every request and notification one post carries, without rebuilding the messages. */
+export function eachCall(value: unknown, each: (method: string, params: unknown) => void): void {
+  const plain = (message: unknown) => {
+    const m = message as { method?: unknown; params?: unknown } | null
+    if (typeof m?.method === 'string') each(m.method, m.params)
+  }
+  if (!isCompact(value)) return Array.isArray(value) ? value.forEach((message) => (isCompact(message) ? eachCall(message, each) : plain(message))) : plain(value)
+  for (let at = 0; at < value.length; ) {
+    const tag = value[at]
+    const width = WIDTH[tag as number]
+    if (width === undefined) return
+    if (tag === REQUEST && typeof value[at + 2] === 'string') each(value[at + 2] as string, value[at + 3])
+    else if (tag === NOTIFICATION && typeof value[at + 1] === 'string') each(value[at + 1] as string, value[at + 2])
+    else if (tag === PLAIN) plain(value[at + 1])
+    at += width
+  }
 }
 
 /** The message a compact form stands for; an array with an unknown tag is returned as it came, for the Peer to refuse. */
 export function expand(value: unknown[]): unknown {
-  switch (value[0]) {
+  return WIDTH[value[0] as number] === undefined ? value : entryAt(value, 0)
+}
+
+/** The plain message of the entry at `at` of a compact array (its tag is known). */
+function entryAt(value: unknown[], at: number): unknown {
+  switch (value[at]) {
     case REQUEST:
     case NOTIFICATION: {
-      const request = value[0] === REQUEST
-      const m = (request ? { jsonrpc: '2.0', id: value[1], method: value[2] } : { jsonrpc: '2.0', method: value[1] }) as Record<string, unknown>
-      const at = request ? 3 : 2
-      if (value[at] !== undefined) m.params = value[at]
-      if (value[at + 1] !== undefined) m.traceparent = value[at + 1]
+      const request = value[at] === REQUEST
+      const m = (request ? { jsonrpc: '2.0', id: value[at + 1], method: value[at + 2] } : { jsonrpc: '2.0', method: value[at + 1] }) as Record<string, unknown>
+      const fields = at + (request ? 3 : 2)
+      if (value[fields] !== undefined) m.params = value[fields]
+      if (value[fields + 1] !== undefined) m.traceparent = value[fields + 1]
       return m as unknown as Message
     }
     case RESULT:
-      return { jsonrpc: '2.0', id: value[1], result: value[2] }
+      return { jsonrpc: '2.0', id: value[at + 1], result: value[at + 2] }
     case ERROR:
-      return { jsonrpc: '2.0', id: value[1], error: value[2] }
+      return { jsonrpc: '2.0', id: value[at + 1], error: value[at + 2] }
     default:
-      return value
+      return value[at + 1] // PLAIN
   }
 }

@@ -19,7 +19,7 @@ import type { Channel } from '../channels/channel.js'
 import type { WorkerLink } from '../registry/types.js'
 import { PolyplugError, RpcErrorCodes, toPolyplugError } from '../rpc/errors.js'
 import { errorToWire, isRecord } from '../rpc/wire.js'
-import { compact, expand, isCompact } from '../rpc/port-envelope.js'
+import { compact, pack, unpack } from '../rpc/port-envelope.js'
 
 /** Messages per post: a full batch goes at once, so the other thread starts on it while this one makes the next. */
 const MAX_BATCH = 64
@@ -51,16 +51,15 @@ export function portChannel(port: PortLike): Channel {
     const messages = batch
     batch = undefined
     if (!messages) return
-    for (let i = 0; i < messages.length; i++) messages[i] = compact(messages[i])
     try {
-      port.postMessage(messages.length === 1 ? messages[0] : messages)
+      port.postMessage(pack(messages))
     } catch {
       // One message would not clone (a function in a result...): post the rest, answer for that one.
       for (const message of messages) {
         try {
-          port.postMessage(message)
+          port.postMessage(compact(message))
         } catch (error) {
-          unsent(isCompact(message) ? expand(message) : message, error)
+          unsent(message, error)
         }
       }
     }
@@ -81,11 +80,8 @@ export function portChannel(port: PortLike): Channel {
     carries: 'structured-clone',
     open(sink) {
       deliver = (message) => sink.message(message)
-      const onMessage = (value: unknown) => {
-        if (!Array.isArray(value)) return sink.message(value)
-        if (isCompact(value)) return sink.message(expand(value))
-        for (const message of value) sink.message(isCompact(message) ? expand(message) : message)
-      }
+      const onMessage = (value: unknown) => (Array.isArray(value) ? unpack(value, each) : sink.message(value))
+      const each = (message: unknown) => sink.message(message)
       const onClose = () => sink.closed()
       port.on('message', onMessage)
       port.on('close', onClose)
