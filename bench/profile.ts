@@ -3,7 +3,7 @@
  * sequential awaited calls and exits. Run it under `valgrind --tool=callgrind` (or `node
  * --cpu-prof`) with N and with 0: the difference divided by N is the cost of one call in
  * instructions, which — unlike wall-clock time — the load of a shared machine does not move.
- * Cases: plain, inline, worker, worker-raw, port-pair / port-pair-raw (a Peer pair, or a raw echo, over one
+ * Cases: plain, inline, inline-floor (the inline call's contract written by hand), worker, worker-raw, port-pair / port-pair-raw (a Peer pair, or a raw echo, over one
  * MessageChannel in this thread), SIDECAR / SIDECAR-raw for stdio, fifo, unix, tcp,
  * http / http-raw, ws / ws-raw and mqtt / mqtt-raw (both ends in this process; mqtt through
  * Mosquitto when installed, else aedes), carrier-TRANSPORT (the Node carrier spawned without the
@@ -31,6 +31,7 @@ import { binaryJsonCodec as frameCodec } from '../src/rpc/attachments.js'
 import { transportModule } from '../src/registry/index.js'
 import { stringify } from '../src/rpc/codec.js'
 import { Peer } from '../src/rpc/peer.js'
+import { PolyplugError } from '../src/rpc/errors.js'
 import { definePlugin } from '../src/sdk/define.js'
 import { serveHttpPlugin } from '../src/sdk/serve-http.js'
 import { servePlugin } from '../src/sdk/serve.js'
@@ -141,6 +142,26 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
   if (name === 'plain') {
     const plain = { echo: async (x: unknown) => x }
     return { op: () => plain.echo(1), close: async () => {} }
+  }
+  if (name === 'inline-floor') {
+    // The least an inline call does under polyplug's contract, written by hand: the method found by
+    // name, a context object handed to it, a throw caught as a typed error, the call counted, the
+    // caller given a promise — against which the inline case's remaining cost is measured.
+    class Context {
+      constructor(readonly method: string) {}
+    }
+    const methods = new Map([['echo', (value: unknown, _context: Context) => value]])
+    let calls = 0
+    const call = (method: string, args: unknown[]): Promise<unknown> => {
+      const fn = methods.get(method)!
+      calls++
+      try {
+        return Promise.resolve(fn(args[0], new Context(method)))
+      } catch (error) {
+        return Promise.reject(new PolyplugError('INTERNAL_ERROR', String(error)))
+      }
+    }
+    return { op: () => call('echo', [arg]), close: async () => void calls }
   }
   if (name === 'port-pair' || name === 'port-pair-raw') {
     // Both ends in this thread over one MessageChannel: a host Peer and a served plugin over port

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { CANCEL_SLOTS, CANCEL_SLOTS_BYTES, CANCEL_SLOTS_OFFSET, CancelSlots } from '../src/kinds/cancel-slots.js'
-import { SyncCalls, syncMode, type NativeBridge, type SyncMode } from '../src/kinds/native-sync.js'
+import { PoolLine, SyncCalls, syncMode, type NativeBridge, type SyncMode } from '../src/kinds/native-sync.js'
 import type { MethodContext } from '../src/sdk/define.js'
 
 const context = { signal: new AbortController().signal, method: 'm', progress() {} } as unknown as MethodContext
@@ -83,6 +83,45 @@ describe('native calls on the worker thread: which run there', () => {
     assert.equal(syncMode('never'), 'never')
     assert.equal(syncMode(undefined), 'proven')
     assert.equal(syncMode('sometimes'), 'proven')
+  })
+})
+
+describe('pool calls are timed without their wait in line', () => {
+  /** `count` calls made at once on `threads` pool threads, each running `ms`, ending in order: how long each was timed. */
+  function queued(count: number, threads: number, ms: number): number[] {
+    const line = new PoolLine(threads)
+    const places = Array.from({ length: count }, () => line.join())
+    return places.map((place) => line.left(place, 0, (Math.floor(place / threads) + 1) * ms))
+  }
+
+  it('256 short calls made at once are each timed as the 0.05 ms they ran, not as their wait (up to 3.2 ms)', () => {
+    const timed = queued(256, 4, 0.05)
+    assert.ok(timed.every((ms) => Math.abs(ms - 0.05) < 1e-9), `timed ${timed.slice(-4).join(', ')}`)
+  })
+
+  it('so a method called 256 at a time proves itself short on the pool and moves to the worker thread', () => {
+    const { sync } = calls()
+    for (const ms of queued(256, 4, 0.05).slice(0, 8)) sync.pooled('echo', ms)
+    assert.equal(sync.runHere('echo'), 7)
+  })
+
+  it('calls that ran side by side on the threads are each timed in full', () => {
+    assert.deepEqual(queued(4, 4, 50), [50, 50, 50, 50])
+  })
+
+  it('a long call behind short ones is timed long; a short one behind a long one short', () => {
+    const line = new PoolLine(1)
+    const [long, short, second] = [line.join(), line.join(), line.join()]
+    assert.equal(line.left(long, 0, 40), 40)
+    assert.equal(line.left(short, 0, 40.5), 0.5)
+    assert.equal(line.left(second, 0, 70.5), 30)
+  })
+
+  it('a call made after the one ahead of it had ended is timed from when it was made', () => {
+    const line = new PoolLine(1)
+    const first = line.join()
+    assert.equal(line.left(first, 0, 1), 1)
+    assert.equal(line.left(line.join(), 5, 6), 1)
   })
 })
 

@@ -1,5 +1,5 @@
 /**
- * The compact form of the Peer's messages between two port channels (src/transports/port-envelope.ts):
+ * The compact form of the Peer's messages between two port channels (src/rpc/port-envelope.ts):
  * each shape comes back with exactly its keys and values, anything else travels as itself, and a
  * plain sender (a sync bridge's port) and a compact one are both read.
  */
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { Peer } from '../src/rpc/peer.js'
-import { compact, expand, isCompact } from '../src/transports/port-envelope.js'
+import { compact, expand, isCompact, messagesOf, pack } from '../src/rpc/port-envelope.js'
 import { portChannel, type PortLike } from '../src/transports/port.js'
 
 /** What a structured clone makes of `value` (as a post does). */
@@ -51,6 +51,15 @@ describe('the compact form of a message on a port', () => {
       assert.deepEqual(Object.keys(back).sort(), Object.keys(message as object).sort())
     })
   }
+
+  it('a batch of every shape, and of messages of other shapes, travels as one flat array and comes back in order', () => {
+    const batch = [...Object.values(shapes), { n: 1 }, { jsonrpc: '2.0', id: 1, method: 'echo', params: [1], extra: true }]
+    const sent = cloned(pack(batch)) as unknown[]
+    assert.ok(isCompact(sent))
+    assert.equal(sent.length, 3 * 5 + 2 * 4 + 3 * 3 + 2 * 2, 'one flat array: three requests, two notifications, three answers, two messages of other shapes')
+    assert.deepEqual(messagesOf(sent), batch)
+    assert.deepEqual(messagesOf(cloned(pack([shapes.request]))), [shapes.request], 'a lone message is its compact form')
+  })
 
   it('anything that is not exactly a Peer shape travels as itself', () => {
     const others = [

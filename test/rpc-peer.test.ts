@@ -358,3 +358,31 @@ describe('Peer notifications', () => {
     assert.deepEqual(await client.call('$/ping'), {})
   })
 })
+
+describe('Peer: the end of a call told to `ended`', () => {
+  it('is told once, before the promise settles: without an error for an answer, with the typed error for a failure', async () => {
+    const { client, server } = pair()
+    server.expose(api)
+    const told: unknown[] = []
+    let settled = false
+    const answer = client.call('echo', [5], {}, (error) => told.push(error ?? (settled ? 'ok, after' : 'ok, before')))
+    void answer.then(() => (settled = true))
+    const failure = client.call('fail', ['BOOM'], {}, (error) => told.push(error?.code))
+    assert.equal(await answer, 5)
+    await rejectsWithCode(failure, 'BOOM')
+    assert.deepEqual(told, ['ok, before', 'BOOM'])
+  })
+
+  it('is told for a call refused before it was sent, and for a deadline', async () => {
+    const { client, server } = pair()
+    server.expose(api)
+    const told: (string | undefined)[] = []
+    const aborted = new AbortController()
+    aborted.abort()
+    await rejectsWithCode(client.call('echo', [1], { signal: aborted.signal }, (e) => told.push(e?.code)), 'RPC_CANCELLED')
+    await rejectsWithCode(client.call('wait', [5000], { timeout: 20 }, (e) => told.push(e?.code)), 'RPC_TIMEOUT')
+    await client.close()
+    await rejectsWithCode(client.call('echo', [1], {}, (e) => told.push(e?.code)), 'CHANNEL_CLOSED')
+    assert.deepEqual(told, ['RPC_CANCELLED', 'RPC_TIMEOUT', 'CHANNEL_CLOSED'])
+  })
+})

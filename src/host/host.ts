@@ -31,6 +31,9 @@ import { DEFAULT_STORAGE_QUOTA, pluginStorage, StateStore, type PluginStorage } 
 import { oneAtATime, watchPaths } from './watch.js'
 import type { HostOptions, PluginHandle } from './host-types.js'
 
+/** The options of a call made without any: one shared object, not a new one per call (nothing on the call path writes to them). */
+const NO_OPTIONS: CallOptions = Object.freeze({})
+
 export type { HostOptions, InvalidPlugin, PluginHandle, PluginStorage, RescanResult }
 
 type Resolved = Required<Omit<HostOptions, 'api' | 'permissions' | 'config' | 'statePath' | 'publicApi' | 'installDir' | 'trustedKeys'>> & Pick<HostOptions, 'permissions' | 'installDir' | 'trustedKeys'> & {
@@ -207,7 +210,7 @@ export class Host {
       id,
       info: () => runtime.info(),
       // No reason: `onMethod:METHOD` is built only when the call has to start the plugin.
-      call: (method, args, options) => lifecycle.call(id, method, args ?? [], options ?? {}),
+      call: (method, args, options) => lifecycle.call(id, method, args ?? [], options ?? NO_OPTIONS),
       notify: async (method, args) => {
         await lifecycle.activate(id, `onMethod:${method}`)
         await runtime.notify(method, args ?? [])

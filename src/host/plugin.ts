@@ -222,20 +222,39 @@ export class PluginRuntime {
   }
 
   /**
-   * A call to a running inline plugin goes to its direct invoker without an async frame or a
-   * promise of its own: the invoker tells the statistics when the call ends (`ended`), and its
-   * promise is the caller's. Every other call goes over the plugin's Peer (`#callOverPeer`).
+   * A call to a running plugin has no async frame or promise of its own: an inline plugin's direct
+   * invoker, or the plugin's Peer, tells the statistics when the call ends (`ended`), and its
+   * promise is the caller's. A call that has to start the plugin first, and a reserved `$/`
+   * method, go through `#callOverPeer`.
    */
   #call<T>(method: string, args: unknown[], options: CallOptions, reason: string | undefined): Promise<T> {
-    const direct = this.#session?.launched.invoke
-    if (direct === undefined || this.#state !== 'active' || method.startsWith('$/')) return this.#callOverPeer(method, args, options, reason)
+    const session = this.#session
+    if (session === undefined || this.#state !== 'active' || method.startsWith('$/')) return this.#callOverPeer(method, args, options, reason)
     try {
       checkParams(this.manifest, method, args) // before the plugin is reached; a rejection, not a throw
       this.#checkStreams(method, args)
     } catch (error) {
       return Promise.reject(error)
     }
-    return direct(method, args, options, options.timeout ?? this.#callTimeoutMs, this.#stats.begin(method)) as Promise<T>
+    const direct = session.launched.invoke
+    if (direct !== undefined) return direct(method, args, options, options.timeout ?? this.#callTimeoutMs, this.#stats.begin(method)) as Promise<T>
+    const ended = this.#timed(session, method)
+    try {
+      return session.peer.call<T>(method, protocolOf(session).params(args, method), options, ended)
+    } catch (error) {
+      ended(toPolyplugError(error))
+      return Promise.reject(error)
+    }
+  }
+
+  /** The end of a call over the Peer, timed in full; a timeout makes the supervisor check that the plugin is alive. */
+  #timed(session: Session, method: string): (error?: PolyplugError) => void {
+    const t0 = performance.now()
+    return (error) => {
+      this.#stats.record(method, performance.now() - t0, error?.code)
+      // After the Peer has settled the call (this runs inside its settling).
+      if (error?.code === ErrorCodes.RPC_TIMEOUT) queueMicrotask(() => this.#supervisor.checkAlive(session))
+    }
   }
 
   async #callOverPeer<T>(method: string, args: unknown[], options: CallOptions, reason: string | undefined): Promise<T> {

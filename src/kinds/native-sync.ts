@@ -4,7 +4,9 @@
  * pool — two thread wake-ups per call — that koffi `.async` costs. But while a call runs there the
  * worker reads no messages, so a method runs there only once its calls have proved short:
  *  - a method's calls start on the pool; after PROVEN consecutive calls each answered within
- *    SHORT_MS, its calls run on the worker's thread;
+ *    SHORT_MS, its calls run on the worker's thread. A pool call is timed from when it could start:
+ *    with many calls in flight most of a call's time on the pool is its wait behind the calls ahead
+ *    of it, which says nothing of how long the method runs (PoolLine);
  *  - a call there that takes longer than LONG_MS sends its method back to the pool, and it must
  *    prove itself twice as long before it returns (a method that is sometimes long settles on the pool);
  *  - a request that arrives while a call waits for the host (the bridge serves it nested) runs
@@ -33,6 +35,38 @@ const SHORT_MS = 2
 const LONG_MS = 10
 const MAX_PROOF = 1024
 
+/** libuv's pool threads, as libuv reads them (UV_THREADPOOL_SIZE, default 4, at most 1024). */
+export const POOL_THREADS = Math.min(1024, Math.max(1, Math.floor(Number(process.env.UV_THREADPOOL_SIZE)) || 4))
+/** Recent pool call ends remembered: a call further back in line is timed from its own start. */
+const ENDS = 1024
+
+/**
+ * A plugin's calls on the libuv pool, in line. The pool's threads take calls in order, so with
+ * `threads` of them the n-th call in line starts no earlier than the moment the (n - threads + 1)-th
+ * call ended: a call is timed from then (or from when it was made, if later). Other work on the pool
+ * (another plugin, file system calls) only makes a call look longer than it ran, never shorter.
+ */
+export class PoolLine {
+  #joined = 0
+  #ended = 0
+  readonly #ends = new Float64Array(ENDS)
+
+  constructor(readonly threads: number = POOL_THREADS) {}
+
+  /** A call goes on the pool: its place in line. */
+  join(): number {
+    return this.#joined++
+  }
+
+  /** The call at `place`, made at `started`, ended at `now` (ms): how long it ran, without its wait in line. */
+  left(place: number, started: number, now: number): number {
+    this.#ends[this.#ended++ % ENDS] = now
+    const freed = place - this.threads + 1 // the n-th call to end (counting from 1) frees the thread this one runs on
+    if (freed < 1 || freed > this.#ended || freed <= this.#ended - ENDS) return now - started
+    return now - Math.max(started, this.#ends[(freed - 1) % ENDS] as number)
+  }
+}
+
 interface Proof {
   streak: number
   needed: number
@@ -49,6 +83,8 @@ export class SyncCalls {
   #depth = 0
   readonly #contexts: MethodContext[] = []
   readonly #methods = new Map<string, Proof>()
+  /** This plugin's calls on the pool: how long each ran, without its wait in line (for `pooled`). */
+  readonly line = new PoolLine()
 
   constructor(
     readonly bridge: NativeBridge,

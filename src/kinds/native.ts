@@ -174,9 +174,10 @@ export async function loadNativePlugin(entryPath: string, id: string, bridge?: N
       if (!sync) return invoke(lib, instance, flags, id, name, args, context, done)
       const request = sync.runHere(name)
       if (request !== undefined) return invokeHere(lib, instance, sync, request, id, name, args, context, done)
+      const place = sync.line.join()
       const started = performance.now()
       return invoke(lib, instance, flags, id, name, args, context, () => {
-        sync.pooled(name, performance.now() - started)
+        sync.pooled(name, sync.line.left(place, started, performance.now()))
         done()
       })
     }

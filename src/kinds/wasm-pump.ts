@@ -10,6 +10,11 @@
  *  - a request for a plugin method runs at once, nested in the waiting call (the guest is re-entered,
  *    as in a message pump), so a sleeping plugin keeps serving;
  *  - anything else is kept and replayed, in order, once the current call has returned.
+ * The host batches its posts: a batch is handled one message at a time, and a guest that blocks
+ * in the middle of one reads the rest of it first, as it would read separate posts. The plugin's
+ * channel batches its posts too; the pump flushes that batch before each post of its own (host
+ * calls, nested answers) and before its guest blocks, so messages keep their order and an answer
+ * never waits behind a blocked guest.
  * While a request is being handed to a method (by the channel or nested here), `currentRequest()`
  * names it: a kind whose calls block this thread files their cancel flags under it (native).
  */
@@ -21,6 +26,7 @@ import { methodEntries } from '../rpc/peer.js'
 import { errorFromWire, errorToWire, isCancel, isRecord, Reserved, type RequestId, type WireError } from '../rpc/wire.js'
 import type { PluginDefinition } from '../sdk/define.js'
 import type { PortLike } from '../registry/types.js'
+import { messagesOf } from '../rpc/port-envelope.js'
 
 export interface WasmPump {
   /** The port to build the plugin's channel on (so replayed messages reach the same listener). */
@@ -41,11 +47,40 @@ export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: st
   let methods: Map<string, (...args: unknown[]) => unknown> | undefined
   let api: object | undefined
   const held: unknown[] = []
+  /** Messages of a received batch not handled yet, oldest first (`next` is the first). */
+  let inbox: unknown[] = []
+  let next = 0
+  /** Sends what the plugin's channel holds (its batch of this tick). */
+  let flushChannel = () => {}
+  const post = (value: unknown) => {
+    flushChannel()
+    port.postMessage(value)
+  }
   const nested = new Map<RequestId, AbortController>()
   let nextId = 0
 
   const replay = () => {
     for (const message of held.splice(0)) listener?.(message)
+    drain()
+  }
+  /** The next message received and not handled yet: the rest of a batch first, then the port's queue. */
+  const take = (): { message: unknown } | undefined => {
+    if (next < inbox.length) return { message: inbox[next++] }
+    const received = receiveMessageOnPort(port)
+    if (!received) return undefined
+    inbox = messagesOf(received.message)
+    next = 0
+    return take()
+  }
+  /** Hands the rest of a batch to the channel, in order; stops while held messages wait to be replayed first. */
+  const drain = () => {
+    while (held.length === 0 && next < inbox.length) listener?.(inbox[next++])
+  }
+  const onBatch = (value: unknown) => {
+    // Messages still waiting from an earlier batch (a replay pending) go first.
+    inbox = next < inbox.length ? [...inbox.slice(next), ...messagesOf(value)] : messagesOf(value)
+    next = 0
+    drain()
   }
   const hold = (message: unknown) => {
     // Microtasks cannot run while a guest call blocks this thread, so this runs after it returns.
@@ -67,7 +102,7 @@ export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: st
       return undefined
     }
     if (id === undefined) return void hold(message)
-    if (method === Reserved.ping) return void port.postMessage({ jsonrpc: '2.0', id, result: {} })
+    if (method === Reserved.ping) return void post({ jsonrpc: '2.0', id, result: {} })
     const fn = methods?.get(method)
     if (!fn) return void hold(message)
     runNested(fn, id, method, message.params)
@@ -83,10 +118,10 @@ export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: st
     try {
       // The same argument rules as a call through the Peer (positional params, context last).
       const result = invokeWithContext(fn, api, params as unknown[] | Record<string, unknown> | undefined, context)
-      port.postMessage({ jsonrpc: '2.0', id, result: result ?? null })
+      post({ jsonrpc: '2.0', id, result: result ?? null })
     } catch (error) {
       const e = toPolyplugError(error).withContext(pluginId, method)
-      port.postMessage({ jsonrpc: '2.0', id, error: errorToWire(e) })
+      post({ jsonrpc: '2.0', id, error: errorToWire(e) })
     } finally {
       current = outer
       nested.delete(id)
@@ -95,13 +130,18 @@ export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: st
 
   /** Serves messages until `done()` or the deadline; one Atomics.wait per empty queue. */
   function pump(deadline: number, done: () => boolean, awaited?: RequestId): Record<string, unknown> | undefined {
+    flushChannel() // what this thread answered before its guest blocked leaves now
     for (;;) {
       if (done()) return undefined
       const seen = Atomics.load(wake, 0) // read before polling, so a post in between wakes us
-      const received = receiveMessageOnPort(port)
+      const received = take()
       if (received) {
         const answer = handle(received.message, awaited)
-        if (answer) return answer
+        if (answer) {
+          // The rest of its batch is handled as usual once the guest has returned.
+          if (next < inbox.length) queueMicrotask(drain)
+          return answer
+        }
         continue
       }
       const left = deadline - performance.now()
@@ -113,10 +153,10 @@ export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: st
   const bridge: WasmBridge = {
     callHost(method, params, signal) {
       const id = `wasm-host-${++nextId}`
-      port.postMessage({ jsonrpc: '2.0', id, method, params })
+      post({ jsonrpc: '2.0', id, method, params })
       const response = pump(Infinity, () => signal.aborted, id)
       if (!response) {
-        port.postMessage({ jsonrpc: '2.0', method: Reserved.cancel, params: { id } })
+        post({ jsonrpc: '2.0', method: Reserved.cancel, params: { id } })
         return { ok: false, error: new PolyplugError(RpcErrorCodes.RPC_CANCELLED, `host call ${method} abandoned: the plugin call was cancelled`, { method }) }
       }
       if (response.error) return { ok: false, error: errorFromWire(response.error as WireError) }
@@ -127,15 +167,18 @@ export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: st
       return signal.aborted
     },
     exit(code) {
+      flushChannel()
       process.exit(code)
     },
   }
 
   return {
     port: {
-      // The pump posts on this port too (host calls, nested answers): the channel's posts keep their order with those.
-      unbatched: true,
       postMessage: (value) => port.postMessage(value),
+      // The pump posts on this port too (host calls, nested answers): it sends the channel's batch first.
+      adoptFlush(flush) {
+        flushChannel = flush
+      },
       on(event, fn) {
         if (event !== 'message') return port.on(event, fn)
         registered = fn
@@ -148,13 +191,12 @@ export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: st
             current = outer
           }
         }
-        return port.on(event, listener)
+        return port.on(event, onBatch)
       },
       off(event, fn) {
         if (event !== 'message' || registered !== fn || !listener) return port.off(event, fn)
-        const wrapped = listener
         listener = registered = undefined
-        return port.off(event, wrapped)
+        return port.off(event, onBatch)
       },
     },
     bridge,

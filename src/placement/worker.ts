@@ -12,6 +12,7 @@ import { PolyplugError } from '../rpc/errors.js'
 import { PluginErrorCodes } from '../errors/plugin.js'
 import { TransportErrorCodes } from '../errors/transport.js'
 import { isCancel, Reserved } from '../rpc/wire.js'
+import { eachCall } from '../rpc/port-envelope.js'
 import type { Launched, LaunchSpec } from './placement.js'
 import type { CarrierData } from './worker-carrier.js'
 import { CANCEL_SLOTS_BYTES, CANCEL_SLOTS_OFFSET, CancelSlots } from '../kinds/cancel-slots.js'
@@ -64,19 +65,21 @@ export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
 
 /**
  * The worker as a port whose every post also bumps and notifies `wake`; a cancel sets the interrupt
- * word and raises the call's cancel slot, a shutdown raises every slot.
+ * word and raises the call's cancel slot, a shutdown raises every slot. Its channel batches: the
+ * bridge reads a batch message by message, also while its guest blocks (kinds/wasm-pump.ts), and
+ * the guest is woken once per post, not once per message.
  */
 function wakingPort(worker: Worker, wake: Int32Array, interrupts: boolean, slots: CancelSlots | undefined): PortLike {
+  const notice = (method: string, params: unknown) => {
+    if (isCancel(method)) {
+      if (interrupts) Atomics.store(wake, 1, 2) // SIGINT
+      const id = (params as { id?: unknown } | undefined)?.id
+      if (slots && (typeof id === 'number' || typeof id === 'string')) slots.raise(id)
+    } else if (method === Reserved.shutdown) slots?.raiseAll()
+  }
   return {
-    // The bridge reads each post by itself while its guest blocks: a batch would hide a cancel from it.
-    unbatched: true,
     postMessage(value) {
-      const method = (value as { method?: unknown } | null)?.method
-      if (typeof method === 'string' && isCancel(method)) {
-        if (interrupts) Atomics.store(wake, 1, 2) // SIGINT
-        const id = ((value as { params?: { id?: unknown } }).params as { id?: unknown } | undefined)?.id
-        if (slots && (typeof id === 'number' || typeof id === 'string')) slots.raise(id)
-      } else if (method === Reserved.shutdown) slots?.raiseAll()
+      eachCall(value, notice)
       worker.postMessage(value)
       Atomics.add(wake, 0, 1)
       Atomics.notify(wake, 0)

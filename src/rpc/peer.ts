@@ -63,7 +63,12 @@ interface PendingCall {
   argStreams: number[] | undefined
   /** The caller's abort listener, only when it passed a signal: no closure per call otherwise. */
   onAbort: (() => void) | undefined
+  /** Told when the call ends, before its promise settles. */
+  ended: CallEnded | undefined
 }
+
+/** Told once that a call ended, before its promise settles: with its error if it failed (the host's statistics). */
+export type CallEnded = (error?: PolyplugError) => void
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 export const DEFAULT_MAX_DEPTH = 64
@@ -157,9 +162,14 @@ export class Peer {
     }
   }
 
-  call<T = unknown>(method: string, params?: unknown[] | Record<string, unknown>, options: CallOptions = {}): Promise<T> {
-    if (this.#closeReason) return Promise.reject(this.#closeReason.withContext(this.name, method))
-    if (options.signal?.aborted) return Promise.reject(this.#error(RpcErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', method))
+  /**
+   * Calls `method` on the other side. `ended`, if given, is told when the call ends, before its
+   * promise settles, so that a caller that only wants to learn that (statistics) needs no promise
+   * or async frame of its own.
+   */
+  call<T = unknown>(method: string, params?: unknown[] | Record<string, unknown>, options: CallOptions = {}, ended?: CallEnded): Promise<T> {
+    if (this.#closeReason) return refused(this.#closeReason.withContext(this.name, method), ended)
+    if (options.signal?.aborted) return refused(this.#error(RpcErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', method), ended)
     const id = this.#nextId++
     const streamed = this.#streams.produceParams(params, method)
     if (streamed) params = streamed.params
@@ -178,6 +188,7 @@ export class Peer {
         options,
         argStreams: streamed?.ids,
         onAbort,
+        ended,
       }
       this.#pending.set(id, pending)
       this.#deadlines.add(deadline)
@@ -247,9 +258,12 @@ export class Peer {
 
     if (error) {
       for (const stream of pending.argStreams ?? []) this.#streams.cancelProduced(stream)
-      pending.reject(error.withContext(this.name, pending.method))
+      const failed = error.withContext(this.name, pending.method)
+      pending.ended?.(failed)
+      pending.reject(failed)
       return
     }
+    pending.ended?.()
     const streamId = streamRefId(result)
     if (streamId === undefined) return pending.resolve(result)
     const { window, timeoutCovers, signal } = pending.options
@@ -531,6 +545,11 @@ class RequestContext implements CallContext {
     this.#reason = reason
     this.#controller?.abort(reason)
   }
+}
+
+function refused<T>(error: PolyplugError, ended: CallEnded | undefined): Promise<T> {
+  ended?.(error)
+  return Promise.reject(error)
 }
 
 function releaseArgs(argStreams: IncomingStream<unknown>[] | undefined): void {

@@ -7,18 +7,19 @@
  * current callback and its microtasks): one clone, one wake-up of the other thread and one
  * callback there for the whole batch, instead of one each. A message is never an array itself
  * (the Peer sends objects), so an array received is always a batch, delivered in order. A port
- * whose other end reads messages one at a time (a sync bridge) says `unbatched`.
+ * whose other end reads messages one at a time says `unbatched`; a sync bridge reads batches too,
+ * and a bridge that posts by itself as well takes the channel's flush (`adoptFlush`).
  *
  * Between two port channels a message of one of the Peer's shapes travels in a compact form
- * (./port-envelope.ts): an array led by a number tag, which a batch never is. Both forms are read
- * on arrival; an unbatched port sends the plain form, which a bridge reads.
+ * (../rpc/port-envelope.ts): an array led by a number tag, which a batch never is. Both forms are read
+ * on arrival; an unbatched port sends the plain form.
  */
 import { normalizeChannel } from '../channels/normalize.js'
 import type { Channel } from '../channels/channel.js'
 import type { WorkerLink } from '../registry/types.js'
 import { PolyplugError, RpcErrorCodes, toPolyplugError } from '../rpc/errors.js'
 import { errorToWire, isRecord } from '../rpc/wire.js'
-import { compact, expand, isCompact } from './port-envelope.js'
+import { compact, pack, unpack } from '../rpc/port-envelope.js'
 
 /** Messages per post: a full batch goes at once, so the other thread starts on it while this one makes the next. */
 const MAX_BATCH = 64
@@ -34,6 +35,12 @@ export interface PortLike {
    * event loop (`receiveMessageOnPort` in a sync bridge), or this port is also posted to directly.
    */
   readonly unbatched?: boolean
+  /**
+   * A port that also posts by itself (a sync bridge, answering while its guest blocks) takes the
+   * channel's flush: it calls it before each post of its own, so that every message keeps its
+   * order with the batch the channel still holds.
+   */
+  adoptFlush?(flush: () => void): void
 }
 
 export function portChannel(port: PortLike): Channel {
@@ -44,16 +51,15 @@ export function portChannel(port: PortLike): Channel {
     const messages = batch
     batch = undefined
     if (!messages) return
-    for (let i = 0; i < messages.length; i++) messages[i] = compact(messages[i])
     try {
-      port.postMessage(messages.length === 1 ? messages[0] : messages)
+      port.postMessage(pack(messages))
     } catch {
       // One message would not clone (a function in a result...): post the rest, answer for that one.
       for (const message of messages) {
         try {
-          port.postMessage(message)
+          port.postMessage(compact(message))
         } catch (error) {
-          unsent(isCompact(message) ? expand(message) : message, error)
+          unsent(message, error)
         }
       }
     }
@@ -69,15 +75,13 @@ export function portChannel(port: PortLike): Channel {
     if (typeof message.method === 'string') deliver(answer)
     else if (!('error' in message)) port.postMessage(answer)
   }
+  port.adoptFlush?.(flush)
   return normalizeChannel({
     carries: 'structured-clone',
     open(sink) {
       deliver = (message) => sink.message(message)
-      const onMessage = (value: unknown) => {
-        if (!Array.isArray(value)) return sink.message(value)
-        if (isCompact(value)) return sink.message(expand(value))
-        for (const message of value) sink.message(isCompact(message) ? expand(message) : message)
-      }
+      const onMessage = (value: unknown) => (Array.isArray(value) ? unpack(value, each) : sink.message(value))
+      const each = (message: unknown) => sink.message(message)
       const onClose = () => sink.closed()
       port.on('message', onMessage)
       port.on('close', onClose)
