@@ -21,7 +21,7 @@
  * the shm raw cases drive the ring through `RawRingPipeline`, as the throughput bench does.
  */
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { PassThrough, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { MessageChannel, Worker } from 'node:worker_threads'
@@ -305,6 +305,43 @@ function childrenCpu(pid = process.pid): number {
   return total
 }
 
+/** Sleeps (voluntary context switches, summed over threads) and read/write system calls of `pid`, and of its descendants with `deep`. */
+function wakeCounters(pid: number, deep: boolean): { sleeps: number; syscalls: number } {
+  const total = { sleeps: 0, syscalls: 0 }
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const status = readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8')
+      total.sleeps += Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0)
+    }
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8')
+    total.syscalls += Number(/syscr: (\d+)/.exec(io)?.[1] ?? 0) + Number(/syscw: (\d+)/.exec(io)?.[1] ?? 0)
+  } catch {
+    return total // gone
+  }
+  if (!deep) return total
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    let children: string[] = []
+    try {
+      children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean)
+    } catch {
+      continue
+    }
+    for (const child of children) {
+      const sub = wakeCounters(Number(child), true)
+      total.sleeps += sub.sleeps
+      total.syscalls += sub.syscalls
+    }
+  }
+  return total
+}
+
+/** The same counters for this process alone and for all its descendants. */
+function wakes(): { here: { sleeps: number; syscalls: number }; children: { sleeps: number; syscalls: number } } {
+  const here = wakeCounters(process.pid, false)
+  const all = wakeCounters(process.pid, true)
+  return { here, children: { sleeps: all.sleeps - here.sleeps, syscalls: all.syscalls - here.syscalls } }
+}
+
 async function drive(op: Op, count: number): Promise<void> {
   let left = count
   const lane = async () => {
@@ -317,16 +354,25 @@ const { op, close } = await setup()
 await drive(op, bytes > 0 ? 20 : 2000)
 const cpu0 = process.cpuUsage()
 const child0 = childrenCpu()
+const wakes0 = wakes()
 const t0 = performance.now()
 await drive(op, n)
 const wall = performance.now() - t0
 const cpu = process.cpuUsage(cpu0)
 const child = childrenCpu() - child0
+const wakes1 = wakes()
 // CPU time of this process (all its threads) per call: steadier than wall-clock on a loaded machine.
 if (n > 0) {
   const perCall = (us: number) => (us / n).toFixed(3)
   process.stderr.write(
     `${name} x${inFlight}: ${perCall(cpu.user + cpu.system)} µs CPU per call here, ${perCall(child)} in children, ${Math.round((n * 1000) / wall)} calls/s over ${n}\n`,
+  )
+  // Sleeps are the wake-ups a call costs (a thread that blocks must be woken); read/write calls
+  // include the doorbells. Both from /proc, so they count without slowing anything (strace does).
+  const per = (a: number, b: number) => ((a - b) / n).toFixed(2)
+  process.stderr.write(
+    `  sleeps per call: ${per(wakes1.here.sleeps, wakes0.here.sleeps)} here, ${per(wakes1.children.sleeps, wakes0.children.sleeps)} in children; ` +
+      `read/write calls per call: ${per(wakes1.here.syscalls, wakes0.here.syscalls)} here, ${per(wakes1.children.syscalls, wakes0.children.syscalls)} in children\n`,
   )
 }
 // PROFILE_EXIT=1: exit without closing, so that children see their channel end and exit by

@@ -27,7 +27,7 @@ describeChannel('shm in low-latency mode (both ends poll 100 µs after each send
 
 describe('shm transportOptions', () => {
   it('accepts spinMicros from 0 to 10000 and nothing else', () => {
-    assert.deepEqual(shmOptions(undefined), { spinMicros: 0 })
+    assert.deepEqual(shmOptions(undefined), {})
     assert.deepEqual(shmOptions({ spinMicros: 250 }), { spinMicros: 250 })
     for (const bad of [{ spinMicros: -1 }, { spinMicros: 1.5 }, { spinMicros: '200' }, { spinMicros: 10_001 }, { spin: 200 }]) {
       assert.throws(() => shmOptions(bad, 'p'), (error: Error & { code?: string; plugin?: string }) => error.code === 'MANIFEST_INVALID' && error.plugin === 'p')

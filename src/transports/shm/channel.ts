@@ -5,11 +5,13 @@
  * Sends never block: when the ring is full they queue (bounded) and settle when space frees, or
  * fail with CHANNEL_FULL after the send deadline.
  *
- * Low-latency mode (`spinMicros`): after a send, this thread polls the inbound ring for up to that
- * long (with its wait flag clear, so the other side need not ring) before going back to the
- * doorbell. A reply that comes back within the window is delivered without a trip through the
- * event loop, which alone costs more than the whole round trip; the price is up to `spinMicros`
- * of this thread's time per send.
+ * Waiting for the answer (`spinMicros`): after a send, this thread polls the inbound ring for up
+ * to that long (with its wait flag clear, so the other side need not ring) before going back to
+ * the doorbell. A reply that comes back within the window is delivered without a doorbell in
+ * either direction and without a trip through the event loop, which alone costs more than the
+ * whole round trip; the price is up to `spinMicros` of this thread's time per send, and
+ * SpinPolicy stops polling after sends whose answers keep coming late. The host polls briefly by
+ * default (DEFAULT_HOST_SPIN_MICROS); a larger value is the low-latency mode.
  */
 import type { Channel, ChannelSink } from '../../channels/channel.js'
 import { normalizeChannel } from '../../channels/normalize.js'
@@ -18,6 +20,7 @@ import { ErrorCodes } from '../../errors/index.js'
 import { checkRegion, Word, type Role } from './layout.js'
 import { nativeByteOps } from './native.js'
 import { ringsFor, type ByteOps } from './ring.js'
+import { SpinPolicy } from './spin-policy.js'
 
 /** How one side wakes the other, and learns that the other is gone. */
 export interface Doorbell {
@@ -38,7 +41,10 @@ export interface ShmChannelOptions {
   sendTimeoutMs?: number
   /** Bytes that may wait for ring space; sends beyond fail at once with CHANNEL_FULL. Default 64 MiB. */
   maxQueuedBytes?: number
-  /** Low-latency mode: poll for the answer this long (µs) after each send. Default 0 (off). */
+  /**
+   * Poll for the answer up to this long (µs) after a send. Default: DEFAULT_HOST_SPIN_MICROS for
+   * the host, 0 (sleep on the doorbell at once) for the plugin; larger: the low-latency mode.
+   */
   spinMicros?: number
   /** How bytes are copied in and out of the region; default: native.ts's memcpy when the addon is built. */
   bytes?: ByteOps
@@ -52,6 +58,12 @@ interface Queued {
 }
 
 const DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024 + 64 * 1024
+/**
+ * The host's poll after a send when the manifest sets no spinMicros: long enough for a plugin
+ * that is awake to answer a small call (a C plugin answers in 1–3 µs here), short enough that a
+ * miss costs less than the wake-up it tried to save.
+ */
+export const DEFAULT_HOST_SPIN_MICROS = 20
 /** Longest stretch of back-to-back spins before the event loop gets a turn. */
 const SPIN_BUDGET_MS = 2
 
@@ -76,7 +88,9 @@ export function shmChannel(options: ShmChannelOptions): Channel {
   let queuedBytes = 0
   let sink: ChannelSink | undefined
   let done = false
-  const spinMs = (options.spinMicros ?? 0) / 1000
+  const policy = new SpinPolicy(options.spinMicros ?? (options.role === 'host' ? DEFAULT_HOST_SPIN_MICROS : 0))
+  /** The poll the queued spin will run, ms. */
+  let spinMs = 0
   let spinQueued = false
   /** When spinning started since the event loop last turned (undefined: it has turned since). */
   let turnAt: number | undefined
@@ -125,7 +139,7 @@ export function shmChannel(options: ShmChannelOptions): Channel {
         const writerSleeps = !writer.busy || writer.prepareSleep()
         if (readerSleeps && writerSleeps) return
         // Hand the event loop back now and then under a constant stream; the doorbell fires again.
-        if (rounds > 64) return void setTimeout(pump, 0)
+        if (rounds > 64) return void setImmediate(pump)
       }
     } catch (error) {
       end(toPolyplugError(error))
@@ -134,29 +148,41 @@ export function shmChannel(options: ShmChannelOptions): Channel {
 
   /**
    * Runs on the microtask after a send: the caller has its promise set up by then, and nothing
-   * else runs before the reply is seen. Clearing our wait flag first tells the other side it need
-   * not ring; `pump` sets it again (Dekker-style) when we give up and sleep.
+   * else runs before the reply is seen. Our wait flag is clear (pollAfterSend cleared it, and
+   * again here in case a doorbell's pump set it since), so the other side need not ring; `pump`
+   * sets it again (Dekker-style) when we give up and sleep.
    */
   function spin(): void {
     spinQueued = false
     if (done) return
     reader.clearWaiting()
     const until = performance.now() + spinMs
-    while (!reader.readable && Atomics.load(words, theirState) === 0 && performance.now() < until) {
+    let seen = reader.readable
+    while (!seen && Atomics.load(words, theirState) === 0 && performance.now() < until) {
       // poll: the other side publishes tail with a release store; readable loads it with acquire
+      seen = reader.readable
     }
+    if (seen) policy.caught()
+    else policy.missed()
     pump()
   }
 
   /**
+   * Called just before a send publishes its message: when SpinPolicy says to poll, clears our wait
+   * flag now, so that even an answer that comes back before the poll starts needs no doorbell,
+   * and queues the poll (which always ends in `pump`, so no wake is lost with the flag clear).
    * Spins chain through microtasks (reply, next request, reply...), which would starve this
    * thread's timers and I/O under a steady stream of calls: once SPIN_BUDGET_MS has gone by
    * without an event-loop turn, the next spin waits for one (setImmediate: the loop runs its
    * timers and polls I/O without blocking, then we spin).
    */
-  function spinAfterSend(): void {
-    if (spinMs <= 0 || spinQueued) return
+  function pollAfterSend(): void {
+    if (spinQueued) return
+    const micros = policy.next()
+    if (micros <= 0) return
+    spinMs = micros / 1000
     spinQueued = true
+    reader.clearWaiting()
     const now = performance.now()
     if (turnAt === undefined) {
       turnAt = now
@@ -211,6 +237,7 @@ export function shmChannel(options: ShmChannelOptions): Channel {
       }
       if (queue.length === 0 && !writer.busy) {
         writer.begin(message)
+        pollAfterSend()
         let finished: boolean
         try {
           finished = writer.pump()
@@ -219,7 +246,7 @@ export function shmChannel(options: ShmChannelOptions): Channel {
           throw error
         }
         if (writer.takeConsumerWaiting()) bell.ring()
-        if (finished) return spinAfterSend()
+        if (finished) return
         writer.abandon() // re-begun by flush, from where it stopped if it started
       }
       if (queuedBytes + message.byteLength > maxQueued && queue.length > 0) {

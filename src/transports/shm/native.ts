@@ -39,15 +39,28 @@ function load(): Addon {
 }
 
 /**
+ * Messages up to this size are copied by the typed array's own `set` and read into Node's pooled
+ * allocation: for a small call the addon's memcpy costs more in the call than in the copy, and an
+ * unpooled buffer per message (its own ArrayBuffer and backing store) was the largest share of the
+ * host's garbage at 256 calls in flight.
+ */
+export const SMALL_MESSAGE = 512
+
+const copySmall = (dst: Uint8Array, offset: number, src: Uint8Array) => dst.set(src, offset)
+
+/**
  * memcpy in and out of a region, and allocations that skip zeroing (every byte is copied over):
  * the addon's when it is built, else the plain typed-array operations (correct, slower on a
- * SharedArrayBuffer).
+ * SharedArrayBuffer). Small messages stay in JS either way (SMALL_MESSAGE).
  */
 export function nativeByteOps(): ByteOps {
   if (ops === undefined) {
     try {
       const { copy } = load()
-      ops = { copy, alloc: (size) => Buffer.allocUnsafeSlow(size) }
+      ops = {
+        copy: (dst, offset, src) => (src.byteLength <= SMALL_MESSAGE ? copySmall(dst, offset, src) : copy(dst, offset, src)),
+        alloc: (size) => (size <= SMALL_MESSAGE ? Buffer.allocUnsafe(size) : Buffer.allocUnsafeSlow(size)),
+      }
     } catch {
       ops = null
     }

@@ -9,8 +9,11 @@ import { ErrorCodes } from '../../errors/index.js'
 export const MAX_SPIN_MICROS = 10_000
 
 export interface ShmOptions {
-  /** µs each side polls for the next message after sending, before sleeping. 0: off. */
-  spinMicros: number
+  /**
+   * µs each side polls for the next message after sending, before sleeping. 0: never poll.
+   * Absent: the host polls briefly (DEFAULT_HOST_SPIN_MICROS, adaptive) and the plugin does not.
+   */
+  spinMicros?: number
 }
 
 /** Reads `{ spinMicros }` from a manifest's transportOptions; throws MANIFEST_INVALID on anything else. */
@@ -19,7 +22,8 @@ export function shmOptions(transportOptions: Record<string, unknown> | undefined
   for (const key of Object.keys(options)) {
     if (key !== 'spinMicros') throw invalid(`unknown shm transport option "${key}" (known: spinMicros)`, plugin)
   }
-  const spin = options.spinMicros ?? 0
+  const spin = options.spinMicros
+  if (spin === undefined) return {}
   if (typeof spin !== 'number' || !Number.isInteger(spin) || spin < 0 || spin > MAX_SPIN_MICROS) {
     throw invalid(`transportOptions.spinMicros must be an integer from 0 to ${MAX_SPIN_MICROS}, got ${JSON.stringify(spin)}`, plugin)
   }

@@ -59,7 +59,7 @@ export const shmTransport: SidecarTransport = {
     }
     let taken = false
     return {
-      env: { POLYPLUG_SHM_PATH: regionPath, POLYPLUG_SHM_SIZE: String(size), POLYPLUG_SHM_WAKE_IN: wakeIn, POLYPLUG_SHM_WAKE_OUT: wakeOut, POLYPLUG_SHM_SPIN_US: String(spinMicros) },
+      env: { POLYPLUG_SHM_PATH: regionPath, POLYPLUG_SHM_SIZE: String(size), POLYPLUG_SHM_WAKE_IN: wakeIn, POLYPLUG_SHM_WAKE_OUT: wakeOut, POLYPLUG_SHM_SPIN_US: String(spinMicros ?? 0) },
       usesStdio: false,
       files: { read: [dir.path], write: [dir.path] },
       async connect(_child, signal) {

@@ -25,12 +25,11 @@ export function createWorkerRegion(capacity = WORKER_RING_CAPACITY): SharedArray
   return buffer
 }
 
-/** One side's channel; `spinMicros` > 0 is the opt-in low-latency mode (docs/shm.md). */
-export function workerShmChannel(buffer: SharedArrayBuffer, role: Role, spinMicros = 0): Channel {
+/** One side's channel; `spinMicros` > 0 is the opt-in low-latency mode (docs/shm.md), absent the default. */
+export function workerShmChannel(buffer: SharedArrayBuffer, role: Role, spinMicros?: number): Channel {
   // Only the plugin's worker may block (briefly); the host's thread never does, except to poll
-  // for a reply in low-latency mode.
-  // In low-latency mode the spin after each send does that job.
-  const blockMs = role === 'plugin' && spinMicros === 0 ? WORKER_BLOCK_MS : 0
+  // for a reply after a send. In low-latency mode the spin after each send does that job.
+  const blockMs = role === 'plugin' && !spinMicros ? WORKER_BLOCK_MS : 0
   return shmChannel({ role, buffer, doorbell: atomicsDoorbell(buffer, role, { blockMs }), spinMicros })
 }
 
@@ -51,5 +50,5 @@ export const shmWorkerLink: WorkerLink = {
 
 interface WorkerShmData {
   buffer: SharedArrayBuffer
-  spinMicros: number
+  spinMicros: number | undefined
 }
