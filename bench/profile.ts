@@ -42,10 +42,9 @@ import { connectHttp } from '../src/transports/http.js'
 import { portChannel } from '../src/transports/port.js'
 import { streamChannel } from '../src/transports/stream.js'
 import { encodeFrame } from '../src/framing/framing.js'
-import type { Channel } from '../src/channels/channel.js'
 import { mqttBroker, rawHttp, rawMqtt, rawWs } from './cases/net.js'
 import { rawEcho as rawKoffiEcho } from './cases/native.js'
-import { rawEcho } from './cases/sidecar.js'
+import { jsonFloorEcho, rawEcho } from './cases/sidecar.js'
 import { startRawProcessEcho } from './shm-raw.js'
 import { rawWasm } from './workers/raw-wasm.js'
 import { loadWasmPlugin } from '../src/kinds/wasm.js'
@@ -252,68 +251,20 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
   const rawRow = await rawRowSetup()
   if (rawRow) return rawRow
   if (name.endsWith('-raw')) {
-    const { channel, close } = await echoChild(name.slice(0, -'-raw'.length), 'raw-frame-echo.js')
-    const waiters: ((m: unknown) => void)[] = []
-    channel.onMessage((m) => waiters.shift()?.(m))
+    const raw = await rawEcho(name.slice(0, -'-raw'.length), childArgs())
     // The frame polyplug sends for this echo (its codec's own form), echoed back unparsed.
     const small = Buffer.concat([frameCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [arg] })].flat())
-    const op = () => new Promise((resolve) => {
-      waiters.push(resolve)
-      void channel.send(small)
-    })
-    return { op, close }
+    return { op: () => raw.call(small), close: raw.close }
   }
   if (name.endsWith('-json')) {
-    // The floor of any JSON-RPC sidecar in Node: the raw twin's channel, with the least JSON-RPC
-    // on both ends — here JSON.stringify of each request and JSON.parse of each answer, its id
-    // looked up in a Map; in the child (bench/workers/json-frame-echo.ts) the same, and nothing else.
-    const { channel, close } = await echoChild(name.slice(0, -'-json'.length), 'json-frame-echo.js')
-    const waiting = new Map<number, (value: unknown) => void>()
-    const utf8 = new TextDecoder()
-    channel.onMessage((m) => {
-      const answer = JSON.parse(utf8.decode(m as Uint8Array)) as { id: number; result: unknown }
-      const resolve = waiting.get(answer.id)
-      waiting.delete(answer.id)
-      resolve?.(answer.result)
-    })
-    let id = 0
-    const send = channel.sendText ? channel.sendText.bind(channel) : (text: string) => channel.send(Buffer.from(text))
-    const op = () => new Promise((resolve) => {
-      waiting.set(++id, resolve)
-      void send(JSON.stringify({ jsonrpc: '2.0', id, method: 'echo', params: [arg] }))
-    })
-    return { op, close }
+    const floor = await jsonFloorEcho(name.slice(0, -'-json'.length), childArgs())
+    return { op: () => floor.call(arg), close: floor.close }
   }
   const host = await createHost({ plugins: [examples], logger: silentLogger })
   const id = name.startsWith('plugin:') ? name.slice('plugin:'.length) : rowPlugins[name] ? rowPlugins[name] : name === 'inline' ? 'echo-inline' : name === 'worker' ? 'echo-worker' : `echo-process-${name}`
   const plugin = host.plugin(id)
   await plugin.activate()
   return { op: () => plugin.call('echo', [arg]), close: () => host.close() }
-}
-
-/**
- * A hand-written echo child (bench/workers/SCRIPT) over the sidecar transport `transportName`,
- * set up as the bench's raw twin is: the host end is the transport's framed channel, nothing else.
- */
-async function echoChild(transportName: string, script: string): Promise<{ channel: Channel; close(): Promise<void> }> {
-  const transport = await transportModule(transportName)?.sidecar?.host()
-  if (!transport) throw new Error(`no transport ${transportName}`)
-  const endpoint = await transport.prepare({ id: 'raw', framing: 'length', maxFrameBytes: 1 << 26 })
-  const child = spawn(process.execPath, [...childArgs(), workerPath(script)], {
-    env: { ...process.env, POLYPLUG_TRANSPORT: transportName, ...endpoint.env },
-    stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', endpoint.usesStdio ? 'pipe' : 'ignore', 'inherit'],
-  })
-  const channel = await endpoint.connect({ stdin: child.stdin, stdout: child.stdout }, new AbortController().signal)
-  // The child exits when its input ends (so that a --cpu-prof in PROFILE_CHILD_ARGS is written); killed if it does not.
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  const close = async () => {
-    await channel.close()
-    const kill = setTimeout(() => child.kill(), 2000)
-    await exited
-    clearTimeout(kill)
-    await endpoint.dispose()
-  }
-  return { channel, close }
 }
 
 /** User+system CPU µs of every descendant of this process (a sidecar, its children), from /proc. */

@@ -8,7 +8,7 @@ import { openSidecarStreams } from './sidecar-streams.js'
 const { readable, writable } = openSidecarStreams()
 let pending: Buffer | undefined
 readable.on('data', (chunk: Buffer) => {
-  let data = pending ? Buffer.concat([pending, chunk]) : chunk
+  const data = pending ? Buffer.concat([pending, chunk]) : chunk
   pending = undefined
   const out = Buffer.allocUnsafe(Math.max(4096, data.byteLength * 3))
   let at = 0
