@@ -7,7 +7,9 @@
  * MessageChannel in this thread), SIDECAR / SIDECAR-raw for stdio, fifo, unix, tcp,
  * http / http-raw, ws / ws-raw and mqtt / mqtt-raw (both ends in this process; mqtt through
  * Mosquitto when installed, else aedes), carrier-TRANSPORT (the Node carrier spawned without the
- * sandbox, so that PROFILE_CHILD_ARGS reach it), and `plugin:ID` for any example.
+ * sandbox, so that PROFILE_CHILD_ARGS reach it), SIDECAR-json (the floor of any JSON-RPC sidecar:
+ * JSON.stringify / JSON.parse per message on both ends and nothing else, bench/workers/json-frame-echo.ts)
+ * and `plugin:ID` for any example.
  * A third argument BYTES echoes a Uint8Array of that size instead of the number 1 (sidecar cases);
  * a fourth, IN_FLIGHT, keeps that many calls outstanding (each lane awaits its call, then starts
  * the next, as the throughput bench does). It prints this process's CPU per call, its children's
@@ -42,7 +44,7 @@ import { streamChannel } from '../src/transports/stream.js'
 import { encodeFrame } from '../src/framing/framing.js'
 import { mqttBroker, rawHttp, rawMqtt, rawWs } from './cases/net.js'
 import { rawEcho as rawKoffiEcho } from './cases/native.js'
-import { rawEcho } from './cases/sidecar.js'
+import { jsonFloorEcho, rawEcho } from './cases/sidecar.js'
 import { startRawProcessEcho } from './shm-raw.js'
 import { rawWasm } from './workers/raw-wasm.js'
 import { loadWasmPlugin } from '../src/kinds/wasm.js'
@@ -249,33 +251,14 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
   const rawRow = await rawRowSetup()
   if (rawRow) return rawRow
   if (name.endsWith('-raw')) {
-    const transportName = name.slice(0, -'-raw'.length)
-    const transport = await transportModule(transportName)?.sidecar?.host()
-    if (!transport) throw new Error(`no transport ${transportName}`)
-    const endpoint = await transport.prepare({ id: 'raw', framing: 'length', maxFrameBytes: 1 << 26 })
-    const child = spawn(process.execPath, [...childArgs(), workerPath('raw-frame-echo.js')], {
-      env: { ...process.env, POLYPLUG_TRANSPORT: transportName, ...endpoint.env },
-      stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', endpoint.usesStdio ? 'pipe' : 'ignore', 'inherit'],
-    })
-    const channel = await endpoint.connect({ stdin: child.stdin, stdout: child.stdout }, new AbortController().signal)
-    const waiters: ((m: unknown) => void)[] = []
-    channel.onMessage((m) => waiters.shift()?.(m))
+    const raw = await rawEcho(name.slice(0, -'-raw'.length), childArgs())
     // The frame polyplug sends for this echo (its codec's own form), echoed back unparsed.
     const small = Buffer.concat([frameCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [arg] })].flat())
-    const op = () => new Promise((resolve) => {
-      waiters.push(resolve)
-      void channel.send(small)
-    })
-    // The child exits when its input ends (so that a --cpu-prof in PROFILE_CHILD_ARGS is written); killed if it does not.
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    const close = async () => {
-      await channel.close()
-      const kill = setTimeout(() => child.kill(), 2000)
-      await exited
-      clearTimeout(kill)
-      await endpoint.dispose()
-    }
-    return { op, close }
+    return { op: () => raw.call(small), close: raw.close }
+  }
+  if (name.endsWith('-json')) {
+    const floor = await jsonFloorEcho(name.slice(0, -'-json'.length), childArgs())
+    return { op: () => floor.call(arg), close: floor.close }
   }
   const host = await createHost({ plugins: [examples], logger: silentLogger })
   const id = name.startsWith('plugin:') ? name.slice('plugin:'.length) : rowPlugins[name] ? rowPlugins[name] : name === 'inline' ? 'echo-inline' : name === 'worker' ? 'echo-worker' : `echo-process-${name}`

@@ -31,7 +31,7 @@ describeChannel('stdio (pipes through child processes)', async () => {
       toHost.kill()
     },
   }
-})
+}, { sendsText: true })
 
 /** The host end from the transport, the plugin end as a sidecar would open it, in this process. */
 function viaTransport(transport: SidecarTransport, pluginSide: (env: Record<string, string>) => Promise<Channel>) {
@@ -43,9 +43,9 @@ function viaTransport(transport: SidecarTransport, pluginSide: (env: Record<stri
   }
 }
 
-describeChannel('fifo (named pipes)', viaTransport(fifoTransport, (env) => fifoPluginChannel(env.POLYPLUG_FIFO_IN as string, env.POLYPLUG_FIFO_OUT as string, options)))
-describeChannel('unix (domain socket)', viaTransport(unixTransport, (env) => connectSocket({ path: env.POLYPLUG_SOCKET as string }, options)))
-describeChannel('tcp (loopback)', viaTransport(tcpTransport, (env) => connectSocket(parseAddress(env.POLYPLUG_ADDRESS as string), options)))
+describeChannel('fifo (named pipes)', viaTransport(fifoTransport, (env) => fifoPluginChannel(env.POLYPLUG_FIFO_IN as string, env.POLYPLUG_FIFO_OUT as string, options)), { sendsText: true })
+describeChannel('unix (domain socket)', viaTransport(unixTransport, (env) => connectSocket({ path: env.POLYPLUG_SOCKET as string }, options)), { sendsText: true })
+describeChannel('tcp (loopback)', viaTransport(tcpTransport, (env) => connectSocket(parseAddress(env.POLYPLUG_ADDRESS as string), options)), { sendsText: true })
 
 describe('sidecar transport housekeeping', () => {
   it('fifo: the pair lives in a private 0700 directory that dispose removes', async () => {

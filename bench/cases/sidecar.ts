@@ -13,6 +13,7 @@ import { encodeWithAttachments } from '../../src/rpc/attachments.js'
 import { jsonCodec } from '../../src/rpc/codec.js'
 import { msgpackCodec } from '../../src/rpc/msgpack.js'
 import { transportModule } from '../../src/registry/index.js'
+import type { Channel } from '../../src/channels/channel.js'
 import { compare, row, type BenchRow } from '../measure.js'
 
 const examples = fileURLToPath(new URL('../../../examples', import.meta.url))
@@ -25,16 +26,37 @@ interface RawEcho {
   close(): Promise<void>
 }
 
-/** A raw child over the transport: the host end is the transport's framed channel, nothing else. */
-export async function rawEcho(name: string): Promise<RawEcho> {
+/**
+ * A hand-written child (bench/workers/SCRIPT) over the sidecar transport `name`: the host end is
+ * the transport's framed channel, nothing else. `childArgs` are Node flags for the child (e.g.
+ * --cpu-prof); `close` lets it exit by itself when its input ends (so a profile is written), and
+ * kills it if it does not within 2 s.
+ */
+export async function echoChild(name: string, script: string, childArgs: string[] = []): Promise<{ channel: Channel; close(): Promise<void> }> {
   const transport = await transportModule(name)?.sidecar?.host()
   if (!transport) throw new Error(`no transport ${name}`)
   const endpoint = await transport.prepare({ id: 'raw', framing: 'length', maxFrameBytes: 64 * MiB })
-  const child = spawn(process.execPath, [worker('raw-frame-echo.js')], {
+  const child = spawn(process.execPath, [...childArgs, worker(script)], {
     env: { ...process.env, POLYPLUG_TRANSPORT: name, ...endpoint.env },
     stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', endpoint.usesStdio ? 'pipe' : 'ignore', 'inherit'],
   })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
   const channel = await endpoint.connect({ stdin: child.stdin, stdout: child.stdout }, new AbortController().signal)
+  return {
+    channel,
+    async close() {
+      await channel.close()
+      const kill = setTimeout(() => child.kill(), 2000)
+      await exited
+      clearTimeout(kill)
+      await endpoint.dispose()
+    },
+  }
+}
+
+/** The raw baseline: a child that copies the frames back unparsed (bench/workers/raw-frame-echo.ts). */
+export async function rawEcho(name: string, childArgs: string[] = []): Promise<RawEcho> {
+  const { channel, close } = await echoChild(name, 'raw-frame-echo.js', childArgs)
   const waiters: ((m: unknown) => void)[] = []
   channel.onMessage((m) => waiters.shift()?.(m))
   return {
@@ -42,11 +64,35 @@ export async function rawEcho(name: string): Promise<RawEcho> {
       waiters.push(resolve)
       void channel.send(payload)
     }),
-    async close() {
-      await channel.close()
-      child.kill()
-      await endpoint.dispose()
-    },
+    close,
+  }
+}
+
+/**
+ * The floor of any JSON-RPC sidecar in Node, over the raw echo's channel: the least JSON-RPC on
+ * both ends. Here JSON.stringify of each request, JSON.parse of each answer and its id looked up
+ * in a Map; in the child (bench/workers/json-frame-echo.ts) JSON.parse and JSON.stringify per
+ * message and nothing else — no dispatch table, checks, errors, contexts or statistics.
+ */
+export async function jsonFloorEcho(name: string, childArgs: string[] = []): Promise<{ call(value: unknown): Promise<unknown>; close(): Promise<void> }> {
+  const { channel, close } = await echoChild(name, 'json-frame-echo.js', childArgs)
+  const waiting = new Map<number, (value: unknown) => void>()
+  const utf8 = new TextDecoder()
+  channel.onMessage((m) => {
+    const answer = JSON.parse(utf8.decode(m as Uint8Array)) as { id: number; result: unknown }
+    const resolve = waiting.get(answer.id)
+    waiting.delete(answer.id)
+    resolve?.(answer.result)
+  })
+  let id = 0
+  // The cheapest write the channel has: text encoded into its write buffer, where it offers that.
+  const send = channel.sendText ? channel.sendText.bind(channel) : (text: string) => channel.send(Buffer.from(text))
+  return {
+    call: (value) => new Promise((resolve) => {
+      waiting.set(++id, resolve)
+      void send(JSON.stringify({ jsonrpc: '2.0', id, method: 'echo', params: [value] }))
+    }),
+    close,
   }
 }
 

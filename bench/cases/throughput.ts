@@ -3,7 +3,8 @@
  * flight, against its raw echo driven the same way (same channel, same number in flight), with
  * p50/p99 of single calls under that load. Ratio = polyplug / raw: here higher is better, and the
  * goal is ≥ 0.8 at 256 in flight. Peer libraries (birpc, comlink, vscode-jsonrpc) are driven the
- * same way where one exists for the channel. mqtt runs through Mosquitto when it is installed (a
+ * same way where one exists for the channel; over unix, so is the floor of any JSON-RPC sidecar
+ * (bench/workers/json-frame-echo.ts: JSON.parse and JSON.stringify per message, nothing else). mqtt runs through Mosquitto when it is installed (a
  * broker process of its own, as deployed), else the embedded aedes broker; its raw echo is a
  * hand-written request/response pair of MQTT clients on the same broker. shm is left out: its raw
  * ring echo carries one call at a time, so there is no raw figure to hold a concurrent one against.
@@ -26,7 +27,7 @@ import { atomicsWakes, RawRingPipeline, startRawProcessEcho, stopRawWorker } fro
 import { createWorkerRegion } from '../../src/transports/shm/worker.js'
 import { mqttBroker, rawHttp, rawMqtt, rawWs } from './net.js'
 import { rawEcho as rawKoffi } from './native.js'
-import { rawEcho as rawFrames, vscodeJsonRpc } from './sidecar.js'
+import { jsonFloorEcho, rawEcho as rawFrames, vscodeJsonRpc } from './sidecar.js'
 
 const examples = fileURLToPath(new URL('../../../examples', import.meta.url))
 const rawEchoC = fileURLToPath(new URL('../shm-raw-echo', import.meta.url))
@@ -89,7 +90,10 @@ export async function run(): Promise<BenchRow[]> {
     for (const name of ['stdio', 'fifo', 'unix', 'tcp']) {
       const frames = await rawFrames(name)
       closers.push(frames.close)
-      const peer = name === 'stdio' ? { peers: [{ name: 'vscode-jsonrpc', op: () => vscode.echo(1) }] } : {}
+      // unix also runs the floor of any JSON-RPC sidecar (JSON.parse and JSON.stringify per message on both ends, nothing else).
+      const floor = name === 'unix' ? await jsonFloorEcho(name) : undefined
+      if (floor) closers.push(floor.close)
+      const peer = name === 'stdio' ? { peers: [{ name: 'vscode-jsonrpc', op: () => vscode.echo(1) }] } : floor ? { peers: [{ name: 'hand-written JSON-RPC floor', op: () => floor.call(1) }] } : {}
       subjects.push({ name: `sidecar ${name} echo`, kind: 'js', placement: 'process', transport: name, polyplug: await p(`echo-process-${name}`), raw: () => frames.call(small), ...peer })
     }
 

@@ -31,6 +31,13 @@ export interface Channel {
   useCodec?(codec: Codec): void
   /** Throws (or rejects) with CHANNEL_CLOSED once the channel is closed. */
   send(message: unknown): void | Promise<void>
+  /**
+   * Present on a `bytes` channel that encodes text into its own write buffer (a length-framed
+   * stream): sends the UTF-8 of `text` as one message, the same bytes as `send` of them, without
+   * a Uint8Array made for the message and copied again. The Peer uses it for a message its codec
+   * writes as plain JSON text (Codec.text); it throws and rejects as `send` does.
+   */
+  sendText?(text: string): void | Promise<void>
   /** Returns an unsubscribe function. Messages that arrive before the first listener are queued. */
   onMessage(listener: (message: unknown) => void): () => void
   /** Fires exactly once; `error` is undefined for a clean close. Late listeners are called at once. */
@@ -58,6 +65,8 @@ export interface RawChannel {
   /** Called once, synchronously, by `normalizeChannel`. */
   open(sink: ChannelSink): void
   send(message: unknown): void | Promise<void>
+  /** Channel.sendText, where the transport has it. */
+  sendText?(text: string): void | Promise<void>
   /** Release resources. Called at most once, and never after the transport reported `closed`. */
   close(reason?: Error): void | Promise<void>
 }

@@ -56,15 +56,27 @@ export function normalizeChannel(raw: RawChannel): Channel {
     },
   })
 
+  function sendAfterClose(): PolyplugError {
+    return new PolyplugError(RpcErrorCodes.CHANNEL_CLOSED, 'send after the channel closed', { cause: closeError })
+  }
+
+  function sendTextOf(send: (text: string) => void | Promise<void>): (text: string) => void | Promise<void> {
+    return (text) => {
+      if (closed) throw sendAfterClose()
+      return send(text)
+    }
+  }
+
   const channel: Channel = {
     carries: raw.carries,
     ...(raw.binary ? { binary: true } : {}),
     ...(raw.useCodec ? { useCodec: raw.useCodec.bind(raw) } : {}),
+    ...(raw.sendText ? { sendText: sendTextOf(raw.sendText.bind(raw)) } : {}),
     get closed() {
       return closed
     },
     send(message) {
-      if (closed) throw new PolyplugError(RpcErrorCodes.CHANNEL_CLOSED, 'send after the channel closed', { cause: closeError })
+      if (closed) throw sendAfterClose()
       return raw.send(message)
     },
     onMessage(listener) {

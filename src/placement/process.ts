@@ -254,6 +254,20 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
     if (!killing) void channel.close(crashed(plugin, e, 'exited', tail))
     void endpoint.dispose().catch(() => {})
   })
+  /**
+   * A send that failed because the connection dropped (an http POST whose process died) is
+   * explained by the exit status when one follows shortly: the caller sees PLUGIN_CRASHED.
+   */
+  const explained = (sent: void | Promise<void>): void | Promise<void> => {
+    if (!(sent instanceof Promise)) return sent
+    return sent.catch(async (error: unknown) => {
+      if (!(error instanceof PolyplugError && error.code === ErrorCodes.TRANSPORT_UNAVAILABLE)) throw error
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const e = await Promise.race([exited, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), EXIT_WAIT_MS)))])
+      clearTimeout(timer)
+      throw e ? crashed(plugin, e, 'exited', tail) : error
+    })
+  }
   const channel = normalizeChannel({
     carries: inner.carries,
     ...(inner.binary ? { binary: true } : {}),
@@ -282,19 +296,8 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
         })
       })
     },
-    send: (message) => {
-      const sent = inner.send(message)
-      if (!(sent instanceof Promise)) return sent
-      // A send that failed because the connection dropped (an http POST whose process died) is
-      // explained by the exit status when one follows shortly: the caller sees PLUGIN_CRASHED.
-      return sent.catch(async (error: unknown) => {
-        if (!(error instanceof PolyplugError && error.code === ErrorCodes.TRANSPORT_UNAVAILABLE)) throw error
-        let timer: ReturnType<typeof setTimeout> | undefined
-        const e = await Promise.race([exited, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), EXIT_WAIT_MS)))])
-        clearTimeout(timer)
-        throw e ? crashed(plugin, e, 'exited', tail) : error
-      })
-    },
+    send: (message) => explained(inner.send(message)),
+    ...(inner.sendText ? { sendText: (text: string) => explained((inner.sendText as (text: string) => void | Promise<void>)(text)) } : {}),
     close: (reason) => inner.close(reason),
   })
 

@@ -101,10 +101,15 @@ function decode(bytes: Uint8Array): unknown {
 }
 
 /** Plain JSON out, both forms in: a side that offered BINARY_CAPABILITY reads with it until the other side accepts. */
-export const jsonReadingAttachments: Codec = { name: 'json', encode: jsonCodec.encode, decode }
+export const jsonReadingAttachments: Codec = { name: 'json', encode: jsonCodec.encode, text: jsonCodec.text, decode }
+
+/** A message without bytes is plain JSON text with attachments too; one with bytes is not text. */
+function textWithoutBytes(message: unknown): string | undefined {
+  return containsBytes(message) ? undefined : JSON.stringify(message)
+}
 
 /** JSON with bytes as attachments: what a Peer sends once `$/hello` negotiated BINARY_CAPABILITY. It reads plain JSON too. */
-export const binaryJsonCodec: Codec = { name: 'json', encode: encodeWithAttachments, decode }
+export const binaryJsonCodec: Codec = { name: 'json', encode: encodeWithAttachments, text: textWithoutBytes, decode }
 
 /**
  * Whether a side may offer BINARY_CAPABILITY: JSON on a channel that carries any byte sequence,

@@ -18,6 +18,7 @@ export const BYTES_TAG = '$bytes'
 const MAX_DEPTH = 256
 
 interface NodeBufferLike {
+  byteLength(text: string, encoding: 'utf8'): number
   from(data: ArrayBuffer | string, offsetOrEncoding?: number | string, length?: number): Uint8Array & { toString(encoding: string): string }
 }
 // The core imports nothing from Node; where Node's Buffer exists it is used for speed.
@@ -32,6 +33,11 @@ const textEncoder = new TextEncoder()
  */
 export function utf8Bytes(text: string): Uint8Array {
   return NodeBuffer ? NodeBuffer.from(text, 'utf8') : textEncoder.encode(text)
+}
+
+/** The number of bytes `utf8Bytes(text)` would make, without making them where Node's Buffer exists. */
+export function utf8Length(text: string): number {
+  return NodeBuffer ? NodeBuffer.byteLength(text, 'utf8') : textEncoder.encode(text).byteLength
 }
 
 export function bytesToBase64(bytes: Uint8Array): string {
@@ -150,5 +156,6 @@ function spliced(value: unknown, depth: number): string {
 /** Parses JSON text and revives `$bytes` tags; a fresh value, so nothing the caller holds changes. */
 export function jsonToBytes(text: string): unknown {
   const value = JSON.parse(text) as unknown
-  return text.includes(`"${BYTES_TAG}"`) ? decodeBytes(value) : value
+  // A one-character search first: about a third of the cost of the tag's, on every message read.
+  return text.indexOf('$') >= 0 && text.includes(`"${BYTES_TAG}"`) ? decodeBytes(value) : value
 }

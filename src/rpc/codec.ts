@@ -22,6 +22,12 @@ export interface Codec {
    * values, src/rpc/msgpack.ts): what a Peer uses on a `binary` channel, which writes parts at once.
    */
   readonly parts?: Codec
+  /**
+   * The message as text when this codec's bytes for it are exactly that text's UTF-8 (JSON without
+   * attachments), else undefined: what a Peer hands a channel that encodes text into its own
+   * buffer (Channel.sendText), so the message is not made into a Uint8Array first.
+   */
+  text?(message: unknown): string | undefined
 }
 
 /** A codec that always encodes a message as one Uint8Array. */
@@ -42,6 +48,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true })
 export const jsonCodec: WholeCodec = {
   name: 'json',
   encode: (message) => utf8Bytes(stringify(message)),
+  text: stringify,
   decode(bytes) {
     let text: string
     try {

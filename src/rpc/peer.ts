@@ -4,6 +4,7 @@
  * `$/cancel` (or LSP's `$/cancelRequest`), `$/progress`, `$/ping`, and `$/stream/*` through src/rpc/stream.ts) over any `Channel`.
  */
 import type { Channel } from '../channels/channel.js'
+import { utf8Length } from './bytes.js'
 import { exceedsDepth, jsonCodec, parse, stringify, type Codec } from './codec.js'
 import { RpcErrorCodes, PolyplugError, toPolyplugError } from './errors.js'
 import { invokeWithContext } from './invoke.js'
@@ -277,20 +278,31 @@ export class Peer {
   /**
    * Encodes and hands `message` to the channel. Throws at once (too large, channel full);
    * returns a promise only when the channel did not take the message at once, so the common
-   * path makes no promise, async frame or closure per message.
+   * path makes no promise, async frame or closure per message. A channel that encodes text into
+   * its own buffer (`sendText`) gets a plain JSON message as its text: no bytes made for it here.
    */
   #trySend(message: Message): Promise<void> | undefined {
     // Depth is checked by the receiver, which must not trust us anyway.
     const channel = this.#channel
     let encoded: unknown = message
+    let text: string | undefined
     let size = 0
-    if (channel.carries !== 'structured-clone') {
-      const bytes = channel.carries === 'text' ? stringify(message) : this.#codec.encode(message)
-      size = typeof bytes === 'string' ? bytes.length : Array.isArray(bytes) ? byteLength(bytes) : bytes.byteLength
-      if (size > this.#maxBytes) {
-        throw this.#error(RpcErrorCodes.FRAME_TOO_LARGE, `message of ${size} bytes exceeds the limit of ${this.#maxBytes}`)
+    if (channel.carries === 'text') {
+      text = stringify(message)
+      size = text.length
+    } else if (channel.carries === 'bytes') {
+      text = channel.sendText !== undefined ? this.#codec.text?.(message) : undefined
+      if (text !== undefined) {
+        // UTF-8 takes at most 3 bytes per UTF-16 unit: counted exactly only when that could pass a limit.
+        size = text.length * 3 > this.#maxBytes || this.#queued > 0 ? utf8Length(text) : text.length
+      } else {
+        const bytes = this.#codec.encode(message)
+        size = Array.isArray(bytes) ? byteLength(bytes) : bytes.byteLength
+        encoded = bytes
       }
-      encoded = bytes
+    }
+    if (size > this.#maxBytes) {
+      throw this.#error(RpcErrorCodes.FRAME_TOO_LARGE, `message of ${size} bytes exceeds the limit of ${this.#maxBytes}`)
     }
     if (this.#queued >= this.#maxQueued || (this.#queued > 0 && this.#queuedBytes + size > this.#maxQueuedBytes)) {
       throw this.#error(
@@ -299,8 +311,10 @@ export class Peer {
         'method' in message ? message.method : undefined,
       )
     }
-    const sent = channel.send(encoded)
+    const sent = text === undefined ? channel.send(encoded) : channel.carries === 'text' ? channel.send(text) : (channel.sendText as (text: string) => void | Promise<void>)(text)
     if (!(sent instanceof Promise)) return undefined
+    // Pushed back: the bytes it holds count against the queue's limit, exactly.
+    if (text !== undefined && channel.carries === 'bytes' && size === text.length) size = utf8Length(text)
     this.#queued++
     this.#queuedBytes += size
     return sent.finally(() => {

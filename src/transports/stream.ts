@@ -10,7 +10,8 @@ import type { Channel } from '../channels/channel.js'
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder, frameTooLarge, isBinarySafe, type FramingName } from '../framing/framing.js'
 import { DEFAULT_FRAME_READ_TIMEOUT_MS, FrameStallTimer } from '../framing/stall.js'
 import { PolyplugError, RpcErrorCodes } from '../rpc/errors.js'
-import { WriteQueue } from './write-queue.js'
+import { utf8Bytes } from '../rpc/bytes.js'
+import { BATCH_BYTES, WriteQueue } from './write-queue.js'
 
 export interface StreamChannelOptions {
   framing?: FramingName
@@ -46,6 +47,19 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
       readable.destroy()
     }
     options.onDispose?.()
+  }
+  const send = (message: unknown): void | Promise<void> => {
+    if (!(message instanceof Uint8Array || isParts(message))) throw new PolyplugError(RpcErrorCodes.INVALID_REQUEST, 'a byte-stream channel sends Uint8Array messages (or arrays of them: one message in parts)')
+    // Backpressure: past the writable's high-water mark the send waits in the queue, so a
+    // caller that awaits cannot grow the buffer without bound.
+    if (framing === 'length' && message instanceof Uint8Array) {
+      if (message.byteLength > max) throw frameTooLarge(message.byteLength, max)
+      if (options.onFrameBytes) options.onFrameBytes(4 + message.byteLength)
+      return queue.sendLengthPrefixed(message)
+    }
+    const frame = encodeFrame(framing, message, max)
+    if (options.onFrameBytes) options.onFrameBytes(frameLength(frame))
+    return queue.send(frame)
   }
   const channel = normalizeChannel({
     carries: 'bytes',
@@ -101,18 +115,12 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
         readable.on('error', () => {})
       }
     },
-    send(message) {
-      if (!(message instanceof Uint8Array || isParts(message))) throw new PolyplugError(RpcErrorCodes.INVALID_REQUEST, 'a byte-stream channel sends Uint8Array messages (or arrays of them: one message in parts)')
-      // Backpressure: past the writable's high-water mark the send waits in the queue, so a
-      // caller that awaits cannot grow the buffer without bound.
-      if (framing === 'length' && message instanceof Uint8Array) {
-        if (message.byteLength > max) throw frameTooLarge(message.byteLength, max)
-        if (options.onFrameBytes) options.onFrameBytes(4 + message.byteLength)
-        return queue.sendLengthPrefixed(message)
-      }
-      const frame = encodeFrame(framing, message, max)
-      if (options.onFrameBytes) options.onFrameBytes(frameLength(frame))
-      return queue.send(frame)
+    send,
+    sendText(text) {
+      // Small enough for the slab whatever its characters (3 bytes per UTF-16 unit at most): encoded
+      // straight into it behind the header. Under 64 KiB, too, so no buffer needs to grow for it.
+      if (framing === 'length' && text.length * 3 <= Math.min(max, BATCH_BYTES - 4)) return queue.sendLengthPrefixedText(text)
+      return send(utf8Bytes(text))
     },
     close() {
       ended = true

@@ -92,6 +92,22 @@ export class WriteQueue {
   }
 
   /**
+   * Sends one `length` frame whose body is the UTF-8 of `text`, encoded straight into the slab
+   * behind its header: no Buffer is made for the message and nothing is copied twice. The caller
+   * keeps `text` small enough that its UTF-8 surely fits a slab (3 bytes per UTF-16 unit at most).
+   */
+  sendLengthPrefixedText(text: string): void | Promise<void> {
+    const most = 4 + text.length * 3
+    if (!this.#open || this.#full || this.length > 0 || most > BATCH_BYTES) return this.sendLengthPrefixed(Buffer.from(text, 'utf8'))
+    const slab = this.#room(most)
+    const at = this.#end
+    const size = slab.write(text, at + 4)
+    putLength(slab, at, size)
+    this.#end = at + 4 + size
+    this.#added(size + 4)
+  }
+
+  /**
    * Writes what this tick gathered, then drops the frames still waiting for a drain; their sends
    * resolve (the channel's close tells why they went nowhere).
    */

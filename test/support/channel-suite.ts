@@ -33,7 +33,12 @@ function index(channel: Channel, message: unknown): number {
   return value.params[0]
 }
 
-export function describeChannel(name: string, open: () => Promise<ChannelPair>): void {
+export interface ChannelSuiteOptions {
+  /** The channel offers Channel.sendText (a length-framed byte stream): checked too. */
+  sendsText?: boolean
+}
+
+export function describeChannel(name: string, open: () => Promise<ChannelPair>, options: ChannelSuiteOptions = {}): void {
   describe(`channel conformance: ${name}`, () => {
     it('delivers messages in order, both ways', async () => {
       const { host, plugin, dispose } = await open()
@@ -50,6 +55,28 @@ export function describeChannel(name: string, open: () => Promise<ChannelPair>):
         await until(() => atPlugin.length === 200 && atHost.length === 200)
         assert.deepEqual(atPlugin, want)
         assert.deepEqual(atHost, want)
+      } finally {
+        await host.close()
+        await plugin.close()
+        await dispose?.()
+      }
+    })
+
+    if (options.sendsText) it('takes text (sendText) and delivers it as the message its UTF-8 is, in order with send', async () => {
+      const { host, plugin, dispose } = await open()
+      try {
+        assert.equal(typeof host.sendText, 'function', 'a length-framed byte stream encodes text into its own buffer')
+        if (!host.sendText) return
+        const received: string[] = []
+        plugin.onMessage((m) => received.push(Buffer.from(m as Uint8Array).toString('utf8')))
+        const sent: string[] = []
+        for (let i = 0; i < 300; i++) {
+          const text = JSON.stringify({ jsonrpc: '2.0', method: 'n', params: [i, 'déjà 🎉'.repeat(i % 7)] })
+          sent.push(text)
+          await (i % 4 === 0 ? host.send(Buffer.from(text)) : host.sendText(text))
+        }
+        await until(() => received.length === 300)
+        assert.deepEqual(received, sent)
       } finally {
         await host.close()
         await plugin.close()
