@@ -79,10 +79,19 @@ describe('native calls on the worker thread: which run there', () => {
   })
 
   it('POLYPLUG_NATIVE_SYNC: always and never; anything else is proven', () => {
-    assert.equal(syncMode('always'), 'always')
-    assert.equal(syncMode('never'), 'never')
-    assert.equal(syncMode(undefined), 'proven')
-    assert.equal(syncMode('sometimes'), 'proven')
+    assert.equal(syncMode(undefined, 'always'), 'always')
+    assert.equal(syncMode(undefined, 'never'), 'never')
+    assert.equal(syncMode(undefined, undefined), 'proven')
+    assert.equal(syncMode(undefined, 'sometimes'), 'proven')
+  })
+
+  it("the manifest's native.workerCalls: pool, thread or proven; the host's POLYPLUG_NATIVE_SYNC overrides it", () => {
+    assert.equal(syncMode('pool', undefined), 'never')
+    assert.equal(syncMode('thread', undefined), 'always')
+    assert.equal(syncMode('proven', undefined), 'proven')
+    assert.equal(syncMode('pool', 'always'), 'always')
+    assert.equal(syncMode('thread', 'never'), 'never')
+    assert.equal(syncMode('thread', 'sometimes'), 'always')
   })
 })
 

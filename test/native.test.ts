@@ -12,6 +12,7 @@ import { createHost } from '../src/host/host.js'
 import { silentLogger } from '../src/host/log.js'
 import { loadPlugin } from '../src/placement/load.js'
 import type { Manifest } from '../src/manifest/schema.js'
+import { validateManifest } from '../src/manifest/validate.js'
 import type { PolyplugError } from '../src/rpc/errors.js'
 import { rejectsWithCode } from './support/assert-code.js'
 import { until, within } from './support/wait.js'
@@ -33,11 +34,11 @@ async function refusal(path: string, code: string): Promise<PolyplugError> {
 }
 
 /** A plugin folder whose manifest points at `entry` (absolute). */
-function pluginDir(id: string, entry: string, placement: 'inline' | 'worker' | 'process' = 'inline'): string {
+function pluginDir(id: string, entry: string, placement: 'inline' | 'worker' | 'process' = 'inline', extra: Partial<Manifest> = {}): string {
   const dir = join(scratch, id)
   mkdirSync(dir, { recursive: true })
   const transport = { inline: 'direct', worker: 'port', process: 'stdio' }[placement]
-  writeFileSync(join(dir, 'polyplug.json'), JSON.stringify({ id, version: '1.0.0', kind: 'native', entry, placement, transport }))
+  writeFileSync(join(dir, 'polyplug.json'), JSON.stringify({ id, version: '1.0.0', kind: 'native', entry, placement, transport, ...extra }))
   return dir
 }
 
@@ -247,5 +248,49 @@ describe('native in a worker: calls on the worker thread (POLYPLUG_NATIVE_SYNC=a
     const call = plugin.call('sleep', [600_000])
     call.catch(() => {})
     await within(host.close(), 'close raises the blocked call\'s flag instead of waiting for it')
+  })
+})
+
+describe("native in a worker: the manifest's native.workerCalls", () => {
+  // Without POLYPLUG_NATIVE_SYNC in the host's environment (the override), the manifest decides.
+  const saved = process.env.POLYPLUG_NATIVE_SYNC
+  before(() => delete process.env.POLYPLUG_NATIVE_SYNC)
+  after(() => (saved === undefined ? delete process.env.POLYPLUG_NATIVE_SYNC : (process.env.POLYPLUG_NATIVE_SYNC = saved)))
+
+  async function workerPlugin(id: string, workerCalls: 'pool' | 'thread') {
+    const copy = join(scratch, `${id}.so`)
+    copyFileSync(cPlugin, copy)
+    const host = await createHost({ plugins: [pluginDir(id, copy, 'worker', { native: { workerCalls } })], logger: silentLogger })
+    after(() => host.close())
+    return host.plugin(id)
+  }
+
+  /** Starts a long sleep, then `add`; cancels the sleep once `add` answered (pool) or at once (thread): which call settled first. */
+  async function order(workerCalls: 'pool' | 'thread'): Promise<string[]> {
+    const plugin = await workerPlugin(`calls-${workerCalls}`, workerCalls)
+    // Proven-short methods would move to the thread under `proven`: prove `add` first, so only the setting keeps it apart.
+    for (let i = 0; i < 20; i++) await plugin.call('add', [i, 1])
+    const settled: string[] = []
+    const stop = new AbortController()
+    const sleep = plugin.call('sleep', [600_000], { signal: stop.signal }).catch((error: PolyplugError) => void settled.push(`sleep ${error.code}`))
+    const add = plugin.call<number>('add', [40, 2]).then((sum) => void settled.push(`add ${sum}`))
+    if (workerCalls === 'thread') stop.abort()
+    else await add
+    stop.abort()
+    await Promise.all([sleep, add])
+    return settled
+  }
+
+  it('pool: every call on the libuv pool, so a short call answers while a long one runs', async () => {
+    assert.deepEqual(await order('pool'), ['add 42', 'sleep RPC_CANCELLED'])
+  })
+
+  it("thread: every call on the worker's thread, so a short call waits for the long one before it", async () => {
+    assert.deepEqual(await order('thread'), ['sleep RPC_CANCELLED', 'add 42'])
+  })
+
+  it('an unknown value is refused at validation, naming the allowed ones', () => {
+    const value = { id: 'calls-bad', version: '1.0.0', kind: 'native', entry: 'x.so', placement: 'worker', native: { workerCalls: 'sometimes' } }
+    assert.throws(() => validateManifest(value, 'polyplug.json'), (error: Error) => /native\/workerCalls.*"proven", "pool", "thread".*"sometimes"/.test(error.message))
   })
 })

@@ -19,7 +19,7 @@ export const nativeModule: KindModule = {
   // Imported on first use: hosts without native plugins never load koffi.
   load: async () => {
     const { loadNativePlugin } = await import('./native.js')
-    return ({ entryPath, id, bridge }) => loadNativePlugin(entryPath, id, bridge as NativeBridge | undefined)
+    return ({ entryPath, id, bridge, manifest }) => loadNativePlugin(entryPath, id, bridge as NativeBridge | undefined, manifest.native?.workerCalls)
   },
   bridge: async () => {
     const [{ createWasmPump }, { CancelSlots }] = await Promise.all([import('./wasm-pump.js'), import('./cancel-slots.js')])

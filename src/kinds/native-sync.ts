@@ -13,8 +13,10 @@
  *    there whatever its method: the pool's answer could not arrive while this thread waits.
  * The host raises the cancel flag of a call running here in shared memory (cancel-slots.ts);
  * its host calls wait on the worker's sync bridge (wasm-pump.ts).
- * POLYPLUG_NATIVE_SYNC=never keeps every call on the pool (a plugin whose short methods are
- * sometimes long); =always runs every call here from the first (the tests pin the mechanism with it).
+ * The manifest's `native.workerCalls: "pool"` keeps every call of its plugin on the pool (a plugin
+ * whose short methods are sometimes long), `"thread"` runs every call here from the first;
+ * POLYPLUG_NATIVE_SYNC=never / =always does the same for every plugin of the host and overrides
+ * the manifest (the tests pin the mechanism with it).
  */
 import { PolyplugError, RpcErrorCodes } from '../rpc/errors.js'
 import { CANCEL_SLOTS, CancelSlots, requestKey } from './cancel-slots.js'
@@ -74,9 +76,16 @@ interface Proof {
 
 export type SyncMode = 'proven' | 'always' | 'never'
 
-/** The mode POLYPLUG_NATIVE_SYNC asks for; `proven` when unset or unknown. */
-export function syncMode(value = process.env.POLYPLUG_NATIVE_SYNC): SyncMode {
-  return value === 'always' || value === 'never' ? value : 'proven'
+/** The manifest's `native.workerCalls`, by the names of the modes. */
+const WORKER_CALLS: Record<string, SyncMode> = { proven: 'proven', pool: 'never', thread: 'always' }
+
+/**
+ * The mode for one plugin: POLYPLUG_NATIVE_SYNC (`never`/`always`, the host's override) when set,
+ * else the manifest's `native.workerCalls`, else `proven`.
+ */
+export function syncMode(workerCalls?: string, value = process.env.POLYPLUG_NATIVE_SYNC): SyncMode {
+  if (value === 'always' || value === 'never') return value
+  return (workerCalls !== undefined ? WORKER_CALLS[workerCalls] : undefined) ?? 'proven'
 }
 
 export class SyncCalls {

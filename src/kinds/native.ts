@@ -17,7 +17,7 @@ import { NO_STREAMS, type MethodContext, type PluginDefinition } from '../sdk/de
 import type { RequestId } from '../rpc/wire.js'
 import { openNativeLibrary, type NativeLibrary } from './native-abi.js'
 import { encodeJson, NativeHostTable, readJson } from './native-host.js'
-import { SyncCalls, type NativeBridge } from './native-sync.js'
+import { SyncCalls, syncMode, type NativeBridge } from './native-sync.js'
 
 /** Runs a koffi function on the thread pool. */
 function callAsync<T>(fn: koffi.KoffiFunction, ...args: unknown[]): Promise<T> {
@@ -154,9 +154,9 @@ function invokeHere(lib: NativeLibrary, instance: unknown, sync: SyncCalls, id: 
 }
 
 /** Loads a native plugin library; throws PLUGIN_UNAVAILABLE or ABI_MISMATCH before running any of its code. */
-export async function loadNativePlugin(entryPath: string, id: string, bridge?: NativeBridge): Promise<PluginDefinition> {
+export async function loadNativePlugin(entryPath: string, id: string, bridge?: NativeBridge, workerCalls?: string): Promise<PluginDefinition> {
   const lib = openNativeLibrary(id, entryPath)
-  const sync = bridge ? new SyncCalls(bridge, id) : undefined
+  const sync = bridge ? new SyncCalls(bridge, id, syncMode(workerCalls)) : undefined
   const host = new NativeHostTable(id, sync)
   const flags = new CancelFlags()
   let instance: unknown = null // the plugin's own state, from init

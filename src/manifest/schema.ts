@@ -169,6 +169,19 @@ export const WasmOptionsSchema = Type.Object(
   { additionalProperties: false },
 )
 
+/** Options of `native` plugins. */
+export const NativeOptionsSchema = Type.Object(
+  {
+    workerCalls: Type.Optional(
+      literals(
+        ['proven', 'pool', 'thread'] as const,
+        'In a worker: where a call runs. proven (default): a method whose calls proved short (8 in a row under 2 ms) runs on the worker\'s own thread, the rest on the libuv pool; pool: every call on the pool (a method that is sometimes long never holds up the others); thread: every call on the worker\'s thread (one call at a time). The host\'s POLYPLUG_NATIVE_SYNC (never/always) overrides it.',
+      ),
+    ),
+  },
+  { additionalProperties: false },
+)
+
 export const SidecarSchema = Type.Object(
   {
     command: Type.Optional(
@@ -272,6 +285,7 @@ export const manifestSchema = () => Type.Object(
     scale: Type.Optional(ScaleSchema),
     sidecar: Type.Optional(SidecarSchema),
     wasm: Type.Optional(WasmOptionsSchema),
+    native: Type.Optional(NativeOptionsSchema),
     build: Type.Optional(BuildSchema),
     validateParams: Type.Optional(
       Type.Boolean({ description: 'When true, the host checks every call\'s arguments against the `params` schemas of contributes.methods and refuses a mismatch with INVALID_PARAMS. Default false.' }),
