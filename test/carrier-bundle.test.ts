@@ -5,8 +5,9 @@
  * plugin imports the package's `polyplug/sdk` and an application's transport or kind the package's
  * `polyplug/registry`: what must be one thing across copies is (a PolyplugError is one by its
  * brand, the registry is one per thread), and a plugin placed in a worker or a (confined, sandboxed)
- * process answers through the bundle with its own error codes intact. Without the bundle, or with
- * POLYPLUG_CARRIER_BUNDLE=off, the carriers' modules serve as before. What the bundle's chunks
+ * process answers through the bundle with its own error codes intact. A kind whose plugins import
+ * `polyplug/sdk` themselves (js) keeps the carriers' modules, which its plugins load anyway; so does
+ * every kind without the bundle, or with POLYPLUG_CARRIER_BUNDLE=off. What the bundle's chunks
  * contain is pinned in test/first-call-loads.test.ts; how much faster it starts, in the bench.
  */
 import assert from 'node:assert/strict'
@@ -97,21 +98,25 @@ describe('which file a carrier starts from', () => {
   const bundles = () => pathToFileURL(join(dir, 'carriers/'))
 
   it('its module beside the placement code while there is no bundle (running from src, a build without one)', () => {
-    assert.equal(carrierFile('worker-carrier', base(), bundles(), {}).href, new URL('worker-carrier.js', base()).href)
+    assert.equal(carrierFile('worker-carrier', { base: base(), bundles: bundles(), env: {} }).href, new URL('worker-carrier.js', base()).href)
   })
 
   it('the bundle once it is there, unless POLYPLUG_CARRIER_BUNDLE=off', () => {
     mkdirSync(join(dir, 'carriers'), { recursive: true })
-    assert.equal(carrierFile('process-carrier', base(), bundles(), {}).href, new URL('process-carrier.js', base()).href, 'a bundle folder without this carrier is no bundle')
+    assert.equal(carrierFile('process-carrier', { base: base(), bundles: bundles(), env: {} }).href, new URL('process-carrier.js', base()).href, 'a bundle folder without this carrier is no bundle')
     writeFileSync(join(dir, 'carriers', 'process-carrier.js'), '')
-    assert.equal(carrierFile('process-carrier', base(), bundles(), {}).href, new URL('process-carrier.js', bundles()).href)
-    assert.equal(carrierFile('process-carrier', base(), bundles(), { [CARRIER_BUNDLE_ENV]: 'off' }).href, new URL('process-carrier.js', base()).href)
+    assert.equal(carrierFile('process-carrier', { base: base(), bundles: bundles(), env: {} }).href, new URL('process-carrier.js', bundles()).href)
+    assert.equal(carrierFile('process-carrier', { base: base(), bundles: bundles(), env: { [CARRIER_BUNDLE_ENV]: 'off' } }).href, new URL('process-carrier.js', base()).href)
+  })
+
+  it('its module for a kind whose plugins import polyplug/sdk themselves: they load the package\'s RPC modules anyway', () => {
+    assert.equal(carrierFile('process-carrier', { importsSdk: true, base: base(), bundles: bundles(), env: {} }).href, new URL('process-carrier.js', base()).href)
   })
 
   it('this build has the bundle, and the host starts both carriers from it', () => {
     assert.ok(existsSync(`${bundleDir}worker-carrier.js`) && existsSync(`${bundleDir}process-carrier.js`), 'npm run build bundles the carriers')
     assert.equal(carrierFile('worker-carrier').href, pathToFileURL(`${bundleDir}worker-carrier.js`).href)
-    assert.equal(carrierFile('process-carrier', undefined, undefined, { [CARRIER_BUNDLE_ENV]: 'off' }).href, pathToFileURL(`${root}dist/src/placement/process-carrier.js`).href)
+    assert.equal(carrierFile('process-carrier', { env: { [CARRIER_BUNDLE_ENV]: 'off' } }).href, pathToFileURL(`${root}dist/src/placement/process-carrier.js`).href)
   })
 })
 
@@ -152,27 +157,41 @@ function assertOwnCode(error: unknown, id: string): void {
 const carriersCode = /\/dist\/src\/carriers\//
 const modulesCode = /\/dist\/src\/(?:sdk|rpc|placement|transports)\//
 
-describe('a plugin in a worker and in a confined process, served by the bundled carriers', { timeout: 120_000 }, () => {
+// `bundled-js` (test/fixtures/carrier-bundle/kind.js) is the application's kind: its carriers run from
+// the bundle and import kind.js, which registers it through the package's polyplug/registry; its
+// plugins throw the package's PolyplugError. `js` plugins import polyplug/sdk: theirs run from the modules.
+await import(`${fixturesDir}/carrier-bundle/kind.js`)
+
+describe('plugins in a worker and in a confined process, served by the bundled carriers', { timeout: 120_000 }, () => {
   let host: Host
   before(async () => {
     host = await createHost({ plugins: [`${fixturesDir}/carrier-bundle`], logger: silentLogger })
   })
   after(() => host?.close())
 
-  it('the call path in the worker runs the bundle\'s code, and the plugin\'s own error code arrives', async () => {
+  it('a worker: the call path runs the bundle\'s code, the application\'s kind is found there, and the plugin\'s own error code arrives', async () => {
     const { files, error } = await probe(host, 'bundle-worker')
     assert.ok(files.some((f) => carriersCode.test(f)), `a frame of the bundle among ${files.join(', ')}`)
     assert.deepEqual(files.filter((f) => modulesCode.test(f)), [], 'no frame of the carrier\'s modules')
     assertOwnCode(error, 'bundle-worker')
   })
 
-  it(`the process runs the bundled carrier under Node's permission model${landlockAbi() >= 1 ? ' and the sandbox launcher' : ''}, and the plugin's own error code arrives`, async () => {
+  it(`a process runs the bundled carrier under Node's permission model${landlockAbi() >= 1 ? ' and the sandbox launcher' : ''}, and the plugin's own error code arrives`, async () => {
     assert.equal(await host.plugin('bundle-process').call('script'), `${bundleDir}process-carrier.js`)
     const { files, error } = await probe(host, 'bundle-process')
     assert.ok(files.some((f) => carriersCode.test(f)), `a frame of the bundle among ${files.join(', ')}`)
     assert.deepEqual(files.filter((f) => modulesCode.test(f)), [], 'no frame of the carrier\'s modules')
     assertOwnCode(error, 'bundle-process')
   })
+
+  for (const id of ['sdk-worker', 'sdk-process']) {
+    it(`${id}: a js plugin imports polyplug/sdk itself, so its carrier runs from the package's modules it shares with the plugin`, async () => {
+      const { files, error } = await probe(host, id)
+      assert.ok(files.some((f) => modulesCode.test(f)), `a frame of the carrier's modules among ${files.join(', ')}`)
+      assert.deepEqual(files.filter((f) => carriersCode.test(f)), [], 'no frame of the bundle')
+      assertOwnCode(error, id)
+    })
+  }
 })
 
 describe('with POLYPLUG_CARRIER_BUNDLE=off the carriers\' modules serve as before', { timeout: 120_000 }, () => {
@@ -180,7 +199,7 @@ describe('with POLYPLUG_CARRIER_BUNDLE=off the carriers\' modules serve as befor
   const saved = process.env[CARRIER_BUNDLE_ENV]
   before(async () => {
     process.env[CARRIER_BUNDLE_ENV] = 'off'
-    host = await createHost({ plugins: [`${fixturesDir}/carrier-bundle`], logger: silentLogger })
+    host = await createHost({ plugins: [`${fixturesDir}/carrier-bundle/worker`, `${fixturesDir}/carrier-bundle/process`], logger: silentLogger })
   })
   after(async () => {
     await host?.close()

@@ -113,7 +113,7 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
     // unless the kind holds the plugin to the limit itself.
     const heap = nodeCarrier && memoryMb && !kindModule(manifest.kind)?.ownsMemoryLimit ? [`--max-old-space-size=${memoryMb}`] : []
     const argv = nodeCarrier
-      ? [process.execPath, ...heap, ...confinement.nodeArgs, fileURLToPath(carrierFile('process-carrier')), entryPath, manifestJson]
+      ? [process.execPath, ...heap, ...confinement.nodeArgs, fileURLToPath(carrierFile('process-carrier', { importsSdk: kindModule(manifest.kind)?.importsSdk === true })), entryPath, manifestJson]
       : resolveArgv(manifest.sidecar?.command ?? [entryPath], dir)
     argv[0] = resolveProgram(spec.id, argv[0] as string, confinement.env.PATH)
     program = argv[0]

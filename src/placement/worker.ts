@@ -40,7 +40,7 @@ export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
   const interrupts = kind?.interrupt === true
   const data: CarrierData = { id: spec.id, entryPath, dir: spec.loaded.dir, manifest, link: linkData, modules: modulesToImport(manifest), ...(wake ? { wake: wake.buffer as SharedArrayBuffer } : {}) }
   const memoryMb = kind?.ownsMemoryLimit ? undefined : manifest.limits?.memoryMb
-  const worker = new Worker(carrierFile('worker-carrier'), {
+  const worker = new Worker(carrierFile('worker-carrier', { importsSdk: kind?.importsSdk === true }), {
     workerData: data,
     ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),
   })
