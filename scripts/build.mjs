@@ -13,6 +13,7 @@ const run = (command, args, options = {}) => execFileSync(command, args, { cwd: 
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'])
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.client.json']) // the dashboard's browser script
 run(process.execPath, ['scripts/manifest-validator.mjs']) // the manifest schema, compiled once here instead of at each start
+run(process.execPath, ['scripts/bundle-carriers.mjs']) // each carrier as one file (esbuild), so a worker or process starts by reading one
 // One table of optional system tools, shared with the tests (test/support/requires.ts) and the demo.
 const { tools, requireAll } = await import(join(root, 'dist/test/support/requires.js'))
 

@@ -116,4 +116,47 @@ describe('what a worker or process carrier loads before its plugin answers', () 
     const wrong = HOST_ONLY.filter(([file]) => graph.has(dist(file))).map(([file, what]) => `${file} (${what}), imported by ${graph.get(dist(file))}`)
     assert.deepEqual(wrong, [], 'host-only modules a carrier imports')
   })
+
+  // The carriers as the host starts them: bundled, one file each (scripts/bundle-carriers.mjs).
+  // esbuild's account of the build (meta.json) says which modules went into each file and how they
+  // import each other there; what a module imports on demand is evaluated only when imported.
+  const meta = JSON.parse(readFileSync(`${root}dist/src/carriers/meta.json`, 'utf8')) as EsbuildMeta
+  const relative = (file: string) => file.slice(root.length)
+
+  for (const carrier of ['worker-carrier', 'process-carrier']) {
+    const output = meta.outputs[`dist/src/carriers/${carrier}.js`]!
+    it(`the bundle, ${carrier}: what it and the built-in kinds and transports run before a plugin answers leaves out the host-only modules`, () => {
+      const inFile = new Set(Object.keys(output.inputs))
+      const starts = carrierSide.map(relative).filter((file) => inFile.has(file))
+      assert.ok(starts.includes(`dist/src/placement/${carrier}.js`) && starts.includes('dist/src/kinds/wasm.js'), `the carrier and the kinds are in its file: ${starts.join(', ')}`)
+      const graph = staticInputs(meta, starts)
+      assert.ok(graph.has('dist/src/sdk/serve.js') && graph.has('dist/src/rpc/peer.js'), 'the walk reaches the serving side')
+      const wrong = HOST_ONLY.filter(([file]) => graph.has(`dist/src/${file}`)).map(([file, what]) => `${file} (${what}), imported by ${graph.get(`dist/src/${file}`)}`)
+      assert.deepEqual(wrong, [], 'host-only modules a bundled carrier runs at its start')
+    })
+
+    it(`the bundle, ${carrier}: no other file, and no package, is imported before it runs (packages load with the module that needs them)`, () => {
+      assert.deepEqual(output.imports.filter((i) => i.kind === 'import-statement' && !i.path.startsWith('node:')).map((i) => i.path), [])
+      const onDemand = output.imports.filter((i) => i.kind === 'dynamic-import').map((i) => i.path)
+      assert.ok(onDemand.includes('./../rpc/msgpack.js') || carrier === 'worker-carrier', `msgpackr's codec is imported on demand: ${onDemand.join(', ')}`)
+    })
+  }
 })
+
+/** What scripts/bundle-carriers.mjs writes to dist/src/carriers/meta.json (esbuild's metafile, the parts read here). */
+interface EsbuildMeta {
+  inputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>
+  outputs: Record<string, { inputs: Record<string, unknown>; imports: { path: string; kind: string; external?: boolean }[] }>
+}
+
+/** Every bundled module `starts` import statically (import / export … from), transitively, each with the module that imports it. */
+function staticInputs(meta: EsbuildMeta, starts: string[]): Map<string, string> {
+  const importer = new Map<string, string>()
+  const walk = (file: string, from: string) => {
+    if (importer.has(file)) return
+    importer.set(file, from)
+    for (const i of meta.inputs[file]?.imports ?? []) if (i.kind === 'import-statement' && !i.external) walk(i.path, file)
+  }
+  for (const file of starts) walk(file, '(start)')
+  return importer
+}

@@ -14,6 +14,8 @@ export const jsModule: KindModule = {
     ...(/\.m?ts$/.test(manifest.entry) ? (['typescript'] as const) : []),
     ...(dir !== undefined && !findsHostSdk(resolve(dir, manifest.entry)) ? (['module-hooks'] as const) : []),
   ],
+  // A plugin's `definePlugin` comes from the package's polyplug/sdk: its carrier shares those modules.
+  importsSdk: true,
   load: async () => {
     const { loadJsPlugin } = await import('./js.js')
     return ({ entryPath, id }) => loadJsPlugin(entryPath, id)

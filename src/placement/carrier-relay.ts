@@ -12,6 +12,7 @@ import type { Manifest } from '../manifest/schema.js'
 import { parse, stringify, type Codec } from '../rpc/codec.js'
 import { PolyplugError, RpcErrorCodes } from '../rpc/errors.js'
 import { errorToWire, Reserved } from '../rpc/wire.js'
+import { registerBuiltinsFor } from '../registry/builtins.js'
 import { launchWorker } from './worker.js'
 
 export interface RelayRequest {
@@ -27,6 +28,7 @@ export interface RelayRequest {
 export async function relayThroughWorker(outer: Channel, request: RelayRequest): Promise<void> {
   const { id, entryPath, codec } = request
   const manifest: Manifest = { ...request.manifest, placement: 'worker', transport: 'port' }
+  await registerBuiltinsFor(manifest) // the carrier registered its host-facing transport, not `port`
   const launched = await launchWorker({ id, loaded: { manifest, dir: dirname(entryPath), file: entryPath, entryPath } })
   const inner = launched.channel
   const text = outer.carries === 'text'

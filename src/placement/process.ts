@@ -27,8 +27,8 @@ import { checkSandbox, resolveProgram, sandboxCommand } from './sandbox.js'
 import type { Launched, LaunchSpec } from './placement.js'
 import { sidecarProtocol, type MessageProtocol } from './protocol.js'
 import { spawnFailed } from './spawn-error.js'
+import { CARRIER_BUNDLE_ENV, carrierFile } from './carrier-file.js'
 
-const carrier = fileURLToPath(new URL('./process-carrier.js', import.meta.url))
 /** polyplug's plugin kits for other languages (Python, ...), which exec plugins may import. */
 const kitsRead = [fileURLToPath(new URL('../../../kits', import.meta.url))]
 
@@ -83,6 +83,9 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
   const needs = kindNeeds(manifest, dir)
   // The carrier cannot look for the host's polyplug/sdk itself under the permission model: told here.
   if (nodeCarrier) protocolEnv[SHARE_SDK_ENV] = needs.includes('module-hooks') ? '1' : '0'
+  // Bundled or not, the carrier's own worker (carrier-relay.ts) starts the way the carrier did.
+  const bundleSwitch = process.env[CARRIER_BUNDLE_ENV]
+  if (nodeCarrier && bundleSwitch !== undefined) protocolEnv[CARRIER_BUNDLE_ENV] = bundleSwitch
   // A kind or transport that loads an addon runs under Node's permission model with --allow-addons
   // (an addon is native code past its checks): the sandbox below binds every process plugin anyway.
   const needsAddon = needs.includes('addon') || transportNeeds(manifest).includes('addon')
@@ -110,7 +113,7 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
     // unless the kind holds the plugin to the limit itself.
     const heap = nodeCarrier && memoryMb && !kindModule(manifest.kind)?.ownsMemoryLimit ? [`--max-old-space-size=${memoryMb}`] : []
     const argv = nodeCarrier
-      ? [process.execPath, ...heap, ...confinement.nodeArgs, carrier, entryPath, manifestJson]
+      ? [process.execPath, ...heap, ...confinement.nodeArgs, fileURLToPath(carrierFile('process-carrier', { importsSdk: kindModule(manifest.kind)?.importsSdk === true })), entryPath, manifestJson]
       : resolveArgv(manifest.sidecar?.command ?? [entryPath], dir)
     argv[0] = resolveProgram(spec.id, argv[0] as string, confinement.env.PATH)
     program = argv[0]

@@ -7,7 +7,10 @@
  * raises itself (kinds/cancel-slots.ts).
  */
 import { Worker } from 'node:worker_threads'
-import { kindModule, kindNeeds, modulesToImport, transportModule, type PortLike } from '../registry/index.js'
+// The registry itself, not ./index.js with every built-in: the host has registered those already,
+// and the process carrier's relay (carrier-relay.ts) registers the ones its worker uses.
+import { kindModule, kindNeeds, modulesToImport, transportModule } from '../registry/registry.js'
+import type { PortLike } from '../registry/types.js'
 import { PolyplugError } from '../rpc/errors.js'
 import { PluginErrorCodes } from '../errors/plugin.js'
 import { TransportErrorCodes } from '../errors/transport.js'
@@ -16,8 +19,7 @@ import { eachCall } from '../rpc/port-envelope.js'
 import type { Launched, LaunchSpec } from './placement.js'
 import type { CarrierData } from './worker-carrier.js'
 import { CANCEL_SLOTS_BYTES, CANCEL_SLOTS_OFFSET, CancelSlots } from '../kinds/cancel-slots.js'
-
-const carrier = new URL('./worker-carrier.js', import.meta.url)
+import { carrierFile } from './carrier-file.js'
 
 export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
   const { manifest, entryPath } = spec.loaded
@@ -38,7 +40,7 @@ export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
   const interrupts = kind?.interrupt === true
   const data: CarrierData = { id: spec.id, entryPath, dir: spec.loaded.dir, manifest, link: linkData, modules: modulesToImport(manifest), ...(wake ? { wake: wake.buffer as SharedArrayBuffer } : {}) }
   const memoryMb = kind?.ownsMemoryLimit ? undefined : manifest.limits?.memoryMb
-  const worker = new Worker(carrier, {
+  const worker = new Worker(carrierFile('worker-carrier', { importsSdk: kind?.importsSdk === true }), {
     workerData: data,
     ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),
   })

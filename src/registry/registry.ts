@@ -10,9 +10,25 @@ import { placementTraits } from './placements.js'
 import type { KindModule, KindNeed, Provision, TransportModule, TransportNeed } from './types.js'
 
 const NAME = /^[a-z][a-z0-9-]*$/
-const transportModules = new Map<string, TransportModule>()
-const kindModules = new Map<string, KindModule>()
-let version = 0
+
+/** The tables: one per thread, shared by every copy of this module in it (below). */
+interface Tables {
+  readonly transports: Map<string, TransportModule>
+  readonly kinds: Map<string, KindModule>
+  version: number
+}
+
+/**
+ * A worker or process carrier runs from a bundled build with its own copy of this module, while a
+ * transport or kind the application registered is imported there from the package and registers
+ * through `polyplug/registry`: both copies must see one registry, so the tables live on the thread's
+ * global object, under a key every copy derives alike.
+ */
+const shared = globalThis as { [key: symbol]: Tables | undefined }
+const tablesKey = Symbol.for('polyplug.registry')
+const tables: Tables = (shared[tablesKey] ??= { transports: new Map(), kinds: new Map(), version: 0 })
+const transportModules = tables.transports
+const kindModules = tables.kinds
 
 function add<T extends { name: string }>(table: Map<string, T>, what: string, module: T): void {
   if (!NAME.test(module.name)) throw new PolyplugError(RpcErrorCodes.INVALID_PARAMS, `${what} name ${JSON.stringify(module.name)} must match ${NAME}`)
@@ -20,7 +36,7 @@ function add<T extends { name: string }>(table: Map<string, T>, what: string, mo
   if (existing === module) return
   if (existing) throw new PolyplugError(RpcErrorCodes.INVALID_PARAMS, `a ${what} named "${module.name}" is already registered: choose another name`)
   table.set(module.name, module)
-  version++
+  tables.version++
 }
 
 /** Adds a transport. Throws (INVALID_PARAMS) when the name is taken by another module or malformed. */
@@ -41,7 +57,7 @@ export function registerKind(module: KindModule): void {
 
 /** Changes whenever a module is registered (the manifest validator rebuilds its schema then). */
 export function registryVersion(): number {
-  return version
+  return tables.version
 }
 
 export function transportModule(name: string): TransportModule | undefined {

@@ -244,6 +244,12 @@ export interface KindModule {
    * until they return: the host raises their cancel flags in shared memory (kinds/cancel-slots.ts).
    */
   readonly blocksWorker?: boolean
+  /**
+   * Its plugins import `polyplug/sdk` themselves (the package's modules, with the whole RPC core):
+   * a worker or process carrier then runs from the package's modules too, which the plugin loads
+   * anyway, instead of the bundled carrier's copy of them (placement/carrier-file.ts).
+   */
+  readonly importsSdk?: boolean
   /** For a kind that needs (or takes) a `sync-bridge`: how a worker builds it. */
   bridge?(): Promise<SyncBridgeFactory>
   /** As TransportModule.url. */

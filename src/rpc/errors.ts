@@ -45,7 +45,24 @@ export interface PolyplugErrorOptions {
   data?: unknown
 }
 
+/**
+ * Marks every PolyplugError, whichever copy of this module made it: a carrier runs from a bundled
+ * build (its own copy of the RPC core), while a plugin's `polyplug/sdk` and an application's
+ * transport or kind import the package's modules, so one thread can hold two PolyplugError classes.
+ */
+const errorBrand = Symbol.for('polyplug.error')
+
 export class PolyplugError extends Error {
+  /**
+   * `value instanceof PolyplugError` holds for a PolyplugError of any copy of this module (by its
+   * brand, not its prototype chain), so its code survives `toPolyplugError` instead of turning into
+   * FOREIGN_ERROR. A subclass (`ManifestError`) keeps the ordinary check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== PolyplugError) return Function.prototype[Symbol.hasInstance].call(this, value)
+    return typeof value === 'object' && value !== null && (value as { [errorBrand]?: unknown })[errorBrand] === true
+  }
+
   override readonly name = 'PolyplugError'
   readonly code: AnyErrorCode
   readonly plugin: string | undefined
@@ -77,6 +94,8 @@ export class PolyplugError extends Error {
     return { code: this.code, message: this.message, plugin: this.plugin, method: this.method, data: this.data }
   }
 }
+
+Object.defineProperty(PolyplugError.prototype, errorBrand, { value: true })
 
 export function isPolyplugError(value: unknown, code?: AnyErrorCode): value is PolyplugError {
   return value instanceof PolyplugError && (code === undefined || value.code === code)

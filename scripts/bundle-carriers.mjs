@@ -1,0 +1,126 @@
+// Bundles the worker and process carriers (dist/src/placement/*-carrier.js, after tsc) with the
+// modules they import into one file each, dist/src/carriers/{worker,process}-carrier.js, with
+// esbuild: a fresh worker isolate or node process then resolves, reads and compiles one file where it
+// loaded ~30 modules, each paying Node's per-module resolve and read (docs/performance.md,
+// "Footprint"). The host starts carriers from these files where they exist
+// (src/placement/carrier-file.ts); dist/src/carriers/meta.json is esbuild's account of what went
+// where (test/first-call-loads.test.ts reads it).
+//
+// What a carrier imports on demand (a kind's or transport's module, by the registry) stays on
+// demand: esbuild wraps each such module so that it runs when imported, not when the file loads.
+// A module that imports a package (msgpackr, ws, mqtt, synckit), itself or through its imports, is
+// left out of the file and stays a dynamic import of its own file in dist/src: inside the file its
+// package import would become a static import of the whole file and load for every plugin.
+// (esbuild's code splitting was measured too: it cuts the shared code into ~90 chunks, of which a
+// wasm worker's first call loads 16, and started no faster than this single file.)
+//
+// A bundled module's `import.meta.url` would be the bundle's: each is rewritten to the URL of the
+// module's own file (still in dist/src beside the bundle), so the addons, hook scripts and data
+// files it finds relative to itself are found the same.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+export const outdir = join(root, 'dist/src/carriers')
+export const carriers = ['worker-carrier', 'process-carrier']
+
+/**
+ * `source` (the module at `file`) with `import.meta.url` replaced by its own file's URL, computed at
+ * run time from the bundle's (in `outdir`). Any other `import.meta` property is refused: it would
+ * silently describe the bundle.
+ */
+export function ownImportMeta(source, file, into = outdir) {
+  const other = /\bimport\.meta\.(?!url\b)([A-Za-z_$][\w$]*)/.exec(source)
+  if (other) throw new Error(`${file}: import.meta.${other[1]} cannot be bundled (only import.meta.url is rewritten to the module's own file): use new URL(..., import.meta.url)`)
+  const own = relative(into, file).split(sep).join('/')
+  return source.replace(/\bimport\.meta\.url\b/g, `new URL(${JSON.stringify(own)}, import.meta.url).href`)
+}
+
+/** The esbuild plugin applying ownImportMeta to polyplug's own modules. */
+function ownUrls(into) {
+  return {
+    name: 'polyplug-own-import-meta',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]dist[\\/]src[\\/].*\.js$/ }, (args) => ({
+        contents: ownImportMeta(readFileSync(args.path, 'utf8'), args.path, into),
+        loader: 'js',
+        resolveDir: dirname(args.path),
+      }))
+    },
+  }
+}
+
+/**
+ * polyplug's modules that import a package (msgpackr, ws, mqtt, synckit), themselves or through the
+ * modules they import statically, from a first build's metafile. Inlined into a bundle, their
+ * package imports would become static imports of the whole file and load for every plugin.
+ */
+function packageImporters(metafile) {
+  const importers = new Map() // input -> the inputs importing it statically
+  const found = new Set()
+  for (const [file, input] of Object.entries(metafile.inputs)) {
+    for (const i of input.imports) {
+      if (i.kind !== 'import-statement') continue
+      if (i.external && !i.path.startsWith('node:')) found.add(file)
+      else if (!i.external) importers.set(i.path, [...(importers.get(i.path) ?? []), file])
+    }
+  }
+  const queue = [...found]
+  while (queue.length > 0) {
+    for (const importer of importers.get(queue.pop()) ?? []) {
+      if (found.has(importer)) continue
+      found.add(importer)
+      queue.push(importer)
+    }
+  }
+  return found
+}
+
+/**
+ * Keeps what a carrier imports on demand on demand: a dynamic import of a module in `onDemand` stays
+ * an import of that module's own file (with the modules it imports), instead of going into the bundle.
+ */
+function onDemandModules(onDemand, into) {
+  return {
+    name: 'polyplug-on-demand',
+    setup(build) {
+      build.onResolve({ filter: /^\./, namespace: 'file' }, (args) => {
+        if (args.kind !== 'dynamic-import') return undefined
+        const file = join(args.resolveDir, args.path)
+        if (!onDemand.has(relative(root, file).split(sep).join('/'))) return undefined
+        return { path: `./${relative(into, file).split(sep).join('/')}`, external: true }
+      })
+    },
+  }
+}
+
+/** One carrier file each: every module it imports, and what it imports on demand inlined to run on demand (esbuild wraps those). */
+const options = (plugins, write = true) => ({
+  absWorkingDir: root,
+  entryPoints: carriers.map((name) => `dist/src/placement/${name}.js`),
+  outdir,
+  entryNames: '[name]',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: 'linked',
+  metafile: true,
+  write,
+  logLevel: 'warning',
+  plugins: [ownUrls(outdir), ...plugins],
+})
+
+export async function bundleCarriers() {
+  const { build } = await import('esbuild')
+  rmSync(outdir, { recursive: true, force: true })
+  mkdirSync(outdir, { recursive: true })
+  const first = await build(options([], false))
+  const result = await build(options([onDemandModules(packageImporters(first.metafile), outdir)]))
+  writeFileSync(join(outdir, 'meta.json'), `${JSON.stringify(result.metafile, null, 1)}\n`)
+  return result.metafile
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await bundleCarriers()
