@@ -41,7 +41,7 @@ const PINNED: Record<string, { values: string[]; types: string[] }> = {
   './manifest': {
     values: [
       'ACTIVATION_PATTERN', 'ActivationEventSchema', 'BuildSchema', 'CommandSchema', 'ContributesSchema', 'DEPENDENCY_VERSION_PATTERN', 'EventSubscriptionSchema', 'HookHandlerSchema', 'LimitsSchema', 'MANIFEST_FILE', 'ManifestError',
-      'ManifestSchema', 'MethodSchema', 'PLACEMENTS', 'PLUGIN_ID_PATTERN', 'PermissionsSchema', 'RemoteSchema', 'SidecarSchema', 'VERSION_PATTERN', 'WasmOptionsSchema', 'discoverPlugins', 'formatProblem', 'manifestSchema', 'readManifest',
+      'ManifestSchema', 'MethodSchema', 'NativeOptionsSchema', 'PLACEMENTS', 'PLUGIN_ID_PATTERN', 'PermissionsSchema', 'RemoteSchema', 'SidecarSchema', 'VERSION_PATTERN', 'WasmOptionsSchema', 'discoverPlugins', 'formatProblem', 'manifestSchema', 'readManifest',
       'remoteUrlPattern', 'validateManifest',
     ],
     types: [
