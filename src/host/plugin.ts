@@ -21,6 +21,7 @@ import { isStreamSource } from '../rpc/stream.js'
 import type { CallOptions } from '../rpc/types.js'
 import { Reserved } from '../rpc/wire.js'
 import type { HelloResult, LogParams } from '../sdk/protocol.js'
+import type { DirectInvoke } from '../sdk/direct.js'
 import { activate, hello } from './handshake.js'
 import type { HostLogger, LogLevel } from './log.js'
 import type { PluginInfo, PluginMemory, PluginState, PluginStats } from './plugin-info.js'
@@ -78,6 +79,14 @@ export class PluginRuntime {
   readonly #stats = new CallStats()
   /** Its $/hello answer listed the "streams" capability: no call needs its arguments walked for a stream. */
   #speaksStreams = false
+  /**
+   * The running session's direct invoker while a call to it needs no check first (its plugin
+   * speaks streams, its manifest asks for no params checks): set when a session becomes active,
+   * dropped when it stops, crashes or is replaced, so a call never reaches a stale invoker.
+   */
+  #directLane: DirectInvoke | undefined
+  /** The default deadline of one call: the manifest's, else the host's (both fixed for this runtime). */
+  readonly #callTimeoutMs: number
   /** Resolved dependency ids, set by the host after resolution. */
   dependencies: string[] = []
   readonly #supervisor: Supervisor
@@ -88,6 +97,7 @@ export class PluginRuntime {
     this.id = loaded.manifest.id
     this.#loaded = loaded
     this.#options = options
+    this.#callTimeoutMs = loaded.manifest.limits?.callTimeoutMs ?? options.callTimeoutMs
     this.#supervisor = new Supervisor(this.id, { restart: options.restart, pingTimeoutMs: options.pingTimeoutMs })
     this.notifications = new PluginNotifications(this.id, (method, error) =>
       options.logger({ level: 'warn', plugin: this.id, message: `notification listener for ${method} threw: ${toPolyplugError(error).message}` }),
@@ -207,13 +217,13 @@ export class PluginRuntime {
     return this.#starting
   }
 
-  /** The default deadline of one call: the manifest's, else the host's. */
-  get #callTimeoutMs(): number {
-    return this.manifest.limits?.callTimeoutMs ?? this.#options.callTimeoutMs
-  }
-
   /** `reason` (default `onMethod:METHOD`, built only then) is the activation reason if the call has to start the plugin. */
   call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason?: string): Promise<T> {
+    // A running inline plugin's direct lane: the checks of `#call` are known to pass (see `#directLane`).
+    const lane = this.#directLane
+    if (lane !== undefined && this.#state === 'active' && !method.startsWith('$/') && !tracingOn()) {
+      return lane(method, args, options, options.timeout ?? this.#callTimeoutMs, this.#stats.begin(method)) as Promise<T>
+    }
     // Without a registered tracer the span's name and attributes are not even built.
     if (method.startsWith('$/') || !tracingOn()) return this.#call(method, args, options, reason)
     return traced(`polyplug.call ${this.id}/${method}`, { 'polyplug.plugin': this.id, 'rpc.method': method }, options.traceparent, (traceparent) =>
@@ -318,6 +328,7 @@ export class PluginRuntime {
     const session = this.#session ?? (await this.#starting?.catch(() => undefined))
     if (!session) return undefined
     this.#state = 'stopping'
+    this.#directLane = undefined
     const answer = await protocolOf(session).stop(session.peer)
     await session.launched.kill()
     // The channel's close listener ends the session; make sure even a channel that never reports it does.
@@ -393,6 +404,7 @@ export class PluginRuntime {
   /** The session is the plugin's: it is active and counted. */
   #becomeActive(session: Session, info: Partial<PluginInfo>): Session {
     this.#speaksStreams = info.capabilities?.includes('streams') === true
+    this.#directLane = this.#speaksStreams && !this.manifest.validateParams ? session.launched.invoke : undefined
     this.#session = session
     this.#state = 'active'
     this.#activations++
@@ -409,6 +421,7 @@ export class PluginRuntime {
   async #startFailed(error: unknown, launched: Launched | undefined): Promise<PolyplugError> {
     const e = toPolyplugError(error).withContext(this.id, undefined)
     this.#state = 'failed'
+    this.#directLane = undefined
     this.#info = { ...this.#info, lastError: { code: e.code, message: e.message } }
     this.#options.onSessionEnd()
     if (launched?.isolated ?? placementTraits(this.manifest.placement).shares !== 'thread') this.#supervisor.crashed(e)
@@ -459,6 +472,7 @@ export class PluginRuntime {
   #endSession(peer: Peer): void {
     if (this.#session?.peer !== peer) return
     this.#session = undefined
+    this.#directLane = undefined
     this.#state = 'inactive'
     this.#options.onSessionEnd()
   }

@@ -42,6 +42,13 @@ export interface MethodStats {
   latency: LatencyHistogram
 }
 
+/** The index in a histogram's counts of the bucket that `ms` falls in. */
+function bucketOf(ms: number): number {
+  let i = 0
+  while (i < LATENCY_BUCKETS_MS.length && ms > LATENCY_BUCKETS_MS[i]!) i++
+  return i
+}
+
 class MethodRecord {
   calls = 0
   errors = 0
@@ -49,22 +56,26 @@ class MethodRecord {
   readonly samples = new Float64Array(WINDOW)
   readonly buckets = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0)
   sumMs = 0
-  /** Metered calls begun, and the latency of the latest timed one. */
+  /** Metered calls begun, and the latency of the latest timed one and its histogram bucket. */
   begun = 0
   heldMs = 0
+  heldBucket = 0
   #next = 0
 
   add(ms: number, errorCode: string | undefined): void {
-    this.calls++
     if (errorCode !== undefined) {
       this.errors++
       this.errorsByCode[errorCode] = (this.errorsByCode[errorCode] ?? 0) + 1
     }
+    this.addAt(ms, bucketOf(ms))
+  }
+
+  /** A call that succeeded in `ms`, whose histogram bucket is known. */
+  addAt(ms: number, bucket: number): void {
+    this.calls++
     this.samples[this.#next++ % WINDOW] = ms
     this.sumMs += ms
-    let i = 0
-    while (i < LATENCY_BUCKETS_MS.length && ms > LATENCY_BUCKETS_MS[i]!) i++
-    this.buckets[i]!++
+    this.buckets[bucket]!++
   }
 
   summary(): MethodStats {
@@ -90,8 +101,14 @@ class MeteredRecord extends MethodRecord {
   constructor(all: MethodRecord) {
     super()
     this.untimed = (error) => {
-      this.add(this.heldMs, error?.code)
-      all.add(this.heldMs, error?.code)
+      if (error !== undefined) {
+        this.add(this.heldMs, error.code)
+        all.add(this.heldMs, error.code)
+        return
+      }
+      // The usual end: the held latency's bucket was found when it was timed.
+      this.addAt(this.heldMs, this.heldBucket)
+      all.addAt(this.heldMs, this.heldBucket)
     }
   }
 }
@@ -116,6 +133,7 @@ export class CallStats {
   record(method: string, ms: number, errorCode?: string): void {
     const record = this.#method(method)
     record.heldMs = ms
+    record.heldBucket = bucketOf(ms)
     record.add(ms, errorCode)
     this.#all.add(ms, errorCode)
   }

@@ -10,15 +10,26 @@ export function invokeWithContext(
   params: unknown[] | Record<string, unknown> | undefined,
   context: unknown,
 ): unknown {
+  return invokeWithArity(fn, fn.length, thisArg, params, context)
+}
+
+/** invokeWithContext for a caller that read the function's declared arity (`fn.length`) once, not per call. */
+export function invokeWithArity(
+  fn: (...args: unknown[]) => unknown,
+  arity: number,
+  thisArg: unknown,
+  params: unknown[] | Record<string, unknown> | undefined,
+  context: unknown,
+): unknown {
   // Up to three positional params that fill the declared arity: called straight, no array copied.
-  if (Array.isArray(params) && params.length <= 3 && params.length >= fn.length - 1) {
+  if (Array.isArray(params) && params.length <= 3 && params.length >= arity - 1) {
     if (params.length === 0) return fn.call(thisArg, context)
     if (params.length === 1) return fn.call(thisArg, params[0], context)
     if (params.length === 2) return fn.call(thisArg, params[0], params[1], context)
     return fn.call(thisArg, params[0], params[1], params[2], context)
   }
   const args = Array.isArray(params) ? params.slice() : params === undefined ? [] : [params]
-  while (args.length < fn.length - 1) args.push(undefined)
+  while (args.length < arity - 1) args.push(undefined)
   args.push(context)
   return fn.apply(thisArg, args)
 }

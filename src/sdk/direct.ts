@@ -10,7 +10,7 @@
 import { DeadlineTimer } from '../rpc/deadline-timer.js'
 import { PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
-import { invokeWithContext } from '../rpc/invoke.js'
+import { invokeWithArity } from '../rpc/invoke.js'
 import { methodEntries } from '../rpc/peer.js'
 import { isStreamSource } from '../rpc/stream.js'
 import { guardLocalStream } from '../rpc/stream-local.js'
@@ -136,7 +136,8 @@ class RunningCalls {
 }
 
 export function createDirectInvoker(methods: object, plugin: PluginContext): DirectInvoke {
-  const table = new Map(methodEntries(methods))
+  // Each method with its declared arity, read once: where its context lands (rpc/invoke.ts).
+  const table = new Map(methodEntries(methods).map(([name, fn]) => [name, { fn, arity: fn.length }]))
   const id = plugin.id
   const fail = (error: unknown, method: string) => toPolyplugError(error ?? new Error('rejected')).withContext(id, method)
   const running = new RunningCalls(id)
@@ -147,13 +148,13 @@ export function createDirectInvoker(methods: object, plugin: PluginContext): Dir
     return Promise.reject(error)
   }
   return (method, args, options, timeout, ended) => {
-    const fn = table.get(method)
-    if (!fn) return refuse(new PolyplugError(ErrorCodes.METHOD_NOT_FOUND, methodNotFoundMessage(method, table.keys()), { plugin: id, method }), ended)
+    const entry = table.get(method)
+    if (!entry) return refuse(new PolyplugError(ErrorCodes.METHOD_NOT_FOUND, methodNotFoundMessage(method, table.keys()), { plugin: id, method }), ended)
     if (options.signal?.aborted) return refuse(new PolyplugError(ErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', { plugin: id, method }), ended)
     const call = new DirectCall(method, contextFor(plugin, options.traceparent), options.onProgress, options.traceparent)
     let result: unknown
     try {
-      result = invokeWithContext(fn, methods, args, call)
+      result = invokeWithArity(entry.fn, entry.arity, methods, args, call)
     } catch (error) {
       call.settled = true
       return refuse(fail(error, method), ended)
