@@ -5,6 +5,7 @@
  * messages that way, but a message with bytes in its own encoded form.
  */
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
 import { PassThrough, Writable } from 'node:stream'
 import { describe, it } from 'node:test'
 import { FrameDecoder, type FramingName } from '../src/framing/framing.js'
@@ -14,6 +15,9 @@ import { jsonCodec, type Codec } from '../src/rpc/codec.js'
 import { msgpackCodec } from '../src/rpc/msgpack.js'
 import { Peer } from '../src/rpc/peer.js'
 import { streamChannel } from '../src/transports/stream.js'
+import { readManifest } from '../src/manifest/load.js'
+import { launchProcess } from '../src/placement/process.js'
+import { examplesDir } from './support/paths.js'
 import { BATCH_BYTES } from '../src/transports/write-queue.js'
 
 function recordingWritable(options: { highWaterMark?: number; hold?: boolean } = {}): { writable: Writable; writes: Buffer[] } {
@@ -209,4 +213,21 @@ describe('a Peer on a channel that takes text', () => {
     await host.close()
     await assert.rejects(sent, { code: 'CHANNEL_CLOSED' })
   })
+})
+
+describe("a process plugin's channel, as the host holds it, keeps sendText", () => {
+  // The process placement wraps the transport's channel (crash reports, exit status): the wrapper
+  // must pass sendText through, or every message of a sidecar would be made into a Buffer first.
+  for (const transport of ['stdio', 'fifo', 'unix', 'tcp']) {
+    it(`${transport}: the launched channel offers sendText`, async () => {
+      const loaded = await readManifest(join(examplesDir, `js-process-${transport}`))
+      const launched = await launchProcess({ id: loaded.manifest.id, loaded })
+      try {
+        assert.equal(launched.channel.carries, 'bytes')
+        assert.equal(typeof launched.channel.sendText, 'function')
+      } finally {
+        await launched.kill()
+      }
+    })
+  }
 })
