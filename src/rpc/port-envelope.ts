@@ -20,7 +20,7 @@ const ERROR = 3 // id, error
 const PLAIN = 4 // message (a batch's message of any other shape)
 const WIDTH = [5, 4, 3, 3, 2]
 
-/** A compact message or a packed batch: an array led by an entry tag (an old-style batch is an array of messages, never led by a number). */
+/** A compact message or a packed batch: an array led by an entry tag (a message itself is never an array). */
 export function isCompact(value: unknown): value is unknown[] {
   return Array.isArray(value) && typeof value[0] === 'number'
 }
@@ -57,15 +57,11 @@ export function pack(messages: readonly unknown[]): unknown {
 
 /**
  * Hands each message one post carries to `each`, in its plain form and in order: the entries of a
- * packed array, the messages of an old-style batch, or the value itself. An entry with an unknown
- * tag ends the walk: the rest is handed on as it came, for the Peer to refuse.
+ * packed array, or the value itself. An entry with an unknown tag ends the walk: the rest is
+ * handed on as it came, for the Peer to refuse (as is an array not led by a tag).
  */
 export function unpack(value: unknown, each: (message: unknown) => void): void {
-  if (!Array.isArray(value)) return each(value)
-  if (!isCompact(value)) {
-    for (const message of value) each(isCompact(message) ? expand(message) : message)
-    return
-  }
+  if (!isCompact(value)) return each(value)
   for (let at = 0; at < value.length; ) {
     const width = WIDTH[value[at] as number]
     if (width === undefined) return each(at === 0 ? value : value.slice(at))
@@ -87,7 +83,7 @@ export function eachCall(value: unknown, each: (method: string, params: unknown)
     const m = message as { method?: unknown; params?: unknown } | null
     if (typeof m?.method === 'string') each(m.method, m.params)
   }
-  if (!isCompact(value)) return Array.isArray(value) ? value.forEach((message) => (isCompact(message) ? eachCall(message, each) : plain(message))) : plain(value)
+  if (!isCompact(value)) return plain(value)
   for (let at = 0; at < value.length; ) {
     const tag = value[at]
     const width = WIDTH[tag as number]
