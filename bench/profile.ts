@@ -18,7 +18,8 @@
  * for that row: wasm (the ABI by hand; wasm-adapter is the kind's adapter alone, no RPC, and
  * wasm-floor the hand call plus only the JSON a method call cannot avoid; wasm-worker against
  * wasm-worker-raw, the hand call in a worker echoing over its port), native and native-worker (both against native-raw, raw
- * koffi `.async`), shm-c and shm-c-ll (the raw ring echo child, default and low-latency mode),
+ * koffi `.async`), shm-c and shm-c-ll (the raw ring echo child, default and low-latency mode;
+ * shm-c-floor is the hand-written MessagePack-RPC floor over the same rings and child),
  * unix-msgpack (the raw frame echo child sending the MessagePack frame back). With IN_FLIGHT > 1
  * the shm raw cases drive the ring through `RawRingPipeline`, as the throughput bench does.
  */
@@ -95,6 +96,14 @@ async function rawRowSetup(): Promise<{ op: Op; close(): Promise<void> } | undef
   if (name === 'native-raw') {
     const raw = rawKoffiEcho(false)
     return { op: () => raw(arg), close: none }
+  }
+  if (name === 'shm-c-floor') {
+    // The floor of any MessagePack-RPC host over the rings: pack a request with an id, the raw
+    // echo child sends it back, unpack it and route by id (MsgpackFloorPipeline); one call at a
+    // time or IN_FLIGHT lanes, as the other shm cases.
+    const raw = startRawProcessEcho(fileURLToPath(new URL('./shm-raw-echo', import.meta.url)))
+    const floor = raw.floor()
+    return { op: () => floor.call(arg), close: () => raw.stop() }
   }
   if (name === 'shm-c-raw' || name === 'shm-c-ll-raw') {
     const rawEchoC = fileURLToPath(new URL('./shm-raw-echo', import.meta.url))

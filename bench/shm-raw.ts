@@ -5,6 +5,7 @@
 import { closeSync, constants, ftruncateSync, mkdtempSync, openSync, rmSync } from 'node:fs'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { Socket } from 'node:net'
+import { Packr } from 'msgpackr'
 import { join } from 'node:path'
 import { checkRegion, initRegion, regionSize, Word } from '../src/transports/shm/layout.js'
 import { mapShared, nativeByteOps } from '../src/transports/shm/native.js'
@@ -107,15 +108,14 @@ export class RawRing {
 
 /**
  * Many messages in flight over the rings, for the throughput matrix: a send is written at once
- * when the ring has room (else queued), and replies are matched to sends in order, as the raw
- * echoes answer in order. One reader loop runs while anything is outstanding; it sleeps on the
- * doorbell only with requests in the ring, so a reply always wakes it.
+ * when the ring has room (else queued). One reader loop runs while anything is outstanding; it
+ * sleeps on the doorbell only with requests in the ring, so a reply always wakes it. What a reply
+ * goes to is the subclass's: the raw echo's next waiter in order, the floor's caller by id.
  */
-export class RawRingPipeline {
+abstract class RingPipeline {
   readonly #writer: RingWriter
   readonly #reader: RingReader
   readonly #queue: Uint8Array[] = []
-  readonly #waiting: ((reply: Uint8Array) => void)[] = []
   #running = false
 
   constructor(buffer: ArrayBufferLike, readonly wakes: Wakes) {
@@ -124,8 +124,12 @@ export class RawRingPipeline {
     this.#reader = rings.reader
   }
 
-  call(message: Uint8Array): Promise<Uint8Array> {
-    const reply = new Promise<Uint8Array>((resolve) => this.#waiting.push(resolve))
+  /** Calls sent and not yet answered. */
+  protected abstract get outstanding(): number
+  /** One reply read from the ring (a copy: it stays valid). */
+  protected abstract receive(reply: Uint8Array): void
+
+  protected send(message: Uint8Array): void {
     if (this.#writer.busy || this.#queue.length > 0) this.#queue.push(message)
     else {
       this.#writer.begin(message)
@@ -133,14 +137,13 @@ export class RawRingPipeline {
       if (this.#writer.takeConsumerWaiting()) this.wakes.ring()
     }
     if (!this.#running) void this.#run()
-    return reply
   }
 
   async #run(): Promise<void> {
     this.#running = true
     const writer = this.#writer
     const reader = this.#reader
-    while (this.#waiting.length > 0) {
+    while (this.outstanding > 0) {
       const seen = this.wakes.seen()
       while (writer.pump()) {
         const next = this.#queue.shift()
@@ -151,7 +154,7 @@ export class RawRingPipeline {
       let got = false
       for (let reply = reader.read(); reply; reply = reader.read()) {
         got = true
-        this.#waiting.shift()!(reply)
+        this.receive(reply)
       }
       if (reader.takeProducerWaiting()) this.wakes.ring()
       if (got) continue
@@ -163,8 +166,61 @@ export class RawRingPipeline {
   }
 }
 
+/** The raw baseline: bytes out, the same bytes back, matched to sends in order (the raw echoes answer in order). */
+export class RawRingPipeline extends RingPipeline {
+  readonly #waiting: ((reply: Uint8Array) => void)[] = []
+
+  protected get outstanding(): number {
+    return this.#waiting.length
+  }
+
+  protected receive(reply: Uint8Array): void {
+    this.#waiting.shift()!(reply)
+  }
+
+  call(message: Uint8Array): Promise<Uint8Array> {
+    const reply = new Promise<Uint8Array>((resolve) => this.#waiting.push(resolve))
+    this.send(message)
+    return reply
+  }
+}
+
+/** The floor's MessagePack: polyplug's options (src/rpc/msgpack.ts), so the same bytes cross. */
+const floorPackr = new Packr({ useRecords: false, moreTypes: false, encodeUndefinedAsNil: true, mapsAsObjects: true })
+
+/**
+ * The hand-written MessagePack-RPC floor over the same rings and the same raw echo: the work no
+ * MessagePack JSON-RPC host can skip, and nothing else. Each call packs a request with its own id
+ * (msgpackr, with polyplug's options: no records, plain maps), the raw echo sends the frame back
+ * as it came, and the host unpacks it and hands the value to the caller found by that id. No
+ * Peer, no deadline, no cancellation, no statistics, no typed errors: what polyplug does beyond
+ * this is its own cost, what this costs beyond the raw ring is the protocol's.
+ */
+export class MsgpackFloorPipeline extends RingPipeline {
+  readonly #pending = new Map<number, (value: unknown) => void>()
+  #id = 0
+
+  protected get outstanding(): number {
+    return this.#pending.size
+  }
+
+  protected receive(reply: Uint8Array): void {
+    const message = floorPackr.unpack(reply) as { id: number; params: unknown[] }
+    const resolve = this.#pending.get(message.id)
+    this.#pending.delete(message.id)
+    resolve?.(message.params[0])
+  }
+
+  call(value: unknown): Promise<unknown> {
+    const id = ++this.#id
+    const reply = new Promise((resolve) => this.#pending.set(id, resolve))
+    this.send(floorPackr.pack({ jsonrpc: '2.0', id, method: 'echo', params: [value] }))
+    return reply
+  }
+}
+
 /** A region in a private /dev/shm directory with FIFO doorbells, and the C raw echo mapped onto it. */
-export function startRawProcessEcho(executable: string, capacity = 4 << 20, spinMicros = 0): { ring: RawRing; pipeline(): RawRingPipeline; stop(): Promise<void> } {
+export function startRawProcessEcho(executable: string, capacity = 4 << 20, spinMicros = 0): { ring: RawRing; pipeline(): RawRingPipeline; floor(): MsgpackFloorPipeline; stop(): Promise<void> } {
   const dir = mkdtempSync('/dev/shm/polyplug-bench-')
   const path = join(dir, 'region')
   const size = regionSize(capacity)
@@ -185,6 +241,7 @@ export function startRawProcessEcho(executable: string, capacity = 4 << 20, spin
   return {
     ring: new RawRing(buffer, wakes, spinMicros),
     pipeline: () => new RawRingPipeline(buffer, wakes),
+    floor: () => new MsgpackFloorPipeline(buffer, wakes),
     async stop() {
       Atomics.store(new Int32Array(buffer, 0, 8), Word.hostState, 1)
       wakes.close()

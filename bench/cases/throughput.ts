@@ -6,8 +6,9 @@
  * same way where one exists for the channel; over unix, so is the floor of any JSON-RPC sidecar
  * (bench/workers/json-frame-echo.ts: JSON.parse and JSON.stringify per message, nothing else). mqtt runs through Mosquitto when it is installed (a
  * broker process of its own, as deployed), else the embedded aedes broker; its raw echo is a
- * hand-written request/response pair of MQTT clients on the same broker. shm is left out: its raw
- * ring echo carries one call at a time, so there is no raw figure to hold a concurrent one against.
+ * hand-written request/response pair of MQTT clients on the same broker. shm runs its raw ring
+ * echo through RawRingPipeline (bench/shm-raw.ts), and beside it the floor of any MessagePack-RPC
+ * host beside it (MsgpackFloorPipeline: pack, unpack and route by id over the same rings and echo).
  */
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
@@ -23,7 +24,7 @@ import { connectMqtt } from '../../src/transports/mqtt.js'
 import { row, throughput, type BenchRow, type Op } from '../measure.js'
 import { birpcPort, comlinkPort, rawPort } from '../port-peers.js'
 import { rawWasm } from '../workers/raw-wasm.js'
-import { atomicsWakes, RawRingPipeline, startRawProcessEcho, stopRawWorker } from '../shm-raw.js'
+import { atomicsWakes, MsgpackFloorPipeline, RawRingPipeline, startRawProcessEcho, stopRawWorker } from '../shm-raw.js'
 import { createWorkerRegion } from '../../src/transports/shm/worker.js'
 import { mqttBroker, rawHttp, rawMqtt, rawWs } from './net.js'
 import { rawEcho as rawKoffi } from './native.js'
@@ -146,11 +147,25 @@ export async function run(): Promise<BenchRow[]> {
       await rawShmWorker.terminate()
     })
     const shmWorker = new RawRingPipeline(region, atomicsWakes(region))
-    subjects.push({ name: 'shm worker echo', kind: 'js', placement: 'worker', transport: 'shm', polyplug: await p('echo-worker-shm'), raw: () => shmWorker.call(one) })
+    const floorRegion = createWorkerRegion()
+    const floorShmWorker = new Worker(new URL('../workers/shm-raw-echo.js', import.meta.url), { workerData: floorRegion })
+    closers.push(async () => {
+      stopRawWorker(floorRegion)
+      await floorShmWorker.terminate()
+    })
+    const shmWorkerFloor = new MsgpackFloorPipeline(floorRegion, atomicsWakes(floorRegion))
+    const shmWorkerPeers = [{ name: 'hand-written MessagePack-RPC floor', op: () => shmWorkerFloor.call(1) }]
+    subjects.push({ name: 'shm worker echo', kind: 'js', placement: 'worker', transport: 'shm', polyplug: await p('echo-worker-shm'), raw: () => shmWorker.call(one), peers: shmWorkerPeers })
     const rawShmProcess = startRawProcessEcho(rawEchoC)
     closers.push(rawShmProcess.stop)
     const shmProcess = rawShmProcess.pipeline()
-    subjects.push({ name: 'shm process echo (C)', kind: 'exec', placement: 'process', transport: 'shm', polyplug: await p('echo-shm-c'), raw: () => shmProcess.call(one) })
+    // The floor of any MessagePack-RPC host over these rings: a second raw echo child, driven by
+    // MsgpackFloorPipeline (pack a request with an id, unpack the echo, route by id; nothing else).
+    const floorShmProcess = startRawProcessEcho(rawEchoC)
+    closers.push(floorShmProcess.stop)
+    const shmFloor = floorShmProcess.floor()
+    const shmPeers = [{ name: 'hand-written MessagePack-RPC floor', op: () => shmFloor.call(1) }]
+    subjects.push({ name: 'shm process echo (C)', kind: 'exec', placement: 'process', transport: 'shm', polyplug: await p('echo-shm-c'), raw: () => shmProcess.call(one), peers: shmPeers })
 
     for (const subject of subjects) rows.push(...(await rowsFor(subject)))
   } finally {
