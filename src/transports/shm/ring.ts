@@ -156,7 +156,8 @@ export class RingWriter extends RingBase {
       const at = this.data + pos
       this.words[at >> 2] = ((length + prefix) | (last ? 0 : MORE)) | 0
       if (prefix) this.words[(at + 4) >> 2] = message.byteLength
-      this.ops.copy(this.bytes, at + 4 + prefix, message.subarray(this.#offset, this.#offset + length))
+      // A message in one record (every small call) is copied as it is: no view to make.
+      this.ops.copy(this.bytes, at + 4 + prefix, length === message.byteLength ? message : message.subarray(this.#offset, this.#offset + length))
       this.#offset += length
       tail = (tail + 4 + align4(length + prefix)) >>> 0
       if (last) {
@@ -180,9 +181,16 @@ export class RingWriter extends RingBase {
     return true
   }
 
-  /** After publishing: true when the consumer sleeps and must be woken (clears its flag). */
+  /**
+   * After publishing: true when the consumer sleeps and must be woken (clears its flag). The flag
+   * is loaded first and exchanged only when set: it shares a cache line with `head`, which the
+   * consumer writes after every record, and an exchange per send would take that line from it each
+   * time. The load is enough for the Dekker handshake: it follows the sequentially consistent
+   * store of `tail`, and a consumer that sets its flag after this load re-checks `tail` after
+   * setting it (prepareSleep), so it sees the record and does not sleep.
+   */
   takeConsumerWaiting(): boolean {
-    return Atomics.exchange(this.words, this.ctl + Ctl.consumerWaiting, 0) !== 0
+    return Atomics.load(this.words, this.ctl + Ctl.consumerWaiting) !== 0 && Atomics.exchange(this.words, this.ctl + Ctl.consumerWaiting, 0) !== 0
   }
 
   /** Before sleeping on a full ring: true when the producer may sleep (still no room). */
@@ -230,7 +238,8 @@ export class RingReader extends RingBase {
    */
   read(borrow = false): Uint8Array | undefined {
     this.#release()
-    let head = this.load(Ctl.head)
+    const startHead = this.load(Ctl.head)
+    let head = startHead
     const tail = this.load(Ctl.tail) // acquire: the records up to tail are complete
     try {
       while (head !== tail) {
@@ -275,7 +284,8 @@ export class RingReader extends RingBase {
       }
       return undefined
     } finally {
-      if (this.#pendingHead === undefined) this.store(Ctl.head, head)
+      // Published only when it moved: the read that finds the ring empty writes nothing shared.
+      if (this.#pendingHead === undefined && head !== startHead) this.store(Ctl.head, head)
     }
   }
 
@@ -303,9 +313,9 @@ export class RingReader extends RingBase {
     return out
   }
 
-  /** After freeing space: true when the producer sleeps on a full ring and must be woken. */
+  /** After freeing space: true when the producer sleeps on a full ring and must be woken (load first, as takeConsumerWaiting). */
   takeProducerWaiting(): boolean {
-    return Atomics.exchange(this.words, this.ctl + Ctl.producerWaiting, 0) !== 0
+    return Atomics.load(this.words, this.ctl + Ctl.producerWaiting) !== 0 && Atomics.exchange(this.words, this.ctl + Ctl.producerWaiting, 0) !== 0
   }
 
   /** Before sleeping: true when the consumer may sleep (the ring is still empty). */
