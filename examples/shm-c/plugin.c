@@ -34,6 +34,11 @@ static void die(const char *what) { fprintf(stderr, "shm-c: %s\n", what); exit(2
 static uint32_t ld(volatile uint32_t *w) { return __atomic_load_n(w, __ATOMIC_ACQUIRE); }
 static void st(volatile uint32_t *w, uint32_t v) { __atomic_store_n(w, v, __ATOMIC_SEQ_CST); }
 static uint32_t xchg(volatile uint32_t *w, uint32_t v) { return __atomic_exchange_n(w, v, __ATOMIC_SEQ_CST); }
+/* Takes the other side's wait flag after publishing: a plain load first, the exchange only when it
+ * is set. The flag shares a cache line with the index the other side writes after every record; an
+ * exchange per message would take that line from it each time. The load follows the seq_cst store
+ * of our index, and a side that sets its flag re-checks that index afterwards, so no wake is lost. */
+static int take_flag(volatile uint32_t *w) { return ld(w) && xchg(w, 0); }
 static uint32_t align4(uint32_t n) { return (n + 3u) & ~3u; }
 static int64_t now_ns(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec; }
 
@@ -74,7 +79,7 @@ static void put_record(const uint8_t *p, uint32_t n, uint32_t more, int64_t tota
   uint32_t rec = 4 + align4(n + prefix);
   uint32_t pos = *tx.tail & (cap - 1), to_end = cap - pos;
   need_bytes = rec > to_end ? to_end + rec : rec;
-  wait_for(tx_has_room, tx.producer_waiting);
+  if (!tx_has_room()) wait_for(tx_has_room, tx.producer_waiting); /* no clock read while there is room */
   uint32_t tail = *tx.tail;
   if (rec > to_end) {
     *(uint32_t *)(tx.data + pos) = WRAP;
@@ -85,7 +90,7 @@ static void put_record(const uint8_t *p, uint32_t n, uint32_t more, int64_t tota
   if (prefix) *(uint32_t *)(tx.data + pos + 4) = (uint32_t)total;
   memcpy(tx.data + pos + 4 + prefix, p, n);
   st(tx.tail, tail + rec);
-  if (xchg(tx.consumer_waiting, 0)) ring_host();
+  if (take_flag(tx.consumer_waiting)) ring_host();
 }
 
 /* One record when it fits half the ring; otherwise fragments, the first announcing the total. */
@@ -316,7 +321,7 @@ static int drain(void) {
     }
     head += rec;
     st(rx.head, head);
-    if (xchg(rx.producer_waiting, 0)) ring_host();
+    if (take_flag(rx.producer_waiting)) ring_host();
     consumed++;
     tail = ld(rx.tail);
   }
