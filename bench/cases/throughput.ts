@@ -140,19 +140,19 @@ export async function run(): Promise<BenchRow[]> {
     subjects.push({ name: 'wasm worker echo', kind: 'wasm', placement: 'worker', transport: 'port', polyplug: await p('wasm-c-worker'), raw: rawRemote })
 
     const one = new Uint8Array([1])
-    const region = createWorkerRegion()
-    const rawShmWorker = new Worker(new URL('../workers/shm-raw-echo.js', import.meta.url), { workerData: region })
-    closers.push(async () => {
-      stopRawWorker(region)
-      await rawShmWorker.terminate()
-    })
+    // The raw echo worker on a region of its own, stopped with the bench.
+    const rawShmWorker = () => {
+      const region = createWorkerRegion()
+      const worker = new Worker(new URL('../workers/shm-raw-echo.js', import.meta.url), { workerData: region })
+      closers.push(async () => {
+        stopRawWorker(region)
+        await worker.terminate()
+      })
+      return region
+    }
+    const region = rawShmWorker()
     const shmWorker = new RawRingPipeline(region, atomicsWakes(region))
-    const floorRegion = createWorkerRegion()
-    const floorShmWorker = new Worker(new URL('../workers/shm-raw-echo.js', import.meta.url), { workerData: floorRegion })
-    closers.push(async () => {
-      stopRawWorker(floorRegion)
-      await floorShmWorker.terminate()
-    })
+    const floorRegion = rawShmWorker()
     const shmWorkerFloor = new MsgpackFloorPipeline(floorRegion, atomicsWakes(floorRegion))
     const shmWorkerPeers = [{ name: 'hand-written MessagePack-RPC floor', op: () => shmWorkerFloor.call(1) }]
     subjects.push({ name: 'shm worker echo', kind: 'js', placement: 'worker', transport: 'shm', polyplug: await p('echo-worker-shm'), raw: () => shmWorker.call(one), peers: shmWorkerPeers })
