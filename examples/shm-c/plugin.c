@@ -36,9 +36,10 @@ static void st(volatile uint32_t *w, uint32_t v) { __atomic_store_n(w, v, __ATOM
 static uint32_t xchg(volatile uint32_t *w, uint32_t v) { return __atomic_exchange_n(w, v, __ATOMIC_SEQ_CST); }
 /* Takes the other side's wait flag after publishing: a plain load first, the exchange only when it
  * is set. The flag shares a cache line with the index the other side writes after every record; an
- * exchange per message would take that line from it each time. The load follows the seq_cst store
- * of our index, and a side that sets its flag re-checks that index afterwards, so no wake is lost. */
-static int take_flag(volatile uint32_t *w) { return ld(w) && xchg(w, 0); }
+ * exchange per message would take that line from it each time. The load is seq_cst like the store
+ * of our index before it (an acquire load could pass that store in C11's model), and a side that
+ * sets its flag re-checks that index afterwards, so no wake is lost. */
+static int take_flag(volatile uint32_t *w) { return __atomic_load_n(w, __ATOMIC_SEQ_CST) && xchg(w, 0); }
 static uint32_t align4(uint32_t n) { return (n + 3u) & ~3u; }
 static int64_t now_ns(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec; }
 
