@@ -9,7 +9,8 @@
  * Mosquitto when installed, else aedes), carrier-TRANSPORT (the Node carrier spawned without the
  * sandbox, so that PROFILE_CHILD_ARGS reach it), SIDECAR-json (the floor of any JSON-RPC sidecar:
  * JSON.stringify / JSON.parse per message on both ends and nothing else, bench/workers/json-frame-echo.ts)
- * and `plugin:ID` for any example.
+ * http-json / ws-json (the same floor over the raw http and ws echo's channel, bench/cases/net.ts
+ * `jsonHttp` / `jsonWs`) and `plugin:ID` for any example.
  * A third argument BYTES echoes a Uint8Array of that size instead of the number 1 (sidecar cases);
  * a fourth, IN_FLIGHT, keeps that many calls outstanding (each lane awaits its call, then starts
  * the next, as the throughput bench does). It prints this process's CPU per call, its children's
@@ -43,7 +44,7 @@ import { connectHttp } from '../src/transports/http.js'
 import { portChannel } from '../src/transports/port.js'
 import { streamChannel } from '../src/transports/stream.js'
 import { encodeFrame } from '../src/framing/framing.js'
-import { mqttBroker, rawHttp, rawMqtt, rawWs } from './cases/net.js'
+import { jsonHttp, jsonWs, mqttBroker, rawHttp, rawMqtt, rawWs } from './cases/net.js'
 import { rawEcho as rawKoffiEcho } from './cases/native.js'
 import { jsonFloorEcho, rawEcho } from './cases/sidecar.js'
 import { startRawProcessEcho } from './shm-raw.js'
@@ -251,6 +252,10 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
     servePlugin(plugin, definePlugin({ methods: { echo: (v: unknown) => v } }), { id: 'bench' })
     const peer = new Peer(host)
     return { op: () => peer.call('echo', [arg]), close: async () => { await peer.close(); await plugin.close(); await broker.close() } }
+  }
+  if (name === 'http-json' || name === 'ws-json') {
+    const floor = name === 'http-json' ? await jsonHttp() : await jsonWs()
+    return { op: () => floor.call(arg), close: () => floor.close() }
   }
   if (name === 'http-raw' || name === 'ws-raw') {
     const raw = name === 'http-raw' ? await rawHttp() : await rawWs()

@@ -7,6 +7,8 @@
  * on bytes as attachments in `$/hello` as a host does (a binary frame, an octet-stream body, a
  * binary MQTT payload), and the raw echo carries the same bytes, the MiB itself after a small head.
  * The `JSON-only` rows are a peer that offers nothing, so the MiB goes as base64 `$bytes`.
+ * The small http and ws echo rows carry the hand-written JSON-RPC floor over the same channel as
+ * their peer (`jsonHttp`, `jsonWs`): what any JSON-RPC over it must do, measured in the same rounds.
  */
 import { createServer, request, Agent, type Server } from 'node:http'
 import { mkdtemp } from 'node:fs/promises'
@@ -30,6 +32,8 @@ import { agreedPeer, attachedFrame } from '../attach.js'
 
 const MiB = 1 << 20
 const TOKEN = 'bench-token-0123456789abcdef'
+/** The peer name of the hand-written JSON-RPC floor beside a row (as the unix throughput row has it). */
+export const FLOOR = 'hand-written JSON-RPC floor'
 const echoPlugin = definePlugin({ methods: { echo: (v: unknown) => v } })
 const small = stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
 const big = new Uint8Array(MiB).map((_, i) => i & 255)
@@ -77,6 +81,93 @@ export async function rawWs(): Promise<{ call(data: string | Buffer): Promise<un
   ws.on('message', (m) => waiters.shift()?.(m))
   return {
     call: (data) => new Promise((resolve) => (waiters.push(resolve), ws.send(data, { binary: typeof data !== 'string' }))),
+    async close() {
+      ws.terminate()
+      await new Promise((r) => wss.close(r))
+    },
+  }
+}
+
+/**
+ * The floor of any JSON-RPC over http, on the raw echo's channel and client (node's http, one
+ * keep-alive agent, the same headers): the client `JSON.stringify`s a request with an id into the
+ * POST body, the server `JSON.parse`s it and answers `JSON.stringify({jsonrpc, id, result})`, the
+ * client parses the answer and routes it by id through a Map. No token, session, checks, errors,
+ * contexts or statistics: what polyplug's http row costs above this is polyplug's own.
+ */
+export async function jsonHttp(): Promise<{ call(value: unknown): Promise<unknown>; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: number; params: unknown[] }
+      const answer = JSON.stringify({ jsonrpc: '2.0', id: request.id, result: request.params[0] })
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) }).end(answer)
+    })
+  })
+  server.keepAliveTimeout = 60_000
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  const { port } = server.address() as AddressInfo
+  const agent = new Agent({ keepAlive: true })
+  const waiting = new Map<number, (value: unknown) => void>()
+  let id = 0
+  return {
+    call: (value) =>
+      new Promise((resolve, reject) => {
+        waiting.set(++id, resolve)
+        const body = JSON.stringify({ jsonrpc: '2.0', id, method: 'echo', params: [value] })
+        const req = request({ host: '127.0.0.1', port, path: '/', method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => {
+            const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: number; result: unknown }
+            const settle = waiting.get(answer.id)
+            waiting.delete(answer.id)
+            settle?.(answer.result)
+          })
+        })
+        req.on('error', reject)
+        req.end(body)
+      }),
+    async close() {
+      agent.destroy()
+      server.closeAllConnections()
+      await new Promise((r) => server.close(r))
+    },
+  }
+}
+
+/**
+ * The floor of any JSON-RPC over one WebSocket, with the raw echo's `ws` settings (compression
+ * off): the client `JSON.stringify`s each request with an id and keeps its resolver in a Map of
+ * pending ids; the server `JSON.parse`s each frame and answers `JSON.stringify({jsonrpc, id,
+ * result})`; the client parses the answer and routes it by id. Nothing else.
+ */
+export async function jsonWs(): Promise<{ call(value: unknown): Promise<unknown>; close(): Promise<void> }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 64 * MiB })
+  await new Promise((r) => wss.once('listening', r))
+  wss.on('connection', (s) =>
+    s.on('message', (data) => {
+      const request = JSON.parse((data as Buffer).toString('utf8')) as { id: number; params: unknown[] }
+      s.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, result: request.params[0] }))
+    }),
+  )
+  const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, { perMessageDeflate: false, maxPayload: 64 * MiB })
+  await new Promise((r) => ws.once('open', r))
+  const waiting = new Map<number, (value: unknown) => void>()
+  ws.on('message', (data) => {
+    const answer = JSON.parse((data as Buffer).toString('utf8')) as { id: number; result: unknown }
+    const settle = waiting.get(answer.id)
+    waiting.delete(answer.id)
+    settle?.(answer.result)
+  })
+  let id = 0
+  return {
+    call: (value) =>
+      new Promise((resolve) => {
+        waiting.set(++id, resolve)
+        ws.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'echo', params: [value] }))
+      }),
     async close() {
       ws.terminate()
       await new Promise((r) => wss.close(r))
@@ -158,10 +249,19 @@ export async function run(): Promise<BenchRow[]> {
   const wsJsonOnly = new Peer(await connectHttp({ url: server.url, token: TOKEN, calls: 'ws' }))
   const http = await rawHttp()
   const ws = await rawWs()
+  const httpFloor = await jsonHttp()
+  const wsFloor = await jsonWs()
   try {
-    const [p, pw, b, bw] = await compare([() => overPost.call('echo', [1]), () => overWs.call('echo', [1]), () => http.call(small), () => ws.call(small)])
-    rows.push(row({ name: 'http POST echo', kind: 'js', placement: 'process', transport: 'http', polyplug: p!, baseline: b! }))
-    rows.push(row({ name: 'ws echo', kind: 'js', placement: 'process', transport: 'ws', polyplug: pw!, baseline: bw! }))
+    const [p, pw, b, bw, fh, fw] = await compare([
+      () => overPost.call('echo', [1]),
+      () => overWs.call('echo', [1]),
+      () => http.call(small),
+      () => ws.call(small),
+      () => httpFloor.call(1),
+      () => wsFloor.call(1),
+    ])
+    rows.push(row({ name: 'http POST echo', kind: 'js', placement: 'process', transport: 'http', polyplug: p!, baseline: b!, peer: FLOOR, peer_value: fh! }))
+    rows.push(row({ name: 'ws echo', kind: 'js', placement: 'process', transport: 'ws', polyplug: pw!, baseline: bw!, peer: FLOOR, peer_value: fw! }))
     rows.push(row({ name: 'http POST vs raw ws', kind: 'js', placement: 'process', transport: 'http', polyplug: p!, baseline: bw! }))
     const opts = { batch: 5, rounds: 7, warmup: 5 }
     const [pb, pwb, pjb, wjb, bb, bwb] = await compare(
@@ -179,6 +279,8 @@ export async function run(): Promise<BenchRow[]> {
     await wsJsonOnly.close()
     await http.close()
     await ws.close()
+    await httpFloor.close()
+    await wsFloor.close()
     await server.close()
   }
   const broker = await startEmbeddedBroker()

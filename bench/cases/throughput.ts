@@ -4,7 +4,8 @@
  * p50/p99 of single calls under that load. Ratio = polyplug / raw: here higher is better, and the
  * goal is ≥ 0.8 at 256 in flight. Peer libraries (birpc, comlink, vscode-jsonrpc) are driven the
  * same way where one exists for the channel; over unix, so is the floor of any JSON-RPC sidecar
- * (bench/workers/json-frame-echo.ts: JSON.parse and JSON.stringify per message, nothing else). mqtt runs through Mosquitto when it is installed (a
+ * (bench/workers/json-frame-echo.ts: JSON.parse and JSON.stringify per message, nothing else), and
+ * over http and ws the same floor on the raw echo's client and server (net.ts `jsonHttp`, `jsonWs`). mqtt runs through Mosquitto when it is installed (a
  * broker process of its own, as deployed), else the embedded aedes broker; its raw echo is a
  * hand-written request/response pair of MQTT clients on the same broker. shm runs its raw ring
  * echo through RawRingPipeline (bench/shm-raw.ts), and beside it the floor of any MessagePack-RPC
@@ -26,7 +27,7 @@ import { birpcPort, comlinkPort, rawPort } from '../port-peers.js'
 import { rawWasm } from '../workers/raw-wasm.js'
 import { atomicsWakes, MsgpackFloorPipeline, RawRingPipeline, startRawProcessEcho, stopRawWorker } from '../shm-raw.js'
 import { createWorkerRegion } from '../../src/transports/shm/worker.js'
-import { mqttBroker, rawHttp, rawMqtt, rawWs } from './net.js'
+import { FLOOR, jsonHttp, jsonWs, mqttBroker, rawHttp, rawMqtt, rawWs } from './net.js'
 import { rawEcho as rawKoffi } from './native.js'
 import { jsonFloorEcho, rawEcho as rawFrames, vscodeJsonRpc } from './sidecar.js'
 
@@ -94,7 +95,7 @@ export async function run(): Promise<BenchRow[]> {
       // unix also runs the floor of any JSON-RPC sidecar (JSON.parse and JSON.stringify per message on both ends, nothing else).
       const floor = name === 'unix' ? await jsonFloorEcho(name) : undefined
       if (floor) closers.push(floor.close)
-      const peer = name === 'stdio' ? { peers: [{ name: 'vscode-jsonrpc', op: () => vscode.echo(1) }] } : floor ? { peers: [{ name: 'hand-written JSON-RPC floor', op: () => floor.call(1) }] } : {}
+      const peer = name === 'stdio' ? { peers: [{ name: 'vscode-jsonrpc', op: () => vscode.echo(1) }] } : floor ? { peers: [{ name: FLOOR, op: () => floor.call(1) }] } : {}
       subjects.push({ name: `sidecar ${name} echo`, kind: 'js', placement: 'process', transport: name, polyplug: await p(`echo-process-${name}`), raw: () => frames.call(small), ...peer })
     }
 
@@ -104,10 +105,14 @@ export async function run(): Promise<BenchRow[]> {
     const overWs = new Peer(await connectHttp({ url: server.url, token: TOKEN, calls: 'ws' }))
     const http = await rawHttp()
     const ws = await rawWs()
-    closers.push(() => overPost.close(), () => overWs.close(), http.close, ws.close, () => server.close())
+    const httpFloor = await jsonHttp()
+    const wsFloor = await jsonWs()
+    closers.push(() => overPost.close(), () => overWs.close(), http.close, ws.close, httpFloor.close, wsFloor.close, () => server.close())
     const text = stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
-    subjects.push({ name: 'http POST echo', kind: 'js', placement: 'process', transport: 'http', polyplug: () => overPost.call('echo', [1]), raw: () => http.call(text) })
-    subjects.push({ name: 'ws echo', kind: 'js', placement: 'process', transport: 'ws', polyplug: () => overWs.call('echo', [1]), raw: () => ws.call(text) })
+    const httpPeers = [{ name: FLOOR, op: () => httpFloor.call(1) }]
+    const wsPeers = [{ name: FLOOR, op: () => wsFloor.call(1) }]
+    subjects.push({ name: 'http POST echo', kind: 'js', placement: 'process', transport: 'http', polyplug: () => overPost.call('echo', [1]), raw: () => http.call(text), peers: httpPeers })
+    subjects.push({ name: 'ws echo', kind: 'js', placement: 'process', transport: 'ws', polyplug: () => overWs.call('echo', [1]), raw: () => ws.call(text), peers: wsPeers })
 
     const broker = await mqttBroker()
     closers.push(broker.close)
