@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createServer, type AddressInfo, type Socket } from 'node:net'
+import { request } from 'node:http'
 import { WebSocket } from 'ws'
 import type { Channel } from '../src/channels/channel.js'
 import { Peer } from '../src/rpc/peer.js'
 import { definePlugin } from '../src/sdk/define.js'
 import { serveHttpPlugin } from '../src/sdk/serve-http.js'
-import { serveHttp, type HttpPluginServer } from '../src/transports/http-server.js'
+import { serveHttp, SESSION_HEADER, type HttpPluginServer } from '../src/transports/http-server.js'
 import { connectHttp, postRpc } from '../src/transports/http.js'
 import { connectWs } from '../src/transports/ws.js'
 import { rejectsWithCode } from './support/assert-code.js'
 import { assertBatchAnswered, raw } from './support/raw-http.js'
 import { describeChannel } from './support/channel-suite.js'
-import { until } from './support/wait.js'
+import { until, within } from './support/wait.js'
 
 const TOKEN = 'a'.repeat(32)
 
@@ -143,5 +144,70 @@ describe('http transport', () => {
     await new Promise((r) => ws.once('open', r))
     assert.equal(ws.extensions, '')
     ws.close()
+  })
+})
+
+describe('http transport: answers of calls that came by POST', () => {
+  /** A session's plugin side driven by hand, its WebSocket read raw: what the answer of each call rides on. */
+  async function session(sid: string) {
+    let pluginSide: Channel | undefined
+    const server = await serveHttp({ token: TOKEN, onSession: (c) => (pluginSide = c) })
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws?session=${sid}`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    const frames: unknown[] = []
+    ws.on('message', (data) => frames.push(JSON.parse(String(data))))
+    await new Promise((r) => ws.once('open', r))
+    await until(() => pluginSide !== undefined)
+    const received: unknown[] = []
+    pluginSide!.onMessage((m) => received.push(m))
+    return { server, ws, plugin: pluginSide!, frames, received }
+  }
+  const sockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length
+
+  it('a call whose POST was abandoned is answered over the session\'s WebSocket; a later POST with the same id gets its own answer', async () => {
+    const { server, ws, plugin, frames, received } = await session('abandoned')
+    try {
+      const open = sockets()
+      const req = request(`${server.url}/rpc`, { method: 'POST', agent: false, headers: { authorization: `Bearer ${TOKEN}`, [SESSION_HEADER]: 'abandoned' } })
+      req.on('error', () => {}) // destroyed on purpose below
+      req.end(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'slow' }))
+      await until(() => received.length === 1, 10_000, 'the plugin got the call')
+      req.destroy()
+      await until(() => sockets() <= open, 10_000, 'the POST\'s connection closed on both ends')
+      await plugin.send({ jsonrpc: '2.0', id: 7, result: 'late' })
+      await until(() => frames.length === 1, 10_000, 'the answer came over the WebSocket')
+      assert.deepEqual(frames[0], { jsonrpc: '2.0', id: 7, result: 'late' })
+
+      const next = postRpc(server.url, JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'slow' }), { token: TOKEN, session: 'abandoned' })
+      await until(() => received.length === 2, 10_000, 'the plugin got the second call')
+      await plugin.send({ jsonrpc: '2.0', id: 7, result: 'in its response' })
+      assert.deepEqual(JSON.parse(await within(next, 'the second POST\'s answer')), { jsonrpc: '2.0', id: 7, result: 'in its response' })
+      assert.equal(frames.length, 1)
+    } finally {
+      ws.close()
+      await server.close()
+    }
+  })
+
+  it('a batch is answered once all its requests are, an id repeated in it counting once', async () => {
+    const { server, ws, plugin, frames, received } = await session('batch')
+    try {
+      const batch = [
+        { jsonrpc: '2.0', id: 1, method: 'a' },
+        { jsonrpc: '2.0', method: 'note' },
+        { jsonrpc: '2.0', id: 2, method: 'b' },
+        { jsonrpc: '2.0', id: 2, method: 'b' },
+      ]
+      const answer = postRpc(server.url, JSON.stringify(batch), { token: TOKEN, session: 'batch' })
+      await until(() => received.length === 4, 10_000, 'the plugin got the batch')
+      await plugin.send({ jsonrpc: '2.0', id: 2, result: 'two' })
+      await plugin.send({ jsonrpc: '2.0', id: 1, result: 'one' })
+      assert.deepEqual(JSON.parse(await within(answer, 'the batch\'s answer')), [{ jsonrpc: '2.0', id: 2, result: 'two' }, { jsonrpc: '2.0', id: 1, result: 'one' }])
+      await plugin.send({ jsonrpc: '2.0', id: 2, result: 'again' }) // the repeated id: its POST is answered already
+      await until(() => frames.length === 1, 10_000, 'the second answer came over the WebSocket')
+      assert.deepEqual(frames[0], { jsonrpc: '2.0', id: 2, result: 'again' })
+    } finally {
+      ws.close()
+      await server.close()
+    }
   })
 })

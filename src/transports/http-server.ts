@@ -60,9 +60,15 @@ export interface HttpPluginServer {
   close(): Promise<void>
 }
 
-/** One session's state: which POSTed request ids wait for their answer in an HTTP response. */
+/**
+ * One POST waiting for its answers in its HTTP response, filed in its session under each request
+ * id it carried. Nothing is listened for per POST: an abandoned POST (its connection closed) is
+ * noticed when an answer for it comes, which then goes over the session's socket instead.
+ */
 interface PostWaiter {
-  ids: Set<RequestId>
+  /** How many of its distinct request ids are still unanswered. */
+  left: number
+  /** The answers so far (a batch's; a single request's answer is replied at once). */
   results: unknown[]
   batch: boolean
   res: ServerResponse
@@ -113,10 +119,13 @@ class Session {
       const waiter = this.waiting.get(m.id)
       if (waiter) {
         this.waiting.delete(m.id)
-        waiter.ids.delete(m.id)
-        waiter.results.push(message)
-        if (waiter.ids.size === 0) reply(waiter.res, 200, waiter.batch ? waiter.results : waiter.results[0], this.wire, waiter.attach)
-        return
+        // Its POST was abandoned: the answer goes the way a call over the socket is answered.
+        if (!waiter.res.destroyed) {
+          if (!waiter.batch) return reply(waiter.res, 200, message, this.wire, waiter.attach)
+          waiter.results.push(message)
+          if (--waiter.left === 0) reply(waiter.res, 200, waiter.results, this.wire, waiter.attach)
+          return
+        }
       }
     }
     if (!this.socket) {
@@ -128,21 +137,24 @@ class Session {
   /** Delivers a POSTed message or batch; the answers go into `res`. */
   post(value: unknown, res: ServerResponse, attach: boolean): void {
     const batch = Array.isArray(value)
-    const items = batch ? (value as unknown[]) : [value]
-    const waiter: PostWaiter = { ids: new Set(), results: [], batch, res, attach }
-    for (const item of items) {
-      const id = (item as { id?: RequestId } | null)?.id
-      const isRequest = typeof (item as { method?: unknown } | null)?.method === 'string' && id !== undefined && id !== null
-      if (isRequest) {
-        waiter.ids.add(id)
-        this.waiting.set(id, waiter)
-      }
+    const waiter: PostWaiter = { left: 0, results: [], batch, res, attach }
+    if (!batch) {
+      this.#expect(value, waiter)
+      if (waiter.left === 0) res.writeHead(204).end()
+      return this.sink.message(value)
     }
-    if (waiter.ids.size === 0) res.writeHead(204).end()
-    res.on('close', () => {
-      for (const id of waiter.ids) if (this.waiting.get(id) === waiter) this.waiting.delete(id)
-    })
-    for (const item of items) this.sink.message(item)
+    for (const item of value as unknown[]) this.#expect(item, waiter)
+    if (waiter.left === 0) res.writeHead(204).end()
+    for (const item of value as unknown[]) this.sink.message(item)
+  }
+
+  /** Files `waiter` under `item`'s id when `item` is a request (an id repeated in one POST counts once). */
+  #expect(item: unknown, waiter: PostWaiter): void {
+    const id = (item as { id?: RequestId } | null)?.id
+    if (typeof (item as { method?: unknown } | null)?.method !== 'string' || id === undefined || id === null) return
+    if (this.waiting.get(id) === waiter) return
+    waiter.left++
+    this.waiting.set(id, waiter)
   }
 }
 
@@ -158,33 +170,40 @@ function reply(res: ServerResponse, status: number, body: unknown, wire: Message
   res.end()
 }
 
-function tokenMatches(header: string | undefined, token: string): boolean {
-  if (!header?.startsWith('Bearer ')) return false
-  const given = Buffer.from(header.slice(7))
+/** The bearer-token check of every request, the token's bytes made once; compared in constant time. */
+function tokenCheck(token: string): (header: string | undefined) => boolean {
   const want = Buffer.from(token)
-  return given.length === want.length && timingSafeEqual(given, want)
+  return (header) => {
+    if (!header?.startsWith('Bearer ') || Buffer.byteLength(header) - 7 !== want.length) return false
+    return timingSafeEqual(Buffer.from(header.slice(7)), want)
+  }
 }
 
 /** Starts the plugin's HTTP server; resolves once it listens. */
 export async function serveHttp(options: HttpServeOptions): Promise<HttpPluginServer> {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_FRAME_BYTES
   const sessions = new Map<string, Session>()
+  const tokenMatches = tokenCheck(options.token)
   let stateless: Session | undefined
   const refuse = (req: IncomingMessage, status: number) =>
     options.onRefused?.({ method: req.method ?? '', url: req.url ?? '', status, remote: req.socket.remoteAddress })
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    if (!tokenMatches(req.headers.authorization, options.token)) {
+    if (!tokenMatches(req.headers.authorization)) {
       refuse(req, 401)
       reply(res, 401, { error: 'missing or wrong token' })
       req.resume()
       return
     }
-    const path = (req.url ?? '/').split('?')[0]
+    const url = req.url ?? '/'
+    const query = url.indexOf('?')
+    const path = query < 0 ? url : url.slice(0, query)
     if (req.method === 'GET' && path === '/health') return reply(res, 200, { status: 'ok', id: options.id, sessions: sessions.size })
     if (req.method === 'GET' && path === '/manifest') return reply(res, 200, options.manifest ?? null)
     if (req.method !== 'POST' || path !== '/rpc') return reply(res, 404, { error: 'not found' })
-    readBody(req, maxBody).then(
+    readBody(
+      req,
+      maxBody,
       (body) => {
         let value: unknown
         try {
@@ -222,7 +241,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpPluginSe
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: maxBody })
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://x')
-    if (!tokenMatches(req.headers.authorization, options.token) || url.pathname !== '/ws') {
+    if (!tokenMatches(req.headers.authorization) || url.pathname !== '/ws') {
       const status = url.pathname === '/ws' ? 401 : 404
       if (status === 401) refuse(req, 401)
       socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
@@ -257,22 +276,30 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpPluginSe
   }
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0)
-    if (declared > max) return reject(new Error('too large'))
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > max) {
-        req.removeAllListeners('data')
-        reject(new Error('too large'))
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => resolve(Buffer.concat(chunks)))
-    req.on('error', reject)
+/** Reads a request's body; `tooLarge` (once, instead of `done`) past `max` bytes or on a read error. No promise: one per POST is a microtask hop. */
+function readBody(req: IncomingMessage, max: number, done: (body: Buffer) => void, tooLarge: () => void): void {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > max) return tooLarge()
+  let first: Buffer | undefined
+  let chunks: Buffer[] | undefined
+  let size = 0
+  let failed = false
+  const fail = () => {
+    if (failed) return
+    failed = true
+    tooLarge()
+  }
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length
+    if (size > max) {
+      req.removeAllListeners('data')
+      return fail()
+    }
+    if (!first) first = chunk
+    else (chunks ??= [first]).push(chunk)
   })
+  req.on('end', () => {
+    if (!failed) done(chunks ? Buffer.concat(chunks) : first ?? Buffer.alloc(0))
+  })
+  req.on('error', fail)
 }

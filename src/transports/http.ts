@@ -67,6 +67,9 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
     if (Array.isArray(value)) for (const item of value) sink.message(item)
     else sink.message(value)
   }
+  const deliverBody = (body: Buffer) => {
+    if (body.byteLength) deliverValue(decodeWire(body))
+  }
   // A frame the plugin sent that cannot be read is answered with PARSE_ERROR, as a Peer would.
   const onFrame = (data: Buffer) => {
     let value: unknown
@@ -96,9 +99,7 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
       const isRequest = typeof m.method === 'string' && m.id !== undefined
       if (calls === 'post' && (isRequest || !socket)) {
         // An answer that cannot be read rejects this send: the call fails with PARSE_ERROR.
-        return post(target, secure, agent, headers, wire.encode(message)).then((body) => {
-          if (body.byteLength) deliverValue(decodeWire(body))
-        })
+        return post(target, secure, agent, headers, wire.encode(message), deliverBody)
       }
       if (!socket) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'no WebSocket session')
       return sendFrame(socket as WebSocket, wire.encode(message))
@@ -120,7 +121,7 @@ export function postRpc(
   if (options.session) headers[SESSION_HEADER] = options.session
   const secure = base.startsWith('https:')
   const agent = options.agent ?? (secure ? new HttpsAgent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) }) : new HttpAgent({ keepAlive: true }))
-  return post(rpcTarget(base), secure, agent, headers, { binary: false, data: body }).then((answer) => answer.toString('utf8'))
+  return post(rpcTarget(base), secure, agent, headers, { binary: false, data: body }, (answer) => answer.toString('utf8'))
 }
 
 /** Where POSTs go, parsed once: a URL string per request would be parsed again on every call. */
@@ -138,8 +139,11 @@ function rpcTarget(base: string): RpcTarget {
   return { url: url.href, protocol: url.protocol, hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port, path: `${url.pathname}${url.search}` }
 }
 
-/** POSTs one message (its parts written as they are, no copy); resolves with the response body. */
-function post(target: RpcTarget, secure: boolean, agent: HttpAgent, headers: Record<string, string>, body: WireForm): Promise<Buffer> {
+/**
+ * POSTs one message (its parts written as they are, no copy); resolves with what `read` makes of
+ * the response body, read as it ends (no promise hop of its own), or rejects with what `read` throws.
+ */
+function post<T>(target: RpcTarget, secure: boolean, agent: HttpAgent, headers: Record<string, string>, body: WireForm, read: (body: Buffer) => T): Promise<T> {
   return new Promise((resolve, reject) => {
     const request = secure ? httpsRequest : httpRequest
     const typed = body.binary ? { ...headers, 'content-type': ATTACHMENTS_MEDIA_TYPE } : headers
@@ -151,7 +155,13 @@ function post(target: RpcTarget, secure: boolean, agent: HttpAgent, headers: Rec
         res.on('error', (error) => reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, error.message, { cause: error })))
         res.on('end', () => {
           const status = res.statusCode ?? 0
-          if (status === 200 || status === 204) return resolve(Buffer.concat(chunks))
+          if (status === 200 || status === 204) {
+            try {
+              return resolve(read(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)))
+            } catch (error) {
+              return reject(error)
+            }
+          }
           // 404 to a POST naming a session: the plugin closed that session while this POST was on its
           // way (the socket's close frame may still be in flight), so the call met a closed channel.
           if (status === 404 && headers[SESSION_HEADER]) {

@@ -23,6 +23,7 @@ export const ACCEPT_BOTH = `application/json, ${ATTACHMENTS_MEDIA_TYPE}`
 
 /** Whether a request's `Accept` header takes a body with attachments. */
 export function acceptsAttachments(accept: string | undefined): boolean {
+  if (accept === ACCEPT_BOTH) return true // what polyplug's own client sends with every POST
   return accept !== undefined && accept.split(',').some((type) => type.split(';')[0]!.trim().toLowerCase() === ATTACHMENTS_MEDIA_TYPE)
 }
 
@@ -41,6 +42,9 @@ export class MessageWire {
   /** `attach: false` keeps JSON text whatever was agreed (a POST that does not accept attachments). */
   encode(message: unknown, attach = true): WireForm {
     if (!this.#codec || !attach) return { binary: false, data: stringify(message) }
+    // A message without bytes is JSON text in either codec: the text as it is, no UTF-8 copy made here.
+    const text = this.#codec.text?.(message)
+    if (text !== undefined) return { binary: false, data: text }
     const encoded = this.#codec.encode(message)
     const parts = Array.isArray(encoded) ? encoded : [encoded]
     if (parts.length > 1 || (parts[0] !== undefined && hasAttachments(parts[0]))) return { binary: true, data: parts }

@@ -68,18 +68,26 @@ export function sendFrame(socket: WebSocket, message: string | WireForm): void |
   })
 }
 
-const corked = new WeakSet<object>()
+/** TCP sockets corked by `corkForTick` until the end of this tick (a WeakSet: a property on the socket would change its shape for every stream call site). */
+const corked = new WeakSet<CorkableStream>()
+
+interface CorkableStream {
+  cork?: () => void
+  uncork(): void
+}
 
 /** Corks the TCP socket under `socket` (ws keeps it as `_socket`) until the end of this tick. */
 function corkForTick(socket: WebSocket): void {
-  const stream = (socket as unknown as { _socket?: { cork?: () => void; uncork(): void } })._socket
+  const stream = (socket as unknown as { _socket?: CorkableStream })._socket
   if (!stream?.cork || corked.has(stream)) return
   corked.add(stream)
   stream.cork()
-  process.nextTick(() => {
-    corked.delete(stream)
-    stream.uncork()
-  })
+  process.nextTick(uncorkNow, stream) // no closure per send
+}
+
+function uncorkNow(stream: CorkableStream): void {
+  corked.delete(stream)
+  stream.uncork()
 }
 
 /** A Channel over an open WebSocket, carrying `text`. Closing the channel closes the socket. */
