@@ -1,7 +1,8 @@
 /**
  * The bench's report machinery (not its figures, which live in `npm run bench`): how a row states
  * its percentiles and its peer verdict, how throughput is counted, and that `--svg` draws each
- * kind of row into its own chart with the machine it was measured on.
+ * kind of row into its own chart with the machine it was measured on; and that a floor beside a
+ * row does the work it stands for.
  */
 import assert from 'node:assert/strict'
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
@@ -10,6 +11,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { writeCharts } from '../bench/charts.js'
 import { row, throughput, type BenchRow } from '../bench/measure.js'
+import { jsonHttp, jsonWs } from '../bench/cases/net.js'
 
 const timing = (value: number, p50: number, p99: number) => ({ value, p50, p99 })
 
@@ -94,4 +96,18 @@ describe('npm run bench -- --svg DIR', () => {
       await rm(dir, { recursive: true, force: true })
     }
   })
+})
+
+describe('the hand-written JSON-RPC floor beside the http and ws rows', () => {
+  for (const [name, open] of [['http', jsonHttp], ['ws', jsonWs]] as const) {
+    it(`over ${name}: each call, many in flight, is answered with its own value (routed by id)`, async () => {
+      const floor = await open()
+      try {
+        const values = Array.from({ length: 64 }, (_, i) => ({ n: i, text: `é${i}` }))
+        assert.deepEqual(await Promise.all(values.map((v) => floor.call(v))), values)
+      } finally {
+        await floor.close()
+      }
+    })
+  }
 })

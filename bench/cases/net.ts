@@ -39,6 +39,13 @@ const small = stringify({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
 const big = new Uint8Array(MiB).map((_, i) => i & 255)
 const bigFrame = attachedFrame(big)
 
+/** Ends an echo's keep-alive agent and server. */
+async function closeHttp(server: Server, agent: Agent): Promise<void> {
+  agent.destroy()
+  server.closeAllConnections()
+  await new Promise((r) => server.close(r))
+}
+
 export async function rawHttp(): Promise<{ call(body: string | Buffer): Promise<Buffer>; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -63,11 +70,7 @@ export async function rawHttp(): Promise<{ call(body: string | Buffer): Promise<
         req.on('error', reject)
         req.end(body)
       }),
-    async close() {
-      agent.destroy()
-      server.closeAllConnections()
-      await new Promise((r) => server.close(r))
-    },
+    close: () => closeHttp(server, agent),
   }
 }
 
@@ -129,11 +132,7 @@ export async function jsonHttp(): Promise<{ call(value: unknown): Promise<unknow
         req.on('error', reject)
         req.end(body)
       }),
-    async close() {
-      agent.destroy()
-      server.closeAllConnections()
-      await new Promise((r) => server.close(r))
-    },
+    close: () => closeHttp(server, agent),
   }
 }
 
