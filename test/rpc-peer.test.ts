@@ -303,6 +303,57 @@ describe('Peer limits and malformed input', () => {
     assert.deepEqual(replies.map((r) => r.error?.data.code ?? r.result), ['DUPLICATE_REQUEST_ID', 'done'])
   })
 
+  // A handler that answers at once never enters the Peer's in-flight table; while it runs it is
+  // still in flight: a message delivered to the Peer from inside it (a synchronous channel) finds it.
+  describe('a request is in flight while its handler runs, before it returns', () => {
+    type Reply = { id: unknown; result?: unknown; error?: { data: { code: string } } }
+    function syncPair() {
+      const [a, b] = createMemoryPair({ sync: true })
+      const server = new Peer(b)
+      const replies: Reply[] = []
+      a.onMessage((m) => replies.push(m as Reply))
+      return { a, server, replies }
+    }
+
+    it('refuses a request reusing its id, sent from inside the handler', async () => {
+      const { a, server, replies } = syncPair()
+      server.handle('outer', () => {
+        void a.send({ jsonrpc: '2.0', id: 7, method: 'inner' })
+        return 'outer done'
+      })
+      server.handle('inner', () => 'inner ran')
+      await a.send({ jsonrpc: '2.0', id: 7, method: 'outer' })
+      await until(() => replies.length === 2, 10_000, 'both replies')
+      assert.deepEqual(replies.map((r) => r.error?.data.code ?? r.result), ['DUPLICATE_REQUEST_ID', 'outer done'])
+    })
+
+    it('is cancelled by a $/cancel that arrives while the handler runs, and one that then returns a promise sees it', async () => {
+      const { a, server, replies } = syncPair()
+      let sawAbort: boolean | undefined
+      server.handle('work', (_params, context) => {
+        void a.send({ jsonrpc: '2.0', method: '$/cancel', params: { id: 3 } })
+        sawAbort = context.signal.aborted
+        return Promise.resolve('finished anyway')
+      })
+      await a.send({ jsonrpc: '2.0', id: 3, method: 'work' })
+      await until(() => replies.length === 1, 10_000, 'the reply')
+      assert.equal(sawAbort, true)
+    })
+
+    it('is aborted when the channel closes while the handler runs', async () => {
+      const { a, server } = syncPair()
+      let signal: AbortSignal | undefined
+      server.handle('work', (_params, context) => {
+        signal = context.signal
+        void server.close()
+        return new Promise(() => {})
+      })
+      await a.send({ jsonrpc: '2.0', id: 4, method: 'work' })
+      await until(() => signal !== undefined, 10_000, 'the handler to run')
+      assert.equal(signal?.aborted, true)
+    })
+  })
+
   it('a malformed answer (an error without a numeric code) fails its call at once and is not answered back', async () => {
     const [a, b] = createMemoryPair()
     const client = new Peer(a)

@@ -10,7 +10,7 @@ import { Peer, type PeerOptions } from '../rpc/peer.js'
 import { methodEntries } from '../rpc/peer.js'
 import { PolyplugError, RpcErrorCodes, toPolyplugError } from '../rpc/errors.js'
 import { Reserved } from '../rpc/wire.js'
-import { invokeWithContext } from '../rpc/invoke.js'
+import { invokeWithArity } from '../rpc/invoke.js'
 import { PluginCall } from '../rpc/plugin-call.js'
 import type { CallContext } from '../rpc/types.js'
 import type { LogLevel, MethodContext, PluginContext, PluginDefinition, PluginLogger } from './define.js'
@@ -100,9 +100,10 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
     return state === undefined ? {} : { state }
   })
   for (const [name, fn] of methodEntries(definition.methods)) {
+    const arity = fn.length // read once, not per request
     peer.handle(name, (params, call: CallContext) => {
       const methodContext: MethodContext = new PluginCall(call, contextFor(context, call.traceparent))
-      return invokeWithContext(fn, definition.methods, params, methodContext)
+      return invokeWithArity(fn, arity, definition.methods, params, methodContext)
     })
   }
   return peer
