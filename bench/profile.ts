@@ -127,24 +127,36 @@ async function rawRowSetup(): Promise<{ op: Op; close(): Promise<void> } | undef
  * without syscalls — request frames pushed into the stream channel `servePlugin` answers on, each
  * answer taken from a Writable; `serve-raw` pipes the same frames through to the Writable, as the
  * raw echo child does. CPU per call is then polyplug's JavaScript per request (and its garbage).
+ * With IN_FLIGHT > 1 the requests of one tick arrive as one chunk, as a read of the socket brings
+ * them to a sidecar at that concurrency, and each answer chunk releases as many calls as it holds.
  */
 function serveSetup(): { op: Op; close(): Promise<void> } {
   const input = new PassThrough()
-  let answered: (() => void) | undefined
+  const waiting: (() => void)[] = []
+  let answered = 0
   const output = new Writable({
-    write(_chunk, _encoding, done) {
+    write(chunk: Buffer, _encoding, done) {
       done()
-      answered?.()
+      // Length frames: each answer is a 4-byte big-endian size and its body.
+      for (let at = 0; at + 4 <= chunk.byteLength; at += 4 + chunk.readUInt32BE(at)) waiting[answered++]?.()
+      if (answered === waiting.length) waiting.length = answered = 0
     },
   })
   if (name === 'serve') servePlugin(streamChannel(input, output), definePlugin({ methods: { echo: (v: unknown) => v } }), { id: 'bench' })
   else input.pipe(output)
   const frames = Array.from({ length: 1024 }, (_, i) => Buffer.concat(encodeFrame('length', frameCodec.encode({ jsonrpc: '2.0', id: i + 1, method: 'echo', params: [arg] }))))
   let next = 0
+  let batch: Buffer[] = []
+  const flush = () => {
+    input.write(batch.length === 1 ? batch[0] : Buffer.concat(batch))
+    batch = []
+  }
   const op = () =>
     new Promise<void>((resolve) => {
-      answered = resolve
-      input.write(frames[next++ & 1023])
+      waiting.push(resolve)
+      batch.push(frames[next++ & 1023]!)
+      if (inFlight === 1) flush()
+      else if (batch.length === 1) process.nextTick(flush)
     })
   return { op, close: async () => void input.end() }
 }

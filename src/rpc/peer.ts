@@ -489,8 +489,9 @@ export class Peer {
     if (threw) {
       this.#finishRequest(id, method, result, undefined, argStreams)
     } else if (isPromiseLike(result)) {
-      // In flight until it settles: a cancel or a duplicate id finds it, a closing channel aborts it.
-      this.#inflight.set(id, context)
+      // In flight until it settles: a cancel or a duplicate id finds it, a closing channel aborts it
+      // (a channel that closed while the handler ran has aborted it already).
+      if (this.#closeReason === undefined) this.#inflight.set(id, context)
       result.then(
         (value) => {
           this.#inflight.delete(id)
