@@ -182,39 +182,37 @@ export class Peer {
     const id = this.#nextId++
     const streamed = this.#streams.produceParams(params, method)
     if (streamed) params = streamed.params
-    return new Promise<T>((resolve, reject) => {
-      const timeoutMs = options.timeout ?? this.#timeout
-      const signal = options.signal
-      const onAbort = signal ? () => this.#abandon(id, RpcErrorCodes.RPC_CANCELLED, 'call cancelled by the caller') : undefined
-      const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity
-      const pending: PendingCall = {
-        method,
-        deadline,
-        timeoutMs,
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        onProgress: options.onProgress,
-        options,
-        argStreams: streamed?.ids,
-        onAbort,
-        ended,
-      }
-      this.#pending.set(id, pending)
-      this.#deadlines.add(deadline)
-      if (onAbort) signal?.addEventListener('abort', onAbort, { once: true })
+    const timeoutMs = options.timeout ?? this.#timeout
+    const signal = options.signal
+    const pending: PendingCall = {
+      method,
+      deadline: timeoutMs > 0 ? Date.now() + timeoutMs : Infinity,
+      timeoutMs,
+      resolve: unset,
+      reject: unset,
+      onProgress: options.onProgress,
+      options,
+      argStreams: streamed?.ids,
+      onAbort: signal ? () => this.#abandon(id, RpcErrorCodes.RPC_CANCELLED, 'call cancelled by the caller') : undefined,
+      ended,
+    }
+    // One executor for every call (it runs at once, inside the constructor): no closure made per call.
+    settling = pending
+    const promise = new Promise<T>(takeSettlers)
+    settling = undefined
+    this.#pending.set(id, pending)
+    try {
+      this.#deadlines.add(pending.deadline)
+      if (pending.onAbort) signal?.addEventListener('abort', pending.onAbort, { once: true })
       const message: RequestMessage = { jsonrpc: '2.0', id, method }
       if (params !== undefined) message.params = params
       if (options.traceparent !== undefined) message.traceparent = options.traceparent
-      let sent: Promise<void> | undefined
-      try {
-        sent = this.#trySend(message)
-      } catch (error) {
-        this.#settle(id, toPolyplugError(error))
-        return
-      }
       // A closure for the failure only when the channel pushed back (it answered with a promise).
-      sent?.catch((error: unknown) => this.#settle(id, toPolyplugError(error)))
-    })
+      this.#trySend(message)?.catch((error: unknown) => this.#settle(id, toPolyplugError(error)))
+    } catch (error) {
+      this.#settle(id, toPolyplugError(error))
+    }
+    return promise
   }
 
   /** Sends a notification; resolves once handed to the channel. */
@@ -598,6 +596,14 @@ class RequestContext implements CallContext {
     this.#controller?.abort(reason)
   }
 }
+
+/** The call whose promise is being made: `takeSettlers` gives it its resolve and reject. */
+let settling: PendingCall | undefined
+function takeSettlers(resolve: (value: never) => void, reject: (error: PolyplugError) => void): void {
+  settling!.resolve = resolve as (value: unknown) => void
+  settling!.reject = reject
+}
+function unset(): void {}
 
 function refused<T>(error: PolyplugError, ended: CallEnded | undefined): Promise<T> {
   ended?.(error)
