@@ -1,8 +1,8 @@
 /**
  * Per-method call statistics (src/host/stats.ts). A call over a channel is timed in full; a direct
  * call to an inline plugin is metered: counted exactly, timed for its first TIMED_FIRST calls and
- * then one in SAMPLE_EVERY, an untimed call entering the latency figures with the latest timed
- * latency — so that the histogram still adds up to the calls.
+ * then one in SAMPLE_EVERY, an untimed call entering the histogram with the latest timed latency —
+ * so that the histogram still adds up to the calls — and the percentiles being those of the timed calls.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -50,6 +50,43 @@ describe('call statistics', () => {
     stats.begin('work')()
     stats.begin('work')()
     assert.equal(stats.summary().work!.latency.counts[slowBucket]! - before.counts[slowBucket]!, SAMPLE_EVERY)
+  })
+
+  it('counts the untimed calls whichever figure is read first: the total, or the methods', () => {
+    for (const first of ['overall', 'summary'] as const) {
+      const stats = new CallStats()
+      const calls = TIMED_FIRST + 2 * SAMPLE_EVERY + 5
+      for (let i = 0; i < calls; i++) stats.begin(i % 2 === 0 ? 'a' : 'b')()
+      const overall = first === 'overall' ? stats.overall() : (stats.summary(), stats.overall())
+      assert.equal(overall.calls, calls, first)
+      assert.equal(total(overall.latency.counts), calls, first)
+      const methods = stats.summary()
+      assert.equal(methods.a!.calls + methods.b!.calls, calls, first)
+      // Read again after more calls: the ones counted since are added, none twice.
+      for (let i = 0; i < SAMPLE_EVERY; i++) stats.begin('a')()
+      assert.equal(stats.overall().calls, calls + SAMPLE_EVERY, first)
+      assert.equal(stats.summary().a!.calls + stats.summary().b!.calls, calls + SAMPLE_EVERY, first)
+    }
+  })
+
+  it('takes the percentiles from the timed calls: untimed copies of a slow one do not fill the window', () => {
+    const stats = new CallStats()
+    for (let i = 0; i < TIMED_FIRST; i++) stats.begin('work')()
+    // Four slow timed calls, each followed by its untimed copies: more copies than fast calls.
+    const slow = 4
+    assert.ok(slow * SAMPLE_EVERY > TIMED_FIRST && slow < TIMED_FIRST)
+    for (let k = 0; k < slow; k++) {
+      const timed = stats.begin('work')
+      busy(3)
+      timed()
+      for (let i = 1; i < SAMPLE_EVERY; i++) stats.begin('work')()
+    }
+    const work = stats.summary().work!
+    assert.equal(work.calls, TIMED_FIRST + slow * SAMPLE_EVERY)
+    assert.ok(work.p50 < 3, `p50 ${work.p50} ms: the fast timed calls are most of the window`)
+    assert.ok(work.p99 >= 3, `p99 ${work.p99} ms: the slow ones are in it`)
+    // The histogram weighs each slow call by its copies.
+    assert.ok(total(work.latency.counts.slice(bucketOf(3))) >= slow * SAMPLE_EVERY)
   })
 
   it('a call timed in full (over a channel) is recorded with its own latency', () => {

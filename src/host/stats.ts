@@ -1,19 +1,22 @@
 /**
  * Per-plugin, per-method call counts, errors by code, latency percentiles and a latency histogram.
- * A call over a channel is timed in full (`record`). A direct call to an inline plugin costs about
- * as much as the two clock reads that would time it, so it is metered (`begin`): every call and
- * error is counted, the first TIMED_FIRST calls of a method are timed, then one call in
- * SAMPLE_EVERY; a call not timed enters the histogram, the sum and the percentile window with the
- * latency of the method's latest timed call. The buckets still add up to the calls.
+ * A call over a channel is timed in full (`record`). A direct call to an inline plugin costs less
+ * than the two clock reads that would time it, so it is metered (`begin`): every call and error is
+ * counted, the first TIMED_FIRST calls of a method are timed, then one call in SAMPLE_EVERY. A call
+ * not timed enters the histogram and the sum with the latency of the method's latest timed call, so
+ * the buckets still add up to the calls; the percentiles are those of the timed calls (a window of
+ * the latest WINDOW), each untimed call being a copy of one of them. An untimed call that succeeds
+ * is only counted when it ends: the calls counted since the latest timed one all carry its latency,
+ * so they are added together when that latency changes or the figures are read.
  */
 
-/** Latency samples kept per method: the most recent ones, so percentiles follow current behaviour. */
+/** Latency samples kept per method (timed calls): the most recent ones, so percentiles follow current behaviour. */
 const WINDOW = 1024
 
 /** Metered calls of a method that are all timed, before sampling starts. */
 export const TIMED_FIRST = 64
 /** After TIMED_FIRST, one metered call in this many is timed. */
-export const SAMPLE_EVERY = 8
+export const SAMPLE_EVERY = 64
 
 /** How a metered call ends: with the error it failed with, if any. */
 export type CallEnd = (error?: { code: string }) => void
@@ -34,7 +37,7 @@ export interface MethodStats {
   errors: number
   /** Failed calls by error code, e.g. `{ RPC_TIMEOUT: 2 }`. */
   errorsByCode: Record<string, number>
-  /** Milliseconds, over the most recent calls. */
+  /** Milliseconds, over the most recent timed calls (every call over a channel; sampled direct calls). */
   p50: number
   p95: number
   p99: number
@@ -56,30 +59,28 @@ class MethodRecord {
   readonly samples = new Float64Array(WINDOW)
   readonly buckets = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0)
   sumMs = 0
-  /** Metered calls begun, and the latency of the latest timed one and its histogram bucket. */
-  begun = 0
-  heldMs = 0
-  heldBucket = 0
-  #next = 0
+  /** Timed calls so far: the next one's place in the window. */
+  #timed = 0
 
-  add(ms: number, errorCode: string | undefined): void {
-    if (errorCode !== undefined) {
-      this.errors++
-      this.errorsByCode[errorCode] = (this.errorsByCode[errorCode] ?? 0) + 1
-    }
-    this.addAt(ms, bucketOf(ms))
+  /** A timed call, whose histogram bucket is known: counted, and its latency kept in the percentile window. */
+  add(ms: number, bucket: number, errorCode: string | undefined): void {
+    this.count(1, ms, bucket, errorCode)
+    this.samples[this.#timed++ % WINDOW] = ms
   }
 
-  /** A call that succeeded in `ms`, whose histogram bucket is known. */
-  addAt(ms: number, bucket: number): void {
-    this.calls++
-    this.samples[this.#next++ % WINDOW] = ms
-    this.sumMs += ms
-    this.buckets[bucket]!++
+  /** `n` calls of `ms` each, whose histogram bucket is known: counted, not kept in the window (untimed calls). */
+  count(n: number, ms: number, bucket: number, errorCode?: string): void {
+    if (errorCode !== undefined) {
+      this.errors += n
+      this.errorsByCode[errorCode] = (this.errorsByCode[errorCode] ?? 0) + n
+    }
+    this.calls += n
+    this.sumMs += n * ms
+    this.buckets[bucket]! += n
   }
 
   summary(): MethodStats {
-    const n = Math.min(this.calls, WINDOW)
+    const n = Math.min(this.#timed, WINDOW)
     const sorted = Array.from(this.samples.subarray(0, n)).sort((a, b) => a - b)
     const at = (q: number) => (n === 0 ? 0 : Math.round((sorted[Math.min(n - 1, Math.floor(q * n))] ?? 0) * 1000) / 1000)
     return {
@@ -94,22 +95,47 @@ class MethodRecord {
   }
 }
 
-/** A method's record with the end of an untimed metered call made once, not per call. */
+/** A method's record, with the end of an untimed metered call made once, not per call. */
 class MeteredRecord extends MethodRecord {
+  /** Metered calls to begin untimed before the next timed one; timed metered calls begun. */
+  skip = 0
+  timedBegun = 0
+  /** The latency of the latest timed call and its histogram bucket. */
+  heldMs = 0
+  heldBucket = 0
+  /** Untimed calls that succeeded since the held latency was set, not yet counted (`settle`). */
+  pending = 0
   readonly untimed: CallEnd
 
-  constructor(all: MethodRecord) {
+  constructor(readonly all: MethodRecord) {
     super()
     this.untimed = (error) => {
-      if (error !== undefined) {
-        this.add(this.heldMs, error.code)
-        all.add(this.heldMs, error.code)
-        return
+      // The usual end: one increment; counted with the held latency when it changes or is read.
+      if (error === undefined) this.pending++
+      else {
+        this.count(1, this.heldMs, this.heldBucket, error.code)
+        all.count(1, this.heldMs, this.heldBucket, error.code)
       }
-      // The usual end: the held latency's bucket was found when it was timed.
-      this.addAt(this.heldMs, this.heldBucket)
-      all.addAt(this.heldMs, this.heldBucket)
     }
+  }
+
+  /** Counts the pending untimed calls, each with the held latency, here and in every method's total. */
+  settle(): void {
+    const n = this.pending
+    if (n === 0) return
+    this.pending = 0
+    this.count(n, this.heldMs, this.heldBucket)
+    this.all.count(n, this.heldMs, this.heldBucket)
+  }
+
+  /** A call timed in `ms`: its latency is held for the untimed calls after it. */
+  timed(ms: number, errorCode: string | undefined): void {
+    this.settle()
+    const bucket = bucketOf(ms)
+    this.heldMs = ms
+    this.heldBucket = bucket
+    this.add(ms, bucket, errorCode)
+    this.all.add(ms, bucket, errorCode)
   }
 }
 
@@ -131,11 +157,7 @@ export class CallStats {
 
   /** One finished call: its duration, and the error code if it failed. */
   record(method: string, ms: number, errorCode?: string): void {
-    const record = this.#method(method)
-    record.heldMs = ms
-    record.heldBucket = bucketOf(ms)
-    record.add(ms, errorCode)
-    this.#all.add(ms, errorCode)
+    this.#method(method).timed(ms, errorCode)
   }
 
   /**
@@ -144,18 +166,22 @@ export class CallStats {
    */
   begin(method: string): CallEnd {
     const record = this.#method(method)
-    const n = record.begun++
-    if (n >= TIMED_FIRST && n % SAMPLE_EVERY !== 0) return record.untimed
+    if (record.skip > 0) {
+      record.skip--
+      return record.untimed
+    }
+    record.skip = ++record.timedBegun > TIMED_FIRST ? SAMPLE_EVERY - 1 : 0
     const t0 = performance.now()
-    return (error) => this.record(method, performance.now() - t0, error?.code)
+    return (error) => record.timed(performance.now() - t0, error?.code)
   }
 
   /** Every method together. */
   overall(): MethodStats {
+    for (const record of this.#methods.values()) record.settle()
     return this.#all.summary()
   }
 
   summary(): Record<string, MethodStats> {
-    return Object.fromEntries([...this.#methods].map(([m, r]) => [m, r.summary()]))
+    return Object.fromEntries([...this.#methods].map(([m, r]) => (r.settle(), [m, r.summary()])))
   }
 }
