@@ -35,7 +35,6 @@ import { binaryJsonCodec as frameCodec } from '../src/rpc/attachments.js'
 import { transportModule } from '../src/registry/index.js'
 import { stringify } from '../src/rpc/codec.js'
 import { Peer } from '../src/rpc/peer.js'
-import { PolyplugError } from '../src/rpc/errors.js'
 import { definePlugin } from '../src/sdk/define.js'
 import { serveHttpPlugin } from '../src/sdk/serve-http.js'
 import { servePlugin } from '../src/sdk/serve.js'
@@ -48,6 +47,7 @@ import { jsonHttp, jsonWs, mqttBroker, rawHttp, rawMqtt, rawWs } from './cases/n
 import { rawEcho as rawKoffiEcho } from './cases/native.js'
 import { jsonFloorEcho, rawEcho } from './cases/sidecar.js'
 import { startRawProcessEcho } from './shm-raw.js'
+import { inlineFloor } from './inline-floor.js'
 import { rawWasm } from './workers/raw-wasm.js'
 import { loadWasmPlugin } from '../src/kinds/wasm.js'
 import type { MethodContext } from '../src/sdk/define.js'
@@ -168,24 +168,10 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
     return { op: () => plain.echo(1), close: async () => {} }
   }
   if (name === 'inline-floor') {
-    // The least an inline call does under polyplug's contract, written by hand: the method found by
-    // name, a context object handed to it, a throw caught as a typed error, the call counted, the
-    // caller given a promise — against which the inline case's remaining cost is measured.
-    class Context {
-      constructor(readonly method: string) {}
-    }
-    const methods = new Map([['echo', (value: unknown, _context: Context) => value]])
-    let calls = 0
-    const call = (method: string, args: unknown[]): Promise<unknown> => {
-      const fn = methods.get(method)!
-      calls++
-      try {
-        return Promise.resolve(fn(args[0], new Context(method)))
-      } catch (error) {
-        return Promise.reject(new PolyplugError('INTERNAL_ERROR', String(error)))
-      }
-    }
-    return { op: () => call('echo', [arg]), close: async () => void calls }
+    // The least an inline call does under polyplug's contract, written by hand (bench/inline-floor.ts):
+    // against it the inline case's remaining cost is measured.
+    const floor = inlineFloor('bench', { echo: (value: unknown) => value })
+    return { op: () => floor.call('echo', [arg]), close: async () => void floor.calls }
   }
   if (name === 'port-pair' || name === 'port-pair-raw') {
     // Both ends in this thread over one MessageChannel: a host Peer and a served plugin over port

@@ -1,9 +1,10 @@
-/** `js` plugins inline and in a worker, against an awaited plain call and a raw postMessage echo, with birpc and comlink as peers. */
+/** `js` plugins inline and in a worker, against an awaited plain call (with the inline call's contract by hand beside it) and a raw postMessage echo, with birpc and comlink as peers. */
 import { fileURLToPath } from 'node:url'
 import { createHost } from '../../src/host/host.js'
 import { silentLogger } from '../../src/host/log.js'
 import { compare, row, type BenchRow } from '../measure.js'
 import { birpcPort, comlinkPort, rawPort } from '../port-peers.js'
+import { inlineFloor } from '../inline-floor.js'
 
 const examples = fileURLToPath(new URL('../../../examples', import.meta.url))
 
@@ -18,8 +19,10 @@ export async function run(): Promise<BenchRow[]> {
     const inline = host.plugin('echo-inline')
     await inline.activate()
     const plain = { echo: async (x: unknown) => x }
-    const [viaHost, direct] = await compare([() => inline.call('echo', [1]), () => plain.echo(1)])
-    rows.push(row({ name: 'js inline echo', kind: 'js', placement: 'inline', transport: 'direct', polyplug: viaHost!, baseline: direct! }))
+    // The floor of the inline call's contract, by hand (bench/inline-floor.ts), measured in the same rounds.
+    const floor = inlineFloor('bench', { echo: (value: unknown) => value })
+    const [viaHost, direct, byHand] = await compare([() => inline.call('echo', [1]), () => plain.echo(1), () => floor.call('echo', [1])])
+    rows.push(row({ name: 'js inline echo', kind: 'js', placement: 'inline', transport: 'direct', polyplug: viaHost!, baseline: direct!, peer: 'hand-written inline floor', peer_value: byHand! }))
 
     // worker: a raw postMessage echo to a worker, and the peer libraries over the same kind of port.
     const worker = host.plugin('echo-worker')

@@ -5,7 +5,10 @@
  * goal is ≥ 0.8 at 256 in flight. Peer libraries (birpc, comlink, vscode-jsonrpc) are driven the
  * same way where one exists for the channel; over unix, so is the floor of any JSON-RPC sidecar
  * (bench/workers/json-frame-echo.ts: JSON.parse and JSON.stringify per message, nothing else), and
- * over http and ws the same floor on the raw echo's client and server (net.ts `jsonHttp`, `jsonWs`). mqtt runs through Mosquitto when it is installed (a
+ * over http and ws the same floor on the raw echo's client and server (net.ts `jsonHttp`, `jsonWs`);
+ * inline, so are the floors of an inline call (bench/inline-floor.ts: the call's contract by hand)
+ * and of a wasm call through a JSON ABI (bench/workers/raw-wasm.ts `json`: the hand call plus the
+ * JSON). mqtt runs through Mosquitto when it is installed (a
  * broker process of its own, as deployed), else the embedded aedes broker; its raw echo is a
  * hand-written request/response pair of MQTT clients on the same broker. shm runs its raw ring
  * echo through RawRingPipeline (bench/shm-raw.ts), and beside it the floor of any MessagePack-RPC
@@ -26,6 +29,7 @@ import { row, throughput, type BenchRow, type Op } from '../measure.js'
 import { birpcPort, comlinkPort, rawPort } from '../port-peers.js'
 import { rawWasm } from '../workers/raw-wasm.js'
 import { atomicsWakes, MsgpackFloorPipeline, RawRingPipeline, startRawProcessEcho, stopRawWorker } from '../shm-raw.js'
+import { inlineFloor } from '../inline-floor.js'
 import { createWorkerRegion } from '../../src/transports/shm/worker.js'
 import { FLOOR, jsonHttp, jsonWs, mqttBroker, rawHttp, rawMqtt, rawWs } from './net.js'
 import { rawEcho as rawKoffi } from './native.js'
@@ -76,7 +80,9 @@ export async function run(): Promise<BenchRow[]> {
       return () => plugin.call('echo', [1])
     }
     const plain = { echo: async (x: unknown) => x }
-    subjects.push({ name: 'js inline echo', kind: 'js', placement: 'inline', transport: 'direct', polyplug: await p('echo-inline'), raw: () => plain.echo(1) })
+    const floor = inlineFloor('bench', { echo: (value: unknown) => value }) // synchronous, as the plugin's echo is
+    const inlinePeers = [{ name: 'hand-written inline floor', op: () => floor.call('echo', [1]) }]
+    subjects.push({ name: 'js inline echo', kind: 'js', placement: 'inline', transport: 'direct', polyplug: await p('echo-inline'), raw: () => plain.echo(1), peers: inlinePeers })
 
     const raw = rawPort()
     const birpc = birpcPort()
@@ -133,7 +139,9 @@ export async function run(): Promise<BenchRow[]> {
     const wasmPath = `${examples}/wasm-c-inline/plugin.wasm`
     const wasmInput = new TextEncoder().encode(`echo${stringify([1])}`)
     const byHand = rawWasm(wasmPath)
-    subjects.push({ name: 'wasm inline echo', kind: 'wasm', placement: 'inline', transport: 'direct', polyplug: await p('wasm-c-inline'), raw: () => byHand.call(wasmInput, 4) })
+    const echoName = new TextEncoder().encode('echo')
+    const wasmPeers = [{ name: 'hand-written JSON ABI floor', op: () => byHand.json(echoName, [1]) }]
+    subjects.push({ name: 'wasm inline echo', kind: 'wasm', placement: 'inline', transport: 'direct', polyplug: await p('wasm-c-inline'), raw: () => byHand.call(wasmInput, 4), peers: wasmPeers })
     const rawWasmWorker = new Worker(new URL('../workers/raw-wasm.js', import.meta.url), { workerData: { wasm: wasmPath } })
     closers.push(() => rawWasmWorker.terminate())
     const waiters: ((v: unknown) => void)[] = []
