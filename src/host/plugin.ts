@@ -80,9 +80,10 @@ export class PluginRuntime {
   /** Its $/hello answer listed the "streams" capability: no call needs its arguments walked for a stream. */
   #speaksStreams = false
   /**
-   * The running session's direct invoker while a call to it needs no check first (its plugin
-   * speaks streams, its manifest asks for no params checks): set when a session becomes active,
-   * dropped when it stops, crashes or is replaced, so a call never reaches a stale invoker.
+   * The running session's direct invoker while a call to it needs no check first but the stream
+   * check of a plugin that does not speak streams (its manifest asks for no params checks): set
+   * when a session becomes active, dropped when it stops, crashes or is replaced, so a call never
+   * reaches a stale invoker.
    */
   #directLane: DirectInvoke | undefined
   /** The default deadline of one call: the manifest's, else the host's (both fixed for this runtime). */
@@ -219,9 +220,10 @@ export class PluginRuntime {
 
   /** `reason` (default `onMethod:METHOD`, built only then) is the activation reason if the call has to start the plugin. */
   call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason?: string): Promise<T> {
-    // A running inline plugin's direct lane: the checks of `#call` are known to pass (see `#directLane`).
+    // A running inline plugin's direct lane: the checks of `#call` are known to pass (see `#directLane`);
+    // a stream argument to a plugin without streams goes on to `#call`, which refuses it.
     const lane = this.#directLane
-    if (lane !== undefined && this.#state === 'active' && !method.startsWith('$/') && !tracingOn()) {
+    if (lane !== undefined && this.#state === 'active' && !method.startsWith('$/') && !tracingOn() && (this.#speaksStreams || !args.some(isStreamSource))) {
       return lane(method, args, options, options.timeout ?? this.#callTimeoutMs, this.#stats.begin(method)) as Promise<T>
     }
     // Without a registered tracer the span's name and attributes are not even built.
@@ -404,7 +406,7 @@ export class PluginRuntime {
   /** The session is the plugin's: it is active and counted. */
   #becomeActive(session: Session, info: Partial<PluginInfo>): Session {
     this.#speaksStreams = info.capabilities?.includes('streams') === true
-    this.#directLane = this.#speaksStreams && !this.manifest.validateParams ? session.launched.invoke : undefined
+    this.#directLane = this.manifest.validateParams ? undefined : session.launched.invoke
     this.#session = session
     this.#state = 'active'
     this.#activations++
