@@ -26,5 +26,4 @@ export { PolyplugError, isPolyplugError, type PolyplugErrorOptions, type Foreign
 export { ErrorCodes, errorLayer, type AnyErrorCode, type ErrorCode, type ErrorLayer } from './errors/index.js'
 // Transports and kinds of the application's own: register before creating the host (also at polyplug/registry).
 export { registerTransport, registerKind } from './registry/index.js'
-export { serveDashboard, type Dashboard, type DashboardOptions } from './dashboard/server.js'
-export { pluginMetrics } from './dashboard/metrics.js'
+export { serveDashboard, pluginMetrics, type Dashboard, type DashboardOptions } from './dashboard/public.js'

@@ -72,6 +72,45 @@ describe('a first call loads only what its kind needs', { timeout: 120_000 }, ()
   })
 })
 
+/** What a host's start (importing polyplug by its package name, createHost over a folder) must not load, and what loads it instead. */
+const NOT_AT_HOST_START: [RegExp, string][] = [
+  [/node_modules\/prom-client\//, 'prom-client (pluginMetrics loads it on its first call)'],
+  [/node_modules\/@opentelemetry\//, 'the OpenTelemetry API (prom-client\'s, or the host\'s once an application registers a tracer)'],
+  [/dist\/src\/dashboard\/server\.js/, 'the dashboard server (serveDashboard imports it)'],
+  [/dist\/src\/placement\/(worker|process|remote)\.js/, 'a worker, process or remote launcher (the first plugin of that placement imports it)'],
+  [/dist\/src\/placement\/sandbox\.js/, 'the process sandbox'],
+]
+
+describe('a host\'s start loads what every host runs, not what only some hosts use', { timeout: 120_000 }, () => {
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'polyplug-host-start-loads-'))
+  })
+  after(() => rm(dir, { recursive: true, force: true }))
+
+  it('importing polyplug and creating a host over a plugin folder: no metrics library, no dashboard server, no worker, process or remote launcher', async () => {
+    const log = join(dir, 'loads.txt')
+    const script = `
+      const { createHost } = await import('polyplug')
+      const host = await createHost({ plugins: [${JSON.stringify(`${examplesDir}/js-inline`)}], logger: () => {} })
+      process.stdout.write(JSON.stringify(host.list().map((p) => p.id)))
+      await host.close()`
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--import', preload, '--input-type=module', '-e', script], { cwd: root, timeout: 60_000, env: { ...process.env, POLYPLUG_LOAD_LOG: log } }, (error, out, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(out),
+      )
+    })
+    assert.deepEqual(JSON.parse(stdout), ['echo-inline'])
+    const loaded = (await readFile(log, 'utf8')).split('\n').filter(Boolean)
+    // The log really records: the host, the inline launcher and the manifest validator are in it.
+    for (const file of ['/dist/src/host/host.js', '/dist/src/placement/inline.js', '/dist/src/manifest/manifest-validator.cjs']) {
+      assert.ok(loaded.some((f) => f.endsWith(file)), `the load log lists ${file}`)
+    }
+    const wrong = NOT_AT_HOST_START.flatMap(([pattern, what]) => loaded.filter((file) => pattern.test(file)).slice(0, 1).map((file) => `${what}: ${file}`))
+    assert.deepEqual(wrong, [], 'modules a host\'s start does not need')
+  })
+})
+
 describe('the built-ins by name (what a worker carrier registers) are the host\'s built-ins', () => {
   for (const [what, modules, loaders] of [
     ['kind', builtinKinds, builtinKindLoaders],

@@ -4,7 +4,8 @@
  * time (the host owns the counts, whenever the dashboard started), so each metric here is a
  * collector that hands prom-client a ready snapshot.
  */
-import { Registry, type Metric } from 'prom-client'
+import { createRequire } from 'node:module'
+import type { Registry, Metric } from 'prom-client'
 import type { Host, PluginMemory, PluginState, PluginStats } from '../index.js'
 
 type Labels = Record<string, string | number>
@@ -56,6 +57,10 @@ function histogram(name: string, stats: PluginStats[]): Value[] {
 
 /** A registry whose metrics describe every plugin of `host`; `registry.metrics()` is the scrape body. */
 export function pluginMetrics(host: Host): Registry {
+  // prom-client (with the OpenTelemetry API it loads, ≈80 files) is required here, on the first
+  // call, not when `polyplug` is imported: a host that never serves /metrics never pays for it.
+  // The module is CommonJS, so an application's own `import 'prom-client'` gets the same classes.
+  const { Registry } = createRequire(import.meta.url)('prom-client') as typeof import('prom-client')
   const registry = new Registry()
   // One snapshot per scrape, shared by every family.
   let pending: Promise<Snapshot> | undefined
