@@ -124,3 +124,39 @@ export async function bundleCarriers() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await bundleCarriers()
+
+/**
+ * The host start's floor, for the bench only (bench/cases/footprint.ts): polyplug's entry
+ * (dist/src/index.js) and everything it imports statically in one file at `outfile`, what it
+ * imports on demand left as imports of its own files in dist/src. A process that starts a host from
+ * it pays polyplug's code once compiled and createHost's own work, without Node's per-module
+ * resolve and read: what no layout of the host's modules can go below. polyplug does not ship it
+ * (docs/performance.md, footprint: an application and its inline plugins would hold two copies of
+ * the modules they share).
+ */
+export async function bundleHostFloor(outfile) {
+  const { build } = await import('esbuild')
+  const into = dirname(outfile)
+  const onDemandStays = {
+    name: 'polyplug-on-demand-stays',
+    setup(b) {
+      b.onResolve({ filter: /^\./, namespace: 'file' }, (args) =>
+        args.kind === 'dynamic-import' ? { path: `./${relative(into, join(args.resolveDir, args.path)).split(sep).join('/')}`, external: true } : undefined,
+      )
+    },
+  }
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: ['dist/src/index.js'],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    metafile: true,
+    logLevel: 'warning',
+    plugins: [ownUrls(into), onDemandStays],
+  })
+  return result.metafile
+}

@@ -97,6 +97,24 @@ async function secondPlugin(root: string, s: Subject): Promise<string> {
   return `${folder}#${s.id}-2`
 }
 
+/** The host's own rows, by name: its start against a bare node, and the floor of that start measured beside it. */
+export const HOST_ROWS = {
+  time: 'host start (process start to createHost done)',
+  cpu: 'host start CPU',
+  rss: 'host start RSS (whole process)',
+  floorCpu: 'host start CPU, one-file floor',
+  floorRss: 'host start RSS, one-file floor',
+} as const
+
+/** polyplug's entry built into one file beside the bench (dist/bench/host-floor/index.js), for the host start's floor. */
+export async function hostFloorFile(): Promise<string> {
+  const file = fileURLToPath(new URL('../host-floor/index.js', import.meta.url))
+  const script = new URL('../../../scripts/bundle-carriers.mjs', import.meta.url).href
+  const { bundleHostFloor } = (await import(script)) as { bundleHostFloor: (outfile: string) => Promise<unknown> }
+  await bundleHostFloor(file)
+  return file
+}
+
 export async function run(): Promise<BenchRow[]> {
   const root = await mkdtemp(join(tmpdir(), 'polyplug-footprint-'))
   const at = (rel: string) => join(examples, rel)
@@ -114,10 +132,12 @@ export async function run(): Promise<BenchRow[]> {
       }),
     )
     const samples = plans.map(() => ({ first: { polyplug: [] as Sample[], bare: [] as Sample[] }, second: { polyplug: [] as Sample[], bare: [] as Sample[] } }))
-    const hostStart = { polyplug: [] as Sample[], bare: [] as Sample[] }
+    const hostStart = { polyplug: [] as Sample[], bare: [] as Sample[], floor: [] as Sample[] }
+    const hostFloor = await hostFloorFile()
     for (let r = 0; r < rounds; r++) {
       hostStart.polyplug.push(await sample(['host', `${at('js-inline')}#echo-inline`]))
       hostStart.bare.push(await sample(['node']))
+      hostStart.floor.push(await sample(['host-floor', hostFloor, `${at('js-inline')}#echo-inline`]))
       for (const [i, { runs }] of plans.entries()) {
         for (const which of ['first', 'second'] as const) {
           samples[i]![which].polyplug.push(await sample(runs[which].polyplug))
@@ -130,9 +150,14 @@ export async function run(): Promise<BenchRow[]> {
     // that imported polyplug and created a host (one plugin found, none started), against a bare node.
     const hostFields = { kind: 'host', placement: 'in process', transport: '-', peer: 'baseline = a bare node process' }
     const m = (xs: Sample[], k: keyof Sample) => median(xs.map((x) => x[k]))
-    rows.push(row({ name: 'host start (process start to createHost done)', ...hostFields, metric: 'time to host', unit: 'ms', polyplug: m(hostStart.polyplug, 'ms'), baseline: m(hostStart.bare, 'ms') }))
-    rows.push(row({ name: 'host start CPU', ...hostFields, metric: 'CPU to host', unit: 'ms', polyplug: m(hostStart.polyplug, 'cpuMs'), baseline: m(hostStart.bare, 'cpuMs') }))
-    rows.push(row({ name: 'host start RSS (whole process)', ...hostFields, metric: 'RSS of the process', unit: 'MiB', polyplug: m(hostStart.polyplug, 'rssMiB'), baseline: m(hostStart.bare, 'rssMiB') }))
+    rows.push(row({ name: HOST_ROWS.time, ...hostFields, metric: 'time to host', unit: 'ms', polyplug: m(hostStart.polyplug, 'ms'), baseline: m(hostStart.bare, 'ms') }))
+    rows.push(row({ name: HOST_ROWS.cpu, ...hostFields, metric: 'CPU to host', unit: 'ms', polyplug: m(hostStart.polyplug, 'cpuMs'), baseline: m(hostStart.bare, 'cpuMs') }))
+    rows.push(row({ name: HOST_ROWS.rss, ...hostFields, metric: 'RSS of the process', unit: 'MiB', polyplug: m(hostStart.polyplug, 'rssMiB'), baseline: m(hostStart.bare, 'rssMiB') }))
+    // The floor of the row above, measured beside it: the same host from polyplug's entry built
+    // into one file (no per-module resolve and read), against the same bare node.
+    const floorFields = { ...hostFields, peer: 'baseline = a bare node process; polyplug = the host from one bundled file (floor)' }
+    rows.push(row({ name: HOST_ROWS.floorCpu, ...floorFields, metric: 'CPU to host', unit: 'ms', polyplug: m(hostStart.floor, 'cpuMs'), baseline: m(hostStart.bare, 'cpuMs') }))
+    rows.push(row({ name: HOST_ROWS.floorRss, ...floorFields, metric: 'RSS of the process', unit: 'MiB', polyplug: m(hostStart.floor, 'rssMiB'), baseline: m(hostStart.bare, 'rssMiB') }))
     for (const [i, { s }] of plans.entries()) {
       const fields = { kind: s.kind, placement: s.placement, transport: s.transport, peer: `baseline = ${s.label}` }
       for (const which of ['first', 'second'] as const) {

@@ -24,6 +24,7 @@
  *   python-spawn FILE        bare spawn of python3 bare-plugin.py FILE (the plugin module, a line echo)
  *   pyodide FILE             bare loadPyodide(), the kit and FILE written into its file system, echo called
  *   host FOLDER#ID / node    the host's one-time cost against a bare node process (below)
+ *   host-floor FILE FOLDER#ID  the same host started from FILE, polyplug's entry built into one file (its floor)
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -155,10 +156,13 @@ const subjects: Record<string, (target: string) => Promise<Started>> = {
  * (its plugin not started); `node` does nothing. Both report the time and CPU since the process
  * began and its whole RSS, so the host row is a node process with a host against a bare one.
  */
-if (mode === 'host' || mode === 'node') {
-  if (mode === 'host') {
-    const { createHost, silentLogger } = await import('polyplug')
-    host = await createHost({ plugins: targets.map((t) => t.slice(0, t.lastIndexOf('#'))), logger: silentLogger })
+if (mode === 'host' || mode === 'host-floor' || mode === 'node') {
+  if (mode !== 'node') {
+    // host-floor FILE FOLDER#ID: the same host from the one-file build of polyplug's entry
+    // (scripts/bundle-carriers.mjs, bundleHostFloor), the floor of loading the host's code.
+    const [entry, ...folders] = mode === 'host-floor' ? targets : ['polyplug', ...targets]
+    const { createHost, silentLogger } = (await import(entry!)) as typeof import('polyplug')
+    host = await createHost({ plugins: folders.map((t) => t.slice(0, t.lastIndexOf('#'))), logger: silentLogger })
   }
   const ms = performance.now()
   const cpuMs = treeCpuMs()
