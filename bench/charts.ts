@@ -132,9 +132,9 @@ function throughputChart(rows: BenchRow[], m: Machine): TopLevelSpec | undefined
 }
 
 function footprintChart(rows: BenchRow[], m: Machine): TopLevelSpec | undefined {
-  // First and second plugin of a subject are two bars (bench/cases/footprint.ts); the host's own rows have metrics of their own.
+  // First and second plugin of a subject are two bars (bench/cases/footprint.ts); the host's own rows have metrics of their own, and the floor rows stay in the table.
   const metrics = ['time to first call', 'CPU to first call', 'RSS per idle plugin']
-  const values = rows.filter((r) => metrics.includes(r.metric)).map((r) => ({ subject: `${r.kind} ${r.placement}${r.name.startsWith('second plugin') ? ', 2nd' : ''}`, metric: r.metric, ratio: r.ratio }))
+  const values = rows.filter((r) => metrics.includes(r.metric) && !r.name.includes(', floor: ')).map((r) => ({ subject: `${r.kind} ${r.placement}${r.name.startsWith('second plugin') ? ', 2nd' : ''}`, metric: r.metric, ratio: r.ratio }))
   if (values.length === 0) return undefined
   return {
     title: { text: 'cost at start and at rest: polyplug / bare (goal ≤ 1.2)', subtitle: caption(m) },

@@ -95,6 +95,25 @@ function onDemandModules(onDemand, into) {
   }
 }
 
+/**
+ * Node's built-in modules load when the module importing them runs, not when the file loads.
+ * esbuild hoists every `import … from 'node:x'` of the bundle to the file's top, including those of
+ * the modules it wraps to run on demand, so a wasm plugin's worker would load node:child_process,
+ * node:net and node:crypto (≈40 internal modules, compiled in each fresh isolate) for the process
+ * placement's and the transports' code it never runs. Each `node:x` becomes a CommonJS module of
+ * the bundle (`module.exports = require('node:x')`, through the file's own createRequire), which
+ * esbuild evaluates where its importer runs: at the file's start for the carrier's own modules,
+ * on demand for the rest.
+ */
+const lazyBuiltins = {
+  name: 'polyplug-lazy-builtins',
+  setup(build) {
+    build.onResolve({ filter: /^node:/ }, (args) => (args.namespace === 'node-builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'node-builtin' }))
+    build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({ contents: `module.exports = __polyplugRequire(${JSON.stringify(args.path)})`, loader: 'js' }))
+  },
+}
+const requireBanner = `import { createRequire as __polyplugCreateRequire } from 'node:module';\nconst __polyplugRequire = __polyplugCreateRequire(import.meta.url);`
+
 /** One carrier file each: every module it imports, and what it imports on demand inlined to run on demand (esbuild wraps those). */
 const options = (plugins, write = true) => ({
   absWorkingDir: root,
@@ -110,7 +129,8 @@ const options = (plugins, write = true) => ({
   metafile: true,
   write,
   logLevel: 'warning',
-  plugins: [ownUrls(outdir), ...plugins],
+  banner: { js: requireBanner },
+  plugins: [ownUrls(outdir), lazyBuiltins, ...plugins],
 })
 
 export async function bundleCarriers() {

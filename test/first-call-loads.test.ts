@@ -179,6 +179,14 @@ describe('what a worker or process carrier loads before its plugin answers', () 
       const onDemand = output.imports.filter((i) => i.kind === 'dynamic-import').map((i) => i.path)
       assert.ok(onDemand.includes('./../rpc/msgpack.js') || carrier === 'worker-carrier', `msgpackr's codec is imported on demand: ${onDemand.join(', ')}`)
     })
+
+    it(`the bundle, ${carrier}: no Node built-in is imported when the file loads; each loads where the module needing it runs`, () => {
+      // esbuild would hoist node:child_process, node:net and node:crypto of the on-demand modules to
+      // the file's top, loading them (≈40 internal modules) in every fresh isolate.
+      assert.deepEqual(output.imports.filter((i) => i.kind === 'import-statement' && i.path.startsWith('node:')).map((i) => i.path), [])
+      const source = readFileSync(`${root}dist/src/carriers/${carrier}.js`, 'utf8')
+      assert.match(source, /__polyplugRequire\("node:child_process"\)/, 'node:child_process is required where the process placement\'s code runs')
+    })
   }
 })
 

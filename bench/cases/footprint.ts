@@ -59,6 +59,11 @@ interface Subject {
   label: string
   /** A second plugin of this program: the entry its copy uses, when not the same file. */
   secondEntry?: string
+  /**
+   * A floor row instead of polyplug's: this mode of the child runs on the polyplug side, over the
+   * same targets as the bare one, and `floor` names it in the row (`…, wasm worker, floor: …`).
+   */
+  floor?: { mode: string; name: string }
 }
 
 const SUBJECTS: Subject[] = [
@@ -69,6 +74,9 @@ const SUBJECTS: Subject[] = [
   { kind: 'wasm', placement: 'worker', transport: 'port', folder: 'wasm-c-worker', id: 'wasm-c-worker', bare: 'wasm-worker', target: 'wasm-c-worker/plugin.wasm', label: 'bare Worker + instantiate' },
   { kind: 'native', placement: 'inline', transport: 'direct', folder: 'native-c-inline', id: 'native-c-inline', bare: 'koffi', target: 'native-c-inline/libconformance.so', label: 'koffi load' },
   { kind: 'native', placement: 'worker', transport: 'port', folder: 'native-c-worker', id: 'native-c-worker', bare: 'koffi-worker', target: 'native-c-worker/libconformance.so', label: 'bare Worker + koffi load' },
+  // The worker carrier's floor beside the two worker rows it bounds: the bare worker after loading the bundled carrier's file, no session.
+  { kind: 'wasm', placement: 'worker', transport: 'port', folder: 'wasm-c-worker', id: 'wasm-c-worker', bare: 'wasm-worker', target: 'wasm-c-worker/plugin.wasm', label: 'bare Worker + instantiate', floor: { mode: 'carrier-floor-wasm', name: 'floor: + the carrier file' } },
+  { kind: 'native', placement: 'worker', transport: 'port', folder: 'native-c-worker', id: 'native-c-worker', bare: 'koffi-worker', target: 'native-c-worker/libconformance.so', label: 'bare Worker + koffi load', floor: { mode: 'carrier-floor-koffi', name: 'floor: + the carrier file' } },
   { kind: 'native', placement: 'process', transport: 'stdio', folder: 'native-c-process', id: 'native-c-process', bare: 'koffi-spawn', target: 'native-c-process/libconformance.so', label: 'bare spawn + koffi load' },
   { kind: 'python', placement: 'process', transport: 'stdio', folder: 'python-stdio', id: 'python-stdio', bare: 'python-spawn', target: 'shared/conformance.py', label: 'bare spawn of python3' },
   { kind: 'python', placement: 'inline', transport: 'direct', folder: 'python-inline', id: 'python-inline', bare: 'pyodide', target: 'shared/conformance.py', label: 'loadPyodide()' },
@@ -125,8 +133,11 @@ export async function run(): Promise<BenchRow[]> {
         return {
           s,
           runs: {
-            first: { polyplug: ['plugin', first], bare: [s.bare, at(s.target)] },
-            second: { polyplug: ['plugin', first, await secondPlugin(root, s)], bare: [s.bare, at(s.target), at(s.second ?? s.target)] },
+            first: { polyplug: s.floor ? [s.floor.mode, at(s.target)] : ['plugin', first], bare: [s.bare, at(s.target)] },
+            second: {
+              polyplug: s.floor ? [s.floor.mode, at(s.target), at(s.second ?? s.target)] : ['plugin', first, await secondPlugin(root, s)],
+              bare: [s.bare, at(s.target), at(s.second ?? s.target)],
+            },
           },
         }
       }),
@@ -159,14 +170,15 @@ export async function run(): Promise<BenchRow[]> {
     rows.push(row({ name: HOST_ROWS.floorCpu, ...floorFields, metric: 'CPU to host', unit: 'ms', polyplug: m(hostStart.floor, 'cpuMs'), baseline: m(hostStart.bare, 'cpuMs') }))
     rows.push(row({ name: HOST_ROWS.floorRss, ...floorFields, metric: 'RSS of the process', unit: 'MiB', polyplug: m(hostStart.floor, 'rssMiB'), baseline: m(hostStart.bare, 'rssMiB') }))
     for (const [i, { s }] of plans.entries()) {
-      const fields = { kind: s.kind, placement: s.placement, transport: s.transport, peer: `baseline = ${s.label}` }
+      const fields = { kind: s.kind, placement: s.placement, transport: s.transport, peer: `baseline = ${s.label}${s.floor ? `; polyplug = the ${s.floor.name.slice('floor: '.length)}, no session` : ''}` }
+      const of = `${s.kind} ${s.placement}${s.floor ? `, ${s.floor.name}` : ''}`
       for (const which of ['first', 'second'] as const) {
         const { polyplug, bare } = samples[i]![which]
         const label = which === 'first' ? 'first call' : 'second plugin, first call'
         const rss = which === 'first' ? 'idle RSS' : 'second plugin, idle RSS'
-        rows.push(row({ name: `${label}, ${s.kind} ${s.placement}`, ...fields, metric: 'time to first call', unit: 'ms', polyplug: median(polyplug.map((x) => x.ms)), baseline: median(bare.map((x) => x.ms)) }))
-        rows.push(row({ name: `${label} CPU, ${s.kind} ${s.placement}`, ...fields, metric: 'CPU to first call', unit: 'ms', polyplug: median(polyplug.map((x) => x.cpuMs)), baseline: median(bare.map((x) => x.cpuMs)) }))
-        rows.push(row({ name: `${rss}, ${s.kind} ${s.placement}`, ...fields, metric: 'RSS per idle plugin', unit: 'MiB', polyplug: median(polyplug.map((x) => x.rssMiB)), baseline: median(bare.map((x) => x.rssMiB)) }))
+        rows.push(row({ name: `${label}, ${of}`, ...fields, metric: 'time to first call', unit: 'ms', polyplug: median(polyplug.map((x) => x.ms)), baseline: median(bare.map((x) => x.ms)) }))
+        rows.push(row({ name: `${label} CPU, ${of}`, ...fields, metric: 'CPU to first call', unit: 'ms', polyplug: median(polyplug.map((x) => x.cpuMs)), baseline: median(bare.map((x) => x.cpuMs)) }))
+        rows.push(row({ name: `${rss}, ${of}`, ...fields, metric: 'RSS per idle plugin', unit: 'MiB', polyplug: median(polyplug.map((x) => x.rssMiB)), baseline: median(bare.map((x) => x.rssMiB)) }))
       }
     }
     return rows

@@ -20,6 +20,8 @@
  *   wasm-worker FILE         bare Worker instantiating FILE (bench/workers/raw-wasm.js)
  *   koffi LIB                bare koffi load of LIB on this thread, the ABI called by hand (bare-native.js)
  *   koffi-worker LIB         the same in a bare Worker
+ *   carrier-floor-wasm FILE  the bare wasm-worker after loading the bundled worker carrier's file, no plugin (its floor)
+ *   carrier-floor-koffi LIB  the same for koffi-worker
  *   koffi-spawn LIB          the same in a bare spawned node process
  *   python-spawn FILE        bare spawn of python3 bare-plugin.py FILE (the plugin module, a line echo)
  *   pyodide FILE             bare loadPyodide(), the kit and FILE written into its file system, echo called
@@ -121,6 +123,9 @@ async function pyodideEcho(file: string): Promise<Started> {
   return { keep: py.runPython(`import ${name}; ${name}.echo(1)`) }
 }
 
+/** The bundled worker carrier the host starts wasm and native workers from (scripts/bundle-carriers.mjs). */
+const carrierUrl = () => new URL('../../src/carriers/worker-carrier.js', import.meta.url).href
+
 let host: import('polyplug').Host | undefined
 const subjects: Record<string, (target: string) => Promise<Started>> = {
   plugin: async (target) => {
@@ -147,6 +152,9 @@ const subjects: Record<string, (target: string) => Promise<Started>> = {
     return { keep: [echo, echo(1)] }
   },
   'koffi-worker': (lib) => inWorker(here('./bare-native.js'), { native: lib }, 1),
+  // The worker carrier's floor: the bare worker's echo after loading the bundled carrier file with no plugin (carrier-floor.js).
+  'carrier-floor-wasm': (file) => inWorker(here('./carrier-floor.js'), { carrier: carrierUrl(), then: './raw-wasm.js', wasm: file }, new TextEncoder().encode('echo[1]')),
+  'carrier-floor-koffi': (lib) => inWorker(here('./carrier-floor.js'), { carrier: carrierUrl(), then: './bare-native.js', native: lib }, 1),
   'koffi-spawn': (lib) => inChild(process.execPath, [here('./bare-native.js'), lib]),
   'python-spawn': (file) => inChild('python3', [here('../../../bench/workers/bare-plugin.py'), file]),
   pyodide: pyodideEcho,
