@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createServer, type AddressInfo, type Socket } from 'node:net'
-import { request } from 'node:http'
+import { createServer as createHttpServer, request } from 'node:http'
 import { WebSocket } from 'ws'
 import type { Channel } from '../src/channels/channel.js'
 import { Peer } from '../src/rpc/peer.js'
@@ -136,6 +136,45 @@ describe('http transport', () => {
     } finally {
       for (const socket of accepted) socket.destroy()
       silent.close()
+    }
+  })
+
+  it('a POST names the plugin\'s host and port, the token, its media types, its length and its session, each once', async () => {
+    const seenHeaders: string[][] = []
+    const plain = createHttpServer((req, res) => {
+      seenHeaders.push(req.rawHeaders)
+      req.resume()
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":1,"result":1}'))
+    })
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r))
+    try {
+      const { port } = plain.address() as AddressInfo
+      const body = '{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}'
+      await postRpc(`http://127.0.0.1:${port}`, body, { token: TOKEN, session: 's-1' })
+      const channel = await connectHttp({ url: `http://127.0.0.1:${port}/`, token: TOKEN, websocket: false })
+      const answers: unknown[] = []
+      channel.onMessage((m) => answers.push(m))
+      await channel.send({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
+      await channel.close()
+      assert.deepEqual(answers, [{ jsonrpc: '2.0', id: 1, result: 1 }])
+      const named = seenHeaders.map((raw) => {
+        const pairs: Record<string, string[]> = {}
+        for (let i = 0; i < raw.length; i += 2) (pairs[raw[i]!.toLowerCase()] ??= []).push(raw[i + 1]!)
+        return pairs
+      })
+      assert.equal(named.length, 2)
+      for (const headers of named) {
+        assert.deepEqual(headers.host, [`127.0.0.1:${port}`])
+        assert.deepEqual(headers.authorization, [`Bearer ${TOKEN}`])
+        assert.deepEqual(headers['content-type'], ['application/json'])
+        assert.deepEqual(headers['content-length'], [String(Buffer.byteLength(body))])
+      }
+      assert.deepEqual(named[0]![SESSION_HEADER], ['s-1'])
+      assert.equal(named[1]![SESSION_HEADER], undefined, 'a POST-only channel names no session')
+      assert.equal(named[0]!.accept, undefined)
+      assert.equal(named[1]!.accept?.length, 1, 'polyplug\'s own POST says which answers it reads')
+    } finally {
+      plain.close()
     }
   })
 

@@ -57,10 +57,9 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
   const agent = secure
     ? new HttpsAgent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) })
     : new HttpAgent({ keepAlive: true })
-  // This end reads both forms from the start: a session that agreed on attachments may answer with them.
-  const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, 'content-type': 'application/json', accept: ACCEPT_BOTH }
-  if (socket) headers[SESSION_HEADER] = session
   const target = rpcTarget(base)
+  // This end reads both forms from the start: a session that agreed on attachments may answer with them.
+  const headers = postHeaders(target, options.token, socket ? session : undefined, true)
   let sink!: ChannelSink
   const wire = new MessageWire()
   const deliverValue = (value: unknown) => {
@@ -117,11 +116,33 @@ export function postRpc(
   body: string,
   options: { token: string; agent?: HttpAgent; session?: string; ca?: string | Buffer },
 ): Promise<string> {
-  const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' }
-  if (options.session) headers[SESSION_HEADER] = options.session
   const secure = base.startsWith('https:')
   const agent = options.agent ?? (secure ? new HttpsAgent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) }) : new HttpAgent({ keepAlive: true }))
-  return post(rpcTarget(base), secure, agent, headers, { binary: false, data: body }, (answer) => answer.toString('utf8'))
+  const target = rpcTarget(base)
+  return post(target, secure, agent, postHeaders(target, options.token, options.session, false), { binary: false, data: body }, (answer) => answer.toString('utf8'))
+}
+
+/**
+ * The headers of every POST on one channel, made once as node's flat `[name, value, ...]` form,
+ * which `http.request` writes as they are (an object costs a `setHeader` and its checks per header
+ * and request). That form skips node's own `Host`, so it is here; `content-length` is added per request.
+ */
+interface PostHeaders {
+  readonly json: readonly string[]
+  readonly attachments: readonly string[]
+  /** The session a POST names (x-polyplug-session), if any. */
+  readonly session: string | undefined
+}
+
+function postHeaders(target: RpcTarget, token: string, session: string | undefined, accept: boolean): PostHeaders {
+  const common = ['host', target.host, 'authorization', `Bearer ${token}`]
+  if (accept) common.push('accept', ACCEPT_BOTH)
+  if (session !== undefined) common.push(SESSION_HEADER, session)
+  return {
+    json: [...common, 'content-type', 'application/json'],
+    attachments: [...common, 'content-type', ATTACHMENTS_MEDIA_TYPE],
+    session,
+  }
 }
 
 /** Where POSTs go, parsed once: a URL string per request would be parsed again on every call. */
@@ -131,24 +152,26 @@ interface RpcTarget {
   readonly hostname: string
   readonly port: string
   readonly path: string
+  /** The `Host` header: host and port as the URL spells them (an IPv6 host in brackets, a default port left out). */
+  readonly host: string
 }
 
 function rpcTarget(base: string): RpcTarget {
   const url = new URL(`${base}/rpc`)
   // URL keeps an IPv6 host in brackets; http.request wants it bare.
-  return { url: url.href, protocol: url.protocol, hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port, path: `${url.pathname}${url.search}` }
+  return { url: url.href, protocol: url.protocol, hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port, path: `${url.pathname}${url.search}`, host: url.host }
 }
 
 /**
  * POSTs one message (its parts written as they are, no copy); resolves with what `read` makes of
  * the response body, read as it ends (no promise hop of its own), or rejects with what `read` throws.
  */
-function post<T>(target: RpcTarget, secure: boolean, agent: HttpAgent, headers: Record<string, string>, body: WireForm, read: (body: Buffer) => T): Promise<T> {
+function post<T>(target: RpcTarget, secure: boolean, agent: HttpAgent, headers: PostHeaders, body: WireForm, read: (body: Buffer) => T): Promise<T> {
   return new Promise((resolve, reject) => {
     const request = secure ? httpsRequest : httpRequest
-    const typed = body.binary ? { ...headers, 'content-type': ATTACHMENTS_MEDIA_TYPE } : headers
+    const sent = (body.binary ? headers.attachments : headers.json).concat('content-length', String(wireLength(body)))
     const req = request(
-      { protocol: target.protocol, hostname: target.hostname, port: target.port, path: target.path, method: 'POST', agent, headers: { ...typed, 'content-length': String(wireLength(body)) } },
+      { protocol: target.protocol, hostname: target.hostname, port: target.port, path: target.path, method: 'POST', agent, headers: sent },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
@@ -164,8 +187,8 @@ function post<T>(target: RpcTarget, secure: boolean, agent: HttpAgent, headers: 
           }
           // 404 to a POST naming a session: the plugin closed that session while this POST was on its
           // way (the socket's close frame may still be in flight), so the call met a closed channel.
-          if (status === 404 && headers[SESSION_HEADER]) {
-            return reject(new PolyplugError(ErrorCodes.CHANNEL_CLOSED, `POST ${target.url}: the plugin closed session ${headers[SESSION_HEADER]}`, { data: { status } }))
+          if (status === 404 && headers.session !== undefined) {
+            return reject(new PolyplugError(ErrorCodes.CHANNEL_CLOSED, `POST ${target.url}: the plugin closed session ${headers.session}`, { data: { status } }))
           }
           const code =
             status === 401 ? ErrorCodes.PERMISSION_DENIED : status === 413 ? ErrorCodes.FRAME_TOO_LARGE : ErrorCodes.TRANSPORT_UNAVAILABLE
