@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { BYTES_TAG, bytesToJson, decodeBytes, encodeBytes, jsonToBytes } from '../src/rpc/bytes.js'
+import { BYTES_TAG, bytesToJson, containsBytes, decodeBytes, encodeBytes, jsonToBytes } from '../src/rpc/bytes.js'
 import { jsonCodec, parse, stringify } from '../src/rpc/codec.js'
 
 const bytes = (...values: number[]) => new Uint8Array(values)
@@ -17,6 +17,18 @@ describe('the bytes codec', () => {
     assert.equal(bytesToJson(value), expected)
     assert.equal(stringify(value), expected)
     assert.deepEqual(JSON.parse(new TextDecoder().decode(jsonCodec.encode(value))), JSON.parse(expected))
+  })
+
+  it('finds bytes at any depth of arrays and objects, behind primitives and null, and nothing in values without them', () => {
+    assert.equal(containsBytes(bytes(1)), true)
+    assert.equal(containsBytes(Buffer.from('x')), true)
+    assert.equal(containsBytes({ a: 1, b: null, c: 'x', d: [1, null, { e: [true, bytes()] }] }), true)
+    assert.equal(containsBytes([null, 2, 'three', [[], {}], [[[bytes(0)]]]]), true)
+    assert.equal(containsBytes({ a: 1, b: null, c: 'x', d: [1, null, { e: [true, 'no'] }], f: undefined }), false)
+    for (const plain of [null, undefined, 0, '', 'text', true, [], {}]) assert.equal(containsBytes(plain), false)
+    let deep: unknown = bytes(1)
+    for (let i = 0; i < 300; i++) deep = [deep]
+    assert.equal(containsBytes(deep), false, 'deeper than the codec walks, a value is left as it is')
   })
 
   it('reads the tag back as Uint8Array wherever it sits, and leaves look-alikes alone', () => {
