@@ -170,7 +170,7 @@ export async function run(): Promise<BenchRow[]> {
     rows.push(row({ name: HOST_ROWS.floorCpu, ...floorFields, metric: 'CPU to host', unit: 'ms', polyplug: m(hostStart.floor, 'cpuMs'), baseline: m(hostStart.bare, 'cpuMs') }))
     rows.push(row({ name: HOST_ROWS.floorRss, ...floorFields, metric: 'RSS of the process', unit: 'MiB', polyplug: m(hostStart.floor, 'rssMiB'), baseline: m(hostStart.bare, 'rssMiB') }))
     for (const [i, { s }] of plans.entries()) {
-      const fields = { kind: s.kind, placement: s.placement, transport: s.transport, peer: `baseline = ${s.label}${s.floor ? `; polyplug = the ${s.floor.name.slice('floor: '.length)}, no session` : ''}` }
+      const fields = { kind: s.kind, placement: s.placement, transport: s.transport, peer: `baseline = ${s.label}${s.floor ? `; polyplug = the bare side plus the carrier file, no session` : ''}` }
       const of = `${s.kind} ${s.placement}${s.floor ? `, ${s.floor.name}` : ''}`
       for (const which of ['first', 'second'] as const) {
         const { polyplug, bare } = samples[i]![which]
