@@ -271,6 +271,7 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
       throw e ? crashed(plugin, e, 'exited', tail) : error
     })
   }
+  const sendText = inner.sendText?.bind(inner)
   const channel = normalizeChannel({
     carries: inner.carries,
     ...(inner.binary ? { binary: true } : {}),
@@ -300,7 +301,7 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
       })
     },
     send: (message) => explained(inner.send(message)),
-    ...(inner.sendText ? { sendText: (text: string) => explained((inner.sendText as (text: string) => void | Promise<void>)(text)) } : {}),
+    ...(sendText ? { sendText: (text: string) => explained(sendText(text)) } : {}),
     close: (reason) => inner.close(reason),
   })
 

@@ -128,7 +128,7 @@ function withHeartbeat(plugin: string, inner: Channel, intervalMs: number): Chan
       timer.unref()
     },
     send: (message) => inner.send(message),
-    ...(inner.sendText ? { sendText: (text: string) => (inner.sendText as (text: string) => void | Promise<void>)(text) } : {}),
+    ...(inner.sendText ? { sendText: inner.sendText.bind(inner) } : {}),
     close(reason) {
       if (timer) clearInterval(timer)
       return inner.close(reason)

@@ -104,7 +104,6 @@ export class Peer {
    */
   readonly #inflight = new Map<RequestId, RequestContext>()
   /** The requests whose handler is running right now, innermost last (more than one only if a handler makes this peer receive). */
-  readonly #runningIds: RequestId[] = []
   readonly #running: RequestContext[] = []
   readonly #streams: Streams
   #nextId = 1
@@ -452,8 +451,7 @@ export class Peer {
   #inFlight(id: RequestId): RequestContext | undefined {
     const waiting = this.#inflight.get(id)
     if (waiting !== undefined) return waiting
-    const running = this.#runningIds
-    for (let i = 0; i < running.length; i++) if (running[i] === id) return this.#running[i]
+    for (const running of this.#running) if (running.id === id) return running
     return undefined
   }
 
@@ -470,7 +468,6 @@ export class Peer {
     }
     const context = new RequestContext(this, id, method, typeof message.traceparent === 'string' ? message.traceparent : undefined)
     const argStreams = this.#streams.consumeParams(message.params, method)
-    this.#runningIds.push(id)
     this.#running.push(context)
     let result: unknown
     let threw = false
@@ -481,7 +478,6 @@ export class Peer {
       // `throw undefined` is still a failure, not an answer.
       result = error ?? new Error('the handler threw undefined')
     } finally {
-      this.#runningIds.pop()
       this.#running.pop()
     }
     if (threw) {
@@ -562,19 +558,17 @@ const NEVER_ABORTED = new AbortController().signal
  */
 class RequestContext implements CallContext {
   readonly #peer: Peer
-  readonly #id: RequestId
   #controller: AbortController | undefined
   #reason: unknown
   aborted = false
 
   constructor(
     peer: Peer,
-    id: RequestId,
+    readonly id: RequestId,
     readonly method: string,
     readonly traceparent: string | undefined,
   ) {
     this.#peer = peer
-    this.#id = id
   }
 
   get signal(): AbortSignal {
@@ -586,7 +580,7 @@ class RequestContext implements CallContext {
   }
 
   progress(value: unknown): void {
-    if (!this.aborted) void this.#peer.notify(Reserved.progress, { id: this.#id, value }).catch(() => {})
+    if (!this.aborted) void this.#peer.notify(Reserved.progress, { id: this.id, value }).catch(() => {})
   }
 
   abort(reason: unknown): void {
