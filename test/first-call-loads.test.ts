@@ -16,7 +16,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { after, before, describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 import { builtinKinds } from '../src/kinds/modules.js'
 import { builtinKindLoaders, builtinTransportLoaders } from '../src/registry/builtins.js'
 import { builtinTransports } from '../src/transports/modules.js'
@@ -37,8 +37,26 @@ const NOT_LOADED: [RegExp, string][] = [
 ]
 
 /** Creates a host over `folders`, calls `id`.echo for each id, prints the answers; returns what the process loaded. */
-async function firstCalls(dir: string, folders: string[], ids: string[]): Promise<{ stdout: string; loaded: string[] }> {
-  const log = join(dir, `loads-${ids.join('-')}.txt`)
+/** Where the load logs go, removed after the file's tests. */
+const dir = await mkdtemp(join(tmpdir(), 'polyplug-first-call-loads-'))
+after(() => rm(dir, { recursive: true, force: true }))
+
+/** The first file of `loaded` each pattern of `table` matches, named by what it is: the modules that should not have loaded. */
+function unwanted(loaded: string[], table: [RegExp, string][]): string[] {
+  return table.flatMap(([pattern, what]) => loaded.filter((file) => pattern.test(file)).slice(0, 1).map((file) => `${what}: ${file}`))
+}
+
+/** Runs `script` in a fresh node (an ES module, from `cwd`) with the load log at `log` on: what it printed, and every file it loaded. */
+async function runLogged(log: string, script: string, cwd?: string): Promise<{ stdout: string; loaded: string[] }> {
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--import', preload, '--input-type=module', '-e', script], { cwd, timeout: 60_000, env: { ...process.env, POLYPLUG_LOAD_LOG: log } }, (error, out, stderr) =>
+      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(out),
+    )
+  })
+  return { stdout, loaded: (await readFile(log, 'utf8')).split('\n').filter(Boolean) }
+}
+
+async function firstCalls(folders: string[], ids: string[]): Promise<{ stdout: string; loaded: string[] }> {
   const script = `
     const { createHost } = await import(${JSON.stringify(`${root}dist/src/index.js`)})
     const host = await createHost({ plugins: ${JSON.stringify(folders)}, logger: () => {} })
@@ -46,29 +64,17 @@ async function firstCalls(dir: string, folders: string[], ids: string[]): Promis
     for (const id of ${JSON.stringify(ids)}) answers.push(await host.plugin(id).call('echo', [id]))
     await host.close()
     process.stdout.write(JSON.stringify(answers))`
-  const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--import', preload, '--input-type=module', '-e', script], { timeout: 60_000, env: { ...process.env, POLYPLUG_LOAD_LOG: log } }, (error, out, stderr) =>
-      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(out),
-    )
-  })
-  return { stdout, loaded: (await readFile(log, 'utf8')).split('\n').filter(Boolean) }
+  return runLogged(join(dir, `loads-${ids.join('-')}.txt`), script)
 }
 
 describe('a first call loads only what its kind needs', { timeout: 120_000 }, () => {
-  let dir: string
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'polyplug-first-call-loads-'))
-  })
-  after(() => rm(dir, { recursive: true, force: true }))
-
   it('an inline JavaScript plugin and an inline polyplug-ABI wasm plugin: answered, without TypeScript support, the Extism ABI or pidusage', async () => {
-    const { stdout, loaded } = await firstCalls(dir, [`${examplesDir}/js-inline`, `${examplesDir}/wasm-c-inline`], ['echo-inline', 'wasm-c-inline'])
+    const { stdout, loaded } = await firstCalls([`${examplesDir}/js-inline`, `${examplesDir}/wasm-c-inline`], ['echo-inline', 'wasm-c-inline'])
     assert.deepEqual(JSON.parse(stdout), ['echo-inline', 'wasm-c-inline'])
     // The log really records: both kinds' loaders are in it.
     assert.ok(loaded.some((file) => file.endsWith('/dist/src/kinds/js.js')), 'the load log lists the js kind')
     assert.ok(loaded.some((file) => file.endsWith('/dist/src/kinds/wasm.js')), 'the load log lists the wasm kind')
-    const wrong = NOT_LOADED.flatMap(([pattern, what]) => loaded.filter((file) => pattern.test(file)).slice(0, 1).map((file) => `${what}: ${file}`))
-    assert.deepEqual(wrong, [], 'modules these first calls do not need')
+    assert.deepEqual(unwanted(loaded, NOT_LOADED), [], 'modules these first calls do not need')
   })
 })
 
@@ -82,32 +88,19 @@ const NOT_AT_HOST_START: [RegExp, string][] = [
 ]
 
 describe('a host\'s start loads what every host runs, not what only some hosts use', { timeout: 120_000 }, () => {
-  let dir: string
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'polyplug-host-start-loads-'))
-  })
-  after(() => rm(dir, { recursive: true, force: true }))
-
   it('importing polyplug and creating a host over a plugin folder: no metrics library, no dashboard server, no worker, process or remote launcher', async () => {
-    const log = join(dir, 'loads.txt')
     const script = `
       const { createHost } = await import('polyplug')
       const host = await createHost({ plugins: [${JSON.stringify(`${examplesDir}/js-inline`)}], logger: () => {} })
       process.stdout.write(JSON.stringify(host.list().map((p) => p.id)))
       await host.close()`
-    const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--import', preload, '--input-type=module', '-e', script], { cwd: root, timeout: 60_000, env: { ...process.env, POLYPLUG_LOAD_LOG: log } }, (error, out, stderr) =>
-        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(out),
-      )
-    })
+    const { stdout, loaded } = await runLogged(join(dir, 'loads.txt'), script, root)
     assert.deepEqual(JSON.parse(stdout), ['echo-inline'])
-    const loaded = (await readFile(log, 'utf8')).split('\n').filter(Boolean)
     // The log really records: the host, the inline launcher and the manifest validator are in it.
     for (const file of ['/dist/src/host/host.js', '/dist/src/placement/inline.js', '/dist/src/manifest/manifest-validator.cjs']) {
       assert.ok(loaded.some((f) => f.endsWith(file)), `the load log lists ${file}`)
     }
-    const wrong = NOT_AT_HOST_START.flatMap(([pattern, what]) => loaded.filter((file) => pattern.test(file)).slice(0, 1).map((file) => `${what}: ${file}`))
-    assert.deepEqual(wrong, [], 'modules a host\'s start does not need')
+    assert.deepEqual(unwanted(loaded, NOT_AT_HOST_START), [], 'modules a host\'s start does not need')
   })
 })
 

@@ -37,6 +37,13 @@ export default {
 }
 `
 
+/** A host over one plugin folder (closed after the test), and the plugin's handle. */
+async function started(dir: string, id: string) {
+  const host = await createHost({ plugins: [dir], logger: silentLogger })
+  after(() => host.close())
+  return { host, api: host.plugin(id) }
+}
+
 async function* numbers(n: number) {
   for (let i = 0; i < n; i++) yield i
 }
@@ -44,9 +51,7 @@ async function* numbers(n: number) {
 describe('inline plugins: the direct lane follows the running session', () => {
   it('after stop(), a call starts a new session instead of reaching the stopped one', async () => {
     const dir = await plugin('lane-stop', session)
-    const host = await createHost({ plugins: [dir], logger: silentLogger })
-    after(() => host.close())
-    const api = host.plugin('lane-stop')
+    const { host, api } = await started(dir, 'lane-stop')
     assert.equal(await api.call('alive'), true)
     await api.stop()
     assert.equal(api.info().status, 'inactive')
@@ -58,9 +63,7 @@ describe('inline plugins: the direct lane follows the running session', () => {
 
   it('a call made while the plugin stops waits for the stop and reaches the next session', async () => {
     const dir = await plugin('lane-stopping', session)
-    const host = await createHost({ plugins: [dir], logger: silentLogger })
-    after(() => host.close())
-    const api = host.plugin('lane-stopping')
+    const { api } = await started(dir, 'lane-stopping')
     assert.equal(await api.call('echo', [1]), 1)
     let release!: () => void
     ;(globalThis as { laneHold?: Promise<void> }).laneHold = new Promise<void>((r) => (release = r))
@@ -76,9 +79,7 @@ describe('inline plugins: the direct lane follows the running session', () => {
 
   it('after reload(), calls reach the reloaded session, and its own statistics count them', async () => {
     const dir = await plugin('lane-reload', session)
-    const host = await createHost({ plugins: [dir], logger: silentLogger })
-    after(() => host.close())
-    const api = host.plugin('lane-reload')
+    const { host, api } = await started(dir, 'lane-reload')
     for (let i = 0; i < 100; i++) assert.equal(await api.call('echo', [i]), i)
     await host.reload('lane-reload')
     assert.equal(await api.call('alive'), true)
@@ -94,9 +95,7 @@ describe('inline plugins: the direct lane follows the running session', () => {
       validateParams: true,
       contributes: { methods: [{ name: 'twice', params: [{ title: 'n', type: 'number' }] }] },
     })
-    const host = await createHost({ plugins: [dir], logger: silentLogger })
-    after(() => host.close())
-    const api = host.plugin('lane-params')
+    const { api } = await started(dir, 'lane-params')
     assert.equal(await api.call('twice', [2]), 4)
     for (let i = 0; i < 3; i++) await rejectsWithCode(api.call('twice', ['two']), 'INVALID_PARAMS')
     assert.equal(await api.call('twice', [3]), 6)
@@ -104,9 +103,7 @@ describe('inline plugins: the direct lane follows the running session', () => {
 
   it('a running plugin that does not speak streams refuses a stream argument on every call', async () => {
     const dir = await plugin('lane-nostreams', 'export default { capabilities: [], methods: { echo: (v) => v } }\n')
-    const host = await createHost({ plugins: [dir], logger: silentLogger })
-    after(() => host.close())
-    const api = host.plugin('lane-nostreams')
+    const { api } = await started(dir, 'lane-nostreams')
     assert.equal(await api.call('echo', [1]), 1)
     for (let i = 0; i < 3; i++) {
       const error = await rejectsWithCode(api.call('echo', [numbers(2)]), 'STREAMS_UNSUPPORTED')
@@ -116,9 +113,7 @@ describe('inline plugins: the direct lane follows the running session', () => {
 
   it('a running plugin still answers an unknown method with METHOD_NOT_FOUND naming it, counted as an error', async () => {
     const dir = await plugin('lane-missing', session)
-    const host = await createHost({ plugins: [dir], logger: silentLogger })
-    after(() => host.close())
-    const api = host.plugin('lane-missing')
+    const { host, api } = await started(dir, 'lane-missing')
     assert.equal(await api.call('echo', [1]), 1)
     const error = await rejectsWithCode(api.call('ech', [1]), 'METHOD_NOT_FOUND')
     assert.equal(error.plugin, 'lane-missing')
