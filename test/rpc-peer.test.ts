@@ -248,6 +248,26 @@ describe('Peer limits and malformed input', () => {
     assert.equal(client.pendingCount, 0)
   })
 
+  // A short message is not walked for its depth (it cannot nest past the limit): the shortest
+  // message that does, in each encoding, is still refused.
+  for (const [label, carries, codec, deepest, justUnder] of [
+    ['JSON text', 'text', jsonCodec, '['.repeat(13) + ']'.repeat(13), '['.repeat(12) + ']'.repeat(12)],
+    ['JSON bytes', 'bytes', jsonCodec, new TextEncoder().encode('['.repeat(13) + ']'.repeat(13)), new TextEncoder().encode('['.repeat(12) + ']'.repeat(12))],
+    // MessagePack: 0x91 opens an array of one, 0x90 is an empty array — one byte per level.
+    ['MessagePack', 'bytes', msgpackCodec, new Uint8Array([...Array(12).fill(0x91), 0x90]), new Uint8Array([...Array(11).fill(0x91), 0x90])],
+  ] as const) {
+    it(`refuses the shortest message nesting past the limit (${label})`, async () => {
+      const [a, b] = createMemoryPair({ carries })
+      const errors: string[] = []
+      new Peer(b, { maxDepth: 10, codec, onProtocolError: (e) => errors.push(e.code) })
+      // 13 levels is past maxDepth + 2 (the envelope's object and params array); 12 is not, and is merely not a message.
+      await a.send(justUnder)
+      await a.send(deepest)
+      await until(() => errors.length === 2)
+      assert.deepEqual(errors, ['INVALID_REQUEST', 'MESSAGE_TOO_DEEP'])
+    })
+  }
+
   it('answers malformed bytes with a PARSE_ERROR response and keeps serving', async () => {
     const [a, b] = createMemoryPair({ carries: 'bytes' })
     const errors: string[] = []

@@ -369,6 +369,18 @@ export class Peer {
     }
   }
 
+  /**
+   * Whether a received message is long enough to nest past the depth limit. Every level of nesting
+   * costs bytes of any encoding — in JSON an opening and a closing bracket, in MessagePack a
+   * header byte — so a message shorter than the limit allows is not walked (most calls' messages).
+   */
+  #mayNestTooDeep(raw: unknown): boolean {
+    // Counted in JSON brackets: a MessagePack header byte stands for an opening and a closing one.
+    const brackets = typeof raw === 'string' ? raw.length : raw instanceof Uint8Array ? raw.byteLength * (this.#codec.name === 'json' ? 1 : 2) : Infinity
+    // Nesting past maxDepth + 2 levels takes maxDepth + 3 containers, each opened and closed.
+    return brackets >= 2 * (this.#maxDepth + 3)
+  }
+
   #receive(raw: unknown): void {
     let value: unknown
     try {
@@ -377,22 +389,24 @@ export class Peer {
       if ((error as PolyplugError).code === RpcErrorCodes.PARSE_ERROR) this.#answerBadInput(null, error as PolyplugError)
       return
     }
-    if (exceedsDepth(value, this.#maxDepth + 2)) {
+    if (this.#mayNestTooDeep(raw) && exceedsDepth(value, this.#maxDepth + 2)) {
       const error = this.#protocolError(RpcErrorCodes.MESSAGE_TOO_DEEP, `message nests deeper than ${this.#maxDepth} levels`)
       const shape = classify(value)
-      if (shape.kind === 'request') this.#answerBadInput(shape.message.id, error)
-      else if (shape.kind === 'response' && shape.message.id !== null) this.#settle(shape.message.id, error)
+      if (shape === 'request') this.#answerBadInput((value as RequestMessage).id, error)
+      else if (shape === 'response' && (value as ResponseMessage).id !== null) this.#settle((value as ResponseMessage).id as RequestId, error)
       return
     }
     const classified = classify(value)
-    switch (classified.kind) {
+    switch (classified) {
       case 'request':
-        return this.#onRequest(classified.message)
-      case 'notification':
-        return this.#onNotification(classified.message.method, classified.message.params, classified.message.traceparent)
+        return this.#onRequest(value as RequestMessage)
+      case 'notification': {
+        const message = value as NotificationMessage
+        return this.#onNotification(message.method, message.params, message.traceparent)
+      }
       case 'response':
-        return this.#onResponse(classified.message)
-      case 'invalid': {
+        return this.#onResponse(value as ResponseMessage)
+      default: {
         const error = this.#protocolError(RpcErrorCodes.INVALID_REQUEST, `invalid message: ${classified.reason}`)
         if (classified.id === null) return
         // A malformed answer ends the call it answers, at once; a malformed request gets an error reply.

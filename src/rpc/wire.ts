@@ -132,40 +132,48 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-export type Classified =
-  | { kind: 'request'; message: RequestMessage }
-  | { kind: 'notification'; message: NotificationMessage }
-  | { kind: 'response'; message: ResponseMessage }
-  /** `response`: it answers a call (it has no method); a response is never answered back. */
-  | { kind: 'invalid'; id: RequestId | null; reason: string; response?: boolean }
+/** What a decoded value is: a valid message's kind, or why it is not a valid message. */
+export type Classified = 'request' | 'notification' | 'response' | Invalid
+
+/** `response`: it answers a call (it has no method); a response is never answered back. */
+export interface Invalid {
+  kind: 'invalid'
+  id: RequestId | null
+  reason: string
+  response?: boolean
+}
 
 function isId(value: unknown): value is RequestId {
   return (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string'
 }
 
-/** Checks a decoded value against the JSON-RPC 2.0 shapes. */
+function invalid(id: RequestId | null, reason: string, response?: boolean): Invalid {
+  return response ? { kind: 'invalid', id, reason, response } : { kind: 'invalid', id, reason }
+}
+
+/**
+ * Checks a decoded value against the JSON-RPC 2.0 shapes. A valid message is answered with its
+ * kind alone (the value is then that message): nothing is allocated for the messages every call
+ * sends and receives; only an invalid one gets an object saying why.
+ */
 export function classify(value: unknown): Classified {
-  if (!isRecord(value)) return { kind: 'invalid', id: null, reason: 'message is not an object' }
+  if (!isRecord(value)) return invalid(null, 'message is not an object')
   const id = isId(value.id) ? value.id : null
-  if (value.jsonrpc !== '2.0') return { kind: 'invalid', id, reason: 'jsonrpc must be "2.0"' }
+  if (value.jsonrpc !== '2.0') return invalid(id, 'jsonrpc must be "2.0"')
   if ('method' in value) {
-    if (typeof value.method !== 'string' || value.method === '') {
-      return { kind: 'invalid', id, reason: 'method must be a non-empty string' }
-    }
-    if (value.params !== undefined && typeof value.params !== 'object') {
-      return { kind: 'invalid', id, reason: 'params must be an array or an object' }
-    }
-    if (value.params === null) return { kind: 'invalid', id, reason: 'params must be an array or an object' }
-    if (!('id' in value)) return { kind: 'notification', message: value as unknown as NotificationMessage }
-    if (id === null) return { kind: 'invalid', id: null, reason: 'id must be a string or a finite number' }
-    return { kind: 'request', message: value as unknown as RequestMessage }
+    if (typeof value.method !== 'string' || value.method === '') return invalid(id, 'method must be a non-empty string')
+    if (value.params !== undefined && typeof value.params !== 'object') return invalid(id, 'params must be an array or an object')
+    if (value.params === null) return invalid(id, 'params must be an array or an object')
+    if (!('id' in value)) return 'notification'
+    if (id === null) return invalid(null, 'id must be a string or a finite number')
+    return 'request'
   }
   if ('result' in value || 'error' in value) {
-    if (value.id !== null && id === null) return { kind: 'invalid', id: null, reason: 'response id is invalid', response: true }
+    if (value.id !== null && id === null) return invalid(null, 'response id is invalid', true)
     if ('error' in value && !(isRecord(value.error) && typeof value.error.code === 'number')) {
-      return { kind: 'invalid', id, reason: 'error must be an object with a numeric code', response: true }
+      return invalid(id, 'error must be an object with a numeric code', true)
     }
-    return { kind: 'response', message: value as unknown as ResponseMessage }
+    return 'response'
   }
-  return { kind: 'invalid', id, reason: 'message has neither method nor result/error' }
+  return invalid(id, 'message has neither method nor result/error')
 }

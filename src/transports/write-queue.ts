@@ -32,6 +32,17 @@ export const RELEASE_BATCH = 2048
 /** Frames are gathered up to this many bytes per write; a larger frame is written in its parts. */
 export const BATCH_BYTES = 64 * 1024
 
+/**
+ * `slab.write(text, at)`, without the argument sorting `Buffer#write` does before it calls
+ * `utf8Write` (offset, length and encoding each checked per call: for a message of a few dozen
+ * bytes about as much as the encoding itself). `utf8Write` is on Buffer.prototype in every Node
+ * polyplug supports; elsewhere `write` is used.
+ */
+const writeUtf8: (slab: Buffer, text: string, at: number) => number =
+  typeof (Buffer.prototype as { utf8Write?: unknown }).utf8Write === 'function'
+    ? (slab, text, at) => (slab as Buffer & { utf8Write(text: string, offset: number, length: number): number }).utf8Write(text, at, slab.byteLength - at)
+    : (slab, text, at) => slab.write(text, at)
+
 interface Waiting {
   frame: Uint8Array[]
   resolve: () => void
@@ -101,7 +112,7 @@ export class WriteQueue {
     if (!this.#open || this.#full || this.length > 0 || most > BATCH_BYTES) return this.sendLengthPrefixed(Buffer.from(text, 'utf8'))
     const slab = this.#room(most)
     const at = this.#end
-    const size = slab.write(text, at + 4)
+    const size = writeUtf8(slab, text, at + 4)
     putLength(slab, at, size)
     this.#end = at + 4 + size
     this.#added(size + 4)
