@@ -13,6 +13,7 @@ import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Channel } from '../channels/channel.js'
 import { captureLines } from './lines.js'
+import { deliverFrom } from '../channels/deliver-from.js'
 import { normalizeChannel } from '../channels/normalize.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
 import { jsonCodec, type Codec } from '../rpc/codec.js'
@@ -272,12 +273,13 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
     })
   }
   const sendText = inner.sendText?.bind(inner)
-  const channel = normalizeChannel({
+  // Messages go from the transport's channel to the Peer directly (deliverFrom): this wrapper
+  // only changes how sends fail and how the channel closes.
+  const supervised = normalizeChannel({
     carries: inner.carries,
     ...(inner.binary ? { binary: true } : {}),
     ...(inner.useCodec ? { useCodec: inner.useCodec.bind(inner) } : {}),
     open(sink) {
-      inner.onMessage((message) => sink.message(message))
       inner.onClose((error) => {
         if (killing) return
         // A dropped network connection (http, mqtt) is like end of stream: the exit status, if one
@@ -304,6 +306,7 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
     ...(sendText ? { sendText: (text: string) => explained(sendText(text)) } : {}),
     close: (reason) => inner.close(reason),
   })
+  const channel = deliverFrom(inner, supervised)
 
   async function terminate(): Promise<void> {
     killing = true
