@@ -119,12 +119,13 @@ async function furtherPlugins(root: string, copies: string, s: Subject): Promise
       entry = join(copies, `${s.id}-${k}.js`)
       await writeFile(entry, await readFile(join(examples, s.secondEntry)))
     }
+    bare.push(entry ?? join(examples, s.second ?? s.target))
+    if (s.floor) continue // a floor row runs the bare side's targets
     const copy = absolute({ ...manifest, id: `${s.id}-${k}`, ...(entry ? { entry } : {}) }, dir)
     const folder = join(root, `${s.folder}-${k}`)
     await mkdir(folder)
     await writeFile(join(folder, 'polyplug.json'), JSON.stringify(copy, null, 2))
     polyplug.push(`${folder}#${s.id}-${k}`)
-    bare.push(entry ?? join(examples, s.second ?? s.target))
   }
   return { polyplug, bare }
 }
@@ -209,7 +210,7 @@ export async function run(): Promise<BenchRow[]> {
     }
     return rows
   } finally {
-    await rm(root, { recursive: true, force: true })
-    await rm(copies, { recursive: true, force: true })
+    await rm(root, { recursive: true, force: true, maxRetries: 5 })
+    await rm(copies, { recursive: true, force: true, maxRetries: 5 })
   }
 }
