@@ -12,7 +12,7 @@ import { describe, it } from 'node:test'
 import { createHost } from '../src/host/host.js'
 import { silentLogger } from '../src/host/log.js'
 import type { Manifest } from '../src/manifest/schema.js'
-import { checkSandbox, landlockAbi, sandboxCommand, unenforcedRules } from '../src/placement/sandbox.js'
+import { checkSandbox, landlockAbi, launcherPath, LAUNCHER_REFUSED, neededAbi, sandboxCommand, sandboxRefusal, unenforcedRules } from '../src/placement/sandbox.js'
 import { PolyplugError } from '../src/rpc/errors.js'
 import { probeKinds, writeProbePlugin } from './support/escape-plugins.js'
 import { requires, tools } from './support/requires.js'
@@ -52,6 +52,41 @@ describe('the sandbox is decided by the host', () => {
       (error: PolyplugError) => !(error.data as { unenforced: string[] }).unenforced.includes('net.tcp'),
     )
     assert.doesNotThrow(() => checkSandbox('open-net', open, { allowUnenforced: ['fs.ioctl-dev', 'scope.signal', 'scope.abstract-unix'] }, 3))
+  })
+})
+
+describe('the launcher checks the kernel\'s Landlock ABI itself (no process of the host\'s own to ask it)', () => {
+  it('the ABI a plugin needs follows its rules and what the application allows unenforced, and goes on the launcher\'s command line', () => {
+    assert.equal(neededAbi(manifest), 6)
+    assert.equal(neededAbi(manifest, { allowUnenforced: ['scope.signal', 'scope.abstract-unix'] }), 5)
+    assert.equal(neededAbi(manifest, { allowUnenforced: ['net.tcp', 'fs.ioctl-dev', 'scope.signal', 'scope.abstract-unix'] }), 3)
+    assert.equal(neededAbi(manifest, { allowUnenforced: true }), 0)
+    const command = sandboxCommand({ manifest, dir: '/tmp', cwd: '/tmp', argv: ['/bin/true'], needAbi: 6 })
+    assert.deepEqual(command.slice(command.indexOf('--need-abi'), command.indexOf('--need-abi') + 2), ['--need-abi', '6'])
+    assert.ok(!sandboxCommand({ manifest, dir: '/tmp', cwd: '/tmp', argv: ['/bin/true'], needAbi: 0 }).includes('--need-abi'))
+  })
+
+  it('a kernel below that ABI: the launcher refuses before the plugin runs, and the host names the rules as it would have', { skip: landlockAbi() < 1 ? 'needs the sandbox launcher' : false }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-refuse-'))
+    try {
+      const marker = join(dir, 'ran')
+      const run = spawnSync(launcherPath, ['--need-abi', '99', '--', '/bin/sh', '-c', `touch ${marker}`], { encoding: 'utf8' })
+      assert.equal(run.status, LAUNCHER_REFUSED)
+      assert.match(run.stderr, new RegExp(`^polyplug-launch: Landlock ABI ${landlockAbi()}, needs 99$`, 'm'))
+      assert.throws(() => rmSync(marker), /ENOENT/, 'the plugin never ran')
+      // What the host makes of the same refusal on an ABI 3 kernel: the error checkSandbox gives for ABI 3.
+      const refused = sandboxRefusal('needs-all', manifest, {}, LAUNCHER_REFUSED, 'polyplug-launch: Landlock ABI 3, needs 6')
+      assert.ok(refused instanceof PolyplugError)
+      assert.equal(refused.code, 'SANDBOX_UNAVAILABLE')
+      assert.equal(refused.plugin, 'needs-all')
+      assert.deepEqual((refused.data as { unenforced: string[] }).unenforced, ['net.tcp', 'fs.ioctl-dev', 'scope.signal', 'scope.abstract-unix'])
+      assert.throws(() => checkSandbox('needs-all', manifest, {}, 3), (error: PolyplugError) => error.message === refused.message)
+      // Any other exit is the plugin's own: a crash, not a refusal.
+      assert.equal(sandboxRefusal('needs-all', manifest, {}, 126, 'polyplug-launch: Landlock ABI 3, needs 6'), undefined)
+      assert.equal(sandboxRefusal('needs-all', manifest, {}, LAUNCHER_REFUSED, 'Landlock ABI 3 (printed by the plugin)'), undefined)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 

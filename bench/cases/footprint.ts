@@ -15,9 +15,11 @@
  * - `first …` (cold): the first plugin of its kind in a process whose host is up. Besides the
  *   plugin, this pays what the host loads once per kind and placement (the kind's loader, the
  *   carrier's code); the bare side pays its own first-use loads (e.g. koffi, Pyodide).
- * - `second …` (marginal): a second plugin of the same program once the first answered, against
- *   a second bare instance of it (a second Worker, spawn, instantiate, koffi load, import): what
- *   each further plugin costs.
+ * - `second …` (marginal): further plugins of the same program once the first answered, against
+ *   further bare instances of it (more Workers, spawns, instantiates, koffi loads, imports): what
+ *   each further plugin costs. FURTHER of them are started one after the other and each figure is
+ *   their total divided by FURTHER (one plugin's idle RSS is a fraction of a MiB: below what one
+ *   sample resolves, where a GC or a page table moves it by as much).
  * The host's own one-time cost is its own row: a process that imported polyplug and created a host,
  * against a bare node process (the `startup` case has host start against plugin count).
  */
@@ -57,7 +59,10 @@ interface Subject {
   target: string
   second?: string
   label: string
-  /** A second plugin of this program: the entry its copy uses, when not the same file. */
+  /**
+   * Further plugins of this program run copies of this file (one per plugin, each its own module,
+   * on both sides), when each must load a module of its own rather than find the first one's.
+   */
   secondEntry?: string
   /**
    * A floor row instead of polyplug's: this mode of the child runs on the polyplug side, over the
@@ -94,15 +99,35 @@ function absolute(manifest: Record<string, unknown>, dir: string): Record<string
   return out
 }
 
-/** A second plugin of the same program: the example's manifest under another id, in `root`. */
-async function secondPlugin(root: string, s: Subject): Promise<string> {
+/** How many further plugins a `second …` sample starts (its figures are per plugin). */
+export const FURTHER = 8
+
+/**
+ * The further plugins' targets: for polyplug, the example's manifest under FURTHER other ids in
+ * `root`; for the bare side, the same program FURTHER times. With `secondEntry`, each plugin on
+ * either side gets its own copy of that file in `copies` (inside polyplug's package, so that the
+ * copy's `polyplug/sdk` resolves as the original's does).
+ */
+async function furtherPlugins(root: string, copies: string, s: Subject): Promise<{ polyplug: string[]; bare: string[] }> {
   const dir = join(examples, s.folder)
   const manifest = JSON.parse(await readFile(join(dir, 'polyplug.json'), 'utf8')) as Record<string, unknown>
-  const copy = absolute({ ...manifest, id: `${s.id}-2`, ...(s.secondEntry ? { entry: join(examples, s.secondEntry) } : {}) }, dir)
-  const folder = join(root, s.folder)
-  await mkdir(folder)
-  await writeFile(join(folder, 'polyplug.json'), JSON.stringify(copy, null, 2))
-  return `${folder}#${s.id}-2`
+  const polyplug: string[] = []
+  const bare: string[] = []
+  for (let k = 2; k < FURTHER + 2; k++) {
+    let entry: string | undefined
+    if (s.secondEntry) {
+      entry = join(copies, `${s.id}-${k}.js`)
+      await writeFile(entry, await readFile(join(examples, s.secondEntry)))
+    }
+    bare.push(entry ?? join(examples, s.second ?? s.target))
+    if (s.floor) continue // a floor row runs the bare side's targets
+    const copy = absolute({ ...manifest, id: `${s.id}-${k}`, ...(entry ? { entry } : {}) }, dir)
+    const folder = join(root, `${s.folder}-${k}`)
+    await mkdir(folder)
+    await writeFile(join(folder, 'polyplug.json'), JSON.stringify(copy, null, 2))
+    polyplug.push(`${folder}#${s.id}-${k}`)
+  }
+  return { polyplug, bare }
 }
 
 /** The host's own rows, by name: its start against a bare node, and the floor of that start measured beside it. */
@@ -125,18 +150,20 @@ export async function hostFloorFile(): Promise<string> {
 
 export async function run(): Promise<BenchRow[]> {
   const root = await mkdtemp(join(tmpdir(), 'polyplug-footprint-'))
+  const copies = await mkdtemp(fileURLToPath(new URL('../footprint-copies-', import.meta.url)))
   const at = (rel: string) => join(examples, rel)
   try {
     const plans = await Promise.all(
       SUBJECTS.map(async (s) => {
         const first = `${at(s.folder)}#${s.id}`
+        const further = await furtherPlugins(root, copies, s)
         return {
           s,
           runs: {
             first: { polyplug: s.floor ? [s.floor.mode, at(s.target)] : ['plugin', first], bare: [s.bare, at(s.target)] },
             second: {
-              polyplug: s.floor ? [s.floor.mode, at(s.target), at(s.second ?? s.target)] : ['plugin', first, await secondPlugin(root, s)],
-              bare: [s.bare, at(s.target), at(s.second ?? s.target)],
+              polyplug: s.floor ? [s.floor.mode, at(s.target), ...further.bare] : ['plugin', first, ...further.polyplug],
+              bare: [s.bare, at(s.target), ...further.bare],
             },
           },
         }
@@ -183,6 +210,7 @@ export async function run(): Promise<BenchRow[]> {
     }
     return rows
   } finally {
-    await rm(root, { recursive: true, force: true })
+    await rm(root, { recursive: true, force: true, maxRetries: 5 })
+    await rm(copies, { recursive: true, force: true, maxRetries: 5 })
   }
 }

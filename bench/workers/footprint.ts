@@ -3,10 +3,14 @@
  * from asking for a plugin to its first echo answered, and the RSS it adds once idle (this process
  * and every process it started), with the CPU time the start took (this process's threads and every
  * process it started; wall time on a loaded machine is mostly waiting). Prints
- * `{"ms": …, "cpuMs": …, "rssMiB": …}`.
+ * `{"ms": …, "cpuMs": …, "ownCpuMs": …, "rssMiB": …, "plugins": …}` (ownCpuMs: this process's
+ * threads alone, without the processes it started).
  *
  *   MODE TARGET              cold: the first plugin of its kind in this process
- *   MODE TARGET0 TARGET      marginal: TARGET0 is started and called before the clock, then TARGET
+ *   MODE TARGET0 TARGET…     marginal: TARGET0 is started and called before the clock, then each
+ *                            further TARGET in turn; the figures are per further plugin (the totals
+ *                            over N of them divided by N), so that an idle RSS of a fraction of a
+ *                            MiB is not read at the resolution of one plugin's pages and one GC
  *
  * Modes (each imports only what it uses, so a bare subject never loads polyplug's host, and a
  * polyplug subject never finds the bare side's packages already loaded):
@@ -58,6 +62,12 @@ function descendants(pid = process.pid): number[] {
   } catch {
     return []
   }
+}
+
+/** CPU time (user + system, every thread) of this process alone, ms. */
+function ownCpuMs(): number {
+  const own = process.cpuUsage()
+  return (own.user + own.system) / 1000
 }
 
 /** CPU time (user + system, every thread) of this process and its descendants, ms; a child's to the clock tick (10 ms). */
@@ -194,19 +204,24 @@ if (mode === 'plugin') {
   host = await createHost({ plugins: targets.map((t) => t.slice(0, t.lastIndexOf('#'))), logger: silentLogger, callTimeoutMs: 120_000 })
 }
 const started: Started[] = []
+const measured = targets.length > 1 ? targets.slice(1) : targets
 if (targets.length > 1) started.push(await start(targets[0]!))
 await settle()
 gc()
 const rss0 = treeRss()
 const cpu0 = treeCpuMs()
+const own0 = ownCpuMs()
 const t0 = performance.now()
-started.push(await start(targets.at(-1)!))
-const ms = performance.now() - t0
-const cpuMs = treeCpuMs() - cpu0
+for (const target of measured) started.push(await start(target))
+const n = measured.length
+const ms = (performance.now() - t0) / n
+const cpuMs = (treeCpuMs() - cpu0) / n
+// This process's share alone (no child, so no 10 ms ticks): what the host side of a process plugin's start costs.
+const ownCpu = (ownCpuMs() - own0) / n
 await settle()
 gc()
-const rssMiB = (treeRss() - rss0) / 2 ** 20
-process.stdout.write(`${JSON.stringify({ ms, cpuMs, rssMiB })}\n`)
+const rssMiB = (treeRss() - rss0) / 2 ** 20 / n
+process.stdout.write(`${JSON.stringify({ ms, cpuMs, ownCpuMs: ownCpu, rssMiB, plugins: n })}\n`)
 for (const s of started) await s.stop?.()
 await host?.close()
 process.exit(0)

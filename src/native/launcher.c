@@ -2,12 +2,17 @@
  * polyplug-launch: starts one process plugin so that it dies with its host and runs in the sandbox
  * the host decided (docs/confinement.md). The host spawns it as
  *
- *   polyplug-launch [--parent PID] [--read P]... [--write P]... [--exec P]... [--connect PORT]...
- *                   [--bind PORT]... [--any-connect] [--any-bind] [--udp] [--mem-mb N] -- /absolute/program args...
+ *   polyplug-launch [--parent PID] [--need-abi N] [--read P]... [--write P]... [--exec P]...
+ *                   [--connect PORT]... [--bind PORT]... [--any-connect] [--any-bind] [--udp] [--mem-mb N]
+ *                   -- /absolute/program args...
  *   polyplug-launch --abi        prints the kernel's Landlock ABI version (0: none) and exits
  *
  * It knows nothing of polyplug's kinds or transports: only paths, ports and a memory bound.
  * Before exec it
+ *   0. refuses to start the plugin when the kernel's Landlock ABI is below --need-abi (the rules the
+ *      host requires of this plugin): one line on stderr, "polyplug-launch: Landlock ABI N, needs M",
+ *      and exit 125, before anything else (the host turns it into SANDBOX_UNAVAILABLE; asking here
+ *      spares the host a process of its own to learn the ABI);
  *   1. asks for SIGKILL when its parent (the host) dies (PR_SET_PDEATHSIG), and leaves at once
  *      if the host is already gone;
  *   2. leads its own process group (the host starts it with setsid; setpgid otherwise) and
@@ -20,13 +25,14 @@
  *      --write, --exec, plus execute on the program, its #! interpreters and ELF interpreter),
  *      TCP bind/connect only to the granted ports (ABI >= 4), and signals and abstract UNIX
  *      sockets scoped to the sandbox (ABI >= 6). Rights the kernel does not know are left out:
- *      the host has already refused plugins that need them (src/placement/sandbox.ts);
+ *      step 0 refused plugins that need them (src/placement/sandbox.ts decides which);
  *   6. installs a seccomp filter for what Landlock does not cover: setsid and setpgid fail (no
  *      descendant leaves the group the host and the watchdog kill), and so does creating a UDP
  *      socket unless --udp (the manifest grants network access); system calls of another ABI
  *      (x32, 32-bit) fail, so none of this can be sidestepped through them;
  *   7. execs the program (the environment is the host's filtered one, passed through).
- * Failures print one line on stderr, "polyplug-launch: ...", and exit 126 (127: no program).
+ * Failures print one line on stderr, "polyplug-launch: ...", and exit 126 (127: no program; 125:
+ * the kernel's Landlock ABI is below --need-abi).
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -335,7 +341,7 @@ static void restrict_syscalls(int udp) {
 
 int main(int argc, char **argv) {
   pid_t parent = 0;
-  long mem_mb = 0;
+  long mem_mb = 0, need_abi = 0;
   int any_connect = 0, any_bind = 0, udp = 0, i = 1;
   if (argc == 3 && strcmp(argv[1], "--watch") == 0) return watch((pid_t)number(argv[2], argv[1]));
   if (argc == 2 && strcmp(argv[1], "--abi") == 0) {
@@ -365,12 +371,20 @@ int main(int argc, char **argv) {
     else if (strcmp(flag, "--connect") == 0 && n_connects < MAX_ITEMS) connects[n_connects++] = number(value, flag);
     else if (strcmp(flag, "--bind") == 0 && n_binds < MAX_ITEMS) binds[n_binds++] = number(value, flag);
     else if (strcmp(flag, "--mem-mb") == 0) mem_mb = (long)number(value, flag);
+    else if (strcmp(flag, "--need-abi") == 0) need_abi = (long)number(value, flag);
     else fail(126, "unknown option", flag);
   }
   if (i + 1 >= argc) fail(126, "usage", "polyplug-launch [options] -- /path/to/program [args...]");
   char **program = argv + i + 1;
   if (program[0][0] != '/') fail(126, "the program must be an absolute path", program[0]);
 
+  if (need_abi > 0) {
+    int abi = landlock_abi();
+    if (abi < need_abi) {
+      fprintf(stderr, "polyplug-launch: Landlock ABI %d, needs %ld\n", abi, need_abi);
+      _exit(125);
+    }
+  }
   tie_to_host(parent);
   if (mem_mb > 0) {
     struct rlimit limit = {.rlim_cur = (rlim_t)mem_mb << 20, .rlim_max = (rlim_t)mem_mb << 20};

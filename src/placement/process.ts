@@ -24,7 +24,7 @@ import { kindModule, kindNeeds, modulesToImport, transportModule, transportNeeds
 import { SHARE_SDK_ENV } from '../kinds/sdk-share.js'
 import type { SidecarEndpoint } from '../transports/sidecar.js'
 import { confine, resolveArgv, type Confinement } from './confine.js'
-import { checkSandbox, resolveProgram, sandboxCommand } from './sandbox.js'
+import { checkSandbox, resolveProgram, sandboxCommand, sandboxRefusal } from './sandbox.js'
 import type { Launched, LaunchSpec } from './placement.js'
 import { sidecarProtocol, type MessageProtocol } from './protocol.js'
 import { spawnFailed } from './spawn-error.js'
@@ -94,7 +94,7 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
   let command: string[]
   let program = '' // the plugin's own program (what a spawn error names), not the launcher wrapping it
   try {
-    const { launcher } = checkSandbox(spec.id, manifest, spec.sandbox)
+    const { launcher, needAbi } = checkSandbox(spec.id, manifest, spec.sandbox)
     confinement = await confine({
       manifest,
       dir,
@@ -129,6 +129,7 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
           network: endpoint.network,
           addressSpaceMb: nodeCarrier ? undefined : memoryMb,
           hostPid: process.pid,
+          needAbi,
           path: confinement.env.PATH,
         })
       : argv
@@ -158,14 +159,16 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
   const exited = exitOf(child, spawnError)
   const cleaned = exited.then(() => confinement.dispose().catch(() => {}))
 
-  const channel = await connectWithin(spec, endpoint, child, program, exited, spawnError, tail).catch(async (error: unknown) => {
+  // Why the process is gone: the launcher refused it (this kernel lacks a rule the plugin needs), or it crashed.
+  const whyExited = (what: string) => (exit: Exit) => sandboxRefusal(spec.id, manifest, spec.sandbox, exit.exitCode, tail.text()) ?? crashed(spec.id, exit, what, tail)
+  const channel = await connectWithin(spec, endpoint, child, program, exited, spawnError, whyExited('exited before connecting')).catch(async (error: unknown) => {
     signalGroup(child, 'SIGKILL')
     await endpoint.dispose().catch(() => {})
     throw error
   })
   // msgpackr loads only for plugins that speak MessagePack.
   const codec = encoding === 'msgpack' ? (await import('../rpc/msgpack.js')).msgpackCodec : jsonCodec
-  return supervise(spec.id, channel, child, exited, endpoint, token, codec, cleaned, protocol, tail)
+  return supervise(spec.id, channel, child, exited, endpoint, token, codec, cleaned, protocol, whyExited('exited'))
 }
 
 /** How long an exited process's stderr may take to drain before the crash is reported without its last lines. */
@@ -194,7 +197,7 @@ function exitOf(child: ChildProcess, spawnError: Promise<Error>): Promise<Exit> 
  * no exec bit) and by the process dying first. A stdio transport connects before the spawn result
  * is known, so the spawn outcome is awaited too: a command that cannot start rejects at once.
  */
-async function connectWithin(spec: LaunchSpec, endpoint: SidecarEndpoint, child: ChildProcess, command: string, exited: Promise<Exit>, spawnError: Promise<Error>, tail: StderrTail): Promise<Channel> {
+async function connectWithin(spec: LaunchSpec, endpoint: SidecarEndpoint, child: ChildProcess, command: string, exited: Promise<Exit>, spawnError: Promise<Error>, exitedEarly: (exit: Exit) => PolyplugError): Promise<Channel> {
   const timeoutMs = spec.startTimeoutMs ?? 30_000
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(new PolyplugError(ErrorCodes.PLUGIN_START_TIMEOUT, `the plugin did not connect within ${timeoutMs} ms`, { plugin: spec.id })), timeoutMs)
@@ -204,7 +207,7 @@ async function connectWithin(spec: LaunchSpec, endpoint: SidecarEndpoint, child:
   })
   aborted.catch(() => {})
   void spawnError.then((cause) => controller.abort(spawnFailed(spec.id, command, cause)))
-  void exited.then((exit) => controller.abort(crashed(spec.id, exit, 'exited before connecting', tail)))
+  void exited.then((exit) => controller.abort(exitedEarly(exit)))
   const spawned = new Promise<void>((resolve) => child.once('spawn', resolve))
   try {
     const channel = await Promise.race([endpoint.connect({ stdin: child.stdin, stdout: child.stdout }, controller.signal), aborted])
@@ -250,12 +253,12 @@ class StderrTail {
 }
 
 /** Wraps the transport's channel so that its close tells why the process went away. */
-function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: Promise<Exit>, endpoint: SidecarEndpoint, token: string, codec: Codec, cleaned: Promise<void>, protocol: MessageProtocol, tail: StderrTail): Launched {
+function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: Promise<Exit>, endpoint: SidecarEndpoint, token: string, codec: Codec, cleaned: Promise<void>, protocol: MessageProtocol, whyExited: (exit: Exit) => PolyplugError): Launched {
   let killing = false
   let exit: Exit | undefined
   void exited.then((e) => {
     exit = e
-    if (!killing) void channel.close(crashed(plugin, e, 'exited', tail))
+    if (!killing) void channel.close(whyExited(e))
     void endpoint.dispose().catch(() => {})
   })
   /**
@@ -269,7 +272,7 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
       let timer: ReturnType<typeof setTimeout> | undefined
       const e = await Promise.race([exited, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), EXIT_WAIT_MS)))])
       clearTimeout(timer)
-      throw e ? crashed(plugin, e, 'exited', tail) : error
+      throw e ? whyExited(e) : error
     })
   }
   const sendText = inner.sendText?.bind(inner)
@@ -293,12 +296,12 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
         }
         // End of stream: the exit status (which arrives a moment later) says why.
         const wait = setTimeout(() => {
-          sink.closed(exit ? crashed(plugin, exit, 'exited', tail) : dropped ? error : new PolyplugError(ErrorCodes.PLUGIN_CRASHED, 'the plugin closed its channel', { plugin }))
+          sink.closed(exit ? whyExited(exit) : dropped ? error : new PolyplugError(ErrorCodes.PLUGIN_CRASHED, 'the plugin closed its channel', { plugin }))
           if (dropped && !exit) void terminate()
         }, EXIT_WAIT_MS)
         void exited.then((e) => {
           clearTimeout(wait)
-          sink.closed(crashed(plugin, e, 'exited', tail))
+          sink.closed(whyExited(e))
         })
       })
     },

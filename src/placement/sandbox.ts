@@ -74,25 +74,55 @@ export function requiredRules(manifest: Manifest): SandboxRule[] {
   return SANDBOX_RULES.map((r) => r.rule).filter((rule) => !(openNet && rule === 'net.tcp'))
 }
 
-/**
- * Whether the launcher is used for this plugin. Throws SANDBOX_UNAVAILABLE naming the rules this
- * system does not enforce when the plugin needs them and the application did not opt out.
- */
-export function checkSandbox(id: string, manifest: Manifest, options: SandboxOptions = {}, abi = landlockAbi()): { launcher: boolean } {
-  const launcher = process.platform === 'linux' && existsSync(launcherPath)
+/** The Landlock ABI a kernel needs for the rules this plugin must have (0: none), leaving out those the application allows unenforced. */
+export function neededAbi(manifest: Manifest, options: SandboxOptions = {}): number {
+  const allowed = options.allowUnenforced
+  if (allowed === true) return 0
+  const required = requiredRules(manifest)
+  return Math.max(0, ...SANDBOX_RULES.filter((r) => required.includes(r.rule) && !allowed?.includes(r.rule)).map((r) => r.abi))
+}
+
+/** SANDBOX_UNAVAILABLE naming the rules a kernel at `abi` does not enforce and this plugin needs, or undefined when it has them all. */
+export function unenforcedError(id: string, manifest: Manifest, options: SandboxOptions, abi: number): PolyplugError | undefined {
   const allowed = options.allowUnenforced
   const missing = unenforcedRules(abi).filter((r) => requiredRules(manifest).includes(r.rule) && !(allowed === true || allowed?.includes(r.rule)))
-  if (!launcher && allowed !== true) {
+  if (missing.length === 0) return undefined
+  const list = missing.map((r) => `${r.rule} (Landlock ABI ${r.abi}: ${r.what})`).join('; ')
+  return new PolyplugError(ErrorCodes.SANDBOX_UNAVAILABLE, `this kernel (Landlock ABI ${abi}) does not enforce ${list}; to start the plugin without them, list them in the host option sandbox.allowUnenforced`, {
+    plugin: id,
+    data: { abi, unenforced: missing.map((r) => r.rule) },
+  })
+}
+
+/**
+ * Whether the launcher is used for this plugin, and the Landlock ABI it must find (its
+ * `--need-abi`). Throws SANDBOX_UNAVAILABLE when the launcher is missing and the application did
+ * not opt out. Whether the kernel enforces the rules the plugin needs is asked by the launcher
+ * itself, before it does anything else (sandboxRefusal reads its answer), so the host spawns no
+ * process to learn the ABI; given `abi`, it is checked here, and SANDBOX_UNAVAILABLE names the rules.
+ */
+export function checkSandbox(id: string, manifest: Manifest, options: SandboxOptions = {}, abi?: number): { launcher: boolean; needAbi: number } {
+  const launcher = process.platform === 'linux' && existsSync(launcherPath)
+  if (!launcher && options.allowUnenforced !== true) {
     throw new PolyplugError(ErrorCodes.SANDBOX_UNAVAILABLE, `the sandbox launcher is missing (${launcherPath}): build it with \`npm run build:native\` (Linux only), or start the plugin unconfined with the host option sandbox: { allowUnenforced: true }`, { plugin: id })
   }
-  if (missing.length > 0) {
-    const list = missing.map((r) => `${r.rule} (Landlock ABI ${r.abi}: ${r.what})`).join('; ')
-    throw new PolyplugError(ErrorCodes.SANDBOX_UNAVAILABLE, `this kernel (Landlock ABI ${abi}) does not enforce ${list}; to start the plugin without them, list them in the host option sandbox.allowUnenforced`, {
-      plugin: id,
-      data: { abi, unenforced: missing.map((r) => r.rule) },
-    })
-  }
-  return { launcher }
+  const refused = abi === undefined ? undefined : unenforcedError(id, manifest, options, abi)
+  if (refused) throw refused
+  return { launcher, needAbi: launcher ? neededAbi(manifest, options) : 0 }
+}
+
+/** The launcher's exit status when the kernel's Landlock ABI is below its `--need-abi` (src/native/launcher.c). */
+export const LAUNCHER_REFUSED = 125
+
+/**
+ * SANDBOX_UNAVAILABLE for a launcher that refused to start the plugin (exit LAUNCHER_REFUSED, its
+ * line "polyplug-launch: Landlock ABI N, needs M" in `stderr`), naming the rules as checkSandbox
+ * would have; undefined for any other exit.
+ */
+export function sandboxRefusal(id: string, manifest: Manifest, options: SandboxOptions = {}, exitCode: number | null, stderr: string): PolyplugError | undefined {
+  if (exitCode !== LAUNCHER_REFUSED) return undefined
+  const abi = /^polyplug-launch: Landlock ABI (\d+), needs \d+$/m.exec(stderr)?.[1]
+  return abi === undefined ? undefined : unenforcedError(id, manifest, options, Number(abi))
 }
 
 /** What the runtimes themselves read: shared libraries, the loader's cache, the time zone, own /proc. */
@@ -208,6 +238,8 @@ export interface SandboxRequest {
   network?: EndpointNetwork
   /** RLIMIT_AS in MiB (programs that do not reserve large virtual ranges). */
   addressSpaceMb?: number
+  /** The Landlock ABI the kernel must have for this plugin (checkSandbox's needAbi): below it the launcher refuses. */
+  needAbi?: number
   /** The host's pid: the launcher leaves at once when its parent is already another process. */
   hostPid?: number
   /** The plugin's PATH (what `#!/usr/bin/env NAME` looks NAME up on). */
@@ -223,6 +255,7 @@ export function sandboxCommand(request: SandboxRequest): string[] {
     for (const value of values) args.push(flag, String(value))
   }
   if (request.hostPid) add('--parent', [request.hostPid])
+  if (request.needAbi) add('--need-abi', [request.needAbi])
   const grants = fsGrants(manifest, request.dir)
   const network = manifest.permissions?.network
   const connects = network?.connect ?? []

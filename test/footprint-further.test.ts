@@ -1,0 +1,60 @@
+/**
+ * The footprint bench's second-plugin rows (bench/cases/footprint.ts) are per further plugin: its
+ * child (bench/workers/footprint.ts) starts the first target before the clock, then every further
+ * target in turn, and divides each figure by how many it started — one plugin's idle RSS is a
+ * fraction of a MiB, below what one sample resolves. This says every further target is started
+ * and answered, on the bare side and on polyplug's; how long they take is the bench's to measure.
+ */
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { after, before, describe, it } from 'node:test'
+import { examplesDir, root } from './support/paths.js'
+
+const run = promisify(execFile)
+const child = `${root}dist/bench/workers/footprint.js`
+
+interface Sample { ms: number; cpuMs: number; rssMiB: number; plugins: number }
+
+async function sample(args: string[]): Promise<Sample> {
+  const { stdout } = await run(process.execPath, ['--expose-gc', child, ...args], { timeout: 60_000 })
+  return JSON.parse(stdout.trim().split('\n').pop()!) as Sample
+}
+
+describe('the footprint bench: a second-plugin sample is per further plugin', { timeout: 120_000 }, () => {
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(root, 'dist/bench/footprint-further-test-'))
+  })
+  after(() => rm(dir, { recursive: true, force: true }))
+
+  it('the bare side imports every further module, each answering once, and counts them', async () => {
+    const marks = join(dir, 'marks')
+    const files: string[] = []
+    for (let k = 0; k < 4; k++) {
+      const file = join(dir, `m${k}.js`)
+      await writeFile(file, `import { writeFileSync, mkdirSync } from 'node:fs'\nexport default { methods: { echo(v) { mkdirSync(${JSON.stringify(marks)}, { recursive: true }); writeFileSync(${JSON.stringify(join(marks, `m${k}`))}, String(v)); return v } } }\n`)
+      files.push(file)
+    }
+    const s = await sample(['import', ...files])
+    assert.equal(s.plugins, 3, 'three further modules after the first')
+    assert.deepEqual((await readdir(marks)).sort(), ['m0', 'm1', 'm2', 'm3'], 'the first and every further module answered its echo')
+    assert.ok(s.cpuMs > 0, `a sample: ${JSON.stringify(s)}`)
+  })
+
+  it('polyplug starts every further plugin (each under its own id) and counts them', async () => {
+    const targets: string[] = []
+    for (let k = 2; k < 5; k++) {
+      const folder = join(dir, `p${k}`)
+      await run('mkdir', ['-p', folder])
+      await writeFile(join(folder, 'polyplug.json'), JSON.stringify({ id: `echo-${k}`, version: '1.0.0', kind: 'js', entry: join(examplesDir, 'shared/conformance.js'), placement: 'inline', transport: 'direct' }))
+      targets.push(`${folder}#echo-${k}`)
+    }
+    const s = await sample(['plugin', `${examplesDir}/js-inline#echo-inline`, ...targets])
+    assert.equal(s.plugins, 3)
+    // A target that did not start fails the child: an unknown id is PLUGIN_NOT_FOUND, not a sample.
+    await assert.rejects(sample(['plugin', `${examplesDir}/js-inline#echo-inline`, `${dir}/p2#no-such-plugin`]))
+  })
+})
