@@ -7,7 +7,8 @@
 import { parseArgs } from 'node:util'
 import { formatTable } from '../src/cli/table.js'
 import { machine, writeCharts } from './charts.js'
-import type { BenchRow } from './measure.js'
+import { writeFile } from 'node:fs/promises'
+import { roundsOf, type BenchRow } from './measure.js'
 import { run as faults } from './cases/faults.js'
 import { run as js } from './cases/js.js'
 import { run as load } from './cases/load.js'
@@ -30,7 +31,7 @@ import { run as wasm } from './cases/wasm.js'
 /** Each case is a module under bench/cases/; add new transports and kinds here. */
 const cases: Record<string, () => Promise<BenchRow[]>> = { js, sidecar, shm, net, cmqtt, 'python-net': pythonNet, native, wasm, extism, python, startup, cli, load, stream, faults, scale, throughput, footprint }
 
-const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string', multiple: true }, quick: { type: 'boolean', default: false }, svg: { type: 'string' } } })
+const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string', multiple: true }, quick: { type: 'boolean', default: false }, svg: { type: 'string' }, record: { type: 'string' } } })
 setQuick(values.quick)
 setQuickFootprint(values.quick)
 const started = machine()
@@ -50,6 +51,10 @@ if (values.json) {
 const ended = machine()
 const measuredOn = { ...started, load: `${started.load} at the start, ${ended.load} at the end` }
 if (!values.json) process.stdout.write(`measured on ${measuredOn.cpu}, ${measuredOn.cores} cores, Node ${measuredOn.node}, ${measuredOn.date}; load ${measuredOn.load}\n`)
+if (values.record) {
+  const recordedRows = rows.map((r) => ({ ...r, rounds: roundsOf(r) }))
+  await writeFile(values.record, `${JSON.stringify({ machine: measuredOn, rows: recordedRows })}\n`)
+}
 if (values.svg) {
   const files = await writeCharts(rows, values.svg, measuredOn)
   process.stderr.write(`bench: wrote ${files.join(', ')}\n`)

@@ -28,6 +28,10 @@ export interface Timing {
   value: number
   p50: number
   p99: number
+  /** The figure of each timed round, in round order (µs per call, or calls/s). */
+  rounds?: number[]
+  /** The same object for every op of one `compare` / `throughput` call: rounds of one pass are paired. */
+  pass?: object
 }
 
 /** A row's figure: a plain number (start-up ms, MiB/s, …) or a Timing that brings its percentiles. */
@@ -80,7 +84,8 @@ export async function compare(ops: Op[], options: { batch?: number; rounds?: num
   const single: number[][] = ops.map(() => [])
   const perOp = Math.min(2000, Math.max(20, Math.ceil((batch * rounds) / 5)))
   for (let r = 0; r < 4; r++) for (const [i, op] of ops.entries()) await latencies(op, Math.ceil(perOp / 4), single[i]!)
-  return samples.map((s, i) => ({ value: median(s), p50: percentile(single[i]!, 0.5), p99: percentile(single[i]!, 0.99) }))
+  const pass = {}
+  return samples.map((s, i) => ({ value: median(s), p50: percentile(single[i]!, 0.5), p99: percentile(single[i]!, 0.99), rounds: s, pass }))
 }
 
 /**
@@ -98,7 +103,8 @@ export async function throughput(ops: Op[], inFlight: number, options: { ms?: nu
   for (let r = 0; r < rounds; r++) {
     for (const [i, op] of ops.entries()) rates[i]!.push(await drive(op, inFlight, ms, single[i]!))
   }
-  return rates.map((s, i) => ({ value: median(s), p50: percentile(single[i]!, 0.5), p99: percentile(single[i]!, 0.99) }))
+  const pass = {}
+  return rates.map((s, i) => ({ value: median(s), p50: percentile(single[i]!, 0.5), p99: percentile(single[i]!, 0.99), rounds: s, pass }))
 }
 
 async function drive(op: Op, inFlight: number, ms: number, into: number[]): Promise<number> {
@@ -147,6 +153,15 @@ function verdict(polyplug: number, peer: number, unit: string): string {
 type RowFields = Omit<BenchRow, 'ratio' | 'metric' | 'unit' | 'polyplug' | 'baseline' | 'peer_value' | 'p50' | 'p99' | 'baseline_p50' | 'baseline_p99' | 'peer_verdict'> &
   Partial<Pick<BenchRow, 'metric' | 'unit'>> & { polyplug: Figure; baseline: Figure; peer_value?: Figure }
 
+/** Each row's per-round figures, for `--record FILE`: polyplug's and the baseline's, paired by round where they share a pass. */
+export interface RoundsRecord {
+  polyplug?: number[]
+  baseline?: number[]
+  paired: boolean
+}
+const recorded = new WeakMap<BenchRow, RoundsRecord>()
+export const roundsOf = (r: BenchRow): RoundsRecord | undefined => recorded.get(r)
+
 export function row(fields: RowFields): BenchRow {
   const unit = fields.unit ?? 'us'
   const polyplug = valueOf(fields.polyplug)
@@ -154,7 +169,7 @@ export function row(fields: RowFields): BenchRow {
   const percentiles = (prefix: '' | 'baseline_', f: Figure) => (typeof f === 'number' ? {} : { [`${prefix}p50`]: round(f.p50), [`${prefix}p99`]: round(f.p99) })
   const { peer_value: peerFigure, ...rest } = fields
   const peer = peerFigure === undefined ? undefined : valueOf(peerFigure)
-  return {
+  const result: BenchRow = {
     metric: 'round-trip',
     ...rest,
     unit,
@@ -165,4 +180,8 @@ export function row(fields: RowFields): BenchRow {
     ...percentiles('baseline_', fields.baseline),
     ...(peer === undefined ? {} : { peer_value: round(peer), peer_verdict: verdict(polyplug, peer, unit) }),
   }
+  const p = typeof fields.polyplug === 'number' ? undefined : fields.polyplug
+  const b = typeof fields.baseline === 'number' ? undefined : fields.baseline
+  if (p?.rounds || b?.rounds) recorded.set(result, { polyplug: p?.rounds, baseline: b?.rounds, paired: p?.pass !== undefined && p.pass === b?.pass })
+  return result
 }
