@@ -150,9 +150,11 @@ export interface CompareOptions {
 /**
  * For echoes of 1 MiB or more: few calls per round (a round of a 1 MiB echo takes tens of ms, and
  * one collection or page-fault burst in it moves its mean), many rounds, so the median of the
- * paired ratios rests on ≥ 20 rounds rather than 7.
+ * paired ratios rests on 21 rounds rather than 7; and 40 warm-up calls, not 5: with 5 (and the
+ * 250 ms floor), the first three rounds of the sidecars' 1 MiB rows still ran at 2–7× the paired
+ * ratio of the rest (recorded runs, `first 3 / rest` of bench/spread.ts), in 3 of 7 rounds.
  */
-export const BIG_PAYLOAD: CompareOptions = { batch: 4, rounds: 21, warmup: 5 }
+export const BIG_PAYLOAD: CompareOptions = { batch: 4, rounds: 21, warmup: 40 }
 
 /**
  * Measures several ops against each other in interleaved rounds (each op once per round, the

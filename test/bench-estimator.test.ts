@@ -122,6 +122,14 @@ describe('node dist/bench/spread.js: one row over several recorded runs', () => 
     assert.equal(spread!.runs, 3)
   })
 
+  it('sets the even rounds against the odd ones, and the first three against the rest', () => {
+    // Even rounds 3×, odd rounds 2×; the first three rounds slower than the rest only on polyplug's side.
+    const [spread] = spreadOf([run([30, 20, 30, 20, 30, 20, 30, 20], [10, 10, 10, 10, 10, 10, 10, 10])])
+    assert.equal(spread!.evenOdd, 1.5)
+    const [warm] = spreadOf([run([9, 9, 9, 3, 3, 3], [1, 1, 1, 1, 1, 1])])
+    assert.equal(warm!.early, 3)
+  })
+
   it('leaves out rows whose sides were not measured in the same rounds', () => {
     const unpaired = [{ ...run([1], [1])[0]!, rounds_of: { polyplug: [1], baseline: [1], paired: false } }]
     assert.deepEqual(spreadOf([unpaired]), [])
