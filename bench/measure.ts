@@ -13,6 +13,9 @@
  * from round to round (forward, then reversed), so neither side always runs first or last in a
  * round (after the other's garbage, or before it); each pass starts from a collected heap, so no
  * side pays for the previous case's garbage. Both sides of a row always get the same treatment.
+ * `npm run bench -- --record FILE` keeps every round; `node dist/bench/spread.js FILE...` compares
+ * the estimators over recorded runs, `node dist/bench/aa.js` measures the estimator's own error
+ * (two identical echoes against each other).
  */
 
 import { setFlagsFromString } from 'node:v8'

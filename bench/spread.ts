@@ -76,8 +76,9 @@ async function main(): Promise<void> {
   const only = values.rows ? new RegExp(values.rows) : undefined
   const spreads = spreadOf(runs).filter((s) => !only || only.test(s.row))
   const fmt = (s: [number, number, number]) => s.map((x) => round(x)).join(' / ')
+  const show = (x: number) => (Number.isNaN(x) ? '—' : String(round(x)))
   const cols = ['row', 'runs', 'medians: min / median / max', 'breadth', 'paired: min / median / max', 'breadth', 'IQR in a run', 'even / odd', 'first 3 / rest']
-  const cells = (s: RowSpread) => [s.row, String(s.runs), fmt(s.medians), String(round(breadth(s.medians))), fmt(s.paired), String(round(breadth(s.paired))), String(round(s.iqr)), String(round(s.evenOdd)), String(round(s.early))]
+  const cells = (s: RowSpread) => [s.row, String(s.runs), fmt(s.medians), String(round(breadth(s.medians))), fmt(s.paired), String(round(breadth(s.paired))), String(round(s.iqr)), show(s.evenOdd), show(s.early)]
   process.stdout.write(formatTable(cols, spreads.map(cells)))
 }
 
