@@ -16,7 +16,7 @@ import { stringify } from '../../src/rpc/codec.js'
 import { pluginPrefix, startEmbeddedBroker } from '../../src/transports/mqtt-broker.js'
 import { connectMqtt } from '../../src/transports/mqtt.js'
 import { freePort, policyUsers, startMosquitto, writeMosquittoConfig } from '../../test/support/mosquitto.js'
-import { compare, row, type BenchRow } from '../measure.js'
+import { BIG_PAYLOAD, compare, row, type BenchRow } from '../measure.js'
 import { hasMosquitto, rawMqtt } from './net.js'
 import { agreedPeer, attachedFrame } from '../attach.js'
 
@@ -42,7 +42,7 @@ async function rows(label: string, url: string, host: Auth, plugin: Auth): Promi
     await Promise.race([ready, exited.then(() => Promise.reject(new Error('the C plugin exited before $/ready')))])
     const peer = await agreedPeer(channel, ID)
     const [p, b] = await compare([() => peer.call('echo', [1]), () => raw.call(small)], { batch: 200, rounds: 9, warmup: 300 })
-    const [pb, bb] = await compare([() => peer.call('echo', [big]), () => raw.call(bigFrame)], { batch: 5, rounds: 7, warmup: 5 })
+    const [pb, bb] = await compare([() => peer.call('echo', [big]), () => raw.call(bigFrame)], BIG_PAYLOAD)
     return [
       row({ name: `mqtt ${label} C plugin echo`, kind: 'exec', placement: 'process', transport: 'mqtt', polyplug: p!, baseline: b! }),
       row({ name: `mqtt ${label} C plugin 1 MiB echo`, kind: 'exec', placement: 'process', transport: 'mqtt', metric: '1MiB-echo', polyplug: pb!, baseline: bb! }),

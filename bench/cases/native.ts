@@ -50,7 +50,7 @@ export async function run(): Promise<BenchRow[]> {
     const inline = host.plugin('native-c-inline')
     const worker = host.plugin('native-c-worker')
     await Promise.all([inline.activate(), worker.activate()])
-    const [i, w, a, s] = await compare([() => inline.call('echo', [1]), () => worker.call('echo', [1]), () => rawAsync(1), () => rawSync(1)], { batch: 200, rounds: 11, warmup: 500 })
+    const [i, w, a, s] = await compare([() => inline.call('echo', [1]), () => worker.call('echo', [1]), () => rawAsync(1), () => rawSync(1)], { batch: 100, rounds: 21, warmup: 500 })
     const common = { kind: 'native', peer: 'koffi sync', peer_value: s! }
     rows.push(row({ name: 'native inline echo vs raw koffi .async', placement: 'inline', transport: 'direct', polyplug: i!, baseline: a!, ...common }))
     rows.push(row({ name: 'native worker echo vs raw koffi .async', placement: 'worker', transport: 'port', polyplug: w!, baseline: a!, ...common }))
@@ -58,7 +58,7 @@ export async function run(): Promise<BenchRow[]> {
     const proc = host.plugin('native-c-process')
     const jsProc = host.plugin('echo-process-stdio')
     await Promise.all([proc.activate(), jsProc.activate()])
-    const [p, j] = await compare([() => proc.call('echo', [1]), () => jsProc.call('echo', [1])], { batch: 200, rounds: 11, warmup: 500 })
+    const [p, j] = await compare([() => proc.call('echo', [1]), () => jsProc.call('echo', [1])], { batch: 100, rounds: 21, warmup: 500 })
     rows.push(row({ name: 'native process echo vs js process echo', kind: 'native', placement: 'process', transport: 'stdio', polyplug: p!, baseline: j! }))
   } finally {
     await host.close()

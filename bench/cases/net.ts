@@ -27,7 +27,7 @@ import { connectHttp } from '../../src/transports/http.js'
 import { connectMqtt } from '../../src/transports/mqtt.js'
 import { freePort, policyUsers, startMosquitto, writeMosquittoConfig } from '../../test/support/mosquitto.js'
 import { servePlugin } from '../../src/sdk/serve.js'
-import { compare, row, type BenchRow } from '../measure.js'
+import { BIG_PAYLOAD, compare, row, type BenchRow } from '../measure.js'
 import { agreedPeer, attachedFrame } from '../attach.js'
 
 const MiB = 1 << 20
@@ -203,7 +203,7 @@ async function mqttRows(label: string, url: string, host: { username: string; pa
   const raw = await rawMqtt(url, host)
   try {
     const [p, b] = await compare([() => peer.call('echo', [1]), () => raw.call(small)], { batch: 200, rounds: 9, warmup: 300 })
-    const [pb, bb] = await compare([() => peer.call('echo', [big]), () => raw.call(bigFrame)], { batch: 5, rounds: 7, warmup: 5 })
+    const [pb, bb] = await compare([() => peer.call('echo', [big]), () => raw.call(bigFrame)], BIG_PAYLOAD)
     return [
       row({ name: `mqtt ${label} echo`, kind: 'js', placement: 'process', transport: 'mqtt', polyplug: p!, baseline: b! }),
       row({ name: `mqtt ${label} 1 MiB echo`, kind: 'js', placement: 'process', transport: 'mqtt', metric: '1MiB-echo', polyplug: pb!, baseline: bb! }),
@@ -262,7 +262,7 @@ export async function run(): Promise<BenchRow[]> {
     rows.push(row({ name: 'http POST echo', kind: 'js', placement: 'process', transport: 'http', polyplug: p!, baseline: b!, peer: FLOOR, peer_value: fh! }))
     rows.push(row({ name: 'ws echo', kind: 'js', placement: 'process', transport: 'ws', polyplug: pw!, baseline: bw!, peer: FLOOR, peer_value: fw! }))
     rows.push(row({ name: 'http POST vs raw ws', kind: 'js', placement: 'process', transport: 'http', polyplug: p!, baseline: bw! }))
-    const opts = { batch: 5, rounds: 7, warmup: 5 }
+    const opts = BIG_PAYLOAD
     const [pb, pwb, pjb, wjb, bb, bwb] = await compare(
       [() => overPost.call('echo', [big]), () => overWs.call('echo', [big]), () => postJsonOnly.call('echo', [big]), () => wsJsonOnly.call('echo', [big]), () => http.call(bigFrame), () => ws.call(bigFrame)],
       opts,

@@ -14,7 +14,7 @@ import { WebSocket } from 'ws'
 import { stringify } from '../../src/rpc/codec.js'
 import { connectHttp } from '../../src/transports/http.js'
 import { awaitListenLine } from '../../src/transports/http-sidecar.js'
-import { compare, row, type BenchRow } from '../measure.js'
+import { BIG_PAYLOAD, compare, row, type BenchRow } from '../measure.js'
 import { agreedPeer, attachedFrame } from '../attach.js'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
@@ -73,7 +73,7 @@ export async function run(): Promise<BenchRow[]> {
       [() => overPost.call('echo', [1]), () => overWs.call('echo', [1]), () => clients.post(small), () => clients.ws(small)],
       { batch: 200, rounds: 9, warmup: 300 },
     )
-    const opts = { batch: 5, rounds: 7, warmup: 5 }
+    const opts = BIG_PAYLOAD
     const [pb, pwb, bb, bwb] = await compare(
       [() => overPost.call('echo', [big]), () => overWs.call('echo', [big]), () => clients.post(bigFrame), () => clients.ws(bigFrame)],
       opts,

@@ -36,7 +36,7 @@ async function lowLatencyRows(p: (id: string) => { call(method: string, args: un
   const one = new Uint8Array([1])
   const rows: BenchRow[] = []
   try {
-    const options = { batch: 1000, rounds: 11 }
+    const options = { batch: 500, rounds: 21 }
     const [c, node, rp, cDefault, nodeDefault] = await compare([
       () => p('echo-shm-c-lowlatency').call('echo', [1]),
       () => p('echo-process-shm-lowlatency').call('echo', [1]),
@@ -85,7 +85,7 @@ export async function run(): Promise<BenchRow[]> {
       () => rawP.roundTrip(one),
       () => p('echo-process-unix').call('echo', [1]),
       () => p('echo-process-stdio').call('echo', [1]),
-    ], { batch: 300, rounds: 11 })
+    ], { batch: 150, rounds: 21 })
     rows.push(row({ name: 'shm process echo (node)', kind: 'js', placement: 'process', transport: 'shm', polyplug: node!, baseline: rp!, peer: 'unix', peer_value: unix! }))
     rows.push(row({ name: 'shm process echo (C)', kind: 'exec', placement: 'process', transport: 'shm', polyplug: c!, baseline: rp!, peer: 'stdio', peer_value: stdio! }))
     rows.push(...(await lowLatencyRows(p)))

@@ -14,7 +14,7 @@ import { jsonCodec } from '../../src/rpc/codec.js'
 import { msgpackCodec } from '../../src/rpc/msgpack.js'
 import { transportModule } from '../../src/registry/index.js'
 import type { Channel } from '../../src/channels/channel.js'
-import { compare, row, type BenchRow } from '../measure.js'
+import { BIG_PAYLOAD, compare, row, type BenchRow } from '../measure.js'
 
 const examples = fileURLToPath(new URL('../../../examples', import.meta.url))
 const worker = (name: string) => fileURLToPath(new URL(`../workers/${name}`, import.meta.url))
@@ -128,7 +128,7 @@ export async function run(): Promise<BenchRow[]> {
         const ops = [() => plugin.call('echo', [1]), () => raw.call(small), ...(withPeer ? [() => peer.echo(1)] : [])]
         const [p, b, v] = await compare(ops)
         rows.push(row({ name: `sidecar ${name} echo`, kind: 'js', placement: 'process', transport: name, polyplug: p!, baseline: b!, ...(v === undefined ? {} : { peer: 'vscode-jsonrpc', peer_value: v }) }))
-        const [pb, bb] = await compare([() => plugin.call('echo', [big]), () => raw.call(bigFrame)], { batch: 5, rounds: 7, warmup: 5 })
+        const [pb, bb] = await compare([() => plugin.call('echo', [big]), () => raw.call(bigFrame)], BIG_PAYLOAD)
         rows.push(row({ name: `sidecar ${name} 1 MiB echo`, kind: 'js', placement: 'process', transport: name, metric: '1MiB-echo', polyplug: pb!, baseline: bb! }))
       } finally {
         await raw.close()
@@ -142,7 +142,7 @@ export async function run(): Promise<BenchRow[]> {
       try {
         const [p, b] = await compare([() => plugin.call('echo', [1]), () => raw.call(small)])
         rows.push(row({ name: `sidecar ${kind} stdio echo`, kind: `exec (${kind})`, placement: 'process', transport: 'stdio', polyplug: p!, baseline: b! }))
-        const [pb, bb] = await compare([() => plugin.call('echo', [big]), () => raw.call(bigFrame)], { batch: 5, rounds: 7, warmup: 5 })
+        const [pb, bb] = await compare([() => plugin.call('echo', [big]), () => raw.call(bigFrame)], BIG_PAYLOAD)
         rows.push(row({ name: `sidecar ${kind} stdio 1 MiB echo`, kind: `exec (${kind})`, placement: 'process', transport: 'stdio', metric: '1MiB-echo', polyplug: pb!, baseline: bb! }))
       } finally {
         await raw.close()
@@ -154,7 +154,7 @@ export async function run(): Promise<BenchRow[]> {
     const raw = await rawEcho('unix')
     try {
       const frame = msgpackCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [big] })
-      const [p, b] = await compare([() => packed.call('echo', [big]), () => raw.call(frame)], { batch: 5, rounds: 7, warmup: 5 })
+      const [p, b] = await compare([() => packed.call('echo', [big]), () => raw.call(frame)], BIG_PAYLOAD)
       rows.push(row({ name: 'sidecar unix msgpack 1 MiB echo', kind: 'js', placement: 'process', transport: 'unix', metric: '1MiB-echo', polyplug: p!, baseline: b! }))
       const [ps, bs] = await compare([() => packed.call('echo', [1]), () => raw.call(msgpackCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] }))])
       rows.push(row({ name: 'sidecar unix msgpack echo', kind: 'js', placement: 'process', transport: 'unix', polyplug: ps!, baseline: bs! }))

@@ -11,7 +11,7 @@ import { silentLogger } from '../../src/host/log.js'
 import { stringify } from '../../src/rpc/codec.js'
 import { loadWasmPlugin } from '../../src/kinds/wasm.js'
 import type { MethodContext } from '../../src/sdk/define.js'
-import { compare, row, type BenchRow } from '../measure.js'
+import { BIG_PAYLOAD, compare, row, type BenchRow } from '../measure.js'
 import { rawWasm } from '../workers/raw-wasm.js'
 
 const examples = fileURLToPath(new URL('../../../examples', import.meta.url))
@@ -62,7 +62,7 @@ export async function run(): Promise<BenchRow[]> {
 
     const mib = new Uint8Array(1 << 20).map((_, i) => i & 255)
     const big = input(mib)
-    const opts = { batch: 3, rounds: 5, warmup: 3 }
+    const opts = BIG_PAYLOAD
     const [bigInline, bigByHand] = await compare([() => inline.call('echo', [mib]), () => raw.call(big, 4)], opts)
     rows.push(row({ name: 'wasm inline echo 1 MiB', kind: 'wasm', placement: 'inline', transport: 'direct', metric: '1MiB-round-trip', polyplug: bigInline!, baseline: bigByHand! }))
     const [bigWorker, bigByHandWorker] = await compare([() => worker.call('echo', [mib]), () => rawRemote(big)], opts)
