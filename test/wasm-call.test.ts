@@ -170,6 +170,33 @@ describe('wasm call bytes: results the host cannot read', () => {
   }
 })
 
+describe('wasm call bytes: results read without JSON.parse are read as JSON.parse reads them', () => {
+  // "text" answers the content of its one string argument as its result text: ["01"] gives 01.
+  const names = describeExport(['text'])
+  const parrot = `(module
+  (memory (export "memory") 1 16)
+  ${names.data}
+  (func (export "polyplug_abi_version") (result i32) (i32.const 1))
+  (func (export "polyplug_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "polyplug_free") (param i32 i32))
+  ${names.func}
+  (func (export "polyplug_call") (param $m i32) (param $ml i32) (param $a i32) (param $al i32) (result i64)
+    (memory.copy (i32.const 16384) (i32.add (local.get $a) (i32.const 2)) (i32.sub (local.get $al) (i32.const 4)))
+    ${PACK('(i32.const 16384)', '(i32.sub (local.get $al) (i32.const 4))')}))`
+
+  it('short integers, literals, and the texts left to JSON.parse give its value, or PARSE_ERROR where it throws (inline)', async () => {
+    const host = await hostWith('parrot-inline', 'inline', parrot)
+    const plugin = host.plugin('parrot-inline')
+    for (const text of ['1', '-0', '0', '123456789012345', '-42', 'true', 'false', 'null', ' 7', '1.5', '2e3', '1234567890123456', '9007199254740993', '[1,{}]']) {
+      assert.deepEqual(await plugin.call('text', [text]), JSON.parse(text), text) // strict: -0 is not 0
+    }
+    for (const text of ['01', '-', '+1', 'tru', 'nulll', '1a', '-01']) {
+      const error = await rejectsWithCode(plugin.call('text', [text]), 'PARSE_ERROR')
+      assert.match(error.message, /is not JSON/, text)
+    }
+  })
+})
+
 describe('wasm call bytes: a polyplug_call of another signature', () => {
   const names = describeExport(['echo'])
   const wrong = `(module

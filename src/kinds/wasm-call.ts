@@ -16,6 +16,7 @@ import { parse } from '../rpc/codec.js'
 import { PolyplugError, RpcErrorCodes } from '../rpc/errors.js'
 import { PluginErrorCodes } from '../errors/plugin.js'
 import { splitCall, type SplitCall } from './wasm-split.js'
+import { NOT_SCALAR, scalarAt } from './wasm-json.js'
 
 export interface GuestExports {
   polyplug_alloc: (size: number) => number
@@ -156,6 +157,8 @@ export class GuestCalls {
 }
 
 function decode(view: Buffer, ptr: number, len: number): unknown {
+  const scalar = scalarAt(view, ptr, len)
+  if (scalar !== NOT_SCALAR) return scalar
   if (len <= LOOP_MAX) {
     const text = readAscii(view, ptr, len)
     if (text !== undefined) return parse(text)
