@@ -49,6 +49,7 @@ import { jsonFloorEcho, rawEcho } from './cases/sidecar.js'
 import { startRawProcessEcho } from './shm-raw.js'
 import { inlineFloor } from './inline-floor.js'
 import { rawWasm } from './workers/raw-wasm.js'
+import { jsonFloor } from './wasm-json-floor.js'
 import { loadWasmPlugin } from '../src/kinds/wasm.js'
 import type { MethodContext } from '../src/sdk/define.js'
 import { msgpackCodec } from '../src/rpc/msgpack.js'
@@ -85,7 +86,8 @@ async function rawRowSetup(): Promise<{ op: Op; close(): Promise<void> } | undef
     const input = new TextEncoder().encode(`echo${stringify([arg])}`)
     const echo = new TextEncoder().encode('echo')
     const params = [arg]
-    return { op: name === 'wasm-raw' ? () => raw.call(input, 4) : () => raw.json(echo, params), close: none }
+    const json = jsonFloor(raw)
+    return { op: name === 'wasm-raw' ? () => raw.call(input, 4) : () => json(echo, params), close: none }
   }
   if (name === 'wasm-adapter') {
     const path = `${examples}/wasm-c-inline/plugin.wasm`
