@@ -133,7 +133,8 @@ export class GuestCalls {
   }
 
   /**
-   * Decodes the JSON result at ptr/len (a bare `{"$bytes":"..."}` without JSON.parse) and frees it.
+   * Decodes the JSON result at ptr/len (a short integer, true, false or null read from the bytes,
+   * ./wasm-json.ts, and a bare `{"$bytes":"..."}`, without JSON.parse) and frees it.
    * A result outside the guest's memory, or not JSON, fails with PARSE_ERROR naming the method.
    */
   read(ptr: number, len: number, method: string): unknown {
