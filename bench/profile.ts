@@ -14,7 +14,10 @@
  * A third argument BYTES echoes a Uint8Array of that size instead of the number 1 (sidecar cases);
  * a fourth, IN_FLIGHT, keeps that many calls outstanding (each lane awaits its call, then starts
  * the next, as the throughput bench does). It prints this process's CPU per call, its children's
- * (a sidecar, a broker), and the wall-clock rate.
+ * (a sidecar, a broker), and the wall-clock rate. PROFILE_WARMUP sets the calls made before the
+ * measured ones (default 2000; 20 with BYTES). Instructions per call without start-up's noise:
+ * `PROFILE_WARMUP=100000 valgrind --tool=callgrind --dump-before=getppid node dist/bench/profile.js
+ * CASE N` — the second dump (callgrind.out.PID.2) holds the N measured calls alone.
  * The latency rows of issue 17 beyond these, each with a `-raw` twin that is the bench's baseline
  * for that row: wasm (the ABI by hand; wasm-adapter is the kind's adapter alone, no RPC, and
  * wasm-floor the hand call plus only the JSON a method call cannot avoid; wasm-worker against
@@ -49,6 +52,7 @@ import { jsonFloorEcho, rawEcho } from './cases/sidecar.js'
 import { startRawProcessEcho } from './shm-raw.js'
 import { inlineFloor } from './inline-floor.js'
 import { rawWasm } from './workers/raw-wasm.js'
+import { jsonFloor } from './wasm-json-floor.js'
 import { loadWasmPlugin } from '../src/kinds/wasm.js'
 import type { MethodContext } from '../src/sdk/define.js'
 import { msgpackCodec } from '../src/rpc/msgpack.js'
@@ -85,7 +89,8 @@ async function rawRowSetup(): Promise<{ op: Op; close(): Promise<void> } | undef
     const input = new TextEncoder().encode(`echo${stringify([arg])}`)
     const echo = new TextEncoder().encode('echo')
     const params = [arg]
-    return { op: name === 'wasm-raw' ? () => raw.call(input, 4) : () => raw.json(echo, params), close: none }
+    const json = jsonFloor(raw)
+    return { op: name === 'wasm-raw' ? () => raw.call(input, 4) : () => json(echo, params), close: none }
   }
   if (name === 'wasm-adapter') {
     const path = `${examples}/wasm-c-inline/plugin.wasm`
@@ -346,12 +351,16 @@ async function drive(op: Op, count: number): Promise<void> {
 }
 
 const { op, close } = await setup()
-await drive(op, bytes > 0 ? 20 : 2000)
+await drive(op, Number(process.env.PROFILE_WARMUP ?? (bytes > 0 ? 20 : 2000)))
 const cpu0 = process.cpuUsage()
 const child0 = childrenCpu()
 const wakes0 = wakes()
 const t0 = performance.now()
+// Two reads of the parent's pid (getppid) mark the measured calls for
+// `valgrind --tool=callgrind --dump-before=getppid`: its second dump is these N calls alone.
+void process.ppid
 await drive(op, n)
+void process.ppid
 const wall = performance.now() - t0
 const cpu = process.cpuUsage(cpu0)
 const child = childrenCpu() - child0

@@ -37,6 +37,20 @@ function describeExport(methods: string[]): { data: string; func: string } {
 
 const PACK = (ptr: string, len: string) => `(i64.or (i64.shl (i64.extend_i32_u ${ptr}) (i64.const 32)) (i64.extend_i32_u ${len}))`
 
+/** A guest with one page of memory, an allocator that always answers 1024, `data` segments and the given `polyplug_call`. */
+function fixedGuest(methods: string[], call: string, data = ''): string {
+  const names = describeExport(methods)
+  return `(module
+  (memory (export "memory") 1 16)
+  ${names.data}
+  ${data}
+  (func (export "polyplug_abi_version") (result i32) (i32.const 1))
+  (func (export "polyplug_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "polyplug_free") (param i32 i32))
+  ${names.func}
+  ${call})`
+}
+
 describe('the split of polyplug_call’s packed result', () => {
   it('is the module its source text describes (wabt compiles SPLIT_WAT to exactly SPLIT_WASM)', async () => {
     assert.deepEqual(await watToWasm(SPLIT_WAT, 'split.wat'), SPLIT_WASM)
@@ -139,22 +153,16 @@ describe('wasm call bytes: a call nested in a waiting one', () => {
 })
 
 describe('wasm call bytes: results the host cannot read', () => {
-  const names = describeExport(['outside', 'garbled', 'fine'])
-  const liar = `(module
-  (memory (export "memory") 1 16)
-  ${names.data}
-  (data (i32.const 256) "{oops")
-  (data (i32.const 272) "42")
-  (func (export "polyplug_abi_version") (result i32) (i32.const 1))
-  (func (export "polyplug_alloc") (param i32) (result i32) (i32.const 1024))
-  (func (export "polyplug_free") (param i32 i32))
-  ${names.func}
-  (func (export "polyplug_call") (param $m i32) (param $ml i32) (param $a i32) (param $al i32) (result i64)
+  const liar = fixedGuest(
+    ['outside', 'garbled', 'fine'],
+    `(func (export "polyplug_call") (param $m i32) (param $ml i32) (param $a i32) (param $al i32) (result i64)
     (if (result i64) (i32.eq (i32.load8_u (local.get $m)) (i32.const 111))
       (then ${PACK('(i32.const 0x7fff0000)', '(i32.const 10)')})
       (else (if (result i64) (i32.eq (i32.load8_u (local.get $m)) (i32.const 103))
         (then ${PACK('(i32.const 256)', '(i32.const 5)')})
-        (else ${PACK('(i32.const 272)', '(i32.const 2)')}))))))`
+        (else ${PACK('(i32.const 272)', '(i32.const 2)')})))))`,
+    '(data (i32.const 256) "{oops") (data (i32.const 272) "42")',
+  )
 
   for (const placement of ['inline', 'worker'] as const) {
     it(`a result outside the guest's memory, or not JSON, fails with PARSE_ERROR and the plugin keeps serving (${placement})`, async () => {
@@ -170,16 +178,30 @@ describe('wasm call bytes: results the host cannot read', () => {
   }
 })
 
+describe('wasm call bytes: results read without JSON.parse are read as JSON.parse reads them', () => {
+  // "text" answers the content of its one string argument as its result text: ["01"] gives 01.
+  const parrot = fixedGuest(
+    ['text'],
+    `(func (export "polyplug_call") (param $m i32) (param $ml i32) (param $a i32) (param $al i32) (result i64)
+    (memory.copy (i32.const 16384) (i32.add (local.get $a) (i32.const 2)) (i32.sub (local.get $al) (i32.const 4)))
+    ${PACK('(i32.const 16384)', '(i32.sub (local.get $al) (i32.const 4))')})`,
+  )
+
+  it('short integers, literals, and the texts left to JSON.parse give its value, or PARSE_ERROR where it throws (inline)', async () => {
+    const host = await hostWith('parrot-inline', 'inline', parrot)
+    const plugin = host.plugin('parrot-inline')
+    for (const text of ['1', '-0', '0', '123456789012345', '-42', 'true', 'false', 'null', ' 7', '1.5', '2e3', '1234567890123456', '9007199254740993', '[1,{}]']) {
+      assert.deepEqual(await plugin.call('text', [text]), JSON.parse(text), text) // strict: -0 is not 0
+    }
+    for (const text of ['01', '-', '+1', 'tru', 'nulll', '1a', '-01']) {
+      const error = await rejectsWithCode(plugin.call('text', [text]), 'PARSE_ERROR')
+      assert.match(error.message, /is not JSON/, text)
+    }
+  })
+})
+
 describe('wasm call bytes: a polyplug_call of another signature', () => {
-  const names = describeExport(['echo'])
-  const wrong = `(module
-  (memory (export "memory") 1 16)
-  ${names.data}
-  (func (export "polyplug_abi_version") (result i32) (i32.const 1))
-  (func (export "polyplug_alloc") (param i32) (result i32) (i32.const 1024))
-  (func (export "polyplug_free") (param i32 i32))
-  ${names.func}
-  (func (export "polyplug_call") (param i32 i32 i32 i32) (result i32) (i32.const 0)))`
+  const wrong = fixedGuest(['echo'], '(func (export "polyplug_call") (param i32 i32 i32 i32) (result i32) (i32.const 0))')
 
   it('is refused at load with PLUGIN_UNAVAILABLE naming the signature the ABI wants', async () => {
     const host = await hostWith('wrong-signature', 'inline', wrong)

@@ -7,7 +7,7 @@
  * (bench/workers/json-frame-echo.ts: JSON.parse and JSON.stringify per message, nothing else), and
  * over http and ws the same floor on the raw echo's client and server (net.ts `jsonHttp`, `jsonWs`);
  * inline, so are the floors of an inline call (bench/inline-floor.ts: the call's contract by hand)
- * and of a wasm call through a JSON ABI (bench/workers/raw-wasm.ts `json`: the hand call plus the
+ * and of a wasm call through a JSON ABI (bench/wasm-json-floor.ts: the hand call plus the
  * JSON). mqtt runs through Mosquitto when it is installed (a
  * broker process of its own, as deployed), else the embedded aedes broker; its raw echo is a
  * hand-written request/response pair of MQTT clients on the same broker. shm runs its raw ring
@@ -28,6 +28,7 @@ import { connectMqtt } from '../../src/transports/mqtt.js'
 import { row, throughput, type BenchRow, type Op } from '../measure.js'
 import { birpcPort, comlinkPort, rawPort } from '../port-peers.js'
 import { rawWasm } from '../workers/raw-wasm.js'
+import { jsonFloor } from '../wasm-json-floor.js'
 import { atomicsWakes, MsgpackFloorPipeline, RawRingPipeline, startRawProcessEcho, stopRawWorker } from '../shm-raw.js'
 import { inlineFloor } from '../inline-floor.js'
 import { createWorkerRegion } from '../../src/transports/shm/worker.js'
@@ -143,8 +144,9 @@ export async function run(): Promise<BenchRow[]> {
     const wasmPath = `${examples}/wasm-c-inline/plugin.wasm`
     const wasmInput = new TextEncoder().encode(`echo${stringify([1])}`)
     const byHand = rawWasm(wasmPath)
+    const jsonAbiFloor = jsonFloor(byHand)
     const echoName = new TextEncoder().encode('echo')
-    const wasmPeers = [{ name: 'hand-written JSON ABI floor', op: () => byHand.json(echoName, [1]) }]
+    const wasmPeers = [{ name: 'hand-written JSON ABI floor', op: () => jsonAbiFloor(echoName, [1]) }]
     subjects.push({ name: 'wasm inline echo', kind: 'wasm', placement: 'inline', transport: 'direct', polyplug: await p('wasm-c-inline'), raw: () => byHand.call(wasmInput, 4), peers: wasmPeers })
     const rawWasmWorker = new Worker(new URL('../workers/raw-wasm.js', import.meta.url), { workerData: { wasm: wasmPath } })
     closers.push(() => rawWasmWorker.terminate())

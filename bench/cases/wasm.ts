@@ -13,6 +13,7 @@ import { loadWasmPlugin } from '../../src/kinds/wasm.js'
 import type { MethodContext } from '../../src/sdk/define.js'
 import { BIG_PAYLOAD, compare, row, type BenchRow } from '../measure.js'
 import { rawWasm } from '../workers/raw-wasm.js'
+import { jsonFloor } from '../wasm-json-floor.js'
 
 const examples = fileURLToPath(new URL('../../../examples', import.meta.url))
 const wasmPath = `${examples}/wasm-c-inline/plugin.wasm`
@@ -25,6 +26,7 @@ export async function run(): Promise<BenchRow[]> {
   const host = await createHost({ plugins: [examples], logger: silentLogger })
   const rows: BenchRow[] = []
   const raw = rawWasm(wasmPath)
+  const json = jsonFloor(raw)
   const rawWorker = new Worker(new URL('../workers/raw-wasm.js', import.meta.url), { workerData: { wasm: wasmPath } })
   const waiters: ((v: unknown) => void)[] = []
   rawWorker.on('message', (m) => waiters.shift()?.(m))
@@ -49,7 +51,7 @@ export async function run(): Promise<BenchRow[]> {
     const [viaInline, viaAdapter, floor, byHand, bare] = await compare([
       () => inline.call('echo', [1]),
       () => echo(1, noContext),
-      () => raw.json(echoName, [1]),
+      () => json(echoName, [1]),
       () => raw.call(small, 4),
       () => raw.bare(),
     ])

@@ -16,6 +16,7 @@ import { parse } from '../rpc/codec.js'
 import { PolyplugError, RpcErrorCodes } from '../rpc/errors.js'
 import { PluginErrorCodes } from '../errors/plugin.js'
 import { splitCall, type SplitCall } from './wasm-split.js'
+import { NOT_SCALAR, scalarAt } from './wasm-json.js'
 
 export interface GuestExports {
   polyplug_alloc: (size: number) => number
@@ -132,7 +133,8 @@ export class GuestCalls {
   }
 
   /**
-   * Decodes the JSON result at ptr/len (a bare `{"$bytes":"..."}` without JSON.parse) and frees it.
+   * Decodes the JSON result at ptr/len (a short integer, true, false or null read from the bytes,
+   * ./wasm-json.ts, and a bare `{"$bytes":"..."}`, without JSON.parse) and frees it.
    * A result outside the guest's memory, or not JSON, fails with PARSE_ERROR naming the method.
    */
   read(ptr: number, len: number, method: string): unknown {
@@ -156,6 +158,8 @@ export class GuestCalls {
 }
 
 function decode(view: Buffer, ptr: number, len: number): unknown {
+  const scalar = scalarAt(view, ptr, len)
+  if (scalar !== NOT_SCALAR) return scalar
   if (len <= LOOP_MAX) {
     const text = readAscii(view, ptr, len)
     if (text !== undefined) return parse(text)

@@ -13,6 +13,7 @@ import { PolyplugError, toPolyplugError, RpcErrorCodes } from '../rpc/errors.js'
 import { PluginErrorCodes } from '../errors/plugin.js'
 import { NO_STREAMS, type MethodContext, type PluginContext, type PluginDefinition } from '../sdk/define.js'
 import { GuestCalls, MethodName } from './wasm-call.js'
+import { scalarsJson } from './wasm-json.js'
 import { DEFAULT_WASM_MEMORY_MB, memoryForModule } from './wasm-memory.js'
 import { createWasi, prepareWasi, WASI_MODULE, type WasiSetup } from './wasm-wasi.js'
 
@@ -103,13 +104,16 @@ class WasmPlugin {
    * comes back as a value (./wasm-call.ts). A method's name comes with its UTF-8 bytes, made once.
    */
   call(method: MethodName, params: unknown[], context: MethodContext | undefined): unknown {
-    const args = stringify(params)
+    const args = scalarsJson(params) ?? stringify(params)
     // Held locally: a nested call that traps replaces the instance while this one finishes.
     const io = this.#io
     const outerCall = this.#call
     const outerError = this.#error
     this.#error = undefined
-    this.#call = context
+    // The call's signal can change while the guest runs only in a worker, whose waits serve
+    // `$/cancel`; inline nothing else runs meanwhile, so the guest's imports see a signal that
+    // is never aborted (NEVER) and the context is not kept.
+    if (this.request.bridge) this.#call = context
     let len: number
     let error = undefined as PolyplugError | undefined
     try {
