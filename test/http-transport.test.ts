@@ -126,6 +126,40 @@ describe('http transport', () => {
     await rejectsWithCode(postRpc(server.url, body, { token: TOKEN, session: 'closed-a-moment-ago' }), 'CHANNEL_CLOSED')
   })
 
+  it('a POST that fails fails its call with a typed error naming the plugin, the method and the HTTP status; the channel goes on', async () => {
+    // A plain server answering each POST by its path's last request: garbage, HTTP 500, 401, then a good answer.
+    const answers = [
+      (res: import('node:http').ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end('{not json'),
+      (res: import('node:http').ServerResponse) => res.writeHead(500).end(),
+      (res: import('node:http').ServerResponse) => res.writeHead(401).end(),
+      (res: import('node:http').ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":4,"result":"ok"}'),
+    ]
+    let posts = 0
+    const plain = createHttpServer((req, res) => {
+      req.resume()
+      req.on('end', () => answers[posts++]!(res))
+    })
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r))
+    const channel = await connectHttp({ url: `http://127.0.0.1:${(plain.address() as AddressInfo).port}`, token: TOKEN, websocket: false })
+    const peer = new Peer(channel, { name: 'plain' })
+    try {
+      const unreadable = await rejectsWithCode(peer.call('echo', [1]), 'PARSE_ERROR')
+      const failed = await rejectsWithCode(peer.call('echo', [2]), 'TRANSPORT_UNAVAILABLE')
+      const refused = await rejectsWithCode(peer.call('echo', [3]), 'PERMISSION_DENIED')
+      for (const error of [unreadable, failed, refused]) {
+        assert.equal(error.plugin, 'plain')
+        assert.equal(error.method, 'echo')
+      }
+      assert.deepEqual(failed.data, { status: 500 })
+      assert.deepEqual(refused.data, { status: 401 })
+      assert.equal(await peer.call('echo', [4]), 'ok', 'the channel goes on after failed POSTs')
+    } finally {
+      await peer.close()
+      plain.closeAllConnections()
+      plain.close()
+    }
+  })
+
   it('a server that accepts the connection and never answers the upgrade fails the connect by its deadline', { timeout: 30_000 }, async () => {
     const accepted: Socket[] = []
     const silent = createServer((socket) => void accepted.push(socket)) // accepts, answers nothing

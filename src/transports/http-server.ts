@@ -28,7 +28,7 @@ import { ErrorCodes } from '../errors/index.js'
 import { errorToWire, type RequestId } from '../rpc/wire.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
 import { attachSocket, closeSocket, sendFrame, SESSION_HEADER } from './ws.js'
-import { acceptsAttachments, ATTACHMENTS_MEDIA_TYPE, decodeWire, malformedAnswer, MessageWire, wireLength, type WireForm } from './message-wire.js'
+import { acceptsAttachments, ATTACHMENTS_MEDIA_TYPE, decodeFrame, decodeWire, malformedAnswer, MessageWire, wireLength, type WireForm } from './message-wire.js'
 
 export { SESSION_HEADER } from './ws.js'
 
@@ -68,8 +68,8 @@ export interface HttpPluginServer {
 interface PostWaiter {
   /** How many of its distinct request ids are still unanswered. */
   left: number
-  /** The answers so far (a batch's; a single request's answer is replied at once). */
-  results: unknown[]
+  /** A batch's answers so far, made at its first (a single request's answer is replied at once). */
+  results: unknown[] | undefined
   batch: boolean
   res: ServerResponse
   /** The POST accepts an answer with attachments (its `Accept` header). */
@@ -88,7 +88,7 @@ class Session {
       useCodec: (codec) => this.wire.use(codec),
       open: (sink) => {
         this.sink = sink
-        if (socket) attachSocket(socket, sink, (data) => this.receive(data))
+        if (socket) attachSocket(socket, sink, (data, binary) => this.receive(data, binary))
       },
       send: (message) => this.send(message),
       close: () => {
@@ -102,28 +102,30 @@ class Session {
   }
 
   /** A frame from the socket; one that cannot be read is answered with PARSE_ERROR (id null), as a Peer would. */
-  receive(data: Buffer): void {
+  receive(data: Buffer, binary: boolean): void {
     let value: unknown
     try {
-      value = decodeWire(data)
+      value = decodeFrame(data, binary)
     } catch (error) {
-      if (this.socket) sendFrame(this.socket, this.wire.encode(malformedAnswer(error)))?.catch(() => {})
+      if (this.socket) sendFrame(this.socket, this.wire.frame(malformedAnswer(error)))?.catch(() => {})
       return
     }
     this.sink.message(value)
   }
 
   send(message: unknown): void | Promise<void> {
-    const m = message as { id?: RequestId; method?: string }
-    if (m.method === undefined && m.id !== undefined && m.id !== null) {
-      const waiter = this.waiting.get(m.id)
+    // Only answers can be waited for by a POST; a session whose calls all come over its socket has none waiting.
+    if (this.waiting.size > 0) {
+      const m = message as { id?: RequestId; method?: string }
+      const waiter = m.method === undefined && m.id !== undefined && m.id !== null ? this.waiting.get(m.id) : undefined
       if (waiter) {
-        this.waiting.delete(m.id)
+        this.waiting.delete(m.id!)
         // Its POST was abandoned: the answer goes the way a call over the socket is answered.
         if (!waiter.res.destroyed) {
           if (!waiter.batch) return reply(waiter.res, 200, message, this.wire, waiter.attach)
-          waiter.results.push(message)
-          if (--waiter.left === 0) reply(waiter.res, 200, waiter.results, this.wire, waiter.attach)
+          const results = (waiter.results ??= [])
+          results.push(message)
+          if (--waiter.left === 0) reply(waiter.res, 200, results, this.wire, waiter.attach)
           return
         }
       }
@@ -131,13 +133,13 @@ class Session {
     if (!this.socket) {
       throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'this session has no WebSocket: the plugin cannot call or notify the host')
     }
-    return sendFrame(this.socket, this.wire.encode(message))
+    return sendFrame(this.socket, this.wire.frame(message))
   }
 
   /** Delivers a POSTed message or batch; the answers go into `res`. */
   post(value: unknown, res: ServerResponse, attach: boolean): void {
     const batch = Array.isArray(value)
-    const waiter: PostWaiter = { left: 0, results: [], batch, res, attach }
+    const waiter: PostWaiter = { left: 0, results: undefined, batch, res, attach }
     if (!batch) {
       this.#expect(value, waiter)
       if (waiter.left === 0) res.writeHead(204).end()

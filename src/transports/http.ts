@@ -22,7 +22,7 @@ import { ErrorCodes } from '../errors/index.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
 import type { DialRequest } from '../registry/types.js'
 import { attachSocket, closeSocket, openSocket, sendFrame, SESSION_HEADER } from './ws.js'
-import { ACCEPT_BOTH, ATTACHMENTS_MEDIA_TYPE, decodeWire, malformedAnswer, MessageWire, wireLength, type WireForm } from './message-wire.js'
+import { ACCEPT_BOTH, ATTACHMENTS_MEDIA_TYPE, decodeFrame, decodeWire, malformedAnswer, MessageWire, wireLength, type WireForm } from './message-wire.js'
 
 export interface HttpConnectOptions {
   /** The plugin's base URL, http://host:port or https://. */
@@ -70,12 +70,12 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
     if (body.byteLength) deliverValue(decodeWire(body))
   }
   // A frame the plugin sent that cannot be read is answered with PARSE_ERROR, as a Peer would.
-  const onFrame = (data: Buffer) => {
+  const onFrame = (data: Buffer, binary: boolean) => {
     let value: unknown
     try {
-      value = decodeWire(data)
+      value = decodeFrame(data, binary)
     } catch (error) {
-      if (socket) sendFrame(socket, wire.encode(malformedAnswer(error)))?.catch(() => {})
+      if (socket) sendFrame(socket, wire.frame(malformedAnswer(error)))?.catch(() => {})
       return
     }
     deliverValue(value)
@@ -101,7 +101,7 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
         return post(target, secure, agent, headers, wire.encode(message), deliverBody)
       }
       if (!socket) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'no WebSocket session')
-      return sendFrame(socket as WebSocket, wire.encode(message))
+      return sendFrame(socket as WebSocket, wire.frame(message))
     },
     async close() {
       if (socket) await closeSocket(socket)

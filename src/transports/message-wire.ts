@@ -7,7 +7,7 @@
  * Both forms are read from the start: no JSON text begins with the attachment mark.
  */
 import { hasAttachments, jsonReadingAttachments } from '../rpc/attachments.js'
-import { stringify, type Codec } from '../rpc/codec.js'
+import { parse, stringify, type Codec } from '../rpc/codec.js'
 import { PolyplugError, RpcErrorCodes, toPolyplugError } from '../rpc/errors.js'
 import { errorToWire } from '../rpc/wire.js'
 
@@ -45,7 +45,17 @@ export class MessageWire {
     // A message without bytes is JSON text in either codec: the text as it is, no UTF-8 copy made here.
     const text = this.#codec.text?.(message)
     if (text !== undefined) return { binary: false, data: text }
-    const encoded = this.#codec.encode(message)
+    return this.#encoded(this.#codec, message)
+  }
+
+  /** What a WebSocket frame takes: the JSON text itself (no WireForm made for it), or the encoded form of a message with attachments. */
+  frame(message: unknown): string | WireForm {
+    if (!this.#codec) return stringify(message)
+    return this.#codec.text?.(message) ?? this.#encoded(this.#codec, message)
+  }
+
+  #encoded(codec: Codec, message: unknown): WireForm {
+    const encoded = codec.encode(message)
     const parts = Array.isArray(encoded) ? encoded : [encoded]
     if (parts.length > 1 || (parts[0] !== undefined && hasAttachments(parts[0]))) return { binary: true, data: parts }
     return { binary: false, data: parts[0] ?? new Uint8Array(0) }
@@ -67,6 +77,23 @@ export function wireBuffer(form: WireForm): Buffer {
 /** Reads one message in either form; throws PARSE_ERROR (a PolyplugError) when it is malformed. */
 export function decodeWire(data: Uint8Array): unknown {
   return jsonReadingAttachments.decode(data)
+}
+
+/**
+ * Reads one WebSocket frame. A binary frame is read in either form (`decodeWire`); a text frame is
+ * JSON text whose UTF-8 `ws` validated as it received it (a WebSocket must: RFC 6455 §8.1), so it
+ * is read as a string at once instead of being validated a second time. Throws PARSE_ERROR when
+ * malformed, as `decodeWire` does.
+ */
+export function decodeFrame(data: Buffer, binary: boolean): unknown {
+  if (binary || hasAttachments(data)) return decodeWire(data)
+  const text = data.toString()
+  try {
+    // A byte-order mark is dropped, as the UTF-8 decoder of `decodeWire` drops it.
+    return parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
+  } catch (cause) {
+    throw new PolyplugError(RpcErrorCodes.PARSE_ERROR, `message is not valid JSON: ${(cause as Error).message}`, { cause })
+  }
 }
 
 /**

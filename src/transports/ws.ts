@@ -25,11 +25,12 @@ function frameBytes(data: WebSocket.RawData): Buffer {
 
 /**
  * Wires a socket's events to a sink; returns a detach function. Every frame reaches `onFrame` as
- * its bytes, text or binary alike (the first byte tells JSON from JSON with attachments). A drop
- * is reported as TRANSPORT_UNAVAILABLE.
+ * its bytes and whether it was a binary frame: a text frame's bytes are UTF-8 that `ws` has
+ * validated already (RFC 6455 §8.1: it closes the socket with 1007 otherwise), so the reader need
+ * not validate them again (message-wire.ts `decodeFrame`). A drop is reported as TRANSPORT_UNAVAILABLE.
  */
-export function attachSocket(socket: WebSocket, sink: ChannelSink, onFrame: (data: Buffer) => void): () => void {
-  const onMessage = (data: WebSocket.RawData) => onFrame(frameBytes(data))
+export function attachSocket(socket: WebSocket, sink: ChannelSink, onFrame: (data: Buffer, binary: boolean) => void): () => void {
+  const onMessage = (data: WebSocket.RawData, binary: boolean) => onFrame(frameBytes(data), binary)
   const onClose = (code: number, reason: Buffer) => {
     // 1000 is a clean close by the other side; anything else (1006: dropped) is a transport failure.
     if (code === 1000) sink.closed()
@@ -59,35 +60,56 @@ export function sendFrame(socket: WebSocket, message: string | WireForm): void |
   if (socket.readyState !== WebSocket.OPEN) {
     return Promise.reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'WebSocket is not open'))
   }
-  const form: WireForm = typeof message === 'string' ? { binary: false, data: message } : message
-  const data = typeof form.data === 'string' ? form.data : wireBuffer(form)
+  // JSON text goes as it is: no WireForm wrapped around it, and `ws` makes a string a text frame by itself.
+  const text = typeof message === 'string' ? message : typeof message.data === 'string' ? message.data : undefined
   corkForTick(socket)
-  if (socket.bufferedAmount < BUFFERED_LIMIT) return socket.send(data, { binary: form.binary })
-  return new Promise((resolve, reject) => {
-    socket.send(data, { binary: form.binary }, (error) => (error ? reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, error.message, { cause: error })) : resolve()))
-  })
+  if (text !== undefined) {
+    if (socket.bufferedAmount < BUFFERED_LIMIT) return socket.send(text)
+    return new Promise((resolve, reject) => socket.send(text, (error) => settleSend(error, resolve, reject)))
+  }
+  const form = message as WireForm
+  const data = wireBuffer(form)
+  const options = form.binary ? BINARY_FRAME : TEXT_FRAME
+  if (socket.bufferedAmount < BUFFERED_LIMIT) return socket.send(data, options)
+  return new Promise((resolve, reject) => socket.send(data, options, (error) => settleSend(error, resolve, reject)))
 }
 
-/** TCP sockets corked by `corkForTick` until the end of this tick (a WeakSet: a property on the socket would change its shape for every stream call site). */
-const corked = new WeakSet<CorkableStream>()
+/** `ws` copies a send's options into its own object: these are shared, not made per frame. */
+const BINARY_FRAME = Object.freeze({ binary: true })
+const TEXT_FRAME = Object.freeze({ binary: false })
+
+function settleSend(error: Error | undefined, resolve: () => void, reject: (error: PolyplugError) => void): void {
+  if (error) reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, error.message, { cause: error }))
+  else resolve()
+}
+
+/**
+ * The TCP sockets `corkForTick` corked in this tick, uncorked together by one `process.nextTick`
+ * (after the microtasks of this tick, so the frames its promise callbacks send join them). A socket
+ * corked already is not corked again: `writableCorked` says so, where a set of corked sockets (or
+ * a mark on the socket, which changes its shape for every stream call site) cost a table entry
+ * and a tick with its own arguments per frame.
+ */
+const corked: CorkableStream[] = []
 
 interface CorkableStream {
   cork?: () => void
   uncork(): void
+  readonly writableCorked?: number
 }
 
 /** Corks the TCP socket under `socket` (ws keeps it as `_socket`) until the end of this tick. */
 function corkForTick(socket: WebSocket): void {
   const stream = (socket as unknown as { _socket?: CorkableStream })._socket
-  if (!stream?.cork || corked.has(stream)) return
-  corked.add(stream)
+  if (!stream?.cork || stream.writableCorked !== 0) return
   stream.cork()
-  process.nextTick(uncorkNow, stream) // no closure per send
+  if (corked.push(stream) === 1) process.nextTick(uncorkAll)
 }
 
-function uncorkNow(stream: CorkableStream): void {
-  corked.delete(stream)
-  stream.uncork()
+function uncorkAll(): void {
+  // By index, the length read each time: a socket corked while another one is uncorked is uncorked here too.
+  for (let i = 0; i < corked.length; i++) corked[i]!.uncork()
+  corked.length = 0
 }
 
 /** A Channel over an open WebSocket, carrying `text`. Closing the channel closes the socket. */
