@@ -15,8 +15,11 @@
  *      spares the host a process of its own to learn the ABI);
  *   1. asks for SIGKILL when its parent (the host) dies (PR_SET_PDEATHSIG), and leaves at once
  *      if the host is already gone;
- *   2. leads its own process group (the host starts it with setsid; setpgid otherwise) and
- *      becomes a child subreaper, so orphaned descendants are reparented to the plugin;
+ *   2. leads its own process group (setpgid) in the host's session, gives up the controlling
+ *      terminal it shares with the host (TIOCNOTTY: /dev/tty cannot be opened after it), and
+ *      becomes a child subreaper, so orphaned descendants are reparented to the plugin. Not a
+ *      session of its own: with autogroup scheduling (Linux's default) a new session is a new
+ *      scheduling group, which made each round trip with the host wait on the scheduler;
  *   3. forks a watchdog outside the sandbox that stays in the group: when the plugin process
  *      ends for any reason (stopped, crashed, or killed with its host), the watchdog SIGKILLs
  *      the whole group, grandchildren included, then itself;
@@ -49,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -172,10 +176,22 @@ static void watchdog(pid_t plugin) {
   _exit(126);
 }
 
+/* A plugin in the host's session would share its controlling terminal (a plugin able to open
+ * /dev/tty could inject input with TIOCSTI): give it up. No terminal, or a session leader (a host
+ * that started the launcher with setsid), leaves nothing to give up. */
+static void drop_terminal(void) {
+  if (getsid(0) == getpid()) return;
+  int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (tty < 0) return;
+  if (ioctl(tty, TIOCNOTTY) != 0) fail(126, "TIOCNOTTY", strerror(errno));
+  close(tty);
+}
+
 static void tie_to_host(pid_t parent) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(126, "PR_SET_PDEATHSIG", strerror(errno));
   if (parent > 0 && getppid() != parent) _exit(126); /* the host died before the line above */
   if (getpgrp() != getpid() && setpgid(0, 0) != 0) fail(126, "setpgid", strerror(errno));
+  drop_terminal();
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail(126, "PR_SET_CHILD_SUBREAPER", strerror(errno));
   pid_t self = getpid();
   pid_t pid = fork();

@@ -92,6 +92,7 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
   const needsAddon = needs.includes('addon') || transportNeeds(manifest).includes('addon')
   let confinement: Confinement
   let command: string[]
+  let launched = false // started by polyplug-launch, which makes the plugin's process group
   let program = '' // the plugin's own program (what a spawn error names), not the launcher wrapping it
   try {
     const { launcher, needAbi } = checkSandbox(spec.id, manifest, spec.sandbox)
@@ -118,6 +119,7 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
       : resolveArgv(manifest.sidecar?.command ?? [entryPath], dir)
     argv[0] = resolveProgram(spec.id, argv[0] as string, confinement.env.PATH)
     program = argv[0]
+    launched = launcher
     command = launcher
       ? sandboxCommand({
           manifest,
@@ -140,8 +142,11 @@ export async function launchProcess(spec: LaunchSpec): Promise<Launched> {
   }
   let child: ChildProcess
   try {
-    // detached: the plugin leads a process group of its own (setsid), which stop and close signal whole.
-    child = spawn(command[0] as string, command.slice(1), { cwd: confinement.cwd, env: confinement.env, detached: true, stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
+    // The plugin leads a process group of its own, which stop and close signal whole: the launcher
+    // makes one in the host's session (setpgid); unlaunched, `detached` makes a session (setsid).
+    // Not a session under the launcher: with autogroup scheduling a session is a scheduling group
+    // of its own, and each round trip with the host waited on the scheduler (docs/performance.md).
+    child = spawn(command[0] as string, command.slice(1), { cwd: confinement.cwd, env: confinement.env, detached: !launched, stdio: [endpoint.usesStdio ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
   } catch (cause) {
     await endpoint.dispose()
     await confinement.dispose().catch(() => {})
