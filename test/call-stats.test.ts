@@ -20,7 +20,7 @@ describe('call statistics', () => {
   it('counts every metered call and error exactly, and the histogram adds up to the calls', () => {
     const stats = new CallStats()
     const calls = TIMED_FIRST + 5 * SAMPLE_EVERY + 3
-    for (let i = 0; i < calls; i++) stats.begin('echo')(i % 10 === 0 ? { code: 'E_TEN' } : undefined)
+    for (let i = 0; i < calls; i++) stats.begin('echo').ended(i % 10 === 0 ? { code: 'E_TEN' } : undefined)
     const echo = stats.summary().echo!
     assert.equal(echo.calls, calls)
     assert.equal(echo.errors, Math.ceil(calls / 10))
@@ -32,23 +32,23 @@ describe('call statistics', () => {
 
   it('times the first calls of a method, then one in SAMPLE_EVERY; an untimed call carries the latest timed latency', () => {
     const stats = new CallStats()
-    for (let i = 0; i < TIMED_FIRST; i++) stats.begin('work')()
+    for (let i = 0; i < TIMED_FIRST; i++) stats.begin('work').ended()
     const before = stats.summary().work!.latency
     // Call number TIMED_FIRST is timed: it takes at least 3 ms (more on a loaded machine).
     const timed = stats.begin('work')
     busy(3)
-    timed()
+    timed.ended()
     const mid = stats.summary().work!.latency
     const slowBucket = mid.counts.findIndex((n, i) => n !== before.counts[i])
     assert.ok(slowBucket >= bucketOf(3), `the timed call landed in bucket ${slowBucket}`)
     // The next SAMPLE_EVERY - 1 are not timed: they end at once but count with the held latency.
-    for (let i = 1; i < SAMPLE_EVERY; i++) stats.begin('work')()
+    for (let i = 1; i < SAMPLE_EVERY; i++) stats.begin('work').ended()
     const after = stats.summary().work!.latency
     assert.equal(after.counts[slowBucket]! - before.counts[slowBucket]!, SAMPLE_EVERY)
     assert.ok(after.sumMs - before.sumMs >= 3 * SAMPLE_EVERY, `sum grew by ${after.sumMs - before.sumMs} ms`)
     // The next one is timed again and quick: its latency replaces the held one.
-    stats.begin('work')()
-    stats.begin('work')()
+    stats.begin('work').ended()
+    stats.begin('work').ended()
     assert.equal(stats.summary().work!.latency.counts[slowBucket]! - before.counts[slowBucket]!, SAMPLE_EVERY)
   })
 
@@ -56,14 +56,14 @@ describe('call statistics', () => {
     for (const first of ['overall', 'summary'] as const) {
       const stats = new CallStats()
       const calls = TIMED_FIRST + 2 * SAMPLE_EVERY + 5
-      for (let i = 0; i < calls; i++) stats.begin(i % 2 === 0 ? 'a' : 'b')()
+      for (let i = 0; i < calls; i++) stats.begin(i % 2 === 0 ? 'a' : 'b').ended()
       const overall = first === 'overall' ? stats.overall() : (stats.summary(), stats.overall())
       assert.equal(overall.calls, calls, first)
       assert.equal(total(overall.latency.counts), calls, first)
       const methods = stats.summary()
       assert.equal(methods.a!.calls + methods.b!.calls, calls, first)
       // Read again after more calls: the ones counted since are added, none twice.
-      for (let i = 0; i < SAMPLE_EVERY; i++) stats.begin('a')()
+      for (let i = 0; i < SAMPLE_EVERY; i++) stats.begin('a').ended()
       assert.equal(stats.overall().calls, calls + SAMPLE_EVERY, first)
       assert.equal(stats.summary().a!.calls + stats.summary().b!.calls, calls + SAMPLE_EVERY, first)
     }
@@ -71,15 +71,15 @@ describe('call statistics', () => {
 
   it('takes the percentiles from the timed calls: untimed copies of a slow one do not fill the window', () => {
     const stats = new CallStats()
-    for (let i = 0; i < TIMED_FIRST; i++) stats.begin('work')()
+    for (let i = 0; i < TIMED_FIRST; i++) stats.begin('work').ended()
     // Four slow timed calls, each followed by its untimed copies: more copies than fast calls.
     const slow = 4
     assert.ok(slow * SAMPLE_EVERY > TIMED_FIRST && slow < TIMED_FIRST)
     for (let k = 0; k < slow; k++) {
       const timed = stats.begin('work')
       busy(3)
-      timed()
-      for (let i = 1; i < SAMPLE_EVERY; i++) stats.begin('work')()
+      timed.ended()
+      for (let i = 1; i < SAMPLE_EVERY; i++) stats.begin('work').ended()
     }
     const work = stats.summary().work!
     assert.equal(work.calls, TIMED_FIRST + slow * SAMPLE_EVERY)

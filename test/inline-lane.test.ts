@@ -1,14 +1,18 @@
 /**
- * A running inline plugin is called through its session's direct lane (src/host/plugin.ts
- * `#directLane`): no activation step, no checks that are known to pass. The lane belongs to one
- * session: every call after a stop, during a stop or after a reload reaches the session that is
- * running then, and a plugin whose calls need checks (params, streams) keeps them on every call.
+ * A running inline plugin is called through its session's direct lane (src/host/direct-lane.ts):
+ * no activation step, no checks that are known to pass, each method found once. The lane belongs
+ * to one session: every call after a stop, during a stop, after a reload or after a failed start
+ * reaches the session that is running then (or fails naming the plugin), a plugin whose calls need
+ * checks (params, streams) keeps them on every call, each method's calls are counted as its own,
+ * and a tracer registered while the plugin runs sees its next call.
  */
 import assert from 'node:assert/strict'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
+import { trace } from '@opentelemetry/api'
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { createHost } from '../src/host/host.js'
 import { silentLogger } from '../src/host/log.js'
 import { rejectsWithCode } from './support/assert-code.js'
@@ -119,5 +123,55 @@ describe('inline plugins: the direct lane follows the running session', () => {
     assert.equal(error.plugin, 'lane-missing')
     assert.match(error.message, /echo/)
     assert.equal(host.stats().find((s) => s.id === 'lane-missing')?.errorsByCode.METHOD_NOT_FOUND, 1)
+  })
+
+  it('after a failed start, a call fails naming the plugin instead of reaching the stopped session', async () => {
+    const failing = `let alive = false
+export default {
+  activate() { if (globalThis.laneFailStart) throw new Error('cannot start now'); alive = true },
+  deactivate() { alive = false },
+  methods: { alive: () => alive },
+}
+`
+    const dir = await plugin('lane-failed', failing)
+    const { api } = await started(dir, 'lane-failed')
+    assert.equal(await api.call('alive'), true)
+    await api.stop()
+    const flags = globalThis as { laneFailStart?: boolean }
+    flags.laneFailStart = true
+    after(() => delete flags.laneFailStart)
+    const error = await rejectsWithCode(api.call('alive'), 'ACTIVATION_FAILED')
+    assert.equal(error.plugin, 'lane-failed')
+    assert.equal(api.info().status, 'failed')
+    delete flags.laneFailStart
+    assert.equal(await api.call('alive'), true)
+  })
+
+  it("counts each method's calls as its own when calls to several methods interleave", async () => {
+    const dir = await plugin('lane-methods', 'export default { methods: { a: () => 1, b: () => 2, c: (x) => x } }\n')
+    const { host, api } = await started(dir, 'lane-methods')
+    const order = ['a', 'b', 'a', 'c', 'c', 'b', 'a']
+    for (let round = 0; round < 100; round++) for (const m of order) assert.equal(await api.call(m, [3]), m === 'a' ? 1 : m === 'b' ? 2 : 3)
+    const stats = host.stats().find((s) => s.id === 'lane-methods')
+    assert.equal(stats?.methods.a?.calls, 300)
+    assert.equal(stats?.methods.b?.calls, 200)
+    assert.equal(stats?.methods.c?.calls, 200)
+    assert.equal(stats?.calls, 700)
+  })
+})
+
+describe('inline plugins: tracing on the direct lane', () => {
+  it('a tracer registered while the plugin runs sees its next call as a span', async () => {
+    const dir = await plugin('lane-traced', session)
+    const { api } = await started(dir, 'lane-traced')
+    for (let i = 0; i < 100; i++) assert.equal(await api.call('echo', [i]), i)
+    const exporter = new InMemorySpanExporter()
+    assert.equal(trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })), true)
+    after(() => trace.disable())
+    assert.equal(await api.call('echo', ['seen']), 'seen')
+    assert.deepEqual(exporter.getFinishedSpans().map((s) => s.name), ['polyplug.call lane-traced/echo'])
+    trace.disable()
+    assert.equal(await api.call('echo', ['unseen']), 'unseen')
+    assert.equal(exporter.getFinishedSpans().length, 1, 'no span once the tracer is gone')
   })
 })

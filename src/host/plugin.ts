@@ -21,7 +21,7 @@ import { isStreamSource } from '../rpc/stream.js'
 import type { CallOptions } from '../rpc/types.js'
 import { Reserved } from '../rpc/wire.js'
 import type { HelloResult, LogParams } from '../sdk/protocol.js'
-import type { DirectInvoke } from '../sdk/direct.js'
+import { DirectLane } from './direct-lane.js'
 import { activate, hello } from './handshake.js'
 import type { HostLogger, LogLevel } from './log.js'
 import type { PluginInfo, PluginMemory, PluginState, PluginStats } from './plugin-info.js'
@@ -80,12 +80,12 @@ export class PluginRuntime {
   /** Its $/hello answer listed the "streams" capability: no call needs its arguments walked for a stream. */
   #speaksStreams = false
   /**
-   * The running session's direct invoker while a call to it needs no check first but the stream
-   * check of a plugin that does not speak streams (its manifest asks for no params checks): set
-   * when a session becomes active, dropped when it stops, crashes or is replaced, so a call never
-   * reaches a stale invoker.
+   * The running session's direct lane (src/host/direct-lane.ts) while a call to it needs no check
+   * first but the stream check of a plugin that does not speak streams (its manifest asks for no
+   * params checks): made when a session becomes active, dropped on every change of state — stop,
+   * crash, failed start, replacement — so a call never reaches a stale session.
    */
-  #directLane: DirectInvoke | undefined
+  #lane: DirectLane | undefined
   /** The default deadline of one call: the manifest's, else the host's (both fixed for this runtime). */
   readonly #callTimeoutMs: number
   /** Resolved dependency ids, set by the host after resolution. */
@@ -220,13 +220,19 @@ export class PluginRuntime {
 
   /** `reason` (default `onMethod:METHOD`, built only then) is the activation reason if the call has to start the plugin. */
   call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason?: string): Promise<T> {
-    // A running inline plugin's direct lane: the checks of `#call` are known to pass (see `#directLane`);
-    // a stream argument to a plugin without streams goes on to `#call`, which refuses it.
-    const lane = this.#directLane
-    if (lane !== undefined && this.#state === 'active' && !method.startsWith('$/') && !tracingOn() && (this.#speaksStreams || !args.some(isStreamSource))) {
-      return lane(method, args, options, options.timeout ?? this.#callTimeoutMs, this.#stats.begin(method)) as Promise<T>
+    // A running inline plugin's direct lane: the checks of `#call` are known to pass (see `#lane`).
+    // A call it does not take (a `$/` name, an unknown method, a stream argument to a plugin
+    // without streams) goes on to `#call`, which answers or refuses it.
+    const lane = this.#lane
+    if (lane !== undefined && !tracingOn()) {
+      const called = lane.call(method, args, options)
+      if (called !== undefined) return called as Promise<T>
     }
-    // Without a registered tracer the span's name and attributes are not even built.
+    return this.#traced<T>(method, args, options, reason)
+  }
+
+  /** A call in a span of its own while a tracer is registered; without one the span's name and attributes are not even built. */
+  #traced<T>(method: string, args: unknown[], options: CallOptions, reason: string | undefined): Promise<T> {
     if (method.startsWith('$/') || !tracingOn()) return this.#call(method, args, options, reason)
     return traced(`polyplug.call ${this.id}/${method}`, { 'polyplug.plugin': this.id, 'rpc.method': method }, options.traceparent, (traceparent) =>
       this.#call<T>(method, args, traceparent === options.traceparent ? options : { ...options, traceparent }, reason),
@@ -330,7 +336,7 @@ export class PluginRuntime {
     const session = this.#session ?? (await this.#starting?.catch(() => undefined))
     if (!session) return undefined
     this.#state = 'stopping'
-    this.#directLane = undefined
+    this.#lane = undefined
     const answer = await protocolOf(session).stop(session.peer)
     await session.launched.kill()
     // The channel's close listener ends the session; make sure even a channel that never reports it does.
@@ -406,7 +412,8 @@ export class PluginRuntime {
   /** The session is the plugin's: it is active and counted. */
   #becomeActive(session: Session, info: Partial<PluginInfo>): Session {
     this.#speaksStreams = info.capabilities?.includes('streams') === true
-    this.#directLane = this.manifest.validateParams ? undefined : session.launched.invoke
+    const invoker = session.launched.invoke
+    this.#lane = invoker === undefined || this.manifest.validateParams ? undefined : new DirectLane(invoker, this.#stats, this.#speaksStreams, this.#callTimeoutMs)
     this.#session = session
     this.#state = 'active'
     this.#activations++
@@ -423,7 +430,7 @@ export class PluginRuntime {
   async #startFailed(error: unknown, launched: Launched | undefined): Promise<PolyplugError> {
     const e = toPolyplugError(error).withContext(this.id, undefined)
     this.#state = 'failed'
-    this.#directLane = undefined
+    this.#lane = undefined
     this.#info = { ...this.#info, lastError: { code: e.code, message: e.message } }
     this.#options.onSessionEnd()
     if (launched?.isolated ?? placementTraits(this.manifest.placement).shares !== 'thread') this.#supervisor.crashed(e)
@@ -474,7 +481,7 @@ export class PluginRuntime {
   #endSession(peer: Peer): void {
     if (this.#session?.peer !== peer) return
     this.#session = undefined
-    this.#directLane = undefined
+    this.#lane = undefined
     this.#state = 'inactive'
     this.#options.onSessionEnd()
   }

@@ -18,8 +18,16 @@ export const TIMED_FIRST = 64
 /** After TIMED_FIRST, one metered call in this many is timed. */
 export const SAMPLE_EVERY = 64
 
-/** How a metered call ends: with the error it failed with, if any. */
-export type CallEnd = (error?: { code: string }) => void
+/** How a metered call ends: told once, with the error it failed with, if any. */
+export interface CallEnd {
+  ended(error?: { code: string }): void
+}
+
+/** One method's statistics, for a caller that meters its calls without naming the method each time. */
+export interface MethodMeter {
+  /** A metered call begins; tell what this returns once when it ends (see CallStats.begin). */
+  begin(): CallEnd
+}
 
 /** Upper bounds (ms) of the latency histogram's buckets; one more bucket counts everything slower. */
 export const LATENCY_BUCKETS_MS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
@@ -95,8 +103,11 @@ class MethodRecord {
   }
 }
 
-/** A method's record, with the end of an untimed metered call made once, not per call. */
-class MeteredRecord extends MethodRecord {
+/**
+ * A method's record, metered: it is itself the end of an untimed call (`ended`), so that a call
+ * that is not timed allocates nothing and its usual end is one increment.
+ */
+class MeteredRecord extends MethodRecord implements CallEnd, MethodMeter {
   /** Metered calls to begin untimed before the next timed one; timed metered calls begun. */
   skip = 0
   timedBegun = 0
@@ -105,18 +116,30 @@ class MeteredRecord extends MethodRecord {
   heldBucket = 0
   /** Untimed calls that succeeded since the held latency was set, not yet counted (`settle`). */
   pending = 0
-  readonly untimed: CallEnd
 
   constructor(readonly all: MethodRecord) {
     super()
-    this.untimed = (error) => {
-      // The usual end: one increment; counted with the held latency when it changes or is read.
-      if (error === undefined) this.pending++
-      else {
-        this.count(1, this.heldMs, this.heldBucket, error.code)
-        all.count(1, this.heldMs, this.heldBucket, error.code)
-      }
+  }
+
+  begin(): CallEnd {
+    if (this.skip > 0) {
+      this.skip--
+      return this
     }
+    this.skip = ++this.timedBegun > TIMED_FIRST ? SAMPLE_EVERY - 1 : 0
+    return new TimedCall(this, performance.now())
+  }
+
+  /** The end of an untimed call. The usual one is one increment: counted with the held latency when it changes or is read. */
+  ended(error?: { code: string }): void {
+    if (error === undefined) this.pending++
+    else this.#failed(error.code)
+  }
+
+  /** An untimed call that failed: counted at once, by code, with the held latency. */
+  #failed(code: string): void {
+    this.count(1, this.heldMs, this.heldBucket, code)
+    this.all.count(1, this.heldMs, this.heldBucket, code)
   }
 
   /** Counts the pending untimed calls, each with the held latency, here and in every method's total. */
@@ -136,6 +159,18 @@ class MeteredRecord extends MethodRecord {
     this.heldBucket = bucket
     this.add(ms, bucket, errorCode)
     this.all.add(ms, bucket, errorCode)
+  }
+}
+
+/** A timed metered call: its start, and the record its latency goes to. */
+class TimedCall implements CallEnd {
+  constructor(
+    readonly record: MeteredRecord,
+    readonly t0: number,
+  ) {}
+
+  ended(error?: { code: string }): void {
+    this.record.timed(performance.now() - this.t0, error?.code)
   }
 }
 
@@ -165,14 +200,12 @@ export class CallStats {
    * untimed call reads no clock and allocates nothing.
    */
   begin(method: string): CallEnd {
-    const record = this.#method(method)
-    if (record.skip > 0) {
-      record.skip--
-      return record.untimed
-    }
-    record.skip = ++record.timedBegun > TIMED_FIRST ? SAMPLE_EVERY - 1 : 0
-    const t0 = performance.now()
-    return (error) => record.timed(performance.now() - t0, error?.code)
+    return this.#method(method).begin()
+  }
+
+  /** Method `method`'s meter, to begin its calls on without finding the method each time. */
+  meter(method: string): MethodMeter {
+    return this.#method(method)
   }
 
   /** Every method together. */

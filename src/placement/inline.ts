@@ -4,7 +4,7 @@
  */
 import { createMemoryPair } from '../channels/memory.js'
 import { loadPlugin } from './load.js'
-import { createDirectInvoker, type DirectInvoke } from '../sdk/direct.js'
+import { createDirectInvoker, type DirectInvoker } from '../sdk/direct.js'
 import { servePlugin } from '../sdk/serve.js'
 import type { Launched, LaunchSpec } from './placement.js'
 
@@ -12,7 +12,7 @@ export async function launchInline(spec: LaunchSpec): Promise<Launched> {
   const { manifest, entryPath } = spec.loaded
   const definition = await loadPlugin({ id: spec.id, entryPath, manifest, dir: spec.loaded.dir })
   const [hostSide, pluginSide] = createMemoryPair()
-  let invoke: DirectInvoke | undefined
+  let invoke: DirectInvoker | undefined
   servePlugin(pluginSide, definition, { id: spec.id, exposeDirect: (methods, context) => (invoke = createDirectInvoker(methods, context)) })
   return {
     channel: hostSide,

@@ -3,7 +3,7 @@ import type { Channel } from '../channels/channel.js'
 import type { LoadedManifest } from '../manifest/load.js'
 import type { Codec } from '../rpc/codec.js'
 import type { PolyplugError } from '../rpc/errors.js'
-import type { DirectInvoke } from '../sdk/direct.js'
+import type { DirectInvoker } from '../sdk/direct.js'
 import type { PoolView } from '../registry/types.js'
 import type { MessageProtocol } from './protocol.js'
 import type { SandboxOptions } from './sandbox.js'
@@ -33,7 +33,7 @@ export interface Launched {
   /** The plugin's process id, where it has its own process. */
   readonly pid?: number
   /** Inline placement: method calls as plain function calls, skipping the channel (lifecycle still uses it). */
-  readonly invoke?: DirectInvoke
+  readonly invoke?: DirectInvoker
   /** A pool of replicas (manifest `scale`): its replicas and failover counts, for host.stats(). */
   readonly pool?: () => PoolView
   /** What the plugin speaks on the channel; default polyplug's handshake protocol (protocol.ts). */

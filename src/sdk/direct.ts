@@ -19,16 +19,28 @@ import { methodNotFoundMessage } from '../rpc/suggest.js'
 import type { MethodContext, PluginContext } from './define.js'
 import { contextFor } from './trace.js'
 
-/** Told once that a call ended, before its promise settles: with its error if it failed (the host's statistics). */
-export type DirectCallEnd = (error?: PolyplugError) => void
+/**
+ * Told once that a call ended, before its promise settles: with its error if it failed (the host's
+ * statistics). An object, not a closure, so that the usual end of an untimed call is one increment
+ * the caller's compiled code can take in line.
+ */
+export interface DirectCallEnd {
+  ended(error?: PolyplugError): void
+}
 
 /**
  * Calls one method of an inline plugin; `timeout` is the effective deadline in ms (0 for none),
- * passed apart from `options` so that a call does not copy its options to add it. `ended` is
- * called when the call ends — at once for a method that returned synchronously — so that the
- * caller needs no promise of its own to learn it.
+ * passed apart from `options` so that a call does not copy its options to add it. `end` is told
+ * when the call ends — at once for a method that returned synchronously — so that the caller
+ * needs no promise of its own to learn it.
  */
-export type DirectInvoke = (method: string, args: unknown[], options: CallOptions, timeout: number, ended?: DirectCallEnd) => Promise<unknown>
+export type DirectInvoke = (method: string, args: unknown[], options: CallOptions, timeout: number, end?: DirectCallEnd) => Promise<unknown>
+
+/** The direct invoker, and each of its methods found once by name (`method`), for a caller that calls the same names again. */
+export type DirectInvoker = DirectInvoke & {
+  /** The plugin's method `name`, resolved once; undefined when it has none by that name. */
+  method(name: string): DirectMethod | undefined
+}
 
 /** One call's context; the AbortController is made only if the method reads `signal`. */
 class DirectCall implements MethodContext {
@@ -112,7 +124,7 @@ class RunningCalls {
     this.#calls.delete(pending)
     if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort)
     if (this.#calls.size === 0) this.#deadlines.idle()
-    pending.ended?.(error)
+    pending.ended?.ended(error)
     if (error) pending.reject(error)
     else pending.resolve(value)
   }
@@ -135,45 +147,109 @@ class RunningCalls {
   }
 }
 
-export function createDirectInvoker(methods: object, plugin: PluginContext): DirectInvoke {
-  // Each method with its declared arity, read once: where its context lands (rpc/invoke.ts).
-  const table = new Map(methodEntries(methods).map(([name, fn]) => [name, { fn, arity: fn.length }]))
-  const id = plugin.id
-  const fail = (error: unknown, method: string) => toPolyplugError(error ?? new Error('rejected')).withContext(id, method)
-  const running = new RunningCalls(id)
-  const streamed = (value: unknown, options: CallOptions, timeout: number, started: number, method: string) =>
-    guardLocalStream(value as Parameters<typeof guardLocalStream>[0], { ...options, timeout, deadline: timeout > 0 ? started + timeout : undefined }, id, method)
-  const refuse = (error: PolyplugError, ended: DirectCallEnd | undefined) => {
-    ended?.(error)
+/** What the methods of one invoker share: the plugin, how an error is typed, the calls still running. */
+export class DirectPlugin {
+  readonly id: string
+  readonly running: RunningCalls
+
+  constructor(
+    readonly methods: object,
+    readonly plugin: PluginContext,
+  ) {
+    this.id = plugin.id
+    this.running = new RunningCalls(this.id)
+  }
+
+  fail = (error: unknown, method: string): PolyplugError => toPolyplugError(error ?? new Error('rejected')).withContext(this.id, method)
+
+  streamed = (value: unknown, options: CallOptions, timeout: number, started: number, method: string): unknown =>
+    guardLocalStream(value as Parameters<typeof guardLocalStream>[0], { ...options, timeout, deadline: timeout > 0 ? started + timeout : undefined }, this.id, method)
+
+  refuse(error: PolyplugError, end: DirectCallEnd | undefined): Promise<never> {
+    end?.ended(error)
     return Promise.reject(error)
   }
-  return (method, args, options, timeout, ended) => {
-    const entry = table.get(method)
-    if (!entry) return refuse(new PolyplugError(ErrorCodes.METHOD_NOT_FOUND, methodNotFoundMessage(method, table.keys()), { plugin: id, method }), ended)
-    if (options.signal?.aborted) return refuse(new PolyplugError(ErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', { plugin: id, method }), ended)
-    const call = new DirectCall(method, contextFor(plugin, options.traceparent), options.onProgress, options.traceparent)
+}
+
+/**
+ * The method called with its arguments and then its context: straight for none or one argument
+ * that fills its declared arity (the usual call, small enough to be compiled in line with its
+ * caller), else through invokeWithArity, which also pads, copies and passes named params.
+ */
+function applyWithContext(fn: (...args: unknown[]) => unknown, arity: number, self: unknown, args: unknown[], context: unknown): unknown {
+  if (arity <= 2 && Array.isArray(args)) {
+    if (args.length === 1) return fn.call(self, args[0], context)
+    if (args.length === 0 && arity <= 1) return fn.call(self, context)
+  }
+  return invokeWithArity(fn, arity, self, args, context)
+}
+
+/**
+ * One method of an inline plugin, found once by name with its declared arity (where its context
+ * lands, rpc/invoke.ts). `call` is the whole call of a method that returns synchronously; a
+ * promise, a stream, a throw and a cancelled call leave it for the functions below, so that what
+ * every call runs stays small enough for the caller's compiled code to take in line.
+ */
+export class DirectMethod {
+  readonly #arity: number
+
+  constructor(
+    readonly name: string,
+    readonly fn: (...args: unknown[]) => unknown,
+    readonly invoker: DirectPlugin,
+  ) {
+    this.#arity = fn.length
+  }
+
+  call(args: unknown[], options: CallOptions, timeout: number, end?: DirectCallEnd): Promise<unknown> {
+    if (options.signal?.aborted) return this.#cancelled(end)
+    const invoker = this.invoker
+    const traceparent = options.traceparent
+    const call = new DirectCall(this.name, traceparent === undefined ? invoker.plugin : contextFor(invoker.plugin, traceparent), options.onProgress, traceparent)
     let result: unknown
     try {
-      result = invokeWithArity(entry.fn, entry.arity, methods, args, call)
+      result = applyWithContext(this.fn, this.#arity, invoker.methods, args, call)
     } catch (error) {
-      call.settled = true
-      return refuse(fail(error, method), ended)
+      return this.#threw(call, error, end)
     }
-    if (typeof (result as PromiseLike<unknown> | null)?.then !== 'function') {
-      call.settled = true
-      // A stream result keeps the caller's deadline (per item or whole stream) and cancellation;
-      // the clock is read only then, so a plain result costs no clock read and no closure.
-      if (isStreamSource(result)) {
-        try {
-          result = streamed(result, options, timeout, Date.now(), method)
-        } catch (error) {
-          return refuse(fail(error, method), ended)
-        }
-      }
-      ended?.()
-      return Promise.resolve(result)
-    }
-    const started = Date.now()
-    return running.add(call, result as PromiseLike<unknown>, options, timeout, started, fail, streamed, ended)
+    if (typeof (result as PromiseLike<unknown> | null)?.then === 'function' || isStreamSource(result)) return this.#later(call, result, options, timeout, end)
+    call.settled = true
+    end?.ended()
+    return Promise.resolve(result)
   }
+
+  #cancelled(end: DirectCallEnd | undefined): Promise<never> {
+    return this.invoker.refuse(new PolyplugError(ErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', { plugin: this.invoker.id, method: this.name }), end)
+  }
+
+  #threw(call: DirectCall, error: unknown, end: DirectCallEnd | undefined): Promise<never> {
+    call.settled = true
+    return this.invoker.refuse(this.invoker.fail(error, this.name), end)
+  }
+
+  /** A promise goes on running (with its deadline and cancellation); a stream result keeps the caller's deadline and cancellation. */
+  #later(call: DirectCall, result: unknown, options: CallOptions, timeout: number, end: DirectCallEnd | undefined): Promise<unknown> {
+    const { running, fail, streamed } = this.invoker
+    // The clock is read only here, so a plain result costs no clock read and no closure.
+    if (typeof (result as PromiseLike<unknown>).then === 'function') return running.add(call, result as PromiseLike<unknown>, options, timeout, Date.now(), fail, streamed, end)
+    call.settled = true
+    try {
+      result = streamed(result, options, timeout, Date.now(), this.name)
+    } catch (error) {
+      return this.invoker.refuse(fail(error, this.name), end)
+    }
+    end?.ended()
+    return Promise.resolve(result)
+  }
+}
+
+export function createDirectInvoker(methods: object, plugin: PluginContext): DirectInvoker {
+  const invoker = new DirectPlugin(methods, plugin)
+  const table = new Map(methodEntries(methods).map(([name, fn]) => [name, new DirectMethod(name, fn, invoker)]))
+  const invoke: DirectInvoke = (method, args, options, timeout, end) => {
+    const found = table.get(method)
+    if (found !== undefined) return found.call(args, options, timeout, end)
+    return invoker.refuse(new PolyplugError(ErrorCodes.METHOD_NOT_FOUND, methodNotFoundMessage(method, table.keys()), { plugin: invoker.id, method }), end)
+  }
+  return Object.assign(invoke, { method: (name: string) => table.get(name) })
 }
