@@ -126,6 +126,11 @@ class MeteredRecord extends MethodRecord implements CallEnd, MethodMeter {
       this.skip--
       return this
     }
+    return this.#timedBegin()
+  }
+
+  /** A timed call begins; the next SAMPLE_EVERY - 1 (once past the first TIMED_FIRST) are not timed. */
+  #timedBegin(): CallEnd {
     this.skip = ++this.timedBegun > TIMED_FIRST ? SAMPLE_EVERY - 1 : 0
     return new TimedCall(this, performance.now())
   }

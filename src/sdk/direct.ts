@@ -212,7 +212,8 @@ export class DirectMethod {
     } catch (error) {
       return this.#threw(call, error, end)
     }
-    if (typeof (result as PromiseLike<unknown> | null)?.then === 'function' || isStreamSource(result)) return this.#later(call, result, options, timeout, end)
+    // Only an object or a function can be a promise or a stream: `#later` tells which.
+    if (typeof result === 'object' ? result !== null : typeof result === 'function') return this.#later(call, result, options, timeout, end)
     call.settled = true
     end?.ended()
     return Promise.resolve(result)
@@ -227,16 +228,21 @@ export class DirectMethod {
     return this.invoker.refuse(this.invoker.fail(error, this.name), end)
   }
 
-  /** A promise goes on running (with its deadline and cancellation); a stream result keeps the caller's deadline and cancellation. */
+  /**
+   * A result that is an object or a function: a promise goes on running (with its deadline and
+   * cancellation), a stream keeps the caller's deadline and cancellation, anything else is the answer.
+   */
   #later(call: DirectCall, result: unknown, options: CallOptions, timeout: number, end: DirectCallEnd | undefined): Promise<unknown> {
     const { running, fail, streamed } = this.invoker
     // The clock is read only here, so a plain result costs no clock read and no closure.
     if (typeof (result as PromiseLike<unknown>).then === 'function') return running.add(call, result as PromiseLike<unknown>, options, timeout, Date.now(), fail, streamed, end)
     call.settled = true
-    try {
-      result = streamed(result, options, timeout, Date.now(), this.name)
-    } catch (error) {
-      return this.invoker.refuse(fail(error, this.name), end)
+    if (isStreamSource(result)) {
+      try {
+        result = streamed(result, options, timeout, Date.now(), this.name)
+      } catch (error) {
+        return this.invoker.refuse(fail(error, this.name), end)
+      }
     }
     end?.ended()
     return Promise.resolve(result)
