@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -16,6 +16,7 @@ import { createHost } from '../src/host/host.js'
 import { silentLogger } from '../src/host/log.js'
 import { landlockAbi, launcherPath } from '../src/placement/sandbox.js'
 import { probeKinds, writeProbePlugin } from './support/escape-plugins.js'
+import { requires, tools } from './support/requires.js'
 
 /** Process group and session of a process (fields 5 and 6 of /proc/PID/stat). */
 function ids(pid: number | 'self'): { pgrp: number; session: number } {
@@ -50,7 +51,7 @@ describe('a process plugin runs in the host session, in a group of its own', { s
   })
 })
 
-describe('the launcher gives up the controlling terminal', { skip: noLauncher || (existsSync('/usr/bin/script') ? false : 'needs script(1) for a terminal: apt-get install bsdutils') }, () => {
+describe('the launcher gives up the controlling terminal', { skip: noLauncher || requires(tools.script) }, () => {
   // script(1) runs a shell leading a new session with a pseudo-terminal as its controlling
   // terminal; the shell forks the command (`; :` keeps it from exec'ing it), which so shares the
   // terminal as a plugin shares its host's.

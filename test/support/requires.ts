@@ -93,6 +93,8 @@ export const tools = {
     present: () => [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node'].some((d) => existsSync(join(d, 'node_api.h'))),
   },
   bwrap: { name: 'bubblewrap', install: 'apt-get install -y bubblewrap', present: () => onPath('bwrap') },
+  /** script(1), to run a program with a pseudo-terminal as its controlling terminal. */
+  script: { name: 'script (util-linux)', install: 'apt-get install -y bsdutils', present: () => existsSync('/usr/bin/script') },
 } satisfies Record<string, Requirement>
 
 /** A requirement on an npm package that polyplug treats as optional (e.g. pyodide, playwright-core). */
