@@ -121,7 +121,7 @@ export const LAUNCHER_REFUSED = 125
  */
 export function sandboxRefusal(id: string, manifest: Manifest, options: SandboxOptions = {}, exitCode: number | null, stderr: string): PolyplugError | undefined {
   if (exitCode !== LAUNCHER_REFUSED) return undefined
-  const abi = /^polyplug-launch: Landlock ABI (\d+), needs \d+$/m.exec(stderr)?.[1]
+  const abi = /^polyplug-launch: Landlock ABI (\d+), needs \d+(?=\r?\n|$)/m.exec(stderr)?.[1]
   return abi === undefined ? undefined : unenforcedError(id, manifest, options, Number(abi))
 }
 
