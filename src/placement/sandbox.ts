@@ -74,18 +74,22 @@ export function requiredRules(manifest: Manifest): SandboxRule[] {
   return SANDBOX_RULES.map((r) => r.rule).filter((rule) => !(openNet && rule === 'net.tcp'))
 }
 
+/** The rules this plugin must have enforced: those it needs, less those the application allows unenforced. */
+function rulesToEnforce(manifest: Manifest, options: SandboxOptions): SandboxRuleInfo[] {
+  const allowed = options.allowUnenforced
+  if (allowed === true) return []
+  const required = requiredRules(manifest)
+  return SANDBOX_RULES.filter((r) => required.includes(r.rule) && !allowed?.includes(r.rule))
+}
+
 /** The Landlock ABI a kernel needs for the rules this plugin must have (0: none), leaving out those the application allows unenforced. */
 export function neededAbi(manifest: Manifest, options: SandboxOptions = {}): number {
-  const allowed = options.allowUnenforced
-  if (allowed === true) return 0
-  const required = requiredRules(manifest)
-  return Math.max(0, ...SANDBOX_RULES.filter((r) => required.includes(r.rule) && !allowed?.includes(r.rule)).map((r) => r.abi))
+  return Math.max(0, ...rulesToEnforce(manifest, options).map((r) => r.abi))
 }
 
 /** SANDBOX_UNAVAILABLE naming the rules a kernel at `abi` does not enforce and this plugin needs, or undefined when it has them all. */
 export function unenforcedError(id: string, manifest: Manifest, options: SandboxOptions, abi: number): PolyplugError | undefined {
-  const allowed = options.allowUnenforced
-  const missing = unenforcedRules(abi).filter((r) => requiredRules(manifest).includes(r.rule) && !(allowed === true || allowed?.includes(r.rule)))
+  const missing = rulesToEnforce(manifest, options).filter((r) => r.abi > abi)
   if (missing.length === 0) return undefined
   const list = missing.map((r) => `${r.rule} (Landlock ABI ${r.abi}: ${r.what})`).join('; ')
   return new PolyplugError(ErrorCodes.SANDBOX_UNAVAILABLE, `this kernel (Landlock ABI ${abi}) does not enforce ${list}; to start the plugin without them, list them in the host option sandbox.allowUnenforced`, {

@@ -56,12 +56,17 @@ export const jsonCodec: WholeCodec = {
     } catch (cause) {
       throw new PolyplugError(RpcErrorCodes.PARSE_ERROR, 'message is not valid UTF-8', { cause })
     }
-    try {
-      return parse(text)
-    } catch (cause) {
-      throw new PolyplugError(RpcErrorCodes.PARSE_ERROR, `message is not valid JSON: ${(cause as Error).message}`, { cause })
-    }
+    return parseMessage(text)
   },
+}
+
+/** Parses a message's JSON text (reviving `$bytes` tags); throws PARSE_ERROR when it is not JSON. */
+export function parseMessage(text: string): unknown {
+  try {
+    return parse(text)
+  } catch (cause) {
+    throw new PolyplugError(RpcErrorCodes.PARSE_ERROR, `message is not valid JSON: ${(cause as Error).message}`, { cause })
+  }
 }
 
 /** True when `value` nests objects or arrays deeper than `max` levels. */

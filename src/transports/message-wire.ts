@@ -7,7 +7,7 @@
  * Both forms are read from the start: no JSON text begins with the attachment mark.
  */
 import { hasAttachments, jsonReadingAttachments } from '../rpc/attachments.js'
-import { parse, stringify, type Codec } from '../rpc/codec.js'
+import { parseMessage, stringify, type Codec } from '../rpc/codec.js'
 import { PolyplugError, RpcErrorCodes, toPolyplugError } from '../rpc/errors.js'
 import { errorToWire } from '../rpc/wire.js'
 
@@ -88,12 +88,8 @@ export function decodeWire(data: Uint8Array): unknown {
 export function decodeFrame(data: Buffer, binary: boolean): unknown {
   if (binary || hasAttachments(data)) return decodeWire(data)
   const text = data.toString()
-  try {
-    // A byte-order mark is dropped, as the UTF-8 decoder of `decodeWire` drops it.
-    return parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
-  } catch (cause) {
-    throw new PolyplugError(RpcErrorCodes.PARSE_ERROR, `message is not valid JSON: ${(cause as Error).message}`, { cause })
-  }
+  // A byte-order mark is dropped, as the UTF-8 decoder of `decodeWire` drops it.
+  return parseMessage(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
 }
 
 /**
