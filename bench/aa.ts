@@ -5,31 +5,74 @@
  * what each pass reads beyond 1 is the method's error at the machine's present load: printed per
  * pass as the ratio of the two medians (the bench's estimator up to round six) and the median of
  * the paired round ratios (round seven's), from the same rounds.
+ *
+ * The native pass (bench/cases/native.ts) is checked inside itself: its four ops plus a second raw
+ * koffi `.async` echo, which is compared with the row's baseline (the first one) in the same pass,
+ * with the case's options and without its lead-in, the two alternating pass by pass. Besides the
+ * ratios it prints `even / odd`: the paired ratio of the even rounds (ops in the given order) over
+ * that of the odd ones (reversed), ≈ 1 when an op's time does not depend on which op ran before it.
  */
+import { fileURLToPath } from 'node:url'
+import { createHost } from '../src/host/host.js'
+import { silentLogger } from '../src/host/log.js'
 import { jsonCodec } from '../src/rpc/codec.js'
-import { compare, median, pairedRatio, round, type Op } from './measure.js'
+import { compare, median, pairedRatio, round, type CompareOptions, type Op } from './measure.js'
 import { rawPort } from './port-peers.js'
 import { rawEcho } from './cases/sidecar.js'
+import { NATIVE_PASS, rawEcho as rawKoffi } from './cases/native.js'
+
+interface Subject {
+  name: string
+  ops: Op[]
+  /** The two ops compared (A against B): the first two unless given. */
+  pair?: [number, number]
+  options?: CompareOptions
+}
 
 const passes = Number(process.argv[2] ?? 4)
 const small = jsonCodec.encode({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
 const [u1, u2] = [await rawEcho('unix'), await rawEcho('unix')]
 const [p1, p2] = [rawPort(), rawPort()]
-const subjects: [string, Op[]][] = [
-  ['raw unix echo vs itself', [() => u1.call(small), () => u2.call(small)]],
-  ['raw postMessage echo vs itself', [() => p1.echo(1), () => p2.echo(1)]],
+const examples = fileURLToPath(new URL('../../examples', import.meta.url))
+const host = await createHost({ plugins: [examples], logger: silentLogger })
+const inline = host.plugin('native-c-inline')
+const worker = host.plugin('native-c-worker')
+await Promise.all([inline.activate(), worker.activate()])
+const [k1, k2, kSync] = [rawKoffi(false), rawKoffi(false), rawKoffi(true)]
+// The native case's pass, its baseline (index 2) against a twin appended last.
+const nativePass: Op[] = [() => inline.call('echo', [1]), () => worker.call('echo', [1]), () => k1(1), () => kSync(1), () => k2(1)]
+const subjects: Subject[][] = [
+  [{ name: 'raw unix echo vs itself', ops: [() => u1.call(small), () => u2.call(small)] }],
+  [{ name: 'raw postMessage echo vs itself', ops: [() => p1.echo(1), () => p2.echo(1)] }],
+  [
+    { name: 'raw koffi .async vs itself, native pass', ops: nativePass, pair: [4, 2], options: NATIVE_PASS },
+    { name: 'raw koffi .async vs itself, native pass without lead-in', ops: nativePass, pair: [4, 2], options: { ...NATIVE_PASS, leadMs: 0 } },
+  ],
 ]
+const evenOdd = (a: number[], b: number[]) => {
+  const even = pairedRatio(a.filter((_, i) => i % 2 === 0), b.filter((_, i) => i % 2 === 0))!
+  const odd = pairedRatio(a.filter((_, i) => i % 2 === 1), b.filter((_, i) => i % 2 === 1))!
+  return round(even.ratio / odd.ratio)
+}
 try {
-  for (const [name, ops] of subjects) {
-    const medians: number[] = []
-    const paired: number[] = []
+  for (const group of subjects) {
+    const results = group.map(() => ({ medians: [] as number[], paired: [] as number[], evenOdd: [] as number[] }))
     for (let k = 0; k < passes; k++) {
-      const [a, b] = await compare(ops)
-      medians.push(round(median(a!.rounds!) / median(b!.rounds!)))
-      paired.push(round(pairedRatio(a!.rounds!, b!.rounds!)!.ratio))
+      for (const [s, subject] of group.entries()) {
+        const timings = await compare(subject.ops, subject.options)
+        const [ia, ib] = subject.pair ?? [0, 1]
+        const a = timings[ia]!.rounds!
+        const b = timings[ib]!.rounds!
+        results[s]!.medians.push(round(median(a) / median(b)))
+        results[s]!.paired.push(round(pairedRatio(a, b)!.ratio))
+        results[s]!.evenOdd.push(evenOdd(a, b))
+      }
     }
-    process.stdout.write(`${name}: ratio of medians ${medians.join(' ')}; paired ${paired.join(' ')}\n`)
+    for (const [s, { name }] of group.entries()) {
+      const r = results[s]!
+      process.stdout.write(`${name}: ratio of medians ${r.medians.join(' ')}; paired ${r.paired.join(' ')}; even / odd ${r.evenOdd.join(' ')}\n`)
+    }
   }
 } finally {
-  await Promise.all([u1.close(), u2.close(), p1.close(), p2.close()])
+  await Promise.all([u1.close(), u2.close(), p1.close(), p2.close(), host.close()])
 }

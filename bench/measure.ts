@@ -111,8 +111,12 @@ export function collectGarbage(): void {
 /** A row's figure: a plain number (start-up ms, MiB/s, …) or a Timing that brings its percentiles. */
 export type Figure = number | Timing
 
-/** Microseconds per op: the mean of `batch` sequential ops (one round of one op). */
-async function sample(op: Op, batch: number): Promise<number> {
+/**
+ * Microseconds per op: the mean of `batch` sequential ops (one round of one op), after `leadMs` of
+ * untimed calls of the same op (see CompareOptions.leadMs).
+ */
+async function sample(op: Op, batch: number, leadMs = 0): Promise<number> {
+  if (leadMs > 0) await warmUp(op, LEAD_CALLS, leadMs)
   const t0 = performance.now()
   for (let i = 0; i < batch; i++) await op()
   return ((performance.now() - t0) * 1000) / batch
@@ -148,7 +152,19 @@ export interface CompareOptions {
   rounds?: number
   /** Warm-up calls per op, beside the WARMUP_MS floor (2000). */
   warmup?: number
+  /**
+   * Untimed calls of an op right before each of its timed rounds, for at least this many ms (and
+   * LEAD_CALLS calls); 0 (the default) for none. For ops whose speed depends on the threads they
+   * wake (a libuv pool thread, a worker's thread): the scheduler's placement of those threads is
+   * left by whichever op ran before, survives an idle gap, and decided a round's time in the native
+   * pass (docs/performance.md, "Round eight: the native pass's order effect"); a lead-in puts each
+   * op back in its own steady state before it is timed. Both sides of every row get the same.
+   */
+  leadMs?: number
 }
+
+/** The fewest untimed calls of a lead-in (CompareOptions.leadMs). */
+export const LEAD_CALLS = 10
 
 /**
  * For echoes of 1 MiB or more: few calls per round (a round of a 1 MiB echo takes tens of ms, and
@@ -172,11 +188,16 @@ export async function compare(ops: Op[], options: CompareOptions = {}): Promise<
   for (const op of ops) await warmUp(op, options.warmup ?? 2000)
   const samples: number[][] = ops.map(() => [])
   for (let r = 0; r < rounds; r++) {
-    for (const i of roundOrder(ops.length, r)) samples[i]!.push(await sample(ops[i]!, batch))
+    for (const i of roundOrder(ops.length, r)) samples[i]!.push(await sample(ops[i]!, batch, options.leadMs))
   }
   const single: number[][] = ops.map(() => [])
   const perOp = Math.min(2000, Math.max(20, Math.ceil((batch * rounds) / 5)))
-  for (let r = 0; r < 4; r++) for (const i of roundOrder(ops.length, r)) await latencies(ops[i]!, Math.ceil(perOp / 4), single[i]!)
+  for (let r = 0; r < 4; r++) {
+    for (const i of roundOrder(ops.length, r)) {
+      if (options.leadMs) await warmUp(ops[i]!, LEAD_CALLS, options.leadMs)
+      await latencies(ops[i]!, Math.ceil(perOp / 4), single[i]!)
+    }
+  }
   const pass = {}
   return samples.map((s, i) => ({ value: median(s), p50: percentile(single[i]!, 0.5), p99: percentile(single[i]!, 0.99), rounds: s, pass }))
 }
