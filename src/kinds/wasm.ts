@@ -5,7 +5,6 @@
  * WasmBridge, through which the guest's host calls and waits block the worker (Atomics.wait)
  * instead of the host.
  */
-import { readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Manifest } from '../manifest/schema.js'
 import { parse, stringify } from '../rpc/codec.js'
@@ -14,7 +13,8 @@ import { PluginErrorCodes } from '../errors/plugin.js'
 import { NO_STREAMS, type MethodContext, type PluginContext, type PluginDefinition } from '../sdk/define.js'
 import { GuestCalls, MethodName } from './wasm-call.js'
 import { scalarsJson } from './wasm-json.js'
-import { DEFAULT_WASM_MEMORY_MB, memoryForModule } from './wasm-memory.js'
+import { DEFAULT_WASM_MEMORY_MB, memoryForDeclared } from './wasm-memory.js'
+import { compiledWasm, type CompiledWasm } from './wasm-compiled.js'
 import { createWasi, prepareWasi, WASI_MODULE, type WasiSetup } from './wasm-wasi.js'
 
 export const WASM_ABI_VERSION = 1
@@ -74,8 +74,7 @@ class WasmPlugin {
 
   constructor(
     readonly id: string,
-    readonly module: WebAssembly.Module,
-    readonly bytes: Uint8Array,
+    readonly compiled: CompiledWasm,
     readonly request: WasmLoadRequest,
   ) {
     this.#instantiate()
@@ -169,8 +168,9 @@ class WasmPlugin {
 
   #instantiate(): void {
     const { manifest, entryPath } = this.request
-    const imported = memoryForModule(this.bytes, manifest.limits?.memoryMb ?? DEFAULT_WASM_MEMORY_MB, this.id)
-    const wantsWasi = WebAssembly.Module.imports(this.module).some((i) => i.module === WASI_MODULE)
+    const { module, imports } = this.compiled
+    const imported = memoryForDeclared(this.compiled.declared, manifest.limits?.memoryMb ?? DEFAULT_WASM_MEMORY_MB, this.id)
+    const wantsWasi = imports.some((i) => i.module === WASI_MODULE)
     this.#wasi = wantsWasi
       ? createWasi(this.id, manifest, dirname(entryPath), {
           memory: () => this.#memory,
@@ -183,12 +183,12 @@ class WasmPlugin {
     const importObject: WebAssembly.Imports = { [IMPORT_MODULE]: this.#imports() }
     if (this.#wasi) importObject[WASI_MODULE] = this.#wasi.imports as WebAssembly.ModuleImports
     if (imported) {
-      const { module, name } = WebAssembly.Module.imports(this.module).find((i) => i.kind === 'memory')!
-      importObject[module] = { ...importObject[module], [name]: imported }
+      const memoryImport = imports.find((i) => i.kind === 'memory')!
+      importObject[memoryImport.module] = { ...importObject[memoryImport.module], [memoryImport.name]: imported }
     }
     let instance: WebAssembly.Instance
     try {
-      instance = new WebAssembly.Instance(this.module, importObject)
+      instance = new WebAssembly.Instance(module, importObject)
     } catch (cause) {
       throw new PolyplugError(PluginErrorCodes.PLUGIN_UNAVAILABLE, `cannot instantiate: ${(cause as Error).message}`, { plugin: this.id, cause })
     }
@@ -286,16 +286,14 @@ class WasmPlugin {
 /** Compiles and instantiates the module, then exposes its methods (from `polyplug_describe`). */
 export async function loadWasmPlugin(request: WasmLoadRequest): Promise<PluginDefinition> {
   const { id, entryPath } = request
-  let bytes: Uint8Array
-  let module: WebAssembly.Module
+  let compiled: CompiledWasm
   try {
-    bytes = new Uint8Array(await readFile(entryPath))
-    module = await WebAssembly.compile(bytes)
-    if (WebAssembly.Module.imports(module).some((i) => i.module === WASI_MODULE)) await prepareWasi()
+    compiled = await compiledWasm(entryPath)
+    if (compiled.imports.some((i) => i.module === WASI_MODULE)) await prepareWasi()
   } catch (cause) {
     throw new PolyplugError(PluginErrorCodes.PLUGIN_UNAVAILABLE, `cannot load ${entryPath}: ${(cause as Error).message}`, { plugin: id, cause })
   }
-  const plugin = new WasmPlugin(id, module, bytes, request)
+  const plugin = new WasmPlugin(id, compiled, request)
   const methods: Record<string, (...params: unknown[]) => unknown> = Object.create(null) as Record<string, never>
   for (const name of plugin.methods()) {
     const method = new MethodName(name)
