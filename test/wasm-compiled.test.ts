@@ -1,5 +1,5 @@
 /**
- * A `.wasm` file is read and compiled once while plugins use it (src/kinds/wasm-compiled.ts), and a
+ * A `.wasm` file is read and compiled once while plugins use it (src/kinds/wasm.ts, compiledWasm), and a
  * file changed on disk is read again, even when rewritten with other bytes of the same size.
  */
 import assert from 'node:assert/strict'
@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { compiledWasm } from '../src/kinds/wasm-compiled.js'
+import { compiledWasm } from '../src/kinds/wasm.js'
 import { watToWasm } from './support/wat.js'
 
 const dirs: string[] = []

@@ -5,6 +5,8 @@
  * WasmBridge, through which the guest's host calls and waits block the worker (Atomics.wait)
  * instead of the host.
  */
+import type { BigIntStats } from 'node:fs'
+import { readFile, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Manifest } from '../manifest/schema.js'
 import { parse, stringify } from '../rpc/codec.js'
@@ -13,8 +15,7 @@ import { PluginErrorCodes } from '../errors/plugin.js'
 import { NO_STREAMS, type MethodContext, type PluginContext, type PluginDefinition } from '../sdk/define.js'
 import { GuestCalls, MethodName } from './wasm-call.js'
 import { scalarsJson } from './wasm-json.js'
-import { DEFAULT_WASM_MEMORY_MB, memoryForDeclared } from './wasm-memory.js'
-import { compiledWasm, type CompiledWasm } from './wasm-compiled.js'
+import { DEFAULT_WASM_MEMORY_MB, declaredMemory, memoryForDeclared, type DeclaredMemory } from './wasm-memory.js'
 import { createWasi, prepareWasi, WASI_MODULE, type WasiSetup } from './wasm-wasi.js'
 
 export const WASM_ABI_VERSION = 1
@@ -58,6 +59,53 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 const NEVER = new AbortController().signal
+
+// A `.wasm` file is read and compiled once per thread while plugins use it: further plugins of the
+// same file (another manifest, a restart) take the compiled module after one `stat`, instead of
+// reading and compiling the file again. The entry is keyed by the file's path and checked against
+// its device, inode, size, modification and change times, so a file changed on disk is read
+// again; it is held weakly, so a module no plugin uses any more can be collected. (Here rather than
+// in a module of its own: a first wasm plugin pays Node's loader per module.)
+
+/** A `.wasm` file's bytes and compiled module, shared by the plugins of that file. */
+export interface CompiledWasm {
+  readonly bytes: Uint8Array
+  readonly module: WebAssembly.Module
+  /** `WebAssembly.Module.imports(module)`, listed once. */
+  readonly imports: readonly WebAssembly.ModuleImportDescriptor[]
+  /** The module's memory declarations, read from `bytes` on first use (it throws for unreadable bytes). */
+  declared(): DeclaredMemory
+}
+
+interface Entry extends CompiledWasm {
+  readonly version: string
+}
+
+const cache = new Map<string, WeakRef<Entry>>()
+const forget = new FinalizationRegistry<string>((path) => {
+  if (cache.get(path)?.deref() === undefined) cache.delete(path)
+})
+
+/** What tells one content of a file from another without reading it. */
+function versionOf(s: BigIntStats): string {
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
+}
+
+/** The compiled module of the file at `path` (read and compiled now unless an unchanged one is held). Throws what reading or compiling throws. */
+export async function compiledWasm(path: string): Promise<CompiledWasm> {
+  const version = versionOf(await stat(path, { bigint: true }))
+  const held = cache.get(path)?.deref()
+  if (held?.version === version) return held
+  // A change between the stat and the read leaves an entry whose version is already stale: the
+  // next plugin reads the file again.
+  const bytes = new Uint8Array(await readFile(path))
+  const module = await WebAssembly.compile(bytes)
+  let declared: DeclaredMemory | undefined
+  const entry: Entry = { version, bytes, module, imports: WebAssembly.Module.imports(module), declared: () => (declared ??= declaredMemory(bytes)) }
+  cache.set(path, new WeakRef(entry))
+  forget.register(entry, path)
+  return entry
+}
 
 /** One live instance plus everything needed to replace it after a trap. */
 class WasmPlugin {
