@@ -154,6 +154,31 @@ describe('a runaway Python loop', () => {
   })
 })
 
+describe('inline plugins of one Python file', () => {
+  it('each runs its own module of it, naming its own file; a file changed on disk is loaded as it is now', async () => {
+    const dirs = ['python-count-a', 'python-count-b'].map((name) => pluginDir(name, 'counter.py', { placement: 'inline' }))
+    const third = pluginDir('python-count-c', 'counter.py', { placement: 'inline' })
+    const interpreters = interpretersLoaded()
+    const host = await createHost({ plugins: [...dirs, third], logger: silentLogger, callTimeoutMs: 60_000, startTimeoutMs: 120_000 })
+    type Bumped = { count: number; version: number; file: string }
+    try {
+      const a1 = (await host.plugin('python-count-a').call('bump', [])) as Bumped
+      const a2 = (await host.plugin('python-count-a').call('bump', [])) as Bumped
+      const b1 = (await host.plugin('python-count-b').call('bump', [])) as Bumped
+      assert.deepEqual([a1.count, a2.count, b1.count], [1, 2, 1])
+      assert.notEqual(a1.file, b1.file)
+      assert.match(b1.file, /counter\.py$/)
+      // The same bytes as the others but one: a module compiled from the file before would answer 1.
+      writeFileSync(join(third, 'counter.py'), readFileSync(join(third, 'counter.py'), 'utf8').replace('VERSION = 1', 'VERSION = 2'))
+      const c1 = (await host.plugin('python-count-c').call('bump', [])) as Bumped
+      assert.deepEqual([c1.count, c1.version], [1, 2])
+      assert.ok(interpretersLoaded() - interpreters <= 1, 'the three share one interpreter')
+    } finally {
+      await host.close()
+    }
+  })
+})
+
 describe('packages of a python plugin', () => {
   it('a pure-Python wheel vendored in the plugin folder installs offline at load', async () => {
     const dir = pluginDir('python-wheel', 'uses_wheel.py', { placement: 'inline' })

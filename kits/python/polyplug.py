@@ -37,6 +37,7 @@ import socket
 import struct
 import sys
 import threading
+import types
 
 from polyplug_stream import Incoming, Streams, is_stream_source, stream_ref
 
@@ -297,9 +298,26 @@ _workers = Workers()
 _takes_ctx = {}   # method -> whether it has a parameter named ctx (inspect.signature is slow per call)
 
 
+def _parameter_names(fn):
+    """The names inspect.signature(fn).parameters lists, read from a plain function's code object
+    (inspect.signature costs ~1 ms in Pyodide, on each plugin's first call of each method); None
+    for anything else (wrapped, given a __signature__, a partial, a callable object)."""
+    if type(fn) is not types.FunctionType or hasattr(fn, "__wrapped__") or hasattr(fn, "__signature__"):
+        return None
+    code = fn.__code__
+    # co_varnames starts with the parameters: positional, keyword-only, then *args and **kwargs.
+    count = (code.co_argcount + code.co_kwonlyargcount
+             + bool(code.co_flags & inspect.CO_VARARGS) + bool(code.co_flags & inspect.CO_VARKEYWORDS))
+    return code.co_varnames[:count]
+
+
 def _wants_ctx(fn):
     wants = _takes_ctx.get(fn)
     if wants is None:
+        names = _parameter_names(fn)
+        if names is not None:
+            wants = _takes_ctx[fn] = "ctx" in names
+            return wants
         try:
             wants = _takes_ctx[fn] = "ctx" in inspect.signature(fn).parameters
         except (TypeError, ValueError):

@@ -89,10 +89,15 @@ export function declaredMemory(bytes: Uint8Array): DeclaredMemory {
  * Throws PLUGIN_MEMORY_LIMIT for a module that could grow past the limit.
  */
 export function memoryForModule(bytes: Uint8Array, limitMb: number, plugin: string): WebAssembly.Memory | undefined {
+  return memoryForDeclared(() => declaredMemory(bytes), limitMb, plugin)
+}
+
+/** memoryForModule over declarations read elsewhere (`declare` throws for unreadable bytes, as declaredMemory does). */
+export function memoryForDeclared(declare: () => DeclaredMemory, limitMb: number, plugin: string): WebAssembly.Memory | undefined {
   const limitPages = limitMb * PAGES_PER_MB
   let declared: DeclaredMemory
   try {
-    declared = declaredMemory(bytes)
+    declared = declare()
   } catch (cause) {
     throw new PolyplugError(PluginErrorCodes.PLUGIN_UNAVAILABLE, `not a readable WebAssembly module: ${(cause as Error).message}`, { plugin, cause })
   }

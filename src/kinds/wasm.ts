@@ -5,6 +5,7 @@
  * WasmBridge, through which the guest's host calls and waits block the worker (Atomics.wait)
  * instead of the host.
  */
+import { statSync, type BigIntStats } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Manifest } from '../manifest/schema.js'
@@ -14,7 +15,7 @@ import { PluginErrorCodes } from '../errors/plugin.js'
 import { NO_STREAMS, type MethodContext, type PluginContext, type PluginDefinition } from '../sdk/define.js'
 import { GuestCalls, MethodName } from './wasm-call.js'
 import { scalarsJson } from './wasm-json.js'
-import { DEFAULT_WASM_MEMORY_MB, memoryForModule } from './wasm-memory.js'
+import { DEFAULT_WASM_MEMORY_MB, declaredMemory, memoryForDeclared, type DeclaredMemory } from './wasm-memory.js'
 import { createWasi, prepareWasi, WASI_MODULE, type WasiSetup } from './wasm-wasi.js'
 
 export const WASM_ABI_VERSION = 1
@@ -59,6 +60,55 @@ const decoder = new TextDecoder()
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 const NEVER = new AbortController().signal
 
+// A `.wasm` file is read and compiled once per thread while plugins use it: further plugins of the
+// same file (another manifest, a restart) take the compiled module after one `stat`, instead of
+// reading and compiling the file again. The entry is keyed by the file's path and checked against
+// its device, inode, size, modification and change times, so a file changed on disk is read
+// again; it is held weakly, so a module no plugin uses any more can be collected. (Here rather than
+// in a module of its own: a first wasm plugin pays Node's loader per module.)
+
+/** A `.wasm` file's bytes and compiled module, shared by the plugins of that file. */
+export interface CompiledWasm {
+  readonly bytes: Uint8Array
+  readonly module: WebAssembly.Module
+  /** `WebAssembly.Module.imports(module)`, listed once. */
+  readonly imports: readonly WebAssembly.ModuleImportDescriptor[]
+  /** The module's memory declarations, read from `bytes` on first use (it throws for unreadable bytes). */
+  declared(): DeclaredMemory
+}
+
+interface Entry extends CompiledWasm {
+  readonly version: string
+}
+
+const cache = new Map<string, WeakRef<Entry>>()
+const forget = new FinalizationRegistry<string>((path) => {
+  if (cache.get(path)?.deref() === undefined) cache.delete(path)
+})
+
+/** What tells one content of a file from another without reading it. */
+function versionOf(s: BigIntStats): string {
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
+}
+
+/** The compiled module of the file at `path` (read and compiled now unless an unchanged one is held). Throws what reading or compiling throws. */
+export async function compiledWasm(path: string): Promise<CompiledWasm> {
+  // A synchronous stat, as native-abi.ts reads a library's header: one system call of 2-7 µs of
+  // CPU, where the promise-based one (a round trip through libuv's thread pool) costs 16-28 µs.
+  const version = versionOf(statSync(path, { bigint: true }))
+  const held = cache.get(path)?.deref()
+  if (held?.version === version) return held
+  // A change between the stat and the read leaves an entry whose version is already stale: the
+  // next plugin reads the file again.
+  const bytes = new Uint8Array(await readFile(path))
+  const module = await WebAssembly.compile(bytes)
+  let declared: DeclaredMemory | undefined
+  const entry: Entry = { version, bytes, module, imports: WebAssembly.Module.imports(module), declared: () => (declared ??= declaredMemory(bytes)) }
+  cache.set(path, new WeakRef(entry))
+  forget.register(entry, path)
+  return entry
+}
+
 /** One live instance plus everything needed to replace it after a trap. */
 class WasmPlugin {
   #exports!: Exports
@@ -74,8 +124,7 @@ class WasmPlugin {
 
   constructor(
     readonly id: string,
-    readonly module: WebAssembly.Module,
-    readonly bytes: Uint8Array,
+    readonly compiled: CompiledWasm,
     readonly request: WasmLoadRequest,
   ) {
     this.#instantiate()
@@ -169,8 +218,9 @@ class WasmPlugin {
 
   #instantiate(): void {
     const { manifest, entryPath } = this.request
-    const imported = memoryForModule(this.bytes, manifest.limits?.memoryMb ?? DEFAULT_WASM_MEMORY_MB, this.id)
-    const wantsWasi = WebAssembly.Module.imports(this.module).some((i) => i.module === WASI_MODULE)
+    const { module, imports } = this.compiled
+    const imported = memoryForDeclared(this.compiled.declared, manifest.limits?.memoryMb ?? DEFAULT_WASM_MEMORY_MB, this.id)
+    const wantsWasi = imports.some((i) => i.module === WASI_MODULE)
     this.#wasi = wantsWasi
       ? createWasi(this.id, manifest, dirname(entryPath), {
           memory: () => this.#memory,
@@ -183,12 +233,12 @@ class WasmPlugin {
     const importObject: WebAssembly.Imports = { [IMPORT_MODULE]: this.#imports() }
     if (this.#wasi) importObject[WASI_MODULE] = this.#wasi.imports as WebAssembly.ModuleImports
     if (imported) {
-      const { module, name } = WebAssembly.Module.imports(this.module).find((i) => i.kind === 'memory')!
-      importObject[module] = { ...importObject[module], [name]: imported }
+      const memoryImport = imports.find((i) => i.kind === 'memory')!
+      importObject[memoryImport.module] = { ...importObject[memoryImport.module], [memoryImport.name]: imported }
     }
     let instance: WebAssembly.Instance
     try {
-      instance = new WebAssembly.Instance(this.module, importObject)
+      instance = new WebAssembly.Instance(module, importObject)
     } catch (cause) {
       throw new PolyplugError(PluginErrorCodes.PLUGIN_UNAVAILABLE, `cannot instantiate: ${(cause as Error).message}`, { plugin: this.id, cause })
     }
@@ -286,16 +336,14 @@ class WasmPlugin {
 /** Compiles and instantiates the module, then exposes its methods (from `polyplug_describe`). */
 export async function loadWasmPlugin(request: WasmLoadRequest): Promise<PluginDefinition> {
   const { id, entryPath } = request
-  let bytes: Uint8Array
-  let module: WebAssembly.Module
+  let compiled: CompiledWasm
   try {
-    bytes = new Uint8Array(await readFile(entryPath))
-    module = await WebAssembly.compile(bytes)
-    if (WebAssembly.Module.imports(module).some((i) => i.module === WASI_MODULE)) await prepareWasi()
+    compiled = await compiledWasm(entryPath)
+    if (compiled.imports.some((i) => i.module === WASI_MODULE)) await prepareWasi()
   } catch (cause) {
     throw new PolyplugError(PluginErrorCodes.PLUGIN_UNAVAILABLE, `cannot load ${entryPath}: ${(cause as Error).message}`, { plugin: id, cause })
   }
-  const plugin = new WasmPlugin(id, module, bytes, request)
+  const plugin = new WasmPlugin(id, compiled, request)
   const methods: Record<string, (...params: unknown[]) => unknown> = Object.create(null) as Record<string, never>
   for (const name of plugin.methods()) {
     const method = new MethodName(name)
