@@ -48,10 +48,11 @@ import { streamChannel } from '../src/transports/stream.js'
 import { encodeFrame } from '../src/framing/framing.js'
 import { jsonHttp, jsonWs, mqttBroker, rawHttp, rawMqtt, rawWs } from './cases/net.js'
 import { rawEcho as rawKoffiEcho } from './cases/native.js'
-import { jsonFloorEcho, rawEcho } from './cases/sidecar.js'
+import { jsonFloorCaller, jsonFloorEcho, rawEcho } from './cases/sidecar.js'
 import { startRawProcessEcho } from './shm-raw.js'
 import { inlineFloor } from './inline-floor.js'
 import { rawWasm } from './workers/raw-wasm.js'
+import { jsonFrameAnswerer } from './workers/json-frame-answer.js'
 import { jsonFloor } from './wasm-json-floor.js'
 import { loadWasmPlugin } from '../src/kinds/wasm.js'
 import type { MethodContext } from '../src/sdk/define.js'
@@ -128,10 +129,11 @@ async function rawRowSetup(): Promise<{ op: Op; close(): Promise<void> } | undef
 }
 
 /**
- * `serve` / `serve-raw`: a plugin's side of a byte-stream sidecar alone, in this process and
- * without syscalls — request frames pushed into the stream channel `servePlugin` answers on, each
- * answer taken from a Writable; `serve-raw` pipes the same frames through to the Writable, as the
- * raw echo child does. CPU per call is then polyplug's JavaScript per request (and its garbage).
+ * `serve` / `serve-raw` / `serve-json`: a plugin's side of a byte-stream sidecar alone, in this
+ * process and without syscalls — request frames pushed into the stream channel `servePlugin`
+ * answers on, each answer taken from a Writable; `serve-raw` pipes the same frames through to the
+ * Writable, as the raw echo child does; `serve-json` answers them as the JSON-RPC floor's child
+ * does (bench/workers/json-frame-answer.ts). CPU per call is then polyplug's JavaScript per request (and its garbage).
  * With IN_FLIGHT > 1 the requests of one tick arrive as one chunk, as a read of the socket brings
  * them to a sidecar at that concurrency, and each answer chunk releases as many calls as it holds.
  */
@@ -148,6 +150,7 @@ function serveSetup(): { op: Op; close(): Promise<void> } {
     },
   })
   if (name === 'serve') servePlugin(streamChannel(input, output), definePlugin({ methods: { echo: (v: unknown) => v } }), { id: 'bench' })
+  else if (name === 'serve-json') input.on('data', jsonFrameAnswerer(output))
   else input.pipe(output)
   const frames = Array.from({ length: 1024 }, (_, i) => Buffer.concat(encodeFrame('length', frameCodec.encode({ jsonrpc: '2.0', id: i + 1, method: 'echo', params: [arg] }))))
   let next = 0
@@ -166,8 +169,44 @@ function serveSetup(): { op: Op; close(): Promise<void> } {
   return { op, close: async () => void input.end() }
 }
 
+/**
+ * `call` / `call-json`: a host's side of a byte-stream sidecar alone, in this process and without
+ * syscalls — a Peer over the stream channel (the codec a host uses after `$/hello`), or the
+ * JSON-RPC floor's calling side (bench/cases/sidecar.ts `jsonFloorCaller`), whose requests a
+ * Writable answers at once with `{"jsonrpc":"2.0","id":N,"result":1}` frames (the ids are 1, 2, 3…
+ * on both), all the answers to one write in one chunk, as a read of the socket brings them.
+ * CPU or instructions per call are then the caller's JavaScript and garbage per call.
+ */
+function callSetup(): { op: Op; close(): Promise<void> } {
+  const input = new PassThrough()
+  let answered = 0
+  const answer = (id: number) => {
+    const text = `{"jsonrpc":"2.0","id":${id},"result":1}`
+    const frame = Buffer.allocUnsafe(4 + text.length)
+    frame.writeUInt32BE(text.length, 0)
+    frame.write(text, 4, 'latin1')
+    return frame
+  }
+  const output = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      done()
+      const answers: Buffer[] = []
+      for (let at = 0; at + 4 <= chunk.byteLength; at += 4 + chunk.readUInt32BE(at)) answers.push(answer(++answered))
+      input.write(answers.length === 1 ? answers[0] : Buffer.concat(answers))
+    },
+  })
+  const channel = streamChannel(input, output)
+  if (name === 'call-json') {
+    const call = jsonFloorCaller(channel)
+    return { op: () => call(1), close: async () => void input.end() }
+  }
+  const peer = new Peer(channel, { name: 'bench', codec: frameCodec })
+  return { op: () => peer.call('echo', [1]), close: () => peer.close() }
+}
+
 async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
-  if (name === 'serve' || name === 'serve-raw') return serveSetup()
+  if (name === 'serve' || name === 'serve-raw' || name === 'serve-json') return serveSetup()
+  if (name === 'call' || name === 'call-json') return callSetup()
   if (name === 'plain') {
     const plain = { echo: async (x: unknown) => x }
     return { op: () => plain.echo(1), close: async () => {} }

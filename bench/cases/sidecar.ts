@@ -76,6 +76,14 @@ export async function rawEcho(name: string, childArgs: string[] = []): Promise<R
  */
 export async function jsonFloorEcho(name: string, childArgs: string[] = []): Promise<{ call(value: unknown): Promise<unknown>; close(): Promise<void> }> {
   const { channel, close } = await echoChild(name, 'json-frame-echo.js', childArgs)
+  return { call: jsonFloorCaller(channel), close }
+}
+
+/**
+ * The floor's calling side over any byte channel: JSON.stringify of each request, JSON.parse of
+ * each answer and its id looked up in a Map (also `profile.js call-json`, in one process).
+ */
+export function jsonFloorCaller(channel: Channel): (value: unknown) => Promise<unknown> {
   const waiting = new Map<number, (value: unknown) => void>()
   const utf8 = new TextDecoder()
   channel.onMessage((m) => {
@@ -87,13 +95,11 @@ export async function jsonFloorEcho(name: string, childArgs: string[] = []): Pro
   let id = 0
   // The cheapest write the channel has: text encoded into its write buffer, where it offers that.
   const send = channel.sendText ? channel.sendText.bind(channel) : (text: string) => channel.send(Buffer.from(text))
-  return {
-    call: (value) => new Promise((resolve) => {
+  return (value) =>
+    new Promise((resolve) => {
       waiting.set(++id, resolve)
       void send(JSON.stringify({ jsonrpc: '2.0', id, method: 'echo', params: [value] }))
-    }),
-    close,
-  }
+    })
 }
 
 export async function vscodeJsonRpc() {

@@ -1,29 +1,10 @@
 // The floor of a JSON-RPC sidecar in Node: a hand-written child that does the least any JSON-RPC
-// echo must — cut each `length` frame out of what one read brought, JSON.parse it, answer
-// `{"jsonrpc":"2.0","id":…,"result":params[0]}` with JSON.stringify — and writes the answers of one
-// read in one write. No dispatch table, no checks, no errors, no polyplug code: what is left of a
-// sidecar's cost once everything but the JSON is gone (docs/performance.md, throughput).
+// echo must (json-frame-answer.ts: JSON.parse and JSON.stringify per frame, the answers of one read
+// in one write) over the same channel as the raw echo. No polyplug code runs in this process
+// (docs/performance.md, throughput).
 import { openSidecarStreams } from './sidecar-streams.js'
+import { jsonFrameAnswerer } from './json-frame-answer.js'
 
 const { readable, writable } = openSidecarStreams()
-let pending: Buffer | undefined
-readable.on('data', (chunk: Buffer) => {
-  const data = pending ? Buffer.concat([pending, chunk]) : chunk
-  pending = undefined
-  const out = Buffer.allocUnsafe(Math.max(4096, data.byteLength * 3))
-  let at = 0
-  let written = 0
-  while (data.byteLength - at >= 4) {
-    const size = data.readUInt32BE(at)
-    if (data.byteLength - at - 4 < size) break
-    const request = JSON.parse(data.toString('utf8', at + 4, at + 4 + size)) as { id: number; params: unknown[] }
-    const answer = JSON.stringify({ jsonrpc: '2.0', id: request.id, result: request.params[0] })
-    const length = out.write(answer, written + 4)
-    out.writeUInt32BE(length, written)
-    written += 4 + length
-    at += 4 + size
-  }
-  if (at < data.byteLength) pending = data.subarray(at)
-  if (written > 0) writable.write(out.subarray(0, written))
-})
+readable.on('data', jsonFrameAnswerer(writable))
 readable.on('end', () => process.exit(0))

@@ -16,7 +16,7 @@ import { PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
 import { BINARY_CAPABILITY, binaryJsonCodec, jsonReadingAttachments, mayAttach } from '../rpc/attachments.js'
 import { jsonCodec } from '../rpc/codec.js'
-import { Peer } from '../rpc/peer.js'
+import { NO_OPTIONS, Peer } from '../rpc/peer.js'
 import { isStreamSource } from '../rpc/stream.js'
 import type { CallOptions } from '../rpc/types.js'
 import { Reserved } from '../rpc/wire.js'
@@ -219,7 +219,7 @@ export class PluginRuntime {
   }
 
   /** `reason` (default `onMethod:METHOD`, built only then) is the activation reason if the call has to start the plugin. */
-  call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = {}, reason?: string): Promise<T> {
+  call<T = unknown>(method: string, args: unknown[] = [], options: CallOptions = NO_OPTIONS, reason?: string): Promise<T> {
     // A running inline plugin's direct lane: the checks of `#call` are known to pass (see `#lane`).
     // A call it does not take (a `$/` name, an unknown method, a stream argument to a plugin
     // without streams) goes on to `#call`, which answers or refuses it.

@@ -58,7 +58,7 @@ interface PendingCall {
   timeoutMs: number
   resolve(value: unknown): void
   reject(error: PolyplugError): void
-  onProgress: ((value: unknown) => void) | undefined
+  /** The caller's options (NO_OPTIONS when it gave none): its signal, onProgress, and how a stream result is consumed. */
   options: CallOptions
   /** Streams this call passes as arguments: stopped if the call fails. */
   argStreams: number[] | undefined
@@ -175,7 +175,7 @@ export class Peer {
    * promise settles, so that a caller that only wants to learn that (statistics) needs no promise
    * or async frame of its own.
    */
-  call<T = unknown>(method: string, params?: unknown[] | Record<string, unknown>, options: CallOptions = {}, ended?: CallEnded): Promise<T> {
+  call<T = unknown>(method: string, params?: unknown[] | Record<string, unknown>, options: CallOptions = NO_OPTIONS, ended?: CallEnded): Promise<T> {
     if (this.#closeReason) return refused(this.#closeReason.withContext(this.name, method), ended)
     if (options.signal?.aborted) return refused(this.#error(RpcErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', method), ended)
     const id = this.#nextId++
@@ -189,7 +189,6 @@ export class Peer {
       timeoutMs,
       resolve: unset,
       reject: unset,
-      onProgress: options.onProgress,
       options,
       argStreams: streamed?.ids,
       onAbort: signal ? () => this.#abandon(id, RpcErrorCodes.RPC_CANCELLED, 'call cancelled by the caller') : undefined,
@@ -443,7 +442,7 @@ export class Peer {
     }
     if (method === Reserved.progress) {
       const { id, value } = (params ?? {}) as { id?: RequestId; value?: unknown }
-      if (id !== undefined) this.#pending.get(id)?.onProgress?.(value)
+      if (id !== undefined) this.#pending.get(id)?.options.onProgress?.(value)
       return
     }
     const handler = this.#handlers.get(method)
@@ -563,6 +562,13 @@ export class Peer {
 }
 
 const NEVER_ABORTED = new AbortController().signal
+
+/**
+ * The options of a call made without any: one shared, frozen object rather than a fresh `{}` per
+ * call, which the call's pending entry would hold until its answer (at 256 calls in flight, bytes
+ * that survive a scavenge).
+ */
+export const NO_OPTIONS: CallOptions = Object.freeze({})
 
 /**
  * One incoming request's context, a class rather than an object literal: a literal with a getter
