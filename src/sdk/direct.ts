@@ -201,8 +201,12 @@ function applyAlone(fn: (...args: unknown[]) => unknown, self: unknown, args: un
  */
 export class DirectMethod {
   readonly #arity: number
-  /** The arguments the method can read (src/sdk/arguments-seen.ts): called with at least as many, it cannot reach a context. */
-  readonly #seen: number
+  /**
+   * The arguments the method can read (src/sdk/arguments-seen.ts): called with at least as many, it
+   * cannot reach a context. Read from its source at its first call (NaN until then: that call gets
+   * a context), so that a plugin's start reads no method's source.
+   */
+  #seen = NaN
 
   constructor(
     readonly name: string,
@@ -210,7 +214,6 @@ export class DirectMethod {
     readonly invoker: DirectPlugin,
   ) {
     this.#arity = fn.length
-    this.#seen = argumentsSeen(fn)
   }
 
   call(args: unknown[], options: CallOptions, timeout: number, end?: DirectCallEnd): Promise<unknown> {
@@ -231,6 +234,7 @@ export class DirectMethod {
   }
 
   #context(options: CallOptions): DirectCall {
+    if (Number.isNaN(this.#seen)) this.#seen = argumentsSeen(this.fn)
     const plugin = this.invoker.plugin
     const traceparent = options.traceparent
     return new DirectCall(this.name, traceparent === undefined ? plugin : contextFor(plugin, traceparent), options.onProgress, traceparent)
