@@ -18,6 +18,7 @@ import type { CallOptions } from '../rpc/types.js'
 import { methodNotFoundMessage } from '../rpc/suggest.js'
 import type { MethodContext, PluginContext } from './define.js'
 import { contextFor } from './trace.js'
+import { argumentsSeen } from './arguments-seen.js'
 
 /**
  * Told once that a call ended, before its promise settles: with its error if it failed (the host's
@@ -187,6 +188,11 @@ function applyWithContext(fn: (...args: unknown[]) => unknown, arity: number, se
   return invokeWithArity(fn, arity, self, args, context)
 }
 
+/** The method called with its arguments alone: one, or any number. */
+function applyAlone(fn: (...args: unknown[]) => unknown, self: unknown, args: unknown[]): unknown {
+  return args.length === 1 ? fn.call(self, args[0]) : fn.apply(self, args)
+}
+
 /**
  * One method of an inline plugin, found once by name with its declared arity (where its context
  * lands, rpc/invoke.ts). `call` is the whole call of a method that returns synchronously; a
@@ -195,6 +201,12 @@ function applyWithContext(fn: (...args: unknown[]) => unknown, arity: number, se
  */
 export class DirectMethod {
   readonly #arity: number
+  /**
+   * The arguments the method can read (src/sdk/arguments-seen.ts): called with at least as many, it
+   * cannot reach a context. Read from its source at its first call (NaN until then: that call gets
+   * a context), so that a plugin's start reads no method's source.
+   */
+  #seen = NaN
 
   constructor(
     readonly name: string,
@@ -206,28 +218,34 @@ export class DirectMethod {
 
   call(args: unknown[], options: CallOptions, timeout: number, end?: DirectCallEnd): Promise<unknown> {
     if (options.signal?.aborted) return this.#cancelled(end)
-    const invoker = this.invoker
-    const traceparent = options.traceparent
-    const call = new DirectCall(this.name, traceparent === undefined ? invoker.plugin : contextFor(invoker.plugin, traceparent), options.onProgress, traceparent)
+    // A context would land past what the method can read: none is made, it is called with its arguments alone.
+    const call = args.length >= this.#seen && Array.isArray(args) ? undefined : this.#context(options)
     let result: unknown
     try {
-      result = applyWithContext(this.fn, this.#arity, invoker.methods, args, call)
+      result = call === undefined ? applyAlone(this.fn, this.invoker.methods, args) : applyWithContext(this.fn, this.#arity, this.invoker.methods, args, call)
     } catch (error) {
       return this.#threw(call, error, end)
     }
     // Only an object or a function can be a promise or a stream: `#later` tells which.
-    if (typeof result === 'object' ? result !== null : typeof result === 'function') return this.#later(call, result, options, timeout, end)
-    call.settled = true
+    if (typeof result === 'object' ? result !== null : typeof result === 'function') return this.#later(call ?? this.#context(options), result, options, timeout, end)
+    if (call !== undefined) call.settled = true
     end?.ended()
     return Promise.resolve(result)
+  }
+
+  #context(options: CallOptions): DirectCall {
+    if (Number.isNaN(this.#seen)) this.#seen = argumentsSeen(this.fn)
+    const plugin = this.invoker.plugin
+    const traceparent = options.traceparent
+    return new DirectCall(this.name, traceparent === undefined ? plugin : contextFor(plugin, traceparent), options.onProgress, traceparent)
   }
 
   #cancelled(end: DirectCallEnd | undefined): Promise<never> {
     return this.invoker.refuse(new PolyplugError(ErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', { plugin: this.invoker.id, method: this.name }), end)
   }
 
-  #threw(call: DirectCall, error: unknown, end: DirectCallEnd | undefined): Promise<never> {
-    call.settled = true
+  #threw(call: DirectCall | undefined, error: unknown, end: DirectCallEnd | undefined): Promise<never> {
+    if (call !== undefined) call.settled = true
     return this.invoker.refuse(this.invoker.fail(error, this.name), end)
   }
 
