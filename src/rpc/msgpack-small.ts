@@ -43,6 +43,7 @@ export function packSmall(message: unknown): Buffer | undefined {
   let at = start + 3 // map16 (msgpackr writes every plain object so): 0xde, then the count
   let count = 0
   const record = message as Record<string, unknown>
+  // As msgpackr: `for in`, inherited keys skipped (a loop V8 reads each value of by the enum cache).
   for (const key in record) {
     if (!Object.hasOwn(record, key) || ++count > MAX_ITEMS) return undefined
     at = writeString(key, at)
@@ -181,16 +182,36 @@ function readMap(): unknown {
   } else {
     return NOT_SMALL
   }
-  const object: Record<string, unknown> = {}
   for (let i = 0; i < count; i++) {
     const key = readString(KNOWN_KEYS)
     if (key === undefined || key === '__proto__') return NOT_SMALL // msgpackr renames that key
     const value = pos < end && (src[pos]! & 0xf0) === 0x90 ? readArray() : readScalar()
     if (value === NOT_SMALL) return NOT_SMALL
-    object[key] = value
+    keys[i] = key
+    values[i] = value
   }
   // msgpackr refuses bytes after the value ("end of buffer not reached"): it says so itself.
-  return pos === end ? object : NOT_SMALL
+  if (pos !== end) return NOT_SMALL
+  return build(count)
+}
+
+/** The keys and values of the map being read. */
+const keys: string[] = []
+const values: unknown[] = []
+
+/**
+ * The object msgpackr makes, keys in the order read. An answer and a request (the known keys
+ * in the order every JSON-RPC side writes them) are made as literals: one shape each, where a
+ * store per key under a key that varies is a megamorphic store each.
+ */
+function build(count: number): Record<string, unknown> {
+  if (keys[0] === 'jsonrpc' && keys[1] === 'id') {
+    if (count === 3 && keys[2] === 'result') return { jsonrpc: values[0], id: values[1], result: values[2] }
+    if (count === 4 && keys[2] === 'method' && keys[3] === 'params') return { jsonrpc: values[0], id: values[1], method: values[2], params: values[3] }
+  }
+  const object: Record<string, unknown> = {}
+  for (let i = 0; i < count; i++) object[keys[i]!] = values[i]
+  return object
 }
 
 function readArray(): unknown {
