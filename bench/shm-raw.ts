@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { checkRegion, initRegion, regionSize, Word } from '../src/transports/shm/layout.js'
 import { mapShared, nativeByteOps } from '../src/transports/shm/native.js'
 import { ringsFor, type RingReader, type RingWriter } from '../src/transports/shm/ring.js'
+import { NOT_SMALL, packSmall, unpackSmall } from '../src/rpc/msgpack-small.js'
 
 /** A wake source: `seen()` before looking at the rings, `wait(seen)` resolves once a wake came after it. */
 export interface Wakes {
@@ -189,9 +190,21 @@ export class RawRingPipeline extends RingPipeline {
 const floorPackr = new Packr({ useRecords: false, moreTypes: false, encodeUndefinedAsNil: true, mapsAsObjects: true })
 
 /**
+ * The least a MessagePack host does per message: a small call's flat envelope written and read by
+ * hand (src/rpc/msgpack-small.ts, msgpackr's bytes and values exactly), msgpackr for anything else.
+ * Until round eight the floor packed and unpacked every message with msgpackr; a host that writes
+ * the envelope by hand does less, so the floor does too.
+ */
+const floorPack = (message: unknown): Uint8Array => packSmall(message) ?? floorPackr.pack(message)
+function floorUnpack(bytes: Uint8Array): unknown {
+  const small = unpackSmall(bytes)
+  return small === NOT_SMALL ? floorPackr.unpack(bytes) : small
+}
+
+/**
  * The hand-written MessagePack-RPC floor over the same rings and the same raw echo: the work no
  * MessagePack JSON-RPC host can skip, and nothing else. Each call packs a request with its own id
- * (msgpackr, with polyplug's options: no records, plain maps), the raw echo sends the frame back
+ * (a small envelope by hand, else msgpackr, with polyplug's options: no records, plain maps), the raw echo sends the frame back
  * as it came, and the host unpacks it and hands the value to the caller found by that id. No
  * Peer, no deadline, no cancellation, no statistics, no typed errors: what polyplug does beyond
  * this is its own cost, what this costs beyond the raw ring is the protocol's.
@@ -205,7 +218,7 @@ export class MsgpackFloorPipeline extends RingPipeline {
   }
 
   protected receive(reply: Uint8Array): void {
-    const message = floorPackr.unpack(reply) as { id: number; params: unknown[] }
+    const message = floorUnpack(reply) as { id: number; params: unknown[] }
     const resolve = this.#pending.get(message.id)
     this.#pending.delete(message.id)
     resolve?.(message.params[0])
@@ -214,7 +227,7 @@ export class MsgpackFloorPipeline extends RingPipeline {
   call(value: unknown): Promise<unknown> {
     const id = ++this.#id
     const reply = new Promise((resolve) => this.#pending.set(id, resolve))
-    this.send(floorPackr.pack({ jsonrpc: '2.0', id, method: 'echo', params: [value] }))
+    this.send(floorPack({ jsonrpc: '2.0', id, method: 'echo', params: [value] }))
     return reply
   }
 }

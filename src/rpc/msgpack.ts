@@ -11,6 +11,7 @@ import { addExtension, Packr } from 'msgpackr'
 import { containsBytes, encodeBytes } from './bytes.js'
 import type { Codec, WholeCodec } from './codec.js'
 import { RpcErrorCodes, PolyplugError } from './errors.js'
+import { NOT_SMALL, packSmall, unpackSmall } from './msgpack-small.js'
 
 const packr = new Packr({ useRecords: false, moreTypes: false, encodeUndefinedAsNil: true, mapsAsObjects: true })
 
@@ -54,6 +55,9 @@ addExtension({
 } as unknown as Parameters<typeof addExtension>[0])
 
 function decode(bytes: Uint8Array): unknown {
+  // A small call's envelope by hand (msgpack-small.ts); anything else, and every error, is msgpackr's.
+  const small = unpackSmall(bytes)
+  if (small !== NOT_SMALL) return small
   try {
     return packr.unpack(bytes)
   } catch (cause) {
@@ -68,6 +72,8 @@ function decode(bytes: Uint8Array): unknown {
  * but by the framing's reassembly.
  */
 export function packParts(message: unknown): Uint8Array | Uint8Array[] {
+  const small = packSmall(message)
+  if (small !== undefined) return small
   if (!containsBytes(message)) return packr.pack(message)
   const parts: Part[] = []
   const value = encodeBytes(message, (bytes) => {
@@ -95,7 +101,7 @@ const partsCodec: Codec = { name: 'msgpack', encode: packParts, decode }
 
 export const msgpackCodec: WholeCodec & { readonly parts: Codec } = {
   name: 'msgpack',
-  encode: (message) => packr.pack(message),
+  encode: (message) => packSmall(message) ?? packr.pack(message),
   decode,
   parts: partsCodec,
 }
