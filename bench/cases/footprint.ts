@@ -26,7 +26,7 @@
 import { execFile } from 'node:child_process'
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { isAbsolute, join, resolve } from 'node:path'
+import { basename, extname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { median, row, type BenchRow } from '../measure.js'
@@ -60,8 +60,10 @@ interface Subject {
   second?: string
   label: string
   /**
-   * Further plugins of this program run copies of this file (one per plugin, each its own module,
-   * on both sides), when each must load a module of its own rather than find the first one's.
+   * Further plugins of this program run copies of this file, one per plugin on both sides, each a
+   * program of its own (see `ownCopy`): a further plugin is another plugin, so it finds nothing
+   * the first one left in a cache keyed by the file (a module's URL, a compiled `.wasm` by its stat,
+   * Python code by its source), on either side.
    */
   secondEntry?: string
   /**
@@ -75,16 +77,16 @@ const SUBJECTS: Subject[] = [
   { kind: 'js', placement: 'inline', transport: 'direct', folder: 'js-inline', id: 'echo-inline', bare: 'import', target: 'js-inline/index.js', second: 'shared/conformance.js', secondEntry: 'shared/conformance.js', label: 'import()' },
   { kind: 'js', placement: 'worker', transport: 'port', folder: 'js-worker', id: 'echo-worker', bare: 'worker', target: 'js-worker/index.js', label: 'bare Worker' },
   { kind: 'js', placement: 'process', transport: 'stdio', folder: 'js-process-stdio', id: 'echo-process-stdio', bare: 'spawn', target: 'js-process-stdio/index.js', label: 'bare spawn' },
-  { kind: 'wasm', placement: 'inline', transport: 'direct', folder: 'wasm-c-inline', id: 'wasm-c-inline', bare: 'wasm', target: 'wasm-c-inline/plugin.wasm', label: 'WebAssembly.instantiate' },
-  { kind: 'wasm', placement: 'worker', transport: 'port', folder: 'wasm-c-worker', id: 'wasm-c-worker', bare: 'wasm-worker', target: 'wasm-c-worker/plugin.wasm', label: 'bare Worker + instantiate' },
+  { kind: 'wasm', placement: 'inline', transport: 'direct', folder: 'wasm-c-inline', id: 'wasm-c-inline', bare: 'wasm', target: 'wasm-c-inline/plugin.wasm', secondEntry: 'wasm-c-inline/plugin.wasm', label: 'WebAssembly.instantiate' },
+  { kind: 'wasm', placement: 'worker', transport: 'port', folder: 'wasm-c-worker', id: 'wasm-c-worker', bare: 'wasm-worker', target: 'wasm-c-worker/plugin.wasm', secondEntry: 'wasm-c-worker/plugin.wasm', label: 'bare Worker + instantiate' },
   { kind: 'native', placement: 'inline', transport: 'direct', folder: 'native-c-inline', id: 'native-c-inline', bare: 'koffi', target: 'native-c-inline/libconformance.so', label: 'koffi load' },
   { kind: 'native', placement: 'worker', transport: 'port', folder: 'native-c-worker', id: 'native-c-worker', bare: 'koffi-worker', target: 'native-c-worker/libconformance.so', label: 'bare Worker + koffi load' },
   // The worker carrier's floor beside the two worker rows it bounds: the bare worker after loading the bundled carrier's file, no session.
-  { kind: 'wasm', placement: 'worker', transport: 'port', folder: 'wasm-c-worker', id: 'wasm-c-worker', bare: 'wasm-worker', target: 'wasm-c-worker/plugin.wasm', label: 'bare Worker + instantiate', floor: { mode: 'carrier-floor-wasm', name: 'floor: + the carrier file' } },
+  { kind: 'wasm', placement: 'worker', transport: 'port', folder: 'wasm-c-worker', id: 'wasm-c-worker', bare: 'wasm-worker', target: 'wasm-c-worker/plugin.wasm', secondEntry: 'wasm-c-worker/plugin.wasm', label: 'bare Worker + instantiate', floor: { mode: 'carrier-floor-wasm', name: 'floor: + the carrier file' } },
   { kind: 'native', placement: 'worker', transport: 'port', folder: 'native-c-worker', id: 'native-c-worker', bare: 'koffi-worker', target: 'native-c-worker/libconformance.so', label: 'bare Worker + koffi load', floor: { mode: 'carrier-floor-koffi', name: 'floor: + the carrier file' } },
   { kind: 'native', placement: 'process', transport: 'stdio', folder: 'native-c-process', id: 'native-c-process', bare: 'koffi-spawn', target: 'native-c-process/libconformance.so', label: 'bare spawn + koffi load' },
   { kind: 'python', placement: 'process', transport: 'stdio', folder: 'python-stdio', id: 'python-stdio', bare: 'python-spawn', target: 'shared/conformance.py', label: 'bare spawn of python3' },
-  { kind: 'python', placement: 'inline', transport: 'direct', folder: 'python-inline', id: 'python-inline', bare: 'pyodide', target: 'shared/conformance.py', label: 'loadPyodide()' },
+  { kind: 'python', placement: 'inline', transport: 'direct', folder: 'python-inline', id: 'python-inline', bare: 'pyodide', target: 'shared/conformance.py', secondEntry: 'shared/conformance.py', label: 'loadPyodide()' },
 ]
 
 /** Relative paths in a manifest, made absolute against its folder, so a copy elsewhere runs the same files. */
@@ -99,14 +101,26 @@ function absolute(manifest: Record<string, unknown>, dir: string): Record<string
   return out
 }
 
+/**
+ * A copy of a plugin's file that is a program of its own: the same code, with bytes of its own
+ * that change nothing it does — a comment line naming the copy in a script, a custom section (id 0,
+ * which a runtime ignores) in a `.wasm` module.
+ */
+export function ownCopy(bytes: Buffer, name: string): Buffer {
+  const tag = Buffer.from(`polyplug bench copy ${basename(name)}`)
+  if (extname(name) !== '.wasm') return Buffer.concat([bytes, Buffer.from(`\n${extname(name) === '.py' ? '#' : '//'} ${tag}\n`)])
+  if (tag.length > 120) throw new Error(`a copy's name is too long for a one-byte section size: ${name}`)
+  return Buffer.concat([bytes, Buffer.from([0, tag.length + 1, tag.length]), tag])
+}
+
 /** How many further plugins a `second …` sample starts (its figures are per plugin). */
 export const FURTHER = 8
 
 /**
  * The further plugins' targets: for polyplug, the example's manifest under FURTHER other ids in
  * `root`; for the bare side, the same program FURTHER times. With `secondEntry`, each plugin on
- * either side gets its own copy of that file in `copies` (inside polyplug's package, so that the
- * copy's `polyplug/sdk` resolves as the original's does).
+ * either side gets its own copy of that file in `copies` (`ownCopy`; inside polyplug's package, so
+ * that a script copy's `polyplug/sdk` resolves as the original's does).
  */
 async function furtherPlugins(root: string, copies: string, s: Subject): Promise<{ polyplug: string[]; bare: string[] }> {
   const dir = join(examples, s.folder)
@@ -116,8 +130,8 @@ async function furtherPlugins(root: string, copies: string, s: Subject): Promise
   for (let k = 2; k < FURTHER + 2; k++) {
     let entry: string | undefined
     if (s.secondEntry) {
-      entry = join(copies, `${s.id}-${k}.js`)
-      await writeFile(entry, await readFile(join(examples, s.secondEntry)))
+      entry = join(copies, `${s.id}-${k}${extname(s.secondEntry)}`)
+      await writeFile(entry, ownCopy(await readFile(join(examples, s.secondEntry)), entry))
     }
     bare.push(entry ?? join(examples, s.second ?? s.target))
     if (s.floor) continue // a floor row runs the bare side's targets
