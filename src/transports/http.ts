@@ -77,7 +77,7 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
     try {
       value = decodeWire(body)
     } catch (error) {
-      return failCall(id, error)
+      return failCall(error, id)
     }
     deliverValue(value)
   }
@@ -87,7 +87,7 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
    * answered here with its error, explained first by the channel's owner if it asked to: the call
    * fails with a typed error, and neither this channel nor the Peer makes a promise per call.
    */
-  const failCall = (id: RequestId, cause: unknown) => {
+  const failCall = (cause: unknown, id: RequestId) => {
     const error = toPolyplugError(cause)
     const why = explain === undefined ? error : explain(error)
     if (why instanceof Promise) void why.then((e) => answerError(id, e))
@@ -128,7 +128,7 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
       if (calls === 'post' && (isRequest || !socket)) {
         const body = wire.encode(message)
         // A request is taken at once: its answer, or its failure as an error answer, comes as a message.
-        if (isRequest) return void postWith(target, secure, agent, headers, body, (answer) => readAnswer(answer, m.id as RequestId), (error) => failCall(m.id as RequestId, error))
+        if (isRequest) return void postWith(target, secure, agent, headers, body, m.id as RequestId, readAnswer, failCall)
         // Anything else by POST (a POST-only channel's notification or answer) fails its send; an unreadable answer fails with PARSE_ERROR.
         return post(target, secure, agent, headers, body, deliverBody)
       }
@@ -206,6 +206,7 @@ function post<T>(target: RpcTarget, secure: boolean, agent: HttpAgent, headers: 
       agent,
       headers,
       body,
+      undefined,
       (answer) => {
         try {
           resolve(read(answer))
@@ -221,13 +222,24 @@ function post<T>(target: RpcTarget, secure: boolean, agent: HttpAgent, headers: 
 /**
  * POSTs one message and reports to callbacks, each at most once and never both: `answered` with
  * the body of a 200 or 204, `failed` with a typed error (the HTTP status, a dropped connection).
+ * Both are told `call` (a request's id), so a channel's two callbacks serve all its POSTs: no
+ * closures made per call for them.
  */
-function postWith(target: RpcTarget, secure: boolean, agent: HttpAgent, headers: PostHeaders, body: WireForm, answered: (body: Buffer) => void, failed: (error: PolyplugError) => void): void {
+function postWith<C>(
+  target: RpcTarget,
+  secure: boolean,
+  agent: HttpAgent,
+  headers: PostHeaders,
+  body: WireForm,
+  call: C,
+  answered: (body: Buffer, call: C) => void,
+  failed: (error: PolyplugError, call: C) => void,
+): void {
   let over = false
   const fail = (error: PolyplugError) => {
     if (over) return
     over = true
-    failed(error)
+    failed(error, call)
   }
   const request = secure ? httpsRequest : httpRequest
   const sent = (body.binary ? headers.attachments : headers.json).concat('content-length', String(wireLength(body)))
@@ -242,7 +254,7 @@ function postWith(target: RpcTarget, secure: boolean, agent: HttpAgent, headers:
         const status = res.statusCode ?? 0
         if (status === 200 || status === 204) {
           over = true
-          return answered(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))
+          return answered(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), call)
         }
         // 404 to a POST naming a session: the plugin closed that session while this POST was on its
         // way (the socket's close frame may still be in flight), so the call met a closed channel.
