@@ -172,12 +172,18 @@ function reply(res: ServerResponse, status: number, body: unknown, wire: Message
   res.end()
 }
 
-/** The bearer-token check of every request, the token's bytes made once; compared in constant time. */
+/**
+ * The bearer-token check of every request, compared in constant time. The expected header's bytes
+ * are made once, and the header received is written into one buffer of the same length kept for
+ * the check (it runs synchronously): no Buffer or string made per request.
+ */
 function tokenCheck(token: string): (header: string | undefined) => boolean {
-  const want = Buffer.from(token)
+  const want = Buffer.from(`Bearer ${token}`)
+  const got = Buffer.alloc(want.length)
   return (header) => {
-    if (!header?.startsWith('Bearer ') || Buffer.byteLength(header) - 7 !== want.length) return false
-    return timingSafeEqual(Buffer.from(header.slice(7)), want)
+    if (!header?.startsWith('Bearer ') || Buffer.byteLength(header) !== want.length) return false
+    got.write(header)
+    return timingSafeEqual(got, want)
   }
 }
 
