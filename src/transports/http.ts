@@ -157,11 +157,12 @@ export function postRpc(
 /**
  * The headers of every POST on one channel, made once as node's flat `[name, value, ...]` form,
  * which `http.request` writes as they are (an object costs a `setHeader` and its checks per header
- * and request). That form skips node's own `Host`, so it is here; `content-length` is added per request.
+ * and request). That form skips node's own `Host`, so it is here; `content-length` is set per request.
  */
 interface PostHeaders {
-  readonly json: readonly string[]
-  readonly attachments: readonly string[]
+  /** Each ends with `content-length` and its value, set per POST (node reads the array within `http.request`, then not again). */
+  readonly json: string[]
+  readonly attachments: string[]
   /** The session a POST names (x-polyplug-session), if any. */
   readonly session: string | undefined
 }
@@ -171,8 +172,8 @@ function postHeaders(target: RpcTarget, token: string, session: string | undefin
   if (accept) common.push('accept', ACCEPT_BOTH)
   if (session !== undefined) common.push(SESSION_HEADER, session)
   return {
-    json: [...common, 'content-type', 'application/json'],
-    attachments: [...common, 'content-type', ATTACHMENTS_MEDIA_TYPE],
+    json: [...common, 'content-type', 'application/json', 'content-length', '0'],
+    attachments: [...common, 'content-type', ATTACHMENTS_MEDIA_TYPE, 'content-length', '0'],
     session,
   }
 }
@@ -242,7 +243,10 @@ function postWith<C>(
     failed(error, call)
   }
   const request = secure ? httpsRequest : httpRequest
-  const sent = (body.binary ? headers.attachments : headers.json).concat('content-length', String(wireLength(body)))
+  // The channel's own array, its length set for this POST: node writes a flat array's header block
+  // inside `http.request` (ClientRequest's constructor) and keeps no reference to it, so no copy is made per POST.
+  const sent = body.binary ? headers.attachments : headers.json
+  sent[sent.length - 1] = String(wireLength(body))
   const req = request(
     { protocol: target.protocol, hostname: target.hostname, port: target.port, path: target.path, method: 'POST', agent, headers: sent },
     (res) => {
