@@ -28,6 +28,7 @@ import { ErrorCodes } from '../errors/index.js'
 import { errorToWire, type RequestId } from '../rpc/wire.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
 import { attachSocket, closeSocket, sendFrame, SESSION_HEADER } from './ws.js'
+import { WaitingById } from './waiting-by-id.js'
 import { acceptsAttachments, ATTACHMENTS_MEDIA_TYPE, decodeFrame, decodeWire, malformedAnswer, MessageWire, wireLength, type WireForm } from './message-wire.js'
 
 export { SESSION_HEADER } from './ws.js'
@@ -78,7 +79,7 @@ interface PostWaiter {
 
 class Session {
   sink!: ChannelSink
-  readonly waiting = new Map<RequestId, PostWaiter>()
+  readonly waiting = new WaitingById<PostWaiter>()
   readonly wire = new MessageWire()
   readonly channel: Channel
   constructor(readonly socket: WebSocket | undefined) {
@@ -94,7 +95,7 @@ class Session {
       close: () => {
         // Calls that came by POST get an answer naming the close, like calls over the socket.
         const error = errorToWire(new PolyplugError(ErrorCodes.CHANNEL_CLOSED, 'the plugin closed the session'))
-        for (const id of [...this.waiting.keys()]) void this.send({ jsonrpc: '2.0', id, error })
+        for (const id of this.waiting.ids()) void this.send({ jsonrpc: '2.0', id, error })
         this.waiting.clear()
         return socket ? closeSocket(socket) : undefined
       },
