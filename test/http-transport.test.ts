@@ -4,6 +4,9 @@ import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { createServer as createHttpServer, request } from 'node:http'
 import { WebSocket } from 'ws'
 import type { Channel } from '../src/channels/channel.js'
+import { ErrorCodes } from '../src/errors/index.js'
+import { createHost } from '../src/host/host.js'
+import { PolyplugError } from '../src/rpc/errors.js'
 import { Peer } from '../src/rpc/peer.js'
 import { definePlugin } from '../src/sdk/define.js'
 import { serveHttpPlugin } from '../src/sdk/serve-http.js'
@@ -14,6 +17,7 @@ import { rejectsWithCode } from './support/assert-code.js'
 import { assertBatchAnswered, raw } from './support/raw-http.js'
 import { describeChannel } from './support/channel-suite.js'
 import { until, within } from './support/wait.js'
+import { examplesDir } from './support/paths.js'
 
 const TOKEN = 'a'.repeat(32)
 
@@ -160,6 +164,40 @@ describe('http transport', () => {
     }
   })
 
+  it('a request whose POST meets a dropped connection is answered with TRANSPORT_UNAVAILABLE, or with what the channel\'s owner explains it as', async () => {
+    // A plain server that drops the connection of every POST it reads.
+    const plain = createHttpServer((req) => {
+      req.resume()
+      req.on('end', () => req.socket.destroy())
+    })
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r))
+    const channel = await connectHttp({ url: `http://127.0.0.1:${(plain.address() as AddressInfo).port}`, token: TOKEN, websocket: false })
+    const peer = new Peer(channel, { name: 'plain' })
+    try {
+      const dropped = await rejectsWithCode(peer.call('echo', [1]), 'TRANSPORT_UNAVAILABLE')
+      assert.equal(dropped.plugin, 'plain')
+      assert.equal(dropped.method, 'echo')
+      // The owner's explanation arrives later (as an exit status does): the call waits for it.
+      const asked: string[] = []
+      channel.explainFailures!((error) => {
+        asked.push(error.code)
+        return new Promise((r) => setImmediate(() => r(new PolyplugError(ErrorCodes.PLUGIN_CRASHED, 'plugin process exited (code 3)', { plugin: 'plain', data: { exitCode: 3, signal: null } }))))
+      })
+      const crashed = await rejectsWithCode(peer.call('echo', [2]), 'PLUGIN_CRASHED')
+      assert.equal(crashed.plugin, 'plain')
+      assert.equal(crashed.method, 'echo')
+      assert.deepEqual(crashed.data, { exitCode: 3, signal: null })
+      assert.deepEqual(asked, ['TRANSPORT_UNAVAILABLE'])
+      // Not a request: a POST-only channel's notification still fails its send.
+      await rejectsWithCode(peer.notify('note', [1]), 'TRANSPORT_UNAVAILABLE')
+      assert.equal(peer.pendingCount, 0)
+    } finally {
+      await peer.close()
+      plain.closeAllConnections()
+      plain.close()
+    }
+  })
+
   it('a server that accepts the connection and never answers the upgrade fails the connect by its deadline', { timeout: 30_000 }, async () => {
     const accepted: Socket[] = []
     const silent = createServer((socket) => void accepted.push(socket)) // accepts, answers nothing
@@ -188,7 +226,9 @@ describe('http transport', () => {
       const channel = await connectHttp({ url: `http://127.0.0.1:${port}/`, token: TOKEN, websocket: false })
       const answers: unknown[] = []
       channel.onMessage((m) => answers.push(m))
-      await channel.send({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] })
+      // A request is taken at once; its answer arrives as a message.
+      assert.equal(channel.send({ jsonrpc: '2.0', id: 1, method: 'echo', params: [1] }), undefined)
+      await until(() => answers.length > 0, 10_000, 'the POST was answered')
       await channel.close()
       assert.deepEqual(answers, [{ jsonrpc: '2.0', id: 1, result: 1 }])
       const named = seenHeaders.map((raw) => {
@@ -282,5 +322,19 @@ describe('http transport: answers of calls that came by POST', () => {
       ws.close()
       await server.close()
     }
+  })
+})
+
+describe('http transport, process placement', () => {
+  it('a plugin that crashes mid-call fails that call and the calls in flight with PLUGIN_CRASHED naming it, not a dropped POST', async () => {
+    const host = await createHost({ plugins: [examplesDir], logger: () => {} })
+    after(() => host.close())
+    const plugin = host.plugin('echo-process-http')
+    assert.equal(await plugin.call('echo', ['up']), 'up')
+    const inflight = rejectsWithCode(plugin.call('sleep', [60_000]), 'PLUGIN_CRASHED')
+    const crash = await rejectsWithCode(plugin.call('crash'), 'PLUGIN_CRASHED')
+    assert.equal(crash.plugin, 'echo-process-http')
+    assert.equal((await inflight).plugin, 'echo-process-http')
+    assert.equal(await plugin.call('echo', ['back']), 'back', 'the next call starts it again')
   })
 })

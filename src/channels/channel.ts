@@ -1,4 +1,5 @@
 import type { Codec } from '../rpc/codec.js'
+import type { PolyplugError } from '../rpc/errors.js'
 
 /**
  * The one interface every transport implements. A channel moves whole messages and reports its
@@ -29,6 +30,14 @@ export interface Channel {
    * with attachments once both sides agreed on them (docs/protocol.md §4.1). It reads both forms.
    */
   useCodec?(codec: Codec): void
+  /**
+   * Present on a channel that takes a request at once and, when it cannot deliver it after all
+   * (an http POST that met a dropped connection), answers it itself with an error answer for its
+   * id instead of a send that rejects. `explain` says what such a failure means before it is
+   * answered, as the owner of a wrapped channel explains a send's rejection (the process placement:
+   * PLUGIN_CRASHED once the exit status follows). Set once; without it the failure is answered as it is.
+   */
+  explainFailures?(explain: ExplainFailure): void
   /** Throws (or rejects) with CHANNEL_CLOSED once the channel is closed. */
   send(message: unknown): void | Promise<void>
   /**
@@ -47,6 +56,9 @@ export interface Channel {
   readonly closed: boolean
 }
 
+/** What a failure to deliver a request means, found at once or once more is known (Channel.explainFailures). */
+export type ExplainFailure = (error: PolyplugError) => PolyplugError | Promise<PolyplugError>
+
 /** What a transport must tell the channel it lives in. */
 export interface ChannelSink {
   message(message: unknown): void
@@ -62,6 +74,8 @@ export interface RawChannel {
   readonly carries: Carries
   readonly binary?: boolean
   useCodec?(codec: Codec): void
+  /** Channel.explainFailures, where the transport answers requests it could not deliver. */
+  explainFailures?(explain: ExplainFailure): void
   /** Called once, synchronously, by `normalizeChannel`. */
   open(sink: ChannelSink): void
   send(message: unknown): void | Promise<void>

@@ -71,6 +71,7 @@ export function normalizeChannel(raw: RawChannel): Channel {
     carries: raw.carries,
     ...(raw.binary ? { binary: true } : {}),
     ...(raw.useCodec ? { useCodec: raw.useCodec.bind(raw) } : {}),
+    ...(raw.explainFailures ? { explainFailures: raw.explainFailures.bind(raw) } : {}),
     ...(raw.sendText ? { sendText: sendTextOf(raw.sendText.bind(raw)) } : {}),
     get closed() {
       return closed

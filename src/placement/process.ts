@@ -268,16 +268,22 @@ function supervise(plugin: string, inner: Channel, child: ChildProcess, exited: 
   })
   /**
    * A send that failed because the connection dropped (an http POST whose process died) is
-   * explained by the exit status when one follows shortly: the caller sees PLUGIN_CRASHED.
+   * explained by the exit status when one follows shortly: the caller sees PLUGIN_CRASHED. The
+   * same for a request the channel took and then answered with its failure (http's POSTs).
    */
+  const explain = (error: PolyplugError): PolyplugError | Promise<PolyplugError> => {
+    if (error.code !== ErrorCodes.TRANSPORT_UNAVAILABLE) return error
+    let timer: ReturnType<typeof setTimeout> | undefined
+    return Promise.race([exited, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), EXIT_WAIT_MS)))]).then((e) => {
+      clearTimeout(timer)
+      return e ? whyExited(e) : error
+    })
+  }
+  inner.explainFailures?.(explain)
   const explained = (sent: void | Promise<void>): void | Promise<void> => {
     if (!(sent instanceof Promise)) return sent
     return sent.catch(async (error: unknown) => {
-      if (!(error instanceof PolyplugError && error.code === ErrorCodes.TRANSPORT_UNAVAILABLE)) throw error
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const e = await Promise.race([exited, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), EXIT_WAIT_MS)))])
-      clearTimeout(timer)
-      throw e ? whyExited(e) : error
+      throw error instanceof PolyplugError ? await explain(error) : error
     })
   }
   const sendText = inner.sendText?.bind(inner)

@@ -105,7 +105,8 @@ function withHeartbeat(plugin: string, inner: Channel, intervalMs: number): Chan
       inner.onMessage((message) => {
         const id = idOf(message)
         if (typeof id === 'string' && id.startsWith(PING_ID_PREFIX)) {
-          if (id === outstanding) outstanding = undefined
+          // An error answer is no sign of life: a channel that answers a request it could not deliver (http's POSTs) gives one.
+          if (id === outstanding && !isErrorAnswer(message)) outstanding = undefined
           return
         }
         sink.message(message)
@@ -134,4 +135,9 @@ function withHeartbeat(plugin: string, inner: Channel, intervalMs: number): Chan
       return inner.close(reason)
     },
   })
+}
+
+/** A decoded message (a self-encoding channel's) that answers with an error; text and bytes are not looked into. */
+function isErrorAnswer(message: unknown): boolean {
+  return typeof message === 'object' && message !== null && 'error' in message
 }

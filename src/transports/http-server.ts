@@ -28,6 +28,7 @@ import { ErrorCodes } from '../errors/index.js'
 import { errorToWire, type RequestId } from '../rpc/wire.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
 import { attachSocket, closeSocket, sendFrame, SESSION_HEADER } from './ws.js'
+import { WaitingById } from './waiting-by-id.js'
 import { acceptsAttachments, ATTACHMENTS_MEDIA_TYPE, decodeFrame, decodeWire, malformedAnswer, MessageWire, wireLength, type WireForm } from './message-wire.js'
 
 export { SESSION_HEADER } from './ws.js'
@@ -78,7 +79,7 @@ interface PostWaiter {
 
 class Session {
   sink!: ChannelSink
-  readonly waiting = new Map<RequestId, PostWaiter>()
+  readonly waiting = new WaitingById<PostWaiter>()
   readonly wire = new MessageWire()
   readonly channel: Channel
   constructor(readonly socket: WebSocket | undefined) {
@@ -94,7 +95,7 @@ class Session {
       close: () => {
         // Calls that came by POST get an answer naming the close, like calls over the socket.
         const error = errorToWire(new PolyplugError(ErrorCodes.CHANNEL_CLOSED, 'the plugin closed the session'))
-        for (const id of [...this.waiting.keys()]) void this.send({ jsonrpc: '2.0', id, error })
+        for (const id of this.waiting.ids()) void this.send({ jsonrpc: '2.0', id, error })
         this.waiting.clear()
         return socket ? closeSocket(socket) : undefined
       },
@@ -172,12 +173,18 @@ function reply(res: ServerResponse, status: number, body: unknown, wire: Message
   res.end()
 }
 
-/** The bearer-token check of every request, the token's bytes made once; compared in constant time. */
+/**
+ * The bearer-token check of every request, compared in constant time. The expected header's bytes
+ * are made once, and the header received is written into one buffer of the same length kept for
+ * the check (it runs synchronously): no Buffer or string made per request.
+ */
 function tokenCheck(token: string): (header: string | undefined) => boolean {
-  const want = Buffer.from(token)
+  const want = Buffer.from(`Bearer ${token}`)
+  const got = Buffer.alloc(want.length)
   return (header) => {
-    if (!header?.startsWith('Bearer ') || Buffer.byteLength(header) - 7 !== want.length) return false
-    return timingSafeEqual(Buffer.from(header.slice(7)), want)
+    if (!header?.startsWith('Bearer ') || Buffer.byteLength(header) !== want.length) return false
+    got.write(header)
+    return timingSafeEqual(got, want)
   }
 }
 

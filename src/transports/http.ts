@@ -16,8 +16,9 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { randomUUID } from 'node:crypto'
 import type { WebSocket } from 'ws'
 import { normalizeChannel } from '../channels/normalize.js'
-import type { Channel, ChannelSink } from '../channels/channel.js'
-import { PolyplugError } from '../rpc/errors.js'
+import type { Channel, ChannelSink, ExplainFailure } from '../channels/channel.js'
+import { PolyplugError, toPolyplugError } from '../rpc/errors.js'
+import { errorToWire, type RequestId } from '../rpc/wire.js'
 import { ErrorCodes } from '../errors/index.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
 import type { DialRequest } from '../registry/types.js'
@@ -69,6 +70,31 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
   const deliverBody = (body: Buffer) => {
     if (body.byteLength) deliverValue(decodeWire(body))
   }
+  // A request's POST answered: its body read (a malformed one fails the call with PARSE_ERROR) and delivered outside the try.
+  const readAnswer = (body: Buffer, id: RequestId) => {
+    if (body.byteLength === 0) return
+    let value: unknown
+    try {
+      value = decodeWire(body)
+    } catch (error) {
+      return failCall(error, id)
+    }
+    deliverValue(value)
+  }
+  let explain: ExplainFailure | undefined
+  /**
+   * A request sent by POST that failed (HTTP error, an unreadable answer, a dropped connection) is
+   * answered here with its error, explained first by the channel's owner if it asked to: the call
+   * fails with a typed error, and neither this channel nor the Peer makes a promise per call.
+   */
+  const failCall = (cause: unknown, id: RequestId) => {
+    const error = toPolyplugError(cause)
+    const why = explain === undefined ? error : explain(error)
+    if (why instanceof Promise) void why.then((e) => answerError(id, e))
+    else answerError(id, why)
+  }
+  // A channel closed meanwhile drops it (normalizeChannel): its close has failed the call already.
+  const answerError = (id: RequestId, error: PolyplugError) => sink.message({ jsonrpc: '2.0', id, error: errorToWire(error) })
   // A frame the plugin sent that cannot be read is answered with PARSE_ERROR, as a Peer would.
   const onFrame = (data: Buffer, binary: boolean) => {
     let value: unknown
@@ -85,6 +111,9 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
     carries: 'structured-clone', // encoded here: requests are routed by shape
     binary: true,
     useCodec: (codec) => wire.use(codec),
+    explainFailures(e) {
+      explain = e
+    },
     open(s) {
       sink = s
       if (socket) {
@@ -97,8 +126,11 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
       const m = message as { id?: unknown; method?: unknown }
       const isRequest = typeof m.method === 'string' && m.id !== undefined
       if (calls === 'post' && (isRequest || !socket)) {
-        // An answer that cannot be read rejects this send: the call fails with PARSE_ERROR.
-        return post(target, secure, agent, headers, wire.encode(message), deliverBody)
+        const body = wire.encode(message)
+        // A request is taken at once: its answer, or its failure as an error answer, comes as a message.
+        if (isRequest) return void postWith(target, secure, agent, headers, body, m.id as RequestId, readAnswer, failCall)
+        // Anything else by POST (a POST-only channel's notification or answer) fails its send; an unreadable answer fails with PARSE_ERROR.
+        return post(target, secure, agent, headers, body, deliverBody)
       }
       if (!socket) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'no WebSocket session')
       return sendFrame(socket as WebSocket, wire.frame(message))
@@ -125,11 +157,12 @@ export function postRpc(
 /**
  * The headers of every POST on one channel, made once as node's flat `[name, value, ...]` form,
  * which `http.request` writes as they are (an object costs a `setHeader` and its checks per header
- * and request). That form skips node's own `Host`, so it is here; `content-length` is added per request.
+ * and request). That form skips node's own `Host`, so it is here; `content-length` is set per request.
  */
 interface PostHeaders {
-  readonly json: readonly string[]
-  readonly attachments: readonly string[]
+  /** Each ends with `content-length` and its value, set per POST (node reads the array within `http.request`, then not again). */
+  readonly json: string[]
+  readonly attachments: string[]
   /** The session a POST names (x-polyplug-session), if any. */
   readonly session: string | undefined
 }
@@ -139,8 +172,8 @@ function postHeaders(target: RpcTarget, token: string, session: string | undefin
   if (accept) common.push('accept', ACCEPT_BOTH)
   if (session !== undefined) common.push(SESSION_HEADER, session)
   return {
-    json: [...common, 'content-type', 'application/json'],
-    attachments: [...common, 'content-type', ATTACHMENTS_MEDIA_TYPE],
+    json: [...common, 'content-type', 'application/json', 'content-length', '0'],
+    attachments: [...common, 'content-type', ATTACHMENTS_MEDIA_TYPE, 'content-length', '0'],
     session,
   }
 }
@@ -168,39 +201,80 @@ function rpcTarget(base: string): RpcTarget {
  */
 function post<T>(target: RpcTarget, secure: boolean, agent: HttpAgent, headers: PostHeaders, body: WireForm, read: (body: Buffer) => T): Promise<T> {
   return new Promise((resolve, reject) => {
-    const request = secure ? httpsRequest : httpRequest
-    const sent = (body.binary ? headers.attachments : headers.json).concat('content-length', String(wireLength(body)))
-    const req = request(
-      { protocol: target.protocol, hostname: target.hostname, port: target.port, path: target.path, method: 'POST', agent, headers: sent },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('error', (error) => reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, error.message, { cause: error })))
-        res.on('end', () => {
-          const status = res.statusCode ?? 0
-          if (status === 200 || status === 204) {
-            try {
-              return resolve(read(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)))
-            } catch (error) {
-              return reject(error)
-            }
-          }
-          // 404 to a POST naming a session: the plugin closed that session while this POST was on its
-          // way (the socket's close frame may still be in flight), so the call met a closed channel.
-          if (status === 404 && headers.session !== undefined) {
-            return reject(new PolyplugError(ErrorCodes.CHANNEL_CLOSED, `POST ${target.url}: the plugin closed session ${headers.session}`, { data: { status } }))
-          }
-          const code =
-            status === 401 ? ErrorCodes.PERMISSION_DENIED : status === 413 ? ErrorCodes.FRAME_TOO_LARGE : ErrorCodes.TRANSPORT_UNAVAILABLE
-          reject(new PolyplugError(code, `POST ${target.url} answered HTTP ${status}`, { data: { status } }))
-        })
+    postWith(
+      target,
+      secure,
+      agent,
+      headers,
+      body,
+      undefined,
+      (answer) => {
+        try {
+          resolve(read(answer))
+        } catch (error) {
+          reject(error)
+        }
       },
+      reject,
     )
-    req.on('error', (error) => reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `POST ${target.url} failed: ${error.message}`, { cause: error })))
-    if (!body.binary) return void req.end(body.data)
-    for (const part of body.data) req.write(part)
-    req.end()
   })
+}
+
+/**
+ * POSTs one message and reports to callbacks, each at most once and never both: `answered` with
+ * the body of a 200 or 204, `failed` with a typed error (the HTTP status, a dropped connection).
+ * Both are told `call` (a request's id), so a channel's two callbacks serve all its POSTs: no
+ * closures made per call for them.
+ */
+function postWith<C>(
+  target: RpcTarget,
+  secure: boolean,
+  agent: HttpAgent,
+  headers: PostHeaders,
+  body: WireForm,
+  call: C,
+  answered: (body: Buffer, call: C) => void,
+  failed: (error: PolyplugError, call: C) => void,
+): void {
+  let over = false
+  const fail = (error: PolyplugError) => {
+    if (over) return
+    over = true
+    failed(error, call)
+  }
+  const request = secure ? httpsRequest : httpRequest
+  // The channel's own array, its length set for this POST: node writes a flat array's header block
+  // inside `http.request` (ClientRequest's constructor) and keeps no reference to it, so no copy is made per POST.
+  const sent = body.binary ? headers.attachments : headers.json
+  sent[sent.length - 1] = String(wireLength(body))
+  const req = request(
+    { protocol: target.protocol, hostname: target.hostname, port: target.port, path: target.path, method: 'POST', agent, headers: sent },
+    (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('error', (error) => fail(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, error.message, { cause: error })))
+      res.on('end', () => {
+        if (over) return
+        const status = res.statusCode ?? 0
+        if (status === 200 || status === 204) {
+          over = true
+          return answered(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), call)
+        }
+        // 404 to a POST naming a session: the plugin closed that session while this POST was on its
+        // way (the socket's close frame may still be in flight), so the call met a closed channel.
+        if (status === 404 && headers.session !== undefined) {
+          return fail(new PolyplugError(ErrorCodes.CHANNEL_CLOSED, `POST ${target.url}: the plugin closed session ${headers.session}`, { data: { status } }))
+        }
+        const code =
+          status === 401 ? ErrorCodes.PERMISSION_DENIED : status === 413 ? ErrorCodes.FRAME_TOO_LARGE : ErrorCodes.TRANSPORT_UNAVAILABLE
+        fail(new PolyplugError(code, `POST ${target.url} answered HTTP ${status}`, { data: { status } }))
+      })
+    },
+  )
+  req.on('error', (error) => fail(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `POST ${target.url} failed: ${error.message}`, { cause: error })))
+  if (!body.binary) return void req.end(body.data)
+  for (const part of body.data) req.write(part)
+  req.end()
 }
 
 /**
