@@ -105,8 +105,9 @@ function withHeartbeat(plugin: string, inner: Channel, intervalMs: number): Chan
       inner.onMessage((message) => {
         const id = idOf(message)
         if (typeof id === 'string' && id.startsWith(PING_ID_PREFIX)) {
-          // An error answer is no sign of life: a channel that answers a request it could not deliver (http's POSTs) gives one.
-          if (id === outstanding && !isErrorAnswer(message)) outstanding = undefined
+          // A channel's own answer to a request it could not deliver (http's POSTs) is no sign of
+          // life; any other answer, an error too, is the plugin's.
+          if (id === outstanding && !isUndelivered(message)) outstanding = undefined
           return
         }
         sink.message(message)
@@ -137,7 +138,12 @@ function withHeartbeat(plugin: string, inner: Channel, intervalMs: number): Chan
   })
 }
 
-/** A decoded message (a self-encoding channel's) that answers with an error; text and bytes are not looked into. */
-function isErrorAnswer(message: unknown): boolean {
-  return typeof message === 'object' && message !== null && 'error' in message
+/**
+ * A decoded answer (a self-encoding channel's) that its channel made because it could not deliver
+ * the request: TRANSPORT_UNAVAILABLE, or an answer that carries the HTTP status the POST met (401,
+ * 413, …). A plugin's own answer to `$/ping` is neither. Text and bytes are not looked into.
+ */
+function isUndelivered(message: unknown): boolean {
+  const error = typeof message === 'object' && message !== null ? (message as { error?: { data?: { code?: unknown; data?: { status?: unknown } } } }).error : undefined
+  return error?.data?.code === ErrorCodes.TRANSPORT_UNAVAILABLE || typeof error?.data?.data?.status === 'number'
 }
