@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { PassThrough } from 'node:stream'
 import { describe, it } from 'node:test'
-import { encodeFrame, FrameDecoder, FRAMINGS, type FramingName } from '../src/framing/framing.js'
+import { ASSEMBLE_MIN_BYTES, encodeFrame, FrameDecoder, FRAMINGS, type FramingName } from '../src/framing/framing.js'
 import { PolyplugError } from '../src/rpc/errors.js'
 import { Peer } from '../src/rpc/peer.js'
 import { streamChannel } from '../src/transports/stream.js'
@@ -91,6 +91,57 @@ describe('framing', () => {
     throwsCode(() => new FrameDecoder('ndjson').push(new Uint8Array([0x7b, 0xc3, 0x28, 0x7d, 0x0a])), 'FRAME_INVALID')
     throwsCode(() => new FrameDecoder('ndjson', 8).push(enc.encode('x'.repeat(20))), 'FRAME_TOO_LARGE')
     throwsCode(() => encodeFrame('ndjson', new Uint8Array([1, 10, 2])), 'FRAME_INVALID')
+  })
+
+  describe('a large frame arriving in pieces (filled as they arrive)', () => {
+    const big = new Uint8Array(ASSEMBLE_MIN_BYTES + 1000).map((_, i) => (i * 7) & 255)
+    const small = enc.encode('{"after":1}')
+    for (const framing of ['length', 'content-length'] as const) {
+      const stream = concat([...encodeFrame(framing, big), ...encodeFrame(framing, small), ...encodeFrame(framing, big)])
+      const cuts = [1, 3, 4, 5, 100, ASSEMBLE_MIN_BYTES, big.byteLength, big.byteLength + 3, big.byteLength + 4, big.byteLength + 30, stream.length - 1]
+
+      it(`${framing}: the same frames whichever two cuts split the stream, the frame behind a large one included`, () => {
+        for (const a of cuts) {
+          for (const b of cuts) {
+            if (b <= a) continue
+            const d = new FrameDecoder(framing)
+            const got = [stream.subarray(0, a), stream.subarray(a, b), stream.subarray(b)].flatMap((chunk) => d.push(chunk))
+            assert.equal(got.length, 3, `cuts ${a}, ${b}`)
+            assert.deepEqual([...got.map((f) => f.byteLength)], [big.byteLength, small.byteLength, big.byteLength], `cuts ${a}, ${b}`)
+            assert.ok(Buffer.from(got[0]!).equals(big) && Buffer.from(got[2]!).equals(big) && text(got[1]!) === '{"after":1}', `cuts ${a}, ${b}`)
+            assert.equal(d.buffered, 0)
+            d.end()
+          }
+        }
+      })
+
+      it(`${framing}: counts the bytes of a partial large frame and reports it truncated at end of stream`, () => {
+        const d = new FrameDecoder(framing)
+        const frame = concat(encodeFrame(framing, big))
+        const head = frame.byteLength - big.byteLength
+        assert.deepEqual(d.push(frame.subarray(0, head + 10)), [])
+        assert.deepEqual(d.push(frame.subarray(head + 10, head + 5000)), [])
+        assert.equal(d.buffered, 5000)
+        throwsCode(() => d.end(), 'FRAME_INVALID')
+      })
+    }
+
+    it('each frame is its own memory: a chunk changed after it was pushed, or a later frame, changes no frame handed out', () => {
+      const d = new FrameDecoder('length')
+      const frame = concat(encodeFrame('length', big))
+      const first = frame.subarray(0, 5000)
+      const second = frame.subarray(5000)
+      assert.deepEqual(d.push(first), [])
+      first.fill(0) // the sender reuses its buffer: the decoder copied the bytes of a large frame as they came
+      const [body] = d.push(second)
+      assert.ok(body && Buffer.from(body).equals(big))
+      assert.equal(body.byteOffset, 0)
+      assert.equal(body.buffer.byteLength, big.byteLength)
+      const [next] = d.push(concat(encodeFrame('length', big.map((x) => x ^ 0xff))).subarray(0))
+      second.fill(1)
+      assert.ok(next && next.buffer !== body.buffer)
+      assert.ok(Buffer.from(body).equals(big))
+    })
   })
 
   it('rejects an unknown framing name', () => {

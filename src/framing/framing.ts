@@ -23,6 +23,25 @@ export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
 const MAX_HEADER_BYTES = 8 * 1024
 
 const encoder = new TextEncoder()
+
+/**
+ * A frame body at least this large that arrives in several chunks is filled as they arrive (one
+ * copy of each chunk, while it is fresh), instead of holding the chunks until the last one.
+ */
+export const ASSEMBLE_MIN_BYTES = 64 * 1024
+
+type Alloc = (size: number) => Uint8Array
+const nodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow?: Alloc } }).Buffer
+
+/**
+ * `size` bytes that will all be written before anyone reads them: Node's Buffer.allocUnsafeSlow
+ * where there is one (no zero-fill of a buffer about to be overwritten; its own ArrayBuffer, never
+ * a pooled one), viewed as a plain Uint8Array like any frame cut from several chunks.
+ */
+function bodyBuffer(size: number): Uint8Array {
+  const buffer = nodeBuffer?.allocUnsafeSlow?.(size)
+  return buffer ? new Uint8Array(buffer.buffer, buffer.byteOffset, size) : new Uint8Array(size)
+}
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 export function isFramingName(value: unknown): value is FramingName {
@@ -94,6 +113,13 @@ export class FrameDecoder {
   #failed: PolyplugError | undefined
   /** Leading buffered bytes already searched for a newline (ndjson), so long lines scan once. */
   #scanned = 0
+  /**
+   * The body of a large frame (`#need` bytes) being filled as its chunks arrive, and how many of
+   * its bytes are in: while it is set, `#chunks` is empty and every byte received belongs to it.
+   * Handed out once full and never touched again, so whoever receives it owns it.
+   */
+  #assembly: Uint8Array | undefined
+  #filled = 0
 
   constructor(framing: FramingName = 'length', maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
     if (!isFramingName(framing)) throw new PolyplugError(TransportErrorCodes.FRAME_INVALID, `unknown framing ${JSON.stringify(framing)}`)
@@ -109,9 +135,14 @@ export class FrameDecoder {
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.#failed) throw this.#failed
     if (chunk.byteLength === 0) return []
+    const out: Uint8Array[] = []
+    if (this.#assembly) {
+      const rest = this.#fill(chunk, out)
+      if (!rest) return out
+      chunk = rest
+    }
     this.#chunks.push(chunk)
     this.#buffered += chunk.byteLength
-    const out: Uint8Array[] = []
     try {
       for (;;) {
         const frame = this.framing === 'length' ? this.#nextLength() : this.framing === 'ndjson' ? this.#nextLine() : this.#nextContentLength()
@@ -123,6 +154,7 @@ export class FrameDecoder {
       this.#chunks = []
       this.#offset = 0
       this.#buffered = 0
+      this.#assembly = undefined
       throw error
     }
     return out
@@ -159,10 +191,50 @@ export class FrameDecoder {
   }
 
   #body(): Uint8Array | undefined {
-    if (this.#buffered < this.#need) return undefined
+    if (this.#buffered < this.#need) {
+      if (this.#need >= ASSEMBLE_MIN_BYTES && this.#buffered > 0) this.#assemble()
+      return undefined
+    }
     const body = this.#take(this.#need)
     this.#need = -1
     return body
+  }
+
+  /** Starts filling the body of the frame being read from what is buffered of it (all of it belongs to this frame). */
+  #assemble(): void {
+    const body = bodyBuffer(this.#need)
+    let at = 0
+    for (const chunk of this.#chunks) {
+      const part = at === 0 ? chunk.subarray(this.#offset) : chunk
+      body.set(part, at)
+      at += part.byteLength
+    }
+    this.#chunks = []
+    this.#offset = 0
+    this.#assembly = body
+    this.#filled = at
+  }
+
+  /**
+   * Copies the next chunk into the frame being assembled; once it is full, hands it to `out` and
+   * returns what of the chunk follows it (undefined when nothing does).
+   */
+  #fill(chunk: Uint8Array, out: Uint8Array[]): Uint8Array | undefined {
+    const body = this.#assembly as Uint8Array
+    const room = this.#need - this.#filled
+    if (chunk.byteLength < room) {
+      body.set(chunk, this.#filled)
+      this.#filled += chunk.byteLength
+      this.#buffered += chunk.byteLength
+      return undefined
+    }
+    body.set(room === chunk.byteLength ? chunk : chunk.subarray(0, room), this.#filled)
+    out.push(body)
+    this.#assembly = undefined
+    this.#filled = 0
+    this.#buffered = 0
+    this.#need = -1
+    return room === chunk.byteLength ? undefined : chunk.subarray(room)
   }
 
   #nextLine(): Uint8Array | undefined {
