@@ -1,8 +1,9 @@
 /** The framing layer: every framing, split at every byte, many per chunk, limits before allocation. */
 import assert from 'node:assert/strict'
-import { PassThrough } from 'node:stream'
+import { PassThrough, Transform } from 'node:stream'
 import { describe, it } from 'node:test'
 import { ASSEMBLE_MIN_BYTES, encodeFrame, FrameDecoder, FRAMINGS, type FramingName } from '../src/framing/framing.js'
+import { binaryJsonCodec } from '../src/rpc/attachments.js'
 import { PolyplugError } from '../src/rpc/errors.js'
 import { Peer } from '../src/rpc/peer.js'
 import { streamChannel } from '../src/transports/stream.js'
@@ -175,6 +176,34 @@ describe('streamChannel', () => {
     await rejectsWithCode(call, 'FRAME_INVALID')
     await until(() => closedWith !== undefined)
     assert.equal((closedWith as PolyplugError).code, 'FRAME_INVALID')
+  })
+
+  it('1 MiB of bytes arriving in 64 KiB chunks: the caller and the handler each keep their own bytes, which later messages do not touch', async () => {
+    // What a socket does to a large frame: every write reaches the other end in 64 KiB pieces.
+    const chop = () => new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        for (let at = 0; at < chunk.byteLength; at += 64 * 1024) this.push(chunk.subarray(at, at + 64 * 1024))
+        done()
+      },
+    })
+    const [toPlugin, toHost] = [chop(), chop()]
+    const host = new Peer(streamChannel(toHost, toPlugin), { codec: binaryJsonCodec })
+    const plugin = new Peer(streamChannel(toPlugin, toHost), { codec: binaryJsonCodec })
+    const held: Uint8Array[] = []
+    plugin.handle('echo', (params) => {
+      const [bytes] = params as [Uint8Array]
+      held.push(bytes)
+      return bytes
+    })
+    const filled = (value: number) => new Uint8Array(1024 * 1024).fill(value)
+    const all = (bytes: Uint8Array | undefined, value: number) => bytes !== undefined && bytes.byteLength === 1024 * 1024 && bytes.every((b) => b === value)
+    const first = (await host.call('echo', [filled(1)])) as Uint8Array
+    const second = (await host.call('echo', [filled(2)])) as Uint8Array
+    assert.ok(all(first, 1) && all(second, 2), 'each answer holds its own payload')
+    assert.ok(all(held[0], 1) && all(held[1], 2), 'each request the handler kept holds its own payload')
+    assert.notEqual(first.buffer, second.buffer)
+    assert.notEqual(held[0]!.buffer, held[1]!.buffer)
+    await Promise.all([host.close(), plugin.close()])
   })
 
   it('a 2 GiB length header closes the channel with FRAME_TOO_LARGE', async () => {
