@@ -148,6 +148,8 @@ export interface CompareOptions {
   rounds?: number
   /** Warm-up calls per op, beside the WARMUP_MS floor (2000). */
   warmup?: number
+  /** A full collection before every round, outside its timing (off): each round starts from the same heap. */
+  collectEachRound?: boolean
 }
 
 /**
@@ -172,6 +174,7 @@ export async function compare(ops: Op[], options: CompareOptions = {}): Promise<
   for (const op of ops) await warmUp(op, options.warmup ?? 2000)
   const samples: number[][] = ops.map(() => [])
   for (let r = 0; r < rounds; r++) {
+    if (options.collectEachRound) collectGarbage()
     for (const i of roundOrder(ops.length, r)) samples[i]!.push(await sample(ops[i]!, batch))
   }
   const single: number[][] = ops.map(() => [])
