@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { PassThrough, Transform } from 'node:stream'
 import { describe, it } from 'node:test'
-import { ASSEMBLE_MIN_BYTES, encodeFrame, FrameDecoder, FRAMINGS, type FramingName } from '../src/framing/framing.js'
+import { UNFILLED_MIN_BYTES, encodeFrame, FrameDecoder, FRAMINGS, type FramingName } from '../src/framing/framing.js'
 import { binaryJsonCodec } from '../src/rpc/attachments.js'
 import { PolyplugError } from '../src/rpc/errors.js'
 import { Peer } from '../src/rpc/peer.js'
@@ -94,12 +94,12 @@ describe('framing', () => {
     throwsCode(() => encodeFrame('ndjson', new Uint8Array([1, 10, 2])), 'FRAME_INVALID')
   })
 
-  describe('a large frame arriving in pieces (filled as they arrive)', () => {
-    const big = new Uint8Array(ASSEMBLE_MIN_BYTES + 1000).map((_, i) => (i * 7) & 255)
+  describe('a large frame arriving in pieces (joined into memory not zero-filled first)', () => {
+    const big = new Uint8Array(UNFILLED_MIN_BYTES + 1000).map((_, i) => (i * 7) & 255)
     const small = enc.encode('{"after":1}')
     for (const framing of ['length', 'content-length'] as const) {
       const stream = concat([...encodeFrame(framing, big), ...encodeFrame(framing, small), ...encodeFrame(framing, big)])
-      const cuts = [1, 3, 4, 5, 100, ASSEMBLE_MIN_BYTES, big.byteLength, big.byteLength + 3, big.byteLength + 4, big.byteLength + 30, stream.length - 1]
+      const cuts = [1, 3, 4, 5, 100, UNFILLED_MIN_BYTES, big.byteLength, big.byteLength + 3, big.byteLength + 4, big.byteLength + 30, stream.length - 1]
 
       it(`${framing}: the same frames whichever two cuts split the stream, the frame behind a large one included`, () => {
         for (const a of cuts) {
@@ -127,20 +127,21 @@ describe('framing', () => {
       })
     }
 
-    it('each frame is its own memory: a chunk changed after it was pushed, or a later frame, changes no frame handed out', () => {
+    it('each frame is its own memory, every byte of it written: chunks changed after it was cut, or a later frame, change nothing in it', () => {
       const d = new FrameDecoder('length')
       const frame = concat(encodeFrame('length', big))
       const first = frame.subarray(0, 5000)
       const second = frame.subarray(5000)
       assert.deepEqual(d.push(first), [])
-      first.fill(0) // the sender reuses its buffer: the decoder copied the bytes of a large frame as they came
       const [body] = d.push(second)
       assert.ok(body && Buffer.from(body).equals(big))
       assert.equal(body.byteOffset, 0)
       assert.equal(body.buffer.byteLength, big.byteLength)
-      const [next] = d.push(concat(encodeFrame('length', big.map((x) => x ^ 0xff))).subarray(0))
-      second.fill(1)
-      assert.ok(next && next.buffer !== body.buffer)
+      first.fill(0) // the sender reuses its buffers once the frame is out
+      second.fill(0)
+      const other = concat(encodeFrame('length', big.map((x) => x ^ 0xff)))
+      const [next] = [...d.push(other.subarray(0, 70_000)), ...d.push(other.subarray(70_000))]
+      assert.ok(next && next.buffer !== body.buffer && next.every((x, i) => x === (((i * 7) & 255) ^ 0xff)))
       assert.ok(Buffer.from(body).equals(big))
     })
   })

@@ -24,22 +24,21 @@ const MAX_HEADER_BYTES = 8 * 1024
 
 const encoder = new TextEncoder()
 
-/**
- * A frame body at least this large that arrives in several chunks is filled as they arrive (one
- * copy of each chunk, while it is fresh), instead of holding the chunks until the last one.
- */
-export const ASSEMBLE_MIN_BYTES = 64 * 1024
+/** A frame body at least this large that arrived in several chunks is joined into memory that is not zero-filled first. */
+export const UNFILLED_MIN_BYTES = 64 * 1024
 
 type Alloc = (size: number) => Uint8Array
 const nodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow?: Alloc } }).Buffer
 
 /**
- * `size` bytes that will all be written before anyone reads them: Node's Buffer.allocUnsafeSlow
- * where there is one (no zero-fill of a buffer about to be overwritten; its own ArrayBuffer, never
- * a pooled one), viewed as a plain Uint8Array like any frame cut from several chunks.
+ * `size` bytes for a frame's chunks to be copied into, every byte of which is written before
+ * anyone reads it: for a large frame Node's Buffer.allocUnsafeSlow where there is one (no zero-fill
+ * of a MiB about to be overwritten; its own ArrayBuffer, never a pooled one), viewed as a plain
+ * Uint8Array like any frame joined from several chunks. The frame goes to its reader and is never
+ * reused.
  */
-function bodyBuffer(size: number): Uint8Array {
-  const buffer = nodeBuffer?.allocUnsafeSlow?.(size)
+function joinBuffer(size: number): Uint8Array {
+  const buffer = size >= UNFILLED_MIN_BYTES ? nodeBuffer?.allocUnsafeSlow?.(size) : undefined
   return buffer ? new Uint8Array(buffer.buffer, buffer.byteOffset, size) : new Uint8Array(size)
 }
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -113,13 +112,6 @@ export class FrameDecoder {
   #failed: PolyplugError | undefined
   /** Leading buffered bytes already searched for a newline (ndjson), so long lines scan once. */
   #scanned = 0
-  /**
-   * The body of a large frame (`#need` bytes) being filled as its chunks arrive, and how many of
-   * its bytes are in: while it is set, `#chunks` is empty and every byte received belongs to it.
-   * Handed out once full and never touched again, so whoever receives it owns it.
-   */
-  #assembly: Uint8Array | undefined
-  #filled = 0
 
   constructor(framing: FramingName = 'length', maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
     if (!isFramingName(framing)) throw new PolyplugError(TransportErrorCodes.FRAME_INVALID, `unknown framing ${JSON.stringify(framing)}`)
@@ -135,14 +127,9 @@ export class FrameDecoder {
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.#failed) throw this.#failed
     if (chunk.byteLength === 0) return []
-    const out: Uint8Array[] = []
-    if (this.#assembly) {
-      const rest = this.#fill(chunk, out)
-      if (!rest) return out
-      chunk = rest
-    }
     this.#chunks.push(chunk)
     this.#buffered += chunk.byteLength
+    const out: Uint8Array[] = []
     try {
       for (;;) {
         const frame = this.framing === 'length' ? this.#nextLength() : this.framing === 'ndjson' ? this.#nextLine() : this.#nextContentLength()
@@ -154,7 +141,6 @@ export class FrameDecoder {
       this.#chunks = []
       this.#offset = 0
       this.#buffered = 0
-      this.#assembly = undefined
       throw error
     }
     return out
@@ -191,50 +177,10 @@ export class FrameDecoder {
   }
 
   #body(): Uint8Array | undefined {
-    if (this.#buffered < this.#need) {
-      if (this.#need >= ASSEMBLE_MIN_BYTES && this.#buffered > 0) this.#assemble()
-      return undefined
-    }
+    if (this.#buffered < this.#need) return undefined
     const body = this.#take(this.#need)
     this.#need = -1
     return body
-  }
-
-  /** Starts filling the body of the frame being read from what is buffered of it (all of it belongs to this frame). */
-  #assemble(): void {
-    const body = bodyBuffer(this.#need)
-    let at = 0
-    for (const chunk of this.#chunks) {
-      const part = at === 0 ? chunk.subarray(this.#offset) : chunk
-      body.set(part, at)
-      at += part.byteLength
-    }
-    this.#chunks = []
-    this.#offset = 0
-    this.#assembly = body
-    this.#filled = at
-  }
-
-  /**
-   * Copies the next chunk into the frame being assembled; once it is full, hands it to `out` and
-   * returns what of the chunk follows it (undefined when nothing does).
-   */
-  #fill(chunk: Uint8Array, out: Uint8Array[]): Uint8Array | undefined {
-    const body = this.#assembly as Uint8Array
-    const room = this.#need - this.#filled
-    if (chunk.byteLength < room) {
-      body.set(chunk, this.#filled)
-      this.#filled += chunk.byteLength
-      this.#buffered += chunk.byteLength
-      return undefined
-    }
-    body.set(room === chunk.byteLength ? chunk : chunk.subarray(0, room), this.#filled)
-    out.push(body)
-    this.#assembly = undefined
-    this.#filled = 0
-    this.#buffered = 0
-    this.#need = -1
-    return room === chunk.byteLength ? undefined : chunk.subarray(room)
   }
 
   #nextLine(): Uint8Array | undefined {
@@ -315,7 +261,7 @@ export class FrameDecoder {
   #peek(n: number): Uint8Array {
     const first = this.#chunks[0]
     if (first && first.byteLength - this.#offset >= n) return first.subarray(this.#offset, this.#offset + n)
-    const out = new Uint8Array(n)
+    const out = joinBuffer(n)
     let at = 0
     let skip = this.#offset
     for (const chunk of this.#chunks) {
