@@ -161,6 +161,8 @@ export interface CompareOptions {
    * op back in its own steady state before it is timed. Both sides of every row get the same.
    */
   leadMs?: number
+  /** A full collection before every round, outside its timing (off): each round starts from the same heap. */
+  collectEachRound?: boolean
 }
 
 /** The fewest untimed calls of a lead-in (CompareOptions.leadMs). */
@@ -188,6 +190,7 @@ export async function compare(ops: Op[], options: CompareOptions = {}): Promise<
   for (const op of ops) await warmUp(op, options.warmup ?? 2000)
   const samples: number[][] = ops.map(() => [])
   for (let r = 0; r < rounds; r++) {
+    if (options.collectEachRound) collectGarbage()
     for (const i of roundOrder(ops.length, r)) samples[i]!.push(await sample(ops[i]!, batch, options.leadMs))
   }
   const single: number[][] = ops.map(() => [])

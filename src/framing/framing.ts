@@ -23,6 +23,24 @@ export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
 const MAX_HEADER_BYTES = 8 * 1024
 
 const encoder = new TextEncoder()
+
+/** A frame body at least this large that arrived in several chunks is joined into memory that is not zero-filled first. */
+export const UNFILLED_MIN_BYTES = 64 * 1024
+
+type Alloc = (size: number) => Uint8Array
+const nodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow?: Alloc } }).Buffer
+
+/**
+ * `size` bytes for a frame's chunks to be copied into, every byte of which is written before
+ * anyone reads it: for a large frame Node's Buffer.allocUnsafeSlow where there is one (no zero-fill
+ * of a MiB about to be overwritten; its own ArrayBuffer, never a pooled one), viewed as a plain
+ * Uint8Array like any frame joined from several chunks. The frame goes to its reader and is never
+ * reused.
+ */
+function joinBuffer(size: number): Uint8Array {
+  const buffer = size >= UNFILLED_MIN_BYTES ? nodeBuffer?.allocUnsafeSlow?.(size) : undefined
+  return buffer ? new Uint8Array(buffer.buffer, buffer.byteOffset, size) : new Uint8Array(size)
+}
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 export function isFramingName(value: unknown): value is FramingName {
@@ -243,7 +261,7 @@ export class FrameDecoder {
   #peek(n: number): Uint8Array {
     const first = this.#chunks[0]
     if (first && first.byteLength - this.#offset >= n) return first.subarray(this.#offset, this.#offset + n)
-    const out = new Uint8Array(n)
+    const out = joinBuffer(n)
     let at = 0
     let skip = this.#offset
     for (const chunk of this.#chunks) {
