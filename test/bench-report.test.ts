@@ -12,6 +12,7 @@ import { describe, it } from 'node:test'
 import { writeCharts } from '../bench/charts.js'
 import { row, throughput, type BenchRow } from '../bench/measure.js'
 import { jsonHttp, jsonWs } from '../bench/cases/net.js'
+import { jsonFloorEcho } from '../bench/cases/sidecar.js'
 
 const timing = (value: number, p50: number, p99: number) => ({ value, p50, p99 })
 
@@ -102,6 +103,20 @@ describe('the hand-written JSON-RPC floor beside the http and ws rows', () => {
   for (const [name, open] of [['http', jsonHttp], ['ws', jsonWs]] as const) {
     it(`over ${name}: each call, many in flight, is answered with its own value (routed by id)`, async () => {
       const floor = await open()
+      try {
+        const values = Array.from({ length: 64 }, (_, i) => ({ n: i, text: `é${i}` }))
+        assert.deepEqual(await Promise.all(values.map((v) => floor.call(v))), values)
+      } finally {
+        await floor.close()
+      }
+    })
+  }
+})
+
+describe('the hand-written JSON-RPC floor beside the sidecar rows', () => {
+  for (const name of ['stdio', 'fifo', 'unix', 'tcp']) {
+    it(`over ${name}: each call, many in flight, is answered with its own value (routed by id)`, async () => {
+      const floor = await jsonFloorEcho(name)
       try {
         const values = Array.from({ length: 64 }, (_, i) => ({ n: i, text: `é${i}` }))
         assert.deepEqual(await Promise.all(values.map((v) => floor.call(v))), values)

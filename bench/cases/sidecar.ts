@@ -129,15 +129,20 @@ export async function run(): Promise<BenchRow[]> {
       const plugin = host.plugin(`echo-process-${name}`)
       await plugin.activate()
       const raw = await rawEcho(name)
+      const floor = await jsonFloorEcho(name)
       try {
+        // The JSON-RPC floor over the same channel in the same pass: the least any JSON-RPC sidecar
+        // does (its own row, and the peer of the rows that have no well-known one).
         const withPeer = name === 'stdio'
-        const ops = [() => plugin.call('echo', [1]), () => raw.call(small), ...(withPeer ? [() => peer.echo(1)] : [])]
-        const [p, b, v] = await compare(ops)
-        rows.push(row({ name: `sidecar ${name} echo`, kind: 'js', placement: 'process', transport: name, polyplug: p!, baseline: b!, ...(v === undefined ? {} : { peer: 'vscode-jsonrpc', peer_value: v }) }))
+        const ops = [() => plugin.call('echo', [1]), () => raw.call(small), () => floor.call(1), ...(withPeer ? [() => peer.echo(1)] : [])]
+        const [p, b, f, v] = await compare(ops)
+        const named = v === undefined ? { peer: 'hand-written JSON-RPC floor', peer_value: f! } : { peer: 'vscode-jsonrpc', peer_value: v }
+        rows.push(row({ name: `sidecar ${name} echo`, kind: 'js', placement: 'process', transport: name, polyplug: p!, baseline: b!, ...named }))
+        rows.push(row({ name: `sidecar ${name} JSON-RPC floor echo`, kind: 'js', placement: 'process', transport: name, polyplug: f!, baseline: b! }))
         const [pb, bb] = await compare([() => plugin.call('echo', [big]), () => raw.call(bigFrame)], BIG_PAYLOAD)
         rows.push(row({ name: `sidecar ${name} 1 MiB echo`, kind: 'js', placement: 'process', transport: name, metric: '1MiB-echo', polyplug: pb!, baseline: bb! }))
       } finally {
-        await raw.close()
+        await Promise.all([raw.close(), floor.close()])
       }
     }
     // Sidecars on the C and Rust kits (kits/c-sidecar, kits/rust-sidecar) against the same raw echo child over stdio.
