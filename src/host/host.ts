@@ -30,9 +30,8 @@ import { createSession } from './session.js'
 import { DEFAULT_STORAGE_QUOTA, pluginStorage, StateStore, type PluginStorage } from './storage.js'
 import { oneAtATime, watchPaths } from './watch.js'
 import type { HostOptions, PluginHandle } from './host-types.js'
+import { NO_OPTIONS } from '../rpc/peer.js'
 
-/** The options of a call made without any: one shared object, not a new one per call (nothing on the call path writes to them). */
-const NO_OPTIONS: CallOptions = Object.freeze({})
 
 export type { HostOptions, InvalidPlugin, PluginHandle, PluginStorage, RescanResult }
 
