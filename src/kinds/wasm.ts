@@ -61,11 +61,15 @@ const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 const NEVER = new AbortController().signal
 
 // A `.wasm` file is read and compiled once per thread while plugins use it: further plugins of the
-// same file (another manifest, a restart) take the compiled module after one `stat`, instead of
-// reading and compiling the file again. The entry is keyed by the file's path and checked against
-// its device, inode, size, modification and change times, so a file changed on disk is read
-// again; it is held weakly, so a module no plugin uses any more can be collected. (Here rather than
-// in a module of its own: a first wasm plugin pays Node's loader per module.)
+// same file (another manifest, a restart) take the compiled module instead of compiling the file
+// again. The entry is keyed by the file's path and checked against its device, inode, size,
+// modification and change times. Those times come from the kernel's coarse clock (a tick of 1-10 ms
+// here, seconds on some file systems), so a file rewritten with bytes of the same size within one
+// tick of its last write keeps all five: as git does for its index, an entry whose file changed
+// less than RACY_MS before it was read is not trusted on its times alone, and the next plugin
+// compares the file's bytes with the entry's (a read and a memcmp, where compiling costs
+// milliseconds). The entry is held weakly, so a module no plugin uses any more can be collected.
+// (Here rather than in a module of its own: a first wasm plugin pays Node's loader per module.)
 
 /** A `.wasm` file's bytes and compiled module, shared by the plugins of that file. */
 export interface CompiledWasm {
@@ -79,31 +83,54 @@ export interface CompiledWasm {
 
 interface Entry extends CompiledWasm {
   readonly version: string
+  /** The file's times were older than RACY_MS when it was read: a later write changes them. */
+  readonly settled: boolean
 }
+
+/** How long after its last change a file's times may still be shared by a next write (FAT's 2 s granularity included). */
+const RACY_MS = 3000
 
 const cache = new Map<string, WeakRef<Entry>>()
 const forget = new FinalizationRegistry<string>((path) => {
   if (cache.get(path)?.deref() === undefined) cache.delete(path)
 })
 
-/** What tells one content of a file from another without reading it. */
+/** What tells one content of a file from another without reading it, when its times are settled. */
 function versionOf(s: BigIntStats): string {
   return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
+}
+
+/** Whether the file's last change lies RACY_MS or more before `now` (both times: ctime moves on a rename or chmod too). */
+function settledAt(s: BigIntStats, now: number): boolean {
+  const last = Number((s.mtimeNs > s.ctimeNs ? s.mtimeNs : s.ctimeNs) / 1_000_000n)
+  return now - last >= RACY_MS
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b)
 }
 
 /** The compiled module of the file at `path` (read and compiled now unless an unchanged one is held). Throws what reading or compiling throws. */
 export async function compiledWasm(path: string): Promise<CompiledWasm> {
   // A synchronous stat, as native-abi.ts reads a library's header: one system call of 2-7 µs of
   // CPU, where the promise-based one (a round trip through libuv's thread pool) costs 16-28 µs.
-  const version = versionOf(statSync(path, { bigint: true }))
+  const now = Date.now()
+  const stats = statSync(path, { bigint: true })
+  const version = versionOf(stats)
   const held = cache.get(path)?.deref()
-  if (held?.version === version) return held
+  if (held?.settled === true && held.version === version) return held
   // A change between the stat and the read leaves an entry whose version is already stale: the
   // next plugin reads the file again.
   const bytes = new Uint8Array(await readFile(path))
-  const module = await WebAssembly.compile(bytes)
-  let declared: DeclaredMemory | undefined
-  const entry: Entry = { version, bytes, module, imports: WebAssembly.Module.imports(module), declared: () => (declared ??= declaredMemory(bytes)) }
+  const settled = settledAt(stats, now)
+  let entry: Entry
+  if (held !== undefined && sameBytes(held.bytes, bytes)) {
+    entry = { ...held, version, settled }
+  } else {
+    const module = await WebAssembly.compile(bytes)
+    let declared: DeclaredMemory | undefined
+    entry = { version, settled, bytes, module, imports: WebAssembly.Module.imports(module), declared: () => (declared ??= declaredMemory(bytes)) }
+  }
   cache.set(path, new WeakRef(entry))
   forget.register(entry, path)
   return entry
