@@ -67,6 +67,8 @@ const [name = 'inline', count = '10000'] = process.argv.slice(2)
 const n = Number(count)
 const bytes = Number(process.argv[4] ?? 0)
 const inFlight = Math.max(1, Number(process.argv[5] ?? 1))
+/** PROFILE_TIMEOUT_MS: the host's call and start deadlines and `worker-peer`'s (default 30 s, as a host's); longer under valgrind on a loaded machine. */
+const timeoutMs = Number(process.env.PROFILE_TIMEOUT_MS ?? 30_000)
 const arg: unknown = bytes > 0 ? new Uint8Array(bytes).map((_, i) => i & 255) : 1
 
 type Op = () => Promise<unknown> | unknown
@@ -266,7 +268,7 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
     // conformance plugin served there (bench/workers/serve-port.ts); against `worker` it is the
     // cost of the host's layers (handle, lifecycle, runtime, statistics) per call.
     const worker = new Worker(workerPath('serve-port.js'))
-    const peer = new Peer(portChannel(worker), { name: 'bench', timeout: 30_000 })
+    const peer = new Peer(portChannel(worker), { name: 'bench', timeout: timeoutMs })
     return { op: () => peer.call('echo', [arg]), close: async () => { await peer.close(); await worker.terminate() } }
   }
   if (name === 'worker-raw') {
@@ -338,7 +340,7 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
     const floor = await jsonFloorEcho(name.slice(0, -'-json'.length), childArgs())
     return { op: () => floor.call(arg), close: floor.close }
   }
-  const host = await createHost({ plugins: [examples], logger: silentLogger })
+  const host = await createHost({ plugins: [examples], logger: silentLogger, callTimeoutMs: timeoutMs, startTimeoutMs: timeoutMs })
   const id = name.startsWith('plugin:') ? name.slice('plugin:'.length) : rowPlugins[name] ? rowPlugins[name] : name === 'inline' ? 'echo-inline' : name === 'worker' ? 'echo-worker' : `echo-process-${name}`
   const plugin = host.plugin(id)
   await plugin.activate()
