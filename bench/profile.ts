@@ -3,7 +3,8 @@
  * sequential awaited calls and exits. Run it under `valgrind --tool=callgrind` (or `node
  * --cpu-prof`) with N and with 0: the difference divided by N is the cost of one call in
  * instructions, which — unlike wall-clock time — the load of a shared machine does not move.
- * Cases: plain, inline, inline-floor (the inline call's contract written by hand), worker, worker-raw, port-pair / port-pair-raw (a Peer pair, or a raw echo, over one
+ * Cases: plain, inline, inline-floor (the inline call's contract written by hand), worker, worker-raw,
+ * worker-birpc / worker-comlink (the worker row's peers), worker-peer (a bare Peer calling the worker row's plugin), port-pair / port-pair-raw / port-pair-birpc (a Peer pair, a raw echo, or birpc on both ends, over one
  * MessageChannel in this thread), SIDECAR / SIDECAR-raw for stdio, fifo, unix, tcp,
  * http / http-raw, ws / ws-raw and mqtt / mqtt-raw (both ends in this process; mqtt through
  * Mosquitto when installed, else aedes), carrier-TRANSPORT (the Node carrier spawned without the
@@ -51,6 +52,8 @@ import { rawEcho as rawKoffiEcho } from './cases/native.js'
 import { jsonFloorCaller, jsonFloorEcho, rawEcho } from './cases/sidecar.js'
 import { startRawProcessEcho } from './shm-raw.js'
 import { inlineFloor } from './inline-floor.js'
+import { birpcPort, comlinkPort } from './port-peers.js'
+import { createBirpc } from 'birpc'
 import { rawWasm } from './workers/raw-wasm.js'
 import { jsonFrameAnswerer } from './workers/json-frame-answer.js'
 import { jsonFloor } from './wasm-json-floor.js'
@@ -64,6 +67,8 @@ const [name = 'inline', count = '10000'] = process.argv.slice(2)
 const n = Number(count)
 const bytes = Number(process.argv[4] ?? 0)
 const inFlight = Math.max(1, Number(process.argv[5] ?? 1))
+/** PROFILE_TIMEOUT_MS: the host's call and start deadlines and `worker-peer`'s (default 30 s, as a host's); longer under valgrind on a loaded machine. */
+const timeoutMs = Number(process.env.PROFILE_TIMEOUT_MS ?? 30_000)
 const arg: unknown = bytes > 0 ? new Uint8Array(bytes).map((_, i) => i & 255) : 1
 
 type Op = () => Promise<unknown> | unknown
@@ -217,7 +222,7 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
     const floor = inlineFloor('bench', { echo: (value: unknown) => value })
     return { op: () => floor.call('echo', [arg]), close: async () => void floor.calls }
   }
-  if (name === 'port-pair' || name === 'port-pair-raw') {
+  if (name === 'port-pair' || name === 'port-pair-raw' || name === 'port-pair-birpc') {
     // Both ends in this thread over one MessageChannel: a host Peer and a served plugin over port
     // channels (the worker's path without a second thread), or a raw echo of the number.
     const { port1, port2 } = new MessageChannel()
@@ -225,6 +230,12 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
       servePlugin(portChannel(port2), definePlugin({ methods: { echo: (v: unknown) => v } }), { id: 'bench' })
       const peer = new Peer(portChannel(port1), { name: 'bench', timeout: 30_000 })
       return { op: () => peer.call('echo', [arg]), close: () => peer.close() }
+    }
+    if (name === 'port-pair-birpc') {
+      // birpc on both ends, as bench/port-peers.ts and bench/workers/birpc-echo.ts use it.
+      createBirpc({ echo: (x: unknown) => x }, { post: (data: unknown) => port2.postMessage(data), on: (fn: (data: unknown) => void) => port2.on('message', fn) })
+      const rpc = createBirpc<{ echo(x: unknown): unknown }>({}, { post: (data: unknown) => port1.postMessage(data), on: (fn: (data: unknown) => void) => port1.on('message', fn) })
+      return { op: () => rpc.echo(arg), close: async () => { port1.close() } }
     }
     const waiters: ((v: unknown) => void)[] = []
     port1.on('message', (m) => waiters.shift()?.(m))
@@ -246,6 +257,19 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
       raw.postMessage(input)
     })
     return { op, close: async () => void (await raw.terminate()) }
+  }
+  if (name === 'worker-birpc' || name === 'worker-comlink') {
+    // The js worker row's peers, as the bench drives them (bench/port-peers.ts).
+    const peer = name === 'worker-birpc' ? birpcPort() : comlinkPort()
+    return { op: () => peer.echo(arg), close: () => peer.close() }
+  }
+  if (name === 'worker-peer') {
+    // The js worker row without the host's API: a bare Peer over the worker's port, the same
+    // conformance plugin served there (bench/workers/serve-port.ts); against `worker` it is the
+    // cost of the host's layers (handle, lifecycle, runtime, statistics) per call.
+    const worker = new Worker(workerPath('serve-port.js'))
+    const peer = new Peer(portChannel(worker), { name: 'bench', timeout: timeoutMs })
+    return { op: () => peer.call('echo', [arg]), close: async () => { await peer.close(); await worker.terminate() } }
   }
   if (name === 'worker-raw') {
     const raw = new Worker(workerPath('raw-echo.js'))
@@ -316,7 +340,7 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
     const floor = await jsonFloorEcho(name.slice(0, -'-json'.length), childArgs())
     return { op: () => floor.call(arg), close: floor.close }
   }
-  const host = await createHost({ plugins: [examples], logger: silentLogger })
+  const host = await createHost({ plugins: [examples], logger: silentLogger, callTimeoutMs: timeoutMs, startTimeoutMs: timeoutMs })
   const id = name.startsWith('plugin:') ? name.slice('plugin:'.length) : rowPlugins[name] ? rowPlugins[name] : name === 'inline' ? 'echo-inline' : name === 'worker' ? 'echo-worker' : `echo-process-${name}`
   const plugin = host.plugin(id)
   await plugin.activate()

@@ -104,6 +104,20 @@ describe('Peer deadlines and cancellation', () => {
     assert.equal(await client.call('wait', [1], { timeout: 10_000 }), 1, 'a call given its own deadline still works')
   })
 
+  it('times out each of several calls in flight at its own deadline, the one first made as well as the later ones', async () => {
+    const { client, server } = pair()
+    server.expose(api)
+    const first = client.call('wait', [60_000], { timeout: 30 })
+    const answered = client.call('wait', [1], { timeout: 10_000 })
+    const later = client.call('wait', [60_000], { timeout: 60 })
+    assert.equal(client.pendingCount, 3)
+    await rejectsWithCode(first, 'RPC_TIMEOUT')
+    assert.equal(await answered, 1)
+    await rejectsWithCode(later, 'RPC_TIMEOUT')
+    assert.equal(client.pendingCount, 0)
+    assert.equal(await client.call('echo', [5]), 5, 'a call after them is answered')
+  })
+
   it('sends $/cancel when the caller aborts, and the handler receives it as an aborted signal', async () => {
     const { client, server } = pair({ carries: 'bytes' })
     const seen: string[] = []

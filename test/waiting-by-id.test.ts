@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { WaitingById } from '../src/transports/waiting-by-id.js'
+import { WaitingById } from '../src/rpc/waiting-by-id.js'
 
 describe('what waits for an answer, by request id', () => {
   it('finds, replaces and forgets each id, in the slot or in the map, and lists every id once', () => {

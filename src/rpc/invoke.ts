@@ -33,3 +33,8 @@ export function invokeWithArity(
   args.push(context)
   return fn.apply(thisArg, args)
 }
+
+/** A method called with its arguments alone, no context after them: one, or any number. */
+export function invokeAlone(fn: (...args: unknown[]) => unknown, thisArg: unknown, args: unknown[]): unknown {
+  return args.length === 1 ? fn.call(thisArg, args[0]) : fn.apply(thisArg, args)
+}

@@ -13,6 +13,7 @@ import { createProxy } from './proxy.js'
 import { isStreamSource, StreamMethods, streamRefId, Streams, type IncomingStream } from './stream.js'
 import { DeadlineTimer } from './deadline-timer.js'
 import { RateLimit } from './rate-limit.js'
+import { WaitingById } from './waiting-by-id.js'
 import type { CallContext, CallOptions, Handler, Remote } from './types.js'
 import {
   classify,
@@ -96,7 +97,8 @@ export class Peer {
   /** The bad message being handled is over the budget: neither answered nor reported. */
   #quiet = false
   readonly #handlers = new Map<string, Handler>()
-  readonly #pending = new Map<RequestId, PendingCall>()
+  /** Calls awaiting their answers: at one call in flight, none is made and deleted in a Map (./waiting-by-id.ts). */
+  readonly #pending = new WaitingById<PendingCall>()
   /**
    * Requests whose handler returned a promise and has not settled. A handler that answers at once
    * never enters it: a Map that fills and empties on every request pays V8 a table shrink per
@@ -247,7 +249,9 @@ export class Peer {
   #sweep(): void {
     const now = Date.now()
     let next = Infinity
-    for (const [id, pending] of this.#pending) {
+    for (const id of this.#pending.ids()) {
+      const pending = this.#pending.get(id)
+      if (pending === undefined) continue // settled by an earlier abandon's side effects
       if (pending.deadline <= now) this.#abandon(id, RpcErrorCodes.RPC_TIMEOUT, `no response within ${pending.timeoutMs} ms`)
       else if (pending.deadline < next) next = pending.deadline
     }
@@ -553,7 +557,7 @@ export class Peer {
     this.#closeReason = reason
     this.#badInput.dispose()
     this.#deadlines.disarm()
-    for (const id of [...this.#pending.keys()]) this.#settle(id, reason)
+    for (const id of this.#pending.ids()) this.#settle(id, reason)
     for (const controller of this.#inflight.values()) controller.abort(reason)
     this.#inflight.clear()
     for (const controller of this.#running) controller.abort(reason)

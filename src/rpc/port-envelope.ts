@@ -30,8 +30,11 @@ export function compact(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value
   const m = value as Record<string, unknown>
   if (m.jsonrpc !== '2.0') return value
-  // Every key must be one the compact form carries: counted against the ones it expects.
-  const keys = Object.keys(m).length
+  // Every key must be one the compact form carries: counted against the ones it expects, without
+  // the array Object.keys would make per message (an inherited key counts too: such a message
+  // travels as itself).
+  let keys = 0
+  for (const key in m) if (key !== undefined) keys++
   if (typeof m.method === 'string') {
     const optional = (m.params !== undefined ? 1 : 0) + (m.traceparent !== undefined ? 1 : 0)
     if ('id' in m) return keys === 3 + optional ? [REQUEST, m.id, m.method, m.params, m.traceparent] : value

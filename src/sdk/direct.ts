@@ -10,7 +10,7 @@
 import { DeadlineTimer } from '../rpc/deadline-timer.js'
 import { PolyplugError, toPolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
-import { invokeWithArity } from '../rpc/invoke.js'
+import { invokeAlone, invokeWithArity } from '../rpc/invoke.js'
 import { methodEntries } from '../rpc/peer.js'
 import { isStreamSource } from '../rpc/stream.js'
 import { guardLocalStream } from '../rpc/stream-local.js'
@@ -188,11 +188,6 @@ function applyWithContext(fn: (...args: unknown[]) => unknown, arity: number, se
   return invokeWithArity(fn, arity, self, args, context)
 }
 
-/** The method called with its arguments alone: one, or any number. */
-function applyAlone(fn: (...args: unknown[]) => unknown, self: unknown, args: unknown[]): unknown {
-  return args.length === 1 ? fn.call(self, args[0]) : fn.apply(self, args)
-}
-
 /**
  * One method of an inline plugin, found once by name with its declared arity (where its context
  * lands, rpc/invoke.ts). `call` is the whole call of a method that returns synchronously; a
@@ -222,7 +217,7 @@ export class DirectMethod {
     const call = args.length >= this.#seen && Array.isArray(args) ? undefined : this.#context(options)
     let result: unknown
     try {
-      result = call === undefined ? applyAlone(this.fn, this.invoker.methods, args) : applyWithContext(this.fn, this.#arity, this.invoker.methods, args, call)
+      result = call === undefined ? invokeAlone(this.fn, this.invoker.methods, args) : applyWithContext(this.fn, this.#arity, this.invoker.methods, args, call)
     } catch (error) {
       return this.#threw(call, error, end)
     }

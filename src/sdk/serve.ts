@@ -10,7 +10,8 @@ import { Peer, type PeerOptions } from '../rpc/peer.js'
 import { methodEntries } from '../rpc/peer.js'
 import { PolyplugError, RpcErrorCodes, toPolyplugError } from '../rpc/errors.js'
 import { Reserved } from '../rpc/wire.js'
-import { invokeWithArity } from '../rpc/invoke.js'
+import { invokeAlone, invokeWithArity } from '../rpc/invoke.js'
+import { argumentsSeen } from './arguments-seen.js'
 import { PluginCall } from '../rpc/plugin-call.js'
 import type { CallContext } from '../rpc/types.js'
 import type { LogLevel, MethodContext, PluginContext, PluginDefinition, PluginLogger } from './define.js'
@@ -101,7 +102,14 @@ export function servePlugin(channel: Channel, definition: PluginDefinition, opti
   })
   for (const [name, fn] of methodEntries(definition.methods)) {
     const arity = fn.length // read once, not per request
+    // The arguments the method can read (./arguments-seen.ts), from its source at its first call
+    // with positional params: called with at least as many, it cannot reach a context, and none is made.
+    let seen = NaN
     peer.handle(name, (params, call: CallContext) => {
+      if (Array.isArray(params)) {
+        if (Number.isNaN(seen)) seen = argumentsSeen(fn)
+        if (params.length >= seen) return invokeAlone(fn, definition.methods, params)
+      }
       const methodContext: MethodContext = new PluginCall(call, contextFor(context, call.traceparent))
       return invokeWithArity(fn, arity, definition.methods, params, methodContext)
     })

@@ -28,7 +28,7 @@ import { ErrorCodes } from '../errors/index.js'
 import { errorToWire, type RequestId } from '../rpc/wire.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
 import { attachSocket, closeSocket, sendFrame, SESSION_HEADER } from './ws.js'
-import { WaitingById } from './waiting-by-id.js'
+import { WaitingById } from '../rpc/waiting-by-id.js'
 import { acceptsAttachments, ATTACHMENTS_MEDIA_TYPE, decodeFrame, decodeWire, malformedAnswer, MessageWire, wireLength, type WireForm } from './message-wire.js'
 
 export { SESSION_HEADER } from './ws.js'

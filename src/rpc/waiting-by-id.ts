@@ -1,10 +1,11 @@
 /**
- * What waits for an answer, by request id (http-server.ts files each POST under the ids it
- * carried). The first entry lives in a slot of its own and the rest in a Map, so at one call in
- * flight no Map entry is made and deleted per POST: in V8, deleting a Map's last entry reallocates
- * its table (~150 bytes a time, measured with the heap sampler). An id is in one place at most.
+ * What waits for an answer, by request id: the Peer's calls awaiting their answers (peer.ts), the
+ * http server's POSTs under the ids they carried (../transports/http-server.ts). The first entry
+ * lives in a slot of its own and the rest in a Map, so at one call in flight no Map entry is made
+ * and deleted per call: in V8, deleting a Map's last entry reallocates its table (~150 bytes a
+ * time, measured with the heap sampler). An id is in one place at most.
  */
-import type { RequestId } from '../rpc/wire.js'
+import type { RequestId } from './wire.js'
 
 export class WaitingById<T> {
   #id: RequestId | undefined
