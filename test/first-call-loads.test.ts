@@ -86,6 +86,7 @@ const NOT_AT_HOST_START: [RegExp, string][] = [
   [/dist\/src\/placement\/(worker|process|remote)\.js/, 'a worker, process or remote launcher (the first plugin of that placement imports it)'],
   [/dist\/src\/placement\/sandbox\.js/, 'the process sandbox'],
   [/^node:crypto$/, 'node:crypto (the prebuilt manifest validator is keyed by its schema\'s text, not a digest of it)'],
+  [/^node:util$/, 'node:util (a rescan compares manifests with it, and the first scan has nothing to compare)'],
   [/node_modules\/ajv\//, 'Ajv (the prebuilt validator carries its one runtime helper; Ajv loads only to compile a schema the application extended)'],
 ]
 
