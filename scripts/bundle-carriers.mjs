@@ -4,7 +4,8 @@
 // loaded ~30 modules, each paying Node's per-module resolve and read (docs/performance.md,
 // "Footprint"). The host starts carriers from these files where they exist
 // (src/placement/carrier-file.ts); dist/src/carriers/meta.json is esbuild's account of what went
-// where (test/first-call-loads.test.ts reads it).
+// where (test/first-call-loads.test.ts reads it). A third file, sdk-worker-carrier.js, is the worker
+// carrier for kinds whose plugins import polyplug/sdk themselves (sdkWorkerCarrier, below).
 //
 // What a carrier imports on demand (a kind's or transport's module, by the registry) stays on
 // demand: esbuild wraps each such module so that it runs when imported, not when the file loads.
@@ -138,9 +139,62 @@ export async function bundleCarriers() {
   rmSync(outdir, { recursive: true, force: true })
   mkdirSync(outdir, { recursive: true })
   const first = await build(options([], false))
-  const result = await build(options([onDemandModules(packageImporters(first.metafile), outdir)]))
+  const onDemand = onDemandModules(packageImporters(first.metafile), outdir)
+  const result = await build(options([onDemand]))
   writeFileSync(join(outdir, 'meta.json'), `${JSON.stringify(result.metafile, null, 1)}\n`)
+  await build({ ...options([sdkShared(await sdkModules(build), outdir), onlyJsWorkerNeedsInline(outdir)]), entryPoints: { [sdkWorkerCarrier]: 'dist/src/placement/worker-carrier.js' } })
   return result.metafile
+}
+
+/**
+ * The worker carrier for a kind whose plugins import `polyplug/sdk` themselves (js): one file as
+ * above, but every module of the SDK's static graph (the RPC core, the serving side) stays an import
+ * of the package's own file, which the plugin's import then shares. Only what the carrier adds to
+ * the SDK — the carrier, the registry, the kind, the port transport — is in the file: one file
+ * where a js worker read a dozen beside the SDK's, and no second copy of the RPC core (which is why
+ * the carrier above, with the core inlined, is not used for these kinds).
+ */
+export const sdkWorkerCarrier = 'sdk-worker-carrier'
+
+/** The files of `polyplug/sdk`'s static import graph (dist/src/sdk/index.js and what it imports), relative to the root. */
+async function sdkModules(build) {
+  const dynamicStays = { name: 'polyplug-static-only', setup: (b) => b.onResolve({ filter: /.*/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined)) }
+  const { metafile } = await build({ absWorkingDir: root, entryPoints: ['dist/src/sdk/index.js'], bundle: true, write: false, metafile: true, format: 'esm', platform: 'node', packages: 'external', logLevel: 'warning', plugins: [dynamicStays] })
+  return new Set(Object.keys(metafile.inputs))
+}
+
+/**
+ * The modules a js plugin's worker loads on demand every time: the js kind and the port transport.
+ * They go into the file; every other dynamic import stays an import of its own file, so the kinds
+ * and transports a js worker never runs are not pre-parsed with it.
+ */
+const jsWorkerNeeds = new Set(['dist/src/kinds/js-module.js', 'dist/src/kinds/js.js', 'dist/src/transports/port-module.js', 'dist/src/transports/port.js'])
+
+function onlyJsWorkerNeedsInline(into) {
+  return {
+    name: 'polyplug-js-worker-needs',
+    setup(build) {
+      build.onResolve({ filter: /^\./, namespace: 'file' }, (args) => {
+        if (args.kind !== 'dynamic-import') return undefined
+        const file = join(args.resolveDir, args.path)
+        return jsWorkerNeeds.has(relative(root, file).split(sep).join('/')) ? undefined : { path: `./${relative(into, file).split(sep).join('/')}`, external: true }
+      })
+    },
+  }
+}
+
+/** Leaves every module in `shared` out of the file, as an import of its own file in dist/src. */
+function sdkShared(shared, into) {
+  return {
+    name: 'polyplug-sdk-shared',
+    setup(build) {
+      build.onResolve({ filter: /^\./, namespace: 'file' }, (args) => {
+        const file = join(args.resolveDir, args.path)
+        if (!shared.has(relative(root, file).split(sep).join('/'))) return undefined
+        return { path: `./${relative(into, file).split(sep).join('/')}`, external: true }
+      })
+    },
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await bundleCarriers()

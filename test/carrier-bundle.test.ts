@@ -113,6 +113,14 @@ describe('which file a carrier starts from', () => {
     assert.equal(carrierFile('process-carrier', { importsSdk: true, base: base(), bundles: bundles(), env: {} }).href, new URL('process-carrier.js', base()).href)
   })
 
+  it('for such a kind in a worker: the carrier built around the SDK\'s modules once it is there, never the bundle with its own copy of them', () => {
+    writeFileSync(join(dir, 'carriers', 'worker-carrier.js'), '')
+    assert.equal(carrierFile('worker-carrier', { importsSdk: true, base: base(), bundles: bundles(), env: {} }).href, new URL('worker-carrier.js', base()).href, 'without it, the module')
+    writeFileSync(join(dir, 'carriers', 'sdk-worker-carrier.js'), '')
+    assert.equal(carrierFile('worker-carrier', { importsSdk: true, base: base(), bundles: bundles(), env: {} }).href, new URL('sdk-worker-carrier.js', bundles()).href)
+    assert.equal(carrierFile('worker-carrier', { importsSdk: true, base: base(), bundles: bundles(), env: { [CARRIER_BUNDLE_ENV]: 'off' } }).href, new URL('worker-carrier.js', base()).href)
+  })
+
   it('this build has the bundle, and the host starts both carriers from it', () => {
     assert.ok(existsSync(`${bundleDir}worker-carrier.js`) && existsSync(`${bundleDir}process-carrier.js`), 'npm run build bundles the carriers')
     assert.equal(carrierFile('worker-carrier').href, pathToFileURL(`${bundleDir}worker-carrier.js`).href)
@@ -184,14 +192,19 @@ describe('plugins in a worker and in a confined process, served by the bundled c
     assertOwnCode(error, 'bundle-process')
   })
 
-  for (const id of ['sdk-worker', 'sdk-process']) {
-    it(`${id}: a js plugin imports polyplug/sdk itself, so its carrier runs from the package's modules it shares with the plugin`, async () => {
-      const { files, error } = await probe(host, id)
-      assert.ok(files.some((f) => modulesCode.test(f)), `a frame of the carrier's modules among ${files.join(', ')}`)
-      assert.deepEqual(files.filter((f) => carriersCode.test(f)), [], 'no frame of the bundle')
-      assertOwnCode(error, id)
-    })
-  }
+  it('sdk-worker: a js plugin imports polyplug/sdk itself, so its worker carrier is the one built around the package\'s SDK modules, which it shares with the plugin', async () => {
+    const { files, error } = await probe(host, 'sdk-worker')
+    assert.ok(files.some((f) => /\/dist\/src\/(?:sdk|rpc)\//.test(f)), `a frame of the package's SDK or RPC modules among ${files.join(', ')}`)
+    assert.deepEqual(files.filter((f) => carriersCode.test(f) && !f.endsWith('/sdk-worker-carrier.js')), [], 'no frame of the bundle with its own copy of the RPC core')
+    assertOwnCode(error, 'sdk-worker')
+  })
+
+  it('sdk-process: a js plugin imports polyplug/sdk itself, so its process carrier runs from the package\'s modules it shares with the plugin', async () => {
+    const { files, error } = await probe(host, 'sdk-process')
+    assert.ok(files.some((f) => modulesCode.test(f)), `a frame of the carrier's modules among ${files.join(', ')}`)
+    assert.deepEqual(files.filter((f) => carriersCode.test(f)), [], 'no frame of the bundle')
+    assertOwnCode(error, 'sdk-process')
+  })
 })
 
 describe('with POLYPLUG_CARRIER_BUNDLE=off the carriers\' modules serve as before', { timeout: 120_000 }, () => {

@@ -19,7 +19,7 @@ const child = `${root}dist/bench/workers/footprint.js`
 interface Sample { ms: number; cpuMs: number; rssMiB: number; plugins: number }
 
 async function sample(args: string[]): Promise<Sample> {
-  const { stdout } = await run(process.execPath, ['--expose-gc', child, ...args], { timeout: 60_000 })
+  const { stdout } = await run(process.execPath, [child, ...args], { timeout: 60_000 })
   return JSON.parse(stdout.trim().split('\n').pop()!) as Sample
 }
 

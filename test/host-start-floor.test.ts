@@ -50,7 +50,7 @@ describe('the host start\'s floor: polyplug\'s entry in one file', { timeout: 12
 
   it('starts the same host as the package: the bench child finds the plugin, and no module of dist/src loads beside the file', async () => {
     const log = join(dir, 'loads.txt')
-    const { stdout } = await run(process.execPath, ['--import', preload, '--expose-gc', child, 'host-floor', file, `${examplesDir}/js-inline#echo-inline`], { env: { ...process.env, POLYPLUG_LOAD_LOG: log }, timeout: 60_000 })
+    const { stdout } = await run(process.execPath, ['--import', preload, child, 'host-floor', file, `${examplesDir}/js-inline#echo-inline`], { env: { ...process.env, POLYPLUG_LOAD_LOG: log }, timeout: 60_000 })
     const sample = JSON.parse(stdout) as { ms: number; cpuMs: number; rssMiB: number }
     assert.ok(sample.cpuMs > 0 && sample.rssMiB > 0, `a sample: ${stdout}`)
     const loaded = (await readFile(log, 'utf8')).split('\n').filter(Boolean)

@@ -43,7 +43,7 @@ export function setQuick(on: boolean): void {
 interface Sample { ms: number; cpuMs: number; rssMiB: number }
 
 async function sample(args: string[]): Promise<Sample> {
-  const { stdout } = await execFileAsync(process.execPath, ['--expose-gc', child, ...args], { maxBuffer: 1 << 24 })
+  const { stdout } = await execFileAsync(process.execPath, [child, ...args], { maxBuffer: 1 << 24 })
   return JSON.parse(stdout.trim().split('\n').pop() ?? '') as Sample
 }
 

@@ -1,5 +1,5 @@
 /**
- * Child for the footprint bench, one subject per fresh process (run with --expose-gc): the time
+ * Child for the footprint bench, one subject per fresh process (run without node flags): the time
  * from asking for a plugin to its first echo answered, and the RSS it adds once idle (this process
  * and every process it started), with the CPU time the start took (this process's threads and every
  * process it started; wall time on a loaded machine is mostly waiting). Prints
@@ -38,6 +38,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
+import { collectGarbage } from './gc-unflagged.js'
 
 const [mode = '', ...targets] = process.argv.slice(2)
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
@@ -88,7 +89,8 @@ function treeCpuMs(): number {
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300))
-const gc = () => (globalThis as { gc?: () => void }).gc?.()
+// Not under --expose-gc, which makes every node: module compile without Node's code cache (gc-unflagged.ts).
+const gc = collectGarbage
 
 /** What a started subject leaves behind: something to keep alive, and how to end it. */
 interface Started {

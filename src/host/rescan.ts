@@ -4,7 +4,7 @@
  * running dependants stop too), take the new resolution, and admit the new and changed plugins.
  * Everything else keeps running.
  */
-import { isDeepStrictEqual } from 'node:util'
+import { createRequire } from 'node:module'
 import type { LoadedManifest } from '../manifest/load.js'
 import type { Disposable } from './dispatch.js'
 import type { Scan } from './discovery.js'
@@ -31,9 +31,13 @@ export interface RescanContext {
   disabled(): ReadonlySet<string>
 }
 
+// node:util (with the argument parser and MIME modules it loads) only once a plugin is seen again:
+// a host's first scan, at its start, compares nothing.
+const require = createRequire(import.meta.url)
+
 /** The same plugin: the same manifest file with equal contents (key order aside). */
 export function samePlugin(before: LoadedManifest, after: LoadedManifest): boolean {
-  return before.file === after.file && isDeepStrictEqual(before.manifest, after.manifest)
+  return before.file === after.file && (require('node:util') as typeof import('node:util')).isDeepStrictEqual(before.manifest, after.manifest)
 }
 
 /** Which ids appeared, left, or now have another manifest or folder. */

@@ -3,16 +3,15 @@
  * keeps it equal to the TypeBox definitions in ./schema.ts) with the registry's kinds, transports
  * and remote url schemes put in, so validating a manifest loads neither TypeBox nor, for the
  * registry as built, compiles anything: `npm run build` writes that validator as Ajv standalone
- * code (manifest-validator.cjs, scripts/manifest-validator.mjs), keyed by a hash of its schema.
+ * code (manifest-validator.cjs, scripts/manifest-validator.mjs), keyed by its schema.
  * A registry the application extended, or a stale file, compiles the schema with Ajv instead.
  */
-import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { fileURLToPath } from 'node:url'
 import type { ValidateFunction } from 'ajv'
 import { kindNames, registryVersion, remoteSchemes, transportNames } from '../registry/index.js'
 import { remoteUrlPattern } from './patterns.js'
+import { loadPrebuilt } from './prebuilt-validator.js'
 import type { ManifestInput } from './schema.js'
 
 const require = createRequire(import.meta.url)
@@ -50,9 +49,13 @@ export function manifestSchemaFor(published: JsonObject, names: RegistryNames = 
   return schema
 }
 
-/** What a prebuilt validator is keyed by: the schema it checks. */
+/**
+ * What a prebuilt validator is keyed by: the schema it checks, as JSON text, compared whole. (A
+ * digest of it would load `node:crypto` — 17 of Node's modules — into every host's start for one
+ * comparison of 13 KB.)
+ */
 export function schemaKey(schema: JsonObject): string {
-  return createHash('sha256').update(JSON.stringify(schema)).digest('hex')
+  return JSON.stringify(schema)
 }
 
 let published: JsonObject | undefined
@@ -72,7 +75,7 @@ export function manifestChecker(): ValidateFunction<ManifestInput> {
 
 function build(schema: JsonObject): ValidateFunction<ManifestInput> {
   if (existsSync(prebuiltValidatorFile)) {
-    const prebuilt = require(fileURLToPath(prebuiltValidatorFile)) as ValidateFunction<ManifestInput> & { schemaKey?: string }
+    const prebuilt = loadPrebuilt(prebuiltValidatorFile).validate
     if (prebuilt.schemaKey === schemaKey(schema)) return prebuilt
   }
   const { Ajv } = require('ajv') as typeof import('ajv')

@@ -29,11 +29,19 @@ export interface CarrierChoice {
  * The carrier `name` to start: its bundle when there is one and it is not switched off, else its
  * module beside `base`. A plugin that imports `polyplug/sdk` itself (a js plugin) loads the package's
  * RPC modules anyway: its carrier runs from those same modules, not from a second copy in the bundle
- * (measured: the bundle made a js worker's first call no faster and its isolate 1.4 MiB larger).
+ * (measured: the bundle made a js worker's first call no faster and its isolate 1.4 MiB larger) —
+ * in a worker from the file built around them (`sdkBundle`), in a process from its module.
  */
 export function carrierFile(name: CarrierName, choice: CarrierChoice = {}): URL {
   const { importsSdk = false, base = new URL('./', import.meta.url), bundles = bundleDir, env = process.env } = choice
-  const bundled = new URL(`${name}.js`, bundles)
-  if (!importsSdk && env[CARRIER_BUNDLE_ENV] !== 'off' && existsSync(bundled)) return bundled
-  return new URL(`${name}.js`, base)
+  const file = importsSdk ? sdkBundle[name] : name
+  const bundled = file && env[CARRIER_BUNDLE_ENV] !== 'off' ? new URL(`${file}.js`, bundles) : undefined
+  return bundled && existsSync(bundled) ? bundled : new URL(`${name}.js`, base)
 }
+
+/**
+ * The carriers built for kinds whose plugins import `polyplug/sdk`: the carrier's own modules in one
+ * file, the SDK's modules left as the package's files the plugin shares (scripts/bundle-carriers.mjs,
+ * sdkWorkerCarrier). A js worker then reads one file beside the SDK's instead of a dozen.
+ */
+const sdkBundle: Partial<Record<CarrierName, string>> = { 'worker-carrier': 'sdk-worker-carrier' }
