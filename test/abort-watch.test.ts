@@ -108,4 +108,18 @@ describe('a native inline call: the abort reaches the C code through the watch',
     await plugin.call('sleep', [20])
     assert.equal(await plugin.call('cancelCount'), 1)
   })
+  it('a call whose arguments cannot be encoded fails typed before the pool, and the plugin serves on and stops', async () => {
+    const dir = join(scratch, 'native-refuse')
+    mkdirSync(dir, { recursive: true })
+    const entry = `${examplesDir}/native-c-inline/libconformance.so`
+    writeFileSync(join(dir, 'polyplug.json'), JSON.stringify({ id: 'native-refuse', version: '1.0.0', kind: 'native', entry, placement: 'inline', transport: 'direct' }))
+    const host = await createHost({ plugins: [dir], logger: silentLogger })
+    after(() => host.close())
+    const plugin = host.plugin('native-refuse')
+    const error = await rejectsWithCode(plugin.call('echo', [1n]), 'INTERNAL_ERROR')
+    assert.equal(error.plugin, 'native-refuse')
+    assert.equal(error.method, 'echo')
+    assert.equal(await plugin.call('echo', [7]), 7)
+    await plugin.stop()
+  })
 })

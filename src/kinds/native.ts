@@ -143,20 +143,37 @@ function answer(lib: NativeLibrary, status: number, out: unknown[], outLen: numb
   return body === undefined ? null : body
 }
 
-/** Calls one plugin method on the pool: JSON array in, JSON value (or a typed error) out. */
-async function invoke(lib: NativeLibrary, instance: unknown, flags: CancelFlags, plugin: string, method: string, args: unknown[], context: MethodContext, done: () => void): Promise<unknown> {
-  let running: Running | undefined
-  try {
-    const input = encodeJson(args)
-    const out: unknown[] = [null]
-    const outLen: number[] = [0]
-    running = flags.start(context)
-    const status = await callAsync<number>(lib.call, instance, method, input, input.byteLength, out, outLen, running.flag)
-    return answer(lib, status, out, outLen, plugin, method)
-  } finally {
-    if (running) flags.finish(running)
-    done()
-  }
+/**
+ * Calls one plugin method on the pool: JSON array in, JSON value (or a typed error) out. One
+ * promise, settled from koffi's callback (no async frame awaiting a second one): with 256 calls
+ * queued on the pool every object a call keeps alive is copied by each scavenge while it waits.
+ */
+function invoke(lib: NativeLibrary, instance: unknown, flags: CancelFlags, plugin: string, method: string, args: unknown[], context: MethodContext, done: () => void): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let running: Running | undefined
+    try {
+      const input = encodeJson(args)
+      const out: unknown[] = [null]
+      const outLen: number[] = [0]
+      const started = (running = flags.start(context))
+      lib.call.async(instance, method, input, input.byteLength, out, outLen, started.flag, (error: unknown, status: number) => {
+        try {
+          if (error) reject(error)
+          else resolve(answer(lib, status, out, outLen, plugin, method))
+        } catch (thrown) {
+          reject(thrown)
+        } finally {
+          flags.finish(started)
+          done()
+        }
+      })
+    } catch (error) {
+      // Refused before it reached the pool (its arguments could not be encoded or passed).
+      if (running) flags.finish(running)
+      done()
+      reject(error)
+    }
+  })
 }
 
 /** Calls one plugin method on this (a worker's) thread; its cancel flag is in the shared slots. */
