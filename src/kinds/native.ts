@@ -18,6 +18,7 @@ import type { RequestId } from '../rpc/wire.js'
 import { openNativeLibrary, type NativeLibrary } from './native-abi.js'
 import { encodeJson, NativeHostTable, readJson } from './native-host.js'
 import { SyncCalls, syncMode, type NativeBridge } from './native-sync.js'
+import { watchAbort, type AbortWatcher } from '../sdk/abort-watch.js'
 
 /** Runs a koffi function on the thread pool. */
 function callAsync<T>(fn: koffi.KoffiFunction, ...args: unknown[]): Promise<T> {
@@ -26,46 +27,81 @@ function callAsync<T>(fn: koffi.KoffiFunction, ...args: unknown[]): Promise<T> {
   })
 }
 
-/** How long a call runs before its cancellation is watched (see CancelFlags). */
+/** How long a call runs before the signal of a context without a watch (see CancelFlags) is looked at. */
 const WATCH_AFTER_MS = 5
 
-interface Running {
-  readonly flag: unknown
-  readonly context: { readonly signal: AbortSignal }
-  signal?: AbortSignal
-  raise?: () => void
+/** One running call's cancel flag, and how its cancellation reaches it. */
+class Running implements AbortWatcher {
+  signal: AbortSignal | undefined = undefined
+  /** The listener on `signal`, while there is one. */
+  raise: (() => void) | undefined = undefined
   /** The flag was set: it is cleared before it is reused (a flag in the free list reads 0). */
-  raised?: boolean
+  raised = false
+  /** The call returned: its flag may already serve another call, so a late abort must not set it. */
+  done = false
+
+  constructor(
+    readonly flag: unknown,
+    readonly context: { readonly signal: AbortSignal },
+  ) {}
+
+  aborted(): void {
+    if (this.done) return
+    this.raised = true
+    koffi.encode(this.flag, 'int32_t', 1)
+  }
+
+  /** Listens to the context's signal (a context that could not be watched, CancelFlags#sweep). */
+  listen(): void {
+    const signal = (this.signal = this.context.signal)
+    if (signal.aborted) return this.aborted()
+    this.raise = () => this.aborted()
+    signal.addEventListener('abort', this.raise, { once: true })
+  }
+
+  finish(): void {
+    this.done = true
+    if (this.raise) this.signal?.removeEventListener('abort', this.raise)
+  }
 }
 
 /**
  * Cancel flags live in native memory (the plugin polls them from its own thread) and are reused.
- * A call's AbortSignal is only looked at once the call has run for a few milliseconds: creating
- * the signal is the largest cost of a short call in Node, and a short call needs none. Nothing is
- * lost by looking late — a signal read after the abort reads as aborted.
+ * A context that can tell of its abort itself (the direct invoker's, src/sdk/abort-watch.ts) is
+ * asked to; that costs a field, where an AbortSignal and its listener cost more than the rest of a
+ * short call. Another context's signal is only looked at once the call has run for a few
+ * milliseconds: creating the signal is the largest cost of a short call in Node, and a short call
+ * needs none. Nothing is lost by looking late — a signal read after the abort reads as aborted.
  */
 class CancelFlags {
   #free: unknown[] = []
+  /** Every running call (raised at shutdown). */
   #running = new Set<Running>()
+  /** Running calls whose context could not be watched and whose signal was not looked at yet. */
+  #unwatched = new Set<Running>()
   #timer: ReturnType<typeof setInterval> | undefined
 
   start(context: Running['context']): Running {
     const flag = this.#free.pop() ?? CancelFlags.#cleared(koffi.alloc('int32_t', 1))
-    const running: Running = { flag, context }
+    const running = new Running(flag, context)
     this.#running.add(running)
-    this.#timer ??= setInterval(() => this.#sweep(), WATCH_AFTER_MS).unref()
+    if (!watchAbort(context, running)) {
+      this.#unwatched.add(running)
+      this.#timer ??= setInterval(() => this.#sweep(), WATCH_AFTER_MS).unref()
+    }
     return running
   }
 
   finish(running: Running): void {
+    running.finish()
     this.#running.delete(running)
-    if (running.raise) running.signal?.removeEventListener('abort', running.raise)
+    this.#unwatched.delete(running)
     this.#free.push(running.raised ? CancelFlags.#cleared(running.flag) : running.flag)
   }
 
   /** Asks every running call to stop (shutdown). */
   raiseAll(): void {
-    for (const running of this.#running) CancelFlags.#raise(running)
+    for (const running of this.#running) running.aborted()
   }
 
   static #cleared(flag: unknown): unknown {
@@ -73,27 +109,14 @@ class CancelFlags {
     return flag
   }
 
-  static #raise(running: Running): void {
-    running.raised = true
-    koffi.encode(running.flag, 'int32_t', 1)
-  }
-
   #sweep(): void {
-    if (this.#running.size === 0) {
+    if (this.#unwatched.size === 0) {
       clearInterval(this.#timer)
       this.#timer = undefined
       return
     }
-    for (const running of this.#running) {
-      if (running.signal) continue
-      const signal = (running.signal = running.context.signal)
-      const raise = () => CancelFlags.#raise(running)
-      if (signal.aborted) raise()
-      else {
-        running.raise = raise
-        signal.addEventListener('abort', raise, { once: true })
-      }
-    }
+    for (const running of this.#unwatched) running.listen()
+    this.#unwatched.clear()
   }
 }
 
@@ -120,20 +143,37 @@ function answer(lib: NativeLibrary, status: number, out: unknown[], outLen: numb
   return body === undefined ? null : body
 }
 
-/** Calls one plugin method on the pool: JSON array in, JSON value (or a typed error) out. */
-async function invoke(lib: NativeLibrary, instance: unknown, flags: CancelFlags, plugin: string, method: string, args: unknown[], context: MethodContext, done: () => void): Promise<unknown> {
-  let running: Running | undefined
-  try {
-    const input = encodeJson(args)
-    const out: unknown[] = [null]
-    const outLen: number[] = [0]
-    running = flags.start(context)
-    const status = await callAsync<number>(lib.call, instance, method, input, input.byteLength, out, outLen, running.flag)
-    return answer(lib, status, out, outLen, plugin, method)
-  } finally {
-    if (running) flags.finish(running)
-    done()
-  }
+/**
+ * Calls one plugin method on the pool: JSON array in, JSON value (or a typed error) out. One
+ * promise, settled from koffi's callback (no async frame awaiting a second one): with 256 calls
+ * queued on the pool every object a call keeps alive is copied by each scavenge while it waits.
+ */
+function invoke(lib: NativeLibrary, instance: unknown, flags: CancelFlags, plugin: string, method: string, args: unknown[], context: MethodContext, done: () => void): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let running: Running | undefined
+    try {
+      const input = encodeJson(args)
+      const out: unknown[] = [null]
+      const outLen: number[] = [0]
+      const started = (running = flags.start(context))
+      lib.call.async(instance, method, input, input.byteLength, out, outLen, started.flag, (error: unknown, status: number) => {
+        try {
+          if (error) reject(error)
+          else resolve(answer(lib, status, out, outLen, plugin, method))
+        } catch (thrown) {
+          reject(thrown)
+        } finally {
+          flags.finish(started)
+          done()
+        }
+      })
+    } catch (error) {
+      // Refused before it reached the pool (its arguments could not be encoded or passed).
+      if (running) flags.finish(running)
+      done()
+      reject(error)
+    }
+  })
 }
 
 /** Calls one plugin method on this (a worker's) thread; its cancel flag is in the shared slots. */

@@ -19,6 +19,7 @@ import { methodNotFoundMessage } from '../rpc/suggest.js'
 import type { MethodContext, PluginContext } from './define.js'
 import { contextFor } from './trace.js'
 import { argumentsSeen } from './arguments-seen.js'
+import { WATCH_ABORT, type AbortWatcher } from './abort-watch.js'
 
 /**
  * Told once that a call ended, before its promise settles: with its error if it failed (the host's
@@ -43,10 +44,14 @@ export type DirectInvoker = DirectInvoke & {
   method(name: string): DirectMethod | undefined
 }
 
-/** One call's context; the AbortController is made only if the method reads `signal`. */
+/**
+ * One call's context; the AbortController is made only if the method reads `signal`. A kind that
+ * runs the call elsewhere can be told of its abort without one (`[WATCH_ABORT]`, src/sdk/abort-watch.ts).
+ */
 class DirectCall implements MethodContext {
   #controller: AbortController | undefined
   #reason: PolyplugError | undefined
+  #watcher: AbortWatcher | undefined
   settled = false
 
   constructor(
@@ -68,9 +73,15 @@ class DirectCall implements MethodContext {
     if (!this.settled) this.onProgress?.(value)
   }
 
+  [WATCH_ABORT](watcher: AbortWatcher): void {
+    if (this.#reason) watcher.aborted()
+    else this.#watcher = watcher
+  }
+
   abort(reason: PolyplugError): void {
     this.#reason = reason
     this.#controller?.abort(reason)
+    this.#watcher?.aborted()
   }
 }
 
