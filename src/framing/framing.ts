@@ -112,6 +112,9 @@ export class FrameDecoder {
   #failed: PolyplugError | undefined
   /** Leading buffered bytes already searched for a newline (ndjson), so long lines scan once. */
   #scanned = 0
+  /** A large `length` frame's body being filled in place (`readTarget`), and how many of its bytes arrived. */
+  #filling: Uint8Array | undefined
+  #got = 0
 
   constructor(framing: FramingName = 'length', maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
     if (!isFramingName(framing)) throw new PolyplugError(TransportErrorCodes.FRAME_INVALID, `unknown framing ${JSON.stringify(framing)}`)
@@ -127,6 +130,14 @@ export class FrameDecoder {
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.#failed) throw this.#failed
     if (chunk.byteLength === 0) return []
+    if (this.#filling) {
+      // A body being filled in place takes what belongs to it; the rest starts the next frame.
+      const part = chunk.subarray(0, this.#filling.byteLength - this.#got)
+      this.#filling.set(part, this.#got)
+      const done = this.filled(part.byteLength)
+      const rest = chunk.subarray(part.byteLength)
+      return rest.byteLength > 0 ? [...done, ...this.push(rest)] : done
+    }
     this.#chunks.push(chunk)
     this.#buffered += chunk.byteLength
     const out: Uint8Array[] = []
@@ -144,6 +155,42 @@ export class FrameDecoder {
       throw error
     }
     return out
+  }
+
+  /**
+   * Where the next read should land, for a reader that reads into memory it is handed (Node's
+   * `onread`): once the header of a `length` frame of UNFILLED_MIN_BYTES or more is known, the
+   * rest of that frame's body, so that the kernel copies it straight into the frame and nothing is
+   * joined after (the bytes of it already buffered are moved in once, here). Undefined otherwise:
+   * the reader reads into memory of its own and `push`es the bytes. Read into the target, report
+   * the count with `filled`; never more than its length.
+   */
+  readTarget(): Uint8Array | undefined {
+    if (this.#failed) return undefined
+    if (!this.#filling) {
+      if (this.framing !== 'length' || this.#need < UNFILLED_MIN_BYTES || this.#buffered >= this.#need) return undefined
+      // Every buffered byte is this body's (fewer than it needs arrived).
+      const got = this.#buffered
+      this.#filling = joinBuffer(this.#need)
+      this.#copyInto(this.#filling, got)
+      this.#skip(got)
+      this.#got = this.#buffered = got
+    }
+    return this.#filling.subarray(this.#got)
+  }
+
+  /** `n` bytes were read into `readTarget()`: returns the frame once its body is complete. */
+  filled(n: number): Uint8Array[] {
+    const body = this.#filling
+    if (!body) throw invalid('filled() without a read target')
+    this.#got += n
+    this.#buffered += n
+    if (this.#got < body.byteLength) return []
+    this.#filling = undefined
+    this.#got = 0
+    this.#buffered = 0
+    this.#need = -1
+    return [body]
   }
 
   /** Call at end of stream: throws FRAME_INVALID when a partial frame was left. */
@@ -262,6 +309,12 @@ export class FrameDecoder {
     const first = this.#chunks[0]
     if (first && first.byteLength - this.#offset >= n) return first.subarray(this.#offset, this.#offset + n)
     const out = joinBuffer(n)
+    this.#copyInto(out, n)
+    return out
+  }
+
+  /** Copies the first `n` buffered bytes into `out`. */
+  #copyInto(out: Uint8Array, n: number): void {
     let at = 0
     let skip = this.#offset
     for (const chunk of this.#chunks) {
@@ -271,7 +324,6 @@ export class FrameDecoder {
       out.set(part, at)
       at += part.byteLength
     }
-    return out
   }
 
   /** Drops the first `n` buffered bytes. */

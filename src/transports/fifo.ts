@@ -7,7 +7,7 @@
  * Windows has no mkfifo: its equivalent is a named pipe (\\.\pipe\NAME), which behaves like `unix`.
  */
 import { closeSync } from 'node:fs'
-import { Socket } from 'node:net'
+import { Socket, type SocketConstructorOpts } from 'node:net'
 import { join } from 'node:path'
 import { PolyplugError } from '../rpc/errors.js'
 import { ErrorCodes } from '../errors/index.js'
@@ -17,6 +17,7 @@ import type { Channel } from '../channels/channel.js'
 import type { PluginSide } from '../registry/types.js'
 import { channelPluginSide, requireEnv } from './sidecar-plugin.js'
 import { pipeGrower } from './buffer-size.js'
+import { DirectReads, type OnRead } from './direct-reads.js'
 import { makeFifoPair, openPluginEnds, openWriterWhenReaderArrives } from './fifo-pair.js'
 
 export const fifoTransport: SidecarTransport = {
@@ -52,11 +53,13 @@ export const fifoTransport: SidecarTransport = {
   },
 }
 
-/** A channel over two pipe fds; libuv reads and writes them without the thread pool. */
+/** A channel over two pipe fds; libuv reads and writes them without the thread pool, reading into the channel's memory. */
 function fdChannel(readFd: number, writeFd: number, options: StreamChannelOptions): Channel {
-  const readable = new Socket({ fd: readFd, readable: true, writable: false })
+  const reads = new DirectReads()
+  const readOptions: SocketConstructorOpts & { onread: OnRead } = { fd: readFd, readable: true, writable: false, onread: reads.onread }
+  const readable = new Socket(readOptions)
   const writable = new Socket({ fd: writeFd, readable: false, writable: true })
-  return streamChannel(readable, writable, { ...options, onDispose: () => writable.destroySoon() })
+  return streamChannel(readable, writable, { ...options, reads, onDispose: () => writable.destroySoon() })
 }
 
 /** Plugin side: open OUT for writing first, then IN for reading (blocks until the host opens it). */

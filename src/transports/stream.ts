@@ -12,6 +12,7 @@ import { DEFAULT_FRAME_READ_TIMEOUT_MS, FrameStallTimer } from '../framing/stall
 import { PolyplugError, RpcErrorCodes } from '../rpc/errors.js'
 import { utf8Bytes } from '../rpc/bytes.js'
 import { BATCH_BYTES, WriteQueue } from './write-queue.js'
+import type { DirectReads } from './direct-reads.js'
 
 export interface StreamChannelOptions {
   framing?: FramingName
@@ -23,6 +24,8 @@ export interface StreamChannelOptions {
   onDispose?: () => void
   /** Told the size of each frame that crosses: pipes grow once a large one did (src/transports/buffer-size.ts). */
   onFrameBytes?: (bytes: number) => void
+  /** Where the readable was made with `onread: reads.onread`: reads come through it rather than as 'data' (src/transports/direct-reads.ts). */
+  reads?: DirectReads
 }
 
 export function streamChannel(readable: Readable, writable: Writable, options: StreamChannelOptions = {}): Channel {
@@ -72,11 +75,11 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
         release()
       }
       stall = new FrameStallTimer(options.frameTimeoutMs ?? DEFAULT_FRAME_READ_TIMEOUT_MS, fail)
-      const onData = (chunk: Buffer) => {
-        options.onFrameBytes?.(decoder.buffered + chunk.byteLength)
+      const onRead = (size: number, cut: () => Uint8Array[]) => {
+        options.onFrameBytes?.(decoder.buffered + size)
         let frames: Uint8Array[]
         try {
-          frames = decoder.push(chunk)
+          frames = cut()
         } catch (error) {
           fail(error as PolyplugError)
           return
@@ -84,6 +87,7 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
         stall?.update(decoder.buffered)
         for (const frame of frames) sink.message(frame)
       }
+      const onData = (chunk: Buffer) => onRead(chunk.byteLength, () => decoder.push(chunk))
       const onEnd = () => {
         if (ended) return
         try {
@@ -99,12 +103,14 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
       const onError = (error: Error) => fail(new PolyplugError(RpcErrorCodes.CHANNEL_CLOSED, `stream error: ${error.message}`, { cause: error }))
       // EPIPE and friends on the write side mean the other end is gone.
       const onWriteError = (error: Error) => onError(error)
-      readable.on('data', onData)
+      if (options.reads) options.reads.start(decoder, onRead)
+      else readable.on('data', onData)
       readable.on('end', onEnd)
       readable.on('close', onEnd)
       readable.on('error', onError)
       writable.on('error', onWriteError)
       detach = () => {
+        options.reads?.stop()
         readable.off('data', onData)
         readable.off('end', onEnd)
         readable.off('close', onEnd)
