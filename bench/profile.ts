@@ -11,7 +11,8 @@
  * sandbox, so that PROFILE_CHILD_ARGS reach it), SIDECAR-json (the floor of any JSON-RPC sidecar:
  * JSON.stringify / JSON.parse per message on both ends and nothing else, bench/workers/json-frame-echo.ts)
  * http-json / ws-json (the same floor over the raw http and ws echo's channel, bench/cases/net.ts
- * `jsonHttp` / `jsonWs`) and `plugin:ID` for any example.
+ * `jsonHttp` / `jsonWs`), each end of those rows alone against the floor's same end (http-client,
+ * http-server, ws-client, ws-server and their -json twins: bench/net-sides.ts) and `plugin:ID` for any example.
  * A third argument BYTES echoes a Uint8Array of that size instead of the number 1 (sidecar cases);
  * a fourth, IN_FLIGHT, keeps that many calls outstanding (each lane awaits its call, then starts
  * the next, as the throughput bench does). It prints this process's CPU per call, its children's
@@ -27,6 +28,7 @@
  * shm-c-floor is the hand-written MessagePack-RPC floor over the same rings and child),
  * unix-msgpack (the raw frame echo child sending the MessagePack frame back). With IN_FLIGHT > 1
  * the shm raw cases drive the ring through `RawRingPipeline`, as the throughput bench does.
+ * PROFILE_HEAP=1 adds the bytes allocated per measured call, in all and by allocating function.
  */
 import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -48,6 +50,8 @@ import { portChannel } from '../src/transports/port.js'
 import { streamChannel } from '../src/transports/stream.js'
 import { encodeFrame } from '../src/framing/framing.js'
 import { jsonHttp, jsonWs, mqttBroker, rawHttp, rawMqtt, rawWs } from './cases/net.js'
+import { NET_SIDES, netSide } from './net-sides.js'
+import { startHeapSampling } from './heap-sample.js'
 import { rawEcho as rawKoffiEcho } from './cases/native.js'
 import { jsonFloorCaller, jsonFloorEcho, rawEcho } from './cases/sidecar.js'
 import { startRawProcessEcho } from './shm-raw.js'
@@ -212,6 +216,7 @@ function callSetup(): { op: Op; close(): Promise<void> } {
 async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
   if (name === 'serve' || name === 'serve-raw' || name === 'serve-json') return serveSetup()
   if (name === 'call' || name === 'call-json') return callSetup()
+  if (NET_SIDES.includes(name)) return netSide(name, arg)
   if (name === 'plain') {
     const plain = { echo: async (x: unknown) => x }
     return { op: () => plain.echo(1), close: async () => {} }
@@ -415,6 +420,8 @@ async function drive(op: Op, count: number): Promise<void> {
 
 const { op, close } = await setup()
 await drive(op, Number(process.env.PROFILE_WARMUP ?? (bytes > 0 ? 20 : 2000)))
+// PROFILE_HEAP=1: bytes allocated per measured call, in all and by allocating function (bench/heap-sample.ts).
+const heap = process.env.PROFILE_HEAP ? await startHeapSampling() : undefined
 const cpu0 = process.cpuUsage()
 const child0 = childrenCpu()
 const wakes0 = wakes()
@@ -428,6 +435,7 @@ const wall = performance.now() - t0
 const cpu = process.cpuUsage(cpu0)
 const child = childrenCpu() - child0
 const wakes1 = wakes()
+if (heap && n > 0) await heap.report(n)
 // CPU time of this process (all its threads) per call: steadier than wall-clock on a loaded machine.
 if (n > 0) {
   const perCall = (us: number) => (us / n).toFixed(3)

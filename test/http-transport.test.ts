@@ -8,6 +8,7 @@ import { ErrorCodes } from '../src/errors/index.js'
 import { createHost } from '../src/host/host.js'
 import { PolyplugError } from '../src/rpc/errors.js'
 import { Peer } from '../src/rpc/peer.js'
+import { binaryJsonCodec } from '../src/rpc/attachments.js'
 import { definePlugin } from '../src/sdk/define.js'
 import { serveHttpPlugin } from '../src/sdk/serve-http.js'
 import { serveHttp, SESSION_HEADER, type HttpPluginServer } from '../src/transports/http-server.js'
@@ -247,6 +248,48 @@ describe('http transport', () => {
       assert.equal(named[1]![SESSION_HEADER], undefined, 'a POST-only channel names no session')
       assert.equal(named[0]!.accept, undefined)
       assert.equal(named[1]!.accept?.length, 1, 'polyplug\'s own POST says which answers it reads')
+    } finally {
+      plain.close()
+    }
+  })
+
+  it('a channel\'s POSTs of either form, one after another, each carry their own media type, length, path and method', async () => {
+    const seen: { method: string | undefined; url: string | undefined; type: string | undefined; length: string | undefined; bytes: number }[] = []
+    const plain = createHttpServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        const body = Buffer.concat(chunks)
+        seen.push({ method: req.method, url: req.url, type: req.headers['content-type'], length: req.headers['content-length'], bytes: body.byteLength })
+        res.writeHead(200, { 'content-type': 'application/json' }).end(`{"jsonrpc":"2.0","id":${seen.length},"result":1}`)
+      })
+    })
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r))
+    try {
+      const { port } = plain.address() as AddressInfo
+      const channel = await connectHttp({ url: `http://127.0.0.1:${port}`, token: TOKEN, websocket: false })
+      channel.useCodec?.(binaryJsonCodec)
+      const answers: unknown[] = []
+      channel.onMessage((m) => answers.push(m))
+      const requests = [
+        { jsonrpc: '2.0', id: 1, method: 'echo', params: [new Uint8Array(300).fill(7)] },
+        { jsonrpc: '2.0', id: 2, method: 'echo', params: ['plain text'] },
+        { jsonrpc: '2.0', id: 3, method: 'echo', params: [new Uint8Array(5)] },
+      ]
+      for (const message of requests) {
+        channel.send(message)
+        await until(() => answers.length === message.id, 10_000, `POST ${message.id} answered`)
+      }
+      await channel.close()
+      assert.deepEqual(
+        seen.map((s) => [s.method, s.url, s.type, Number(s.length) === s.bytes]),
+        [
+          ['POST', '/rpc', 'application/octet-stream', true],
+          ['POST', '/rpc', 'application/json', true],
+          ['POST', '/rpc', 'application/octet-stream', true],
+        ],
+      )
+      assert.notEqual(seen[0]!.bytes, seen[2]!.bytes, 'each POST states its own length')
     } finally {
       plain.close()
     }

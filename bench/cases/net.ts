@@ -10,7 +10,7 @@
  * The small http and ws echo rows carry the hand-written JSON-RPC floor over the same channel as
  * their peer (`jsonHttp`, `jsonWs`): what any JSON-RPC over it must do, measured in the same rounds.
  */
-import { createServer, request, Agent, type Server } from 'node:http'
+import { createServer, request, Agent, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -99,41 +99,51 @@ export async function rawWs(): Promise<{ call(data: string | Buffer): Promise<un
  * contexts or statistics: what polyplug's http row costs above this is polyplug's own.
  */
 export async function jsonHttp(): Promise<{ call(value: unknown): Promise<unknown>; close(): Promise<void> }> {
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: number; params: unknown[] }
-      const answer = JSON.stringify({ jsonrpc: '2.0', id: request.id, result: request.params[0] })
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) }).end(answer)
-    })
-  })
+  const server = await listenHttp(jsonHttpAnswer)
+  const agent = new Agent({ keepAlive: true })
+  return { call: jsonHttpCaller((server.address() as AddressInfo).port, agent), close: () => closeHttp(server, agent) }
+}
+
+/** A keep-alive http server on loopback (port 0) serving `handler`; resolves once it listens. */
+export async function listenHttp(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
+  const server: Server = createServer(handler)
   server.keepAliveTimeout = 60_000
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  const { port } = server.address() as AddressInfo
-  const agent = new Agent({ keepAlive: true })
+  return server
+}
+
+/** The floor's served side: `JSON.parse` the body, answer `JSON.stringify({jsonrpc, id, result})`. */
+export function jsonHttpAnswer(req: IncomingMessage, res: ServerResponse): void {
+  const chunks: Buffer[] = []
+  req.on('data', (c: Buffer) => chunks.push(c))
+  req.on('end', () => {
+    const request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: number; params: unknown[] }
+    const answer = JSON.stringify({ jsonrpc: '2.0', id: request.id, result: request.params[0] })
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) }).end(answer)
+  })
+}
+
+/** The floor's calling side: a request with a fresh id POSTed to `port`, its answer parsed and settled by id from a Map. */
+export function jsonHttpCaller(port: number, agent: Agent): (value: unknown) => Promise<unknown> {
   const waiting = new Map<number, (value: unknown) => void>()
   let id = 0
-  return {
-    call: (value) =>
-      new Promise((resolve, reject) => {
-        waiting.set(++id, resolve)
-        const body = JSON.stringify({ jsonrpc: '2.0', id, method: 'echo', params: [value] })
-        const req = request({ host: '127.0.0.1', port, path: '/', method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
-          const chunks: Buffer[] = []
-          res.on('data', (c: Buffer) => chunks.push(c))
-          res.on('end', () => {
-            const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: number; result: unknown }
-            const settle = waiting.get(answer.id)
-            waiting.delete(answer.id)
-            settle?.(answer.result)
-          })
+  return (value) =>
+    new Promise((resolve, reject) => {
+      waiting.set(++id, resolve)
+      const body = JSON.stringify({ jsonrpc: '2.0', id, method: 'echo', params: [value] })
+      const req = request({ host: '127.0.0.1', port, path: '/', method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: number; result: unknown }
+          const settle = waiting.get(answer.id)
+          waiting.delete(answer.id)
+          settle?.(answer.result)
         })
-        req.on('error', reject)
-        req.end(body)
-      }),
-    close: () => closeHttp(server, agent),
-  }
+      })
+      req.on('error', reject)
+      req.end(body)
+    })
 }
 
 /**
@@ -145,14 +155,28 @@ export async function jsonHttp(): Promise<{ call(value: unknown): Promise<unknow
 export async function jsonWs(): Promise<{ call(value: unknown): Promise<unknown>; close(): Promise<void> }> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 64 * MiB })
   await new Promise((r) => wss.once('listening', r))
-  wss.on('connection', (s) =>
-    s.on('message', (data) => {
-      const request = JSON.parse((data as Buffer).toString('utf8')) as { id: number; params: unknown[] }
-      s.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, result: request.params[0] }))
-    }),
-  )
+  wss.on('connection', jsonWsAnswer)
   const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, { perMessageDeflate: false, maxPayload: 64 * MiB })
   await new Promise((r) => ws.once('open', r))
+  return {
+    call: jsonWsCaller(ws),
+    async close() {
+      ws.terminate()
+      await new Promise((r) => wss.close(r))
+    },
+  }
+}
+
+/** The floor's served side over a WebSocket: `JSON.parse` each frame, answer `JSON.stringify({jsonrpc, id, result})`. */
+export function jsonWsAnswer(socket: WebSocket): void {
+  socket.on('message', (data) => {
+    const request = JSON.parse((data as Buffer).toString('utf8')) as { id: number; params: unknown[] }
+    socket.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, result: request.params[0] }))
+  })
+}
+
+/** The floor's calling side over an open WebSocket: a request with a fresh id per frame, its answer parsed and settled by id from a Map. */
+export function jsonWsCaller(ws: WebSocket): (value: unknown) => Promise<unknown> {
   const waiting = new Map<number, (value: unknown) => void>()
   ws.on('message', (data) => {
     const answer = JSON.parse((data as Buffer).toString('utf8')) as { id: number; result: unknown }
@@ -161,17 +185,11 @@ export async function jsonWs(): Promise<{ call(value: unknown): Promise<unknown>
     settle?.(answer.result)
   })
   let id = 0
-  return {
-    call: (value) =>
-      new Promise((resolve) => {
-        waiting.set(++id, resolve)
-        ws.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'echo', params: [value] }))
-      }),
-    async close() {
-      ws.terminate()
-      await new Promise((r) => wss.close(r))
-    },
-  }
+  return (value) =>
+    new Promise((resolve) => {
+      waiting.set(++id, resolve)
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'echo', params: [value] }))
+    })
 }
 
 export async function rawMqtt(url: string, auth: { username: string; password: string }): Promise<{ call(payload: string | Buffer): Promise<unknown>; close(): Promise<void> }> {

@@ -11,7 +11,7 @@
  * Messages are JSON until `$/hello` agrees on bytes as attachments; then a message holding bytes
  * is a binary frame or an `application/octet-stream` body (transports/message-wire.ts).
  */
-import { Agent as HttpAgent, request as httpRequest } from 'node:http'
+import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { randomUUID } from 'node:crypto'
 import type { WebSocket } from 'ws'
@@ -60,7 +60,7 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
     : new HttpAgent({ keepAlive: true })
   const target = rpcTarget(base)
   // This end reads both forms from the start: a session that agreed on attachments may answer with them.
-  const headers = postHeaders(target, options.token, socket ? session : undefined, true)
+  const headers = postHeaders(target, agent, options.token, socket ? session : undefined, true)
   let sink!: ChannelSink
   const wire = new MessageWire()
   const deliverValue = (value: unknown) => {
@@ -128,9 +128,9 @@ export async function connectHttp(options: HttpConnectOptions): Promise<Channel>
       if (calls === 'post' && (isRequest || !socket)) {
         const body = wire.encode(message)
         // A request is taken at once: its answer, or its failure as an error answer, comes as a message.
-        if (isRequest) return void postWith(target, secure, agent, headers, body, m.id as RequestId, readAnswer, failCall)
+        if (isRequest) return void postWith(target, secure, headers, body, m.id as RequestId, readAnswer, failCall)
         // Anything else by POST (a POST-only channel's notification or answer) fails its send; an unreadable answer fails with PARSE_ERROR.
-        return post(target, secure, agent, headers, body, deliverBody)
+        return post(target, secure, headers, body, deliverBody)
       }
       if (!socket) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, 'no WebSocket session')
       return sendFrame(socket as WebSocket, wire.frame(message))
@@ -151,7 +151,7 @@ export function postRpc(
   const secure = base.startsWith('https:')
   const agent = options.agent ?? (secure ? new HttpsAgent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) }) : new HttpAgent({ keepAlive: true }))
   const target = rpcTarget(base)
-  return post(target, secure, agent, postHeaders(target, options.token, options.session, false), { binary: false, data: body }, (answer) => answer.toString('utf8'))
+  return post(target, secure, postHeaders(target, agent, options.token, options.session, false), { binary: false, data: body }, (answer) => answer.toString('utf8'))
 }
 
 /**
@@ -165,17 +165,22 @@ interface PostHeaders {
   readonly attachments: string[]
   /** The session a POST names (x-polyplug-session), if any. */
   readonly session: string | undefined
+  /**
+   * `http.request`'s options for a POST of each form, made once: node copies them into an object
+   * of its own (ClientRequest's constructor) and keeps no reference to them, so no object is made per POST.
+   */
+  readonly jsonRequest: RequestOptions
+  readonly attachmentsRequest: RequestOptions
 }
 
-function postHeaders(target: RpcTarget, token: string, session: string | undefined, accept: boolean): PostHeaders {
+function postHeaders(target: RpcTarget, agent: HttpAgent, token: string, session: string | undefined, accept: boolean): PostHeaders {
   const common = ['host', target.host, 'authorization', `Bearer ${token}`]
   if (accept) common.push('accept', ACCEPT_BOTH)
   if (session !== undefined) common.push(SESSION_HEADER, session)
-  return {
-    json: [...common, 'content-type', 'application/json', 'content-length', '0'],
-    attachments: [...common, 'content-type', ATTACHMENTS_MEDIA_TYPE, 'content-length', '0'],
-    session,
-  }
+  const json = [...common, 'content-type', 'application/json', 'content-length', '0']
+  const attachments = [...common, 'content-type', ATTACHMENTS_MEDIA_TYPE, 'content-length', '0']
+  const requestOf = (headers: string[]): RequestOptions => ({ protocol: target.protocol, hostname: target.hostname, port: target.port, path: target.path, method: 'POST', agent, headers })
+  return { json, attachments, session, jsonRequest: requestOf(json), attachmentsRequest: requestOf(attachments) }
 }
 
 /** Where POSTs go, parsed once: a URL string per request would be parsed again on every call. */
@@ -199,12 +204,11 @@ function rpcTarget(base: string): RpcTarget {
  * POSTs one message (its parts written as they are, no copy); resolves with what `read` makes of
  * the response body, read as it ends (no promise hop of its own), or rejects with what `read` throws.
  */
-function post<T>(target: RpcTarget, secure: boolean, agent: HttpAgent, headers: PostHeaders, body: WireForm, read: (body: Buffer) => T): Promise<T> {
+function post<T>(target: RpcTarget, secure: boolean, headers: PostHeaders, body: WireForm, read: (body: Buffer) => T): Promise<T> {
   return new Promise((resolve, reject) => {
     postWith(
       target,
       secure,
-      agent,
       headers,
       body,
       undefined,
@@ -229,7 +233,6 @@ function post<T>(target: RpcTarget, secure: boolean, agent: HttpAgent, headers: 
 function postWith<C>(
   target: RpcTarget,
   secure: boolean,
-  agent: HttpAgent,
   headers: PostHeaders,
   body: WireForm,
   call: C,
@@ -248,7 +251,7 @@ function postWith<C>(
   const sent = body.binary ? headers.attachments : headers.json
   sent[sent.length - 1] = String(wireLength(body))
   const req = request(
-    { protocol: target.protocol, hostname: target.hostname, port: target.port, path: target.path, method: 'POST', agent, headers: sent },
+    body.binary ? headers.attachmentsRequest : headers.jsonRequest,
     (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
