@@ -47,7 +47,7 @@ async function sample(args: string[]): Promise<Sample> {
   return JSON.parse(stdout.trim().split('\n').pop() ?? '') as Sample
 }
 
-interface Subject {
+export interface Subject {
   kind: string
   placement: string
   transport: string
@@ -119,10 +119,10 @@ export const FURTHER = 8
 /**
  * The further plugins' targets: for polyplug, the example's manifest under FURTHER other ids in
  * `root`; for the bare side, the same program FURTHER times. With `secondEntry`, each plugin on
- * either side gets its own copy of that file in `copies` (`ownCopy`; inside polyplug's package, so
- * that a script copy's `polyplug/sdk` resolves as the original's does).
+ * either side gets its own copy of that file in a folder of its own under `copies` (`ownCopy`;
+ * inside polyplug's package, so that a script copy's `polyplug/sdk` resolves as the original's does).
  */
-async function furtherPlugins(root: string, copies: string, s: Subject): Promise<{ polyplug: string[]; bare: string[] }> {
+export async function furtherPlugins(root: string, copies: string, s: Subject): Promise<{ polyplug: string[]; bare: string[] }> {
   const dir = join(examples, s.folder)
   const manifest = JSON.parse(await readFile(join(dir, 'polyplug.json'), 'utf8')) as Record<string, unknown>
   const polyplug: string[] = []
@@ -130,7 +130,11 @@ async function furtherPlugins(root: string, copies: string, s: Subject): Promise
   for (let k = 2; k < FURTHER + 2; k++) {
     let entry: string | undefined
     if (s.secondEntry) {
-      entry = join(copies, `${s.id}-${k}${extname(s.secondEntry)}`)
+      // A folder of its own, as every plugin of an application has: a python plugin's folder is
+      // its code (the kind stages each .py file in it), so copies sharing one would each stage all.
+      const own = join(copies, `${s.id}-${k}`)
+      await mkdir(own)
+      entry = join(own, `${s.id}-${k}${extname(s.secondEntry)}`)
       await writeFile(entry, ownCopy(await readFile(join(examples, s.secondEntry)), entry))
     }
     bare.push(entry ?? join(examples, s.second ?? s.target))
