@@ -17,7 +17,7 @@ import { FURTHER, furtherPlugins, type Subject } from '../bench/cases/footprint.
 const run = promisify(execFile)
 const child = `${root}dist/bench/workers/footprint.js`
 
-interface Sample { ms: number; cpuMs: number; rssMiB: number; plugins: number }
+interface Sample { ms: number; cpuMs: number; rssMiB: number; inUseMiB?: number; plugins: number }
 
 async function sample(args: string[]): Promise<Sample> {
   const { stdout } = await run(process.execPath, ['--expose-gc', child, ...args], { timeout: 60_000 })
@@ -73,5 +73,17 @@ describe('the footprint bench: a second-plugin sample is per further plugin', { 
     for (const file of bare) assert.deepEqual(await readdir(dirname(file)), [basename(file)])
     const entries = await Promise.all(polyplug.map(async (target) => (JSON.parse(await readFile(join(target.slice(0, target.lastIndexOf('#')), 'polyplug.json'), 'utf8')) as { entry: string }).entry))
     assert.deepEqual(entries, bare, "polyplug's further plugins run the bare side's copies")
+  })
+
+  it('reads the memory in use a further inline python plugin adds (JS heap and Python heap) on both sides, and only there', async () => {
+    const folder = join(dir, 'py2')
+    await mkdir(folder, { recursive: true })
+    await writeFile(join(folder, 'polyplug.json'), JSON.stringify({ id: 'python-inline-2', version: '1.0.0', kind: 'python', entry: join(examplesDir, 'shared/conformance.py'), placement: 'inline' }))
+    const polyplug = await sample(['plugin', `${examplesDir}/python-inline#python-inline`, `${folder}#python-inline-2`])
+    const bare = await sample(['pyodide', join(examplesDir, 'shared/conformance.py'), join(examplesDir, 'shared/conformance.py')])
+    assert.equal(typeof polyplug.inUseMiB, 'number', JSON.stringify(polyplug))
+    assert.equal(typeof bare.inUseMiB, 'number', JSON.stringify(bare))
+    const js = await sample(['plugin', `${examplesDir}/js-inline#echo-inline`, `${examplesDir}/js-inline#echo-inline`])
+    assert.equal(js.inUseMiB, undefined, 'no Pyodide interpreter, no such figure')
   })
 })
