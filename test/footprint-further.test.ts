@@ -7,16 +7,17 @@
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
 import { examplesDir, root } from './support/paths.js'
+import { FURTHER, furtherPlugins, type Subject } from '../bench/cases/footprint.js'
 
 const run = promisify(execFile)
 const child = `${root}dist/bench/workers/footprint.js`
 
-interface Sample { ms: number; cpuMs: number; rssMiB: number; plugins: number }
+interface Sample { ms: number; cpuMs: number; rssMiB: number; inUseMiB?: number; plugins: number }
 
 async function sample(args: string[]): Promise<Sample> {
   const { stdout } = await run(process.execPath, [child, ...args], { timeout: 60_000 })
@@ -56,5 +57,33 @@ describe('the footprint bench: a second-plugin sample is per further plugin', { 
     assert.equal(s.plugins, 3)
     // A target that did not start fails the child: an unknown id is PLUGIN_NOT_FOUND, not a sample.
     await assert.rejects(sample(['plugin', `${examplesDir}/js-inline#echo-inline`, `${dir}/p2#no-such-plugin`]))
+  })
+
+  it('gives every further plugin its own copy of the file, alone in a folder of its own, on both sides', async () => {
+    // A python plugin's folder is its code (the kind stages every .py file in it): copies sharing
+    // one folder would each stage all of them, a cost no application's plugins pay.
+    const subject: Subject = { kind: 'python', placement: 'inline', transport: 'direct', folder: 'python-inline', id: 'python-inline', bare: 'pyodide', target: 'shared/conformance.py', secondEntry: 'shared/conformance.py', label: 'loadPyodide()' }
+    const manifests = join(dir, 'manifests')
+    const copies = join(dir, 'copies')
+    await mkdir(manifests)
+    await mkdir(copies)
+    const { polyplug, bare } = await furtherPlugins(manifests, copies, subject)
+    assert.equal(bare.length, FURTHER)
+    assert.equal(new Set(bare.map((file) => dirname(file))).size, FURTHER, 'a folder per copy')
+    for (const file of bare) assert.deepEqual(await readdir(dirname(file)), [basename(file)])
+    const entries = await Promise.all(polyplug.map(async (target) => (JSON.parse(await readFile(join(target.slice(0, target.lastIndexOf('#')), 'polyplug.json'), 'utf8')) as { entry: string }).entry))
+    assert.deepEqual(entries, bare, "polyplug's further plugins run the bare side's copies")
+  })
+
+  it('reads the memory in use a further inline python plugin adds (JS heap and Python heap) on both sides, and only there', async () => {
+    const folder = join(dir, 'py2')
+    await mkdir(folder, { recursive: true })
+    await writeFile(join(folder, 'polyplug.json'), JSON.stringify({ id: 'python-inline-2', version: '1.0.0', kind: 'python', entry: join(examplesDir, 'shared/conformance.py'), placement: 'inline' }))
+    const polyplug = await sample(['plugin', `${examplesDir}/python-inline#python-inline`, `${folder}#python-inline-2`])
+    const bare = await sample(['pyodide', join(examplesDir, 'shared/conformance.py'), join(examplesDir, 'shared/conformance.py')])
+    assert.equal(typeof polyplug.inUseMiB, 'number', JSON.stringify(polyplug))
+    assert.equal(typeof bare.inUseMiB, 'number', JSON.stringify(bare))
+    const js = await sample(['plugin', `${examplesDir}/js-inline#echo-inline`, `${examplesDir}/js-inline#echo-inline`])
+    assert.equal(js.inUseMiB, undefined, 'no Pyodide interpreter, no such figure')
   })
 })

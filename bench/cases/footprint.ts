@@ -40,14 +40,15 @@ export function setQuick(on: boolean): void {
   rounds = on ? 3 : 5
 }
 
-interface Sample { ms: number; cpuMs: number; rssMiB: number }
+/** inUseMiB: a marginal sample with a Pyodide interpreter on its side (the JS heap and Python heap a further plugin added). */
+interface Sample { ms: number; cpuMs: number; rssMiB: number; inUseMiB?: number }
 
 async function sample(args: string[]): Promise<Sample> {
   const { stdout } = await execFileAsync(process.execPath, [child, ...args], { maxBuffer: 1 << 24 })
   return JSON.parse(stdout.trim().split('\n').pop() ?? '') as Sample
 }
 
-interface Subject {
+export interface Subject {
   kind: string
   placement: string
   transport: string
@@ -119,10 +120,10 @@ export const FURTHER = 8
 /**
  * The further plugins' targets: for polyplug, the example's manifest under FURTHER other ids in
  * `root`; for the bare side, the same program FURTHER times. With `secondEntry`, each plugin on
- * either side gets its own copy of that file in `copies` (`ownCopy`; inside polyplug's package, so
- * that a script copy's `polyplug/sdk` resolves as the original's does).
+ * either side gets its own copy of that file in a folder of its own under `copies` (`ownCopy`;
+ * inside polyplug's package, so that a script copy's `polyplug/sdk` resolves as the original's does).
  */
-async function furtherPlugins(root: string, copies: string, s: Subject): Promise<{ polyplug: string[]; bare: string[] }> {
+export async function furtherPlugins(root: string, copies: string, s: Subject): Promise<{ polyplug: string[]; bare: string[] }> {
   const dir = join(examples, s.folder)
   const manifest = JSON.parse(await readFile(join(dir, 'polyplug.json'), 'utf8')) as Record<string, unknown>
   const polyplug: string[] = []
@@ -130,7 +131,11 @@ async function furtherPlugins(root: string, copies: string, s: Subject): Promise
   for (let k = 2; k < FURTHER + 2; k++) {
     let entry: string | undefined
     if (s.secondEntry) {
-      entry = join(copies, `${s.id}-${k}${extname(s.secondEntry)}`)
+      // A folder of its own, as every plugin of an application has: a python plugin's folder is
+      // its code (the kind stages each .py file in it), so copies sharing one would each stage all.
+      const own = join(copies, `${s.id}-${k}`)
+      await mkdir(own)
+      entry = join(own, `${s.id}-${k}${extname(s.secondEntry)}`)
       await writeFile(entry, ownCopy(await readFile(join(examples, s.secondEntry)), entry))
     }
     bare.push(entry ?? join(examples, s.second ?? s.target))
@@ -201,7 +206,7 @@ export async function run(): Promise<BenchRow[]> {
     // The host's one-time cost, paid once per application process whatever its plugins: a process
     // that imported polyplug and created a host (one plugin found, none started), against a bare node.
     const hostFields = { kind: 'host', placement: 'in process', transport: '-', peer: 'baseline = a bare node process' }
-    const m = (xs: Sample[], k: keyof Sample) => median(xs.map((x) => x[k]))
+    const m = (xs: Sample[], k: 'ms' | 'cpuMs' | 'rssMiB') => median(xs.map((x) => x[k]))
     rows.push(row({ name: HOST_ROWS.time, ...hostFields, metric: 'time to host', unit: 'ms', polyplug: m(hostStart.polyplug, 'ms'), baseline: m(hostStart.bare, 'ms') }))
     rows.push(row({ name: HOST_ROWS.cpu, ...hostFields, metric: 'CPU to host', unit: 'ms', polyplug: m(hostStart.polyplug, 'cpuMs'), baseline: m(hostStart.bare, 'cpuMs') }))
     rows.push(row({ name: HOST_ROWS.rss, ...hostFields, metric: 'RSS of the process', unit: 'MiB', polyplug: m(hostStart.polyplug, 'rssMiB'), baseline: m(hostStart.bare, 'rssMiB') }))
@@ -219,6 +224,13 @@ export async function run(): Promise<BenchRow[]> {
         const rss = which === 'first' ? 'idle RSS' : 'second plugin, idle RSS'
         rows.push(row({ name: `${label}, ${of}`, ...fields, metric: 'time to first call', unit: 'ms', polyplug: median(polyplug.map((x) => x.ms)), baseline: median(bare.map((x) => x.ms)) }))
         rows.push(row({ name: `${label} CPU, ${of}`, ...fields, metric: 'CPU to first call', unit: 'ms', polyplug: median(polyplug.map((x) => x.cpuMs)), baseline: median(bare.map((x) => x.cpuMs)) }))
+        if ([...polyplug, ...bare].every((x) => x.inUseMiB !== undefined)) {
+          // A further Pyodide plugin's objects land in linear memory already resident, which never
+          // shrinks: its RSS delta is a GC's noise on both sides (negative as often as not), so the
+          // row reads the memory in use it adds instead, the JS heap and the Python heap, on both sides.
+          rows.push(row({ name: `second plugin, memory in use, ${of}`, ...fields, metric: 'JS + Python heap per idle plugin', unit: 'MiB', polyplug: median(polyplug.map((x) => x.inUseMiB ?? 0)), baseline: median(bare.map((x) => x.inUseMiB ?? 0)) }))
+          continue
+        }
         rows.push(row({ name: `${rss}, ${of}`, ...fields, metric: 'RSS per idle plugin', unit: 'MiB', polyplug: median(polyplug.map((x) => x.rssMiB)), baseline: median(bare.map((x) => x.rssMiB)) }))
       }
     }

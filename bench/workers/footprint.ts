@@ -4,7 +4,8 @@
  * and every process it started), with the CPU time the start took (this process's threads and every
  * process it started; wall time on a loaded machine is mostly waiting). Prints
  * `{"ms": …, "cpuMs": …, "ownCpuMs": …, "rssMiB": …, "plugins": …}` (ownCpuMs: this process's
- * threads alone, without the processes it started).
+ * threads alone, without the processes it started); a marginal sample with a Pyodide interpreter
+ * (inline python, either side) adds `inUseMiB`: the JS heap and Python heap in use it added.
  *
  *   MODE TARGET              cold: the first plugin of its kind in this process
  *   MODE TARGET0 TARGET…     marginal: TARGET0 is started and called before the clock, then each
@@ -114,9 +115,29 @@ function inChild(command: string, args: string[]): Promise<Started> {
   return firstEcho(() => child.stdin!.write('1\n'), new Promise((resolve) => child.stdout!.once('data', resolve))).then(() => ({ stop: () => child.kill() }))
 }
 
-type Py = { FS: { mkdirTree(p: string): void; writeFile(p: string, d: Uint8Array | string): void }; runPython(code: string): unknown }
+/** What the child reads of an Emscripten module: its allocator's figures (dlmalloc's `mallinfo`, written at a pointer). */
+type PyModule = { _malloc(n: number): number; _free(p: number): void; _mallinfo(p: number): void; HEAPU32: Uint32Array }
+type Py = { FS: { mkdirTree(p: string): void; writeFile(p: string, d: Uint8Array | string): void }; runPython(code: string): unknown; _module: PyModule }
 let interpreter: Promise<Py> | undefined
 let pyModules = 0
+
+/**
+ * The bytes Python holds in a Pyodide interpreter: dlmalloc's allocated space (`uordblks`, the
+ * 8th word of `struct mallinfo`). Pyodide's Python allocates every object with malloc (no pymalloc
+ * arenas), so this moves by what the objects take; RSS does not, since a further plugin's objects
+ * land in linear memory that is already resident (restored from a snapshot or grown earlier) and
+ * linear memory never shrinks.
+ */
+function pythonHeapBytes(module: PyModule): number {
+  const at = module._malloc(64)
+  module._mallinfo(at)
+  const used = module.HEAPU32[(at >> 2) + 7]!
+  module._free(at)
+  return used
+}
+
+/** Set by a Pyodide subject (either side): the interpreter's Python heap in use, bytes. */
+let pyHeap: (() => number) | undefined
 
 /** Bare Pyodide: one interpreter per process (a second plugin file is a second module in it, as polyplug shares one between inline plugins with the same grants). */
 async function pyodideEcho(file: string): Promise<Started> {
@@ -130,6 +151,7 @@ async function pyodideEcho(file: string): Promise<Started> {
     return py
   })()
   const py = await interpreter
+  pyHeap ??= () => pythonHeapBytes(py._module)
   const name = `plugin${pyModules++}`
   py.FS.writeFile(`/bare/${name}.py`, readFileSync(file))
   return { keep: py.runPython(`import ${name}; ${name}.echo(1)`) }
@@ -193,6 +215,23 @@ if (mode === 'host' || mode === 'host-floor' || mode === 'node') {
   process.exit(0)
 }
 
+/**
+ * The Python heap of the interpreter the host runs an inline python plugin in (FOLDER#ID, started):
+ * the kind's interpreter for that plugin's grants, found as the kind finds it (the same module as
+ * the host's); undefined for any other kind or placement.
+ */
+async function hostPythonHeap(target: string): Promise<(() => number) | undefined> {
+  const folder = target.slice(0, target.lastIndexOf('#'))
+  const manifest = JSON.parse(readFileSync(join(folder, 'polyplug.json'), 'utf8')) as import('polyplug').Manifest
+  if (manifest.kind !== 'python' || manifest.placement !== 'inline') return undefined
+  const { grantsOf, interpretersLoaded, runtimeFor } = await import('../../src/kinds/pyodide-runtime.js')
+  const before = interpretersLoaded()
+  const runtime = await runtimeFor(grantsOf(manifest, folder), manifest.id)
+  if (interpretersLoaded() !== before) throw new Error(`footprint: no interpreter of the host's runs ${target}`)
+  const module = (runtime.py as unknown as { _module: PyModule })._module
+  return () => pythonHeapBytes(module)
+}
+
 const start = subjects[mode]
 if (!start || targets.length === 0) throw new Error(`footprint: usage MODE TARGET [TARGET]; unknown mode ${mode}`)
 
@@ -208,8 +247,11 @@ if (mode === 'plugin') {
 const started: Started[] = []
 const measured = targets.length > 1 ? targets.slice(1) : targets
 if (targets.length > 1) started.push(await start(targets[0]!))
+if (mode === 'plugin' && targets.length > 1) pyHeap = await hostPythonHeap(targets[0]!)
 await settle()
 gc()
+const inUse = () => process.memoryUsage().heapUsed + pyHeap!()
+const inUse0 = pyHeap ? inUse() : 0
 const rss0 = treeRss()
 const cpu0 = treeCpuMs()
 const own0 = ownCpuMs()
@@ -223,7 +265,9 @@ const ownCpu = (ownCpuMs() - own0) / n
 await settle()
 gc()
 const rssMiB = (treeRss() - rss0) / 2 ** 20 / n
-process.stdout.write(`${JSON.stringify({ ms, cpuMs, ownCpuMs: ownCpu, rssMiB, plugins: n })}\n`)
+// With a Pyodide interpreter (inline python, either side): the memory in use a further plugin adds, JS heap and Python heap.
+const inUseMiB = pyHeap ? { inUseMiB: (inUse() - inUse0) / 2 ** 20 / n } : {}
+process.stdout.write(`${JSON.stringify({ ms, cpuMs, ownCpuMs: ownCpu, rssMiB, ...inUseMiB, plugins: n })}\n`)
 for (const s of started) await s.stop?.()
 await host?.close()
 process.exit(0)

@@ -28,18 +28,24 @@ cancellation or others.
 A Session is one conversation with the host (a byte stream, or one HTTP/WebSocket session): the
 same dispatcher serves every transport.
 """
-import base64
-import inspect
 import json
 import os
-import queue
-import socket
 import struct
 import sys
 import threading
 import types
 
 from polyplug_stream import Incoming, Streams, is_stream_source, stream_ref
+
+try:
+    from _queue import SimpleQueue   # what queue.SimpleQueue is, without the rest of queue
+except ImportError:   # an interpreter without the C module
+    from queue import SimpleQueue
+
+# Imported where first used, not here: base64 (a bytes value), socket (the unix and tcp transports),
+# inspect (a method that is not a plain function), asyncio (an async stream, polyplug_stream.py).
+# Every plugin process imports this kit at start, before its first answer; those four cost more
+# than the kit's own code, and most plugins never use them (docs/performance.md, round nine).
 
 PROTOCOL_VERSION = 1
 DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
@@ -89,12 +95,14 @@ class FrameError(Exception):
 
 def _default(value):
     if isinstance(value, (bytes, bytearray, memoryview)):
+        import base64
         return {"$bytes": base64.b64encode(bytes(value)).decode("ascii")}
     raise TypeError("cannot encode %r" % type(value).__name__)
 
 
 def _hook(obj):
     if len(obj) == 1 and isinstance(obj.get("$bytes"), str):
+        import base64
         return base64.b64decode(obj["$bytes"])
     return obj
 
@@ -242,6 +250,7 @@ def connect():
         out = open(_need("POLYPLUG_FIFO_OUT"), "wb", buffering=0)   # OUT first, then IN
         reader = open(_need("POLYPLUG_FIFO_IN"), "rb", buffering=65536)
         return reader, out.write
+    import socket
     if transport == "unix":
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.connect(_need("POLYPLUG_SOCKET"))
@@ -271,7 +280,7 @@ class Workers:
         self.keep = keep
         self._lock = threading.Lock()
         self._idle = 0
-        self._jobs = queue.SimpleQueue()
+        self._jobs = SimpleQueue()
 
     def run(self, fn, *args):
         with self._lock:
@@ -296,6 +305,8 @@ class Workers:
 
 _workers = Workers()
 _takes_ctx = {}   # method -> whether it has a parameter named ctx (inspect.signature is slow per call)
+CO_VARARGS = 0x04   # a code object's flags for *args and **kwargs (inspect.CO_VARARGS, CO_VARKEYWORDS)
+CO_VARKEYWORDS = 0x08
 
 
 def _parameter_names(fn):
@@ -307,7 +318,7 @@ def _parameter_names(fn):
     code = fn.__code__
     # co_varnames starts with the parameters: positional, keyword-only, then *args and **kwargs.
     count = (code.co_argcount + code.co_kwonlyargcount
-             + bool(code.co_flags & inspect.CO_VARARGS) + bool(code.co_flags & inspect.CO_VARKEYWORDS))
+             + bool(code.co_flags & CO_VARARGS) + bool(code.co_flags & CO_VARKEYWORDS))
     return code.co_varnames[:count]
 
 
@@ -318,6 +329,7 @@ def _wants_ctx(fn):
         if names is not None:
             wants = _takes_ctx[fn] = "ctx" in names
             return wants
+        import inspect
         try:
             wants = _takes_ctx[fn] = "ctx" in inspect.signature(fn).parameters
         except (TypeError, ValueError):

@@ -16,10 +16,9 @@ error object when the producer failed); $/stream/cancel stops the producer.
 Each producer runs on a worker thread of its own and waits (without spinning) while it has no
 credit, so a slow consumer bounds what the producer has made to the window it granted.
 """
-import asyncio
 import collections.abc
-import inspect
 import threading
+import types
 
 STREAM_TAG = "$stream"
 DEFAULT_WINDOW = 16
@@ -45,6 +44,7 @@ def _sync_items(source):
     """Iterates any stream source on this thread; an async one gets an event loop of its own."""
     if not isinstance(source, collections.abc.AsyncIterator):
         return source, getattr(source, "close", None)
+    import asyncio   # only for an async source: importing it costs a plugin's start more than the kit itself
     loop = asyncio.new_event_loop()
 
     def items():
@@ -55,7 +55,7 @@ def _sync_items(source):
                 except StopAsyncIteration:
                     return
         finally:
-            if inspect.isasyncgen(source):
+            if isinstance(source, types.AsyncGeneratorType):
                 loop.run_until_complete(source.aclose())
             loop.close()
 

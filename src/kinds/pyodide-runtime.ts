@@ -125,6 +125,22 @@ function snapshotPath(version: string): string | undefined {
   return join(dir, `snapshot-${key}.bin`)
 }
 
+/**
+ * Lets the snapshot's bytes go once the interpreter's memory has been restored from them: Pyodide
+ * keeps the options it was started with for the interpreter's life, `_loadSnapshot` among them, so
+ * the whole file (≈30 MiB, read in, so resident) stayed beside the memory made from it. Moving its
+ * buffer away detaches it (every view of it then reads as empty) and nothing holds the bytes. A
+ * buffer shared with others (Node's pool for small reads) is left as it is.
+ */
+function release(bytes: Uint8Array): void {
+  if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) return
+  try {
+    structuredClone(bytes.buffer, { transfer: [bytes.buffer as ArrayBuffer] })
+  } catch {
+    // not transferable: kept, as before
+  }
+}
+
 async function makeRuntime(grants: Grants, plugin: string): Promise<Runtime> {
   started++
   const { loadPyodide } = await importPyodide(plugin)
@@ -146,6 +162,7 @@ async function makeRuntime(grants: Grants, plugin: string): Promise<Runtime> {
   let py: Pyodide
   try {
     py = await loadPyodide(snapshot ? { ...options, _loadSnapshot: snapshot } : { ...options, _makeSnapshot: Boolean(snapshotFile) })
+    if (snapshot) release(snapshot)
   } catch (cause) {
     if (!snapshot) throw new PolyplugError(ErrorCodes.PLUGIN_UNAVAILABLE, `Pyodide failed to start: ${(cause as Error).message}`, { plugin, cause })
     py = await loadPyodide(options) // a stale or damaged snapshot: start without it
