@@ -114,21 +114,16 @@ const lazyBuiltins = {
 }
 const requireBanner = `import { createRequire as __polyplugCreateRequire } from 'node:module';\nconst __polyplugRequire = __polyplugCreateRequire(import.meta.url);`
 
+/** What every file built here is: an ES module for Node 20, packages left to Node, with a source map back to the TypeScript. */
+const esmForNode = { absWorkingDir: root, bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', sourcemap: 'linked', metafile: true, logLevel: 'warning' }
+
 /** One carrier file each: every module it imports, and what it imports on demand inlined to run on demand (esbuild wraps those). */
 const options = (plugins, write = true) => ({
-  absWorkingDir: root,
+  ...esmForNode,
   entryPoints: carriers.map((name) => `dist/src/placement/${name}.js`),
   outdir,
   entryNames: '[name]',
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  sourcemap: 'linked',
-  metafile: true,
   write,
-  logLevel: 'warning',
   banner: { js: requireBanner },
   plugins: [ownUrls(outdir), lazyBuiltins, ...plugins],
 })
@@ -178,18 +173,10 @@ export async function bundleKindLoaders() {
       },
     }
     const result = await build({
-      absWorkingDir: root,
+      ...esmForNode,
       stdin: { contents: source, resolveDir: folder, sourcefile: file, loader: 'js' },
       outfile: file,
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      packages: 'external',
-      sourcemap: 'linked',
       write: false,
-      metafile: true,
-      logLevel: 'warning',
       banner: { js: ONE_FILE },
       plugins: [inlined],
     })
