@@ -19,7 +19,7 @@
 // module's own file (still in dist/src beside the bundle), so the addons, hook scripts and data
 // files it finds relative to itself are found the same.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join, relative, sep } from 'node:path'
+import { basename, dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -115,21 +115,16 @@ const lazyBuiltins = {
 }
 const requireBanner = `import { createRequire as __polyplugCreateRequire } from 'node:module';\nconst __polyplugRequire = __polyplugCreateRequire(import.meta.url);`
 
+/** What every file built here is: an ES module for Node 20, packages left to Node, with a source map back to the TypeScript. */
+const esmForNode = { absWorkingDir: root, bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', sourcemap: 'linked', metafile: true, logLevel: 'warning' }
+
 /** One carrier file each: every module it imports, and what it imports on demand inlined to run on demand (esbuild wraps those). */
 const options = (plugins, write = true) => ({
-  absWorkingDir: root,
+  ...esmForNode,
   entryPoints: carriers.map((name) => `dist/src/placement/${name}.js`),
   outdir,
   entryNames: '[name]',
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  sourcemap: 'linked',
-  metafile: true,
   write,
-  logLevel: 'warning',
   banner: { js: requireBanner },
   plugins: [ownUrls(outdir), lazyBuiltins, ...plugins],
 })
@@ -197,7 +192,62 @@ function sdkShared(shared, into) {
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await bundleCarriers()
+
+/**
+ * A kind's loader that the host imports in its own thread, made one file in place: the loader
+ * (dist/src/kinds/KIND.js) with the helper modules only it imports inlined, every other import left
+ * an import of its own file, shared with the host. A first inline plugin of that kind then loads one
+ * file where it loaded six, each paying Node's per-module resolve, read, compile and link
+ * (docs/performance.md, "Round nine: the wasm kind's loader as one file"). The carriers are bundled
+ * before this, from the modules; a worker or process carrier has the same code in its own file.
+ * A test or tool that imports a helper module itself gets that module's own copy, as another kind
+ * importing it does (the helpers keep no state that two copies would need to share: `prepareWasi`
+ * caches node:wasi's class per copy, each copy's first call loads it once).
+ */
+export const kindLoaders = [{ entry: 'dist/src/kinds/wasm.js', own: ['wasm-call.js', 'wasm-json.js', 'wasm-split.js', 'wasm-memory.js', 'wasm-wasi.js'] }]
+
+/** The first line of a kind loader made one file. */
+export const ONE_FILE = '// polyplug: this kind loader and its own helper modules in one file (scripts/bundle-carriers.mjs, bundleKindLoaders)'
+
+export async function bundleKindLoaders() {
+  const { build } = await import('esbuild')
+  const done = []
+  for (const { entry, own } of kindLoaders) {
+    const file = join(root, entry)
+    const source = readFileSync(file, 'utf8')
+    if (source.startsWith(ONE_FILE)) continue // made one file by an earlier run after the same tsc
+    const folder = dirname(file)
+    const helpers = new Set(own.map((name) => join(folder, name)))
+    const inlined = {
+      name: 'polyplug-kind-helpers',
+      setup(b) {
+        // The helpers sit beside the loader, so every import left outside keeps its specifier as written.
+        b.onResolve({ filter: /^\./, namespace: 'file' }, (args) =>
+          args.kind === 'import-statement' && helpers.has(join(args.resolveDir, args.path)) ? undefined : { path: args.path, external: true },
+        )
+      },
+    }
+    const result = await build({
+      ...esmForNode,
+      stdin: { contents: source, resolveDir: folder, sourcefile: file, loader: 'js' },
+      outfile: file,
+      write: false,
+      banner: { js: ONE_FILE },
+      plugins: [inlined],
+    })
+    const inputs = Object.keys(result.metafile.inputs).map((input) => basename(input))
+    const missing = own.filter((name) => !inputs.includes(name))
+    if (missing.length > 0) throw new Error(`${entry}: no longer imports ${missing.join(', ')}; update kindLoaders in scripts/bundle-carriers.mjs`)
+    for (const out of result.outputFiles) writeFileSync(out.path, out.contents)
+    done.push(entry)
+  }
+  return done
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await bundleCarriers()
+  await bundleKindLoaders()
+}
 
 /**
  * The host start's floor, for the bench only (bench/cases/footprint.ts): polyplug's entry

@@ -17,7 +17,7 @@ import { FURTHER, furtherPlugins, type Subject } from '../bench/cases/footprint.
 const run = promisify(execFile)
 const child = `${root}dist/bench/workers/footprint.js`
 
-interface Sample { ms: number; cpuMs: number; rssMiB: number; inUseMiB?: number; plugins: number }
+interface Sample { ms: number; cpuMs: number; rssMiB: number; inUseMiB?: number; plugins: number; builtins: number }
 
 async function sample(args: string[]): Promise<Sample> {
   const { stdout } = await run(process.execPath, [child, ...args], { timeout: 60_000 })
@@ -43,6 +43,17 @@ describe('the footprint bench: a second-plugin sample is per further plugin', { 
     assert.equal(s.plugins, 3, 'three further modules after the first')
     assert.deepEqual((await readdir(marks)).sort(), ['m0', 'm1', 'm2', 'm3'], 'the first and every further module answered its echo')
     assert.ok(s.cpuMs > 0, `a sample: ${JSON.stringify(s)}`)
+  })
+
+  it('the clock loads nothing inside the window: a further module that imports no built-in loads none, on either side of a row', async () => {
+    const files: string[] = []
+    for (let k = 0; k < 2; k++) {
+      const file = join(dir, `plain${k}.js`)
+      await writeFile(file, 'export default { methods: { echo(v) { return v } } }\n')
+      files.push(file)
+    }
+    // Before the clock was read ahead of the window, its first read loaded node:perf_hooks here (11 built-ins), on the bare side only.
+    assert.equal((await sample(['import', ...files])).builtins, 0)
   })
 
   it('polyplug starts every further plugin (each under its own id) and counts them', async () => {

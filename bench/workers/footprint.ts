@@ -3,9 +3,10 @@
  * from asking for a plugin to its first echo answered, and the RSS it adds once idle (this process
  * and every process it started), with the CPU time the start took (this process's threads and every
  * process it started; wall time on a loaded machine is mostly waiting). Prints
- * `{"ms": …, "cpuMs": …, "ownCpuMs": …, "rssMiB": …, "plugins": …}` (ownCpuMs: this process's
- * threads alone, without the processes it started); a marginal sample with a Pyodide interpreter
- * (inline python, either side) adds `inUseMiB`: the JS heap and Python heap in use it added.
+ * `{"ms": …, "cpuMs": …, "ownCpuMs": …, "rssMiB": …, "plugins": …, "builtins": …}` (ownCpuMs: this
+ * process's threads alone, without the processes it started; builtins: how many of Node's built-in
+ * modules the window loaded); a marginal sample with a Pyodide interpreter (inline python, either
+ * side) adds `inUseMiB`: the JS heap and Python heap in use it added.
  *
  *   MODE TARGET              cold: the first plugin of its kind in this process
  *   MODE TARGET0 TARGET…     marginal: TARGET0 is started and called before the clock, then each
@@ -42,6 +43,16 @@ import { Worker } from 'node:worker_threads'
 import { collectGarbage } from './gc-unflagged.js'
 
 const [mode = '', ...targets] = process.argv.slice(2)
+
+// The clock is read once here, before any sample's window: the first `performance.now()` in a
+// process loads node:perf_hooks (11 built-in modules compiled, ≈8 M instructions, 2–3 ms of CPU).
+// Read first inside the window, it was charged to whichever side had not read it yet: to both
+// sides of a first-plugin row, and to the bare side alone of a second-plugin row, since polyplug's
+// host reads it when it times its first plugin's call, before the clock (docs/performance.md,
+// "Round nine").
+performance.now()
+/** How many of Node's built-in modules this process has loaded (`process.moduleLoadList`). */
+const builtinsLoaded = () => (process as unknown as { moduleLoadList: string[] }).moduleLoadList.length
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
 
 /** RSS of this process and all its descendants, bytes. */
@@ -253,6 +264,7 @@ gc()
 const inUse = () => process.memoryUsage().heapUsed + pyHeap!()
 const inUse0 = pyHeap ? inUse() : 0
 const rss0 = treeRss()
+const builtins0 = builtinsLoaded()
 const cpu0 = treeCpuMs()
 const own0 = ownCpuMs()
 const t0 = performance.now()
@@ -262,12 +274,14 @@ const ms = (performance.now() - t0) / n
 const cpuMs = (treeCpuMs() - cpu0) / n
 // This process's share alone (no child, so no 10 ms ticks): what the host side of a process plugin's start costs.
 const ownCpu = (ownCpuMs() - own0) / n
+// Node's built-in modules the window loaded (not divided: a first use of a built-in is paid once).
+const builtins = builtinsLoaded() - builtins0
 await settle()
 gc()
 const rssMiB = (treeRss() - rss0) / 2 ** 20 / n
 // With a Pyodide interpreter (inline python, either side): the memory in use a further plugin adds, JS heap and Python heap.
 const inUseMiB = pyHeap ? { inUseMiB: (inUse() - inUse0) / 2 ** 20 / n } : {}
-process.stdout.write(`${JSON.stringify({ ms, cpuMs, ownCpuMs: ownCpu, rssMiB, ...inUseMiB, plugins: n })}\n`)
+process.stdout.write(`${JSON.stringify({ ms, cpuMs, ownCpuMs: ownCpu, rssMiB, ...inUseMiB, plugins: n, builtins })}\n`)
 for (const s of started) await s.stop?.()
 await host?.close()
 process.exit(0)
