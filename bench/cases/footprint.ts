@@ -133,8 +133,8 @@ export async function furtherPlugins(root: string, copies: string, s: Subject): 
     if (s.secondEntry) {
       // A folder of its own, as every plugin of an application has: a python plugin's folder is
       // its code (the kind stages each .py file in it), so copies sharing one would each stage all.
-      const own = join(copies, `${s.id}-${k}`)
-      await mkdir(own)
+      // A folder made unique here: a floor row shares its subject's id.
+      const own = await mkdtemp(join(copies, `${s.id}-${k}-`))
       entry = join(own, `${s.id}-${k}${extname(s.secondEntry)}`)
       await writeFile(entry, ownCopy(await readFile(join(examples, s.secondEntry)), entry))
     }
