@@ -34,7 +34,7 @@ import { serveHttp } from '../src/transports/http-server.js'
 import type { Channel } from '../src/channels/channel.js'
 import { ACCEPT_BOTH } from '../src/transports/message-wire.js'
 import { SESSION_HEADER } from '../src/transports/ws.js'
-import { jsonHttpAnswer, jsonHttpCaller, jsonWsAnswer, jsonWsCaller, listenHttp } from './cases/net.js'
+import { callerById, jsonHttpAnswer, jsonHttpCaller, jsonWsAnswer, jsonWsCaller, listenHttp, type EchoAnswer } from './cases/net.js'
 
 type Side = { op: () => Promise<unknown>; close(): Promise<void> }
 
@@ -51,19 +51,10 @@ export function netSide(name: string, arg: unknown): Promise<Side> {
 
 /** A channel called without a Peer: the request object sent, its answer settled by id from a Map (the floor's caller, over polyplug's channel). */
 function bareCaller(channel: Channel): (value: unknown) => Promise<unknown> {
-  const waiting = new Map<number, (value: unknown) => void>()
-  channel.onMessage((message) => {
-    const answer = message as { id: number; result: unknown }
-    const settle = waiting.get(answer.id)
-    waiting.delete(answer.id)
-    settle?.(answer.result)
-  })
-  let id = 0
-  return (value) =>
-    new Promise((resolve) => {
-      waiting.set(++id, resolve)
-      void channel.send({ jsonrpc: '2.0', id, method: 'echo', params: [value] })
-    })
+  return callerById(
+    (answered) => channel.onMessage((message) => answered(message as EchoAnswer)),
+    (request) => void channel.send(request),
+  )
 }
 
 /** A session channel answered without a Peer: each request's answer sent at once (the floor's server, over polyplug's channel); `$/hello` agrees on attachments. */

@@ -83,13 +83,20 @@ function packageImporters(metafile) {
  * an import of that module's own file (with the modules it imports), instead of going into the bundle.
  */
 function onDemandModules(onDemand, into) {
+  return ownFiles('polyplug-on-demand', into, (kind, file) => kind === 'dynamic-import' && onDemand.has(file))
+}
+
+/**
+ * An esbuild plugin that leaves each relative import it `picks` (by the import's kind and the
+ * imported file, relative to the root) out of the bundle, as an import of that file in dist/src.
+ */
+function ownFiles(name, into, picks) {
   return {
-    name: 'polyplug-on-demand',
+    name,
     setup(build) {
       build.onResolve({ filter: /^\./, namespace: 'file' }, (args) => {
-        if (args.kind !== 'dynamic-import') return undefined
         const file = join(args.resolveDir, args.path)
-        if (!onDemand.has(relative(root, file).split(sep).join('/'))) return undefined
+        if (!picks(args.kind, relative(root, file).split(sep).join('/'))) return undefined
         return { path: `./${relative(into, file).split(sep).join('/')}`, external: true }
       })
     },
@@ -166,30 +173,12 @@ async function sdkModules(build) {
 const jsWorkerNeeds = new Set(['dist/src/kinds/js-module.js', 'dist/src/kinds/js.js', 'dist/src/transports/port-module.js', 'dist/src/transports/port.js'])
 
 function onlyJsWorkerNeedsInline(into) {
-  return {
-    name: 'polyplug-js-worker-needs',
-    setup(build) {
-      build.onResolve({ filter: /^\./, namespace: 'file' }, (args) => {
-        if (args.kind !== 'dynamic-import') return undefined
-        const file = join(args.resolveDir, args.path)
-        return jsWorkerNeeds.has(relative(root, file).split(sep).join('/')) ? undefined : { path: `./${relative(into, file).split(sep).join('/')}`, external: true }
-      })
-    },
-  }
+  return ownFiles('polyplug-js-worker-needs', into, (kind, file) => kind === 'dynamic-import' && !jsWorkerNeeds.has(file))
 }
 
 /** Leaves every module in `shared` out of the file, as an import of its own file in dist/src. */
 function sdkShared(shared, into) {
-  return {
-    name: 'polyplug-sdk-shared',
-    setup(build) {
-      build.onResolve({ filter: /^\./, namespace: 'file' }, (args) => {
-        const file = join(args.resolveDir, args.path)
-        if (!shared.has(relative(root, file).split(sep).join('/'))) return undefined
-        return { path: `./${relative(into, file).split(sep).join('/')}`, external: true }
-      })
-    },
-  }
+  return ownFiles('polyplug-sdk-shared', into, (_kind, file) => shared.has(file))
 }
 
 

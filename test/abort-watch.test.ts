@@ -33,19 +33,20 @@ function holding() {
   const watcher = counter()
   let watched: boolean | undefined
   let release = (): void => {}
+  let watchLate = (): void => {}
   const methods = {
     hold: (...args: unknown[]) => {
       watched = watchAbort(args.at(-1) as object, watcher)
       return new Promise((resolve) => (release = () => resolve('done')))
     },
     late: async (...args: unknown[]) => {
-      await new Promise((resolve) => setTimeout(resolve, 30))
+      await new Promise<void>((resolve) => (watchLate = resolve))
       watched = watchAbort(args.at(-1) as object, watcher)
       return 'late'
     },
   }
   const invoke = createDirectInvoker(methods, { id: 'watching' } as PluginContext)
-  return { invoke, watcher, watched: () => watched, release: () => release() }
+  return { invoke, watcher, watched: () => watched, release: () => release(), watchLate: () => watchLate() }
 }
 
 describe('an inline call tells a watcher of its abort', () => {
@@ -75,8 +76,10 @@ describe('an inline call tells a watcher of its abort', () => {
   })
 
   it('a watch begun after the abort is told at once', async () => {
-    const { invoke, watcher } = holding()
+    const { invoke, watcher, watchLate } = holding()
     await rejectsWithCode(invoke('late', [], {}, 5), 'RPC_TIMEOUT')
+    assert.equal(watcher.told, 0)
+    watchLate() // the method begins its watch only now, after its caller saw the timeout
     await until(() => watcher.told === 1, 5_000, 'the late watch was told')
   })
 
@@ -89,14 +92,19 @@ describe('a native inline call: the abort reaches the C code through the watch',
   const scratch = mkdtempSync(join(tmpdir(), 'polyplug-abort-watch-'))
   after(() => rmSync(scratch, { recursive: true, force: true }))
 
-  it("a caller's abort raises the call's flag, and the flag serves the next call cleared", async () => {
-    const dir = join(scratch, 'native-watch')
+  /** The conformance C library as an inline native plugin `id` of a host of its own. */
+  async function nativeInline(id: string) {
+    const dir = join(scratch, id)
     mkdirSync(dir, { recursive: true })
     const entry = `${examplesDir}/native-c-inline/libconformance.so`
-    writeFileSync(join(dir, 'polyplug.json'), JSON.stringify({ id: 'native-watch', version: '1.0.0', kind: 'native', entry, placement: 'inline', transport: 'direct' }))
+    writeFileSync(join(dir, 'polyplug.json'), JSON.stringify({ id, version: '1.0.0', kind: 'native', entry, placement: 'inline', transport: 'direct' }))
     const host = await createHost({ plugins: [dir], logger: silentLogger })
     after(() => host.close())
-    const plugin = host.plugin('native-watch')
+    return host.plugin(id)
+  }
+
+  it("a caller's abort raises the call's flag, and the flag serves the next call cleared", async () => {
+    const plugin = await nativeInline('native-watch')
     await plugin.activate() // so that the call below reaches the C code at once
     const stop = new AbortController()
     const sleep = plugin.call('sleep', [600_000], { signal: stop.signal })
@@ -108,14 +116,9 @@ describe('a native inline call: the abort reaches the C code through the watch',
     await plugin.call('sleep', [20])
     assert.equal(await plugin.call('cancelCount'), 1)
   })
+
   it('a call whose arguments cannot be encoded fails typed before the pool, and the plugin serves on and stops', async () => {
-    const dir = join(scratch, 'native-refuse')
-    mkdirSync(dir, { recursive: true })
-    const entry = `${examplesDir}/native-c-inline/libconformance.so`
-    writeFileSync(join(dir, 'polyplug.json'), JSON.stringify({ id: 'native-refuse', version: '1.0.0', kind: 'native', entry, placement: 'inline', transport: 'direct' }))
-    const host = await createHost({ plugins: [dir], logger: silentLogger })
-    after(() => host.close())
-    const plugin = host.plugin('native-refuse')
+    const plugin = await nativeInline('native-refuse')
     const error = await rejectsWithCode(plugin.call('echo', [1n]), 'INTERNAL_ERROR')
     assert.equal(error.plugin, 'native-refuse')
     assert.equal(error.method, 'echo')

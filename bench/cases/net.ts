@@ -175,11 +175,19 @@ export function jsonWsAnswer(socket: WebSocket): void {
   })
 }
 
-/** The floor's calling side over an open WebSocket: a request with a fresh id per frame, its answer parsed and settled by id from a Map. */
-export function jsonWsCaller(ws: WebSocket): (value: unknown) => Promise<unknown> {
+/** An answer as the floors read it. */
+export interface EchoAnswer {
+  id: number
+  result: unknown
+}
+
+/**
+ * A floor's calling side: an `echo` request with a fresh id per call, sent by `send`; `listen` hands
+ * each answer to the function it is given, which settles the call of that id from a Map.
+ */
+export function callerById(listen: (answered: (answer: EchoAnswer) => void) => void, send: (request: object) => void): (value: unknown) => Promise<unknown> {
   const waiting = new Map<number, (value: unknown) => void>()
-  ws.on('message', (data) => {
-    const answer = JSON.parse((data as Buffer).toString('utf8')) as { id: number; result: unknown }
+  listen((answer) => {
     const settle = waiting.get(answer.id)
     waiting.delete(answer.id)
     settle?.(answer.result)
@@ -188,8 +196,16 @@ export function jsonWsCaller(ws: WebSocket): (value: unknown) => Promise<unknown
   return (value) =>
     new Promise((resolve) => {
       waiting.set(++id, resolve)
-      ws.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'echo', params: [value] }))
+      send({ jsonrpc: '2.0', id, method: 'echo', params: [value] })
     })
+}
+
+/** The floor's calling side over an open WebSocket: each request one JSON text frame, each answer parsed. */
+export function jsonWsCaller(ws: WebSocket): (value: unknown) => Promise<unknown> {
+  return callerById(
+    (answered) => ws.on('message', (data) => answered(JSON.parse((data as Buffer).toString('utf8')) as EchoAnswer)),
+    (request) => ws.send(JSON.stringify(request)),
+  )
 }
 
 export async function rawMqtt(url: string, auth: { username: string; password: string }): Promise<{ call(payload: string | Buffer): Promise<unknown>; close(): Promise<void> }> {

@@ -34,7 +34,7 @@ export function compact(value: unknown): unknown {
   // the array Object.keys would make per message (an inherited key counts too: such a message
   // travels as itself).
   let keys = 0
-  for (const key in m) if (key !== undefined) keys++
+  for (const _key in m) keys++
   if (typeof m.method === 'string') {
     const optional = (m.params !== undefined ? 1 : 0) + (m.traceparent !== undefined ? 1 : 0)
     if ('id' in m) return keys === 3 + optional ? [REQUEST, m.id, m.method, m.params, m.traceparent] : value
