@@ -48,7 +48,11 @@ if (values.json) {
   process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)
 } else {
   const cols = ['name', 'kind', 'placement', 'transport', 'metric', 'polyplug', 'baseline', 'ratio', 'ratio IQR', 'p50', 'p99', 'baseline_p50', 'baseline_p99', 'peer', 'peer_value', 'peer_verdict']
-  const cell = (r: BenchRow, c: string) => (c === 'ratio IQR' ? (r.ratio_q1 === undefined ? '' : `${r.ratio_q1}–${r.ratio_q3}`) : String((r as unknown as Record<string, unknown>)[c] ?? ''))
+  const cell = (r: BenchRow, c: string) => {
+    if (c === 'ratio IQR') return r.ratio_q1 === undefined ? '' : `${r.ratio_q1}–${r.ratio_q3}`
+    if (c === 'ratio' && r.ratio === null) return r.ratio_note ?? 'none'
+    return String((r as unknown as Record<string, unknown>)[c] ?? '')
+  }
   process.stdout.write(formatTable(cols, rows.map((r) => cols.map((c) => cell(r, c)))))
   process.stdout.write('times in µs per call (median of interleaved rounds); ratio = polyplug / baseline, the median of per-round paired ratios where both ran in the same rounds, with their interquartile range; stream rows in MiB/s; throughput rows in calls/s (ratio: higher is better); p50/p99 of single calls in µs\n')
 }

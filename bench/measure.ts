@@ -30,8 +30,13 @@ export interface BenchRow {
   unit: string
   polyplug: number
   baseline: number
-  /** polyplug / baseline: the median of the per-round paired ratios where both were measured in one pass. */
-  ratio: number
+  /**
+   * polyplug / baseline: the median of the per-round paired ratios where both were measured in one
+   * pass. null where the baseline is at or below zero (a marginal figure below what its measure
+   * resolves, e.g. the memory a bare import adds): no ratio to it means anything; `ratio_note` says so.
+   */
+  ratio: number | null
+  ratio_note?: string
   /** Quartiles of the per-round paired ratios (how sure the ratio is), and how many rounds they rest on. */
   ratio_q1?: number
   ratio_q3?: number
@@ -262,6 +267,13 @@ const valueOf = (f: Figure) => (typeof f === 'number' ? f : f.value)
 /** Higher is better for rates (calls/s, MiB/s), lower for everything else (µs, ms, MB). */
 export const higherIsBetter = (unit: string) => unit.endsWith('/s')
 
+/** The row's ratio: paired where it can be, none where the baseline is at or below zero. */
+function ratioOf(spread: ReturnType<typeof paired>, polyplug: number, baseline: number, unit: string): Pick<BenchRow, 'ratio' | 'ratio_note'> {
+  if (spread) return { ratio: round(spread.ratio) }
+  if (baseline > 0) return { ratio: round(polyplug / baseline) }
+  return { ratio: null, ratio_note: `no ratio: the baseline reads ${round(baseline)} ${unit}, at or below zero, below what this measure resolves` }
+}
+
 /** `ratio` is polyplug / peer (the paired ratio where both were measured in one pass). */
 function verdict(ratio: number, unit: string): string {
   const polyplugWins = higherIsBetter(unit) ? ratio >= 1 : ratio <= 1
@@ -301,7 +313,7 @@ export function row(fields: RowFields): BenchRow {
     unit,
     polyplug: round(polyplug),
     baseline: round(baseline),
-    ratio: round(spread?.ratio ?? polyplug / baseline),
+    ...ratioOf(spread, polyplug, baseline, unit),
     ...(spread ? { ratio_q1: round(spread.q1), ratio_q3: round(spread.q3), rounds: spread.rounds } : {}),
     ...percentiles('', fields.polyplug),
     ...percentiles('baseline_', fields.baseline),

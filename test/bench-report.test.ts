@@ -22,6 +22,16 @@ describe('a bench row', () => {
     assert.deepEqual([r.polyplug, r.baseline, r.ratio, r.p50, r.p99, r.baseline_p50, r.baseline_p99], [4, 2, 2, 3, 9, 1.5, 5])
   })
 
+  it('has no ratio, and says why, where the baseline reads at or below zero (a marginal figure below its resolution)', () => {
+    const fields = { name: 'x', kind: 'python', placement: 'inline', transport: 'direct', metric: 'JS + Python heap per idle plugin', unit: 'MiB' }
+    const below = row({ ...fields, polyplug: 0.06, baseline: -0.01 })
+    assert.equal(below.ratio, null)
+    assert.match(below.ratio_note ?? '', /no ratio: the baseline reads -0\.01 MiB, at or below zero/)
+    assert.equal(row({ ...fields, polyplug: 0.06, baseline: 0 }).ratio, null)
+    const above = row({ ...fields, polyplug: 0.06, baseline: 0.03 })
+    assert.deepEqual([above.ratio, above.ratio_note], [2, undefined])
+  })
+
   it('says which of polyplug and the peer is faster: lower wins for times, higher for rates', () => {
     const fields = { name: 'x', kind: 'js', placement: 'worker', transport: 'port', baseline: 1 }
     assert.equal(row({ ...fields, polyplug: 10, peer: 'birpc', peer_value: 15 }).peer_verdict, 'polyplug 1.5× faster')
