@@ -163,3 +163,32 @@ describe("the stdio transport reads the child's stdout in place", () => {
     await endpoint.dispose()
   })
 })
+
+describe("a plugin's stdin is read in place", () => {
+  it('a Node child adopts its own stdin before reading it, and echoes 1 MiB frames through a channel over it', async () => {
+    const adopt = new URL('../src/transports/adopt-reads.js', import.meta.url).href
+    const stream = new URL('../src/transports/stream.js', import.meta.url).href
+    // The child says on stderr whether its stdin was adopted, then echoes every frame.
+    const script = `
+      const { adoptReads } = await import(${JSON.stringify(adopt)})
+      const { streamChannel } = await import(${JSON.stringify(stream)})
+      const { socket, reads } = adoptReads(process.stdin)
+      process.stderr.write(reads ? 'adopted\\n' : 'kept\\n')
+      const channel = streamChannel(socket, process.stdout, { reads })
+      channel.onMessage((m) => void channel.send(m))
+    `
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'pipe'] })
+    let said = ''
+    child.stderr.on('data', (chunk: Buffer) => (said += chunk.toString()))
+    const host = streamChannel(child.stdout, child.stdin)
+    const echoed: Uint8Array[] = []
+    host.onMessage((m) => echoed.push(m as Uint8Array))
+    const sent = [pattern(1 << 20, 13), pattern(7, 14)]
+    for (const body of sent) void host.send(body)
+    await until(() => echoed.length === sent.length)
+    assert.deepEqual(plain(echoed), sent)
+    assert.equal(said, 'adopted\n')
+    await host.close()
+    await once(child, 'close')
+  })
+})

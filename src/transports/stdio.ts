@@ -51,5 +51,7 @@ function guardStdout(): void {
 
 export const stdioPluginSide: PluginSide = channelPluginSide(async ({ framing, maxFrameBytes }) => {
   const { readable, writable } = stdioStreams()
-  return streamChannel(readable, writable, { framing, maxFrameBytes, onFrameBytes: sendBufferGrower(writable) })
+  // Its stdin, not read yet, is read into the channel's memory as on the host's end (adopt-reads.ts).
+  const { socket, reads } = adoptReads(readable)
+  return streamChannel(socket, writable, { framing, maxFrameBytes, reads, onFrameBytes: sendBufferGrower(writable) })
 }, guardStdout)
