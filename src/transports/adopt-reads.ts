@@ -43,16 +43,16 @@ export interface AdoptedSocket<S extends Readable = Socket> {
  * adopted, the returned socket replaces `stream`, which must not be used after.
  */
 export function adoptReads<S extends Readable>(stream: S): AdoptedSocket<S> {
-  const holder = stream as unknown as { _handle?: unknown; bytesRead?: unknown }
+  const holder = stream as unknown as { _handle?: unknown }
   const handle = holder._handle
   if (!isStreamHandle(handle) || !(stream instanceof Socket) || stream.bytesRead > 0 || stream.readableLength > 0 || stream.readableFlowing === true || stream.listenerCount('data') > 0) return { socket: stream }
-  const reads = new DirectReads()
   // A child's stdout reads from its spawn on: stopped here, in the tick that made it, before any read was delivered.
   const wasReading = handle.reading === true
   if (wasReading) {
     if (handle.readStop() !== 0) return { socket: stream }
     handle.reading = false
   }
+  const reads = new DirectReads()
   let socket: Socket
   try {
     socket = new Socket({ handle, readable: true, writable: stream.writable, allowHalfOpen: stream.allowHalfOpen, onread: reads.onread } as SocketConstructorOpts)
