@@ -16,6 +16,7 @@ import type { SidecarContext, SidecarEndpoint, SidecarTransport } from './sideca
 import { channelPluginSide } from './sidecar-plugin.js'
 import { sendBufferGrower } from './buffer-size.js'
 import { streamChannel } from './stream.js'
+import { adoptReads } from './adopt-reads.js'
 
 export const stdioTransport: SidecarTransport = {
   name: 'stdio',
@@ -26,7 +27,9 @@ export const stdioTransport: SidecarTransport = {
       async connect(child) {
         if (!child.stdin || !child.stdout) throw new PolyplugError(TransportErrorCodes.TRANSPORT_UNAVAILABLE, 'the child has no stdin/stdout pipes', { plugin: context.id })
         // The child's stdio are Unix socketpairs (libuv), not pipes: this end's send buffer grows once a large frame crosses.
-        return streamChannel(child.stdout, child.stdin, { framing: context.framing, maxFrameBytes: context.maxFrameBytes, onFrameBytes: sendBufferGrower(child.stdin) })
+        // Its stdout is read into the channel's memory (adopt-reads.ts).
+        const { socket, reads } = adoptReads(child.stdout)
+        return streamChannel(socket, child.stdin, { framing: context.framing, maxFrameBytes: context.maxFrameBytes, reads, onFrameBytes: sendBufferGrower(child.stdin) })
       },
       async dispose() {},
     }
@@ -48,5 +51,7 @@ function guardStdout(): void {
 
 export const stdioPluginSide: PluginSide = channelPluginSide(async ({ framing, maxFrameBytes }) => {
   const { readable, writable } = stdioStreams()
-  return streamChannel(readable, writable, { framing, maxFrameBytes, onFrameBytes: sendBufferGrower(writable) })
+  // Its stdin, not read yet, is read into the channel's memory as on the host's end (adopt-reads.ts).
+  const { socket, reads } = adoptReads(readable)
+  return streamChannel(socket, writable, { framing, maxFrameBytes, reads, onFrameBytes: sendBufferGrower(writable) })
 }, guardStdout)

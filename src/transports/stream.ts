@@ -104,7 +104,11 @@ export function streamChannel(readable: Readable, writable: Writable, options: S
       // EPIPE and friends on the write side mean the other end is gone.
       const onWriteError = (error: Error) => onError(error)
       if (options.reads) options.reads.start(decoder, onRead)
-      else readable.on('data', onData)
+      else {
+        readable.on('data', onData)
+        // A listener does not resume a stream paused on purpose: a connection accepted paused (adopt-reads.ts) that was kept as it is.
+        if (readable.readableFlowing === false) readable.resume()
+      }
       readable.on('end', onEnd)
       readable.on('close', onEnd)
       readable.on('error', onError)

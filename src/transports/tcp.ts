@@ -13,11 +13,12 @@ import { DEFAULT_MAX_FRAME_BYTES } from '../framing/framing.js'
 import type { DialRequest, PluginSide } from '../registry/types.js'
 import { channelPluginSide, requireEnv } from './sidecar-plugin.js'
 import { connectSocket, parseAddress, socketChannel } from './socket.js'
+import { adoptReads, PAUSE_ON_CONNECT } from './adopt-reads.js'
 
 export const tcpTransport: SidecarTransport = {
   name: 'tcp',
   async prepare(context: SidecarContext): Promise<SidecarEndpoint> {
-    const server = createServer({ noDelay: true })
+    const server = createServer({ noDelay: true, ...PAUSE_ON_CONNECT })
     const port = await new Promise<number>((resolve, reject) => {
       server.once('error', (cause) => reject(new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `cannot listen on loopback: ${cause.message}`, { plugin: context.id, cause })))
       server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port))
@@ -27,8 +28,8 @@ export const tcpTransport: SidecarTransport = {
       usesStdio: false,
       network: { connect: [port] },
       async connect(_child, signal) {
-        const socket = await acceptOne(server, signal)
-        return socketChannel(socket, { framing: context.framing, maxFrameBytes: context.maxFrameBytes })
+        const { socket, reads } = adoptReads(await acceptOne(server, signal))
+        return socketChannel(socket, { framing: context.framing, maxFrameBytes: context.maxFrameBytes, reads })
       },
       dispose: () => closeServer(server),
     }

@@ -13,6 +13,7 @@ import { acceptOne, closeServer, privateDir, type SidecarContext, type SidecarEn
 import type { PluginSide } from '../registry/types.js'
 import { channelPluginSide, requireEnv } from './sidecar-plugin.js'
 import { connectSocket, socketChannel } from './socket.js'
+import { adoptReads, PAUSE_ON_CONNECT } from './adopt-reads.js'
 
 /** Longest socket path we bind: Linux's sun_path minus its terminating NUL. */
 export const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103
@@ -27,7 +28,7 @@ export const unixTransport: SidecarTransport = {
     if (!base) throw new PolyplugError(ErrorCodes.TRANSPORT_UNAVAILABLE, `no temp directory gives a socket path under ${MAX_SOCKET_PATH} bytes`, { plugin: context.id })
     const dir = await privateDir(base)
     const path = join(dir.path, SOCKET_NAME)
-    const server = createServer()
+    const server = createServer(PAUSE_ON_CONNECT)
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
@@ -44,8 +45,8 @@ export const unixTransport: SidecarTransport = {
       env: { POLYPLUG_SOCKET: path },
       usesStdio: false,
       async connect(_child, signal) {
-        const socket = await acceptOne(server, signal)
-        return socketChannel(socket, { framing: context.framing, maxFrameBytes: context.maxFrameBytes, growSendBuffer: true })
+        const { socket, reads } = adoptReads(await acceptOne(server, signal))
+        return socketChannel(socket, { framing: context.framing, maxFrameBytes: context.maxFrameBytes, reads, growSendBuffer: true })
       },
       async dispose() {
         // Remove the path first: closing the server waits for its connection to end.
