@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -27,9 +27,17 @@ import { kindModule, registerKind, registryVersion } from '../src/registry/index
 import { isPolyplugError, PolyplugError, toPolyplugError } from '../src/rpc/errors.js'
 import { fixturesDir, root } from './support/paths.js'
 
-/** A second instance of one of polyplug's modules in this thread, as a carrier's bundle holds one. */
+/**
+ * A second instance of one of polyplug's modules in this thread, as a carrier's bundle holds one. A
+ * module of a shared file (its own file a stub re-exporting from there, scripts/bundle-carriers.mjs
+ * bundleHost) is taken from a second instance of that file.
+ */
 async function secondCopy<T>(distFile: string): Promise<T> {
-  return (await import(`${pathToFileURL(`${root}dist/src/${distFile}`).href}?second-copy`)) as T
+  const file = `${root}dist/src/${distFile}`
+  const stub = /^export \{ (.*) \} from "(.*)"$/m.exec(readFileSync(file, 'utf8'))
+  if (!stub) return (await import(`${pathToFileURL(file).href}?second-copy`)) as T
+  const shared = (await import(`${new URL(stub[2]!, pathToFileURL(file)).href}?second-copy`)) as Record<string, unknown>
+  return Object.fromEntries(stub[1]!.split(', ').map((pair) => pair.split(' as ')).map(([inShared, own]) => [own, shared[inShared!]])) as T
 }
 
 const bundleDir = `${root}dist/src/carriers/`
@@ -75,14 +83,15 @@ describe('what must be one thing across two copies of polyplug\'s modules in a t
 
   it('the built-ins a carrier\'s copy registered stay when the package\'s registry loads after them (an application\'s module importing polyplug/registry)', async () => {
     // A fresh thread, as a carrier's: its copy's `js` kind (another object than the package's) is
-    // registered first; then registry/index.js registers the package's built-ins.
+    // registered first, into the tables every copy of registry.js shares (globalThis, by
+    // Symbol.for('polyplug.registry'), as the carrier's bundle leaves them: the package's own
+    // registry.js loads with registry/index.js, in one shared file); then registry/index.js
+    // registers the package's built-ins.
     const script = `
-      const { registerKind, kindModule } = await import(${JSON.stringify(`${root}dist/src/registry/registry.js`)})
-      const { jsModule } = await import(${JSON.stringify(`${root}dist/src/kinds/js-module.js`)})
-      const carriers = { ...jsModule }
-      registerKind(carriers)
+      const carriers = { name: 'js', placements: ['inline', 'worker', 'process'], defaultPlacement: 'inline' }
+      globalThis[Symbol.for('polyplug.registry')] = { transports: new Map(), kinds: new Map([['js', carriers]]), version: 1 }
       const index = await import(${JSON.stringify(`${root}dist/src/registry/index.js`)})
-      process.stdout.write(JSON.stringify({ kept: kindModule('js') === carriers, wasm: index.kindModule('wasm')?.name }))`
+      process.stdout.write(JSON.stringify({ kept: index.kindModule('js') === carriers, wasm: index.kindModule('wasm')?.name }))`
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script])
     assert.deepEqual(JSON.parse(stdout), { kept: true, wasm: 'wasm' })
   })
@@ -194,7 +203,7 @@ describe('plugins in a worker and in a confined process, served by the bundled c
 
   it('sdk-worker: a js plugin imports polyplug/sdk itself, so its worker carrier is the one built around the package\'s SDK modules, which it shares with the plugin', async () => {
     const { files, error } = await probe(host, 'sdk-worker')
-    assert.ok(files.some((f) => /\/dist\/src\/(?:sdk|rpc)\//.test(f)), `a frame of the package's SDK or RPC modules among ${files.join(', ')}`)
+    assert.ok(files.some((f) => /\/dist\/src\/(?:sdk\/|rpc\/|shared\/sdk\.js)/.test(f)), `a frame of the package's SDK or RPC modules among ${files.join(', ')}`)
     assert.deepEqual(files.filter((f) => carriersCode.test(f) && !f.endsWith('/sdk-worker-carrier.js')), [], 'no frame of the bundle with its own copy of the RPC core')
     assertOwnCode(error, 'sdk-worker')
   })

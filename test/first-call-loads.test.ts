@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
 import { builtinKinds } from '../src/kinds/modules.js'
@@ -99,8 +99,8 @@ describe('a host\'s start loads what every host runs, not what only some hosts u
       await host.close()`
     const { stdout, loaded } = await runLogged(join(dir, 'loads.txt'), script, root)
     assert.deepEqual(JSON.parse(stdout), ['echo-inline'])
-    // The log really records: the host, the inline launcher and the manifest validator are in it.
-    for (const file of ['/dist/src/host/host.js', '/dist/src/placement/inline.js', '/dist/src/manifest/prebuilt-validator.js']) {
+    // The log really records: the entry's file and the two shared files (the host, the inline launcher, the manifest validator) are in it.
+    for (const file of ['/dist/src/index.js', '/dist/src/shared/sdk.js', '/dist/src/shared/host.js']) {
       assert.ok(loaded.some((f) => f.endsWith(file)), `the load log lists ${file}`)
     }
     assert.deepEqual(unwanted(loaded, NOT_AT_HOST_START), [], 'modules a host\'s start does not need')
@@ -119,20 +119,6 @@ describe('the built-ins by name (what a worker carrier registers) are the host\'
   }
 })
 
-/** Every module `files` import statically (import / export … from), transitively, each with the module that imports it. */
-function staticGraph(files: string[]): Map<string, string> {
-  const importer = new Map<string, string>()
-  const walk = (file: string, from: string) => {
-    if (importer.has(file)) return
-    importer.set(file, from)
-    for (const m of readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s[^;'"]*?from\s+['"](\.[^'"]+)['"]|^import\s+['"](\.[^'"]+)['"]/gm)) {
-      walk(resolve(dirname(file), m[1] ?? m[2]!), file)
-    }
-  }
-  for (const file of files) walk(file, '(start)')
-  return importer
-}
-
 describe('what a worker or process carrier loads before its plugin answers', () => {
   const dist = (file: string) => `${root}dist/src/${file}`
   /** The carriers, and the built-in kinds and transports they load for a plugin. */
@@ -144,19 +130,21 @@ describe('what a worker or process carrier loads before its plugin answers', () 
     ['sdk/throw-site.js', 'where an activate threw: imported when one does'],
   ]
 
-  it('the static import graph reaches the RPC core and the kinds, not the host-only modules', () => {
-    const graph = staticGraph(carrierSide)
-    // The walk really follows imports: the serving side and the Peer are in it.
-    assert.ok(graph.has(dist('sdk/serve.js')) && graph.has(dist('rpc/peer.js')), 'the graph lists the serving side')
-    const wrong = HOST_ONLY.filter(([file]) => graph.has(dist(file))).map(([file, what]) => `${file} (${what}), imported by ${graph.get(dist(file))}`)
-    assert.deepEqual(wrong, [], 'host-only modules a carrier imports')
-  })
-
   // The carriers as the host starts them: bundled, one file each (scripts/bundle-carriers.mjs).
   // esbuild's account of the build (meta.json) says which modules went into each file and how they
-  // import each other there; what a module imports on demand is evaluated only when imported.
+  // import each other there; what a module imports on demand is evaluated only when imported. Its
+  // inputs are the modules as tsc wrote them (the build then points their imports of the package
+  // entry's shared modules at the shared files, bundleHost).
   const meta = JSON.parse(readFileSync(`${root}dist/src/carriers/meta.json`, 'utf8')) as EsbuildMeta
   const relative = (file: string) => file.slice(root.length)
+
+  it('the static import graph reaches the RPC core and the kinds, not the host-only modules', () => {
+    const graph = staticInputs(meta, carrierSide.map(relative))
+    // The walk really follows imports: the serving side and the Peer are in it.
+    assert.ok(graph.has('dist/src/sdk/serve.js') && graph.has('dist/src/rpc/peer.js'), 'the graph lists the serving side')
+    const wrong = HOST_ONLY.filter(([file]) => graph.has(`dist/src/${file}`)).map(([file, what]) => `${file} (${what}), imported by ${graph.get(`dist/src/${file}`)}`)
+    assert.deepEqual(wrong, [], 'host-only modules a carrier imports')
+  })
 
   for (const carrier of ['worker-carrier', 'process-carrier']) {
     const output = meta.outputs[`dist/src/carriers/${carrier}.js`]!
