@@ -20,6 +20,7 @@ import { encodeJson, NativeHostTable, readJson } from './native-host.js'
 import { SyncCalls, syncMode, type NativeBridge } from './native-sync.js'
 import { watchAbort, type AbortWatcher } from '../sdk/abort-watch.js'
 import { answerLater, type LaterAnswer } from '../sdk/answer-later.js'
+import { SlotList } from '../sdk/slot-list.js'
 
 /** Runs a koffi function on the thread pool. */
 function callAsync<T>(fn: koffi.KoffiFunction, ...args: unknown[]): Promise<T> {
@@ -44,6 +45,8 @@ class Running implements AbortWatcher {
   raised = false
   /** The call returned: its flag may already serve another call, so a late abort must not set it. */
   returned = false
+  /** Its place among the running calls (CancelFlags). */
+  slot = -1
   /** Where the plugin's answer and its length are written. */
   readonly out: unknown[] = [null]
   readonly outLen: number[] = [0]
@@ -88,7 +91,7 @@ class Running implements AbortWatcher {
 class CancelFlags {
   #free: unknown[] = []
   /** Every running call (raised at shutdown). */
-  #running = new Set<Running>()
+  #running = new SlotList<Running>()
   /** Running calls whose context could not be watched and whose signal was not looked at yet. */
   #unwatched = new Set<Running>()
   #timer: ReturnType<typeof setInterval> | undefined
@@ -113,7 +116,7 @@ class CancelFlags {
 
   /** Asks every running call to stop (shutdown). */
   raiseAll(): void {
-    for (const running of this.#running) running.aborted()
+    for (const running of this.#running.snapshot()) running.aborted()
   }
 
   static #cleared(flag: unknown): unknown {

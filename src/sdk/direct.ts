@@ -21,6 +21,7 @@ import { contextFor } from './trace.js'
 import { argumentsSeen } from './arguments-seen.js'
 import { WATCH_ABORT, type AbortWatcher } from './abort-watch.js'
 import { ANSWER_LATER, type LaterAnswer } from './answer-later.js'
+import { SlotList } from './slot-list.js'
 
 /**
  * Told once that a call ended, before its promise settles: with its error if it failed (the host's
@@ -64,6 +65,8 @@ class DirectCall implements MethodContext, LaterAnswer {
   #reject: ((error: PolyplugError) => void) | undefined = undefined
   /** Ms since the epoch once the call runs on; Infinity for none. */
   deadline = Infinity
+  /** Its place among its plugin's running calls (RunningCalls). */
+  slot = -1
   #onAbort: (() => void) | undefined = undefined
 
   constructor(
@@ -171,7 +174,7 @@ class DirectCall implements MethodContext, LaterAnswer {
  * deadlines, armed for the earliest: a timer per call costs more than a short call.
  */
 class RunningCalls {
-  readonly #calls = new Set<DirectCall>()
+  readonly #calls = new SlotList<DirectCall>()
   readonly #deadlines = new DeadlineTimer(() => this.#sweep())
 
   add(call: DirectCall): void {
@@ -188,7 +191,8 @@ class RunningCalls {
   #sweep(): void {
     const now = Date.now()
     let next = Infinity
-    for (const call of this.#calls) {
+    for (const call of this.#calls.snapshot()) {
+      if (call.settled) continue // ended while an earlier one timed out
       if (call.deadline <= now) call.timedOut()
       else if (call.deadline < next) next = call.deadline
     }
