@@ -110,7 +110,7 @@ class CancelFlags {
   finish(running: Running): void {
     running.finish()
     this.#running.delete(running)
-    this.#unwatched.delete(running)
+    if (this.#unwatched.size > 0) this.#unwatched.delete(running) // a watched call was never in it
     this.#free.push(running.raised ? CancelFlags.#cleared(running.flag) : running.flag)
   }
 
