@@ -104,10 +104,10 @@ class MethodRecord {
 }
 
 /**
- * A method's record, metered: it is itself the end of an untimed call (`ended`), so that a call
- * that is not timed allocates nothing and its usual end is one increment.
+ * A method's record, metered: an untimed call's end is one object per method (`untimed`), so that
+ * a call that is not timed allocates nothing and its usual end is one increment.
  */
-class MeteredRecord extends MethodRecord implements CallEnd, MethodMeter {
+class MeteredRecord extends MethodRecord implements MethodMeter {
   /** Metered calls to begin untimed before the next timed one; timed metered calls begun. */
   skip = 0
   timedBegun = 0
@@ -116,6 +116,8 @@ class MeteredRecord extends MethodRecord implements CallEnd, MethodMeter {
   heldBucket = 0
   /** Untimed calls that succeeded since the held latency was set, not yet counted (`settle`). */
   pending = 0
+  /** The end of every untimed call of this method. */
+  readonly untimed: MeterEnd = new MeterEnd(this, UNTIMED)
 
   constructor(readonly all: MethodRecord) {
     super()
@@ -124,7 +126,7 @@ class MeteredRecord extends MethodRecord implements CallEnd, MethodMeter {
   begin(): CallEnd {
     if (this.skip > 0) {
       this.skip--
-      return this
+      return this.untimed
     }
     return this.#timedBegin()
   }
@@ -132,17 +134,11 @@ class MeteredRecord extends MethodRecord implements CallEnd, MethodMeter {
   /** A timed call begins; the next SAMPLE_EVERY - 1 (once past the first TIMED_FIRST) are not timed. */
   #timedBegin(): CallEnd {
     this.skip = ++this.timedBegun > TIMED_FIRST ? SAMPLE_EVERY - 1 : 0
-    return new TimedCall(this, performance.now())
-  }
-
-  /** The end of an untimed call. The usual one is one increment: counted with the held latency when it changes or is read. */
-  ended(error?: { code: string }): void {
-    if (error === undefined) this.pending++
-    else this.#failed(error.code)
+    return new MeterEnd(this, performance.now())
   }
 
   /** An untimed call that failed: counted at once, by code, with the held latency. */
-  #failed(code: string): void {
+  failed(code: string): void {
     this.count(1, this.heldMs, this.heldBucket, code)
     this.all.count(1, this.heldMs, this.heldBucket, code)
   }
@@ -167,15 +163,24 @@ class MeteredRecord extends MethodRecord implements CallEnd, MethodMeter {
   }
 }
 
-/** A timed metered call: its start, and the record its latency goes to. */
-class TimedCall implements CallEnd {
+/** `MeterEnd.t0` of an untimed call. */
+const UNTIMED = -1
+
+/**
+ * The end of a metered call, timed (its start) or not. One class for both, so that the place that
+ * ends a call sees one kind of object and the compiler takes `ended` in line there: the usual end,
+ * an untimed call that succeeded, is then one increment.
+ */
+class MeterEnd implements CallEnd {
   constructor(
     readonly record: MeteredRecord,
     readonly t0: number,
   ) {}
 
   ended(error?: { code: string }): void {
-    this.record.timed(performance.now() - this.t0, error?.code)
+    if (this.t0 !== UNTIMED) this.record.timed(performance.now() - this.t0, error?.code)
+    else if (error === undefined) this.record.pending++
+    else this.record.failed(error.code)
   }
 }
 

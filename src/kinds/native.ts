@@ -19,6 +19,8 @@ import { openNativeLibrary, type NativeLibrary } from './native-abi.js'
 import { encodeJson, NativeHostTable, readJson } from './native-host.js'
 import { SyncCalls, syncMode, type NativeBridge } from './native-sync.js'
 import { watchAbort, type AbortWatcher } from '../sdk/abort-watch.js'
+import { answerLater, type LaterAnswer } from '../sdk/answer-later.js'
+import { SlotList } from '../sdk/slot-list.js'
 
 /** Runs a koffi function on the thread pool. */
 function callAsync<T>(fn: koffi.KoffiFunction, ...args: unknown[]): Promise<T> {
@@ -30,7 +32,11 @@ function callAsync<T>(fn: koffi.KoffiFunction, ...args: unknown[]): Promise<T> {
 /** How long a call runs before the signal of a context without a watch (see CancelFlags) is looked at. */
 const WATCH_AFTER_MS = 5
 
-/** One running call's cancel flag, and how its cancellation reaches it. */
+/**
+ * One call on the pool: its cancel flag and how its cancellation reaches it, the slots koffi writes
+ * the answer to, and where the answer goes. koffi's callback keeps this record alone alive while
+ * the call waits (with 256 calls queued on the pool, every scavenge copies what each one keeps).
+ */
 class Running implements AbortWatcher {
   signal: AbortSignal | undefined = undefined
   /** The listener on `signal`, while there is one. */
@@ -38,15 +44,24 @@ class Running implements AbortWatcher {
   /** The flag was set: it is cleared before it is reused (a flag in the free list reads 0). */
   raised = false
   /** The call returned: its flag may already serve another call, so a late abort must not set it. */
-  done = false
+  returned = false
+  /** Its place among the running calls (CancelFlags). */
+  slot = -1
+  /** Where the plugin's answer and its length are written. */
+  readonly out: unknown[] = [null]
+  readonly outLen: number[] = [0]
 
   constructor(
     readonly flag: unknown,
     readonly context: { readonly signal: AbortSignal },
+    readonly method: string,
+    readonly answer: LaterAnswer,
+    /** Told once the call left the pool (or was refused before it). */
+    readonly done: () => void,
   ) {}
 
   aborted(): void {
-    if (this.done) return
+    if (this.returned) return
     this.raised = true
     koffi.encode(this.flag, 'int32_t', 1)
   }
@@ -60,7 +75,7 @@ class Running implements AbortWatcher {
   }
 
   finish(): void {
-    this.done = true
+    this.returned = true
     if (this.raise) this.signal?.removeEventListener('abort', this.raise)
   }
 }
@@ -76,14 +91,14 @@ class Running implements AbortWatcher {
 class CancelFlags {
   #free: unknown[] = []
   /** Every running call (raised at shutdown). */
-  #running = new Set<Running>()
+  #running = new SlotList<Running>()
   /** Running calls whose context could not be watched and whose signal was not looked at yet. */
   #unwatched = new Set<Running>()
   #timer: ReturnType<typeof setInterval> | undefined
 
-  start(context: Running['context']): Running {
+  start(context: Running['context'], method: string, answer: LaterAnswer, done: () => void): Running {
     const flag = this.#free.pop() ?? CancelFlags.#cleared(koffi.alloc('int32_t', 1))
-    const running = new Running(flag, context)
+    const running = new Running(flag, context, method, answer, done)
     this.#running.add(running)
     if (!watchAbort(context, running)) {
       this.#unwatched.add(running)
@@ -95,13 +110,13 @@ class CancelFlags {
   finish(running: Running): void {
     running.finish()
     this.#running.delete(running)
-    this.#unwatched.delete(running)
+    if (this.#unwatched.size > 0) this.#unwatched.delete(running) // a watched call was never in it
     this.#free.push(running.raised ? CancelFlags.#cleared(running.flag) : running.flag)
   }
 
   /** Asks every running call to stop (shutdown). */
   raiseAll(): void {
-    for (const running of this.#running) running.aborted()
+    for (const running of this.#running.snapshot()) running.aborted()
   }
 
   static #cleared(flag: unknown): unknown {
@@ -143,37 +158,52 @@ function answer(lib: NativeLibrary, status: number, out: unknown[], outLen: numb
   return body === undefined ? null : body
 }
 
-/**
- * Calls one plugin method on the pool: JSON array in, JSON value (or a typed error) out. One
- * promise, settled from koffi's callback (no async frame awaiting a second one): with 256 calls
- * queued on the pool every object a call keeps alive is copied by each scavenge while it waits.
- */
-function invoke(lib: NativeLibrary, instance: unknown, flags: CancelFlags, plugin: string, method: string, args: unknown[], context: MethodContext, done: () => void): Promise<unknown> {
-  return new Promise((resolve, reject) => {
+/** A native plugin's calls on the pool: its library, its cancel flags, and how an answer is read. */
+class PoolCalls {
+  constructor(
+    readonly lib: NativeLibrary,
+    readonly plugin: string,
+    readonly flags: CancelFlags,
+  ) {}
+
+  /**
+   * Calls one plugin method on the pool: JSON array in, JSON value (or a typed error) out. The
+   * answer goes where `answer` says — the caller's own promise when the context hands it out
+   * (src/sdk/answer-later.ts), so that a call waiting on the pool keeps no promise of its own.
+   */
+  start(instance: unknown, method: string, args: unknown[], context: MethodContext, answer: LaterAnswer, done: () => void): void {
     let running: Running | undefined
     try {
       const input = encodeJson(args)
-      const out: unknown[] = [null]
-      const outLen: number[] = [0]
-      const started = (running = flags.start(context))
-      lib.call.async(instance, method, input, input.byteLength, out, outLen, started.flag, (error: unknown, status: number) => {
-        try {
-          if (error) reject(error)
-          else resolve(answer(lib, status, out, outLen, plugin, method))
-        } catch (thrown) {
-          reject(thrown)
-        } finally {
-          flags.finish(started)
-          done()
-        }
-      })
+      running = this.flags.start(context, method, answer, done)
+      const call = running
+      this.lib.call.async(instance, method, input, input.byteLength, call.out, call.outLen, call.flag, (error: unknown, status: number) => this.#ended(call, error, status))
     } catch (error) {
       // Refused before it reached the pool (its arguments could not be encoded or passed).
-      if (running) flags.finish(running)
+      if (running) this.flags.finish(running)
       done()
-      reject(error)
+      answer.reject(error)
     }
-  })
+  }
+
+  #ended(call: Running, error: unknown, status: number): void {
+    try {
+      if (error) call.answer.reject(error)
+      else call.answer.resolve(answer(this.lib, status, call.out, call.outLen, this.plugin, call.method))
+    } catch (thrown) {
+      call.answer.reject(thrown)
+    } finally {
+      this.flags.finish(call)
+      call.done()
+    }
+  }
+}
+
+/** A call on the pool; its answer is the caller's own promise where the context hands it out, else a promise returned here. */
+function invoke(pool: PoolCalls, instance: unknown, method: string, args: unknown[], context: MethodContext, done: () => void): Promise<unknown> | undefined {
+  const later = answerLater(context)
+  if (later !== undefined) return void pool.start(instance, method, args, context, later, done)
+  return new Promise((resolve, reject) => pool.start(instance, method, args, context, { resolve, reject }, done))
 }
 
 /** Calls one plugin method on this (a worker's) thread; its cancel flag is in the shared slots. */
@@ -199,6 +229,7 @@ export async function loadNativePlugin(entryPath: string, id: string, bridge?: N
   const sync = bridge ? new SyncCalls(bridge, id, syncMode(workerCalls)) : undefined
   const host = new NativeHostTable(id, sync)
   const flags = new CancelFlags()
+  const pool = new PoolCalls(lib, id, flags)
   let instance: unknown = null // the plugin's own state, from init
   let running = 0
   let onIdle: (() => void) | undefined
@@ -207,16 +238,16 @@ export async function loadNativePlugin(entryPath: string, id: string, bridge?: N
     if (--running === 0) onIdle?.()
   }
   for (const name of lib.methods) {
-    // Not an async frame of its own: the call's one async frame is `invoke`'s.
+    // Not an async frame: the call's one promise is the caller's own (inline) or `invoke`'s.
     methods[name] = (...args: unknown[]) => {
       const context = args.pop() as MethodContext // invokeWithContext always appends it last
       running++
-      if (!sync) return invoke(lib, instance, flags, id, name, args, context, done)
+      if (!sync) return invoke(pool, instance, name, args, context, done)
       const request = sync.runHere(name)
       if (request !== undefined) return invokeHere(lib, instance, sync, request, id, name, args, context, done)
       const place = sync.line.join()
       const started = performance.now()
-      return invoke(lib, instance, flags, id, name, args, context, () => {
+      return invoke(pool, instance, name, args, context, () => {
         sync.pooled(name, sync.line.left(place, started, performance.now()))
         done()
       })

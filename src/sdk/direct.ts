@@ -20,6 +20,8 @@ import type { MethodContext, PluginContext } from './define.js'
 import { contextFor } from './trace.js'
 import { argumentsSeen } from './arguments-seen.js'
 import { WATCH_ABORT, type AbortWatcher } from './abort-watch.js'
+import { ANSWER_LATER, type LaterAnswer } from './answer-later.js'
+import { SlotList } from './slot-list.js'
 
 /**
  * Told once that a call ended, before its promise settles: with its error if it failed (the host's
@@ -45,20 +47,37 @@ export type DirectInvoker = DirectInvoke & {
 }
 
 /**
- * One call's context; the AbortController is made only if the method reads `signal`. A kind that
- * runs the call elsewhere can be told of its abort without one (`[WATCH_ABORT]`, src/sdk/abort-watch.ts).
+ * One call's context, and, if the call runs on after its method returned, its pending record: the
+ * caller's promise, its deadline and the caller's abort listener live here, so that a waiting call
+ * keeps one object of the host's alive. The AbortController is made only if the method reads
+ * `signal`. A kind that runs the call elsewhere can be told of its abort without one
+ * (`[WATCH_ABORT]`, src/sdk/abort-watch.ts), and can settle the caller's promise from its own
+ * callback instead of returning a promise of its own (`[ANSWER_LATER]`, src/sdk/answer-later.ts).
  */
-class DirectCall implements MethodContext {
-  #controller: AbortController | undefined
-  #reason: PolyplugError | undefined
-  #watcher: AbortWatcher | undefined
+class DirectCall implements MethodContext, LaterAnswer {
+  #controller: AbortController | undefined = undefined
+  #reason: PolyplugError | undefined = undefined
+  #watcher: AbortWatcher | undefined = undefined
   settled = false
+  /** The caller's promise, once the call runs on (`runOn`); undefined while the method has not returned or took no answer. */
+  promise: Promise<unknown> | undefined = undefined
+  #resolve: ((value: unknown) => void) | undefined = undefined
+  #reject: ((error: PolyplugError) => void) | undefined = undefined
+  /** Ms since the epoch once the call runs on; Infinity for none. */
+  deadline = Infinity
+  /** Its place among its plugin's running calls (RunningCalls). */
+  slot = -1
+  #onAbort: (() => void) | undefined = undefined
 
   constructor(
     readonly method: string,
     readonly plugin: PluginContext,
     readonly onProgress: ((value: unknown) => void) | undefined,
     readonly traceparent: string | undefined,
+    private readonly owner: DirectPlugin,
+    private readonly options: CallOptions,
+    private readonly timeout: number,
+    private readonly end: DirectCallEnd | undefined,
   ) {}
 
   get signal(): AbortSignal {
@@ -78,26 +97,76 @@ class DirectCall implements MethodContext {
     else this.#watcher = watcher
   }
 
+  /** Taken while the method runs, the call runs on until the answer comes; taken later, it answers a call that is still running (the first answer wins). */
+  [ANSWER_LATER](): LaterAnswer {
+    if (this.promise === undefined && !this.settled) this.runOn()
+    return this
+  }
+
   abort(reason: PolyplugError): void {
     this.#reason = reason
     this.#controller?.abort(reason)
     this.#watcher?.aborted()
   }
-}
 
-type Fail = (error: unknown, method: string) => PolyplugError
-type Streamed = (value: unknown, options: CallOptions, timeout: number, started: number, method: string) => unknown
+  /**
+   * The call goes on after its method returned (or took its answer): the caller's promise is made,
+   * and its deadline and the caller's signal are watched until it is settled (`resolve`, `reject`).
+   */
+  runOn(): Promise<unknown> {
+    const promise = new Promise<unknown>((resolve, reject) => {
+      this.#resolve = resolve
+      this.#reject = reject
+    })
+    this.promise = promise
+    if (this.timeout > 0) this.deadline = Date.now() + this.timeout
+    this.owner.running.add(this)
+    // A listener only for a caller that passed a signal.
+    const signal = this.options.signal
+    if (signal !== undefined) {
+      this.#onAbort = () => this.#abandon(ErrorCodes.RPC_CANCELLED, 'call cancelled by the caller')
+      signal.addEventListener('abort', this.#onAbort, { once: true })
+    }
+    return promise
+  }
 
-/** A call whose method is still running: how its promise ends, and its deadline (ms since the epoch; Infinity for none). */
-interface Pending {
-  call: DirectCall
-  resolve(value: unknown): void
-  reject(error: PolyplugError): void
-  deadline: number
-  timeoutMs: number
-  signal: AbortSignal | undefined
-  onAbort: (() => void) | undefined
-  ended: DirectCallEnd | undefined
+  /** The answer; a stream keeps the caller's deadline and cancellation. Nothing once the call was settled (a late answer). */
+  resolve(value: unknown): void {
+    if (this.settled) return
+    if (isStreamSource(value)) {
+      try {
+        value = this.owner.streamed(value, this.options, this.timeout, this.deadline, this.method)
+      } catch (error) {
+        return this.reject(error)
+      }
+    }
+    this.#finish(undefined, value)
+  }
+
+  /** The call failed: typed, naming the plugin and method, as a throw is. */
+  reject(error: unknown): void {
+    if (!this.settled) this.#finish(this.owner.fail(error, this.method))
+  }
+
+  /** Past its deadline (RunningCalls' sweep). */
+  timedOut(): void {
+    this.#abandon(ErrorCodes.RPC_TIMEOUT, `no response within ${this.timeout} ms`)
+  }
+
+  #abandon(code: string, message: string): void {
+    const reason = new PolyplugError(code, message, { plugin: this.owner.id, method: this.method })
+    this.abort(reason)
+    this.#finish(reason)
+  }
+
+  #finish(error: PolyplugError | undefined, value?: unknown): void {
+    this.settled = true
+    this.owner.running.delete(this)
+    if (this.#onAbort) this.options.signal?.removeEventListener('abort', this.#onAbort)
+    this.end?.ended(error)
+    if (error) this.#reject!(error)
+    else this.#resolve!(value)
+  }
 }
 
 /**
@@ -105,55 +174,27 @@ interface Pending {
  * deadlines, armed for the earliest: a timer per call costs more than a short call.
  */
 class RunningCalls {
-  readonly #calls = new Set<Pending>()
+  readonly #calls = new SlotList<DirectCall>()
   readonly #deadlines = new DeadlineTimer(() => this.#sweep())
 
-  constructor(readonly plugin: string) {}
-
-  add(call: DirectCall, result: PromiseLike<unknown>, options: CallOptions, timeout: number, started: number, fail: Fail, streamed: Streamed, ended: DirectCallEnd | undefined): Promise<unknown> {
-    const pending = { call, deadline: timeout > 0 ? started + timeout : Infinity, timeoutMs: timeout, signal: options.signal, onAbort: undefined, ended } as Pending
-    const promise = new Promise<unknown>((resolve, reject) => {
-      pending.resolve = resolve
-      pending.reject = reject
-    })
-    this.#calls.add(pending)
-    this.#deadlines.add(pending.deadline)
-    // A listener only for a caller that passed a signal.
-    if (pending.signal) {
-      pending.onAbort = () => this.#abandon(pending, ErrorCodes.RPC_CANCELLED, 'call cancelled by the caller')
-      pending.signal.addEventListener('abort', pending.onAbort, { once: true })
-    }
-    result.then(
-      (value) => this.#finish(pending, undefined, isStreamSource(value) ? streamed(value, options, timeout, started, call.method) : value),
-      (error: unknown) => this.#finish(pending, fail(error, call.method)),
-    )
-    return promise
+  add(call: DirectCall): void {
+    this.#calls.add(call)
+    this.#deadlines.add(call.deadline)
   }
 
-  #finish(pending: Pending, error: PolyplugError | undefined, value?: unknown): void {
-    if (pending.call.settled) return
-    pending.call.settled = true
-    this.#calls.delete(pending)
-    if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort)
+  delete(call: DirectCall): void {
+    this.#calls.delete(call)
     if (this.#calls.size === 0) this.#deadlines.idle()
-    pending.ended?.ended(error)
-    if (error) pending.reject(error)
-    else pending.resolve(value)
-  }
-
-  #abandon(pending: Pending, code: string, message: string): void {
-    const reason = new PolyplugError(code, message, { plugin: this.plugin, method: pending.call.method })
-    pending.call.abort(reason)
-    this.#finish(pending, reason)
   }
 
   /** Times out every call past its deadline and re-arms for the next one. */
   #sweep(): void {
     const now = Date.now()
     let next = Infinity
-    for (const pending of this.#calls) {
-      if (pending.deadline <= now) this.#abandon(pending, ErrorCodes.RPC_TIMEOUT, `no response within ${pending.timeoutMs} ms`)
-      else if (pending.deadline < next) next = pending.deadline
+    for (const call of this.#calls.snapshot()) {
+      if (call.settled) continue // ended while an earlier one timed out
+      if (call.deadline <= now) call.timedOut()
+      else if (call.deadline < next) next = call.deadline
     }
     if (next < Infinity && this.#calls.size > 0) this.#deadlines.add(next)
   }
@@ -169,13 +210,14 @@ export class DirectPlugin {
     readonly plugin: PluginContext,
   ) {
     this.id = plugin.id
-    this.running = new RunningCalls(this.id)
+    this.running = new RunningCalls()
   }
 
   fail = (error: unknown, method: string): PolyplugError => toPolyplugError(error ?? new Error('rejected')).withContext(this.id, method)
 
-  streamed = (value: unknown, options: CallOptions, timeout: number, started: number, method: string): unknown =>
-    guardLocalStream(value as Parameters<typeof guardLocalStream>[0], { ...options, timeout, deadline: timeout > 0 ? started + timeout : undefined }, this.id, method)
+  /** `deadline`: ms since the epoch, Infinity for none. */
+  streamed = (value: unknown, options: CallOptions, timeout: number, deadline: number, method: string): unknown =>
+    guardLocalStream(value as Parameters<typeof guardLocalStream>[0], { ...options, timeout, deadline: deadline < Infinity ? deadline : undefined }, this.id, method)
 
   refuse(error: PolyplugError, end: DirectCallEnd | undefined): Promise<never> {
     end?.ended(error)
@@ -225,32 +267,40 @@ export class DirectMethod {
   call(args: unknown[], options: CallOptions, timeout: number, end?: DirectCallEnd): Promise<unknown> {
     if (options.signal?.aborted) return this.#cancelled(end)
     // A context would land past what the method can read: none is made, it is called with its arguments alone.
-    const call = args.length >= this.#seen && Array.isArray(args) ? undefined : this.#context(options)
+    const call = args.length >= this.#seen && Array.isArray(args) ? undefined : this.#context(options, timeout, end)
     let result: unknown
     try {
       result = call === undefined ? invokeAlone(this.fn, this.invoker.methods, args) : applyWithContext(this.fn, this.#arity, this.invoker.methods, args, call)
     } catch (error) {
       return this.#threw(call, error, end)
     }
+    // A method that took its answer (src/sdk/answer-later.ts) is answered through it: what it returned is not read.
+    if (call?.promise !== undefined) return call.promise
     // Only an object or a function can be a promise or a stream: `#later` tells which.
-    if (typeof result === 'object' ? result !== null : typeof result === 'function') return this.#later(call ?? this.#context(options), result, options, timeout, end)
+    if (typeof result === 'object' ? result !== null : typeof result === 'function') return this.#later(call ?? this.#context(options, timeout, end), result, options, timeout, end)
     if (call !== undefined) call.settled = true
     end?.ended()
     return Promise.resolve(result)
   }
 
-  #context(options: CallOptions): DirectCall {
+  #context(options: CallOptions, timeout: number, end: DirectCallEnd | undefined): DirectCall {
     if (Number.isNaN(this.#seen)) this.#seen = argumentsSeen(this.fn)
-    const plugin = this.invoker.plugin
+    const invoker = this.invoker
     const traceparent = options.traceparent
-    return new DirectCall(this.name, traceparent === undefined ? plugin : contextFor(plugin, traceparent), options.onProgress, traceparent)
+    const plugin = traceparent === undefined ? invoker.plugin : contextFor(invoker.plugin, traceparent)
+    return new DirectCall(this.name, plugin, options.onProgress, traceparent, invoker, options, timeout, end)
   }
 
   #cancelled(end: DirectCallEnd | undefined): Promise<never> {
     return this.invoker.refuse(new PolyplugError(ErrorCodes.RPC_CANCELLED, 'call cancelled before it was sent', { plugin: this.invoker.id, method: this.name }), end)
   }
 
-  #threw(call: DirectCall | undefined, error: unknown, end: DirectCallEnd | undefined): Promise<never> {
+  #threw(call: DirectCall | undefined, error: unknown, end: DirectCallEnd | undefined): Promise<unknown> {
+    if (call?.promise !== undefined) {
+      // It took its answer, then threw: the throw is the answer (unless a deadline or cancel came first).
+      call.reject(error)
+      return call.promise
+    }
     if (call !== undefined) call.settled = true
     return this.invoker.refuse(this.invoker.fail(error, this.name), end)
   }
@@ -260,13 +310,20 @@ export class DirectMethod {
    * cancellation), a stream keeps the caller's deadline and cancellation, anything else is the answer.
    */
   #later(call: DirectCall, result: unknown, options: CallOptions, timeout: number, end: DirectCallEnd | undefined): Promise<unknown> {
-    const { running, fail, streamed } = this.invoker
     // The clock is read only here, so a plain result costs no clock read and no closure.
-    if (typeof (result as PromiseLike<unknown>).then === 'function') return running.add(call, result as PromiseLike<unknown>, options, timeout, Date.now(), fail, streamed, end)
+    if (typeof (result as PromiseLike<unknown>).then === 'function') {
+      const promise = call.runOn()
+      ;(result as PromiseLike<unknown>).then(
+        (value) => call.resolve(value),
+        (error: unknown) => call.reject(error),
+      )
+      return promise
+    }
     call.settled = true
     if (isStreamSource(result)) {
+      const { fail, streamed } = this.invoker
       try {
-        result = streamed(result, options, timeout, Date.now(), this.name)
+        result = streamed(result, options, timeout, timeout > 0 ? Date.now() + timeout : Infinity, this.name)
       } catch (error) {
         return this.invoker.refuse(fail(error, this.name), end)
       }
