@@ -1,15 +1,19 @@
 /**
  * Messages sent in the same tick leave together: a byte-stream channel writes them in one write,
- * a port channel posts them as one array — while order, backpressure and per-message failures stay
- * what they were message by message. The tests count writes and posts, never time.
+ * a port channel posts them as one array, a WebSocket channel writes the frames after a tick's first
+ * in one write — while order, backpressure and per-message failures stay what they were message by
+ * message. The tests count writes and posts, never time.
  */
 import assert from 'node:assert/strict'
 import { PassThrough, Writable } from 'node:stream'
 import { describe, it } from 'node:test'
 import { MessageChannel } from 'node:worker_threads'
+import type { AddressInfo } from 'node:net'
+import { WebSocketServer } from 'ws'
 import { Peer } from '../src/rpc/peer.js'
 import { portChannel, type PortLike } from '../src/transports/port.js'
 import { streamChannel } from '../src/transports/stream.js'
+import { openSocket, wsChannel } from '../src/transports/ws.js'
 import { BATCH_BYTES } from '../src/transports/write-queue.js'
 import { FrameDecoder } from '../src/framing/framing.js'
 
@@ -177,5 +181,46 @@ describe('a port channel', () => {
     await assert.rejects(host.call('make'), (error: Error & { code?: string }) => error.code === 'INTERNAL_ERROR' && /could not be sent/.test(error.message))
     await host.close()
     await plugin.close()
+  })
+})
+
+describe('a WebSocket channel', () => {
+  /** A channel to a server that keeps every text frame it receives, and the count of writes its socket was handed (one per write or writev). */
+  async function countedChannel(): Promise<{ channel: ReturnType<typeof wsChannel>; writes: () => number; received: string[]; close(): Promise<void> }> {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false })
+    await new Promise((resolve) => wss.once('listening', resolve))
+    const received: string[] = []
+    wss.on('connection', (socket) => socket.on('message', (data) => received.push(String(data))))
+    const socket = await openSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`)
+    const stream = (socket as unknown as { _socket: Writable & { _write: Writable['_write']; _writev: NonNullable<Writable['_writev']> } })._socket
+    let writes = 0
+    const write = stream._write.bind(stream)
+    const writev = stream._writev.bind(stream)
+    stream._write = (...args) => (writes++, write(...args))
+    stream._writev = (...args) => (writes++, writev(...args))
+    const channel = wsChannel(socket)
+    return {
+      channel,
+      writes: () => writes,
+      received,
+      async close() {
+        await channel.close()
+        await new Promise((resolve) => wss.close(resolve))
+      },
+    }
+  }
+
+  it('writes a lone frame at once, and the frames after the first of a tick in one write at its end, in order', async (t) => {
+    const { channel, writes, received, close } = await countedChannel()
+    t.after(close)
+    void channel.send('{"lone":0}')
+    assert.equal(writes(), 1, 'the first frame of a tick is written when it is sent')
+    await nextTurn()
+    for (let i = 1; i <= 10; i++) void channel.send(`{"n":${i}}`)
+    assert.equal(writes(), 2, 'the first frame of this tick is written at once; the rest wait for the tick to end')
+    await nextTurn()
+    assert.equal(writes(), 3, 'the other nine leave in one write')
+    while (received.length < 11) await nextTurn()
+    assert.deepEqual(received, ['{"lone":0}', ...Array.from({ length: 10 }, (_, i) => `{"n":${i + 1}}`)])
   })
 })

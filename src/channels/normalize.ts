@@ -12,6 +12,8 @@ export const PRE_LISTENER_LIMIT = 4096
  */
 export function normalizeChannel(raw: RawChannel): Channel {
   const messageListeners = new Set<(message: unknown) => void>()
+  /** The listener when there is exactly one (a Peer's): a message goes to it without iterating the Set. */
+  let onlyListener: ((message: unknown) => void) | undefined
   const closeListeners = new Set<(error?: Error) => void>()
   let queue: unknown[] | undefined = []
   let flushing = false
@@ -26,6 +28,26 @@ export function normalizeChannel(raw: RawChannel): Channel {
     for (const listener of [...closeListeners]) callSafely(listener, error)
     closeListeners.clear()
     messageListeners.clear()
+    onlyListener = undefined
+  }
+
+  /**
+   * One message to every listener, in the order they subscribed; a listener added while the message
+   * is delivered receives it too (as iterating the Set does, which the one-listener case skips).
+   */
+  function deliver(message: unknown): void {
+    const only = onlyListener
+    if (only === undefined) {
+      for (const listener of messageListeners) listener(message)
+      return
+    }
+    only(message)
+    // Rare: the listener subscribed another one while it ran.
+    if (onlyListener !== only) for (const listener of messageListeners) if (listener !== only) listener(message)
+  }
+
+  function listenersChanged(): void {
+    onlyListener = messageListeners.size === 1 ? messageListeners.values().next().value : undefined
   }
 
   function shut(reason?: Error): Promise<void> {
@@ -41,7 +63,7 @@ export function normalizeChannel(raw: RawChannel): Channel {
     message(message) {
       if (closed) return
       if (!queue) {
-        for (const listener of messageListeners) listener(message)
+        deliver(message)
       } else if (flushing || queue.length < PRE_LISTENER_LIMIT) {
         // Once someone listens (`flushing`), the queue drains on the next microtask whatever its size.
         queue.push(message)
@@ -82,6 +104,7 @@ export function normalizeChannel(raw: RawChannel): Channel {
     },
     onMessage(listener) {
       messageListeners.add(listener)
+      listenersChanged()
       if (queue && !flushing) {
         // Deliver what queued on a later microtask, so the subscriber can finish setting up
         // (a Peer registers its handlers right after subscribing).
@@ -91,11 +114,15 @@ export function normalizeChannel(raw: RawChannel): Channel {
           queue = undefined
           for (const message of pending) {
             if (closed) break
-            for (const l of messageListeners) l(message)
+            deliver(message)
           }
         })
       }
-      return () => messageListeners.delete(listener)
+      return () => {
+        const removed = messageListeners.delete(listener)
+        listenersChanged()
+        return removed
+      }
     },
     onClose(listener) {
       if (closed) {

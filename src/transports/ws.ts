@@ -50,8 +50,9 @@ export function attachSocket(socket: WebSocket, sink: ChannelSink, onFrame: (dat
 const BUFFERED_LIMIT = 1024 * 1024
 
 /**
- * Sends one message as one frame — text for JSON, binary for JSON with attachments. Frames sent
- * in the same tick leave in one write: the socket under `ws` is corked until `process.nextTick`.
+ * Sends one message as one frame — text for JSON, binary for JSON with attachments. The first
+ * frame of a tick is written at once; the frames sent after it in the same tick leave together in
+ * one write: the socket under `ws` is corked until `process.nextTick` (corkForTick).
  * A send is taken at once while little waits to be written (its failure closes the socket, and
  * the channel with it); past BUFFERED_LIMIT it returns a promise that resolves once `ws` has
  * written the frame (rejects with TRANSPORT_UNAVAILABLE).
@@ -94,6 +95,12 @@ function settleSend(error: Error | undefined, resolve: () => void, reject: (erro
  */
 const corked: (CorkableStream | undefined)[] = []
 let corkedCount = 0
+/**
+ * A frame was sent in this tick (until its `endTick`). The first frame of a tick is not corked: a
+ * tick that sends one frame (a call or an answer at one in flight) writes it at once, and a cork
+ * could only delay it; the frames after it in the same tick are corked and leave in one write.
+ */
+let framesThisTick = false
 
 interface CorkableStream {
   cork?: () => void
@@ -101,16 +108,20 @@ interface CorkableStream {
   readonly writableCorked?: number
 }
 
-/** Corks the TCP socket under `socket` (ws keeps it as `_socket`) until the end of this tick. */
+/** Corks the TCP socket under `socket` (ws keeps it as `_socket`) until the end of this tick, unless this is the tick's first frame. */
 function corkForTick(socket: WebSocket): void {
   const stream = (socket as unknown as { _socket?: CorkableStream })._socket
   if (!stream?.cork || stream.writableCorked !== 0) return
+  if (!framesThisTick) {
+    framesThisTick = true
+    process.nextTick(endTick)
+    return
+  }
   stream.cork()
   corked[corkedCount++] = stream
-  if (corkedCount === 1) process.nextTick(uncorkAll)
 }
 
-function uncorkAll(): void {
+function endTick(): void {
   // By index, the count read each time: a socket corked while another one is uncorked is uncorked here too.
   for (let i = 0; i < corkedCount; i++) {
     const stream = corked[i]!
@@ -118,6 +129,7 @@ function uncorkAll(): void {
     stream.uncork()
   }
   corkedCount = 0
+  framesThisTick = false
 }
 
 /** A Channel over an open WebSocket, carrying `text`. Closing the channel closes the socket. */
