@@ -1,7 +1,8 @@
 /**
  * Messages sent in the same tick leave together: a byte-stream channel writes them in one write,
- * a port channel posts them as one array — while order, backpressure and per-message failures stay
- * what they were message by message. The tests count writes and posts, never time.
+ * a port channel posts the first at once and the ones after it as one array (a sync bridge's port,
+ * the whole tick as one array) — while order, backpressure and per-message failures stay what they
+ * were message by message. The tests count writes and posts, never time.
  */
 import assert from 'node:assert/strict'
 import { PassThrough, Writable } from 'node:stream'
@@ -12,6 +13,7 @@ import { portChannel, type PortLike } from '../src/transports/port.js'
 import { streamChannel } from '../src/transports/stream.js'
 import { BATCH_BYTES } from '../src/transports/write-queue.js'
 import { FrameDecoder } from '../src/framing/framing.js'
+import { until } from './support/wait.js'
 
 /** A writable that records every chunk it is handed, one entry per write (or writev). */
 function recordingWritable(): { writable: Writable; writes: Buffer[] } {
@@ -105,11 +107,11 @@ describe('a byte-stream channel', () => {
 })
 
 describe('a port channel', () => {
-  function countingPort(unbatched?: boolean): { port: PortLike & { other: MessageChannel['port2'] }; posts: unknown[] } {
+  function countingPort(says: { unbatched?: true; wholeTicks?: true } = {}): { port: PortLike & { other: MessageChannel['port2'] }; posts: unknown[] } {
     const { port1, port2 } = new MessageChannel()
     const posts: unknown[] = []
     const port = {
-      ...(unbatched ? { unbatched: true } : {}),
+      ...says,
       other: port2,
       postMessage(value: unknown) {
         posts.push(value)
@@ -122,18 +124,68 @@ describe('a port channel', () => {
     return { port, posts }
   }
 
-  it('posts the messages of one tick as one array, and the other end receives them one by one, in order', async () => {
+  it('posts the first message of a tick at once and the ones after it in that tick as one array; the other end receives them one by one, in order', async () => {
     const { port, posts } = countingPort()
     const host = portChannel(port)
     const plugin = portChannel(port.other)
     const received: unknown[] = []
     plugin.onMessage((m) => received.push(m))
     for (let i = 0; i < 10; i++) void host.send({ n: i })
+    assert.deepEqual(posts, [{ n: 0 }], 'the first posted during its send, as itself; the rest wait for the tick to end')
     await nextTurn()
     await nextTurn()
-    assert.equal(posts.length, 1)
-    assert.ok(Array.isArray(posts[0]))
+    assert.equal(posts.length, 2)
+    assert.ok(Array.isArray(posts[1]), 'the nine after it in one array')
     assert.deepEqual(received, Array.from({ length: 10 }, (_, n) => ({ n })))
+    await host.close()
+    await plugin.close()
+  })
+
+  it('posts a lone message during its send, in each callback that sends one: a call and its answer each go at once', async () => {
+    const { port, posts } = countingPort()
+    const host = portChannel(port)
+    const plugin = portChannel(port.other)
+    plugin.onMessage((m) => void plugin.send({ answer: m }))
+    const answers: unknown[] = []
+    host.onMessage((m) => answers.push(m))
+    void host.send({ call: 1 })
+    assert.deepEqual(posts, [{ call: 1 }], 'posted during the send')
+    await until(() => answers.length === 1, 0, 'the answer')
+    void host.send({ call: 2 })
+    assert.deepEqual(posts, [{ call: 1 }, { call: 2 }], 'the next call, in the callback after its answer arrived, posted during its send too')
+    await until(() => answers.length === 2, 0, 'the second answer')
+    assert.deepEqual(answers, [{ answer: { call: 1 } }, { answer: { call: 2 } }])
+    await host.close()
+    await plugin.close()
+  })
+
+  it('a side that only sends, tick after tick, posts every other message at once and the others at their tick\'s end', async () => {
+    const { port, posts } = countingPort()
+    const host = portChannel(port)
+    void host.send({ n: 1 })
+    assert.equal(posts.length, 1, 'the first at once')
+    await nextTurn()
+    void host.send({ n: 2 })
+    assert.equal(posts.length, 1, 'nothing received since the first went alone: the second waits for its tick to end')
+    await nextTurn()
+    assert.equal(posts.length, 2)
+    void host.send({ n: 3 })
+    assert.equal(posts.length, 3, 'its tick ended the batch: the third at once')
+    assert.deepEqual(posts, [{ n: 1 }, { n: 2 }, { n: 3 }])
+    await host.close()
+  })
+
+  it('posts the whole tick as one array, the first message too, on a port that says wholeTicks (a sync bridge wakes once per post)', async () => {
+    const { port, posts } = countingPort({ wholeTicks: true })
+    const host = portChannel(port)
+    const plugin = portChannel(port.other)
+    const received: unknown[] = []
+    plugin.onMessage((m) => received.push(m))
+    for (let i = 0; i < 3; i++) void host.send({ n: i })
+    assert.equal(posts.length, 0, 'nothing posted during the sends')
+    await until(() => received.length === 3, 0, 'the three messages')
+    assert.equal(posts.length, 1)
+    assert.deepEqual(received, [{ n: 0 }, { n: 1 }, { n: 2 }])
     await host.close()
     await plugin.close()
   })
@@ -144,7 +196,7 @@ describe('a port channel', () => {
     void host.send({ alone: true })
     await nextTurn()
     assert.deepEqual(posts, [{ alone: true }])
-    const bridged = countingPort(true)
+    const bridged = countingPort({ unbatched: true })
     const toBridge = portChannel(bridged.port)
     void toBridge.send({ n: 1 })
     void toBridge.send({ n: 2 })
@@ -165,6 +217,17 @@ describe('a port channel', () => {
     assert.equal((second as PromiseRejectedResult).reason.code, 'INTERNAL_ERROR')
     assert.match((second as PromiseRejectedResult).reason.message, /could not be sent/)
     assert.deepEqual(third, { status: 'fulfilled', value: 3 })
+    await host.close()
+    await plugin.close()
+  })
+
+  it('fails a lone call whose message would not clone, after its send returned, as a batched one', async () => {
+    const { port1, port2 } = new MessageChannel()
+    const host = new Peer(portChannel(port1))
+    const plugin = new Peer(portChannel(port2))
+    plugin.handle('echo', (params) => (params as unknown[])[0])
+    await assert.rejects(host.call('echo', [() => 'not cloneable']), (error: Error & { code?: string }) => error.code === 'INTERNAL_ERROR' && /could not be sent/.test(error.message))
+    assert.equal(await host.call('echo', [2]), 2, 'the channel still carries the next call')
     await host.close()
     await plugin.close()
   })
