@@ -1,8 +1,8 @@
 /**
  * Messages sent in the same tick leave together: a byte-stream channel writes them in one write,
- * a port channel posts the first at once and the ones after it as one array (a sync bridge's port,
- * the whole tick as one array) — while order, backpressure and per-message failures stay what they
- * were message by message. The tests count writes and posts, never time.
+ * a port channel posts them as one array, at the tick's end or, with one call in flight, at the
+ * microtask checkpoint (a sync bridge's port: always the tick's end) — while order, backpressure
+ * and per-message failures stay what they were message by message. The tests count writes and posts, never time.
  */
 import assert from 'node:assert/strict'
 import { PassThrough, Writable } from 'node:stream'
@@ -124,70 +124,92 @@ describe('a port channel', () => {
     return { port, posts }
   }
 
-  it('posts the first message of a tick at once and the ones after it in that tick as one array; the other end receives them one by one, in order', async () => {
+  it('posts the messages of one tick as one array, and the other end receives them one by one, in order', async () => {
     const { port, posts } = countingPort()
     const host = portChannel(port)
     const plugin = portChannel(port.other)
     const received: unknown[] = []
     plugin.onMessage((m) => received.push(m))
     for (let i = 0; i < 10; i++) void host.send({ n: i })
-    assert.deepEqual(posts, [{ n: 0 }], 'the first posted during its send, as itself; the rest wait for the tick to end')
+    assert.equal(posts.length, 0, 'nothing received yet: the tick\'s messages wait for its end')
     await nextTurn()
     await nextTurn()
-    assert.equal(posts.length, 2)
-    assert.ok(Array.isArray(posts[1]), 'the nine after it in one array')
+    assert.equal(posts.length, 1)
+    assert.ok(Array.isArray(posts[0]))
     assert.deepEqual(received, Array.from({ length: 10 }, (_, n) => ({ n })))
     await host.close()
     await plugin.close()
   })
 
-  it('posts a lone message during its send, in each callback that sends one: a call and its answer each go at once', async () => {
-    const { port, posts } = countingPort()
-    const host = portChannel(port)
-    const plugin = portChannel(port.other)
-    plugin.onMessage((m) => void plugin.send({ answer: m }))
-    const answers: unknown[] = []
-    host.onMessage((m) => answers.push(m))
-    void host.send({ call: 1 })
-    assert.deepEqual(posts, [{ call: 1 }], 'posted during the send')
-    await until(() => answers.length === 1, 0, 'the answer')
-    void host.send({ call: 2 })
-    assert.deepEqual(posts, [{ call: 1 }, { call: 2 }], 'the next call, in the callback after its answer arrived, posted during its send too')
-    await until(() => answers.length === 2, 0, 'the second answer')
-    assert.deepEqual(answers, [{ answer: { call: 1 } }, { answer: { call: 2 } }])
-    await host.close()
-    await plugin.close()
-  })
+  /** How many `process.nextTick` calls `fn` makes, synchronously. */
+  function ticksScheduledBy(fn: () => void): number {
+    const nextTick = process.nextTick
+    let ticks = 0
+    process.nextTick = ((...args: Parameters<typeof nextTick>) => {
+      ticks++
+      return nextTick(...args)
+    }) as typeof nextTick
+    try {
+      fn()
+    } finally {
+      process.nextTick = nextTick
+    }
+    return ticks
+  }
 
-  it('a side that only sends, tick after tick, posts every other message at once and the others at their tick\'s end', async () => {
-    const { port, posts } = countingPort()
-    const host = portChannel(port)
-    void host.send({ n: 1 })
-    assert.equal(posts.length, 1, 'the first at once')
-    await nextTurn()
-    void host.send({ n: 2 })
-    assert.equal(posts.length, 1, 'nothing received since the first went alone: the second waits for its tick to end')
-    await nextTurn()
-    assert.equal(posts.length, 2)
-    void host.send({ n: 3 })
-    assert.equal(posts.length, 3, 'its tick ended the batch: the third at once')
-    assert.deepEqual(posts, [{ n: 1 }, { n: 2 }, { n: 3 }])
-    await host.close()
-  })
-
-  it('posts the whole tick as one array, the first message too, on a port that says wholeTicks (a sync bridge wakes once per post)', async () => {
-    const { port, posts } = countingPort({ wholeTicks: true })
+  /** A port channel pair where the host answers the first message that arrives with `reply` messages; the ticks its sends scheduled and what was posted during them are kept. */
+  function replying(reply: number, says: { wholeTicks?: true } = {}) {
+    const { port, posts } = countingPort(says)
     const host = portChannel(port)
     const plugin = portChannel(port.other)
     const received: unknown[] = []
     plugin.onMessage((m) => received.push(m))
-    for (let i = 0; i < 3; i++) void host.send({ n: i })
-    assert.equal(posts.length, 0, 'nothing posted during the sends')
+    const seen = { ticks: -1, postsDuring: -1 }
+    host.onMessage(() => {
+      if (seen.ticks >= 0) return
+      seen.ticks = ticksScheduledBy(() => {
+        for (let n = 0; n < reply; n++) void host.send({ n })
+      })
+      seen.postsDuring = posts.length
+    })
+    const close = async () => {
+      await host.close()
+      await plugin.close()
+    }
+    return { plugin, posts, received, seen, close }
+  }
+
+  it('after a lone message arrives, the messages sent in reply leave as one post at the microtask checkpoint: one call in flight schedules no tick', async () => {
+    const { plugin, posts, received, seen, close } = replying(3)
+    void plugin.send({ call: 1 })
     await until(() => received.length === 3, 0, 'the three messages')
+    assert.equal(seen.ticks, 0, 'no process.nextTick scheduled')
+    assert.equal(seen.postsDuring, 0, 'the sends of the callback still gather')
     assert.equal(posts.length, 1)
     assert.deepEqual(received, [{ n: 0 }, { n: 1 }, { n: 2 }])
-    await host.close()
-    await plugin.close()
+    await close()
+  })
+
+  it('after a batch arrives, the messages sent in reply wait for the tick to end and leave as one post (calls in flight in numbers stay in batches)', async () => {
+    const { plugin, posts, received, seen, close } = replying(2)
+    void plugin.send({ call: 1 })
+    void plugin.send({ call: 2 }) // one post of two: one reply of two
+    await until(() => received.length === 2, 0, 'the two messages')
+    assert.equal(seen.ticks, 1, 'the batch leaves at the end of the tick')
+    assert.equal(seen.postsDuring, 0)
+    assert.equal(posts.length, 1)
+    await close()
+  })
+
+  it('posts the whole tick as one array at its end, even after a lone message arrived, on a port that says wholeTicks (a sync bridge wakes once per post)', async () => {
+    const { plugin, posts, received, seen, close } = replying(3, { wholeTicks: true })
+    void plugin.send({ call: 1 })
+    await until(() => received.length === 3, 0, 'the three messages')
+    assert.equal(seen.ticks, 1, 'the batch leaves at the end of the tick')
+    assert.equal(seen.postsDuring, 0)
+    assert.equal(posts.length, 1)
+    assert.deepEqual(received, [{ n: 0 }, { n: 1 }, { n: 2 }])
+    await close()
   })
 
   it('posts a lone message as itself, and each message at once on a port that says unbatched (a sync bridge reads it)', async () => {
@@ -221,11 +243,12 @@ describe('a port channel', () => {
     await plugin.close()
   })
 
-  it('fails a lone call whose message would not clone, after its send returned, as a batched one', async () => {
+  it('fails a call whose message would not clone, sent with one call in flight, as one sent with others', async () => {
     const { port1, port2 } = new MessageChannel()
     const host = new Peer(portChannel(port1))
     const plugin = new Peer(portChannel(port2))
     plugin.handle('echo', (params) => (params as unknown[])[0])
+    assert.equal(await host.call('echo', [1]), 1, 'a lone answer arrived: the next call leaves at the microtask checkpoint')
     await assert.rejects(host.call('echo', [() => 'not cloneable']), (error: Error & { code?: string }) => error.code === 'INTERNAL_ERROR' && /could not be sent/.test(error.message))
     assert.equal(await host.call('echo', [2]), 2, 'the channel still carries the next call')
     await host.close()

@@ -3,18 +3,17 @@
  * clones, so no codec runs. The channel does not own the worker: whoever started it decides when
  * the channel ends (see placement/worker.ts), except that a MessagePort's own `close` ends it.
  *
- * The first message of a tick is posted at once, as itself: a call with nothing else to send in
- * its tick schedules nothing (a `process.nextTick` per post was the largest item of a round trip
- * over a worker's port: Node 20 ends each drain of the tick queue in `processPromiseRejections`,
- * which makes a Map every time). The messages sent after it in the same tick go as one post of an
- * array (on `process.nextTick`, after the current callback and its microtasks): one clone, one
- * wake-up of the other thread and one callback there for the whole batch, instead of one each.
- * "After it in the same tick" is told without scheduling anything: a message goes alone when the
- * channel has posted nothing since it last received a post (each arrives in a callback of its
- * own) or ended a tick's batch; any other message starts or joins the tick's batch. So a burst
- * posts its first message and then one batch, a call and its answer each go at once, and a side
- * that posts lone messages on ticks of its own without receiving any posts every other one at
- * its tick's end, as every one was before.
+ * Messages sent in the same tick go as one post of an array (on `process.nextTick`, after the
+ * current callback and its microtasks): one clone, one wake-up of the other thread and one
+ * callback there for the whole batch, instead of one each. After a lone message arrived — one call
+ * in flight — the batch this channel starts next leaves sooner and cheaper: at the microtask
+ * checkpoint after the send (a reaction of a settled promise), not at the tick's end. A
+ * `process.nextTick` per post was the largest item of a round trip over a worker's port: Node 20
+ * ends each drain of the tick queue in `processPromiseRejections`, which makes a Map every time.
+ * The sends of that callback made before the checkpoint still share the post (a burst of calls
+ * stays one post: its first message posted alone would travel alone from then on, one more wake-up
+ * per batch on each side); what is sent after it, and every batch after a batch arrived, waits for
+ * the tick's end as before.
  * A message is never an array itself (the Peer sends objects), so an array received is always a
  * batch, delivered in order. A port whose other end reads messages one at a time says
  * `unbatched`; a sync bridge reads batches and says `wholeTicks` (every message of a tick in one
@@ -30,10 +29,13 @@ import type { Channel } from '../channels/channel.js'
 import type { WorkerLink } from '../registry/types.js'
 import { PolyplugError, RpcErrorCodes, toPolyplugError } from '../rpc/errors.js'
 import { errorToWire, isRecord } from '../rpc/wire.js'
-import { compact, pack, unpack } from '../rpc/port-envelope.js'
+import { carriesOne, compact, pack, unpack } from '../rpc/port-envelope.js'
 
 /** Messages per post: a full batch goes at once, so the other thread starts on it while this one makes the next. */
 const MAX_BATCH = 64
+
+/** Its reactions run at the next microtask checkpoint: when a batch started with one call in flight leaves. */
+const settled = Promise.resolve()
 
 export interface PortLike {
   postMessage(value: unknown): void
@@ -64,16 +66,8 @@ export function portChannel(port: PortLike): Channel {
   let detach = () => {}
   let deliver: (message: unknown) => void = () => {}
   let batch: unknown[] | undefined
-  /** A message went alone since the last post received or batch ended: the next one starts a batch. */
-  let postedAlone = false
-  /** Posts one message as itself; one that would not clone is told to `failed` instead. */
-  const postOne = (message: unknown, failed: (message: unknown, error: unknown) => void) => {
-    try {
-      port.postMessage(compact(message))
-    } catch (error) {
-      failed(message, error)
-    }
-  }
+  /** The last post received carried one message, and no batch was started since: the next batch leaves at the microtask checkpoint. */
+  let oneInFlight = false
   const flush = () => {
     const messages = batch
     batch = undefined
@@ -82,7 +76,13 @@ export function portChannel(port: PortLike): Channel {
       port.postMessage(pack(messages))
     } catch {
       // One message would not clone (a function in a result...): post the rest, answer for that one.
-      for (const message of messages) postOne(message, unsent)
+      for (const message of messages) {
+        try {
+          port.postMessage(compact(message))
+        } catch (error) {
+          unsent(message, error)
+        }
+      }
     }
   }
   /**
@@ -96,20 +96,13 @@ export function portChannel(port: PortLike): Channel {
     if (typeof message.method === 'string') deliver(answer)
     else if (!('error' in message)) port.postMessage(answer)
   }
-  /** The end of a tick that had a batch: it leaves, and the next tick's first message may go alone. */
-  const endTick = () => {
-    postedAlone = false
-    flush()
-  }
-  /** A lone message that would not clone is answered for after its send has returned, as a batched one is. */
-  const unsentLater = (message: unknown, error: unknown) => process.nextTick(unsent, message, error)
   port.adoptFlush?.(flush)
   return normalizeChannel({
     carries: 'structured-clone',
     open(sink) {
       deliver = (message) => sink.message(message)
       const onMessage = (value: unknown) => {
-        postedAlone = false // a callback of its own: the first message sent in it may go alone
+        oneInFlight = carriesOne(value)
         if (Array.isArray(value)) unpack(value, each)
         else sink.message(value)
       }
@@ -126,12 +119,11 @@ export function portChannel(port: PortLike): Channel {
       if (port.unbatched) return port.postMessage(message)
       if (batch) {
         if (batch.push(message) >= MAX_BATCH) flush()
-      } else if (postedAlone || port.wholeTicks) {
-        batch = [message]
-        process.nextTick(endTick)
       } else {
-        postedAlone = true
-        postOne(message, unsentLater)
+        batch = [message]
+        if (oneInFlight && !port.wholeTicks) void settled.then(flush)
+        else process.nextTick(flush)
+        oneInFlight = false
       }
     },
     close() {
