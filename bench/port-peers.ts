@@ -1,12 +1,14 @@
 /**
  * The `port` baselines, each in its own worker: a hand-written postMessage echo (the raw
- * baseline) and two peer libraries serving the same echo, birpc and comlink. All three answer
- * in order, so a FIFO of waiters pairs replies with calls however many are in flight.
+ * baseline), the floor of any RPC over a port (./port-floor.ts: ids, a Map, a request and an
+ * answer object) and two peer libraries serving the same echo, birpc and comlink. The raw echo
+ * answers in order, so a FIFO of waiters pairs its replies with calls however many are in flight.
  */
 import { Worker } from 'node:worker_threads'
 import { createBirpc } from 'birpc'
 import { wrap, type Remote } from 'comlink'
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs'
+import { floorCaller } from './port-floor.js'
 
 export interface PortEcho {
   echo(value: unknown): Promise<unknown>
@@ -26,6 +28,13 @@ export function rawPort(): PortEcho {
     }),
     close: async () => void (await worker.terminate()),
   }
+}
+
+/** The floor of any RPC over the worker's port: `{id, method, params}` out, `{id, result}` back, by id. */
+export function floorPort(): PortEcho {
+  const worker = new Worker(script('port-floor-echo.js'))
+  const call = floorCaller((request) => worker.postMessage(request), (onAnswer) => worker.on('message', onAnswer))
+  return { echo: (value) => call('echo', [value]), close: async () => void (await worker.terminate()) }
 }
 
 export function birpcPort(): PortEcho {

@@ -5,7 +5,8 @@
  * instructions, which — unlike wall-clock time — the load of a shared machine does not move.
  * Cases: plain, inline, inline-floor (the inline call's contract written by hand), worker, worker-raw,
  * worker-birpc / worker-comlink (the worker row's peers), worker-peer (a bare Peer calling the worker row's plugin), port-pair / port-pair-raw / port-pair-birpc (a Peer pair, a raw echo, or birpc on both ends, over one
- * MessageChannel in this thread), SIDECAR / SIDECAR-raw for stdio, fifo, unix, tcp,
+ * MessageChannel in this thread), worker-floor / port-pair-floor (the floor of any RPC over a port, bench/port-floor.ts, in a
+ * worker as the row measures it, or both ends in this thread), SIDECAR / SIDECAR-raw for stdio, fifo, unix, tcp,
  * http / http-raw, ws / ws-raw and mqtt / mqtt-raw (both ends in this process; mqtt through
  * Mosquitto when installed, else aedes), carrier-TRANSPORT (the Node carrier spawned without the
  * sandbox, so that PROFILE_CHILD_ARGS reach it), SIDECAR-json (the floor of any JSON-RPC sidecar:
@@ -56,7 +57,8 @@ import { rawEcho as rawKoffiEcho } from './cases/native.js'
 import { jsonFloorCaller, jsonFloorEcho, rawEcho } from './cases/sidecar.js'
 import { startRawProcessEcho } from './shm-raw.js'
 import { inlineFloor } from './inline-floor.js'
-import { birpcPort, comlinkPort } from './port-peers.js'
+import { birpcPort, comlinkPort, floorPort } from './port-peers.js'
+import { floorAnswer, floorCaller } from './port-floor.js'
 import { createBirpc } from 'birpc'
 import { rawWasm } from './workers/raw-wasm.js'
 import { jsonFrameAnswerer } from './workers/json-frame-answer.js'
@@ -226,6 +228,18 @@ async function setup(): Promise<{ op: Op; close(): Promise<void> }> {
     // against it the inline case's remaining cost is measured.
     const floor = inlineFloor('bench', { echo: (value: unknown) => value })
     return { op: () => floor.call('echo', [arg]), close: async () => void floor.calls }
+  }
+  if (name === 'port-pair-floor') {
+    // The floor of any RPC over a port (bench/port-floor.ts), both ends over one MessageChannel in this thread.
+    const { port1, port2 } = new MessageChannel()
+    port2.on('message', (request) => port2.postMessage(floorAnswer(request)))
+    const call = floorCaller((request) => port1.postMessage(request), (onAnswer) => port1.on('message', onAnswer))
+    return { op: () => call('echo', [arg]), close: async () => port1.close() }
+  }
+  if (name === 'worker-floor') {
+    // The js worker row's floor, as the bench drives it (bench/port-peers.ts floorPort).
+    const floor = floorPort()
+    return { op: () => floor.echo(arg), close: () => floor.close() }
   }
   if (name === 'port-pair' || name === 'port-pair-raw' || name === 'port-pair-birpc') {
     // Both ends in this thread over one MessageChannel: a host Peer and a served plugin over port

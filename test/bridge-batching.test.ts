@@ -3,17 +3,30 @@
  * of one tick reach the worker in one post and are handled one by one, each named as the request
  * being dispatched; the plugin's answers of one tick leave in one post; a guest that blocks reads
  * the rest of its batch first, and what the plugin answered before it blocked leaves before it waits.
- * Both ends run in this thread over a real MessageChannel (a wait here blocks this thread briefly).
+ * Both ends gather whole ticks (`wholeTicks`), the first message of a tick too, as the bridge's
+ * port and the host's waking port (placement/worker.ts) do. Both ends run in this thread over a
+ * real MessageChannel (a wait here blocks this thread briefly).
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import { createWasmPump } from '../src/kinds/wasm-pump.js'
 import { Peer } from '../src/rpc/peer.js'
 import type { CallContext } from '../src/rpc/types.js'
 import { messagesOf } from '../src/rpc/port-envelope.js'
-import { portChannel } from '../src/transports/port.js'
+import { portChannel, type PortLike } from '../src/transports/port.js'
 import { until, within } from './support/wait.js'
+
+/** The host's side of the bridge, as placement/worker.ts makes it; `unread` leaves the port to the test, to read what was posted to the host. */
+function hostPort(port: MessagePort, unread = false): PortLike {
+  return {
+    wholeTicks: true,
+    postMessage: (value) => port.postMessage(value),
+    on: (event, listener) => (unread ? undefined : port.on(event, listener)),
+    off: (event, listener) => (unread ? undefined : port.off(event, listener)),
+    close: () => port.close(),
+  }
+}
 
 function bridged() {
   const { port1, port2 } = new MessageChannel()
@@ -33,7 +46,7 @@ describe('a sync bridge reads and sends batches', () => {
     })
     const posts: unknown[] = []
     port1.on('message', (value) => posts.push(value))
-    const host = new Peer(portChannel({ postMessage: (v) => port1.postMessage(v), on: () => undefined, off: () => undefined }))
+    const host = new Peer(portChannel(hostPort(port1, true)))
     void host.call('whoami').catch(() => {})
     void host.call('whoami').catch(() => {})
     void host.call('whoami').catch(() => {})
@@ -56,7 +69,7 @@ describe('a sync bridge reads and sends batches', () => {
       waited = pump.bridge.wait(10_000, context.signal)
       return waited
     })
-    const host = new Peer(portChannel(port1))
+    const host = new Peer(portChannel(hostPort(port1)))
     const stop = new AbortController()
     const call = host.call('waits', [], { signal: stop.signal })
     stop.abort() // the request and its $/cancel leave in the same post
@@ -77,7 +90,7 @@ describe('a sync bridge reads and sends batches', () => {
       for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) before = [...before, ...messagesOf(m.message)]
       return 'blocked'
     })
-    const host = new Peer(portChannel({ postMessage: (v) => port1.postMessage(v), on: () => undefined, off: () => undefined }))
+    const host = new Peer(portChannel(hostPort(port1, true)))
     void host.call('quick').catch(() => {})
     void host.call('blocks').catch(() => {})
     await until(() => before.length > 0, 0, 'the quick answer')

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { Peer } from '../src/rpc/peer.js'
-import { compact, expand, isCompact, messagesOf, pack } from '../src/rpc/port-envelope.js'
+import { carriesOne, compact, expand, isCompact, messagesOf, pack } from '../src/rpc/port-envelope.js'
 import { portChannel, type PortLike } from '../src/transports/port.js'
 
 /** What a structured clone makes of `value` (as a post does). */
@@ -74,6 +74,14 @@ describe('the compact form of a message on a port', () => {
       null,
     ]
     for (const value of others) assert.equal(compact(value), value, JSON.stringify(value))
+  })
+
+  it('a post carries one message unless it is a packed batch of two or more (how a port channel knows one call is in flight)', () => {
+    assert.equal(carriesOne(cloned(pack([shapes.request]))), true, 'a lone compact message')
+    assert.equal(carriesOne(cloned(pack([{ n: 1 }]))), true, 'a lone message of another shape')
+    assert.equal(carriesOne(shapes.result), true, 'a plain message from an unbatched sender')
+    assert.equal(carriesOne(cloned(pack([shapes.request, shapes.result]))), false)
+    assert.equal(carriesOne(cloned(pack([{ n: 1 }, { n: 2 }]))), false, 'two messages of other shapes')
   })
 
   it('an array with an unknown tag is delivered as it came, for the Peer to refuse', () => {

@@ -1,8 +1,9 @@
 /**
  * Messages sent in the same tick leave together: a byte-stream channel writes them in one write,
- * a port channel posts them as one array, a WebSocket channel writes the frames after a tick's first
- * in one write — while order, backpressure and per-message failures stay what they were message by
- * message. The tests count writes and posts, never time.
+ * a port channel posts them as one array, at the tick's end or, with one call in flight, at the
+ * microtask checkpoint (a sync bridge's port: always the tick's end), a WebSocket channel writes the
+ * frames after a tick's first in one write — while order, backpressure and per-message failures stay
+ * what they were message by message. The tests count writes and posts, never time.
  */
 import assert from 'node:assert/strict'
 import { PassThrough, Writable } from 'node:stream'
@@ -16,6 +17,7 @@ import { streamChannel } from '../src/transports/stream.js'
 import { openSocket, wsChannel } from '../src/transports/ws.js'
 import { BATCH_BYTES } from '../src/transports/write-queue.js'
 import { FrameDecoder } from '../src/framing/framing.js'
+import { until } from './support/wait.js'
 
 /** A writable that records every chunk it is handed, one entry per write (or writev). */
 function recordingWritable(): { writable: Writable; writes: Buffer[] } {
@@ -109,11 +111,11 @@ describe('a byte-stream channel', () => {
 })
 
 describe('a port channel', () => {
-  function countingPort(unbatched?: boolean): { port: PortLike & { other: MessageChannel['port2'] }; posts: unknown[] } {
+  function countingPort(says: { unbatched?: true; wholeTicks?: true } = {}): { port: PortLike & { other: MessageChannel['port2'] }; posts: unknown[] } {
     const { port1, port2 } = new MessageChannel()
     const posts: unknown[] = []
     const port = {
-      ...(unbatched ? { unbatched: true } : {}),
+      ...says,
       other: port2,
       postMessage(value: unknown) {
         posts.push(value)
@@ -133,6 +135,7 @@ describe('a port channel', () => {
     const received: unknown[] = []
     plugin.onMessage((m) => received.push(m))
     for (let i = 0; i < 10; i++) void host.send({ n: i })
+    assert.equal(posts.length, 0, 'nothing received yet: the tick\'s messages wait for its end')
     await nextTurn()
     await nextTurn()
     assert.equal(posts.length, 1)
@@ -142,13 +145,84 @@ describe('a port channel', () => {
     await plugin.close()
   })
 
+  /** How many `process.nextTick` calls `fn` makes, synchronously. */
+  function ticksScheduledBy(fn: () => void): number {
+    const nextTick = process.nextTick
+    let ticks = 0
+    process.nextTick = ((...args: Parameters<typeof nextTick>) => {
+      ticks++
+      return nextTick(...args)
+    }) as typeof nextTick
+    try {
+      fn()
+    } finally {
+      process.nextTick = nextTick
+    }
+    return ticks
+  }
+
+  /** A port channel pair where the host answers the first message that arrives with `reply` messages; the ticks its sends scheduled and what was posted during them are kept. */
+  function replying(reply: number, says: { wholeTicks?: true } = {}) {
+    const { port, posts } = countingPort(says)
+    const host = portChannel(port)
+    const plugin = portChannel(port.other)
+    const received: unknown[] = []
+    plugin.onMessage((m) => received.push(m))
+    const seen = { ticks: -1, postsDuring: -1 }
+    host.onMessage(() => {
+      if (seen.ticks >= 0) return
+      seen.ticks = ticksScheduledBy(() => {
+        for (let n = 0; n < reply; n++) void host.send({ n })
+      })
+      seen.postsDuring = posts.length
+    })
+    const close = async () => {
+      await host.close()
+      await plugin.close()
+    }
+    return { plugin, posts, received, seen, close }
+  }
+
+  it('after a lone message arrives, the messages sent in reply leave as one post at the microtask checkpoint: one call in flight schedules no tick', async () => {
+    const { plugin, posts, received, seen, close } = replying(3)
+    void plugin.send({ call: 1 })
+    await until(() => received.length === 3, 0, 'the three messages')
+    assert.equal(seen.ticks, 0, 'no process.nextTick scheduled')
+    assert.equal(seen.postsDuring, 0, 'the sends of the callback still gather')
+    assert.equal(posts.length, 1)
+    assert.deepEqual(received, [{ n: 0 }, { n: 1 }, { n: 2 }])
+    await close()
+  })
+
+  it('after a batch arrives, the messages sent in reply wait for the tick to end and leave as one post (calls in flight in numbers stay in batches)', async () => {
+    const { plugin, posts, received, seen, close } = replying(2)
+    void plugin.send({ call: 1 })
+    void plugin.send({ call: 2 }) // one post of two: one reply of two
+    await until(() => received.length === 2, 0, 'the two messages')
+    assert.equal(seen.ticks, 1, 'the batch leaves at the end of the tick')
+    assert.equal(seen.postsDuring, 0)
+    assert.equal(posts.length, 1)
+    await close()
+  })
+
+  it('posts the whole tick as one array at its end, even after a lone message arrived, on a port that says wholeTicks (a sync bridge wakes once per post)', async () => {
+    const { plugin, posts, received, seen, close } = replying(3, { wholeTicks: true })
+    void plugin.send({ call: 1 })
+    await until(() => received.length === 3, 0, 'the three messages')
+    assert.equal(seen.ticks, 1, 'the batch leaves at the end of the tick')
+    assert.equal(seen.postsDuring, 0)
+    assert.equal(posts.length, 1)
+    assert.deepEqual(received, [{ n: 0 }, { n: 1 }, { n: 2 }])
+    await close()
+  })
+
   it('posts a lone message as itself, and each message at once on a port that says unbatched (a sync bridge reads it)', async () => {
     const { port, posts } = countingPort()
     const host = portChannel(port)
     void host.send({ alone: true })
     await nextTurn()
     assert.deepEqual(posts, [{ alone: true }])
-    const bridged = countingPort(true)
+    const bridged = countingPort({ unbatched: true })
     const toBridge = portChannel(bridged.port)
     void toBridge.send({ n: 1 })
     void toBridge.send({ n: 2 })
@@ -169,6 +243,18 @@ describe('a port channel', () => {
     assert.equal((second as PromiseRejectedResult).reason.code, 'INTERNAL_ERROR')
     assert.match((second as PromiseRejectedResult).reason.message, /could not be sent/)
     assert.deepEqual(third, { status: 'fulfilled', value: 3 })
+    await host.close()
+    await plugin.close()
+  })
+
+  it('fails a call whose message would not clone, sent with one call in flight, as one sent with others', async () => {
+    const { port1, port2 } = new MessageChannel()
+    const host = new Peer(portChannel(port1))
+    const plugin = new Peer(portChannel(port2))
+    plugin.handle('echo', (params) => (params as unknown[])[0])
+    assert.equal(await host.call('echo', [1]), 1, 'a lone answer arrived: the next call leaves at the microtask checkpoint')
+    await assert.rejects(host.call('echo', [() => 'not cloneable']), (error: Error & { code?: string }) => error.code === 'INTERNAL_ERROR' && /could not be sent/.test(error.message))
+    assert.equal(await host.call('echo', [2]), 2, 'the channel still carries the next call')
     await host.close()
     await plugin.close()
   })

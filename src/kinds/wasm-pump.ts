@@ -174,6 +174,8 @@ export function createWasmPump(port: MessagePort, wake: Int32Array, pluginId: st
 
   return {
     port: {
+      // Every message of a tick in one post, as the host's side of the bridge sends them (placement/worker.ts).
+      wholeTicks: true,
       postMessage: (value) => port.postMessage(value),
       // The pump posts on this port too (host calls, nested answers): it sends the channel's batch first.
       adoptFlush(flush) {

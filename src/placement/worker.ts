@@ -67,9 +67,9 @@ export async function launchWorker(spec: LaunchSpec): Promise<Launched> {
 
 /**
  * The worker as a port whose every post also bumps and notifies `wake`; a cancel sets the interrupt
- * word and raises the call's cancel slot, a shutdown raises every slot. Its channel batches: the
- * bridge reads a batch message by message, also while its guest blocks (kinds/wasm-pump.ts), and
- * the guest is woken once per post, not once per message.
+ * word and raises the call's cancel slot, a shutdown raises every slot. Its channel batches whole
+ * ticks (`wholeTicks`): the bridge reads a batch message by message, also while its guest blocks
+ * (kinds/wasm-pump.ts), and the guest is woken once per tick, not once per message.
  */
 function wakingPort(worker: Worker, wake: Int32Array, interrupts: boolean, slots: CancelSlots | undefined): PortLike {
   const notice = (method: string, params: unknown) => {
@@ -80,6 +80,7 @@ function wakingPort(worker: Worker, wake: Int32Array, interrupts: boolean, slots
     } else if (method === Reserved.shutdown) slots?.raiseAll()
   }
   return {
+    wholeTicks: true,
     postMessage(value) {
       eachCall(value, notice)
       worker.postMessage(value)

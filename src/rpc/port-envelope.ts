@@ -25,6 +25,11 @@ export function isCompact(value: unknown): value is unknown[] {
   return Array.isArray(value) && typeof value[0] === 'number'
 }
 
+/** Whether one post's `value` carries a single message: anything but a packed batch of two or more entries. */
+export function carriesOne(value: unknown): boolean {
+  return !isCompact(value) || value.length === WIDTH[value[0] as number]
+}
+
 /** The compact form of `value` when it is exactly one of the Peer's message shapes; else `value`. */
 export function compact(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value
