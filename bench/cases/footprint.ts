@@ -36,8 +36,16 @@ const child = fileURLToPath(new URL('../workers/footprint.js', import.meta.url))
 const examples = fileURLToPath(new URL('../../../examples', import.meta.url))
 
 let rounds = 5
+/**
+ * The host start's three samples (a host, a bare node, the one-file floor) take ≈ 0.1 s each, and a
+ * process's CPU time moves by 20–50 % from one start to the next on these machines: a median of 3
+ * read 1.74× where 21 alternated rounds of the same build read 1.14× (round ten). So they get more
+ * rounds than a plugin's samples, which cost seconds each.
+ */
+let hostRounds = 21
 export function setQuick(on: boolean): void {
   rounds = on ? 3 : 5
+  hostRounds = on ? 11 : 21
 }
 
 /** inUseMiB: a marginal sample with a Pyodide interpreter on its side (the JS heap and Python heap a further plugin added). */
@@ -191,10 +199,12 @@ export async function run(): Promise<BenchRow[]> {
     const samples = plans.map(() => ({ first: { polyplug: [] as Sample[], bare: [] as Sample[] }, second: { polyplug: [] as Sample[], bare: [] as Sample[] } }))
     const hostStart = { polyplug: [] as Sample[], bare: [] as Sample[], floor: [] as Sample[] }
     const hostFloor = await hostFloorFile()
-    for (let r = 0; r < rounds; r++) {
+    for (let r = 0; r < hostRounds; r++) {
       hostStart.polyplug.push(await sample(['host', `${at('js-inline')}#echo-inline`]))
       hostStart.bare.push(await sample(['node']))
       hostStart.floor.push(await sample(['host-floor', hostFloor, `${at('js-inline')}#echo-inline`]))
+    }
+    for (let r = 0; r < rounds; r++) {
       for (const [i, { runs }] of plans.entries()) {
         for (const which of ['first', 'second'] as const) {
           samples[i]![which].polyplug.push(await sample(runs[which].polyplug))
