@@ -124,7 +124,10 @@ describe('a runaway Python loop', () => {
   const worker = pluginDir('python-spin-worker', 'escape.py', { placement: 'worker' })
   const inline = pluginDir('python-spin-inline', 'escape.py', { placement: 'inline' })
   before(async () => {
-    host = await createHost({ plugins: [worker, inline], logger: silentLogger, callTimeoutMs: 60_000, startTimeoutMs: 120_000, pingTimeoutMs: 500 })
+    // The heartbeat after a timed-out call must be answered by a worker thread that has just
+    // unwound an interrupted loop: on a loaded 2-core CI machine 500 ms was once not enough for that
+    // thread to be scheduled (PLUGIN_HUNG), so it gets 2 s; the stubborn loop is killed after them.
+    host = await createHost({ plugins: [worker, inline], logger: silentLogger, callTimeoutMs: 60_000, startTimeoutMs: 120_000, pingTimeoutMs: 2_000 })
   })
   after(() => host.close())
 
