@@ -92,13 +92,16 @@ function onDemandModules(onDemand, into) {
  * An esbuild plugin that leaves each relative import it `picks` (by the import's kind and the
  * imported file, relative to the root) out of the bundle, as an import of that file in dist/src.
  */
+/** `file` relative to the package's root, with forward slashes: how the layout names a module. */
+const fromRoot = (file) => relative(root, file).split(sep).join('/')
+
 function ownFiles(name, into, picks) {
   return {
     name,
     setup(build) {
       build.onResolve({ filter: /^\./, namespace: 'file' }, (args) => {
         const file = join(args.resolveDir, args.path)
-        if (!picks(args.kind, relative(root, file).split(sep).join('/'))) return undefined
+        if (!picks(args.kind, fromRoot(file))) return undefined
         return { path: `./${relative(into, file).split(sep).join('/')}`, external: true }
       })
     },
@@ -341,7 +344,7 @@ async function sharedImports(build, file, text, stubs, stubsPlugin) {
     setup(b) {
       b.onResolve({ filter: /.*/, namespace: 'file' }, (args) => {
         if (args.kind === 'entry-point' || args.importer !== file) return undefined
-        const target = args.path.startsWith('.') ? relative(root, join(folder, args.path)).split(sep).join('/') : undefined
+        const target = args.path.startsWith('.') ? fromRoot(join(folder, args.path)) : undefined
         return args.kind === 'import-statement' && target && stubs.has(target) ? undefined : { path: args.path, external: true }
       })
     },
@@ -364,7 +367,7 @@ function sharedStayFrom(into) {
     name: 'polyplug-shared-files',
     setup(b) {
       b.onResolve({ filter: /^\./, namespace: 'file' }, (args) => {
-        const target = relative(root, join(args.resolveDir, args.path)).split(sep).join('/')
+        const target = fromRoot(join(args.resolveDir, args.path))
         if (!Object.values(sharedFiles).some((f) => target === `dist/src/${f}`)) return undefined
         return { path: specifierFrom(into, join(root, target)), external: true }
       })
@@ -403,7 +406,7 @@ export async function bundleHost() {
     name: 'polyplug-members-as-stubs',
     setup(b) {
       b.onLoad({ filter: /[\\/]dist[\\/]src[\\/].*\.js$/ }, (args) => {
-        const stub = stubs.get(relative(root, args.path).split(sep).join('/'))
+        const stub = stubs.get(fromRoot(args.path))
         return stub && stub.group !== inside ? { contents: stub.text, loader: 'js', resolveDir: dirname(args.path) } : undefined
       })
     },
@@ -423,10 +426,10 @@ export async function bundleHost() {
   // Every other module of the package that imports a shared module imports it from its shared file,
   // so that no file polyplug loads reads a stub (each would be one more module to load).
   for (const other of packageModules(src)) {
-    const path = relative(root, other).split(sep).join('/')
+    const path = fromRoot(other)
     if (stubs.has(path) || path === hostEntry) continue
     const text = readFileSync(other, 'utf8')
-    const imported = [...text.matchAll(/^(?:import|export)\s[^;'"]*?from\s+['"](\.[^'"]+)['"]/gm)].map((m) => relative(root, join(dirname(other), m[1])).split(sep).join('/'))
+    const imported = [...text.matchAll(/^(?:import|export)\s[^;'"]*?from\s+['"](\.[^'"]+)['"]/gm)].map((m) => fromRoot(join(dirname(other), m[1])))
     if (!imported.some((i) => stubs.has(i))) continue
     written.push(...(await sharedImports(build, other, text, stubs, membersAsStubs(undefined))))
   }
@@ -462,26 +465,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && !builtAfterThisTsc()) 
 export async function bundleHostFloor(outfile) {
   const { build } = await import('esbuild')
   const into = dirname(outfile)
-  const onDemandStays = {
-    name: 'polyplug-on-demand-stays',
-    setup(b) {
-      b.onResolve({ filter: /^\./, namespace: 'file' }, (args) =>
-        args.kind === 'dynamic-import' ? { path: `./${relative(into, join(args.resolveDir, args.path)).split(sep).join('/')}`, external: true } : undefined,
-      )
-    },
-  }
-  const result = await build({
-    absWorkingDir: root,
-    entryPoints: ['dist/src/index.js'],
-    outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    metafile: true,
-    logLevel: 'warning',
-    plugins: [ownUrls(into), onDemandStays],
-  })
+  const onDemandStays = ownFiles('polyplug-on-demand-stays', into, (kind) => kind === 'dynamic-import')
+  const result = await build({ ...esmForNode, sourcemap: false, entryPoints: [hostEntry], outfile, plugins: [ownUrls(into), onDemandStays] })
   return result.metafile
 }

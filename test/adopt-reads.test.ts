@@ -20,11 +20,25 @@ import { tcpTransport } from '../src/transports/tcp.js'
 import { stdioTransport } from '../src/transports/stdio.js'
 import { spawn } from 'node:child_process'
 import { connectSocket, parseAddress } from '../src/transports/socket.js'
+import type { Channel } from '../src/channels/channel.js'
 import { until } from './support/wait.js'
 
 const pattern = (size: number, seed = 0) => new Uint8Array(size).map((_, i) => (i * 7 + seed) & 255)
 const plain = (frames: Uint8Array[]) => frames.map((f) => new Uint8Array(f.buffer, f.byteOffset, f.byteLength))
 const wire = (bodies: Uint8Array[]) => Buffer.concat(bodies.flatMap((body) => encodeFrame('length', body)))
+
+/** Subscribes to `channel`, runs `start` (which sends or writes `expected`), and waits until `expected` arrived, frame for frame. */
+async function receives(channel: Channel, expected: Uint8Array[], start: () => void = () => {}): Promise<void> {
+  const got: Uint8Array[] = []
+  channel.onMessage((m) => got.push(m as Uint8Array))
+  start()
+  await until(() => got.length === expected.length)
+  assert.deepEqual(plain(got), expected)
+}
+/** A `start` for `receives`: `channel` sends each body (an echo brings them back). */
+const sendsAll = (channel: Channel, bodies: Uint8Array[]) => () => {
+  for (const body of bodies) void channel.send(body)
+}
 
 /** A server on a Unix socket in a fresh directory, and a client connected to it; the accepted connection as the server gave it. */
 async function connected(options: { pauseOnConnect?: boolean }): Promise<{ server: Server; client: Socket; accepted: Socket; done(): void }> {
@@ -62,10 +76,7 @@ describe('adoptReads', () => {
       const targets = mock.method(FrameDecoder.prototype, 'readTarget')
       t.after(() => targets.mock.restore())
       const host = streamChannel(socket, socket, { reads })
-      const got: Uint8Array[] = []
-      host.onMessage((m) => got.push(m as Uint8Array))
-      await until(() => got.length === sent.length)
-      assert.deepEqual(plain(got), sent)
+      await receives(host, sent)
       assert.ok(targets.mock.calls.some((call) => (call.result?.byteLength ?? 0) > 0), 'the 1 MiB body was not read in place')
       // Both directions work on the adopted socket: its answer reaches the client.
       const answer = once(client, 'data')
@@ -91,10 +102,7 @@ describe('adoptReads', () => {
       assert.equal(adopted.socket, accepted)
       assert.equal(adopted.reads, undefined)
       const host = streamChannel(accepted, accepted)
-      const got: Uint8Array[] = []
-      host.onMessage((m) => got.push(m as Uint8Array))
-      await until(() => got.length === 1)
-      assert.deepEqual(plain(got), [pattern(70_000, 5)])
+      await receives(host, [pattern(70_000, 5)])
       await host.close()
     } finally {
       done()
@@ -105,11 +113,7 @@ describe('adoptReads', () => {
     const { client, accepted, done } = await connected(PAUSE_ON_CONNECT)
     try {
       const host = streamChannel(accepted, accepted)
-      const got: Uint8Array[] = []
-      host.onMessage((m) => got.push(m as Uint8Array))
-      client.write(wire([pattern(12, 6)]))
-      await until(() => got.length === 1)
-      assert.deepEqual(plain(got), [pattern(12, 6)])
+      await receives(host, [pattern(12, 6)], () => client.write(wire([pattern(12, 6)])))
       await host.close()
     } finally {
       done()
@@ -126,12 +130,8 @@ describe('the unix and tcp transports read the host end in place', () => {
       t.after(() => targets.mock.restore())
       const [plugin, host] = await Promise.all([connectSocket(target, { framing: 'length' }), endpoint.connect({ stdin: null, stdout: null }, new AbortController().signal)])
       plugin.onMessage((m) => void plugin.send(m as Uint8Array))
-      const echoed: Uint8Array[] = []
-      host.onMessage((m) => echoed.push(m as Uint8Array))
       const sent = [pattern(1 << 20, 7), pattern(30, 8), pattern(1 << 20, 9)]
-      for (const body of sent) void host.send(body)
-      await until(() => echoed.length === sent.length)
-      assert.deepEqual(plain(echoed), sent)
+      await receives(host, sent, sendsAll(host, sent))
       // Both ends read large bodies in place: the host's decoder handed out read targets, as the plugin's did.
       const decoders = new Set(targets.mock.calls.filter((call) => (call.result?.byteLength ?? 0) > 0).map((call) => call.this))
       assert.equal(decoders.size, 2)
@@ -150,12 +150,8 @@ describe("the stdio transport reads the child's stdout in place", () => {
     const targets = mock.method(FrameDecoder.prototype, 'readTarget')
     t.after(() => targets.mock.restore())
     const host = await endpoint.connect({ stdin: child.stdin, stdout: child.stdout }, new AbortController().signal)
-    const echoed: Uint8Array[] = []
-    host.onMessage((m) => echoed.push(m as Uint8Array))
     const sent = [pattern(1 << 20, 10), pattern(30, 11), pattern(1 << 20, 12)]
-    for (const body of sent) void host.send(body)
-    await until(() => echoed.length === sent.length)
-    assert.deepEqual(plain(echoed), sent)
+    await receives(host, sent, sendsAll(host, sent))
     assert.ok(targets.mock.calls.some((call) => (call.result?.byteLength ?? 0) > 0), "the child's answer was not read in place")
     assert.equal(closed, false)
     await host.close()
@@ -181,12 +177,8 @@ describe("a plugin's stdin is read in place", () => {
     let said = ''
     child.stderr.on('data', (chunk: Buffer) => (said += chunk.toString()))
     const host = streamChannel(child.stdout, child.stdin)
-    const echoed: Uint8Array[] = []
-    host.onMessage((m) => echoed.push(m as Uint8Array))
     const sent = [pattern(1 << 20, 13), pattern(7, 14)]
-    for (const body of sent) void host.send(body)
-    await until(() => echoed.length === sent.length)
-    assert.deepEqual(plain(echoed), sent)
+    await receives(host, sent, sendsAll(host, sent))
     assert.equal(said, 'adopted\n')
     await host.close()
     await once(child, 'close')

@@ -46,6 +46,9 @@ export type DirectInvoker = DirectInvoke & {
   method(name: string): DirectMethod | undefined
 }
 
+/** A call's deadline in ms since the epoch when it starts running on now; Infinity for no timeout (0). */
+const deadlineAfter = (timeout: number): number => (timeout > 0 ? Date.now() + timeout : Infinity)
+
 /**
  * One call's context, and, if the call runs on after its method returned, its pending record: the
  * caller's promise, its deadline and the caller's abort listener live here, so that a waiting call
@@ -119,7 +122,7 @@ class DirectCall implements MethodContext, LaterAnswer {
       this.#reject = reject
     })
     this.promise = promise
-    if (this.timeout > 0) this.deadline = Date.now() + this.timeout
+    this.deadline = deadlineAfter(this.timeout)
     this.owner.running.add(this)
     // A listener only for a caller that passed a signal.
     const signal = this.options.signal
@@ -323,7 +326,7 @@ export class DirectMethod {
     if (isStreamSource(result)) {
       const { fail, streamed } = this.invoker
       try {
-        result = streamed(result, options, timeout, timeout > 0 ? Date.now() + timeout : Infinity, this.name)
+        result = streamed(result, options, timeout, deadlineAfter(timeout), this.name)
       } catch (error) {
         return this.invoker.refuse(fail(error, this.name), end)
       }
